@@ -1,0 +1,288 @@
+// The one typed contract between the renderer and whoever serves it: Electron's main process (through the
+// preload's contextBridge) or serve mode (HTTP + WebSocket on 127.0.0.1). Every call and event is listed here with a
+// zod schema; payloads are validated at the boundary on the serving side (never trust the renderer, never trust the
+// network) and results are typed on the calling side.
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared value types
+
+export const PolicyName = z.enum(['dense', 'prefill-only', 'query-prune', 'sparsevila']);
+export type PolicyName = z.infer<typeof PolicyName>;
+
+export const HistoryMode = z.enum(['none', 'text']);
+export type HistoryMode = z.infer<typeof HistoryMode>;
+
+export const Settings = z.object({
+  backend: z.enum(['auto', 'cuda', 'cpu']),
+  frames: z.number().int().min(1).max(1024),
+  policy: PolicyName,
+  prefillSparsity: z.number().min(0).max(0.99),
+  decodeSparsity: z.number().min(0).max(0.99),
+  perFrameFloor: z.number().int().min(0).max(4096),
+  history: HistoryMode,
+  maxNewTokens: z.number().int().min(1).max(8192),
+  temperature: z.number().min(0).max(5),
+  topP: z.number().gt(0).max(1),
+  modelId: z.string().max(4096).nullable(),
+  ffmpegPath: z.string().max(4096).nullable(),
+  /** Also run a dense pass per turn to report the speedup (costs time). */
+  measureDense: z.boolean(),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  backend: 'auto',
+  frames: 32,
+  policy: 'sparsevila',
+  prefillSparsity: 0.75,
+  decodeSparsity: 0.9,
+  perFrameFloor: 0,
+  history: 'none',
+  maxNewTokens: 256,
+  temperature: 0,
+  topP: 1,
+  modelId: null,
+  ffmpegPath: null,
+  measureDense: false,
+};
+
+export const VideoInfo = z.object({
+  id: z.string(),
+  path: z.string(),
+  name: z.string(),
+  durationSec: z.number(),
+  width: z.number().int(),
+  height: z.number().int(),
+  fps: z.number(),
+  codec: z.string(),
+  rotation: z.number(),
+  hasAudio: z.boolean(),
+  sizeBytes: z.number(),
+  addedAt: z.number(),
+  lastOpenedAt: z.number(),
+  /** URL of a poster thumbnail (served by main / serve mode), or null before one exists. */
+  posterUrl: z.string().nullable(),
+  lastConversationId: z.string().nullable(),
+});
+export type VideoInfo = z.infer<typeof VideoInfo>;
+
+export const SampledFrame = z.object({
+  index: z.number().int(),
+  timeSec: z.number(),
+  thumbUrl: z.string(),
+});
+export type SampledFrame = z.infer<typeof SampledFrame>;
+
+export const ModelInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  architecture: z.string(),
+  /** 'embedded' = the small model shipped with the app; 'local' = a folder the user picked; 'downloaded'. */
+  source: z.enum(['embedded', 'local', 'downloaded']),
+  parameters: z.number(),
+  dtype: z.string(),
+  tokensPerFrame: z.number().int(),
+  description: z.string(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const Timings = z.object({
+  visionMs: z.number(),
+  prefillMs: z.number(),
+  retrievalMs: z.number(),
+  decodeMs: z.number(),
+  ttftMs: z.number(),
+  totalMs: z.number(),
+  tokensPerSec: z.number(),
+});
+export type Timings = z.infer<typeof Timings>;
+
+/** Per-turn statistics (also the `--json` output of `sparsevila chat`, in snake_case there). */
+export const TurnStats = z.object({
+  turn: z.number().int(),
+  policy: PolicyName,
+  tokens: z.number().int(),
+  visualTokensTotal: z.number().int(),
+  visualTokensRetained: z.number().int(),
+  /** Mean over layers of the visual tokens decode attended to this turn. */
+  visualTokensRetrieved: z.number(),
+  kvBytes: z.number(),
+  /** Share of dense attention mass (over retained visual tokens) that the retrieved set captured, mean over layers. */
+  retrievedMassShare: z.number().nullable(),
+  timings: Timings,
+  /** Dense run of the same turn, when measured. */
+  denseTimings: Timings.nullable(),
+  speedupVsDense: z.number().nullable(),
+});
+export type TurnStats = z.infer<typeof TurnStats>;
+
+/** What the inspector draws for one turn. Visual token v is (frame, row, col) in the pooled grid, row-major. */
+export const InspectorTurn = z.object({
+  turn: z.number().int(),
+  frames: z.number().int(),
+  gridH: z.number().int(),
+  gridW: z.number().int(),
+  frameTimes: z.array(z.number()),
+  /** Token saliency [frames*gridH*gridW] (prefill scores), or null under dense. */
+  saliency: z.array(z.number()).nullable(),
+  /** Retained visual token indices (ascending). */
+  retained: z.array(z.number().int()),
+  /** Per LLM layer: retrieved visual token indices this turn (subset of retained). Empty lists under dense. */
+  retrievedByLayer: z.array(z.array(z.number().int())),
+  stats: TurnStats,
+});
+export type InspectorTurn = z.infer<typeof InspectorTurn>;
+
+export const ChatMessage = z.object({
+  id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  text: z.string(),
+  createdAt: z.number(),
+  /** Assistant messages: done, stopped by the user, or failed (with error). */
+  status: z.enum(['streaming', 'done', 'stopped', 'error']).optional(),
+  error: z.string().optional(),
+  stats: TurnStats.optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const Conversation = z.object({
+  id: z.string(),
+  videoId: z.string(),
+  title: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  settings: Settings,
+  messages: z.array(ChatMessage),
+});
+export type Conversation = z.infer<typeof Conversation>;
+
+export const EngineStatus = z.object({
+  state: z.enum(['starting', 'ready', 'busy', 'crashed', 'restarting']),
+  backend: z.enum(['cpu', 'cuda']),
+  gpuName: z.string().nullable(),
+  gpuMemoryBytes: z.number().nullable(),
+  message: z.string().nullable(),
+  restarts: z.number().int(),
+});
+export type EngineStatus = z.infer<typeof EngineStatus>;
+
+export const MemoryEstimate = z.object({
+  weightsBytes: z.number(),
+  kvBytes: z.number(),
+  activationBytes: z.number(),
+  availableBytes: z.number(),
+  fits: z.boolean(),
+  message: z.string(),
+});
+export type MemoryEstimate = z.infer<typeof MemoryEstimate>;
+
+const Id = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/);
+const FilePath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Calls: name -> request schema and response schema.
+
+export const calls = {
+  'app.info': {
+    req: z.object({}),
+    res: z.object({ version: z.string(), platform: z.string(), serveMode: z.boolean(), engine: EngineStatus }),
+  },
+  'settings.get': { req: z.object({}), res: Settings },
+  'settings.set': { req: Settings.partial(), res: Settings },
+  'models.list': { req: z.object({}), res: z.array(ModelInfo) },
+  'models.addLocal': { req: z.object({ path: FilePath }), res: ModelInfo },
+  'models.remove': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
+  'models.catalog': {
+    req: z.object({}),
+    res: z.array(z.object({ repo: z.string(), name: z.string(), sizeBytes: z.number(), description: z.string() })),
+  },
+  'models.download': { req: z.object({ repo: z.string().min(3).max(200).regex(/^[\w.-]+\/[\w.-]+$/) }), res: z.object({ downloadId: Id }) },
+  'models.cancelDownload': { req: z.object({ downloadId: Id }), res: z.object({ ok: z.boolean() }) },
+  'videos.pick': { req: z.object({}), res: z.object({ path: z.string().nullable() }) },
+  'videos.open': { req: z.object({ path: FilePath }), res: VideoInfo },
+  'videos.recent': { req: z.object({}), res: z.array(VideoInfo) },
+  'videos.remove': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
+  'videos.frames': { req: z.object({ videoId: Id, frames: z.number().int().min(1).max(1024) }), res: z.array(SampledFrame) },
+  'conversations.list': { req: z.object({ videoId: Id }), res: z.array(Conversation.omit({ messages: true })) },
+  'conversations.get': { req: z.object({ id: Id }), res: Conversation },
+  'conversations.create': { req: z.object({ videoId: Id }), res: Conversation },
+  'conversations.delete': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
+  'chat.estimate': { req: z.object({ conversationId: Id }), res: MemoryEstimate },
+  'chat.ask': {
+    req: z.object({
+      conversationId: Id,
+      question: z.string().min(1).max(20000),
+      /** Replace this user message (edit-and-resend) or regenerate the answer after it; later messages are dropped. */
+      replaceFromMessageId: Id.optional(),
+      /** Override the conversation's settings for this turn (compare policies side by side). */
+      settings: Settings.partial().optional(),
+    }),
+    res: z.object({ turnId: Id, userMessageId: Id, assistantMessageId: Id }),
+  },
+  'chat.stop': { req: z.object({ conversationId: Id }), res: z.object({ ok: z.boolean() }) },
+  'chat.cancelPrepare': { req: z.object({ conversationId: Id }), res: z.object({ ok: z.boolean() }) },
+  'inspector.get': { req: z.object({ conversationId: Id, turn: z.number().int().min(1) }), res: InspectorTurn.nullable() },
+  'engine.status': { req: z.object({}), res: EngineStatus },
+} as const;
+
+export type CallName = keyof typeof calls;
+export type CallReq<N extends CallName> = z.input<(typeof calls)[N]['req']>;
+export type CallRes<N extends CallName> = z.infer<(typeof calls)[N]['res']>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events: pushed from the serving side to the renderer.
+
+export const events = {
+  'chat.token': z.object({ conversationId: Id, messageId: Id, text: z.string() }),
+  'chat.done': z.object({ conversationId: Id, messageId: Id, status: z.enum(['done', 'stopped', 'error']), error: z.string().optional(), stats: TurnStats.optional() }),
+  /** Video decoding / encoding progress before the first answer of a conversation. */
+  'chat.progress': z.object({
+    conversationId: Id,
+    stage: z.enum(['decode', 'vision', 'prefill']),
+    done: z.number(),
+    total: z.number(),
+    etaSec: z.number().nullable(),
+  }),
+  'models.downloadProgress': z.object({
+    downloadId: Id,
+    repo: z.string(),
+    file: z.string(),
+    receivedBytes: z.number(),
+    totalBytes: z.number(),
+    state: z.enum(['running', 'verifying', 'done', 'error', 'cancelled']),
+    error: z.string().optional(),
+  }),
+  'engine.status': EngineStatus,
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventPayload<N extends EventName> = z.infer<(typeof events)[N]>;
+
+/** The API object the renderer sees (window.sparsevila in Electron; a WebSocket client in serve mode). */
+export interface SparseVilaApi {
+  call<N extends CallName>(name: N, req: CallReq<N>): Promise<CallRes<N>>;
+  on<N extends EventName>(name: N, listener: (payload: EventPayload<N>) => void): () => void;
+}
+
+/** Errors crossing the boundary carry a code and a human message. */
+export interface ContractError {
+  code: 'invalid_request' | 'unknown_call' | 'not_found' | 'engine' | 'unauthorized' | 'internal';
+  message: string;
+}
+
+export function parseRequest<N extends CallName>(name: string, payload: unknown):
+  | { ok: true; name: N; req: z.infer<(typeof calls)[N]['req']> }
+  | { ok: false; error: ContractError } {
+  if (!Object.prototype.hasOwnProperty.call(calls, name)) {
+    return { ok: false, error: { code: 'unknown_call', message: `unknown call "${String(name).slice(0, 80)}"` } };
+  }
+  const parsed = calls[name as N].req.safeParse(payload);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first?.path.length ? first.path.join('.') + ': ' : '';
+    return { ok: false, error: { code: 'invalid_request', message: `${name}: ${where}${first?.message ?? 'invalid payload'}` } };
+  }
+  return { ok: true, name: name as N, req: parsed.data as z.infer<(typeof calls)[N]['req']> };
+}

@@ -1,0 +1,104 @@
+// The op interface every model file is written against (ggml-style): the CPU backend (onnxruntime-node + JS)
+// and the CUDA backend (kernels/ addon) both implement it, so a model is written once.
+//
+// Conventions
+// - Tensors are row-major. Activations are 2-D [rows, cols] unless stated; per-head views are [T, H, d] packed as
+//   [T, H*d] (head-major within a row), exactly the layout of a linear layer's output.
+// - Weights follow the Hugging Face layout: a linear weight is [out, in]; `linear` computes x · Wᵀ + b.
+// - Ops return new tensors; nothing is modified in place unless the name says so (kv*).
+// - `dispose` frees device memory (a no-op on CPU); callers dispose activations they no longer need.
+
+export type DType = 'f32' | 'f16' | 'bf16';
+
+export interface Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+/** Raw tensor bytes as read from a safetensors file. */
+export interface HostTensorData {
+  dtype: DType;
+  shape: number[];
+  /** Little-endian element bytes, exactly shape.product * sizeof(dtype). */
+  bytes: Uint8Array;
+}
+
+export interface KvCache {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly capacity: number;
+  /** Slots in use: slots [0, length) hold keys/values; the next write goes to `length`. */
+  length: number;
+}
+
+export interface AttentionOptions {
+  /** Softmax scale, normally 1/sqrt(headDim). */
+  scale: number;
+  /** Causal masking by cache slot: query row i may attend slot j only if j <= causalBase + i. Omit for full
+   *  (bidirectional) attention, as in the vision tower. */
+  causalBase?: number;
+  /** Attend only these slots (ascending). Causal masking still applies. Used for decode retrieval. */
+  slots?: Int32Array;
+}
+
+export interface Backend {
+  readonly name: 'cpu' | 'cuda';
+  /** Human-readable description of the device (GPU name, CPU threads). */
+  readonly device: string;
+
+  /** Upload a weight once (converted to the backend's compute dtype). */
+  weight(data: HostTensorData): Tensor;
+  fromHost(data: Float32Array, shape: readonly number[]): Tensor;
+  toHost(t: Tensor): Float32Array;
+  dispose(t: Tensor): void;
+  /** Wait for queued device work (timing). */
+  sync(): void;
+
+  // --- dense ops -------------------------------------------------------------------------------------------
+  /** ids -> rows of table [V, D] */
+  embed(table: Tensor, ids: Int32Array): Tensor;
+  /** x [M, K] · w[N, K]ᵀ (+ b[N]) -> [M, N] */
+  linear(x: Tensor, w: Tensor, b?: Tensor): Tensor;
+  rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor;
+  layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor;
+  add(a: Tensor, b: Tensor): Tensor;
+  /** GELU; 'tanh' is gelu_pytorch_tanh, 'erf' the exact one. */
+  gelu(x: Tensor, kind: 'tanh' | 'erf'): Tensor;
+  /** silu(gate) * up, elementwise */
+  siluMul(gate: Tensor, up: Tensor): Tensor;
+  /** Rotary embedding (rotate_half form, as in Qwen2/Llama) on x [T, H*d] with per-row positions. */
+  rope(x: Tensor, heads: number, positions: Int32Array, invFreq: Float32Array): Tensor;
+  /** Row selection x[idx] and row concatenation. */
+  gatherRows(x: Tensor, idx: Int32Array): Tensor;
+  concatRows(parts: readonly Tensor[]): Tensor;
+  /** Rows [start, end) of x. */
+  sliceRows(x: Tensor, start: number, end: number): Tensor;
+  /** x [F*h*w, C] viewed as F frames of an h×w grid; bilinear resize (align_corners=false, like
+   *  torch.nn.functional.interpolate) to oh×ow -> [F*oh*ow, C]. */
+  bilinearResize(x: Tensor, frames: number, h: number, w: number, oh: number, ow: number): Tensor;
+
+  /** Attention with q [Tq, Hq*d], k/v [Tk, Hkv*d] (GQA: Hq multiple of Hkv) -> [Tq, Hq*d]. */
+  attention(q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number, opts: AttentionOptions): Tensor;
+
+  /** Patch saliency: for q, k [T, H*d], s[j] = mean over heads h and rows i of softmax_j(q_i·k_j·scale).
+   *  Must be computed without materializing the full T×T matrix per head where that matters. */
+  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number): Float32Array;
+
+  // --- KV cache --------------------------------------------------------------------------------------------
+  createKvCache(layers: number, kvHeads: number, headDim: number, capacity: number): KvCache;
+  /** Write k, v [T, Hkv*d] of `layer` into slots [at, at+T). Does not change `length` (the session does). */
+  kvWrite(cache: KvCache, layer: number, k: Tensor, v: Tensor, at: number): void;
+  /** Attention of q [Tq, Hq*d] over slots [0, kvLen) of `layer` (or opts.slots). */
+  kvAttention(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, opts: AttentionOptions): Tensor;
+  /** Retrieval scoring: for each candidate slot, the mean over heads and query rows of softmax(q·Kᵀ·scale) where
+   *  the softmax runs over all slots [0, kvLen) with causal masking from opts.causalBase; returns scores for
+   *  `candidates` only (same order). */
+  kvScores(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
+    opts: AttentionOptions): Float32Array;
+  /** Keep only `keep` slots (ascending), packed to the front, in every layer; length becomes keep.length. */
+  kvCompact(cache: KvCache, keep: Int32Array): void;
+  /** Bytes held by the cache's first `length` slots. */
+  kvBytes(cache: KvCache, length: number): number;
+  disposeKvCache(cache: KvCache): void;
+}
