@@ -63,6 +63,8 @@ export const VideoInfo = z.object({
   lastOpenedAt: z.number(),
   /** URL of a poster thumbnail (served by main / serve mode), or null before one exists. */
   posterUrl: z.string().nullable(),
+  /** URL the player streams the file from (HTTP Range support; carries whatever auth serve mode needs). */
+  mediaUrl: z.string(),
   lastConversationId: z.string().nullable(),
 });
 export type VideoInfo = z.infer<typeof VideoInfo>;
@@ -264,6 +266,8 @@ export type EventPayload<N extends EventName> = z.infer<(typeof events)[N]>;
 export interface SparseVilaApi {
   call<N extends CallName>(name: N, req: CallReq<N>): Promise<CallRes<N>>;
   on<N extends EventName>(name: N, listener: (payload: EventPayload<N>) => void): () => void;
+  /** Electron only (preload, webUtils.getPathForFile): the local path of a dropped File; absent in serve mode. */
+  pathForFile?(file: File): string | null;
 }
 
 /** Errors crossing the boundary carry a code and a human message. */
