@@ -211,7 +211,10 @@ export const calls = {
   'conversations.get': { req: z.object({ id: Id }), res: Conversation },
   'conversations.create': { req: z.object({ videoId: Id }), res: Conversation },
   'conversations.delete': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
-  'chat.estimate': { req: z.object({ conversationId: Id }), res: MemoryEstimate },
+  'chat.estimate': {
+    req: z.object({ conversationId: Id, /** Estimate for these settings (as the next chat.ask would send them). */ settings: Settings.partial().optional() }),
+    res: MemoryEstimate,
+  },
   'chat.ask': {
     req: z.object({
       conversationId: Id,
