@@ -1,0 +1,105 @@
+// The tensors of a model folder (one model.safetensors or shards listed in model.safetensors.index.json), under
+// canonical names, read one at a time straight into their own buffers.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostTensorData } from '../backend/backend.ts';
+import { SafetensorsFile, stToDType, type StTensorInfo } from './safetensors.ts';
+
+export class WeightError extends Error {
+  constructor(msg: string) {
+    super(msg);
+    this.name = 'WeightError';
+  }
+}
+
+/** Old hub layout (language_model.model.*) and the transformers >= 4.52 layout (model.language_model.*) both map to
+ *  one canonical form: vision_tower.*, multi_modal_projector.*, image_newline, language_model.<Qwen2Model>.*, lm_head.weight. */
+export function canonicalName(name: string): string {
+  const rules: [RegExp, string][] = [
+    [/^model\.vision_tower\./, 'vision_tower.'],
+    [/^model\.multi_modal_projector\./, 'multi_modal_projector.'],
+    [/^model\.image_newline$/, 'image_newline'],
+    [/^model\.language_model\./, 'language_model.'],
+    [/^language_model\.model\./, 'language_model.'],
+    [/^language_model\.lm_head\./, 'lm_head.'],
+  ];
+  for (const [re, rep] of rules) if (re.test(name)) return name.replace(re, rep);
+  return name;
+}
+
+/** Where a model's tensors come from: a checkpoint folder, or synthetic weights. */
+export interface WeightSource {
+  has(name: string): boolean;
+  /** Read a tensor; `shape` (if given) must match exactly. */
+  get(name: string, shape?: readonly number[]): HostTensorData;
+  close(): void;
+}
+
+export class CheckpointWeights implements WeightSource {
+  private files: SafetensorsFile[] = [];
+  private where = new Map<string, { file: SafetensorsFile; info: StTensorInfo }>();
+
+  constructor(dir: string) {
+    const indexPath = join(dir, 'model.safetensors.index.json');
+    let shardNames: string[];
+    if (existsSync(indexPath)) {
+      let index: { weight_map?: Record<string, string> };
+      try {
+        index = JSON.parse(readFileSync(indexPath, 'utf8'));
+      } catch (e) {
+        throw new WeightError(`${indexPath}: not valid JSON (${(e as Error).message})`);
+      }
+      if (!index.weight_map || typeof index.weight_map !== 'object') throw new WeightError(`${indexPath}: no weight_map`);
+      shardNames = [...new Set(Object.values(index.weight_map))].sort();
+      for (const s of shardNames) {
+        if (!existsSync(join(dir, s))) throw new WeightError(`${indexPath} lists shard "${s}" but ${join(dir, s)} does not exist`);
+      }
+    } else if (existsSync(join(dir, 'model.safetensors'))) {
+      shardNames = ['model.safetensors'];
+    } else {
+      const any = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort() : [];
+      if (any.length === 0) {
+        throw new WeightError(`${dir}: no model.safetensors, model.safetensors.index.json or *.safetensors file found`);
+      }
+      shardNames = any;
+    }
+    try {
+      for (const s of shardNames) {
+        const f = new SafetensorsFile(join(dir, s));
+        this.files.push(f);
+        for (const info of f.tensors.values()) {
+          const c = canonicalName(info.name);
+          if (this.where.has(c)) throw new WeightError(`tensor "${info.name}" appears twice (in ${s} and ${this.where.get(c)!.file.path})`);
+          this.where.set(c, { file: f, info });
+        }
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  names(): string[] {
+    return [...this.where.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.where.has(name);
+  }
+
+  get(name: string, shape?: readonly number[]): HostTensorData {
+    const w = this.where.get(name);
+    if (!w) throw new WeightError(`missing tensor "${name}" in the checkpoint (config.json expects it)`);
+    const dtype = stToDType(w.info.dtype);
+    if (!dtype) throw new WeightError(`${w.file.path}: tensor "${w.info.name}" has dtype ${w.info.dtype}; weights must be F32, F16 or BF16`);
+    if (shape && (shape.length !== w.info.shape.length || shape.some((d, i) => d !== w.info.shape[i]))) {
+      throw new WeightError(`${w.file.path}: tensor "${w.info.name}" has shape ${JSON.stringify(w.info.shape)} but config.json implies ${JSON.stringify(shape)}`);
+    }
+    return { dtype, shape: [...w.info.shape], bytes: w.file.readBytes(w.info.name) };
+  }
+
+  close(): void {
+    for (const f of this.files) f.close();
+    this.files = [];
+  }
+}
