@@ -1,0 +1,183 @@
+// The KV side of a SparseVILA conversation: which cache slots each layer reads, per turn.
+//
+// Life of a turn (the model code calls these through its layer hooks):
+//   beginTurn()                      -> where the turn's question goes (slot right after the retained prefix, and the
+//                                       position right after the dense prefix: evicted positions are reused)
+//   onQuestionQuery(layer, q, ...)   -> during the question prefill, after the layer wrote its K/V: score retained
+//                                       visual slots by the question's attention (Backend.kvScores)
+//   finishQuestion()                 -> per layer top-k (sparsevila), or permanent compaction at turn 1 (query-prune)
+//   slotsFor(layer, kvLen)           -> the slots decode attends to (undefined = all)
+//   endTurn()                        -> evict the turn's question/answer KV (truncate to the retained prefix)
+import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
+import { compactPlan, decodeSlots, mergeAscending, type PrefixPlan } from './layout.ts';
+import type { PolicyPlan } from './policy.ts';
+import { keepCount, selectRetrieved, topKAscending } from './select.ts';
+
+export interface LlmDims {
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+export interface TurnRetrieval {
+  /** Visual ids in the cache when the turn's question was scored. */
+  retainedIds: Int32Array;
+  /** Per layer: the visual ids decode attends to (null: all retained). */
+  retrievedByLayer: Int32Array[] | null;
+  massShareByLayer: number[] | null;
+  retrievalMs: number;
+}
+
+export class SparseKvController {
+  private plan: PrefixPlan;
+  private prefixSlots: number;
+  private turn = 0;
+  private scoreSums: (Float64Array | null)[] = [];
+  private scoreRows: number[] = [];
+  private base: (Int32Array | null)[] = [];
+  private compacted = false;
+  private retrievalMs = 0;
+  private turnRetainedIds: Int32Array = new Int32Array(0);
+  private lastSelected: Int32Array[] = [];
+  private lastMass: number[] = [];
+  private permanentMass: number | null = null;
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly cache: KvCache,
+    plan: PrefixPlan,
+    private readonly policy: PolicyPlan,
+    private readonly dims: LlmDims,
+  ) {
+    this.plan = plan;
+    this.prefixSlots = plan.rows.length;
+  }
+
+  get prefix(): PrefixPlan {
+    return this.plan;
+  }
+
+  get prefixLength(): number {
+    return this.prefixSlots;
+  }
+
+  /** Whether the question prefill needs the per-layer query hook this turn. */
+  get wantsQuestionScores(): boolean {
+    if (this.plan.visualSlots.length === 0) return false;
+    if (this.policy.decode === 'per-turn') return true;
+    return this.policy.decode === 'permanent' && !this.compacted;
+  }
+
+  /** Start a turn: the cache must hold exactly the retained prefix. Returns the question's first slot and position. */
+  beginTurn(): { at: number; position: number } {
+    if (this.cache.length !== this.prefixSlots) {
+      throw new Error(`beginTurn: cache holds ${this.cache.length} slots, expected the retained prefix of ${this.prefixSlots}`);
+    }
+    this.turn++;
+    this.scoreSums = Array.from({ length: this.dims.layers }, () => null);
+    this.scoreRows = Array.from({ length: this.dims.layers }, () => 0);
+    this.base = Array.from({ length: this.dims.layers }, () => null);
+    this.retrievalMs = 0;
+    this.turnRetainedIds = this.plan.visualIds;
+    return { at: this.prefixSlots, position: this.plan.nextPosition };
+  }
+
+  /** Layer hook during the question prefill: q [T, heads*headDim] (rotated) for rows at slots [causalBase, kvLen). */
+  onQuestionQuery(layer: number, q: Tensor, kvLen: number, causalBase: number): void {
+    if (!this.wantsQuestionScores) return;
+    const t0 = performance.now();
+    const rows = q.shape[0];
+    const scores = this.backend.kvScores(this.cache, layer, q, this.dims.heads, kvLen, this.plan.visualSlots, {
+      scale: 1 / Math.sqrt(this.dims.headDim),
+      causalBase,
+    });
+    let sum = this.scoreSums[layer];
+    if (!sum) sum = this.scoreSums[layer] = new Float64Array(scores.length);
+    // kvScores averages over its rows; weight by rows so a chunked question prefill averages over all its tokens.
+    for (let i = 0; i < scores.length; i++) sum[i] += scores[i] * rows;
+    this.scoreRows[layer] += rows;
+    this.retrievalMs += performance.now() - t0;
+  }
+
+  /** After the question prefill: choose what decode reads. `kvLen` = cache slots in use now. */
+  finishQuestion(kvLen: number): void {
+    if (!this.wantsQuestionScores) return;
+    const t0 = performance.now();
+    const { layers } = this.dims;
+    const layerScores: Float64Array[] = [];
+    for (let l = 0; l < layers; l++) {
+      const s = this.scoreSums[l];
+      if (!s) throw new Error(`retrieval: layer ${l} produced no question scores (the model did not call onQuestionQuery)`);
+      layerScores.push(s.map((v) => v / this.scoreRows[l]));
+    }
+    if (this.policy.decode === 'per-turn') {
+      for (let l = 0; l < layers; l++) {
+        const sel = selectRetrieved(this.plan.visualSlots, layerScores[l], this.policy.decodeSparsity);
+        this.lastMass[l] = sel.massShare;
+        this.lastSelected[l] = sel.selected;
+        this.base[l] = sel.selected.length === this.plan.visualSlots.length ? null : mergeAscending(this.plan.nonVisualSlots, sel.selected);
+      }
+    } else {
+      // query-prune: one selection for all layers (mean over layers), deleted for good.
+      const mean = new Float64Array(this.plan.visualSlots.length);
+      for (const s of layerScores) for (let i = 0; i < s.length; i++) mean[i] += s[i] / layers;
+      const k = keepCount(mean.length, this.policy.decodeSparsity);
+      const pos = topKAscending(mean, k);
+      const keepIds = Int32Array.from(pos, (p) => this.plan.visualIds[p]);
+      const { plan, keepSlots } = compactPlan(this.plan, keepIds);
+      const keep = new Int32Array(keepSlots.length + (kvLen - this.prefixSlots));
+      keep.set(keepSlots);
+      for (let s = this.prefixSlots, o = keepSlots.length; s < kvLen; s++, o++) keep[o] = s;
+      this.backend.kvCompact(this.cache, keep);
+      let total = 0, kept = 0;
+      for (let i = 0; i < mean.length; i++) total += mean[i];
+      for (const p of pos) kept += mean[p];
+      this.permanentMass = total > 0 ? kept / total : 1;
+      this.plan = plan;
+      this.prefixSlots = keepSlots.length;
+      this.compacted = true;
+    }
+    this.backend.sync();
+    this.retrievalMs += performance.now() - t0;
+  }
+
+  /** Slots layer `layer` attends to during decode with `kvLen` slots in use (undefined: all of them). */
+  slotsFor(layer: number, kvLen: number): Int32Array | undefined {
+    const b = this.base[layer];
+    return b ? decodeSlots(b, this.prefixSlots, kvLen) : undefined;
+  }
+
+  /** What this turn's retrieval did (for stats and the inspector). */
+  turnRetrieval(): TurnRetrieval {
+    const slotToId = new Map<number, number>();
+    const vs = this.plan.visualSlots;
+    for (let i = 0; i < vs.length; i++) slotToId.set(vs[i], this.plan.visualIds[i]);
+    if (this.policy.decode === 'per-turn' && this.lastSelected.length) {
+      return {
+        retainedIds: this.turnRetainedIds,
+        retrievedByLayer: this.lastSelected.map((sel) => Int32Array.from(sel, (s) => slotToId.get(s)!)),
+        massShareByLayer: [...this.lastMass],
+        retrievalMs: this.retrievalMs,
+      };
+    }
+    if (this.policy.decode === 'permanent' && this.permanentMass !== null && this.turnRetainedIds !== this.plan.visualIds) {
+      // The turn that pruned: every layer reads the surviving set.
+      return {
+        retainedIds: this.turnRetainedIds,
+        retrievedByLayer: Array.from({ length: this.dims.layers }, () => this.plan.visualIds),
+        massShareByLayer: Array.from({ length: this.dims.layers }, () => this.permanentMass!),
+        retrievalMs: this.retrievalMs,
+      };
+    }
+    return { retainedIds: this.turnRetainedIds, retrievedByLayer: null, massShareByLayer: null, retrievalMs: this.retrievalMs };
+  }
+
+  /** Turn end: evict the turn's question and answer KV; the retained prefix stays. */
+  endTurn(): void {
+    this.cache.length = this.prefixSlots;
+    this.base = Array.from({ length: this.dims.layers }, () => null);
+    this.lastSelected = [];
+    this.lastMass = [];
+  }
+}
