@@ -59,3 +59,21 @@ describe('retrieval selection', () => {
     expect(all.massShare).toBe(1);
   });
 });
+
+import { parseBenchConfigs } from '../../../engine/sparse/benchConfig.ts';
+describe('bench --configs', () => {
+  it('parses dense, bare p:r and policy@p:r', () => {
+    expect(parseBenchConfigs('dense,0.75:0.9,prefill-only@0.5,query-prune@0.75:0.9')).toEqual([
+      { label: 'dense', policy: 'dense', prefillSparsity: 0, decodeSparsity: 0 },
+      { label: 'sparsevila(0.75,0.9)', policy: 'sparsevila', prefillSparsity: 0.75, decodeSparsity: 0.9 },
+      { label: 'prefill-only(0.5,0)', policy: 'prefill-only', prefillSparsity: 0.5, decodeSparsity: 0 },
+      { label: 'query-prune(0.75,0.9)', policy: 'query-prune', prefillSparsity: 0.75, decodeSparsity: 0.9 },
+    ]);
+  });
+  it('rejects nonsense', () => {
+    expect(() => parseBenchConfigs('fast@0.5')).toThrow(/unknown policy/);
+    expect(() => parseBenchConfigs('0.75:x')).toThrow(/not POLICY/);
+    expect(() => parseBenchConfigs('1:0')).toThrow(/\[0, 1\)/);
+    expect(() => parseBenchConfigs('')).toThrow(/empty/);
+  });
+});
