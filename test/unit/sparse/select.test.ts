@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseBenchConfigs } from '../../../engine/sparse/benchConfig.ts';
 import { keepCount, selectPrefillTokens, selectRetrieved, topKAscending } from '../../../engine/sparse/select.ts';
 
 describe('keepCount', () => {
@@ -60,7 +61,6 @@ describe('retrieval selection', () => {
   });
 });
 
-import { parseBenchConfigs } from '../../../engine/sparse/benchConfig.ts';
 describe('bench --configs', () => {
   it('parses dense, bare p:r and policy@p:r', () => {
     expect(parseBenchConfigs('dense,0.75:0.9,prefill-only@0.5,query-prune@0.75:0.9')).toEqual([
