@@ -84,3 +84,14 @@ describe('token saliency pooling (bilinear, align_corners=false)', () => {
     expect(f1.indexOf(Math.max(...f1))).toBe(4); // the centre token of the 3x3 pooled grid
   });
 });
+
+describe('saliency layer', () => {
+  it('maps HF vision_feature_layer to the encoder layer that produced it', async () => {
+    const { saliencyLayer } = await import('../../../engine/sparse/saliency.ts');
+    expect(saliencyLayer([-1], 27)).toBe(26);
+    expect(saliencyLayer([-2], 27)).toBe(25);
+    expect(saliencyLayer([3], 27)).toBe(2);
+    expect(saliencyLayer([-24, -20, -12, -1], 27)).toBe(26);
+    expect(() => saliencyLayer([0], 27)).toThrow(/no encoder layer/);
+  });
+});
