@@ -1,0 +1,105 @@
+// The model's image-processor settings (preprocessor_config.json / video_preprocessor_config.json of an HF
+// checkpoint), reduced to what frame preprocessing needs.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { VideoError } from './errors.ts';
+import { resampleFromPil, type ResampleFilter } from './resize.ts';
+
+export interface PreprocessConfig {
+  /** Output frame size fed to the vision tower. */
+  width: number;
+  height: number;
+  /** When set, resize the shortest edge to this (keeping aspect) and center-crop to width x height (CLIP style). */
+  shortestEdge: number | null;
+  resample: ResampleFilter;
+  rescaleFactor: number;
+  doRescale: boolean;
+  doNormalize: boolean;
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** LLaVA-OneVision / LLaVA-Video (SigLIP 384) as published in llava-hf checkpoints. */
+export const LLAVA_ONEVISION_PREPROCESS: PreprocessConfig = {
+  width: 384,
+  height: 384,
+  shortestEdge: null,
+  resample: 'bicubic',
+  rescaleFactor: 1 / 255,
+  doRescale: true,
+  doNormalize: true,
+  mean: [0.5, 0.5, 0.5],
+  std: [0.5, 0.5, 0.5],
+};
+
+function triple(v: unknown, name: string): [number, number, number] {
+  if (typeof v === 'number') return [v, v, v];
+  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number')) return [v[0], v[1], v[2]];
+  throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${name} must be a number or 3 numbers`);
+}
+
+export function parsePreprocessConfig(json: Record<string, unknown>, source = 'preprocessor config'): PreprocessConfig {
+  const bad = (msg: string) => new VideoError('BAD_PREPROCESSOR_CONFIG', `${source}: ${msg}`);
+  const size = (json.size ?? {}) as Record<string, number>;
+  const crop = (json.crop_size ?? null) as Record<string, number> | null;
+  let width: number;
+  let height: number;
+  let shortestEdge: number | null = null;
+  if (typeof json.size === 'number') {
+    width = height = json.size;
+  } else if (size.height && size.width) {
+    width = size.width;
+    height = size.height;
+  } else if (size.shortest_edge) {
+    shortestEdge = size.shortest_edge;
+    const doCrop = json.do_center_crop !== false && crop && crop.height && crop.width;
+    width = doCrop ? crop.width : size.shortest_edge;
+    height = doCrop ? crop.height : size.shortest_edge;
+  } else {
+    throw bad('size must have height and width, or shortest_edge');
+  }
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 && width <= 4096 && height <= 4096)) {
+    throw bad(`bad output size ${width}x${height}`);
+  }
+  let resample: ResampleFilter;
+  try {
+    resample = resampleFromPil(typeof json.resample === 'number' ? json.resample : 3);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+  const std = triple(json.image_std ?? [0.5, 0.5, 0.5], 'image_std');
+  if (std.some((s) => !(s > 0))) throw bad('image_std must be positive');
+  return {
+    width,
+    height,
+    shortestEdge,
+    resample,
+    rescaleFactor: typeof json.rescale_factor === 'number' ? json.rescale_factor : 1 / 255,
+    doRescale: json.do_rescale !== false,
+    doNormalize: json.do_normalize !== false,
+    mean: triple(json.image_mean ?? [0.5, 0.5, 0.5], 'image_mean'),
+    std,
+  };
+}
+
+/** Reads a checkpoint folder's video processor config, falling back to its image processor config. */
+export function loadPreprocessConfig(modelDir: string): PreprocessConfig {
+  for (const name of ['video_preprocessor_config.json', 'preprocessor_config.json']) {
+    const file = path.join(modelDir, name);
+    if (!existsSync(file)) continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${file} is not valid JSON: ${(e as Error).message}`);
+    }
+    if (!json || typeof json !== 'object') throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${file} must hold a JSON object`);
+    return parsePreprocessConfig(json as Record<string, unknown>, file);
+  }
+  throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${modelDir} has no preprocessor_config.json or video_preprocessor_config.json`);
+}
+
+/** Stable text identifying the preprocessing, for cache keys. */
+export function preprocessKey(c: PreprocessConfig): string {
+  return JSON.stringify([c.width, c.height, c.shortestEdge, c.resample, c.rescaleFactor, c.doRescale, c.doNormalize, c.mean, c.std]);
+}
