@@ -1,0 +1,78 @@
+// Node-API entry: CPU references (always) and the GPU functions (CUDA build) or their explanation (CPU build).
+#include <napi.h>
+
+#include "bindings.h"
+#include "cpu_ref.h"
+#include "napi_util.h"
+
+using namespace sv::napi;
+
+namespace {
+
+void requireLen(const Napi::CallbackInfo& info, const char* fn, size_t have, size_t want, const char* name) {
+  if (have < want)
+    throw typeError(info.Env(), fn, std::string(name) + " has " + std::to_string(have) + " elements, needs " +
+                                        std::to_string(want));
+}
+
+// cpuColMeanSoftmax(q, k, Tq, Tk, Hq, Hkv, d, scale, causalBase) -> Float32Array [Tk]
+Napi::Value CpuColMean(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const char* fn = "cpuColMeanSoftmax";
+    auto q = f32(info, 0, fn), k = f32(info, 1, fn);
+    int Tq = i32(info, 2, fn), Tk = i32(info, 3, fn), Hq = i32(info, 4, fn), Hkv = i32(info, 5, fn), d = i32(info, 6, fn);
+    requireLen(info, fn, q.second, size_t(Tq) * Hq * d, "q");
+    requireLen(info, fn, k.second, size_t(Tk) * Hkv * d, "k");
+    return toJs(info.Env(), sv::cpu::colMeanSoftmax(q.first, k.first, Tq, Tk, Hq, Hkv, d, float(num(info, 7, fn)),
+                                                    i32(info, 8, fn)));
+  });
+}
+
+// cpuSlotAttention(q, k, v, Tq, Tk, Hq, Hkv, d, scale, causalBase, slots|null) -> Float32Array [Tq, Hq*d]
+Napi::Value CpuSlotAttention(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const char* fn = "cpuSlotAttention";
+    auto q = f32(info, 0, fn), k = f32(info, 1, fn), v = f32(info, 2, fn);
+    int Tq = i32(info, 3, fn), Tk = i32(info, 4, fn), Hq = i32(info, 5, fn), Hkv = i32(info, 6, fn), d = i32(info, 7, fn);
+    requireLen(info, fn, q.second, size_t(Tq) * Hq * d, "q");
+    requireLen(info, fn, k.second, size_t(Tk) * Hkv * d, "k");
+    requireLen(info, fn, v.second, size_t(Tk) * Hkv * d, "v");
+    auto slots = i32s(info, 10, fn, true);
+    return toJs(info.Env(), sv::cpu::slotAttention(q.first, k.first, v.first, Tq, Tk, Hq, Hkv, d, float(num(info, 8, fn)),
+                                                   i32(info, 9, fn), slots.first, int(slots.second)));
+  });
+}
+
+// cpuTopk(scores, k) -> Int32Array (ascending indices of the k largest, ties to the lower index)
+Napi::Value CpuTopk(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    auto s = f32(info, 0, "cpuTopk");
+    return toJs(info.Env(), sv::cpu::topk(s.first, int(s.second), i32(info, 1, "cpuTopk")));
+  });
+}
+
+// cpuCompactRows(base Float32Array (in place), layers, capacity, rowElems, keep)
+Napi::Value CpuCompactRows(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const char* fn = "cpuCompactRows";
+    auto b = f32(info, 0, fn);
+    int layers = i32(info, 1, fn), cap = i32(info, 2, fn), row = i32(info, 3, fn);
+    requireLen(info, fn, b.second, size_t(layers) * cap * row, "base");
+    auto keep = i32s(info, 4, fn);
+    sv::cpu::compactRows(b.first, layers, cap, row, keep.first, int(keep.second));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("cpuColMeanSoftmax", Napi::Function::New(env, CpuColMean));
+  exports.Set("cpuSlotAttention", Napi::Function::New(env, CpuSlotAttention));
+  exports.Set("cpuTopk", Napi::Function::New(env, CpuTopk));
+  exports.Set("cpuCompactRows", Napi::Function::New(env, CpuCompactRows));
+  registerGpu(env, exports);
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(sparsevila_kernels, Init)

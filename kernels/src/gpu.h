@@ -1,0 +1,59 @@
+// Host entry points of the CUDA kernels. Device pointers travel as uint64_t. Every function queues work on the
+// addon's one stream and throws std::runtime_error with the CUDA / cuBLAS error text on failure.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace sv::gpu {
+
+struct Info {
+  bool available = false;
+  int count = 0;
+  std::string name;
+  size_t totalBytes = 0, freeBytes = 0;
+  int ccMajor = 0, ccMinor = 0;
+  std::string error;
+};
+Info info();
+
+// Memory (stream-ordered pool) and transfers.
+uint64_t alloc(size_t bytes);
+void release(uint64_t p);
+void upload(uint64_t dst, const void* src, size_t bytes);
+void download(void* dst, uint64_t src, size_t bytes);
+void copyD2D(uint64_t dst, uint64_t src, size_t bytes);
+void sync();
+void fill(uint64_t p, int dt, size_t n, float value);
+// Uniform in [-scale, scale) from a counter hash: synthetic weights without a host copy.
+void randomFill(uint64_t p, int dt, size_t n, uint64_t seed, float scale);
+void cast(uint64_t dst, int dstDt, uint64_t src, int srcDt, size_t n);
+
+// Dense ops. Activations are f32; weight-like inputs may be any dtype.
+void linear(uint64_t out, uint64_t x, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt);
+void embed(uint64_t out, uint64_t table, int tdt, int D, const int32_t* ids, int n, int vocab);
+void rmsNorm(uint64_t out, uint64_t x, int rows, int cols, uint64_t w, int wdt, float eps);
+void layerNorm(uint64_t out, uint64_t x, int rows, int cols, uint64_t w, int wdt, uint64_t b, int bdt, float eps);
+void add(uint64_t out, uint64_t a, int adt, size_t na, uint64_t b, int bdt, size_t nb);
+void gelu(uint64_t out, uint64_t x, size_t n, bool tanhApprox);
+void siluMul(uint64_t out, uint64_t gate, uint64_t up, size_t n);
+void rope(uint64_t out, uint64_t x, int T, int H, int d, const int32_t* positions, const float* invFreq);
+void gatherRows(uint64_t out, uint64_t x, int dt, int cols, const int32_t* idx, int n, int rows);
+void bilinear(uint64_t out, uint64_t x, int frames, int h, int w, int oh, int ow, int C);
+
+// Attention of q [Tq, Hq*d] (f32) over k/v rows (dtype kvdt, ldkv elements per row, Tk rows), optionally only
+// `slots` (host, ascending) of them. causalBase < 0: no mask. Output f32 [Tq, Hq*d].
+void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
+               int Tk, float scale, int causalBase, const int32_t* slots, int nSlots);
+// Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
+// [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
+void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,
+                    int Hkv, int d, float scale, int causalBase);
+// The same through a materialized attention matrix (cuBLAS + softmax + column sum): the baseline it replaces.
+void colMeanMaterialized(uint64_t out, uint64_t q, uint64_t k, int frames, int T, int H, int d, float scale);
+// Rows keep[i] -> row i in each of `layers` blocks of `capacity` rows (elements of dtype dt, rowElems per row).
+void compactRows(uint64_t base, int dt, int layers, int capacity, int rowElems, const int32_t* keep, int nKeep);
+// Copy f32 rows into a cache block (converting to its dtype): dst rows [at, at+T).
+void writeRows(uint64_t dst, int dstDt, int rowElems, int at, uint64_t src, int T);
+
+}  // namespace sv::gpu

@@ -1,0 +1,285 @@
+// Attention. Few query rows (decode, retrieval-restricted decode): a split-K kernel that reads each selected K/V
+// row once per kv head for all the group's query heads (GQA-aware), straight from the index list (gather-free),
+// then a combine kernel. Many query rows (prefill): tensor-core GEMMs through cuBLAS over query chunks, with a
+// masked softmax between them, so memory stays bounded by the chunk.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+
+#include "gpu.h"
+#include "gpu_internal.cuh"
+
+namespace sv::gpu {
+namespace {
+
+constexpr int kMaxD = 256;
+constexpr int kSplitThreads = 128;
+
+struct SplitArgs {
+  const float* q;
+  const void* k;
+  const void* v;
+  int ldkv, Hq, Hkv, d, nSlots, chunk, nChunks, causalBase;
+  float scale;
+  const int* slots;  // nullptr: slots 0..nSlots-1
+  float *pm, *pl, *pacc;
+};
+
+template <typename KT>
+__global__ void __launch_bounds__(kSplitThreads) splitKernel(SplitArgs a) {
+  const int c = blockIdx.x, g = blockIdx.y, t = blockIdx.z;
+  const int G = a.Hq / a.Hkv, d = a.d, chunk = a.chunk;
+  extern __shared__ float sm[];
+  float* qs = sm;                       // [G][d]
+  float* ss = qs + G * d;               // [G][chunk]
+  int* sl = reinterpret_cast<int*>(ss + G * chunk);  // [chunk]
+  const int begin = c * chunk, n = min(chunk, a.nSlots - begin);
+  const long limit = a.causalBase >= 0 ? long(a.causalBase) + t : LONG_MAX;
+  const KT* K = static_cast<const KT*>(a.k);
+  const KT* V = static_cast<const KT*>(a.v);
+
+  const float* qrow = a.q + size_t(t) * a.Hq * d + size_t(g) * G * d;
+  for (int i = threadIdx.x; i < G * d; i += blockDim.x) qs[i] = qrow[i] * a.scale;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) sl[i] = a.slots ? a.slots[begin + i] : begin + i;
+  __syncthreads();
+
+  const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  for (int kk = w; kk < n; kk += nw) {
+    const int s = sl[kk];
+    const KT* kr = K + size_t(s) * a.ldkv + size_t(g) * d;
+    float kv[kMaxD / 32];
+#pragma unroll
+    for (int e = 0; e < kMaxD / 32; ++e) {
+      int cc = lane + 32 * e;
+      kv[e] = cc < d ? toF(kr[cc]) : 0.f;
+    }
+    for (int j = 0; j < G; ++j) {
+      float p = 0.f;
+#pragma unroll
+      for (int e = 0; e < kMaxD / 32; ++e) {
+        int cc = lane + 32 * e;
+        if (cc < d) p += qs[j * d + cc] * kv[e];
+      }
+      p = warpSum(p);
+      if (lane == 0) ss[j * chunk + kk] = s <= limit ? p : -INFINITY;
+    }
+  }
+  __syncthreads();
+
+  for (int j = w; j < G; j += nw) {
+    float m = -INFINITY;
+    for (int kk = lane; kk < n; kk += 32) m = fmaxf(m, ss[j * chunk + kk]);
+    m = warpMax(m);
+    float l = 0.f;
+    for (int kk = lane; kk < n; kk += 32) {
+      float p = m == -INFINITY ? 0.f : expf(ss[j * chunk + kk] - m);
+      ss[j * chunk + kk] = p;
+      l += p;
+    }
+    l = warpSum(l);
+    if (lane == 0) {
+      size_t row = (size_t(t) * a.Hq + size_t(g) * G + j) * a.nChunks + c;
+      a.pm[row] = m;
+      a.pl[row] = l;
+    }
+  }
+  __syncthreads();
+
+  for (int o = threadIdx.x; o < G * d; o += blockDim.x) {
+    const int j = o / d, cc = o % d;
+    float acc = 0.f;
+    for (int kk = 0; kk < n; ++kk) acc += ss[j * chunk + kk] * toF(V[size_t(sl[kk]) * a.ldkv + size_t(g) * d + cc]);
+    a.pacc[((size_t(t) * a.Hq + size_t(g) * G + j) * a.nChunks + c) * d + cc] = acc;
+  }
+}
+
+__global__ void combineKernel(float* out, const float* pm, const float* pl, const float* pacc, int nChunks, int d) {
+  const size_t row = blockIdx.x;  // t * Hq + h
+  float M = -INFINITY;
+  for (int c = 0; c < nChunks; ++c) M = fmaxf(M, pm[row * nChunks + c]);
+  float L = 0.f;
+  for (int c = 0; c < nChunks; ++c) L += M == -INFINITY ? 0.f : pl[row * nChunks + c] * expf(pm[row * nChunks + c] - M);
+  for (int cc = threadIdx.x; cc < d; cc += blockDim.x) {
+    float acc = 0.f;
+    for (int c = 0; c < nChunks; ++c) {
+      float m = pm[row * nChunks + c];
+      if (m != -INFINITY) acc += pacc[(row * nChunks + c) * d + cc] * expf(m - M);
+    }
+    out[row * d + cc] = L > 0.f ? acc / L : 0.f;
+  }
+}
+
+// q rows [t0, t0+tc) -> qp [Hq][tc][d] in the K/V dtype (head-major, so each kv group is one [G*tc, d] matrix).
+__global__ void permuteQKernel(void* qp, int dt, const float* q, int t0, int tc, int Hq, int d) {
+  size_t n = size_t(Hq) * tc * d;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    int c = int(i % d);
+    size_t hr = i / d;
+    int r = int(hr % tc), h = int(hr / tc);
+    st(qp, dt, i, q[(size_t(t0) + r) * Hq * d + size_t(h) * d + c]);
+  }
+}
+__global__ void unpermuteKernel(float* out, const float* op, int t0, int tc, int Hq, int d) {
+  size_t n = size_t(Hq) * tc * d;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    int c = int(i % d);
+    size_t hr = i / d;
+    int r = int(hr % tc), h = int(hr / tc);
+    out[(size_t(t0) + r) * Hq * d + size_t(h) * d + c] = op[i];
+  }
+}
+// Row rr of S [Hq*tc, tk] (query t0 + rr % tc): masked, scaled softmax written to P (dtype pdt, same layout).
+// One pass keeps a running max and sum per thread, a second writes the probabilities.
+__global__ void softmaxRowsKernel(void* P, int pdt, const float* S, int tc, int tk, int t0, float scale, int causalBase,
+                                  const int* colPos) {
+  const size_t rr = blockIdx.x;
+  const int t = t0 + int(rr % tc);
+  const long limit = causalBase >= 0 ? long(causalBase) + t : LONG_MAX;
+  const float* s = S + rr * tk;
+  float m = -INFINITY, l = 0.f;
+  for (int j = threadIdx.x; j < tk; j += blockDim.x) {
+    long pos = colPos ? colPos[j] : j;
+    if (pos > limit) continue;
+    float x = s[j] * scale;
+    if (x > m) { l = l * expf(m - x) + 1.f; m = x; } else { l += expf(x - m); }
+  }
+  __shared__ float sm[32], sl[32];
+  const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  float wm = warpMax(m);
+  float wl = warpSum(m == -INFINITY ? 0.f : l * expf(m - wm));
+  if (lane == 0) { sm[w] = wm; sl[w] = wl; }
+  __syncthreads();
+  float M = -INFINITY;
+  for (int i = 0; i < nw; ++i) M = fmaxf(M, sm[i]);
+  float L = 0.f;
+  for (int i = 0; i < nw; ++i) L += sm[i] == -INFINITY ? 0.f : sl[i] * expf(sm[i] - M);
+  const float inv = L > 0.f ? 1.f / L : 0.f;
+  for (int j = threadIdx.x; j < tk; j += blockDim.x) {
+    long pos = colPos ? colPos[j] : j;
+    float p = pos > limit ? 0.f : expf(s[j] * scale - M) * inv;
+    st(P, pdt, rr * tk + j, p);
+  }
+}
+__global__ void gatherRowsKernel(void* dst, const void* src, int dt, int ld, const int* idx, int n) {
+  size_t total = size_t(n) * ld;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < total; i += size_t(gridDim.x) * blockDim.x) {
+    size_t r = i / ld, c = i % ld;
+    size_t s = size_t(idx[r]) * ld + c;
+    if (dt == F32) static_cast<float*>(dst)[i] = static_cast<const float*>(src)[s];
+    else static_cast<uint16_t*>(dst)[i] = static_cast<const uint16_t*>(src)[s];
+  }
+}
+
+unsigned grid(size_t n) { return unsigned(std::min<size_t>((n + 255) / 256, 65535u * 8)); }
+
+void splitPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
+               float scale, int causalBase, const int* dSlots, int nSlots) {
+  const int G = Hq / Hkv;
+  int chunk = 128;
+  while (chunk > 32 && size_t(Tq) * Hkv * ((nSlots + chunk - 1) / chunk) < 264) chunk /= 2;
+  auto smemFor = [&](int ch) { return (size_t(G) * d + size_t(G) * ch) * 4 + size_t(ch) * 4; };
+  while (chunk > 8 && smemFor(chunk) > 48 * 1024) chunk /= 2;
+  if (smemFor(chunk) > 48 * 1024) fail("attention: too many query heads per kv head for the decode kernel");
+  const int nChunks = (nSlots + chunk - 1) / chunk;
+  const size_t rows = size_t(Tq) * Hq * nChunks;
+  float* buf = static_cast<float*>(scratch(rows * (2 + size_t(d)) * 4));
+  SplitArgs a{reinterpret_cast<const float*>(q), reinterpret_cast<const void*>(k), reinterpret_cast<const void*>(v),
+              ldkv, Hq, Hkv, d, nSlots, chunk, nChunks, causalBase, scale, dSlots, buf, buf + rows, buf + 2 * rows};
+  dim3 g(nChunks, Hkv, Tq);
+  size_t smem = smemFor(chunk);
+  if (kvdt == F32) splitKernel<float><<<g, kSplitThreads, smem, stream()>>>(a);
+  else if (kvdt == F16) splitKernel<__half><<<g, kSplitThreads, smem, stream()>>>(a);
+  else splitKernel<__nv_bfloat16><<<g, kSplitThreads, smem, stream()>>>(a);
+  SV_LAUNCH("attention split");
+  combineKernel<<<unsigned(size_t(Tq) * Hq), std::min(d, 256), 0, stream()>>>(reinterpret_cast<float*>(out), a.pm, a.pl,
+                                                                             a.pacc, nChunks, d);
+  SV_LAUNCH("attention combine");
+}
+
+struct GemmPlan {
+  int Tc;
+  size_t qpB, sB, pB, oB;
+  size_t total() const { return qpB + sB + pB + oB; }
+};
+size_t align256(size_t b) { return (b + 255) / 256 * 256; }
+GemmPlan planGemm(int Tq, int Hq, int d, int Tk, int kvdt) {
+  const size_t es = dtypeSize(kvdt);
+  const bool separateP = kvdt != F32;
+  const size_t budget = size_t(1) << 30;  // S (and P) for one query chunk
+  const size_t perRow = size_t(Hq) * Tk * (4 + (separateP ? es : 0)) + size_t(Hq) * d * (es + 4);
+  GemmPlan p;
+  p.Tc = int(std::max<size_t>(1, std::min<size_t>(Tq, budget / perRow)));
+  p.qpB = align256(size_t(Hq) * p.Tc * d * es);
+  p.sB = align256(size_t(Hq) * p.Tc * Tk * 4);
+  p.pB = separateP ? align256(size_t(Hq) * p.Tc * Tk * es) : 0;
+  p.oB = align256(size_t(Hq) * p.Tc * d * 4);
+  return p;
+}
+
+// `base` holds plan.total() bytes of device scratch.
+void gemmPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, const void* K, const void* V, int kvdt,
+              int ldkv, int Tk, float scale, int causalBase, const int* colPos, const GemmPlan& plan, char* base) {
+  const int G = Hq / Hkv;
+  const int Tc = plan.Tc;
+  void* Qp = base;
+  float* S = reinterpret_cast<float*>(base + plan.qpB);
+  void* Pm = plan.pB ? static_cast<void*>(base + plan.qpB + plan.sB) : static_cast<void*>(S);
+  float* Op = reinterpret_cast<float*>(base + plan.qpB + plan.sB + plan.pB);
+  for (int t0 = 0; t0 < Tq; t0 += Tc) {
+    const int tc = std::min(Tc, Tq - t0);
+    int tk = Tk;
+    if (causalBase >= 0 && !colPos) tk = int(std::min<long>(Tk, long(causalBase) + t0 + tc));
+    if (tk <= 0) fail("attention: a query row sees no key");
+    permuteQKernel<<<grid(size_t(Hq) * tc * d), 256, 0, stream()>>>(Qp, kvdt, reinterpret_cast<const float*>(q), t0,
+                                                                    tc, Hq, d);
+    SV_LAUNCH("attention permute");
+    gemmStridedBatched(kOpT, kOpN, tk, G * tc, d, K, kvdt, ldkv, d, Qp, kvdt, d, (long long)G * tc * d, S, F32, tk,
+                       (long long)G * tc * tk, Hkv);
+    softmaxRowsKernel<<<unsigned(size_t(Hq) * tc), 256, 0, stream()>>>(Pm, kvdt, S, tc, tk, t0, scale, causalBase,
+                                                                       colPos);
+    SV_LAUNCH("attention softmax");
+    gemmStridedBatched(kOpN, kOpN, d, G * tc, tk, V, kvdt, ldkv, d, Pm, kvdt, tk, (long long)G * tc * tk, Op, F32, d,
+                       (long long)G * tc * d, Hkv);
+    unpermuteKernel<<<grid(size_t(Hq) * tc * d), 256, 0, stream()>>>(reinterpret_cast<float*>(out), Op, t0, tc, Hq, d);
+    SV_LAUNCH("attention unpermute");
+  }
+}
+
+}  // namespace
+
+void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
+               int Tk, float scale, int causalBase, const int32_t* slots, int nSlots) {
+  if (Hq <= 0 || Hkv <= 0 || Hq % Hkv) fail("attention: heads must be a multiple of kvHeads");
+  if (d <= 0 || d > kMaxD) fail("attention: head dim must be in 1..256");
+  if (Tq <= 0) return;
+  const int n = slots ? nSlots : Tk;
+  if (n <= 0) fail("attention: no key slots");
+  if (slots) {
+    for (int i = 0; i < nSlots; ++i)
+      if (slots[i] < 0 || slots[i] >= Tk || (i && slots[i] <= slots[i - 1]))
+        fail("attention: slots must be ascending, unique and below the cache length");
+  }
+  const int* dSlots = slots ? uploadArgs(slots, nSlots) : nullptr;
+  if (Tq <= 16) {
+    splitPath(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n);
+    return;
+  }
+  const GemmPlan plan = planGemm(Tq, Hq, d, n, kvdt);
+  if (!slots) {
+    char* base = static_cast<char*>(scratch(plan.total()));
+    gemmPath(out, q, Tq, Hq, Hkv, d, reinterpret_cast<const void*>(k), reinterpret_cast<const void*>(v), kvdt, ldkv, Tk,
+             scale, causalBase, nullptr, plan, base);
+    return;
+  }
+  // Many query rows over a selected set: compact the selected rows first (the GEMMs need dense operands).
+  const size_t kvB = align256(size_t(nSlots) * ldkv * dtypeSize(kvdt));
+  char* work = static_cast<char*>(scratch(2 * kvB + plan.total()));
+  gatherRowsKernel<<<grid(size_t(nSlots) * ldkv), 256, 0, stream()>>>(work, reinterpret_cast<const void*>(k), kvdt, ldkv,
+                                                                      dSlots, nSlots);
+  gatherRowsKernel<<<grid(size_t(nSlots) * ldkv), 256, 0, stream()>>>(work + kvB, reinterpret_cast<const void*>(v), kvdt,
+                                                                      ldkv, dSlots, nSlots);
+  SV_LAUNCH("attention gather");
+  gemmPath(out, q, Tq, Hq, Hkv, d, work, work + kvB, kvdt, ldkv, nSlots, scale, causalBase, dSlots, plan, work + 2 * kvB);
+}
+
+}  // namespace sv::gpu

@@ -1,0 +1,147 @@
+// CUDA build: JS bindings of the sv::gpu entry points. Device pointers are JS numbers (exact below 2^53).
+#include <cstring>
+
+#include "bindings.h"
+#include "gpu.h"
+#include "napi_util.h"
+
+using namespace sv::napi;
+namespace g = sv::gpu;
+
+namespace {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  g::Info r = g::info();
+  auto o = Napi::Object::New(info.Env());
+  o.Set("built", "cuda");
+  o.Set("available", r.available);
+  o.Set("count", r.count);
+  if (r.available) {
+    o.Set("name", r.name);
+    o.Set("totalBytes", double(r.totalBytes));
+    o.Set("freeBytes", double(r.freeBytes));
+    o.Set("cc", std::to_string(r.ccMajor) + "." + std::to_string(r.ccMinor));
+  } else {
+    o.Set("error", r.error);
+  }
+  return o;
+}
+
+#define FN(name) Napi::Value name(const Napi::CallbackInfo& info) { const char* fn = #name; (void)fn; return guard(info, [&]() -> Napi::Value {
+#define END return info.Env().Undefined(); }); }
+
+FN(Alloc)
+  double bytes = num(info, 0, fn);
+  uint64_t p = g::alloc(size_t(bytes));
+  if (p >= (uint64_t(1) << 53)) throw std::runtime_error("device pointer does not fit a JS number");
+  return Napi::Number::New(info.Env(), double(p));
+END
+FN(Free) g::release(ptr(info, 0, fn)); END
+// upload(ptr, typedArray)
+FN(Upload)
+  if (!info[1].IsTypedArray()) throw typeError(info.Env(), fn, "argument 1 must be a typed array");
+  auto a = info[1].As<Napi::TypedArray>();
+  auto* src = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+  g::upload(ptr(info, 0, fn), src, a.ByteLength());
+END
+// download(ptr, typedArray target)
+FN(Download)
+  if (!info[1].IsTypedArray()) throw typeError(info.Env(), fn, "argument 1 must be a typed array");
+  auto a = info[1].As<Napi::TypedArray>();
+  auto* dst = static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+  g::download(dst, ptr(info, 0, fn), a.ByteLength());
+END
+FN(Copy) g::copyD2D(ptr(info, 0, fn), ptr(info, 1, fn), size_t(num(info, 2, fn))); END
+FN(Sync) g::sync(); END
+FN(Fill) g::fill(ptr(info, 0, fn), i32(info, 1, fn), size_t(num(info, 2, fn)), float(num(info, 3, fn))); END
+FN(RandomFill)
+  g::randomFill(ptr(info, 0, fn), i32(info, 1, fn), size_t(num(info, 2, fn)), uint64_t(num(info, 3, fn)),
+                float(num(info, 4, fn)));
+END
+FN(Cast) g::cast(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), size_t(num(info, 4, fn))); END
+// linear(out, x, M, K, w, wdt, N, b|0, bdt)
+FN(Linear)
+  g::linear(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), ptr(info, 4, fn), i32(info, 5, fn),
+            i32(info, 6, fn), ptr(info, 7, fn), i32(info, 8, fn));
+END
+// embed(out, table, tdt, D, ids, vocab)
+FN(Embed)
+  auto ids = i32s(info, 4, fn);
+  g::embed(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), ids.first, int(ids.second),
+           i32(info, 5, fn));
+END
+FN(RmsNorm)
+  g::rmsNorm(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), ptr(info, 4, fn), i32(info, 5, fn),
+             float(num(info, 6, fn)));
+END
+FN(LayerNorm)
+  g::layerNorm(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), ptr(info, 4, fn),
+               i32(info, 5, fn), ptr(info, 6, fn), i32(info, 7, fn), float(num(info, 8, fn)));
+END
+FN(Add)
+  g::add(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), size_t(num(info, 3, fn)), ptr(info, 4, fn),
+         i32(info, 5, fn), size_t(num(info, 6, fn)));
+END
+FN(Gelu) g::gelu(ptr(info, 0, fn), ptr(info, 1, fn), size_t(num(info, 2, fn)), flag(info, 3)); END
+FN(SiluMul) g::siluMul(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), size_t(num(info, 3, fn))); END
+// rope(out, x, T, H, d, positions, invFreq)
+FN(Rope)
+  int T = i32(info, 2, fn), d = i32(info, 4, fn);
+  auto pos = i32s(info, 5, fn);
+  auto inv = f32(info, 6, fn);
+  if (pos.second < size_t(T)) throw typeError(info.Env(), fn, "positions shorter than T");
+  if (inv.second < size_t(d / 2)) throw typeError(info.Env(), fn, "invFreq shorter than d/2");
+  g::rope(ptr(info, 0, fn), ptr(info, 1, fn), T, i32(info, 3, fn), d, pos.first, inv.first);
+END
+// gatherRows(out, x, dt, cols, idx, rows)
+FN(GatherRows)
+  auto idx = i32s(info, 4, fn);
+  g::gatherRows(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), idx.first, int(idx.second),
+                i32(info, 5, fn));
+END
+FN(Bilinear)
+  g::bilinear(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
+              i32(info, 5, fn), i32(info, 6, fn), i32(info, 7, fn));
+END
+// attention(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, Tk, scale, causalBase, slots|null)
+FN(Attention)
+  auto slots = i32s(info, 13, fn, true);
+  g::attention(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
+               i32(info, 5, fn), ptr(info, 6, fn), ptr(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn),
+               i32(info, 10, fn), float(num(info, 11, fn)), i32(info, 12, fn), slots.first, int(slots.second));
+END
+// colMeanSoftmax(out, q, k, kdt, ldk, frames, Tq, Tk, Hq, Hkv, d, scale, causalBase)
+FN(ColMeanSoftmax)
+  g::colMeanSoftmax(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
+                    i32(info, 5, fn), i32(info, 6, fn), i32(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn),
+                    i32(info, 10, fn), float(num(info, 11, fn)), i32(info, 12, fn));
+END
+// colMeanMaterialized(out, q, k, frames, T, H, d, scale)
+FN(ColMeanMaterialized)
+  g::colMeanMaterialized(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
+                         i32(info, 5, fn), i32(info, 6, fn), float(num(info, 7, fn)));
+END
+// compactRows(base, dt, layers, capacity, rowElems, keep)
+FN(CompactRows)
+  auto keep = i32s(info, 5, fn);
+  g::compactRows(ptr(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), keep.first,
+                 int(keep.second));
+END
+// writeRows(dst, dt, rowElems, at, src, T)
+FN(WriteRows)
+  g::writeRows(ptr(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), ptr(info, 4, fn), i32(info, 5, fn));
+END
+
+}  // namespace
+
+void registerGpu(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, Info));
+  struct { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); } table[] = {
+      {"alloc", Alloc}, {"free", Free}, {"upload", Upload}, {"download", Download}, {"copy", Copy}, {"sync", Sync},
+      {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
+      {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention},
+      {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
+      {"writeRows", WriteRows}};
+  for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+}
