@@ -1,0 +1,32 @@
+// The `sparsevila` CLI: one module per subcommand, dispatched by name.
+import { serveCommand } from './serve.ts';
+
+type Command = { run: (argv: string[]) => Promise<number>; help: string };
+
+export const commands: Record<string, Command> = {
+  serve: { run: serveCommand, help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((k) => k.length));
+  return ['usage: sparsevila <command> [options]', '', ...Object.entries(commands).map(([k, c]) => `  ${k.padEnd(width)}  ${c.help}`), '', 'Run `sparsevila <command> --help` for its options.'].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 2;
+  }
+  const cmd = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
+  if (!cmd) {
+    console.error(`unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (err) {
+    console.error(`sparsevila ${name}: ${(err as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,26 @@
+// What the engine process can do. Each op validates its own args (the host is trusted, but cheap checks keep
+// errors readable).
+import { z } from 'zod';
+
+export interface OpContext {
+  emit(event: string, data: unknown): void;
+}
+export type EngineOp = (args: unknown, ctx: OpContext) => Promise<unknown>;
+
+const PingArgs = z.object({ delayMs: z.number().int().min(0).max(600_000).default(0) });
+
+async function detect(): Promise<{ backend: 'cpu' | 'cuda'; gpuName: string | null; gpuMemoryBytes: number | null; message: string | null }> {
+  return { backend: 'cpu', gpuName: null, gpuMemoryBytes: null, message: null };
+}
+
+export const engineOps: { detect: typeof detect; handlers: Record<string, EngineOp> } = {
+  detect,
+  handlers: {
+    /** Liveness check; with a delay it is also how tests hold a request in flight. */
+    async ping(args) {
+      const { delayMs } = PingArgs.parse(args ?? {});
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      return { pid: process.pid };
+    },
+  },
+};

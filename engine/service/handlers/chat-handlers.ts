@@ -1,0 +1,137 @@
+// The chat flow: persist the question, prepare the video in the engine (decode + vision, with progress and cancel),
+// stream the answer as events, persist it with its stats and the inspector data. The answer in flight lives only in
+// memory until it ends, so a kill at any moment loses at most that answer.
+import { randomUUID } from 'node:crypto';
+import type { ChatMessage, Conversation, Settings } from '../../../electron/contract.ts';
+import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent, TokenEvent } from '../engine-host/ops-types.ts';
+import { availableRam, estimateMemory } from '../models/memory-estimate.ts';
+import { ServiceError, type ServiceContext } from '../service-context.ts';
+import type { CallHandlers } from './types.ts';
+
+export function chatHandlers(
+  ctx: ServiceContext,
+): Pick<CallHandlers, 'chat.estimate' | 'chat.ask' | 'chat.stop' | 'chat.cancelPrepare' | 'inspector.get'> & { idle(): Promise<void> } {
+  const running = new Map<string, Promise<void>>();
+
+  const settingsFor = (conv: Conversation, override?: Partial<Settings>): Settings => ({ ...conv.settings, ...(override ?? {}) });
+
+  const estimate = (settings: Settings) => {
+    const model = ctx.models.resolve(settings.modelId);
+    if (!model) throw new ServiceError('invalid_request', 'No model is available: add a model folder or download one in the model manager.');
+    const status = ctx.engine.status();
+    const useGpu = status.backend === 'cuda' && settings.backend !== 'cpu' && status.gpuMemoryBytes !== null;
+    return {
+      model,
+      estimate: estimateMemory({
+        config: model.config,
+        parameters: model.info.parameters,
+        settings,
+        backend: useGpu ? 'cuda' : 'cpu',
+        availableBytes: useGpu ? (status.gpuMemoryBytes as number) : availableRam(),
+      }),
+    };
+  };
+
+  async function runTurn(conv: Conversation, settings: Settings, turn: number, question: string, assistant: ChatMessage): Promise<void> {
+    const conversationId = conv.id;
+    const video = ctx.library.get(conv.videoId);
+    const finish = async (status: 'done' | 'stopped' | 'error', text: string, extra: Partial<ChatMessage>) => {
+      const latest = ctx.conversations.get(conversationId);
+      if (!latest) return;
+      const msg = latest.messages.find((m) => m.id === assistant.id);
+      if (!msg) return;
+      Object.assign(msg, { text, status, ...extra });
+      latest.updatedAt = Date.now();
+      await ctx.conversations.save(latest);
+      ctx.emit('chat.done', { conversationId, messageId: assistant.id, status, error: extra.error, stats: extra.stats });
+    };
+    let text = '';
+    try {
+      if (!video) throw new ServiceError('not_found', 'the conversation\'s video is no longer in the library; open it again');
+      const { model, estimate: mem } = estimate(settings);
+      if (!mem.fits) throw new ServiceError('invalid_request', mem.message);
+      const prepareArgs: PrepareArgs = { sessionId: conversationId, modelPath: model.info.path, videoPath: video.path, settings };
+      await ctx.engine.request<PrepareResult>('prepare', prepareArgs, (event, data) => {
+        if (event === 'progress') ctx.emit('chat.progress', { conversationId, ...(data as ProgressEvent) });
+      });
+      const history = completedTurns(ctx.conversations.get(conversationId), assistant.id);
+      const askArgs: AskArgs = { sessionId: conversationId, turn, question, history, settings };
+      const result = await ctx.engine.request<AskResult>('ask', askArgs, (event, data) => {
+        if (event === 'progress') ctx.emit('chat.progress', { conversationId, ...(data as ProgressEvent) });
+        if (event !== 'token') return;
+        const piece = (data as TokenEvent).text;
+        text += piece;
+        ctx.emit('chat.token', { conversationId, messageId: assistant.id, text: piece });
+      });
+      if (result.inspector) await ctx.inspector.put(conversationId, { ...result.inspector, turn });
+      await finish(result.stopped ? 'stopped' : 'done', result.text, { stats: { ...result.stats, turn } });
+    } catch (err) {
+      const message = (err as Error).message || String(err);
+      const cancelled = (err as { code?: string }).code === 'ABORTED';
+      await finish(cancelled ? 'stopped' : 'error', text, { error: message });
+    }
+  }
+
+  return {
+    async idle() {
+      await Promise.all([...running.values()]);
+    },
+    async 'chat.estimate'({ conversationId, settings }) {
+      const conv = ctx.conversations.get(conversationId);
+      if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
+      return estimate(settingsFor(conv, settings)).estimate;
+    },
+    async 'chat.ask'({ conversationId, question, replaceFromMessageId, settings: override }) {
+      const conv = ctx.conversations.get(conversationId);
+      if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
+      if (running.has(conversationId)) throw new ServiceError('invalid_request', 'an answer is still being written in this conversation; stop it first');
+      if (replaceFromMessageId) {
+        const at = conv.messages.findIndex((m) => m.id === replaceFromMessageId);
+        if (at < 0 || conv.messages[at].role !== 'user') {
+          throw new ServiceError('invalid_request', `replaceFromMessageId must name a user message of this conversation`);
+        }
+        conv.messages = conv.messages.slice(0, at);
+      }
+      const settings = settingsFor(conv, override);
+      const now = Date.now();
+      const user: ChatMessage = { id: `m-${randomUUID()}`, role: 'user', text: question, createdAt: now };
+      const assistant: ChatMessage = { id: `m-${randomUUID()}`, role: 'assistant', text: '', createdAt: now, status: 'streaming' };
+      conv.messages.push(user, assistant);
+      conv.updatedAt = now;
+      if (conv.messages.length === 2) conv.title = question.slice(0, 80);
+      const turn = conv.messages.filter((m) => m.role === 'user').length;
+      await ctx.inspector.truncate(conversationId, turn);
+      await ctx.conversations.save(conv);
+      const job = runTurn(conv, settings, turn, question, assistant).finally(() => running.delete(conversationId));
+      running.set(conversationId, job);
+      return { turnId: `t-${randomUUID()}`, userMessageId: user.id, assistantMessageId: assistant.id };
+    },
+    async 'chat.stop'({ conversationId }) {
+      if (!running.has(conversationId)) return { ok: false };
+      const r = await ctx.engine.request<{ ok: boolean }>('stop', { sessionId: conversationId });
+      return { ok: r.ok };
+    },
+    async 'chat.cancelPrepare'({ conversationId }) {
+      if (!running.has(conversationId)) return { ok: false };
+      const r = await ctx.engine.request<{ ok: boolean }>('cancelPrepare', { sessionId: conversationId });
+      return { ok: r.ok };
+    },
+    async 'inspector.get'({ conversationId, turn }) {
+      return ctx.inspector.get(conversationId, turn);
+    },
+  };
+}
+
+/** Completed question/answer pairs before the given assistant message. */
+function completedTurns(conv: Conversation | undefined, beforeAssistantId: string): { question: string; answer: string }[] {
+  if (!conv) return [];
+  const out: { question: string; answer: string }[] = [];
+  const msgs = conv.messages;
+  for (let i = 0; i + 1 < msgs.length; i++) {
+    if (msgs[i + 1].id === beforeAssistantId) break;
+    if (msgs[i].role === 'user' && msgs[i + 1].role === 'assistant' && msgs[i + 1].status === 'done') {
+      out.push({ question: msgs[i].text, answer: msgs[i + 1].text });
+    }
+  }
+  return out;
+}

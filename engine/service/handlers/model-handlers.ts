@@ -1,0 +1,40 @@
+import { MODEL_CATALOG } from '../models/catalog.ts';
+import type { DownloadManager } from '../models/download-manager.ts';
+import { ModelFolderError } from '../models/model-folder.ts';
+import { ServiceError, type ServiceContext } from '../service-context.ts';
+import type { CallHandlers } from './types.ts';
+
+export function modelHandlers(
+  ctx: ServiceContext,
+  downloads: DownloadManager,
+): Pick<CallHandlers, 'models.list' | 'models.addLocal' | 'models.remove' | 'models.catalog' | 'models.download' | 'models.cancelDownload'> {
+  return {
+    async 'models.list'() {
+      return ctx.models.list();
+    },
+    async 'models.addLocal'({ path }) {
+      try {
+        return await ctx.models.add(path, 'local');
+      } catch (err) {
+        if (err instanceof ModelFolderError) throw new ServiceError('invalid_request', err.message);
+        throw err;
+      }
+    },
+    async 'models.remove'({ id }) {
+      try {
+        return { ok: await ctx.models.remove(id) };
+      } catch (err) {
+        throw new ServiceError('invalid_request', (err as Error).message);
+      }
+    },
+    async 'models.catalog'() {
+      return MODEL_CATALOG.map((m) => ({ ...m }));
+    },
+    async 'models.download'({ repo }) {
+      return { downloadId: downloads.start(repo) };
+    },
+    async 'models.cancelDownload'({ downloadId }) {
+      return { ok: downloads.cancel(downloadId) };
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { VideoInfo } from '../../../electron/contract.ts';
+import { resolveFfmpeg } from '../../video/ffmpeg-path.ts';
+import { probeVideo } from '../../video/probe.ts';
+import { VideoError } from '../../video/errors.ts';
+import { mediaUrls, thumbsDir } from '../media.ts';
+import { ServiceError, type ServiceContext } from '../service-context.ts';
+import { makePoster, sampleThumbnails } from '../video-thumbs.ts';
+import type { CallHandlers } from './types.ts';
+
+export function videoHandlers(
+  ctx: ServiceContext,
+): Pick<CallHandlers, 'videos.pick' | 'videos.open' | 'videos.recent' | 'videos.remove' | 'videos.frames'> {
+  const bins = () => {
+    try {
+      return resolveFfmpeg({ ffmpegPath: ctx.settings.get().ffmpegPath });
+    } catch (err) {
+      throw new ServiceError('invalid_request', (err as Error).message);
+    }
+  };
+  return {
+    async 'videos.pick'() {
+      return { path: ctx.pickVideo ? await ctx.pickVideo() : null };
+    },
+    async 'videos.open'({ path: file }) {
+      const b = bins();
+      let probe;
+      try {
+        probe = await probeVideo(b, path.resolve(file), { timeoutMs: 30_000 });
+      } catch (err) {
+        if (err instanceof VideoError) throw new ServiceError('invalid_request', err.message);
+        throw err;
+      }
+      const id = `v-${createHash('sha256').update(`${probe.path}\0${probe.sizeBytes}\0${probe.mtimeMs}`).digest('hex').slice(0, 16)}`;
+      const now = Date.now();
+      const prev = ctx.library.get(id);
+      let posterUrl = prev?.posterUrl ?? null;
+      if (!posterUrl) {
+        const ok = await makePoster(b, probe, path.join(thumbsDir(ctx.dataDir, id), 'poster.jpg')).catch((err: Error) => {
+          console.warn(`[videos] no poster for ${probe.path}: ${err.message}`);
+          return false;
+        });
+        posterUrl = ok ? mediaUrls.thumb(id, 'poster.jpg') : null;
+      }
+      const info: VideoInfo = {
+        id,
+        path: probe.path,
+        name: path.basename(probe.path),
+        durationSec: probe.durationSec,
+        width: probe.width,
+        height: probe.height,
+        fps: probe.fps,
+        codec: probe.codec,
+        rotation: probe.rotation,
+        hasAudio: probe.hasAudio,
+        sizeBytes: probe.sizeBytes,
+        addedAt: prev?.addedAt ?? now,
+        lastOpenedAt: now,
+        posterUrl,
+        mediaUrl: mediaUrls.video(id),
+        lastConversationId: ctx.conversations.latestForVideo(id),
+      };
+      await ctx.library.put(info);
+      return info;
+    },
+    async 'videos.recent'() {
+      return ctx.library.recent().map((v) => ({ ...v, lastConversationId: ctx.conversations.latestForVideo(v.id) }));
+    },
+    async 'videos.remove'({ id }) {
+      const ok = await ctx.library.remove(id);
+      await fs.rm(thumbsDir(ctx.dataDir, id), { recursive: true, force: true });
+      return { ok };
+    },
+    async 'videos.frames'({ videoId, frames }) {
+      const video = ctx.library.get(videoId);
+      if (!video) throw new ServiceError('not_found', `no video with id ${videoId}; open it first`);
+      const b = bins();
+      try {
+        const probe = await probeVideo(b, video.path, { timeoutMs: 30_000 });
+        const thumbs = await sampleThumbnails(b, probe, frames, thumbsDir(ctx.dataDir, videoId));
+        return thumbs.map((t) => ({ index: t.index, timeSec: t.timeSec, thumbUrl: mediaUrls.thumb(videoId, t.name) }));
+      } catch (err) {
+        if (err instanceof VideoError) throw new ServiceError('invalid_request', err.message);
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// Will this turn fit? Weights + KV cache + the largest transient activations, against the memory the chosen backend
+// has (free RAM for the CPU, the GPU's memory for CUDA). Deliberately a little pessimistic: refusing before prefill
+// beats being killed by the OOM killer halfway through.
+import os from 'node:os';
+import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
+import { videoGeometry, type LlavaOnevisionConfig } from '../../checkpoint/config.ts';
+
+export interface EstimateInput {
+  config: LlavaOnevisionConfig;
+  parameters: number;
+  settings: Settings;
+  backend: 'cpu' | 'cuda';
+  /** Bytes the backend can use now (free RAM, or GPU memory). */
+  availableBytes: number;
+  /** Tokens of prompt text and history besides the video (question, template, time instruction). */
+  textTokens?: number;
+}
+
+export function estimateMemory(input: EstimateInput): MemoryEstimate {
+  const { config, settings } = input;
+  const elem = input.backend === 'cuda' ? 2 : 4;
+  const { grid, tokensPerFrame } = videoGeometry(config);
+  const frames = settings.frames;
+  const visualTotal = frames * tokensPerFrame + 1;
+  const pruned = settings.policy === 'sparsevila' || settings.policy === 'prefill-only';
+  const visualKept = pruned ? Math.max(1, Math.round((1 - settings.prefillSparsity) * visualTotal)) : visualTotal;
+  const textTokens = input.textTokens ?? 64 + frames * 8 + 512;
+  const seq = visualKept + textTokens + settings.maxNewTokens;
+
+  const weightsBytes = input.parameters * elem;
+  const t = config.text;
+  const kvBytes = t.layers * 2 * t.kvHeads * t.headDim * seq * elem;
+
+  const v = config.vision;
+  const patches = grid * grid;
+  // Vision tower, one frame at a time: hidden states, the MLP's widest layer, and one head's attention rows.
+  const visionPerFrame = patches * (v.hiddenSize * 4 + v.intermediateSize) * elem + patches * patches * 4;
+  // Kept across the video: preprocessed pixels and the projected features of every frame (before pruning).
+  const videoBytes = frames * 3 * v.imageSize * v.imageSize * 4 + visualTotal * t.hiddenSize * elem * 2;
+  // LLM prefill over the kept sequence: residual + q/k/v/o + the MLP's two wide projections, plus the last logits row.
+  const prefill = seq * (t.hiddenSize * 4 + t.intermediateSize * 2) * elem + t.vocabSize * 4;
+  const activationBytes = visionPerFrame + videoBytes + prefill;
+
+  const need = weightsBytes + kvBytes + activationBytes;
+  const fits = need <= input.availableBytes * 0.9;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const where = input.backend === 'cuda' ? 'GPU memory' : 'free RAM';
+  const message = fits
+    ? `About ${gib(need)} needed (weights ${gib(weightsBytes)}, KV cache ${gib(kvBytes)}, activations ${gib(activationBytes)}) of ${gib(input.availableBytes)} ${where}.`
+    : `This would need about ${gib(need)} (weights ${gib(weightsBytes)}, KV cache ${gib(kvBytes)} for ${visualKept} visual tokens, activations ${gib(activationBytes)}) but only ${gib(input.availableBytes)} of ${where} is available. Use fewer frames (now ${frames}), a higher prefill sparsity, or a smaller model.`;
+  return { weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, fits, message };
+}
+
+/** Memory the CPU backend can count on now. */
+export function availableRam(): number {
+  return os.freemem();
+}

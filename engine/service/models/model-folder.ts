@@ -1,0 +1,90 @@
+// Validates a Hugging Face model folder through the engine's checkpoint loader and describes it for the model list.
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { ModelInfo } from '../../../electron/contract.ts';
+import { loadCheckpoint } from '../../checkpoint/load.ts';
+import { videoGeometry, type LlavaOnevisionConfig } from '../../checkpoint/config.ts';
+import { SafetensorsFile, ST_DTYPE_BYTES } from '../../checkpoint/safetensors.ts';
+
+export interface ModelFolderFacts {
+  info: ModelInfo;
+  config: LlavaOnevisionConfig;
+  weightsBytes: number;
+}
+
+export class ModelFolderError extends Error {
+  override name = 'ModelFolderError';
+}
+
+export function modelIdFor(source: ModelInfo['source'], dir: string): string {
+  return `${source}-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16)}`;
+}
+
+/** Throws ModelFolderError with the loader's message when the folder is not a usable model. */
+export function describeModelFolder(dir: string, source: ModelInfo['source'], name?: string, description?: string): ModelFolderFacts {
+  let ckpt;
+  try {
+    ckpt = loadCheckpoint(dir);
+  } catch (err) {
+    throw new ModelFolderError((err as Error).message);
+  }
+  try {
+    if (!ckpt.tokenizer) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
+    const { parameters, weightsBytes, dtype } = countWeights(dir);
+    const readmeName = name ?? path.basename(path.resolve(dir));
+    return {
+      config: ckpt.config,
+      weightsBytes,
+      info: {
+        id: modelIdFor(source, dir),
+        name: readmeName,
+        path: path.resolve(dir),
+        architecture: String(ckpt.rawConfig.architectures instanceof Array ? ckpt.rawConfig.architectures[0] : ckpt.config.modelType),
+        source,
+        parameters,
+        dtype,
+        tokensPerFrame: videoGeometry(ckpt.config).tokensPerFrame,
+        description: description ?? `${ckpt.config.text.layers}-layer ${ckpt.config.modelType} (${formatParams(parameters)} parameters, ${dtype})`,
+      },
+    };
+  } finally {
+    ckpt.weights.close();
+  }
+}
+
+function shardFiles(dir: string): string[] {
+  if (existsSync(path.join(dir, 'model.safetensors'))) return [path.join(dir, 'model.safetensors')];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors'))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+function countWeights(dir: string): { parameters: number; weightsBytes: number; dtype: string } {
+  let parameters = 0;
+  let weightsBytes = 0;
+  const bytesByDtype = new Map<string, number>();
+  for (const file of shardFiles(dir)) {
+    const st = new SafetensorsFile(file);
+    try {
+      for (const t of st.tensors.values()) {
+        const n = t.shape.reduce((a, b) => a * b, 1);
+        parameters += n;
+        const bytes = n * (ST_DTYPE_BYTES[t.dtype] ?? 4);
+        weightsBytes += bytes;
+        bytesByDtype.set(t.dtype, (bytesByDtype.get(t.dtype) ?? 0) + bytes);
+      }
+    } finally {
+      st.close();
+    }
+  }
+  const dtype = [...bytesByDtype.entries()].sort((a, b) => b[1] - a[1])[0]?.[0]?.toLowerCase() ?? 'unknown';
+  return { parameters, weightsBytes, dtype };
+}
+
+function formatParams(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  return `${(n / 1e3).toFixed(0)}K`;
+}

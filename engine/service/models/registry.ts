@@ -1,0 +1,105 @@
+// The models the app can use: the embedded default (shipped under assets/models/), folders the user picked, and
+// downloads from the Hugging Face Hub. Only the user's entries are persisted; the embedded ones are found at start.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ModelInfo } from '../../../electron/contract.ts';
+import { readJsonOr, writeJsonAtomic } from '../store/atomic-json.ts';
+import { SerialQueue } from '../store/serial-queue.ts';
+import { describeModelFolder, type ModelFolderFacts } from './model-folder.ts';
+
+const Entry = z.object({ source: z.enum(['local', 'downloaded']), path: z.string(), name: z.string().optional() });
+const RegistryFile = z.object({ version: z.literal(1), entries: z.array(Entry) });
+type Entry = z.infer<typeof Entry>;
+
+export class ModelRegistry {
+  private facts = new Map<string, ModelFolderFacts>();
+  private entries: Entry[] = [];
+  private queue = new SerialQueue();
+  private readonly file: string;
+  readonly downloadsDir: string;
+
+  constructor(
+    dataDir: string,
+    private readonly embeddedDir: string | null,
+  ) {
+    this.file = path.join(dataDir, 'models.json');
+    this.downloadsDir = path.join(dataDir, 'models');
+  }
+
+  async load(): Promise<void> {
+    this.facts.clear();
+    for (const dir of this.embeddedFolders()) {
+      try {
+        const f = describeModelFolder(dir, 'embedded', path.basename(dir), embeddedDescription(dir));
+        this.facts.set(f.info.id, f);
+      } catch (err) {
+        console.warn(`[models] embedded model ${dir} is unusable: ${(err as Error).message}`);
+      }
+    }
+    const data = await readJsonOr(this.file, RegistryFile, { version: 1 as const, entries: [] });
+    this.entries = data.entries;
+    for (const e of this.entries) {
+      try {
+        const f = describeModelFolder(e.path, e.source, e.name);
+        this.facts.set(f.info.id, f);
+      } catch (err) {
+        console.warn(`[models] ${e.path} is no longer usable: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  list(): ModelInfo[] {
+    const order = { embedded: 0, downloaded: 1, local: 2 } as const;
+    return [...this.facts.values()].map((f) => f.info).sort((a, b) => order[a.source] - order[b.source] || a.name.localeCompare(b.name));
+  }
+
+  get(id: string): ModelFolderFacts | undefined {
+    return this.facts.get(id);
+  }
+
+  /** The model a conversation uses when its settings name none (or name one that is gone). */
+  resolve(id: string | null): ModelFolderFacts | undefined {
+    if (id && this.facts.has(id)) return this.facts.get(id);
+    const all = this.list();
+    return all[0] ? this.facts.get(all[0].id) : undefined;
+  }
+
+  /** Validates and adds a folder; throws ModelFolderError with the loader's message when it is not a usable model. */
+  async add(dir: string, source: 'local' | 'downloaded', name?: string): Promise<ModelInfo> {
+    const resolved = path.resolve(dir);
+    const f = describeModelFolder(resolved, source, name);
+    this.facts.set(f.info.id, f);
+    this.entries = this.entries.filter((e) => path.resolve(e.path) !== resolved).concat({ source, path: resolved, name });
+    await this.save();
+    return f.info;
+  }
+
+  /** Forgets a model (never deletes the user's folder). Embedded models cannot be removed. */
+  async remove(id: string): Promise<boolean> {
+    const f = this.facts.get(id);
+    if (!f) return false;
+    if (f.info.source === 'embedded') throw new Error('the embedded model ships with the app and cannot be removed');
+    this.facts.delete(id);
+    this.entries = this.entries.filter((e) => path.resolve(e.path) !== f.info.path);
+    await this.save();
+    return true;
+  }
+
+  private embeddedFolders(): string[] {
+    const root = this.embeddedDir;
+    if (!root || !existsSync(root)) return [];
+    return readdirSync(root)
+      .map((n) => path.join(root, n))
+      .filter((d) => statSync(d).isDirectory() && existsSync(path.join(d, 'config.json')));
+  }
+
+  private save(): Promise<void> {
+    const snapshot = { version: 1 as const, entries: [...this.entries] };
+    return this.queue.run('models', () => writeJsonAtomic(this.file, snapshot));
+  }
+}
+
+function embeddedDescription(dir: string): string {
+  return `The small model shipped with the app (${path.basename(dir)}), trained on synthetic videos of shapes and digits. It only understands that kind of video; add a real LLaVA-OneVision / LLaVA-Video model in the model manager.`;
+}
