@@ -1,0 +1,115 @@
+// Loads the native addon (kernels/) and types it. Never throws: a missing or CPU-only addon yields a status that
+// says why, and the engine falls back to the CPU backend.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Element type codes shared with kernels/src/common.h. */
+export const DT = { f32: 0, f16: 1, bf16: 2 } as const;
+export type DtCode = (typeof DT)[keyof typeof DT];
+
+export interface AddonInfo {
+  built: 'cuda' | 'cpu';
+  available: boolean;
+  count: number;
+  name?: string;
+  totalBytes?: number;
+  freeBytes?: number;
+  cc?: string;
+  error?: string;
+}
+
+/** Device pointers are JS numbers. All GPU calls queue work on one stream; `download` and `sync` wait. */
+export interface KernelsAddon {
+  info(): AddonInfo;
+  // CPU references
+  cpuColMeanSoftmax(q: Float32Array, k: Float32Array, Tq: number, Tk: number, Hq: number, Hkv: number, d: number,
+    scale: number, causalBase: number): Float32Array;
+  cpuSlotAttention(q: Float32Array, k: Float32Array, v: Float32Array, Tq: number, Tk: number, Hq: number, Hkv: number,
+    d: number, scale: number, causalBase: number, slots: Int32Array | null): Float32Array;
+  cpuTopk(scores: Float32Array, k: number): Int32Array;
+  cpuCompactRows(base: Float32Array, layers: number, capacity: number, rowElems: number, keep: Int32Array): void;
+  // GPU
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  upload(ptr: number, data: ArrayBufferView): void;
+  download(ptr: number, into: ArrayBufferView): void;
+  copy(dst: number, src: number, bytes: number): void;
+  sync(): void;
+  fill(ptr: number, dt: number, n: number, value: number): void;
+  randomFill(ptr: number, dt: number, n: number, seed: number, scale: number): void;
+  cast(dst: number, dstDt: number, src: number, srcDt: number, n: number): void;
+  linear(out: number, x: number, M: number, K: number, w: number, wdt: number, N: number, b: number, bdt: number): void;
+  embed(out: number, table: number, tdt: number, D: number, ids: Int32Array, vocab: number): void;
+  rmsNorm(out: number, x: number, rows: number, cols: number, w: number, wdt: number, eps: number): void;
+  layerNorm(out: number, x: number, rows: number, cols: number, w: number, wdt: number, b: number, bdt: number,
+    eps: number): void;
+  add(out: number, a: number, adt: number, na: number, b: number, bdt: number, nb: number): void;
+  gelu(out: number, x: number, n: number, tanh: boolean): void;
+  siluMul(out: number, gate: number, up: number, n: number): void;
+  rope(out: number, x: number, T: number, H: number, d: number, positions: Int32Array, invFreq: Float32Array): void;
+  gatherRows(out: number, x: number, dt: number, cols: number, idx: Int32Array, rows: number): void;
+  bilinear(out: number, x: number, frames: number, h: number, w: number, oh: number, ow: number, C: number): void;
+  attention(out: number, q: number, Tq: number, Hq: number, Hkv: number, d: number, k: number, v: number, kvdt: number,
+    ldkv: number, Tk: number, scale: number, causalBase: number, slots: Int32Array | null): void;
+  colMeanSoftmax(out: number, q: number, k: number, kdt: number, ldk: number, frames: number, Tq: number, Tk: number,
+    Hq: number, Hkv: number, d: number, scale: number, causalBase: number): void;
+  colMeanMaterialized(out: number, q: number, k: number, frames: number, T: number, H: number, d: number,
+    scale: number): void;
+  compactRows(base: number, dt: number, layers: number, capacity: number, rowElems: number, keep: Int32Array): void;
+  writeRows(dst: number, dt: number, rowElems: number, at: number, src: number, T: number): void;
+}
+
+export interface AddonStatus {
+  addon: KernelsAddon | null;
+  /** Where it was loaded from, or null. */
+  path: string | null;
+  /** GPU usable through this addon. */
+  gpu: boolean;
+  /** One line for users: the GPU in use, or why the CPU is used. */
+  message: string;
+  info: AddonInfo | null;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function candidates(): string[] {
+  const list: string[] = [];
+  if (process.env.SPARSEVILA_ADDON) list.push(resolve(process.env.SPARSEVILA_ADDON));
+  const name = 'sparsevila_kernels.node';
+  list.push(join(here, '../../../kernels/build/Release', name));
+  // Packaged app: electron-builder copies the addon to resources/kernels/.
+  const res = (process as { resourcesPath?: string }).resourcesPath;
+  if (res) list.push(join(res, 'kernels', name));
+  return list;
+}
+
+let cached: AddonStatus | null = null;
+
+/** Loads the addon once and reports what it can do. */
+export function loadAddon(): AddonStatus {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const path of candidates()) {
+    if (!existsSync(path)) { tried.push(path); continue; }
+    try {
+      const addon = require(path) as KernelsAddon;
+      const info = addon.info();
+      const gpu = info.built === 'cuda' && info.available;
+      const message = gpu
+        ? `GPU: ${info.name} (${((info.totalBytes ?? 0) / 2 ** 30).toFixed(0)} GiB, compute ${info.cc})`
+        : info.error ?? 'no GPU, using CPU';
+      cached = { addon, path, gpu, message, info };
+      return cached;
+    } catch (e) {
+      cached = { addon: null, path, gpu: false, info: null,
+        message: `no GPU, using CPU (the native addon at ${path} failed to load: ${(e as Error).message})` };
+      return cached;
+    }
+  }
+  cached = { addon: null, path: null, gpu: false, info: null,
+    message: `no GPU, using CPU (native addon not built; run npm run build:addon; looked in ${tried.join(', ')})` };
+  return cached;
+}
