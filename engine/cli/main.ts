@@ -1,9 +1,13 @@
 // The `sparsevila` CLI: one module per subcommand, dispatched by name.
 import { serveCommand } from './serve.ts';
+import { logitsCommand } from './logits.ts';
+import { makeCheckpointCommand } from './make-checkpoint.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
 export const commands: Record<string, Command> = {
+  logits: { run: logitsCommand, help: 'full-sequence logits for input_ids + pixel_values_videos (HF parity interface)' },
+  'make-checkpoint': { run: makeCheckpointCommand, help: 'write a random-weight LLaVA-OneVision checkpoint in the HF layout' },
   serve: { run: serveCommand, help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
 };
 

@@ -64,7 +64,8 @@ export class ChatTemplate {
 
   constructor(readonly source: string, private extra: Record<string, unknown> = {}) {
     try {
-      this.template = new Template(source);
+      // {% generation %} blocks only mark assistant text for training masks; the renderer need not know them.
+      this.template = new Template(source.replace(/\{%-?\s*(end)?generation\s*-?%\}/g, ''));
     } catch (e) {
       throw new TokenizerError(`chat template does not parse (${(e as Error).message})`);
     }

@@ -1,0 +1,49 @@
+// sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda]
+// IN: input_ids int64 [1,T] (video token repeated once per video feature token), pixel_values_videos float32 [1,F,3,H,W].
+// OUT: logits float32 [1,T,V]. The HF-parity interface: keep it stable.
+import { SafetensorsFile, writeSafetensors } from '../checkpoint/safetensors.ts';
+import { loadModel, type BackendChoice } from '../models/load-model.ts';
+import { hostToF32 } from '../backend/dtype.ts';
+import { parseArgs, str, UsageError } from './args.ts';
+
+export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
+
+export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float32Array | null; frames: number } {
+  const f = new SafetensorsFile(path);
+  try {
+    const idInfo = f.tensors.get('input_ids');
+    if (!idInfo) throw new UsageError(`${path}: no "input_ids" tensor`);
+    if (idInfo.dtype !== 'I64' && idInfo.dtype !== 'I32') throw new UsageError(`${path}: input_ids must be int64 (got ${idInfo.dtype})`);
+    if (idInfo.shape.length !== 2 || idInfo.shape[0] !== 1) throw new UsageError(`${path}: input_ids must be [1, T] (got ${JSON.stringify(idInfo.shape)})`);
+    const raw = f.readBytes('input_ids');
+    const ids = idInfo.dtype === 'I64'
+      ? Int32Array.from(new BigInt64Array(raw.buffer, raw.byteOffset, idInfo.shape[1]), (x) => Number(x))
+      : new Int32Array(raw.buffer, raw.byteOffset, idInfo.shape[1]);
+    const pv = f.tensors.get('pixel_values_videos');
+    if (!pv) return { ids, pixels: null, frames: 0 };
+    if (pv.shape.length !== 5 || pv.shape[0] !== 1) throw new UsageError(`${path}: pixel_values_videos must be [1, F, 3, H, W] (got ${JSON.stringify(pv.shape)})`);
+    const dt = pv.dtype === 'F32' ? 'f32' : pv.dtype === 'F16' ? 'f16' : pv.dtype === 'BF16' ? 'bf16' : null;
+    if (!dt) throw new UsageError(`${path}: pixel_values_videos must be float (got ${pv.dtype})`);
+    const pixels = hostToF32({ dtype: dt, shape: pv.shape, bytes: f.readBytes('pixel_values_videos') });
+    return { ids, pixels, frames: pv.shape[1] };
+  } finally {
+    f.close();
+  }
+}
+
+export async function logitsCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, ['help']);
+  if (a.flags.has('help')) { console.log(LOGITS_HELP); return 0; }
+  const modelDir = str(a, 'model', true)!;
+  const inputs = str(a, 'inputs', true)!;
+  const out = str(a, 'out', true)!;
+  const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
+  if (!['cpu', 'cuda', 'auto'].includes(backend)) throw new UsageError(`--backend must be cpu, cuda or auto (got ${backend})`);
+  const { ids, pixels, frames } = readLogitsInputs(inputs);
+  const m = await loadModel(modelDir, { backend });
+  const logits = m.model.logits(ids, pixels, frames);
+  const V = m.config.text.vocabSize;
+  writeSafetensors(out, { logits: { dtype: 'F32', shape: [1, ids.length, V], data: logits } });
+  m.dispose();
+  return 0;
+}

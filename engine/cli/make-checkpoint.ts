@@ -1,0 +1,22 @@
+// sparsevila make-checkpoint --out DIR [--preset tiny|small|0.5b|7b] [--seed N] [--shards N] [--dtype f32|f16|bf16]
+import { makeCheckpoint } from '../checkpoint/make-checkpoint.ts';
+import { PRESETS, type PresetName } from '../models/presets.ts';
+import { float, int, parseArgs, str, UsageError } from './args.ts';
+
+export const MAKE_CHECKPOINT_HELP = `sparsevila make-checkpoint --out DIR [--preset ${PRESETS.join('|')}] [--seed N] [--shards N] [--dtype f32|f16|bf16] [--std X] [--legacy-names]`;
+
+export async function makeCheckpointCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, ['help', 'legacy-names']);
+  if (a.flags.has('help')) { console.log(MAKE_CHECKPOINT_HELP); return 0; }
+  const out = str(a, 'out', true)!;
+  const preset = (str(a, 'preset') ?? 'tiny') as PresetName;
+  if (!PRESETS.includes(preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);
+  const dtype = (str(a, 'dtype') ?? 'f32') as 'f32' | 'f16' | 'bf16';
+  if (!['f32', 'f16', 'bf16'].includes(dtype)) throw new UsageError('--dtype must be f32, f16 or bf16');
+  const r = makeCheckpoint(out, {
+    preset, dtype, seed: int(a, 'seed', 0), shards: int(a, 'shards', 1), std: float(a, 'std'),
+    legacyNames: a.flags.has('legacy-names'),
+  });
+  console.log(`wrote ${out}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB (${r.files.join(', ')})`);
+  return 0;
+}

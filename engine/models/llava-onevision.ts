@@ -1,0 +1,127 @@
+// LLaVA-OneVision / LLaVA-Video (HF LlavaOnevisionForConditionalGeneration), video path:
+// SigLIP tower -> hidden_states[vision_feature_layer] -> projector -> bilinear pooling to ceil(grid/2)² per frame
+// -> all frames' tokens followed by ONE image_newline -> scattered into the <video> placeholder rows -> Qwen2.
+import type { Backend, Tensor } from '../backend/backend.ts';
+import { videoGeometry, type LlavaOnevisionConfig } from '../checkpoint/config.ts';
+import type { WeightSource } from '../checkpoint/weights.ts';
+import { SiglipVisionTower } from './siglip.ts';
+import { Projector, poolVideoFeatures } from './projector.ts';
+import { Qwen2 } from './qwen2.ts';
+import { visionLayersNeeded } from './layout.ts';
+
+export interface VideoEncodeOptions {
+  /** Per frame: q, k [T, H*d] of the SigLIP layer whose output feeds the projector (for patch saliency). */
+  onFrameQK?: (frame: number, layer: number, q: Tensor, k: Tensor) => void;
+  onFrame?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface VideoEncoding {
+  /** [frames * tokensPerFrame + 1, D]: frame-major pooled tokens (row-major grid), then the image_newline row. */
+  tokens: Tensor;
+  frames: number;
+  /** Patch grid side of one frame and pooled side (tokensPerFrame = pooled²). */
+  grid: number;
+  pooled: number;
+  tokensPerFrame: number;
+}
+
+export class LlavaOnevision {
+  private constructor(readonly be: Backend, readonly config: LlavaOnevisionConfig, readonly vision: SiglipVisionTower,
+    readonly projector: Projector, readonly newline: Tensor, readonly llm: Qwen2) {}
+
+  static load(be: Backend, src: WeightSource, config: LlavaOnevisionConfig): LlavaOnevision {
+    const vision = SiglipVisionTower.load(be, src, config.vision, visionLayersNeeded(config));
+    const projector = Projector.load(be, src, config);
+    const newline = be.weight(src.get('image_newline', [config.text.hiddenSize]));
+    const llm = Qwen2.load(be, src, config.text);
+    return new LlavaOnevision(be, config, vision, projector, newline, llm);
+  }
+
+  /** The encoder layer (0-based) whose output is the deepest selected hidden state: saliency reads its attention. */
+  get saliencyLayer(): number {
+    return visionLayersNeeded(this.config) - 1;
+  }
+
+  encodeVideo(pixelValues: Float32Array, frames: number, opts: VideoEncodeOptions = {}): VideoEncoding {
+    const be = this.be, v = this.config.vision;
+    const frameSize = v.channels * v.imageSize * v.imageSize;
+    if (pixelValues.length !== frames * frameSize) {
+      throw new Error(`pixel values: expected ${frames}×${v.channels}×${v.imageSize}×${v.imageSize} = ${frames * frameSize} floats, got ${pixelValues.length}`);
+    }
+    const { grid, pooled, tokensPerFrame } = videoGeometry(this.config);
+    const parts: Tensor[] = [];
+    const qkLayer = this.saliencyLayer;
+    for (let f = 0; f < frames; f++) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      const hs = this.vision.forwardFrame(pixelValues.subarray(f * frameSize, (f + 1) * frameSize), this.config.featureLayers, {
+        qkLayers: opts.onFrameQK && qkLayer >= 0 ? [qkLayer] : [],
+        onLayerQK: opts.onFrameQK ? (layer, q, k) => opts.onFrameQK!(f, layer, q, k) : undefined,
+      });
+      const feat = hs.length === 1 ? hs[0] : concatCols(be, hs);
+      const proj = this.projector.forward(feat);
+      for (const h of hs) be.dispose(h);
+      if (feat !== hs[0]) be.dispose(feat);
+      parts.push(poolVideoFeatures(be, proj, 1, grid));
+      be.dispose(proj);
+      opts.onFrame?.(f + 1, frames);
+    }
+    const nl = be.fromHost(be.toHost(this.newline), [1, this.config.text.hiddenSize]);
+    const tokens = be.concatRows([...parts, nl]);
+    for (const p of parts) be.dispose(p);
+    be.dispose(nl);
+    return { tokens, frames, grid, pooled, tokensPerFrame };
+  }
+
+  /** Text embeddings of `ids` with the rows holding the video token replaced, in order, by `videoTokens` rows. */
+  embedPrompt(ids: Int32Array, videoTokens?: Tensor): Tensor {
+    const be = this.be;
+    const emb = this.llm.embed(ids);
+    const vid = this.config.videoTokenId;
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) if (ids[i] === vid) n++;
+    const have = videoTokens ? videoTokens.shape[0] : 0;
+    if (n !== have) throw new Error(`Video features and video tokens do not match: ${n} <video> tokens (id ${vid}) in the prompt, ${have} video feature rows`);
+    if (n === 0) return emb;
+    // Gather rows from [text embeddings ; video tokens] so the merge is one backend op.
+    const all = be.concatRows([emb, videoTokens!]);
+    be.dispose(emb);
+    const idx = new Int32Array(ids.length);
+    let k = 0;
+    for (let i = 0; i < ids.length; i++) idx[i] = ids[i] === vid ? ids.length + k++ : i;
+    const out = be.gatherRows(all, idx);
+    be.dispose(all);
+    return out;
+  }
+
+  /** Full-sequence logits [T, V] for input ids with the video placeholder expanded (the parity interface). */
+  logits(ids: Int32Array, pixelValues: Float32Array | null, frames: number): Float32Array {
+    const be = this.be;
+    const video = pixelValues ? this.encodeVideo(pixelValues, frames) : null;
+    const x = this.embedPrompt(ids, video?.tokens);
+    if (video) be.dispose(video.tokens);
+    const cache = this.llm.createCache(ids.length);
+    const positions = Int32Array.from({ length: ids.length }, (_, i) => i);
+    const h = this.llm.forward(x, cache, { positions, at: 0 });
+    be.dispose(x);
+    be.disposeKvCache(cache);
+    const logits = this.llm.logits(h);
+    be.dispose(h);
+    const out = be.toHost(logits);
+    return out;
+  }
+}
+
+function concatCols(be: Backend, parts: Tensor[]): Tensor {
+  const rows = parts[0].shape[0];
+  const widths = parts.map((p) => p.shape[1]);
+  const W = widths.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(rows * W);
+  let off = 0;
+  for (let p = 0; p < parts.length; p++) {
+    const d = be.toHost(parts[p]);
+    for (let r = 0; r < rows; r++) out.set(d.subarray(r * widths[p], (r + 1) * widths[p]), r * W + off);
+    off += widths[p];
+  }
+  return be.fromHost(out, [rows, W]);
+}

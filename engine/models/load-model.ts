@@ -1,0 +1,77 @@
+// loadModel: a model folder (or synthetic weights at a preset geometry) on a backend, ready for sessions.
+import type { Backend } from '../backend/backend.ts';
+import { CpuBackend } from '../backend/cpu/cpu-backend.ts';
+import { parseConfig, type LlavaOnevisionConfig } from '../checkpoint/config.ts';
+import { loadCheckpoint, type GenerationConfig } from '../checkpoint/load.ts';
+import { ChatTemplate, QWEN2_CHATML_TEMPLATE, type TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { LlavaOnevision } from './llava-onevision.ts';
+import { presetConfig, PRESETS, type PresetName } from './presets.ts';
+import { SyntheticWeights } from './synthetic.ts';
+
+export type BackendChoice = 'cpu' | 'cuda' | 'auto';
+
+export interface LoadModelOptions {
+  backend?: BackendChoice;
+  /** Random weights at a preset geometry instead of a folder (dir is then ignored). */
+  synthetic?: PresetName;
+  seed?: number;
+  threads?: number;
+}
+
+export interface LoadedModel {
+  name: string;
+  dir: string | null;
+  config: LlavaOnevisionConfig;
+  backend: Backend;
+  model: LlavaOnevision;
+  tokenizer: TextTokenizer | null;
+  chatTemplate: ChatTemplate;
+  generation: GenerationConfig;
+  preprocessor: Record<string, unknown> | null;
+  loadMs: number;
+  dispose(): void;
+}
+
+/** CUDA backends register here (kernels/ addon) so the engine core does not import them. */
+const backendFactories: Partial<Record<'cuda', () => Promise<Backend | null>>> = {};
+export function registerBackend(name: 'cuda', factory: () => Promise<Backend | null>): void {
+  backendFactories[name] = factory;
+}
+
+export async function createBackend(choice: BackendChoice = 'auto', threads?: number): Promise<Backend> {
+  if (choice === 'cuda' || choice === 'auto') {
+    const f = backendFactories.cuda;
+    const be = f ? await f() : null;
+    if (be) return be;
+    if (choice === 'cuda') throw new Error('CUDA backend not available (no GPU, or the kernels addon is not built); use --backend cpu');
+  }
+  return new CpuBackend({ threads });
+}
+
+export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
+  const t0 = performance.now();
+  const backend = await createBackend(opts.backend ?? 'auto', opts.threads);
+  if (opts.synthetic) {
+    if (!PRESETS.includes(opts.synthetic)) throw new Error(`unknown synthetic preset "${opts.synthetic}" (known: ${PRESETS.join(', ')})`);
+    const config = parseConfig(presetConfig(opts.synthetic));
+    const src = new SyntheticWeights(config, opts.seed ?? 0, backend.name === 'cuda' ? 'bf16' : 'f32');
+    const model = LlavaOnevision.load(backend, src, config);
+    return {
+      name: `synthetic-${opts.synthetic}`, dir: null, config, backend, model, tokenizer: null,
+      chatTemplate: new ChatTemplate(QWEN2_CHATML_TEMPLATE),
+      generation: { eosTokenIds: [151645, 151643] }, preprocessor: null,
+      loadMs: performance.now() - t0, dispose() {},
+    };
+  }
+  const ck = loadCheckpoint(dir);
+  try {
+    const model = LlavaOnevision.load(backend, ck.weights, ck.config);
+    return {
+      name: dir.replace(/\/+$/, '').split(/[\\/]/).pop() ?? dir, dir, config: ck.config, backend, model,
+      tokenizer: ck.tokenizer, chatTemplate: ck.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE),
+      generation: ck.generation, preprocessor: ck.preprocessor, loadMs: performance.now() - t0, dispose() {},
+    };
+  } finally {
+    ck.weights.close();
+  }
+}

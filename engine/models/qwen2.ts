@@ -1,0 +1,130 @@
+// Qwen2 decoder (HF Qwen2Model + lm_head): RMSNorm, q/k/v projections with bias, o_proj without, rotate-half RoPE,
+// grouped-query attention over a preallocated KV cache, SiLU-gated MLP.
+import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
+import type { TextConfig } from '../checkpoint/config.ts';
+import type { WeightSource } from '../checkpoint/weights.ts';
+import { TEXT_PREFIX } from './layout.ts';
+
+interface Qwen2Layer {
+  inNorm: Tensor;
+  qw: Tensor; qb: Tensor; kw: Tensor; kb: Tensor; vw: Tensor; vb: Tensor; ow: Tensor;
+  postNorm: Tensor;
+  gate: Tensor; up: Tensor; down: Tensor;
+}
+
+/** Hooks for sparse attention (decode retrieval): see engine/sparse. */
+export interface Qwen2Hooks {
+  /** After the layer's new keys/values are written: q [T, H*d] (RoPE applied) and the cache length now in use. */
+  onQuery?: (layer: number, q: Tensor, kvLen: number) => void;
+  /** Cache slots (ascending) this layer's attention may read; undefined = all of [0, kvLen). */
+  slots?: (layer: number) => Int32Array | undefined;
+}
+
+export interface Qwen2ForwardOptions {
+  /** RoPE position of each input row (gaps allowed). */
+  positions: Int32Array;
+  /** Cache slot of the first input row; rows go to slots [at, at+T) and attend causally by slot. */
+  at: number;
+  hooks?: Qwen2Hooks;
+  /** Only the last row's hidden state is returned (decode / next-token logits). */
+  lastOnly?: boolean;
+}
+
+export class Qwen2 {
+  readonly invFreq: Float32Array;
+
+  private constructor(private be: Backend, readonly cfg: TextConfig, private embedTable: Tensor,
+    private layers: Qwen2Layer[], private norm: Tensor, private lmHead: Tensor) {
+    const half = cfg.headDim / 2;
+    this.invFreq = new Float32Array(half);
+    // Float32 like HF: 1 / theta^(2i/d) computed in float32.
+    for (let i = 0; i < half; i++) this.invFreq[i] = Math.fround(1 / Math.fround(cfg.ropeTheta ** Math.fround((2 * i) / cfg.headDim)));
+  }
+
+  static load(be: Backend, src: WeightSource, cfg: TextConfig): Qwen2 {
+    const p = TEXT_PREFIX;
+    const H = cfg.hiddenSize, I = cfg.intermediateSize, qd = cfg.heads * cfg.headDim, kd = cfg.kvHeads * cfg.headDim;
+    const w = (n: string, shape: number[]) => be.weight(src.get(p + n, shape));
+    const embedTable = w('embed_tokens.weight', [cfg.vocabSize, H]);
+    const layers: Qwen2Layer[] = [];
+    for (let i = 0; i < cfg.layers; i++) {
+      const l = (n: string, shape: number[]) => w(`layers.${i}.${n}`, shape);
+      layers.push({
+        inNorm: l('input_layernorm.weight', [H]),
+        qw: l('self_attn.q_proj.weight', [qd, H]), qb: l('self_attn.q_proj.bias', [qd]),
+        kw: l('self_attn.k_proj.weight', [kd, H]), kb: l('self_attn.k_proj.bias', [kd]),
+        vw: l('self_attn.v_proj.weight', [kd, H]), vb: l('self_attn.v_proj.bias', [kd]),
+        ow: l('self_attn.o_proj.weight', [H, qd]),
+        postNorm: l('post_attention_layernorm.weight', [H]),
+        gate: l('mlp.gate_proj.weight', [I, H]), up: l('mlp.up_proj.weight', [I, H]), down: l('mlp.down_proj.weight', [H, I]),
+      });
+    }
+    const norm = w('norm.weight', [H]);
+    // Tied embeddings: HF omits lm_head.weight from the file; an explicit lm_head wins when present.
+    const lmHead = src.has('lm_head.weight') ? be.weight(src.get('lm_head.weight', [cfg.vocabSize, H])) : embedTable;
+    if (!src.has('lm_head.weight') && !cfg.tieWordEmbeddings) {
+      throw new Error('missing tensor "lm_head.weight" (config.json says tie_word_embeddings=false)');
+    }
+    return new Qwen2(be, cfg, embedTable, layers, norm, lmHead);
+  }
+
+  createCache(capacity: number): KvCache {
+    return this.be.createKvCache(this.cfg.layers, this.cfg.kvHeads, this.cfg.headDim, capacity);
+  }
+
+  embed(ids: Int32Array): Tensor {
+    return this.be.embed(this.embedTable, ids);
+  }
+
+  /** Runs the decoder on input embeddings x [T, D], writing K/V into cache slots [at, at+T). Does not change
+   *  cache.length (the caller owns it). Returns final-normed hidden states ([T, D], or [1, D] with lastOnly). */
+  forward(x: Tensor, cache: KvCache, opts: Qwen2ForwardOptions): Tensor {
+    const be = this.be, c = this.cfg;
+    const T = x.shape[0];
+    if (opts.positions.length !== T) throw new Error(`Qwen2: ${opts.positions.length} positions for ${T} rows`);
+    if (opts.at + T > cache.capacity) throw new Error(`KV cache capacity ${cache.capacity} exceeded (${opts.at + T} slots needed)`);
+    const scale = 1 / Math.sqrt(c.headDim);
+    const kvLen = opts.at + T;
+    let h = x;
+    for (let i = 0; i < c.layers; i++) {
+      const L = this.layers[i];
+      const n1 = be.rmsNorm(h, L.inNorm, c.rmsNormEps);
+      const q0 = be.linear(n1, L.qw, L.qb), k0 = be.linear(n1, L.kw, L.kb), v = be.linear(n1, L.vw, L.vb);
+      be.dispose(n1);
+      const q = be.rope(q0, c.heads, opts.positions, this.invFreq);
+      const k = be.rope(k0, c.kvHeads, opts.positions, this.invFreq);
+      be.dispose(q0); be.dispose(k0);
+      be.kvWrite(cache, i, k, v, opts.at);
+      be.dispose(k); be.dispose(v);
+      opts.hooks?.onQuery?.(i, q, kvLen);
+      const slots = opts.hooks?.slots?.(i);
+      const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots });
+      be.dispose(q);
+      const ao = be.linear(a, L.ow);
+      be.dispose(a);
+      const h1 = be.add(h, ao);
+      be.dispose(ao);
+      if (h !== x) be.dispose(h);
+      const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
+      const g = be.linear(n2, L.gate), u = be.linear(n2, L.up);
+      be.dispose(n2);
+      const gu = be.siluMul(g, u);
+      be.dispose(g); be.dispose(u);
+      const d = be.linear(gu, L.down);
+      be.dispose(gu);
+      h = be.add(h1, d);
+      be.dispose(h1); be.dispose(d);
+    }
+    let last = h;
+    if (opts.lastOnly && T > 1) {
+      last = be.sliceRows(h, T - 1, T);
+    }
+    const out = be.rmsNorm(last, this.norm, c.rmsNormEps);
+    if (h !== x) be.dispose(h);
+    return out;
+  }
+
+  logits(hidden: Tensor): Tensor {
+    return this.be.linear(hidden, this.lmHead);
+  }
+}
