@@ -1,0 +1,156 @@
+// The conversation on screen: messages, the preparation progress, and the question box.
+import { useEffect, useRef, useState, type Ref } from 'react';
+import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
+import { formatBytes } from '../lib/format.ts';
+import type { Session } from '../state/useSession.ts';
+import { Message } from './Message.tsx';
+import { Progress } from './Progress.tsx';
+
+interface Props {
+  session: Session;
+  settings: Settings | null;
+  estimate: MemoryEstimate | null;
+  inspectedTurn: number | null;
+  inputRef: Ref<HTMLTextAreaElement>;
+  onSeek(sec: number): void;
+  onInspect(turn: number): void;
+}
+
+const SUGGESTIONS = ['What happens in this video?', 'When does the scene change?', 'Describe the first ten seconds.'];
+
+export function Chat({ session, settings, estimate, inspectedTurn, inputRef, onSeek, onInspect }: Props) {
+  const [draft, setDraft] = useState('');
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const list = useRef<HTMLDivElement>(null);
+  const stick = useRef(true);
+  const messages = session.conversation?.messages ?? [];
+  const busy = session.streamingId !== null || messages.some((m) => m.status === 'streaming');
+  const duration = session.video?.durationSec ?? null;
+
+  // Follow the stream unless the reader scrolled up.
+  useEffect(() => {
+    const el = list.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  });
+
+  const send = async (question: string, replaceFromMessageId?: string) => {
+    setRefusal(null);
+    const res = await session.ask(question, { replaceFromMessageId, settings: settings ?? undefined, checkMemory: true });
+    if (res && 'refused' in res) setRefusal(res.refused);
+    return res !== null && 'messageId' in res;
+  };
+
+  const submit = async () => {
+    const q = draft.trim();
+    if (!q || busy || !session.video) return;
+    stick.current = true;
+    if (await send(q)) setDraft('');
+  };
+
+  return (
+    <section className="chat" aria-label="Chat">
+      <div
+        className="messages"
+        ref={list}
+        role="log"
+        aria-label="Messages"
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
+        {messages.length === 0 && (
+          <div className="chat-empty">
+            <p>Ask anything about this video. Times in answers become links that seek the player.</p>
+            <div className="suggestions">
+              {SUGGESTIONS.map((s) => (
+                <button key={s} className="chip" onClick={() => setDraft(s)}>
+                  {s}
+                </button>
+              ))}
+            </div>
+          </div>
+        )}
+        {messages.map((m, i) => {
+          const prevUser = m.role === 'assistant' ? [...messages.slice(0, i)].reverse().find((x) => x.role === 'user') : undefined;
+          return (
+            <Message
+              key={m.id}
+              m={m}
+              durationSec={duration}
+              busy={busy}
+              inspected={m.stats !== undefined && m.stats.turn === inspectedTurn}
+              onSeek={onSeek}
+              onEdit={m.role === 'user' ? (text) => void send(text, m.id) : undefined}
+              onRegenerate={prevUser ? () => void send(prevUser.text, prevUser.id) : undefined}
+              onInspect={m.stats ? () => onInspect(m.stats!.turn) : undefined}
+            />
+          );
+        })}
+      </div>
+      {session.progress && <Progress p={session.progress} onCancel={session.cancelPrepare} />}
+      {refusal && (
+        <div className="refusal" role="alert">
+          <strong>Not sent: this would not fit in memory.</strong> {refusal}
+          <button className="icon-btn" aria-label="Dismiss" onClick={() => setRefusal(null)}>
+            ×
+          </button>
+        </div>
+      )}
+      <form
+        className="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <label htmlFor="question" className="sr-only">
+          Question
+        </label>
+        <textarea
+          id="question"
+          ref={inputRef}
+          className="input composer-input"
+          placeholder={session.video ? 'Ask about the video…  (Enter to send, Shift+Enter for a new line)' : 'Open a video first'}
+          disabled={!session.video}
+          value={draft}
+          rows={Math.min(6, Math.max(1, draft.split('\n').length))}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+              e.preventDefault();
+              void submit();
+            }
+          }}
+        />
+        {busy ? (
+          <button type="button" className="btn btn-stop" onClick={session.stop} title="Stop (Esc)">
+            ■ Stop
+          </button>
+        ) : (
+          <button type="submit" className="btn btn-primary" disabled={!draft.trim() || !session.video}>
+            Send
+          </button>
+        )}
+      </form>
+      <div className="composer-foot">
+        {settings && (
+          <span>
+            {settings.policy}
+            {settings.policy !== 'dense' && ` · prefill ${Math.round(settings.prefillSparsity * 100)}%`}
+            {settings.policy === 'sparsevila' && ` · decode ${Math.round(settings.decodeSparsity * 100)}%`} · {settings.frames} frames
+          </span>
+        )}
+        {estimate && (
+          <span className={estimate.fits ? 'muted' : 'warn'} title={estimate.message}>
+            memory {formatBytes(estimate.weightsBytes + estimate.kvBytes + estimate.activationBytes)} of {formatBytes(estimate.availableBytes)}
+            {estimate.fits ? '' : ' — too big'}
+          </span>
+        )}
+        <span className="muted kbd-hint">
+          <kbd>Esc</kbd> stop · <kbd>Ctrl</kbd>+<kbd>K</kbd> focus
+        </span>
+      </div>
+    </section>
+  );
+}

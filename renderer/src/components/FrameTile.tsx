@@ -1,0 +1,60 @@
+// One sampled frame with its token overlay, drawn on a canvas.
+import { memo, useEffect, useReducer, useRef } from 'react';
+import { formatClock } from '../lib/format.ts';
+import { drawFrame, loadImage, type OverlayInput } from '../lib/overlay.ts';
+
+interface Props {
+  index: number;
+  timeSec: number;
+  thumbUrl: string | null;
+  width: number;
+  aspect: number;
+  overlay: OverlayInput;
+  retained: number;
+  retrieved: number;
+  perFrame: number;
+  onHover(frame: number, row: number, col: number): void;
+  onLeave(): void;
+  onSeek(sec: number): void;
+}
+
+export const FrameTile = memo(function FrameTile(p: Props) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [loaded, bump] = useReducer((x: number) => x + 1, 0);
+  const height = Math.round(p.width / p.aspect);
+
+  useEffect(() => {
+    const c = canvas.current;
+    if (!c) return;
+    const dpr = window.devicePixelRatio || 1;
+    c.width = Math.round(p.width * dpr);
+    c.height = Math.round(height * dpr);
+    const img = p.thumbUrl ? loadImage(p.thumbUrl, bump) : null;
+    drawFrame(c.getContext('2d')!, c.width, c.height, img, p.overlay);
+  }, [p.width, height, p.thumbUrl, p.overlay, loaded]);
+
+  return (
+    <figure className="tile" style={{ width: p.width }}>
+      <canvas
+        ref={canvas}
+        style={{ width: p.width, height }}
+        role="img"
+        aria-label={`Frame ${p.index + 1} at ${formatClock(p.timeSec)}: ${p.retained} of ${p.perFrame} tokens kept, ${p.retrieved} retrieved`}
+        onMouseMove={(e) => {
+          const r = e.currentTarget.getBoundingClientRect();
+          const col = Math.min(p.overlay.gridW - 1, Math.floor(((e.clientX - r.left) / r.width) * p.overlay.gridW));
+          const row = Math.min(p.overlay.gridH - 1, Math.floor(((e.clientY - r.top) / r.height) * p.overlay.gridH));
+          p.onHover(p.index, row, col);
+        }}
+        onMouseLeave={p.onLeave}
+        onClick={() => p.onSeek(p.timeSec)}
+      />
+      <figcaption>
+        <span>{formatClock(p.timeSec)}</span>
+        <span className="tile-counts">
+          <b className="c-ret">{p.retained}</b>/<span>{p.perFrame}</span> · <b className="c-rtv">{p.retrieved}</b>
+        </span>
+      </figcaption>
+    </figure>
+  );
+});

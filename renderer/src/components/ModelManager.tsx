@@ -1,0 +1,183 @@
+// Installed models, adding a local Hugging Face folder, and downloading listed models with progress.
+import { useEffect, useRef, useState } from 'react';
+import type { Settings } from '../../../electron/contract.ts';
+import { errorMessage, formatBytes, formatParams } from '../lib/format.ts';
+import type { ModelsState } from '../state/useModels.ts';
+
+interface Props {
+  state: ModelsState;
+  activeId: string | null;
+  onUse(patch: Partial<Settings>): void;
+  onClose(): void;
+}
+
+const SOURCE_LABEL = { embedded: 'built in', local: 'local folder', downloaded: 'downloaded' } as const;
+
+export function ModelManager({ state, activeId, onUse, onClose }: Props) {
+  const [path, setPath] = useState('');
+  const [adding, setAdding] = useState(false);
+  const [addError, setAddError] = useState<string | null>(null);
+  const box = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    box.current?.querySelector<HTMLElement>('button, input')?.focus();
+  }, []);
+
+  const add = async () => {
+    setAdding(true);
+    setAddError(null);
+    try {
+      const m = await state.addLocal(path.trim());
+      setPath('');
+      onUse({ modelId: m.id });
+    } catch (e) {
+      setAddError(errorMessage(e));
+    } finally {
+      setAdding(false);
+    }
+  };
+
+  const installedRepos = new Set(state.models.map((m) => m.name));
+
+  return (
+    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="models-h"
+        ref={box}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            e.stopPropagation();
+            onClose();
+          }
+        }}
+      >
+        <header className="modal-head">
+          <h2 id="models-h">Models</h2>
+          <button className="icon-btn" aria-label="Close" onClick={onClose}>
+            ×
+          </button>
+        </header>
+
+        <section>
+          <h3 className="section-title">Installed</h3>
+          <ul className="model-list">
+            {state.models.map((m) => {
+              const active = activeId === m.id || (activeId === null && m.source === 'embedded');
+              return (
+                <li key={m.id} className={active ? 'model active' : 'model'}>
+                  <div className="model-main">
+                    <div className="model-name">
+                      {m.name} <span className={`tag tag-${m.source}`}>{SOURCE_LABEL[m.source]}</span>
+                      {active && <span className="tag tag-on">in use</span>}
+                    </div>
+                    <div className="model-meta">
+                      {m.architecture} · {formatParams(m.parameters)} params · {m.dtype} · {m.tokensPerFrame} tokens/frame
+                    </div>
+                    <p className="model-desc">{m.description}</p>
+                    <code className="model-path">{m.path}</code>
+                  </div>
+                  <div className="model-actions">
+                    <button className="btn btn-small" disabled={active} onClick={() => onUse({ modelId: m.source === 'embedded' ? null : m.id })}>
+                      Use
+                    </button>
+                    {m.source !== 'embedded' && (
+                      <button className="btn btn-small btn-ghost" onClick={() => void state.remove(m.id)}>
+                        Remove
+                      </button>
+                    )}
+                  </div>
+                </li>
+              );
+            })}
+          </ul>
+        </section>
+
+        <section>
+          <h3 className="section-title">Add a local Hugging Face folder</h3>
+          <form
+            className="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (path.trim()) void add();
+            }}
+          >
+            <label htmlFor="model-path" className="sr-only">
+              Model folder path
+            </label>
+            <input
+              id="model-path"
+              className="input"
+              placeholder="/models/llava-onevision-qwen2-0.5b-ov-hf"
+              value={path}
+              spellCheck={false}
+              onChange={(e) => setPath(e.target.value)}
+            />
+            <button className="btn" type="submit" disabled={!path.trim() || adding}>
+              {adding ? 'Checking…' : 'Add'}
+            </button>
+          </form>
+          <p className="hint">A folder with config.json, *.safetensors, tokenizer.json and preprocessor_config.json (LLaVA-OneVision / LLaVA-Video, HF format).</p>
+          {addError && (
+            <p className="form-error" role="alert">
+              {addError}
+            </p>
+          )}
+        </section>
+
+        <section>
+          <h3 className="section-title">Download from the Hugging Face Hub</h3>
+          {state.catalog.length === 0 ? (
+            <p className="empty">No downloadable models listed.</p>
+          ) : (
+            <ul className="model-list">
+              {state.catalog.map((c) => {
+                const d = state.downloads[c.repo];
+                const running = d && (d.state === 'running' || d.state === 'verifying');
+                const share = d && d.totalBytes > 0 ? d.receivedBytes / d.totalBytes : 0;
+                return (
+                  <li key={c.repo} className="model">
+                    <div className="model-main">
+                      <div className="model-name">
+                        {c.name} <span className="muted">{c.repo}</span>
+                      </div>
+                      <div className="model-meta">{formatBytes(c.sizeBytes)}</div>
+                      <p className="model-desc">{c.description}</p>
+                      {d && (
+                        <div className="dl" role="status" aria-live="polite">
+                          <div className="bar" role="progressbar" aria-label={`Download ${c.repo}`} aria-valuenow={Math.round(share * 100)} aria-valuemin={0} aria-valuemax={100}>
+                            <div className={`bar-fill${d.state === 'error' ? ' err' : ''}`} style={{ width: `${share * 100}%` }} />
+                          </div>
+                          <span className="muted">
+                            {d.state === 'running' && `${d.file || 'starting'} · ${formatBytes(d.receivedBytes)} / ${formatBytes(d.totalBytes)}`}
+                            {d.state === 'verifying' && `Verifying ${d.file} (sha256)…`}
+                            {d.state === 'done' && 'Done'}
+                            {d.state === 'cancelled' && 'Cancelled (resumes where it stopped)'}
+                            {d.state === 'error' && `Failed: ${d.error ?? 'unknown error'}`}
+                          </span>
+                        </div>
+                      )}
+                    </div>
+                    <div className="model-actions">
+                      {running ? (
+                        <button className="btn btn-small" onClick={() => void state.cancel(c.repo)}>
+                          Cancel
+                        </button>
+                      ) : (
+                        <button className="btn btn-small" disabled={installedRepos.has(c.name) || d?.state === 'done'} onClick={() => void state.download(c.repo)}>
+                          {d?.state === 'cancelled' || d?.state === 'error' ? 'Resume' : 'Download'}
+                        </button>
+                      )}
+                    </div>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+// The video player and, under it, the filmstrip of the frames the model sees. Other views seek it via the handle.
+import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
+import type { SampledFrame, VideoInfo } from '../../../electron/contract.ts';
+import { formatClock } from '../lib/format.ts';
+
+export interface PlayerHandle {
+  seek(sec: number): void;
+}
+
+interface Props {
+  ref?: Ref<PlayerHandle>;
+  video: VideoInfo;
+  frames: SampledFrame[] | null;
+  framesLoading: boolean;
+  height: number;
+}
+
+export function Player({ ref, video, frames, framesLoading, height }: Props) {
+  const el = useRef<HTMLVideoElement>(null);
+  const strip = useRef<HTMLOListElement>(null);
+  const [time, setTime] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+
+  useImperativeHandle(ref, () => ({
+    seek(sec: number) {
+      const v = el.current;
+      if (!v) return;
+      v.currentTime = Math.max(0, Math.min(sec, Number.isFinite(v.duration) ? v.duration : sec));
+      setTime(v.currentTime);
+      v.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    },
+  }));
+
+  useEffect(() => setError(null), [video.mediaUrl]);
+
+  // The sampled frame the playhead is in: the last one at or before the current time.
+  let current = -1;
+  if (frames) for (let i = 0; i < frames.length; i++) if (frames[i].timeSec <= time + 1e-3) current = i;
+
+  useEffect(() => {
+    const item = strip.current?.children[current] as HTMLElement | undefined;
+    item?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [current]);
+
+  return (
+    <section className="player" aria-label="Player">
+      <div className="video-box" style={{ height }}>
+        <video
+          ref={el}
+          src={video.mediaUrl}
+          controls
+          preload="metadata"
+          poster={video.posterUrl ?? undefined}
+          onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
+          onSeeked={(e) => setTime(e.currentTarget.currentTime)}
+          onError={() => setError('This video cannot be played here (the codec may be unsupported by the browser). The model can still read it.')}
+        />
+        {error && <div className="video-error">{error}</div>}
+      </div>
+      <div className="filmstrip-wrap">
+        <div className="filmstrip-head">
+          <span>
+            {frames ? `${frames.length} sampled frames` : framesLoading ? 'Sampling frames…' : 'Frames not sampled yet'}
+          </span>
+          <span className="muted">
+            {formatClock(time)} / {formatClock(video.durationSec)} · {video.width}×{video.height} · {video.codec}
+            {video.fps ? ` · ${video.fps.toFixed(video.fps % 1 ? 2 : 0)} fps` : ''}
+          </span>
+        </div>
+        <ol className="filmstrip" ref={strip} aria-label="Sampled frames">
+          {frames?.map((f, i) => (
+            <li key={f.index}>
+              <button
+                className={i === current ? 'frame-thumb current' : 'frame-thumb'}
+                onClick={() => {
+                  const v = el.current;
+                  if (v) v.currentTime = f.timeSec;
+                  setTime(f.timeSec);
+                }}
+                title={`Frame ${f.index + 1} at ${formatClock(f.timeSec)}`}
+                aria-label={`Seek to frame ${f.index + 1} at ${formatClock(f.timeSec)}`}
+              >
+                <img src={f.thumbUrl} alt="" loading="lazy" />
+                <span>{formatClock(f.timeSec)}</span>
+              </button>
+            </li>
+          ))}
+          {!frames && framesLoading && Array.from({ length: 12 }, (_, i) => <li key={i} className="frame-skeleton" />)}
+        </ol>
+      </div>
+    </section>
+  );
+}

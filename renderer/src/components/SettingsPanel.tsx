@@ -1,0 +1,246 @@
+// Generation and sparsity settings, the backend, and the memory estimate for the next question.
+import type { EngineStatus, MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
+import { formatBytes } from '../lib/format.ts';
+import { POLICIES, usesDecodeSparsity, usesPrefillSparsity } from '../lib/policies.ts';
+
+interface Props {
+  settings: Settings;
+  engine: EngineStatus | null;
+  models: ModelInfo[];
+  estimate: MemoryEstimate | null;
+  onChange(patch: Partial<Settings>): void;
+  onManageModels(): void;
+}
+
+const FRAME_PRESETS = [8, 16, 32, 64, 128, 256];
+
+export function SettingsPanel({ settings: s, engine, models, estimate, onChange, onManageModels }: Props) {
+  const policy = POLICIES.find((p) => p.id === s.policy);
+  return (
+    <div className="settings" aria-label="Settings">
+      <fieldset className="group">
+        <legend>Model &amp; backend</legend>
+        <div className="field">
+          <label htmlFor="set-model">Model</label>
+          <div className="row">
+            <select id="set-model" className="input" value={s.modelId ?? ''} onChange={(e) => onChange({ modelId: e.target.value || null })}>
+              <option value="">Default ({models.find((m) => m.source === 'embedded')?.name ?? 'embedded'})</option>
+              {models.map((m) => (
+                <option key={m.id} value={m.id}>
+                  {m.name} · {m.source}
+                </option>
+              ))}
+            </select>
+            <button className="btn btn-small" onClick={onManageModels}>
+              Manage…
+            </button>
+          </div>
+        </div>
+        <div className="field">
+          <label htmlFor="set-backend">Backend</label>
+          <select id="set-backend" className="input" value={s.backend} onChange={(e) => onChange({ backend: e.target.value as Settings['backend'] })}>
+            <option value="auto">Automatic (GPU when present)</option>
+            <option value="cuda" disabled={engine !== null && !engine.gpuName}>
+              GPU (CUDA){engine?.gpuName ? ` — ${engine.gpuName}` : ' — none detected'}
+            </option>
+            <option value="cpu">CPU</option>
+          </select>
+          <p className="hint">
+            {engine
+              ? engine.gpuName
+                ? `Detected ${engine.gpuName}${engine.gpuMemoryBytes ? ` (${formatBytes(engine.gpuMemoryBytes)})` : ''}; engine runs on ${engine.backend.toUpperCase()}.`
+                : `No CUDA GPU detected; the engine runs on the CPU.`
+              : 'Engine status unknown.'}
+          </p>
+        </div>
+      </fieldset>
+
+      <fieldset className="group">
+        <legend>Video</legend>
+        <div className="field">
+          <label htmlFor="set-frames">Frames sampled</label>
+          <div className="row">
+            <input
+              id="set-frames"
+              className="input num"
+              type="number"
+              min={1}
+              max={1024}
+              value={s.frames}
+              onChange={(e) => {
+                const v = Math.round(Number(e.target.value));
+                if (v >= 1 && v <= 1024) onChange({ frames: v });
+              }}
+            />
+            <div className="seg" role="group" aria-label="Frame presets">
+              {FRAME_PRESETS.map((n) => (
+                <button key={n} className={n === s.frames ? 'seg-btn on' : 'seg-btn'} aria-pressed={n === s.frames} onClick={() => onChange({ frames: n })}>
+                  {n}
+                </button>
+              ))}
+            </div>
+          </div>
+        </div>
+      </fieldset>
+
+      <fieldset className="group">
+        <legend>Sparsity</legend>
+        <div className="field">
+          <label htmlFor="set-policy">Policy</label>
+          <select id="set-policy" className="input" value={s.policy} onChange={(e) => onChange({ policy: e.target.value as Settings['policy'] })}>
+            {POLICIES.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.label}
+              </option>
+            ))}
+          </select>
+          {policy && <p className="hint">{policy.blurb}</p>}
+        </div>
+        <Slider
+          id="set-prefill"
+          label="Prefill sparsity (pruned before the LLM)"
+          value={s.prefillSparsity}
+          disabled={!usesPrefillSparsity(s.policy)}
+          onChange={(v) => onChange({ prefillSparsity: v })}
+        />
+        <Slider
+          id="set-decode"
+          label="Decode sparsity (not read per question)"
+          value={s.decodeSparsity}
+          disabled={!usesDecodeSparsity(s.policy)}
+          onChange={(v) => onChange({ decodeSparsity: v })}
+        />
+        <div className="field inline">
+          <label htmlFor="set-floor">Per-frame floor (tokens kept in every frame)</label>
+          <input
+            id="set-floor"
+            className="input num"
+            type="number"
+            min={0}
+            max={4096}
+            value={s.perFrameFloor}
+            disabled={!usesPrefillSparsity(s.policy)}
+            onChange={(e) => onChange({ perFrameFloor: Math.max(0, Math.min(4096, Math.round(Number(e.target.value) || 0))) })}
+          />
+        </div>
+        <div className="field inline">
+          <label htmlFor="set-history">Earlier turns the model sees</label>
+          <select id="set-history" className="input" value={s.history} onChange={(e) => onChange({ history: e.target.value as Settings['history'] })}>
+            <option value="none">None (paper protocol)</option>
+            <option value="text">Text of earlier Q&amp;A</option>
+          </select>
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={s.measureDense} onChange={(e) => onChange({ measureDense: e.target.checked })} />
+          Also run dense each turn to measure the speedup (slower)
+        </label>
+      </fieldset>
+
+      <fieldset className="group">
+        <legend>Generation</legend>
+        <div className="field inline">
+          <label htmlFor="set-max">Max new tokens</label>
+          <input
+            id="set-max"
+            className="input num"
+            type="number"
+            min={1}
+            max={8192}
+            value={s.maxNewTokens}
+            onChange={(e) => {
+              const v = Math.round(Number(e.target.value));
+              if (v >= 1 && v <= 8192) onChange({ maxNewTokens: v });
+            }}
+          />
+        </div>
+        <Slider id="set-temp" label="Temperature (0 = greedy)" value={s.temperature} max={2} step={0.05} percent={false} onChange={(v) => onChange({ temperature: v })} />
+        <Slider id="set-topp" label="Top-p" value={s.topP} min={0.05} max={1} step={0.01} percent={false} disabled={s.temperature === 0} onChange={(v) => onChange({ topP: v })} />
+      </fieldset>
+
+      <fieldset className="group">
+        <legend>Memory for the next question</legend>
+        {estimate ? (
+          <div className={estimate.fits ? 'estimate' : 'estimate bad'} role="status">
+            <MemBar e={estimate} />
+            <p>{estimate.message}</p>
+          </div>
+        ) : (
+          <p className="hint">Shown once a conversation is open.</p>
+        )}
+      </fieldset>
+
+      <details className="group advanced">
+        <summary>Advanced</summary>
+        <div className="field">
+          <label htmlFor="set-ffmpeg">ffmpeg binary (empty = automatic)</label>
+          <input
+            id="set-ffmpeg"
+            className="input"
+            placeholder="/usr/bin/ffmpeg"
+            value={s.ffmpegPath ?? ''}
+            spellCheck={false}
+            onChange={(e) => onChange({ ffmpegPath: e.target.value.trim() || null })}
+          />
+        </div>
+      </details>
+    </div>
+  );
+}
+
+function Slider(props: {
+  id: string;
+  label: string;
+  value: number;
+  min?: number;
+  max?: number;
+  step?: number;
+  percent?: boolean;
+  disabled?: boolean;
+  onChange(v: number): void;
+}) {
+  const { min = 0, max = 0.99, step = 0.01, percent = true } = props;
+  return (
+    <div className={props.disabled ? 'field slider disabled' : 'field slider'}>
+      <label htmlFor={props.id}>
+        {props.label}
+        <output htmlFor={props.id}>{percent ? `${Math.round(props.value * 100)}%` : props.value.toFixed(2)}</output>
+      </label>
+      <input
+        id={props.id}
+        type="range"
+        min={min}
+        max={max}
+        step={step}
+        value={props.value}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(Number(e.target.value))}
+      />
+    </div>
+  );
+}
+
+function MemBar({ e }: { e: MemoryEstimate }) {
+  const total = Math.max(e.availableBytes, e.weightsBytes + e.kvBytes + e.activationBytes, 1);
+  const w = (b: number) => `${(b / total) * 100}%`;
+  return (
+    <div>
+      <div className="membar" aria-hidden="true">
+        <span className="mem-w" style={{ width: w(e.weightsBytes) }} />
+        <span className="mem-kv" style={{ width: w(e.kvBytes) }} />
+        <span className="mem-act" style={{ width: w(e.activationBytes) }} />
+      </div>
+      <div className="mem-legend">
+        <span>
+          <i className="mem-w" /> weights {formatBytes(e.weightsBytes)}
+        </span>
+        <span>
+          <i className="mem-kv" /> KV {formatBytes(e.kvBytes)}
+        </span>
+        <span>
+          <i className="mem-act" /> activations {formatBytes(e.activationBytes)}
+        </span>
+        <span className="muted">of {formatBytes(e.availableBytes)}</span>
+      </div>
+    </div>
+  );
+}

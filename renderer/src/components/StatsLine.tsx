@@ -1,0 +1,36 @@
+// One line of per-message numbers: latency, throughput, how many visual tokens were kept and read, KV size, speedup.
+import type { TurnStats } from '../../../electron/contract.ts';
+import { formatBytes, formatCount, formatMs } from '../lib/format.ts';
+
+export function StatsLine({ stats }: { stats: TurnStats }) {
+  const t = stats.timings;
+  const dense = stats.policy === 'dense';
+  return (
+    <dl className="stats-line" aria-label="Answer statistics">
+      <Stat k="policy" v={stats.policy} title="Policy used for this turn" />
+      <Stat k="TTFT" v={formatMs(t.ttftMs)} title="Time to first token" />
+      <Stat k="speed" v={`${t.tokensPerSec.toFixed(1)} tok/s`} title={`${stats.tokens} tokens decoded in ${formatMs(t.decodeMs)}`} />
+      <Stat
+        k="visual"
+        v={`${formatCount(stats.visualTokensRetained)}/${formatCount(stats.visualTokensTotal)} kept`}
+        title="Visual tokens kept after prefill pruning / total"
+      />
+      {!dense && (
+        <Stat k="read" v={`${formatCount(stats.visualTokensRetrieved)} retrieved`} title="Visual tokens decode attended to (mean over layers)" />
+      )}
+      <Stat k="KV" v={formatBytes(stats.kvBytes)} title="KV cache size after this turn" />
+      {stats.speedupVsDense !== null && (
+        <Stat k="vs dense" v={`${stats.speedupVsDense.toFixed(2)}×`} title="End-to-end speedup over a dense run of the same turn" strong />
+      )}
+    </dl>
+  );
+}
+
+function Stat({ k, v, title, strong }: { k: string; v: string; title: string; strong?: boolean }) {
+  return (
+    <div className={strong ? 'stat strong' : 'stat'} title={title}>
+      <dt>{k}</dt>
+      <dd>{v}</dd>
+    </div>
+  );
+}

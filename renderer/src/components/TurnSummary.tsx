@@ -1,0 +1,72 @@
+// Counts and timings of one turn: where the visual tokens went, and where the time went.
+import type { TurnStats } from '../../../electron/contract.ts';
+import { formatBytes, formatCount, formatMs, formatPercent } from '../lib/format.ts';
+
+const PHASES = [
+  ['visionMs', 'vision', 'ph-vision'],
+  ['prefillMs', 'prefill', 'ph-prefill'],
+  ['retrievalMs', 'retrieval', 'ph-retrieval'],
+  ['decodeMs', 'decode', 'ph-decode'],
+] as const;
+
+export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
+  const t = s.timings;
+  const sum = PHASES.reduce((a, [k]) => a + t[k], 0);
+  const scale = Math.max(scaleMs, sum, 1);
+  const retainedShare = s.visualTokensTotal ? s.visualTokensRetained / s.visualTokensTotal : 0;
+  const retrievedShare = s.visualTokensRetained ? s.visualTokensRetrieved / s.visualTokensRetained : 0;
+  return (
+    <div className="turn-summary">
+      <div className="counts">
+        <Count label="visual tokens" value={formatCount(s.visualTokensTotal)} />
+        <Count label="kept after prefill" value={formatCount(s.visualTokensRetained)} sub={formatPercent(retainedShare)} cls="c-ret" />
+        <Count
+          label="retrieved (mean/layer)"
+          value={s.policy === 'sparsevila' || s.policy === 'query-prune' ? formatCount(s.visualTokensRetrieved) : 'all kept'}
+          sub={s.policy === 'sparsevila' || s.policy === 'query-prune' ? formatPercent(retrievedShare) + ' of kept' : undefined}
+          cls="c-rtv"
+        />
+        <Count label="KV cache" value={formatBytes(s.kvBytes)} />
+        {s.retrievedMassShare !== null && <Count label="attention mass captured" value={formatPercent(s.retrievedMassShare)} />}
+        {s.speedupVsDense !== null && <Count label="speedup vs dense" value={`${s.speedupVsDense.toFixed(2)}×`} cls="c-speed" />}
+      </div>
+      <div className="phases" aria-label="Time per phase">
+        <div className="phase-bar">
+          {PHASES.map(([k, , cls]) => (
+            <span key={k} className={cls} style={{ width: `${(t[k] / scale) * 100}%` }} title={`${k.replace('Ms', '')}: ${formatMs(t[k])}`} />
+          ))}
+        </div>
+        {s.denseTimings && (
+          <div className="phase-bar dense" title="Dense run of the same turn">
+            {PHASES.map(([k, , cls]) => (
+              <span key={k} className={cls} style={{ width: `${(s.denseTimings![k] / scale) * 100}%` }} />
+            ))}
+          </div>
+        )}
+        <div className="phase-legend">
+          {PHASES.map(([k, label, cls]) => (
+            <span key={k}>
+              <i className={cls} /> {label} {formatMs(t[k])}
+            </span>
+          ))}
+          <span className="muted">
+            TTFT {formatMs(t.ttftMs)} · {t.tokensPerSec.toFixed(1)} tok/s · {s.tokens} tokens
+          </span>
+          {s.denseTimings && <span className="muted">dense (lower bar): total {formatMs(s.denseTimings.totalMs)} vs {formatMs(t.totalMs)}</span>}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function Count({ label, value, sub, cls }: { label: string; value: string; sub?: string; cls?: string }) {
+  return (
+    <div className="count">
+      <div className={`count-v ${cls ?? ''}`}>{value}</div>
+      <div className="count-l">
+        {label}
+        {sub && <span className="muted"> · {sub}</span>}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,120 @@
+// One turn in the inspector: its summary, the per-frame timeline, and the grid of frames with token overlays.
+import { useCallback, useMemo, useRef, useState } from 'react';
+import type { InspectorTurn, SampledFrame } from '../../../electron/contract.ts';
+import { formatClock } from '../lib/format.ts';
+import type { OverlayInput } from '../lib/overlay.ts';
+import { countsPerFrame, normalizedSaliency, PRUNED, RETRIEVED, retrievalDepth, tokenClasses, type LayerView } from '../lib/tokenMap.ts';
+import { FrameTile } from './FrameTile.tsx';
+import { FrameTimeline } from './FrameTimeline.tsx';
+import { TurnSummary } from './TurnSummary.tsx';
+
+interface Props {
+  data: InspectorTurn;
+  question: string | null;
+  frames: SampledFrame[] | null;
+  layer: LayerView;
+  mode: 'tokens' | 'saliency';
+  tileWidth: number;
+  aspect: number;
+  scaleMs: number;
+  onSeek(sec: number): void;
+}
+
+export function TurnView({ data, question, frames, layer, mode, tileWidth, aspect, scaleMs, onSeek }: Props) {
+  const layers = data.retrievedByLayer.length;
+  const effLayer: LayerView = layer === 'any' || layers === 0 ? 'any' : Math.min(layer, layers - 1);
+  const cls = useMemo(() => tokenClasses(data, effLayer), [data, effLayer]);
+  const depth = useMemo(() => (effLayer === 'any' && layers > 0 ? retrievalDepth(data) : null), [data, effLayer, layers]);
+  const saliency = useMemo(() => normalizedSaliency(data), [data]);
+  const counts = useMemo(() => countsPerFrame(data, cls), [data, cls]);
+  const perFrame = data.gridH * data.gridW;
+  const effMode = mode === 'saliency' && saliency ? 'saliency' : 'tokens';
+
+  const overlays = useMemo(
+    () =>
+      Array.from({ length: data.frames }, (_, f): OverlayInput => ({
+        mode: effMode,
+        gridH: data.gridH,
+        gridW: data.gridW,
+        offset: f * perFrame,
+        cls,
+        depth,
+        layers,
+        saliency,
+      })),
+    [data, cls, depth, layers, saliency, effMode, perFrame],
+  );
+
+  // Thumbnails: the sampled frame at the same time (settings may have changed since this turn).
+  const thumbs = useMemo(() => {
+    return data.frameTimes.map((t, i) => {
+      if (!frames || frames.length === 0) return null;
+      if (frames.length === data.frames && Math.abs(frames[i].timeSec - t) < 0.05) return frames[i].thumbUrl;
+      let best = frames[0];
+      for (const f of frames) if (Math.abs(f.timeSec - t) < Math.abs(best.timeSec - t)) best = f;
+      return best.thumbUrl;
+    });
+  }, [data, frames]);
+
+  const [hover, setHover] = useState<{ f: number; r: number; c: number } | null>(null);
+  const onHover = useCallback((f: number, r: number, c: number) => setHover({ f, r, c }), []);
+  const onLeave = useCallback(() => setHover(null), []);
+  const grid = useRef<HTMLDivElement>(null);
+
+  let hoverText = 'Hover a frame to read a token; click to seek the player.';
+  if (hover) {
+    const v = hover.f * perFrame + hover.r * data.gridW + hover.c;
+    const state = cls[v] === PRUNED ? 'pruned at prefill' : cls[v] === RETRIEVED ? 'retrieved this turn' : 'kept, not read this turn';
+    const sal = data.saliency ? ` · saliency ${data.saliency[v]?.toPrecision(3)}` : '';
+    let layersText = '';
+    if (layers > 0 && cls[v] !== PRUNED) {
+      let k = 0;
+      for (const list of data.retrievedByLayer) if (list.includes(v)) k++;
+      layersText = ` · read at ${k}/${layers} layers`;
+    }
+    hoverText = `Frame ${hover.f + 1} (${formatClock(data.frameTimes[hover.f] ?? 0)}) · token row ${hover.r}, col ${hover.c} · ${state}${sal}${layersText}`;
+  }
+
+  const s = data.stats;
+  return (
+    <div className="turn-view" data-turn={data.turn}>
+      <header className="turn-head">
+        <h3>
+          Turn {data.turn} <span className={`tag tag-policy`}>{s.policy}</span>
+        </h3>
+        {question && <p className="turn-q" title={question}>“{question}”</p>}
+      </header>
+      <TurnSummary s={s} scaleMs={scaleMs} />
+      <FrameTimeline
+        counts={counts}
+        perFrame={perFrame}
+        onPick={(f) => {
+          (grid.current?.children[f] as HTMLElement | undefined)?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+          onSeek(data.frameTimes[f] ?? 0);
+        }}
+      />
+      <p className="hover-line" aria-live="off">
+        {hoverText}
+      </p>
+      <div className="tiles" ref={grid}>
+        {overlays.map((o, f) => (
+          <FrameTile
+            key={f}
+            index={f}
+            timeSec={data.frameTimes[f] ?? 0}
+            thumbUrl={thumbs[f] ?? null}
+            width={tileWidth}
+            aspect={aspect}
+            overlay={o}
+            retained={counts[f].retained}
+            retrieved={counts[f].retrieved}
+            perFrame={perFrame}
+            onHover={onHover}
+            onLeave={onLeave}
+            onSeek={onSeek}
+          />
+        ))}
+      </div>
+    </div>
+  );
+}

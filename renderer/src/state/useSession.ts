@@ -1,0 +1,382 @@
+// The open video, its conversations, and the one conversation on screen with its streaming answer.
+// Tokens stream in through events; when a turn ends the conversation is re-read from the server, which owns it.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ChatMessage, Conversation, SampledFrame, Settings, VideoInfo } from '../../../electron/contract.ts';
+import { errorMessage } from '../lib/format.ts';
+import { readPref, writePref } from '../lib/prefs.ts';
+import { useApi } from './api.ts';
+import { useToasts } from './toasts.tsx';
+import type { ChatProgress, ConversationSummary } from './types.ts';
+
+export interface AskOptions {
+  replaceFromMessageId?: string;
+  settings?: Partial<Settings>;
+  /** Ask the server for a memory estimate first and refuse (without asking) when it would not fit. */
+  checkMemory?: boolean;
+}
+
+export type AskResult = { messageId: string } | { refused: string } | null;
+
+export interface Session {
+  recent: VideoInfo[];
+  video: VideoInfo | null;
+  frames: SampledFrame[] | null;
+  framesLoading: boolean;
+  conversations: ConversationSummary[];
+  conversation: Conversation | null;
+  progress: ChatProgress | null;
+  streamingId: string | null;
+  /** Bumped whenever a turn finishes, so views that depend on turns (inspector) refetch. */
+  turnsVersion: number;
+  openPath(path: string): Promise<void>;
+  selectVideo(v: VideoInfo): Promise<void>;
+  removeVideo(id: string): Promise<void>;
+  selectConversation(id: string): Promise<void>;
+  newConversation(): Promise<void>;
+  deleteConversation(id: string): Promise<void>;
+  ask(question: string, opts?: AskOptions): Promise<AskResult>;
+  stop(): void;
+  cancelPrepare(): void;
+}
+
+export function useSession(frameCount: number | null): Session {
+  const api = useApi();
+  const toasts = useToasts();
+  const [recent, setRecent] = useState<VideoInfo[]>([]);
+  const [video, setVideo] = useState<VideoInfo | null>(null);
+  const [frames, setFrames] = useState<SampledFrame[] | null>(null);
+  const [framesLoading, setFramesLoading] = useState(false);
+  const [conversations, setConversations] = useState<ConversationSummary[]>([]);
+  const [conversation, setConversation] = useState<Conversation | null>(null);
+  const [progress, setProgress] = useState<ChatProgress | null>(null);
+  const [streamingId, setStreamingId] = useState<string | null>(null);
+  const [turnsVersion, setTurnsVersion] = useState(0);
+
+  const convRef = useRef<Conversation | null>(null);
+  convRef.current = conversation;
+  const videoRef = useRef<VideoInfo | null>(null);
+  videoRef.current = video;
+  // Tokens that arrived before the chat.ask reply named their message, and tokens waiting for the next frame.
+  const tokenBuffer = useRef(new Map<string, string>());
+  const flushScheduled = useRef(false);
+
+  const fail = useCallback((what: string, e: unknown) => toasts.push('error', `${what}: ${errorMessage(e)}`), [toasts]);
+
+  const refreshRecent = useCallback(async () => {
+    try {
+      setRecent(await api.call('videos.recent', {}));
+    } catch (e) {
+      fail('Recent videos', e);
+    }
+  }, [api, fail]);
+
+  const refreshConversations = useCallback(
+    async (videoId: string) => {
+      try {
+        const list = await api.call('conversations.list', { videoId });
+        if (videoRef.current?.id === videoId) setConversations([...list].sort((a, b) => b.updatedAt - a.updatedAt));
+      } catch (e) {
+        fail('Conversations', e);
+      }
+    },
+    [api, fail],
+  );
+
+  const loadConversation = useCallback(
+    async (id: string) => {
+      const c = await api.call('conversations.get', { id });
+      setConversation(c);
+      writePref('lastConversationId', c.id);
+      return c;
+    },
+    [api],
+  );
+
+  const selectVideo = useCallback(
+    async (v: VideoInfo) => {
+      setVideo(v);
+      videoRef.current = v;
+      setConversation(null);
+      setConversations([]);
+      setProgress(null);
+      setStreamingId(null);
+      writePref('lastVideoId', v.id);
+      try {
+        const list = await api.call('conversations.list', { videoId: v.id });
+        const sorted = [...list].sort((a, b) => b.updatedAt - a.updatedAt);
+        if (videoRef.current?.id !== v.id) return;
+        setConversations(sorted);
+        const wanted = readPref<string | null>('lastConversationId', null);
+        const pick = sorted.find((c) => c.id === wanted) ?? sorted.find((c) => c.id === v.lastConversationId) ?? sorted[0];
+        if (pick) await loadConversation(pick.id);
+      } catch (e) {
+        fail('Opening the conversations', e);
+      }
+    },
+    [api, fail, loadConversation],
+  );
+
+  const openPath = useCallback(
+    async (path: string) => {
+      try {
+        const v = await api.call('videos.open', { path });
+        await selectVideo(v);
+        void refreshRecent();
+      } catch (e) {
+        fail('Could not open the video', e);
+      }
+    },
+    [api, fail, refreshRecent, selectVideo],
+  );
+
+  const removeVideo = useCallback(
+    async (id: string) => {
+      try {
+        await api.call('videos.remove', { id });
+        if (videoRef.current?.id === id) {
+          setVideo(null);
+          setConversation(null);
+          setConversations([]);
+          setFrames(null);
+        }
+        await refreshRecent();
+      } catch (e) {
+        fail('Removing the video', e);
+      }
+    },
+    [api, fail, refreshRecent],
+  );
+
+  // First load: recent videos, and reopen what was on screen last time.
+  useEffect(() => {
+    let alive = true;
+    api.call('videos.recent', {}).then(
+      (list) => {
+        if (!alive) return;
+        setRecent(list);
+        const last = readPref<string | null>('lastVideoId', null);
+        const v = list.find((x) => x.id === last);
+        if (v && !videoRef.current) void selectVideo(v);
+      },
+      (e) => fail('Recent videos', e),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [api, fail, selectVideo]);
+
+  // Sampled frames for the filmstrip and inspector follow the video and the frame-count setting.
+  useEffect(() => {
+    if (!video || !frameCount) return;
+    let alive = true;
+    setFramesLoading(true);
+    api.call('videos.frames', { videoId: video.id, frames: frameCount }).then(
+      (f) => {
+        if (!alive) return;
+        setFrames(f);
+        setFramesLoading(false);
+      },
+      (e) => {
+        if (!alive) return;
+        setFrames(null);
+        setFramesLoading(false);
+        fail('Sampling frames', e);
+      },
+    );
+    return () => {
+      alive = false;
+    };
+  }, [api, video, frameCount, fail]);
+
+  const flushTokens = useCallback(() => {
+    flushScheduled.current = false;
+    const buf = tokenBuffer.current;
+    if (buf.size === 0) return;
+    setConversation((c) => {
+      if (!c) return c;
+      let changed = false;
+      const messages = c.messages.map((m) => {
+        const add = buf.get(m.id);
+        if (add === undefined) return m;
+        buf.delete(m.id);
+        changed = true;
+        return { ...m, text: m.text + add };
+      });
+      return changed ? { ...c, messages } : c;
+    });
+  }, []);
+
+  // Streaming events for the conversation on screen.
+  useEffect(() => {
+    const offToken = api.on('chat.token', (p) => {
+      if (p.conversationId !== convRef.current?.id) return;
+      const buf = tokenBuffer.current;
+      buf.set(p.messageId, (buf.get(p.messageId) ?? '') + p.text);
+      setProgress(null);
+      if (!flushScheduled.current) {
+        flushScheduled.current = true;
+        requestAnimationFrame(flushTokens);
+      }
+    });
+    const offProgress = api.on('chat.progress', (p) => {
+      if (p.conversationId === convRef.current?.id) setProgress(p);
+    });
+    const offDone = api.on('chat.done', (p) => {
+      const current = convRef.current;
+      if (p.conversationId !== current?.id) {
+        if (videoRef.current) void refreshConversations(videoRef.current.id);
+        return;
+      }
+      flushTokens();
+      setProgress(null);
+      setStreamingId((id) => (id === p.messageId ? null : id));
+      setConversation((c) =>
+        c
+          ? {
+              ...c,
+              messages: c.messages.map((m) =>
+                m.id === p.messageId ? { ...m, status: p.status, error: p.error, stats: p.stats ?? m.stats } : m,
+              ),
+            }
+          : c,
+      );
+      if (p.status === 'error' && p.error) toasts.push('error', p.error);
+      // The server owns the conversation: re-read it so ids, text and stats match what was persisted.
+      api.call('conversations.get', { id: p.conversationId }).then(
+        (c) => {
+          if (convRef.current?.id === c.id) setConversation(c);
+          setTurnsVersion((v) => v + 1);
+        },
+        () => setTurnsVersion((v) => v + 1),
+      );
+      if (videoRef.current) void refreshConversations(videoRef.current.id);
+      void refreshRecent();
+    });
+    return () => {
+      offToken();
+      offProgress();
+      offDone();
+    };
+  }, [api, flushTokens, refreshConversations, refreshRecent, toasts]);
+
+  const selectConversation = useCallback(
+    async (id: string) => {
+      try {
+        setProgress(null);
+        setStreamingId(null);
+        await loadConversation(id);
+      } catch (e) {
+        fail('Opening the conversation', e);
+      }
+    },
+    [fail, loadConversation],
+  );
+
+  const newConversation = useCallback(async () => {
+    const v = videoRef.current;
+    if (!v) return;
+    try {
+      const c = await api.call('conversations.create', { videoId: v.id });
+      setConversation(c);
+      writePref('lastConversationId', c.id);
+      await refreshConversations(v.id);
+    } catch (e) {
+      fail('New conversation', e);
+    }
+  }, [api, fail, refreshConversations]);
+
+  const deleteConversation = useCallback(
+    async (id: string) => {
+      try {
+        await api.call('conversations.delete', { id });
+        if (convRef.current?.id === id) setConversation(null);
+        if (videoRef.current) await refreshConversations(videoRef.current.id);
+      } catch (e) {
+        fail('Deleting the conversation', e);
+      }
+    },
+    [api, fail, refreshConversations],
+  );
+
+  const ask = useCallback(
+    async (question: string, opts: AskOptions = {}): Promise<AskResult> => {
+      const v = videoRef.current;
+      if (!v) return null;
+      let conv = convRef.current;
+      try {
+        if (!conv) {
+          conv = await api.call('conversations.create', { videoId: v.id });
+          setConversation(conv);
+          convRef.current = conv;
+          writePref('lastConversationId', conv.id);
+        }
+        const convId = conv.id;
+        if (opts.checkMemory) {
+          const est = await api.call('chat.estimate', { conversationId: convId, settings: opts.settings }).catch(() => null);
+          if (est && !est.fits) return { refused: est.message };
+        }
+        const res = await api.call('chat.ask', {
+          conversationId: convId,
+          question,
+          replaceFromMessageId: opts.replaceFromMessageId,
+          settings: opts.settings,
+        });
+        const now = Date.now();
+        const early = tokenBuffer.current.get(res.assistantMessageId) ?? '';
+        tokenBuffer.current.delete(res.assistantMessageId);
+        const user: ChatMessage = { id: res.userMessageId, role: 'user', text: question, createdAt: now };
+        const assistant: ChatMessage = { id: res.assistantMessageId, role: 'assistant', text: early, createdAt: now, status: 'streaming' };
+        setConversation((c) => {
+          if (!c || c.id !== convId) return c;
+          let kept = c.messages;
+          if (opts.replaceFromMessageId) {
+            const at = kept.findIndex((m) => m.id === opts.replaceFromMessageId);
+            if (at >= 0) kept = kept.slice(0, at);
+          }
+          // A fast engine may already have finished (and the re-read conversation holds these messages).
+          if (kept.some((m) => m.id === assistant.id)) return c;
+          return { ...c, messages: [...kept, user, assistant], updatedAt: now };
+        });
+        setStreamingId(res.assistantMessageId);
+        void refreshConversations(v.id);
+        return { messageId: res.assistantMessageId };
+      } catch (e) {
+        fail('Could not ask', e);
+        return null;
+      }
+    },
+    [api, fail, refreshConversations],
+  );
+
+  const stop = useCallback(() => {
+    const c = convRef.current;
+    if (c) api.call('chat.stop', { conversationId: c.id }).catch((e) => fail('Stop', e));
+  }, [api, fail]);
+
+  const cancelPrepare = useCallback(() => {
+    const c = convRef.current;
+    if (c) api.call('chat.cancelPrepare', { conversationId: c.id }).catch((e) => fail('Cancel', e));
+    setProgress(null);
+  }, [api, fail]);
+
+  return {
+    recent,
+    video,
+    frames,
+    framesLoading,
+    conversations,
+    conversation,
+    progress,
+    streamingId,
+    turnsVersion,
+    openPath,
+    selectVideo,
+    removeVideo,
+    selectConversation,
+    newConversation,
+    deleteConversation,
+    ask,
+    stop,
+    cancelPrepare,
+  };
+}
