@@ -47,7 +47,7 @@ export default defineConfig(({ mode }) => {
       sourcemap: false,
       rollupOptions: {
         external: isExternal,
-        output: { format: 'cjs', entryFileNames: `${mode}.cjs`, inlineDynamicImports: true },
+        output: { format: 'cjs', entryFileNames: `${mode}.cjs`, codeSplitting: false },
       },
     },
     ssr: { noExternal: isPreload ? true : undefined, target: 'node' },
