@@ -164,7 +164,7 @@ function VideoItem(props: { v: VideoInfo; active: boolean; onOpen(): void; onRem
           </span>
           {last && (
             <span className="video-last" title={`Last conversation, ${formatRelative(last.updatedAt)}`}>
-              💬 {last.title}
+              ↳ {last.title}
             </span>
           )}
         </span>

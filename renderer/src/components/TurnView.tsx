@@ -1,5 +1,5 @@
 // One turn in the inspector: its summary, the per-frame timeline, and the grid of frames with token overlays.
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { InspectorTurn, SampledFrame } from '../../../electron/contract.ts';
 import { formatClock } from '../lib/format.ts';
 import type { OverlayInput } from '../lib/overlay.ts';
@@ -60,6 +60,19 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
   const onHover = useCallback((f: number, r: number, c: number) => setHover({ f, r, c }), []);
   const onLeave = useCallback(() => setHover(null), []);
   const grid = useRef<HTMLDivElement>(null);
+  // Tiles share the row evenly: as many as fit at the requested size, stretched to fill it.
+  const [rowWidth, setRowWidth] = useState(0);
+  useEffect(() => {
+    const el = grid.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => setRowWidth(el.clientWidth));
+    ro.observe(el);
+    setRowWidth(el.clientWidth);
+    return () => ro.disconnect();
+  }, []);
+  const GAP = 6;
+  const cols = rowWidth > 0 ? Math.max(1, Math.floor((rowWidth + GAP) / (tileWidth + GAP))) : 0;
+  const width = cols > 0 ? Math.floor((rowWidth - GAP * (cols - 1)) / cols) : tileWidth;
 
   let hoverText = 'Hover a frame to read a token; click to seek the player.';
   if (hover) {
@@ -103,7 +116,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
             index={f}
             timeSec={data.frameTimes[f] ?? 0}
             thumbUrl={thumbs[f] ?? null}
-            width={tileWidth}
+            width={width}
             aspect={aspect}
             overlay={o}
             retained={counts[f].retained}
