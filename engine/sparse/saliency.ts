@@ -2,17 +2,6 @@
 // receives from all patches), taken at the encoder layer whose output feeds the projector.
 import type { Backend, Tensor } from '../backend/backend.ts';
 
-/** Encoder layer index (0-based) whose output is hidden_states[f] for HF's vision_feature_layer f (deepest of a list). */
-export function saliencyLayer(featureLayers: readonly number[], encoderLayers: number): number {
-  if (!featureLayers.length) throw new Error('vision_feature_layer is empty');
-  const idx = featureLayers.map((f) => (f < 0 ? encoderLayers + 1 + f : f));
-  const deepest = Math.max(...idx);
-  if (deepest < 1 || deepest > encoderLayers) {
-    throw new Error(`vision_feature_layer ${JSON.stringify(featureLayers)} selects no encoder layer of ${encoderLayers} (saliency needs one with attention)`);
-  }
-  return deepest - 1;
-}
-
 /** Collects per-frame patch saliency from the q, k the vision tower hands its hook. */
 export class PatchSaliencyCollector {
   private readonly parts: Float32Array[] = [];

@@ -85,13 +85,15 @@ describe('token saliency pooling (bilinear, align_corners=false)', () => {
   });
 });
 
-describe('saliency layer', () => {
-  it('maps HF vision_feature_layer to the encoder layer that produced it', async () => {
-    const { saliencyLayer } = await import('../../../engine/sparse/saliency.ts');
-    expect(saliencyLayer([-1], 27)).toBe(26);
-    expect(saliencyLayer([-2], 27)).toBe(25);
-    expect(saliencyLayer([3], 27)).toBe(2);
-    expect(saliencyLayer([-24, -20, -12, -1], 27)).toBe(26);
-    expect(() => saliencyLayer([0], 27)).toThrow(/no encoder layer/);
+describe('token pooling matches the model\'s feature pooling', () => {
+  it('equals CpuBackend.bilinearResize on a one-channel map (27x27 -> 14x14)', async () => {
+    const { CpuBackend } = await import('../../../engine/backend/cpu/cpu-backend.ts');
+    const be = new CpuBackend({ threads: 1 });
+    const frames = 2, g = 27;
+    const map = randomFloats(frames * g * g, 77);
+    const ours = tokenSaliencyFromPatches(map, frames, g, g);
+    const theirs = be.toHost(be.bilinearResize(be.fromHost(map, [frames * g * g, 1]), frames, g, g, 14, 14));
+    expect(ours.length).toBe(theirs.length);
+    for (let i = 0; i < ours.length; i++) expect(ours[i]).toBeCloseTo(theirs[i], 5);
   });
 });
