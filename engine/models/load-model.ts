@@ -3,7 +3,8 @@ import type { Backend } from '../backend/backend.ts';
 import { CpuBackend } from '../backend/cpu/cpu-backend.ts';
 import { parseConfig, type LlavaOnevisionConfig } from '../checkpoint/config.ts';
 import { loadCheckpoint, type GenerationConfig } from '../checkpoint/load.ts';
-import { ChatTemplate, QWEN2_CHATML_TEMPLATE, type TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { ChatTemplate, QWEN2_CHATML_TEMPLATE, TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';
 import { LlavaOnevision } from './llava-onevision.ts';
 import { presetConfig, PRESETS, type PresetName } from './presets.ts';
 import { SyntheticWeights } from './synthetic.ts';
@@ -57,7 +58,11 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     const src = new SyntheticWeights(config, opts.seed ?? 0, backend.name === 'cuda' ? 'bf16' : 'f32');
     const model = LlavaOnevision.load(backend, src, config);
     return {
-      name: `synthetic-${opts.synthetic}`, dir: null, config, backend, model, tokenizer: null,
+      // A byte-level tokenizer with Qwen2's special-token ids, so prompts work at real vocabulary size.
+      name: `synthetic-${opts.synthetic}`, dir: null, config, backend, model,
+      tokenizer: TextTokenizer.fromJson(buildByteBpeTokenizer({
+        '<|endoftext|>': 151643, '<|im_start|>': 151644, '<|im_end|>': 151645, '<image>': 151646, '<video>': 151647,
+      }).json),
       chatTemplate: new ChatTemplate(QWEN2_CHATML_TEMPLATE),
       generation: { eosTokenIds: [151645, 151643] }, preprocessor: null,
       loadMs: performance.now() - t0, dispose() {},

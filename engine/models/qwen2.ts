@@ -60,11 +60,9 @@ export class Qwen2 {
       });
     }
     const norm = w('norm.weight', [H]);
-    // Tied embeddings: HF omits lm_head.weight from the file; an explicit lm_head wins when present.
+    // Tied embeddings: HF omits lm_head.weight from the file (and ties it to the embeddings on load whatever the
+    // flag says); an explicit lm_head wins when present.
     const lmHead = src.has('lm_head.weight') ? be.weight(src.get('lm_head.weight', [cfg.vocabSize, H])) : embedTable;
-    if (!src.has('lm_head.weight') && !cfg.tieWordEmbeddings) {
-      throw new Error('missing tensor "lm_head.weight" (config.json says tie_word_embeddings=false)');
-    }
     return new Qwen2(be, cfg, embedTable, layers, norm, lmHead);
   }
 

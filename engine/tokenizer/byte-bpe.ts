@@ -21,7 +21,8 @@ export interface ByteBpe {
   ids: Record<(typeof SPECIAL_TOKENS)[number], number>;
 }
 
-export function buildByteBpeTokenizer(): ByteBpe {
+/** With `specialIds`, the special tokens get those ids (e.g. Qwen2's real ids for synthetic-weight models). */
+export function buildByteBpeTokenizer(specialIds?: Partial<Record<(typeof SPECIAL_TOKENS)[number], number>>): ByteBpe {
   const b2u = byteToUnicode();
   const vocab: Record<string, number> = {};
   b2u.forEach((u, b) => { vocab[u] = b; });
@@ -30,8 +31,9 @@ export function buildByteBpeTokenizer(): ByteBpe {
   let next = Object.keys(vocab).length;
   const ids = {} as ByteBpe['ids'];
   const added = SPECIAL_TOKENS.map((content) => {
-    ids[content] = next;
-    return { id: next++, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+    const id = specialIds?.[content] ?? next++;
+    ids[content] = id;
+    return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
   });
   const json = {
     version: '1.0',
@@ -47,5 +49,5 @@ export function buildByteBpeTokenizer(): ByteBpe {
       fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
-  return { json, vocabSize: next, ids };
+  return { json, vocabSize: Math.max(next, ...Object.values(ids).map((i) => i + 1)), ids };
 }

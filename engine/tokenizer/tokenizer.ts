@@ -22,6 +22,10 @@ function readJson(path: string): Record<string, unknown> {
 export class TextTokenizer {
   private constructor(private tok: Tokenizer, readonly config: Record<string, unknown>) {}
 
+  static fromJson(json: Record<string, unknown>, config: Record<string, unknown> = {}): TextTokenizer {
+    return new TextTokenizer(new Tokenizer(json, config), config);
+  }
+
   static load(dir: string): TextTokenizer {
     const path = join(dir, 'tokenizer.json');
     if (!existsSync(path)) throw new TokenizerError(`${dir}: tokenizer.json is missing (needed to read and write text)`);
