@@ -11,7 +11,7 @@
 import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
 import { compactPlan, decodeSlots, mergeAscending, type PrefixPlan } from './layout.ts';
 import type { PolicyPlan } from './policy.ts';
-import { keepCount, selectRetrieved, topKAscending } from './select.ts';
+import { checkSparsity, keepCount, selectRetrieved, topKAscending } from './select.ts';
 
 export interface LlmDims {
   layers: number;
@@ -42,6 +42,7 @@ export class SparseKvController {
   private lastSelected: Int32Array[] = [];
   private lastMass: number[] = [];
   private permanentMass: number | null = null;
+  private turnSparsity = 0;
 
   constructor(
     private readonly backend: Backend,
@@ -70,7 +71,9 @@ export class SparseKvController {
   }
 
   /** Start a turn: the cache must hold exactly the retained prefix. Returns the question's first slot and position. */
-  beginTurn(): { at: number; position: number } {
+  beginTurn(decodeSparsity = this.policy.decodeSparsity): { at: number; position: number } {
+    checkSparsity('decode sparsity', decodeSparsity);
+    this.turnSparsity = decodeSparsity;
     if (this.cache.length !== this.prefixSlots) {
       throw new Error(`beginTurn: cache holds ${this.cache.length} slots, expected the retained prefix of ${this.prefixSlots}`);
     }
@@ -113,7 +116,7 @@ export class SparseKvController {
     }
     if (this.policy.decode === 'per-turn') {
       for (let l = 0; l < layers; l++) {
-        const sel = selectRetrieved(this.plan.visualSlots, layerScores[l], this.policy.decodeSparsity);
+        const sel = selectRetrieved(this.plan.visualSlots, layerScores[l], this.turnSparsity);
         this.lastMass[l] = sel.massShare;
         this.lastSelected[l] = sel.selected;
         this.base[l] = sel.selected.length === this.plan.visualSlots.length ? null : mergeAscending(this.plan.nonVisualSlots, sel.selected);
@@ -122,7 +125,7 @@ export class SparseKvController {
       // query-prune: one selection for all layers (mean over layers), deleted for good.
       const mean = new Float64Array(this.plan.visualSlots.length);
       for (const s of layerScores) for (let i = 0; i < s.length; i++) mean[i] += s[i] / layers;
-      const k = keepCount(mean.length, this.policy.decodeSparsity);
+      const k = keepCount(mean.length, this.turnSparsity);
       const pos = topKAscending(mean, k);
       const keepIds = Int32Array.from(pos, (p) => this.plan.visualIds[p]);
       const { plan, keepSlots } = compactPlan(this.plan, keepIds);

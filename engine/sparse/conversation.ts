@@ -28,6 +28,8 @@ export interface AskOptions {
   pickToken?: (logits: Float32Array) => number;
   onToken?: (id: number) => void;
   signal?: AbortSignal;
+  /** Override the decode sparsity for this turn (the policy's value otherwise). */
+  decodeSparsity?: number;
   /** Keep every step's logits (tests, parity). */
   keepLogits?: boolean;
 }
@@ -150,7 +152,7 @@ export class VideoConversation {
     this.turn++;
 
     const tStart = performance.now();
-    const { at, position } = ctl.beginTurn();
+    const { at, position } = ctl.beginTurn(opts.decodeSparsity);
     const T = segmentIds.length;
     if (at + T + opts.maxNewTokens > this.cacheCapacity) {
       throw new Error(`turn needs ${at + T + opts.maxNewTokens} KV slots, the cache holds ${this.cacheCapacity}: shorten the question/history or maxNewTokens`);
