@@ -1,0 +1,93 @@
+// sparsevila chat --model DIR --video FILE [--frames N] [--json] ...: questions on stdin (one per line), answers
+// streamed to stdout; with --json one object per turn. Ctrl-C stops the current answer; twice exits.
+import { createInterface } from 'node:readline';
+import { loadModel, type BackendChoice } from '../models/load-model.ts';
+import { PRESETS, type PresetName } from '../models/presets.ts';
+import { ChatSession, type TurnOutput } from '../session/chat-session.ts';
+import { prepareVideo } from '../video/prepare-video.ts';
+import { loadPreprocessConfig } from '../video/preprocess-config.ts';
+import { LLAVA_ONEVISION_PREPROCESS } from '../video/preprocess-config.ts';
+import { float, int, parseArgs, str, UsageError } from './args.ts';
+
+export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.join('|')}) --video FILE [--frames N] [--json]
+  [--backend cpu|cuda|auto] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--history none|text]
+  [--no-time-instruction] [--no-cache] [--threads N]
+Questions are read from stdin, one per line.`;
+
+export function turnJson(r: TurnOutput): Record<string, unknown> {
+  return {
+    turn: r.turn, question: r.question, answer: r.answer, tokens: r.tokens, stop_reason: r.stopReason,
+    prompt_tokens: r.promptTokens, visual_tokens: r.visualTokens, visual_tokens_total: r.visualTokensTotal,
+    vision_ms: round(r.timings.visionMs), prefix_prefill_ms: round(r.timings.prefixPrefillMs),
+    prefill_ms: round(r.timings.prefillMs + r.timings.prefixPrefillMs), question_prefill_ms: round(r.timings.prefillMs),
+    decode_ms: round(r.timings.decodeMs), ttft_ms: round(r.timings.ttftMs), total_ms: round(r.timings.totalMs),
+    decode_tokens_per_s: round(r.decodeTokensPerSec), kv_bytes: r.kvBytes,
+  };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+export async function chatCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, ['help', 'json', 'no-time-instruction', 'no-cache']);
+  if (a.flags.has('help')) { console.log(CHAT_HELP); return 0; }
+  const modelDir = str(a, 'model');
+  const synthetic = str(a, 'synthetic') as PresetName | undefined;
+  if (!modelDir && !synthetic) throw new UsageError('give --model DIR (or --synthetic PRESET)');
+  const videoFile = str(a, 'video', true)!;
+  const json = a.flags.has('json');
+  const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
+  const frames = int(a, 'frames', 8)!;
+  const history = (str(a, 'history') ?? 'none') as 'none' | 'text';
+  if (history !== 'none' && history !== 'text') throw new UsageError('--history must be none or text');
+  const log = (s: string) => process.stderr.write(s);
+
+  const model = await loadModel(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
+  log(`model ${model.name} on ${model.backend.device} (${(model.loadMs / 1000).toFixed(1)} s)\n`);
+  const preprocess = modelDir ? loadPreprocessConfig(modelDir) : {
+    ...LLAVA_ONEVISION_PREPROCESS, width: model.config.vision.imageSize, height: model.config.vision.imageSize,
+  };
+  const video = await prepareVideo(videoFile, {
+    sampling: { mode: 'uniform', frames }, preprocess, thumbnailWidth: 0,
+    cacheDir: a.flags.has('no-cache') ? null : undefined,
+    onProgress: (p) => { if (!json && p.stage === 'decode') log(`\rdecoding frames ${p.done}/${p.total}`); },
+  });
+  if (!json) log(`\n${video.frames} frames over ${video.durationSec.toFixed(1)} s; encoding...\n`);
+  const session = await ChatSession.create(model, video, {
+    history, timeInstruction: !a.flags.has('no-time-instruction'),
+    onProgress: (stage, d, n) => { if (!json && stage === 'vision') log(`\rvision ${d}/${n}`); },
+  });
+  if (!json) log(`\nready (${session.visualSlots.length} visual tokens). Ask away.\n`);
+
+  let current: AbortController | null = null;
+  let interrupts = 0;
+  const onSigint = () => {
+    if (current && !current.signal.aborted) { current.abort(); return; }
+    if (++interrupts >= 1) process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of rl) {
+      const q = line.trim();
+      if (!q) continue;
+      current = new AbortController();
+      const r = await session.ask(q, {
+        maxNewTokens: int(a, 'max-new-tokens', 128), temperature: float(a, 'temperature', 0), topP: float(a, 'top-p', 1),
+        seed: int(a, 'seed', 0), signal: current.signal,
+        onToken: json ? undefined : (d) => process.stdout.write(d),
+      });
+      current = null;
+      if (json) process.stdout.write(JSON.stringify(turnJson(r)) + '\n');
+      else {
+        process.stdout.write('\n');
+        log(`[turn ${r.turn}: ${r.tokens} tokens, prefill ${(r.timings.prefillMs + r.timings.prefixPrefillMs).toFixed(0)} ms, `
+          + `${r.decodeTokensPerSec.toFixed(1)} tok/s${r.stopReason === 'aborted' ? ', stopped' : ''}]\n`);
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    session.dispose();
+    model.dispose();
+  }
+  return 0;
+}
