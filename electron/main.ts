@@ -60,8 +60,11 @@ function createWindow(): BrowserWindow {
 
 async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  const addonDir = resourcesDir('native');
-  const engine = new EngineHost({ spawn: () => spawnUtilityEngine(addonDir ? { SPARSEVILA_ADDON_DIR: addonDir } : {}) });
+  // Packaged: the native addon ships as an extra resource (electron-builder: resources/kernels; Forge:
+  // resources/Release); tell the engine where.
+  const addonDir = resourcesDir('kernels') ?? resourcesDir('Release');
+  const addon = addonDir ? path.join(addonDir, 'sparsevila_kernels.node') : null;
+  const engine = new EngineHost({ spawn: () => spawnUtilityEngine(addon && existsSync(addon) ? { SPARSEVILA_ADDON: addon } : {}) });
   service = await AppService.create({
     dataDir: app.getPath('userData'),
     version: app.getVersion(),

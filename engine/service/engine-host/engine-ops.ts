@@ -1,6 +1,7 @@
 // What the engine process can do. Each op validates its own args (the host is trusted, but cheap checks keep
 // errors readable).
 import { z } from 'zod';
+import { loadAddon } from '../../backend/cuda/addon.ts';
 
 export interface OpContext {
   emit(event: string, data: unknown): void;
@@ -9,8 +10,13 @@ export type EngineOp = (args: unknown, ctx: OpContext) => Promise<unknown>;
 
 const PingArgs = z.object({ delayMs: z.number().int().min(0).max(600_000).default(0) });
 
+/** What the engine runs on: the GPU when the native addon finds one, else the CPU (with the reason). */
 async function detect(): Promise<{ backend: 'cpu' | 'cuda'; gpuName: string | null; gpuMemoryBytes: number | null; message: string | null }> {
-  return { backend: 'cpu', gpuName: null, gpuMemoryBytes: null, message: null };
+  const st = loadAddon();
+  if (st.gpu && st.info) {
+    return { backend: 'cuda', gpuName: st.info.name ?? 'GPU', gpuMemoryBytes: st.info.totalBytes ?? null, message: st.message };
+  }
+  return { backend: 'cpu', gpuName: null, gpuMemoryBytes: null, message: st.message };
 }
 
 export const engineOps: { detect: typeof detect; handlers: Record<string, EngineOp> } = {
