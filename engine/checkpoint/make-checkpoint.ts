@@ -18,19 +18,18 @@ export interface MakeCheckpointOptions {
   dtype?: 'f32' | 'f16' | 'bf16';
   /** Weight scale (uniform, this standard deviation); larger makes random logits less flat. */
   std?: number;
-  /** Write tensor names in the old hub layout (language_model.model.*) instead of transformers 5's (model.*). */
-  legacyNames?: boolean;
+  /** Write the hub layout (vision_tower.vision_model.*) instead of transformers 5.17's flattened vision_tower.*. */
+  hubLayout?: boolean;
 }
 
-/** Canonical name -> the name transformers 5's save_pretrained writes (or the older hub layout). */
-export function hfName(canonical: string, legacy = false): string {
-  if (legacy) {
-    if (canonical.startsWith('language_model.')) return canonical.replace(/^language_model\./, 'language_model.model.');
-    if (canonical === 'lm_head.weight') return 'language_model.lm_head.weight';
-    return canonical;
-  }
-  if (canonical === 'lm_head.weight') return canonical;
-  return `model.${canonical}`;
+/** Canonical name -> the name transformers 5.17's save_pretrained writes (checked on the GPU machine: hub-style
+ *  language_model.model.* / language_model.lm_head.weight, with the SigLIP tower flattened to vision_tower.*),
+ *  or the llava-hf hub layout (vision_tower.vision_model.*). */
+export function hfName(canonical: string, hubLayout = false): string {
+  if (canonical.startsWith('language_model.')) return canonical.replace(/^language_model\./, 'language_model.model.');
+  if (canonical === 'lm_head.weight') return 'language_model.lm_head.weight';
+  if (!hubLayout) return canonical.replace(/^vision_tower\.vision_model\./, 'vision_tower.');
+  return canonical;
 }
 
 function hash(s: string, seed: number): number {
@@ -61,7 +60,7 @@ export function makeCheckpoint(dir: string, opts: MakeCheckpointOptions = {}): {
     fillTensor(f, s.init, hash(s.name, seed), opts.std ?? 0.02);
     const data = dtype === 'f32' ? f : dtype === 'f16' ? f32ToF16(f) : f32ToBf16(f);
     bytes += data.byteLength;
-    tensors[Math.floor((i * shards) / specs.length)][hfName(s.name, opts.legacyNames)] = { dtype: stName, shape: s.shape, data };
+    tensors[Math.floor((i * shards) / specs.length)][hfName(s.name, opts.hubLayout)] = { dtype: stName, shape: s.shape, data };
   });
   const files: string[] = [];
   if (shards === 1) {

@@ -12,9 +12,17 @@ export class WeightError extends Error {
   }
 }
 
-/** Old hub layout (language_model.model.*) and the transformers >= 4.52 layout (model.language_model.*) both map to
- *  one canonical form: vision_tower.*, multi_modal_projector.*, image_newline, language_model.<Qwen2Model>.*, lm_head.weight. */
+/** Layouts seen in the wild map to one canonical form (vision_tower.vision_model.*, multi_modal_projector.*,
+ *  image_newline, language_model.<Qwen2Model>.*, lm_head.weight):
+ *  - hub llava-hf checkpoints: language_model.model.*, language_model.lm_head.weight, vision_tower.vision_model.*;
+ *  - transformers 5.17 save_pretrained: the same, but the SigLIP tower flattened (vision_tower.embeddings.*, ...);
+ *  - in-memory transformers >= 4.52 names: model.language_model.*, model.vision_tower.*, lm_head.weight. */
 export function canonicalName(name: string): string {
+  const c = canonicalPrefix(name);
+  return c.replace(/^vision_tower\.(embeddings|encoder|post_layernorm|head)\./, 'vision_tower.vision_model.$1.');
+}
+
+function canonicalPrefix(name: string): string {
   const rules: [RegExp, string][] = [
     [/^model\.vision_tower\./, 'vision_tower.'],
     [/^model\.multi_modal_projector\./, 'multi_modal_projector.'],

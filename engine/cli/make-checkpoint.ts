@@ -3,10 +3,10 @@ import { makeCheckpoint } from '../checkpoint/make-checkpoint.ts';
 import { PRESETS, type PresetName } from '../models/presets.ts';
 import { float, int, parseArgs, str, UsageError } from './args.ts';
 
-export const MAKE_CHECKPOINT_HELP = `sparsevila make-checkpoint --out DIR [--preset ${PRESETS.join('|')}] [--seed N] [--shards N] [--dtype f32|f16|bf16] [--std X] [--legacy-names]`;
+export const MAKE_CHECKPOINT_HELP = `sparsevila make-checkpoint --out DIR [--preset ${PRESETS.join('|')}] [--seed N] [--shards N] [--dtype f32|f16|bf16] [--std X] [--hub-layout]`;
 
 export async function makeCheckpointCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['help', 'legacy-names']);
+  const a = parseArgs(argv, ['help', 'hub-layout']);
   if (a.flags.has('help')) { console.log(MAKE_CHECKPOINT_HELP); return 0; }
   const out = str(a, 'out', true)!;
   const preset = (str(a, 'preset') ?? 'tiny') as PresetName;
@@ -15,7 +15,7 @@ export async function makeCheckpointCommand(argv: string[]): Promise<number> {
   if (!['f32', 'f16', 'bf16'].includes(dtype)) throw new UsageError('--dtype must be f32, f16 or bf16');
   const r = makeCheckpoint(out, {
     preset, dtype, seed: int(a, 'seed', 0), shards: int(a, 'shards', 1), std: float(a, 'std'),
-    legacyNames: a.flags.has('legacy-names'),
+    legacyNames: a.flags.has('hub-layout'),
   });
   console.log(`wrote ${out}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB (${r.files.join(', ')})`);
   return 0;

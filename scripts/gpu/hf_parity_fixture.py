@@ -119,15 +119,16 @@ def make_inputs(spec, cfg, seed):
 @torch.no_grad()
 def diagnostics(model, pixel_values_videos):
     vt = model.model.vision_tower
+    inner = getattr(vt, "vision_model", vt)  # transformers 5.17 flattened SiglipVisionModel
     px = pixel_values_videos.flatten(0, 1)
     captured = {}
-    layers = vt.vision_model.encoder.layers
+    layers = inner.encoder.layers
     hook = layers[-1].register_forward_hook(lambda m, i, o: captured.__setitem__("raw", o[0] if isinstance(o, tuple) else o))
     out = vt(px, output_hidden_states=True, return_dict=True)
     hook.remove()
     raw = captured["raw"]
     last = out.hidden_states[-1]
-    post = vt.vision_model.post_layernorm(raw)
+    post = inner.post_layernorm(raw)
     return {
         "n_hidden_states": len(out.hidden_states),
         "hs_last_minus_raw": float((last - raw).abs().max()),
