@@ -27,6 +27,8 @@ export interface TurnRetrieval {
   retrievedByLayer: Int32Array[] | null;
   massShareByLayer: number[] | null;
   retrievalMs: number;
+  /** The part of retrievalMs spent scoring inside the question prefill's layer hooks. */
+  scoringMs: number;
 }
 
 export class SparseKvController {
@@ -38,6 +40,7 @@ export class SparseKvController {
   private base: (Int32Array | null)[] = [];
   private compacted = false;
   private retrievalMs = 0;
+  private scoringMs = 0;
   private turnRetainedIds: Int32Array = new Int32Array(0);
   private lastSelected: Int32Array[] = [];
   private lastMass: number[] = [];
@@ -82,6 +85,7 @@ export class SparseKvController {
     this.scoreRows = Array.from({ length: this.dims.layers }, () => 0);
     this.base = Array.from({ length: this.dims.layers }, () => null);
     this.retrievalMs = 0;
+    this.scoringMs = 0;
     this.turnRetainedIds = this.plan.visualIds;
     return { at: this.prefixSlots, position: this.plan.nextPosition };
   }
@@ -100,7 +104,9 @@ export class SparseKvController {
     // kvScores averages over its rows; weight by rows so a chunked question prefill averages over all its tokens.
     for (let i = 0; i < scores.length; i++) sum[i] += scores[i] * rows;
     this.scoreRows[layer] += rows;
-    this.retrievalMs += performance.now() - t0;
+    const dt = performance.now() - t0;
+    this.retrievalMs += dt;
+    this.scoringMs += dt;
   }
 
   /** After the question prefill: choose what decode reads. `kvLen` = cache slots in use now. */
@@ -162,6 +168,7 @@ export class SparseKvController {
         retrievedByLayer: this.lastSelected.map((sel) => Int32Array.from(sel, (s) => slotToId.get(s)!)),
         massShareByLayer: [...this.lastMass],
         retrievalMs: this.retrievalMs,
+        scoringMs: this.scoringMs,
       };
     }
     if (this.policy.decode === 'permanent' && this.permanentMass !== null && this.turnRetainedIds !== this.plan.visualIds) {
@@ -171,9 +178,10 @@ export class SparseKvController {
         retrievedByLayer: Array.from({ length: this.dims.layers }, () => this.plan.visualIds),
         massShareByLayer: Array.from({ length: this.dims.layers }, () => this.permanentMass!),
         retrievalMs: this.retrievalMs,
+        scoringMs: this.scoringMs,
       };
     }
-    return { retainedIds: this.turnRetainedIds, retrievedByLayer: null, massShareByLayer: null, retrievalMs: this.retrievalMs };
+    return { retainedIds: this.turnRetainedIds, retrievedByLayer: null, massShareByLayer: null, retrievalMs: this.retrievalMs, scoringMs: this.scoringMs };
   }
 
   /** Turn end: evict the turn's question and answer KV; the retained prefix stays. */
