@@ -3,7 +3,6 @@ import { serveCommand } from './serve.ts';
 import { logitsCommand } from './logits.ts';
 import { makeCheckpointCommand } from './make-checkpoint.ts';
 import { saliencyCommand } from './saliency.ts';
-import { saliencyCommand } from './saliency.ts';
 import { chatCommand } from './chat.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
@@ -12,7 +11,6 @@ export const commands: Record<string, Command> = {
   logits: { run: logitsCommand, help: 'full-sequence logits for input_ids + pixel_values_videos (HF parity interface)' },
   chat: { run: chatCommand, help: 'chat about a video: questions on stdin, answers streamed (--json: one object per turn)' },
   'make-checkpoint': { run: makeCheckpointCommand, help: 'write a random-weight LLaVA-OneVision checkpoint in the HF layout' },
-  saliency: { run: saliencyCommand, help: 'patch and token saliency (SparseVILA prefill scores) for the same inputs as logits' },
   saliency: { run: saliencyCommand, help: 'patch and token saliency (SparseVILA prefill scores) for the same inputs as logits' },
   serve: { run: serveCommand, help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
 };
