@@ -13,18 +13,22 @@ a single-turn prompt); a share of samples drop the system prompt / time instruct
 model does not depend on those details. Held-out evaluation seeds are < 1,000,000; training seeds are above.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
 
 import torch
+import torch.nn.functional as F_
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'synthetic-world'))
+sys.path.insert(0, HERE)
 import world  # noqa: E402
 
 TRAIN_SEED_MIN = 1_000_000
@@ -32,7 +36,6 @@ SYSTEM = '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n'
 USER = '<|im_start|>user\n'
 ASSIST = '<|im_end|>\n<|im_start|>assistant\n'
 END = '<|im_end|>'
-FRAME_CHOICES = [8, 12, 16, 16, 16, 24, 32]
 PATCH = 8
 POOLED = (world.SIZE // PATCH + 1) // 2  # 4x4 tokens per frame
 
@@ -43,13 +46,57 @@ def parse_args():
     p.add_argument('--out', required=True)
     p.add_argument('--seconds', type=float, default=300)
     p.add_argument('--batch', type=int, default=64)
-    p.add_argument('--lr', type=float, default=1.5e-3)
+    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--frames', default='8,12,16,16,16,24,32', help='frame counts drawn per batch')
     p.add_argument('--eval-seeds', type=int, default=400)
+    p.add_argument('--eval-every', type=int, default=1000)
     p.add_argument('--vision-hidden', type=int, default=128)
     p.add_argument('--vision-layers', type=int, default=4)
     p.add_argument('--text-hidden', type=int, default=192)
     p.add_argument('--text-layers', type=int, default=4)
+    p.add_argument('--threads', type=int, default=0)
+    p.add_argument('--no-hf', action='store_true', help='skip the transformers export (CPU learning checks)')
+    p.add_argument('--resume', default='', help='twin state_dict (.pt) to start from')
     return p.parse_args()
+
+
+def twin_config(vocab_size, ids, args):
+    return {'vocab': vocab_size, 'image': world.SIZE, 'patch': PATCH,
+            'v_hidden': args.vision_hidden, 'v_layers': args.vision_layers, 'v_heads': 4, 'v_inner': args.vision_hidden * 3,
+            't_hidden': args.text_hidden, 't_layers': args.text_layers, 't_heads': 4, 't_kv_heads': 2,
+            't_inner': args.text_hidden * 8 // 3, 'rope_theta': 10000.0, 'video_token_id': ids['<video>']}
+
+
+class WordTokenizer:
+    """tokenizer.json's rules in plain Python (added tokens, Lowercase, Whitespace split, whole-word WordPiece), for
+    machines without the `tokenizers` package; checked against `tokenizers` where it exists."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            j = json.load(f)
+        self.vocab = j['model']['vocab']
+        self.inv = {i: t for t, i in self.vocab.items()}
+        self.specials = [a['content'] for a in j['added_tokens']]
+        self.split = re.compile('(' + '|'.join(re.escape(x) for x in self.specials) + ')')
+        self.unk = self.vocab['[UNK]']
+
+    def encode_ids(self, text):
+        out = []
+        for part in self.split.split(text):
+            if part in self.specials:
+                out.append(self.vocab[part])
+            else:
+                out += [self.vocab.get(w, self.unk) for w in re.findall(r'\w+|[^\w\s]+', part.lower())]
+        return out
+
+    def token_to_id(self, t):
+        return self.vocab.get(t)
+
+    def id_to_token(self, i):
+        return self.inv[i]
+
+    def get_vocab_size(self):
+        return len(self.vocab)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -198,8 +245,9 @@ class Prompts:
     def enc(self, text):
         v = self.cache.get(text)
         if v is None:
-            v = self.tok.encode(text, add_special_tokens=False).ids
-            self.cache[text] = v
+            v = self.tok.encode_ids(text)
+            if len(self.cache) < 200000:
+                self.cache[text] = v
         return v
 
     def prefix(self, frame_idx, system=True, time=True):
@@ -211,7 +259,7 @@ class Prompts:
         return self.enc(text)
 
     def sample(self, frame_idx, turns, system=True, time=True):
-        """turns: [(question, answer)]; the last turn (or every turn with text history) carries the loss.
+        """turns: [(question, answer)], every answer carries the loss (later turns as "text history").
         Returns (ids, labels) with <video> expanded to F*POOLED^2+1 placeholders."""
         video_id = self.ids['<video>']
         n_video = len(frame_idx) * POOLED * POOLED + 1
@@ -233,8 +281,28 @@ class Prompts:
         return ids, labels
 
 
-def make_batch(prompts, rng, batch, device, frames=None, noise_p=0.5):
-    F = frames or rng.choice(FRAME_CHOICES)
+def describe(scene):
+    """Training-only dense supervision: every object, in order of appearance."""
+    objs = scene['objects']
+    return ('describe the video .', ' '.join(world.describe(objs[i]) for i in world.by_start(scene)))
+
+
+def draw_turns(scene, qrng, rng):
+    r = rng.random()
+    if r < 0.45:
+        q = world.random_question(scene, qrng)
+        return [(q['question'], q['answer'])]
+    if r < 0.6:
+        return [describe(scene)]
+    if r < 0.75:
+        qs = world.multi_turn_set(scene, qrng, turns=rng.choice([2, 3]))
+        return [(q['question'], q['answer']) for q in qs]
+    qs = [world.random_question(scene, qrng) for _ in range(rng.choice([2, 3, 4, 5]))]
+    return [(q['question'], q['answer']) for q in qs]
+
+
+def make_batch(prompts, rng, batch, device, frames, noise_p=0.5):
+    F = frames
     scenes, seqs = [], []
     frame_rows = []
     for _ in range(batch):
@@ -245,16 +313,7 @@ def make_batch(prompts, rng, batch, device, frames=None, noise_p=0.5):
             idx = world.uniform_indices(world.NUM_FRAMES, F)
         else:  # jittered uniform sampling, so a decoder's slightly different frame picks do not matter
             idx = sorted(min(world.NUM_FRAMES - 1, int((i + rng.random()) * world.NUM_FRAMES / F)) for i in range(F))
-        r = rng.random()
-        if r < 0.7:
-            q = world.random_question(scene, qrng)
-            turns = [(q['question'], q['answer'])]
-        elif r < 0.85:
-            qs = world.multi_turn_set(scene, qrng, turns=rng.choice([2, 3]))
-            turns = [(q['question'], q['answer']) for q in qs]
-        else:
-            qs = [world.random_question(scene, qrng) for _ in range(rng.choice([2, 3]))]
-            turns = [(q['question'], q['answer']) for q in qs]
+        turns = draw_turns(scene, qrng, rng)
         system = rng.random() < 0.85
         time_ = rng.random() < 0.8
         seqs.append(prompts.sample(idx, turns, system, time_))
@@ -265,26 +324,29 @@ def make_batch(prompts, rng, batch, device, frames=None, noise_p=0.5):
     pad = prompts.ids['<|endoftext|>']
     input_ids = torch.full((batch, L), pad, dtype=torch.long)
     labels = torch.full((batch, L), -100, dtype=torch.long)
-    mask = torch.zeros((batch, L), dtype=torch.long)
     for b, (ids, lab) in enumerate(seqs):
         input_ids[b, :len(ids)] = torch.tensor(ids)
         labels[b, :len(lab)] = torch.tensor(lab)
-        mask[b, :len(ids)] = 1
     st = scene_tensors(scenes, device)
     fidx = torch.tensor(frame_rows, dtype=torch.int32, device=device)
     frames_u8 = render_batch(st, fidx)
     noise = 3 if rng.random() < noise_p else 0
     pix = to_pixel_values(frames_u8, noise)
-    return input_ids.to(device), labels.to(device), mask.to(device), pix
+    return input_ids.to(device), labels.to(device), pix
+
+
+def lm_loss(logits, labels):
+    return F_.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),
+                            ignore_index=-100)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# evaluation: greedy answer = argmax at the position after "assistant" (every answer is one token)
+# evaluation: greedy answer = argmax at the position after "assistant" (every eval answer is one token)
 
 
 @torch.no_grad()
-def evaluate(model, prompts, device, seeds, frames=16, system=True, time_=True, conversation=False):
-    model.eval()
+def evaluate(forward, prompts, device, seeds, frames=16, system=True, time_=True, conversation=False):
+    """forward(input_ids, pix) -> logits. Right padding: causal attention keeps pads out of real positions."""
     per_type = {}
     correct = total = 0
     for start in range(0, len(seeds), 50):
@@ -304,17 +366,15 @@ def evaluate(model, prompts, device, seeds, frames=16, system=True, time_=True, 
         L = max(len(r) for r in rows)
         pad = prompts.ids['<|endoftext|>']
         input_ids = torch.full((len(rows), L), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), L), dtype=torch.long)
         last = []
         for b, r in enumerate(rows):
             input_ids[b, :len(r)] = torch.tensor(r)
-            mask[b, :len(r)] = 1
             last.append(len(r) - 1)
         st = scene_tensors(scenes, device)
         fidx = torch.tensor([idx] * len(rows), dtype=torch.int32, device=device)
         pix = to_pixel_values(render_batch(st, fidx))
-        out = model(input_ids=input_ids.to(device), attention_mask=mask.to(device), pixel_values_videos=pix)
-        pred = out.logits[torch.arange(len(rows)), torch.tensor(last)].argmax(-1).cpu().tolist()
+        logits = forward(input_ids.to(device), pix)
+        pred = logits[torch.arange(len(rows)), torch.tensor(last)].argmax(-1).cpu().tolist()
         for p, a, t in zip(pred, answers, types):
             ok = int(p == a)
             correct += ok
@@ -322,7 +382,6 @@ def evaluate(model, prompts, device, seeds, frames=16, system=True, time_=True, 
             c = per_type.setdefault(t, [0, 0])
             c[0] += ok
             c[1] += 1
-    model.train()
     return correct / max(1, total), {t: round(c[0] / c[1], 3) for t, c in sorted(per_type.items())}
 
 
@@ -331,108 +390,25 @@ def evaluate(model, prompts, device, seeds, frames=16, system=True, time_=True, 
 
 def save_model(model, args, ids, out_dir):
     os.makedirs(out_dir, exist_ok=True)
-    # bf16 copies of the weights: the live model keeps training in fp32
-    state = {k: v.detach().to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()}
-    model.save_pretrained(out_dir, state_dict=state)
+    model.save_pretrained(out_dir)
     patch_config_json(out_dir, ids)
     for name in os.listdir(args.tokenizer):
         if name.endswith('.json') and name not in ('config.json', 'generation_config.json'):
             shutil.copy(os.path.join(args.tokenizer, name), os.path.join(out_dir, name))
 
 
-def smoke_test(model, prompts, device, args, ids):
-    """Every step the run ends with, on an untrained model, before spending the training time."""
-    t = time.time()
-    rng = random.Random(0)
-    input_ids, labels, mask, pix = make_batch(prompts, rng, 4, device, frames=8)
-    with torch.autocast('cuda', dtype=torch.bfloat16, enabled=device == 'cuda'):
-        loss = model(input_ids=input_ids, attention_mask=mask, pixel_values_videos=pix, labels=labels).loss
-    loss.backward()
-    model.zero_grad(set_to_none=True)
-    print('smoke: initial loss %.3f' % loss.item())
-    evaluate(model, prompts, device, [0, 1], frames=8)
-    tmp = '/tmp/smoke_model'
-    save_model(model, args, ids, tmp)
-    from transformers import LlavaOnevisionForConditionalGeneration
-    again = LlavaOnevisionForConditionalGeneration.from_pretrained(tmp)
-    print('smoke: saved files', sorted(os.listdir(tmp)), 'reloaded', type(again).__name__, 'in %.1fs' % (time.time() - t))
-    with open(os.path.join(tmp, 'config.json')) as f:
-        print(f.read()[:3000])
-
-
-def main():
-    args = parse_args()
-    from tokenizers import Tokenizer
-    device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    torch.manual_seed(0)
-    rng = random.Random(1234)
-    tok = Tokenizer.from_file(os.path.join(args.tokenizer, 'tokenizer.json'))
-    prompts = Prompts(tok)
-    ids = prompts.ids
-    print('special ids', ids, 'vocab', tok.get_vocab_size())
-    check_renderer(device)
-
-    model = build_model(tok.get_vocab_size(), ids, args).to(device)
-    n_params = sum(p.numel() for p in model.parameters())
-    print('params %.2fM' % (n_params / 1e6))
-    example, _ = prompts.sample(world.uniform_indices(64, 16), [('what shape is the red object ?', 'square')])
-    print('example prompt tokens', len(example), tok.decode(example[-12:], skip_special_tokens=False))
-
-    smoke_test(model, prompts, device, args, ids)
-
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and 'embed' not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and 'embed' not in n)]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': no_decay, 'weight_decay': 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
-    warmup = 150
-    t0 = time.time()
-    step = 0
-    log = []
-    model.train()
-    while True:
-        elapsed = time.time() - t0
-        if step and step % 2000 == 0:
-            save_model(model, args, ids, args.out)  # a checkpoint, in case the run is cut short
-        if elapsed > args.seconds:
-            break
-        frac = elapsed / args.seconds
-        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
-        for g in opt.param_groups:
-            g['lr'] = lr
-        input_ids, labels, mask, pix = make_batch(prompts, rng, args.batch, device)
-        with torch.autocast('cuda', dtype=torch.bfloat16, enabled=device == 'cuda'):
-            out = model(input_ids=input_ids, attention_mask=mask, pixel_values_videos=pix, labels=labels)
-        loss = out.loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        step += 1
-        if step % 100 == 0:
-            print('step %d t=%.0fs loss %.4f lr %.2e' % (step, elapsed, loss.item(), lr), flush=True)
-            log.append({'step': step, 't': round(elapsed, 1), 'loss': round(loss.item(), 4)})
-        if step % 1500 == 0:
-            acc, _ = evaluate(model, prompts, device, list(range(100)))
-            print('  held-out single-turn acc (100 videos) %.3f' % acc, flush=True)
-    print('trained %d steps in %.0fs' % (step, time.time() - t0))
-
-    # Round to bf16 (what is saved) before the final numbers, so they describe the committed weights.
-    model = model.to(torch.bfloat16).to(torch.float32)
-    save_model(model, args, ids, args.out)
-    seeds = list(range(args.eval_seeds))
-    results = {'steps': step, 'params': n_params, 'train_seconds': args.seconds, 'log': log}
-    for name, kw in [('single_system_time', dict()), ('single_no_time', dict(time_=False)),
-                     ('single_no_system', dict(system=False)), ('single_8_frames', dict(frames=8)),
-                     ('single_32_frames', dict(frames=32)), ('conversation_turns', dict(conversation=True))]:
-        acc, per = evaluate(model, prompts, device, seeds, **kw)
-        results[name] = {'acc': round(acc, 4), 'per_type': per}
-        print('eval %-20s %.4f %s' % (name, acc, per), flush=True)
-
-    with open(os.path.join(args.out, 'train_results.json'), 'w') as f:
-        json.dump(results, f, indent=2)
-
-    # A parity reference for the engine: HF fp32 logits on held-out seed 0's first question (16 frames).
-    from safetensors.torch import save_file
+def export_hf(twin, args, ids, prompts, device, results):
+    """Load the twin's weights (rounded to bf16, as saved) into transformers' own class, check both agree, evaluate
+    through transformers, save_pretrained, and write a logits reference for the engine's parity test."""
+    from transformers import LlavaOnevisionForConditionalGeneration  # noqa: F401
+    hf = build_model(twin.cfg['vocab'], ids, args)
+    state = {k: v.detach().to(torch.bfloat16).float() for k, v in twin.state_dict().items()}
+    missing, unexpected = hf.load_state_dict(state, strict=False)
+    print('hf load: missing', missing, 'unexpected', unexpected)
+    assert not unexpected and all('position_ids' in m for m in missing), 'twin and HF parameter names differ'
+    twin.load_state_dict(state)
+    hf = hf.to(device).eval()
+    twin.eval()
     it = world.eval_item(0)
     q = it['single'][0]
     idx = world.uniform_indices(world.NUM_FRAMES, 16)
@@ -440,18 +416,122 @@ def main():
     ids_ = ids_[:-(len(prompts.enc(q['answer'])) + 1)]
     pix = to_pixel_values(render_batch(scene_tensors([it['scene']], device),
                                        torch.tensor([idx], dtype=torch.int32, device=device)))
+    inp = torch.tensor([ids_], device=device)
     with torch.no_grad():
-        logits = model(input_ids=torch.tensor([ids_], device=device), pixel_values_videos=pix).logits
-    save_file({'input_ids': torch.tensor([ids_], dtype=torch.int64), 'pixel_values_videos': pix.cpu().contiguous(),
-               'logits': logits.float().cpu().contiguous()}, os.path.join(os.path.dirname(args.out), 'reference.safetensors'))
+        ref = hf(input_ids=inp, pixel_values_videos=pix).logits.float()
+        mine = twin(inp, pix).float()
+    rel = ((ref - mine).abs().max() / ref.abs().max()).item()
+    print('twin vs transformers logits: max|d|/max|ref| = %.2e' % rel)
+    results['twin_vs_hf_rel_err'] = rel
+    hf_forward = lambda i, p: hf(input_ids=i, pixel_values_videos=p).logits
+    for name, kw in [('hf_single_system_time', dict()), ('hf_conversation_turns', dict(conversation=True))]:
+        acc, per = evaluate(hf_forward, prompts, device, list(range(args.eval_seeds)), **kw)
+        results[name] = {'acc': round(acc, 4), 'per_type': per}
+        print('eval %-24s %.4f %s' % (name, acc, per), flush=True)
+    hf = hf.to(torch.bfloat16)
+    save_model(hf, args, ids, args.out)
+    from safetensors.torch import save_file
+    save_file({'input_ids': inp.cpu().to(torch.int64), 'pixel_values_videos': pix.cpu().contiguous(),
+               'logits': ref.cpu().contiguous()}, os.path.join(os.path.dirname(args.out), 'reference.safetensors'))
     print('reference: question %r answer %r predicted %r' % (q['question'], q['answer'],
-                                                            tok.id_to_token(int(logits[0, -1].argmax()))))
+                                                            prompts.tok.id_to_token(int(ref[0, -1].argmax()))))
+
+
+def main():
+    args = parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from tiny_llava import TinyLlavaOnevision
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    torch.manual_seed(0)
+    rng = random.Random(1234)
+    tok = WordTokenizer(os.path.join(args.tokenizer, 'tokenizer.json'))
+    prompts = Prompts(tok)
+    ids = prompts.ids
     try:
-        from transformers import AutoProcessor
-        proc = AutoProcessor.from_pretrained(args.out)
-        print('AutoProcessor loads:', type(proc).__name__)
-    except Exception as e:
-        print('AutoProcessor does not load (not needed by the engine):', repr(e)[:300])
+        from tokenizers import Tokenizer
+        real = Tokenizer.from_file(os.path.join(args.tokenizer, 'tokenizer.json'))
+        probe = [prompts.prefix(world.uniform_indices(64, n)) for n in (8, 16)]
+        texts = [SYSTEM + USER + '<video>\n' + world.time_instruction(16, [0.25 * i for i in range(16)]) +
+                 '\nWhat shape is the red object ?' + ASSIST + 'square' + END, 'Zebra 123s, Hello!?']
+        for t in texts:
+            assert real.encode(t, add_special_tokens=False).ids == tok.encode_ids(t), t
+        print('WordTokenizer agrees with tokenizers', len(probe))
+    except ImportError:
+        print('tokenizers not installed: using WordTokenizer only')
+    frame_choices = [int(x) for x in args.frames.split(',')]
+    check_renderer(device)
+
+    model = TinyLlavaOnevision(twin_config(tok.get_vocab_size(), ids, args)).to(device)
+    if args.resume:
+        model.load_state_dict(torch.load(args.resume, map_location=device))
+    n_params = sum(p.numel() for p in model.parameters())
+    print('params %.2fM device %s' % (n_params / 1e6, device))
+
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and 'embed' not in n]
+    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and 'embed' not in n)]
+    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': no_decay, 'weight_decay': 0.0}],
+                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    warmup = 100
+    t0 = time.time()
+    step = 0
+    log = []
+    model.train()
+    use_amp = device == 'cuda'
+    twin_forward = lambda i, p: model(i, p)
+    amp = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if use_amp else contextlib.nullcontext
+    while True:
+        elapsed = time.time() - t0
+        if elapsed > args.seconds:
+            break
+        frac = elapsed / args.seconds
+        # constant after warmup, cosine down over the last 30% of the time
+        decay_f = 1.0 if frac < 0.7 else 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
+        lr = args.lr * min(1.0, (step + 1) / warmup) * (0.03 + 0.97 * decay_f)
+        for g in opt.param_groups:
+            g['lr'] = lr
+        input_ids, labels, pix = make_batch(prompts, rng, args.batch, device, rng.choice(frame_choices))
+        with amp():
+            logits = model(input_ids, pix)
+        loss = lm_loss(logits, labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % 50 == 0:
+            print('step %d t=%.0fs loss %.4f lr %.2e' % (step, elapsed, loss.item(), lr), flush=True)
+            log.append({'step': step, 't': round(elapsed, 1), 'loss': round(loss.item(), 4)})
+        if step % args.eval_every == 0:
+            model.eval()
+            with amp():
+                acc, per = evaluate(twin_forward, prompts, device, list(range(50)))
+            model.train()
+            print('  held-out single-turn acc (50 videos) %.3f %s' % (acc, per), flush=True)
+    print('trained %d steps in %.0fs' % (step, time.time() - t0))
+    os.makedirs(args.out, exist_ok=True)
+    torch.save(model.state_dict(), os.path.join(os.path.dirname(args.out) or '.', 'twin.pt'))
+
+    model.eval()
+    with torch.no_grad():  # bf16-rounded weights, as exported
+        for p_ in model.parameters():
+            p_.copy_(p_.to(torch.bfloat16).float())
+    results = {'steps': step, 'params': n_params, 'train_seconds': args.seconds, 'log': log}
+    for name, kw in [('single_system_time', dict()), ('single_no_time', dict(time_=False)),
+                     ('single_no_system', dict(system=False)), ('single_8_frames', dict(frames=8)),
+                     ('single_32_frames', dict(frames=32)), ('conversation_turns', dict(conversation=True))]:
+        acc, per = evaluate(twin_forward, prompts, device, list(range(args.eval_seeds)), **kw)
+        results[name] = {'acc': round(acc, 4), 'per_type': per}
+        print('eval %-20s %.4f %s' % (name, acc, per), flush=True)
+    if not args.no_hf:
+        try:
+            export_hf(model, args, ids, prompts, device, results)
+        except Exception as e:  # the twin's weights are saved above either way
+            import traceback
+            traceback.print_exc()
+            results['export_error'] = repr(e)
+    with open(os.path.join(os.path.dirname(args.out) or '.', 'train_results.json'), 'w') as f:
+        json.dump(results, f, indent=2)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,346 @@
+// The CUDA backend: every op of backend.ts on the GPU through the kernels/ addon. Weights are uploaded once (bf16,
+// f16, or f32 for parity runs); activations are f32; GEMMs run on cuBLAS (tensor cores for bf16/f16 weights); the KV
+// cache is one allocation per session in the weight dtype.
+import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, Tensor } from '../backend.ts';
+import { DT, loadAddon, type KernelsAddon } from './addon.ts';
+
+const BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2 };
+const numel = (shape: readonly number[]) => shape.reduce((a, x) => a * x, 1);
+
+// A tensor GC'd without dispose() still frees its device memory (stream-ordered, so this is safe at any time).
+const leaks = new FinalizationRegistry<{ addon: KernelsAddon; ptr: number }>(({ addon, ptr }) => {
+  try { addon.free(ptr); } catch { /* the device is gone; nothing to free */ }
+});
+
+export class CudaTensor implements Tensor {
+  disposed = false;
+  constructor(readonly shape: readonly number[], readonly dtype: DType, readonly ptr: number) {}
+  get size(): number { return numel(this.shape); }
+  get cols(): number { return this.shape[this.shape.length - 1] ?? 1; }
+  get rows(): number { return this.shape.length <= 1 ? 1 : this.size / this.cols; }
+  get bytes(): number { return this.size * BYTES[this.dtype]; }
+}
+
+class CudaKvCache implements KvCache {
+  length = 0;
+  constructor(readonly layers: number, readonly kvHeads: number, readonly headDim: number, readonly capacity: number,
+    readonly dtype: DType, readonly k: number, readonly v: number) {}
+  get row(): number { return this.kvHeads * this.headDim; }
+  layerOffset(layer: number): number {
+    if (!(layer >= 0 && layer < this.layers)) throw new Error(`KV cache: layer ${layer} outside [0, ${this.layers})`);
+    return layer * this.capacity * this.row * BYTES[this.dtype];
+  }
+}
+
+/** HostTensorData that asks for device-side synthetic values instead of carrying bytes (benchmarks at real sizes
+ *  without a multi-GB host copy): uniform with standard deviation `std`, or constant `fill`. */
+export interface DeviceRandomData extends HostTensorData {
+  deviceRandom: { seed: number; std: number } | { fill: number };
+}
+
+export interface CudaBackendOptions {
+  /** Weight / KV-cache dtype. 'f32' runs everything in float32 (parity); default 'bf16'. */
+  dtype?: DType;
+}
+
+export class CudaBackend implements Backend {
+  readonly name = 'cuda' as const;
+  readonly device: string;
+  readonly dtype: DType;
+  private readonly a: KernelsAddon;
+
+  constructor(opts: CudaBackendOptions = {}) {
+    const st = loadAddon();
+    if (!st.addon || !st.gpu) throw new Error(`CUDA backend unavailable: ${st.message}`);
+    this.a = st.addon;
+    this.dtype = opts.dtype ?? 'bf16';
+    this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
+  }
+
+  // --- memory ------------------------------------------------------------------------------------------------
+  private alloc(shape: readonly number[], dtype: DType = 'f32'): CudaTensor {
+    const t = new CudaTensor([...shape], dtype, this.a.alloc(Math.max(1, numel(shape)) * BYTES[dtype]));
+    leaks.register(t, { addon: this.a, ptr: t.ptr }, t);
+    return t;
+  }
+  private t(x: Tensor): CudaTensor {
+    if (!(x instanceof CudaTensor)) throw new Error('CUDA backend got a tensor from another backend');
+    if (x.disposed) throw new Error('CUDA backend: tensor used after dispose');
+    return x;
+  }
+  private f32(x: Tensor, op: string): CudaTensor {
+    const t = this.t(x);
+    if (t.dtype !== 'f32') throw new Error(`${op}: expects an f32 activation, got ${t.dtype}`);
+    return t;
+  }
+
+  weight(data: HostTensorData): Tensor {
+    const n = numel(data.shape);
+    if ('deviceRandom' in data) return this.randomWeight(data as DeviceRandomData);
+    if (data.bytes.byteLength !== n * BYTES[data.dtype])
+      throw new Error(`weight: ${n} ${data.dtype} elements need ${n * BYTES[data.dtype]} bytes, got ${data.bytes.byteLength}`);
+    // Matrices take the compute dtype; vectors (norms, biases) stay f32.
+    const target: DType = data.shape.length >= 2 ? this.dtype : 'f32';
+    if (target === data.dtype) {
+      const t = this.alloc(data.shape, target);
+      this.a.upload(t.ptr, data.bytes);
+      return t;
+    }
+    const src = this.alloc(data.shape, data.dtype);
+    this.a.upload(src.ptr, data.bytes);
+    const t = this.alloc(data.shape, target);
+    this.a.cast(t.ptr, DT[target], src.ptr, DT[data.dtype], n);
+    this.dispose(src);
+    return t;
+  }
+  private randomWeight(data: DeviceRandomData): Tensor {
+    const t = this.alloc(data.shape, data.shape.length >= 2 ? this.dtype : 'f32');
+    const r = data.deviceRandom;
+    if ('fill' in r) this.a.fill(t.ptr, DT[t.dtype], t.size, r.fill);
+    else this.a.randomFill(t.ptr, DT[t.dtype], t.size, r.seed >>> 0, r.std * Math.sqrt(3));
+    return t;
+  }
+  fromHost(data: Float32Array, shape: readonly number[]): Tensor {
+    if (data.length !== numel(shape)) throw new Error(`fromHost: ${data.length} values for shape ${JSON.stringify(shape)}`);
+    const t = this.alloc(shape);
+    this.a.upload(t.ptr, data);
+    return t;
+  }
+  toHost(x: Tensor): Float32Array {
+    const t = this.t(x);
+    const out = new Float32Array(t.size);
+    if (t.dtype === 'f32') { this.a.download(t.ptr, out); return out; }
+    const tmp = this.alloc(t.shape);
+    this.a.cast(tmp.ptr, DT.f32, t.ptr, DT[t.dtype], t.size);
+    this.a.download(tmp.ptr, out);
+    this.dispose(tmp);
+    return out;
+  }
+  dispose(x: Tensor): void {
+    const t = this.t(x);
+    t.disposed = true;
+    leaks.unregister(t);
+    this.a.free(t.ptr);
+  }
+  sync(): void { this.a.sync(); }
+
+  // --- dense ops -----------------------------------------------------------------------------------------------
+  embed(table: Tensor, ids: Int32Array): Tensor {
+    const tb = this.t(table);
+    if (tb.shape.length !== 2) throw new Error(`embed: table must be [V, D], got ${JSON.stringify(tb.shape)}`);
+    const [V, D] = tb.shape;
+    const out = this.alloc([ids.length, D]);
+    this.a.embed(out.ptr, tb.ptr, DT[tb.dtype], D, ids, V);
+    return out;
+  }
+  linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+    const xt = this.f32(x, 'linear'), wt = this.t(w);
+    const N = wt.shape[0], K = wt.size / N, M = xt.rows;
+    if (wt.shape.length !== 2 || xt.cols !== K)
+      throw new Error(`linear: x ${JSON.stringify(xt.shape)} vs weight ${JSON.stringify(wt.shape)}`);
+    const bt = b ? this.t(b) : null;
+    if (bt && bt.size !== N) throw new Error(`linear: bias has ${bt.size} values, weight has ${N} outputs`);
+    const out = this.alloc([M, N]);
+    this.a.linear(out.ptr, xt.ptr, M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0);
+    return out;
+  }
+  rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
+    const xt = this.f32(x, 'rmsNorm'), wt = this.t(w);
+    if (wt.size !== xt.cols) throw new Error(`rmsNorm: weight ${wt.size} vs ${xt.cols} columns`);
+    const out = this.alloc(xt.shape);
+    this.a.rmsNorm(out.ptr, xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], eps);
+    return out;
+  }
+  layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
+    const xt = this.f32(x, 'layerNorm'), wt = this.t(w), bt = this.t(b);
+    if (wt.size !== xt.cols || bt.size !== xt.cols) throw new Error(`layerNorm: weight/bias vs ${xt.cols} columns`);
+    const out = this.alloc(xt.shape);
+    this.a.layerNorm(out.ptr, xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], eps);
+    return out;
+  }
+  add(a: Tensor, b: Tensor): Tensor {
+    const at = this.t(a), bt = this.t(b);
+    if (at.size !== bt.size) throw new Error(`add: sizes ${at.size} vs ${bt.size}`);
+    const out = this.alloc(at.shape);
+    this.a.add(out.ptr, at.ptr, DT[at.dtype], at.size, bt.ptr, DT[bt.dtype], bt.size);
+    return out;
+  }
+  gelu(x: Tensor, kind: 'tanh' | 'erf'): Tensor {
+    const xt = this.f32(x, 'gelu');
+    const out = this.alloc(xt.shape);
+    this.a.gelu(out.ptr, xt.ptr, xt.size, kind === 'tanh');
+    return out;
+  }
+  siluMul(gate: Tensor, up: Tensor): Tensor {
+    const g = this.f32(gate, 'siluMul'), u = this.f32(up, 'siluMul');
+    if (g.size !== u.size) throw new Error(`siluMul: sizes ${g.size} vs ${u.size}`);
+    const out = this.alloc(g.shape);
+    this.a.siluMul(out.ptr, g.ptr, u.ptr, g.size);
+    return out;
+  }
+  rope(x: Tensor, heads: number, positions: Int32Array, invFreq: Float32Array): Tensor {
+    const xt = this.f32(x, 'rope');
+    const T = xt.rows, d = xt.cols / heads;
+    if (!Number.isInteger(d) || d % 2) throw new Error(`rope: ${xt.cols} columns do not split into ${heads} even heads`);
+    if (invFreq.length !== d / 2) throw new Error(`rope: invFreq has ${invFreq.length} entries, head dim ${d} needs ${d / 2}`);
+    if (positions.length !== T) throw new Error(`rope: ${positions.length} positions for ${T} rows`);
+    const out = this.alloc(xt.shape);
+    this.a.rope(out.ptr, xt.ptr, T, heads, d, positions, invFreq);
+    return out;
+  }
+  gatherRows(x: Tensor, idx: Int32Array): Tensor {
+    const xt = this.t(x);
+    const out = this.alloc([idx.length, xt.cols], xt.dtype);
+    if (idx.length) this.a.gatherRows(out.ptr, xt.ptr, DT[xt.dtype], xt.cols, idx, xt.rows);
+    return out;
+  }
+  concatRows(parts: readonly Tensor[]): Tensor {
+    if (!parts.length) throw new Error('concatRows: no parts');
+    const ts = parts.map((p) => this.t(p));
+    const cols = ts[0].cols, dtype = ts[0].dtype;
+    for (const p of ts) if (p.cols !== cols || p.dtype !== dtype) throw new Error('concatRows: parts differ in columns or dtype');
+    const out = this.alloc([ts.reduce((a, p) => a + p.rows, 0), cols], dtype);
+    let off = 0;
+    for (const p of ts) { this.a.copy(out.ptr + off, p.ptr, p.bytes); off += p.bytes; }
+    return out;
+  }
+  sliceRows(x: Tensor, start: number, end: number): Tensor {
+    const xt = this.t(x);
+    if (!(start >= 0 && end >= start && end <= xt.rows)) throw new Error(`sliceRows: [${start}, ${end}) outside ${xt.rows} rows`);
+    const out = this.alloc([end - start, xt.cols], xt.dtype);
+    const rowBytes = xt.cols * BYTES[xt.dtype];
+    if (end > start) this.a.copy(out.ptr, xt.ptr + start * rowBytes, (end - start) * rowBytes);
+    return out;
+  }
+  bilinearResize(x: Tensor, frames: number, h: number, w: number, oh: number, ow: number): Tensor {
+    const xt = this.f32(x, 'bilinearResize');
+    if (xt.rows !== frames * h * w) throw new Error(`bilinearResize: ${xt.rows} rows are not ${frames}x${h}x${w}`);
+    const out = this.alloc([frames * oh * ow, xt.cols]);
+    this.a.bilinear(out.ptr, xt.ptr, frames, h, w, oh, ow, xt.cols);
+    return out;
+  }
+
+  // --- attention -----------------------------------------------------------------------------------------------
+  private checkHeads(q: CudaTensor, heads: number, kvHeads: number): number {
+    const d = q.cols / heads;
+    if (!Number.isInteger(d) || heads % kvHeads) throw new Error(`attention: ${q.cols} columns, ${heads} heads, ${kvHeads} kv heads`);
+    return d;
+  }
+  attention(q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number, opts: AttentionOptions): Tensor {
+    const qt = this.f32(q, 'attention'), kt = this.t(k), vt = this.t(v);
+    const d = this.checkHeads(qt, heads, kvHeads);
+    if (kt.cols !== kvHeads * d || vt.cols !== kvHeads * d || kt.rows !== vt.rows || kt.dtype !== vt.dtype)
+      throw new Error(`attention: k ${JSON.stringify(kt.shape)} / v ${JSON.stringify(vt.shape)} vs ${kvHeads}x${d}`);
+    // In bf16/f16 mode the score and value GEMMs run on the tensor cores.
+    const cast = this.dtype !== 'f32' && kt.dtype === 'f32';
+    const kc = cast ? this.castTo(kt, this.dtype) : kt, vc = cast ? this.castTo(vt, this.dtype) : vt;
+    const out = this.alloc(qt.shape);
+    try {
+      this.a.attention(out.ptr, qt.ptr, qt.rows, heads, kvHeads, d, kc.ptr, vc.ptr, DT[kc.dtype], kvHeads * d, kt.rows,
+        opts.scale, opts.causalBase ?? -1, opts.slots ?? null);
+    } finally {
+      if (cast) { this.dispose(kc); this.dispose(vc); }
+    }
+    return out;
+  }
+  private castTo(x: CudaTensor, dtype: DType): CudaTensor {
+    const out = this.alloc(x.shape, dtype);
+    this.a.cast(out.ptr, DT[dtype], x.ptr, DT[x.dtype], x.size);
+    return out;
+  }
+  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number): Float32Array {
+    return this.attentionColumnMeanFrames(q, k, 1, heads, scale);
+  }
+  /** attentionColumnMean for `frames` independent equal blocks of rows (all frames of a video in one launch). */
+  attentionColumnMeanFrames(q: Tensor, k: Tensor, frames: number, heads: number, scale: number): Float32Array {
+    const qt = this.f32(q, 'attentionColumnMean'), kt = this.t(k);
+    const d = this.checkHeads(qt, heads, heads);
+    if (kt.cols !== qt.cols || qt.rows % frames || kt.rows % frames) throw new Error('attentionColumnMean: q/k shapes differ');
+    const Tq = qt.rows / frames, Tk = kt.rows / frames;
+    const out = this.alloc([frames * Tk]);
+    this.a.colMeanSoftmax(out.ptr, qt.ptr, kt.ptr, DT[kt.dtype], kt.cols, frames, Tq, Tk, heads, heads, d, scale, -1);
+    const host = this.toHost(out);
+    this.dispose(out);
+    return host;
+  }
+
+  // --- KV cache ------------------------------------------------------------------------------------------------
+  createKvCache(layers: number, kvHeads: number, headDim: number, capacity: number): KvCache {
+    const bytes = layers * capacity * kvHeads * headDim * BYTES[this.dtype];
+    const k = this.a.alloc(bytes);
+    let v: number;
+    try { v = this.a.alloc(bytes); } catch (e) { this.a.free(k); throw e; }
+    return new CudaKvCache(layers, kvHeads, headDim, capacity, this.dtype, k, v);
+  }
+  private cache(c: KvCache): CudaKvCache {
+    if (!(c instanceof CudaKvCache)) throw new Error('CUDA backend got a KV cache from another backend');
+    return c;
+  }
+  kvWrite(cache: KvCache, layer: number, k: Tensor, v: Tensor, at: number): void {
+    const c = this.cache(cache), kt = this.f32(k, 'kvWrite'), vt = this.f32(v, 'kvWrite');
+    if (kt.cols !== c.row || vt.cols !== c.row || kt.rows !== vt.rows) throw new Error('kvWrite: k/v rows do not match the cache');
+    if (!(at >= 0 && at + kt.rows <= c.capacity)) throw new Error(`kvWrite: slots [${at}, ${at + kt.rows}) exceed capacity ${c.capacity}`);
+    const off = c.layerOffset(layer);
+    this.a.writeRows(c.k + off, DT[c.dtype], c.row, at, kt.ptr, kt.rows);
+    this.a.writeRows(c.v + off, DT[c.dtype], c.row, at, vt.ptr, vt.rows);
+  }
+  kvAttention(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, opts: AttentionOptions): Tensor {
+    const c = this.cache(cache), qt = this.f32(q, 'kvAttention');
+    const d = this.checkHeads(qt, heads, c.kvHeads);
+    if (d !== c.headDim) throw new Error(`kvAttention: head dim ${d} vs cache ${c.headDim}`);
+    if (!(kvLen > 0 && kvLen <= c.capacity)) throw new Error(`kvAttention: kvLen ${kvLen} outside (0, ${c.capacity}]`);
+    const off = c.layerOffset(layer);
+    const out = this.alloc(qt.shape);
+    this.a.attention(out.ptr, qt.ptr, qt.rows, heads, c.kvHeads, d, c.k + off, c.v + off, DT[c.dtype], c.row, kvLen,
+      opts.scale, opts.causalBase ?? -1, opts.slots ?? null);
+    return out;
+  }
+  kvScores(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
+    opts: AttentionOptions): Float32Array {
+    const c = this.cache(cache), qt = this.f32(q, 'kvScores');
+    const d = this.checkHeads(qt, heads, c.kvHeads);
+    if (!(kvLen > 0 && kvLen <= c.capacity)) throw new Error(`kvScores: kvLen ${kvLen} outside (0, ${c.capacity}]`);
+    const off = c.layerOffset(layer);
+    const col = this.alloc([kvLen]);
+    this.a.colMeanSoftmax(col.ptr, qt.ptr, c.k + off, DT[c.dtype], c.row, 1, qt.rows, kvLen, heads, c.kvHeads, d,
+      opts.scale, opts.causalBase ?? -1);
+    const all = this.toHost(col);
+    this.dispose(col);
+    const out = new Float32Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const s = candidates[i];
+      if (!(s >= 0 && s < kvLen)) throw new Error(`kvScores: candidate slot ${s} outside [0, ${kvLen})`);
+      out[i] = all[s];
+    }
+    return out;
+  }
+  kvCompact(cache: KvCache, keep: Int32Array): void {
+    const c = this.cache(cache);
+    for (let i = 0; i < keep.length; i++)
+      if (!(keep[i] >= 0 && keep[i] < c.length) || (i && keep[i] <= keep[i - 1]))
+        throw new Error('kvCompact: keep must be ascending, unique slots below the cache length');
+    this.a.compactRows(c.k, DT[c.dtype], c.layers, c.capacity, c.row, keep);
+    this.a.compactRows(c.v, DT[c.dtype], c.layers, c.capacity, c.row, keep);
+    c.length = keep.length;
+  }
+  kvBytes(cache: KvCache, length: number): number {
+    const c = this.cache(cache);
+    return 2 * c.layers * length * c.row * BYTES[c.dtype];
+  }
+  disposeKvCache(cache: KvCache): void {
+    const c = this.cache(cache);
+    this.a.free(c.k);
+    this.a.free(c.v);
+  }
+}
+
+/** The CUDA backend when a GPU is usable, else null and the reason (for `--backend auto` and the settings UI). */
+export function tryCudaBackend(opts: CudaBackendOptions = {}): { backend: CudaBackend | null; message: string } {
+  const st = loadAddon();
+  if (!st.gpu) return { backend: null, message: st.message };
+  try {
+    return { backend: new CudaBackend(opts), message: st.message };
+  } catch (e) {
+    return { backend: null, message: `no GPU, using CPU (${(e as Error).message})` };
+  }
+}

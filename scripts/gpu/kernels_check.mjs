@@ -1,0 +1,251 @@
+#!/usr/bin/env node
+// GPU kernels vs their CPU references on fresh random inputs, then timings (sync-bracketed, warm-up, median).
+// Run on the GPU machine through scripts/gpu/kernels_check.sh. Prints a table last; writes JSON to $OUT.
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const A = require(process.env.SPARSEVILA_ADDON ?? '../../kernels/build/Release/sparsevila_kernels.node');
+const OUT = process.env.OUT ?? '.';
+const DT = { f32: 0, f16: 1, bf16: 2 };
+const results = { info: A.info(), checks: [], timings: [] };
+console.log('device:', JSON.stringify(results.info));
+if (!results.info.available) { console.error('no GPU'); process.exit(2); }
+
+const seed0 = Date.now() >>> 0;
+let seed = seed0;
+const rand = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296; };
+const randn = (n, s = 1) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * s; return a; };
+const bf16Round = (a) => { const u = new Uint32Array(a.buffer.slice(0)); for (let i = 0; i < u.length; i++) u[i] = ((u[i] + 0x7fff + ((u[i] >> 16) & 1)) >>> 16) << 16; return new Float32Array(u.buffer); };
+
+const live = [];
+function dev(host, dt = 'f32') {
+  const n = host.length, p = A.alloc(n * (dt === 'f32' ? 4 : 2));
+  live.push(p);
+  if (dt === 'f32') A.upload(p, host);
+  else { const t = A.alloc(n * 4); A.upload(t, host); A.cast(p, DT[dt], t, DT.f32, n); A.free(t); }
+  return p;
+}
+function empty(n, dt = 'f32') {
+  const p = A.alloc(n * (dt === 'f32' ? 4 : 2));
+  live.push(p);
+  A.fill(p, DT[dt], n, NaN);  // poison: every element must be written
+  return p;
+}
+function host(p, n) { const o = new Float32Array(n); A.download(p, o); return o; }
+function freeAll() { for (const p of live.splice(0)) A.free(p); }
+function relErr(got, ref) {
+  let num = 0, den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(got[i] - ref[i]);
+    num = Number.isNaN(d) ? Infinity : Math.max(num, d);
+    den = Math.max(den, Math.abs(ref[i]));
+  }
+  return num / (den || 1);
+}
+function check(name, got, ref, tol) {
+  const err = relErr(got, ref);
+  const ok = err < tol;
+  results.checks.push({ name, err, tol, ok });
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: max|d|/max|ref| = ${err.toExponential(2)} (tol ${tol})`);
+}
+function guarded(name, fn) {
+  try { fn(); } catch (e) { results.checks.push({ name, ok: false, error: String(e.stack ?? e) }); console.log(`FAIL ${name}: ${e.stack ?? e}`); }
+  freeAll();
+}
+function time(name, fn, { warm = 2, reps = 10, extra = {} } = {}) {
+  for (let i = 0; i < warm; i++) fn();
+  A.sync();
+  const ts = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    A.sync();
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  ts.sort((a, b) => a - b);
+  const ms = ts[Math.floor(ts.length / 2)];
+  const row = { name, ms, min: ts[0], max: ts[ts.length - 1], ...(typeof extra === 'function' ? extra(ms) : extra) };
+  results.timings.push(row);
+  console.log(`TIME ${name}: median ${ms.toFixed(3)} ms (min ${ts[0].toFixed(3)}, max ${ts[ts.length - 1].toFixed(3)}) ${JSON.stringify(row)}`);
+  return ms;
+}
+
+console.log('seed', seed0);
+
+// ---- correctness ------------------------------------------------------------------------------------------------
+for (const c of [
+  { name: 'saliency SigLIP frame (729, 16x72), 2 frames', frames: 2, Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32' },
+  { name: 'retrieval scores GQA 7:1 d128 causal, bf16 cache', frames: 1, Tq: 23, Tk: 3001, Hq: 28, Hkv: 4, d: 128, causal: 2978, dt: 'bf16' },
+  { name: 'colmean f16 K, d64, GQA 2:1', frames: 1, Tq: 70, Tk: 130, Hq: 4, Hkv: 2, d: 64, causal: -1, dt: 'f16' },
+]) guarded(`colMeanSoftmax: ${c.name}`, () => {
+  const q = randn(c.frames * c.Tq * c.Hq * c.d, 3), k = randn(c.frames * c.Tk * c.Hkv * c.d, 3);
+  const kr = c.dt === 'bf16' ? bf16Round(k) : k;
+  const out = empty(c.frames * c.Tk);
+  A.colMeanSoftmax(out, dev(q), dev(k, c.dt), DT[c.dt], c.Hkv * c.d, c.frames, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal);
+  const got = host(out, c.frames * c.Tk);
+  const ref = new Float32Array(c.frames * c.Tk);
+  for (let f = 0; f < c.frames; f++) {
+    const qf = q.subarray(f * c.Tq * c.Hq * c.d, (f + 1) * c.Tq * c.Hq * c.d), kf = kr.subarray(f * c.Tk * c.Hkv * c.d, (f + 1) * c.Tk * c.Hkv * c.d);
+    ref.set(A.cpuColMeanSoftmax(qf, kf, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal), f * c.Tk);
+  }
+  // f16 K is compared against the f32 reference: its rounding (2^-11) bounds the error.
+  check(`colMeanSoftmax: ${c.name}`, got, ref, c.dt === 'f16' ? 2e-2 : 2e-4);
+  if (c.Tq === c.Tk && c.frames === 2) {
+    const m = empty(c.frames * c.Tk);
+    A.colMeanMaterialized(m, dev(q), dev(k), c.frames, c.Tq, c.Hq, c.d, 1 / Math.sqrt(c.d));
+    check('colMeanMaterialized baseline vs reference', host(m, c.frames * c.Tk), ref, 2e-4);
+  }
+});
+
+for (const c of [
+  { name: 'decode 1 row, GQA 7:1 d128, bf16, all slots', Tq: 1, Tk: 2500, Hq: 28, Hkv: 4, d: 128, causal: 2499, dt: 'bf16', sel: 0 },
+  { name: 'decode 1 row, GQA 7:1 d128, bf16, 10% slots', Tq: 1, Tk: 2500, Hq: 28, Hkv: 4, d: 128, causal: 2499, dt: 'bf16', sel: 0.1 },
+  { name: 'decode 3 rows, GQA 2:1 d64, f32, 25% slots', Tq: 3, Tk: 700, Hq: 4, Hkv: 2, d: 64, causal: 697, dt: 'f32', sel: 0.25 },
+  { name: 'prefill 150 rows causal GQA 7:1 d128, bf16', Tq: 150, Tk: 150, Hq: 14, Hkv: 2, d: 128, causal: 0, dt: 'bf16', sel: 0 },
+  { name: 'prefill 90 rows over cache, f32, 30% slots', Tq: 90, Tk: 400, Hq: 4, Hkv: 2, d: 64, causal: 310, dt: 'f32', sel: 0.3 },
+  { name: 'vision full attention 729 16x72 f32', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32', sel: 0 },
+  { name: 'vision full attention 729 16x72 bf16', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'bf16', sel: 0 },
+]) guarded(`attention: ${c.name}`, () => {
+  const q = randn(c.Tq * c.Hq * c.d), k = randn(c.Tk * c.Hkv * c.d), v = randn(c.Tk * c.Hkv * c.d);
+  let slots = null;
+  if (c.sel) {
+    const s = [0];
+    for (let j = 1; j < c.Tk; j++) if (rand() < c.sel) s.push(j);
+    slots = Int32Array.from(s);
+  }
+  const kr = c.dt === 'f32' ? k : bf16Round(k), vr = c.dt === 'f32' ? v : bf16Round(v);
+  const qr = c.dt === 'f32' || c.Tq <= 16 ? q : bf16Round(q);  // the GEMM path rounds q to the K/V dtype
+  const out = empty(c.Tq * c.Hq * c.d);
+  A.attention(out, dev(q), c.Tq, c.Hq, c.Hkv, c.d, dev(k, c.dt), dev(v, c.dt), DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
+  const ref = A.cpuSlotAttention(qr, kr, vr, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
+  check(`attention: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, c.dt === 'f32' ? 1e-4 : 1e-2);
+});
+
+guarded('compactRows bf16 and f32', () => {
+  const layers = 3, cap = 500, row = 256;
+  const base = randn(layers * cap * row);
+  const keep = Int32Array.from(Array.from({ length: cap }, (_, i) => i).filter((i) => i < 37 || rand() < 0.3));
+  for (const dt of ['f32', 'bf16']) {
+    const p = dev(base, dt);
+    A.compactRows(p, DT[dt], layers, cap, row, keep);
+    const back = new Float32Array(base.length);
+    const t = A.alloc(base.length * 4); A.cast(t, DT.f32, p, DT[dt], base.length); A.download(t, back); A.free(t);
+    const ref = dt === 'f32' ? base.slice() : bf16Round(base);
+    A.cpuCompactRows(ref, layers, cap, row, keep);
+    const pick = (a) => { const o = []; for (let l = 0; l < layers; l++) o.push(...a.subarray(l * cap * row, (l * cap + keep.length) * row)); return o; };
+    check(`compactRows ${dt}`, pick(back), pick(ref), 1e-7);
+  }
+});
+
+guarded('dense ops', () => {
+  const M = 37, K = 96, N = 70;
+  const x = randn(M * K), w = randn(N * K), b = randn(N);
+  const ref = new Float32Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) { let s = b[j]; for (let c = 0; c < K; c++) s += x[i * K + c] * w[j * K + c]; ref[i * N + j] = s; }
+  for (const dt of ['f32', 'bf16']) {
+    const o = empty(M * N);
+    A.linear(o, dev(x), M, K, dev(w, dt), DT[dt], N, dev(b), DT.f32);
+    check(`linear ${dt}`, host(o, M * N), ref, dt === 'f32' ? 1e-5 : 2e-2);
+  }
+  const g = new Float32Array(M * K);
+  const o1 = empty(M * K); A.rmsNorm(o1, dev(x), M, K, dev(w.subarray(0, K)), DT.f32, 1e-6);
+  for (let i = 0; i < M; i++) { let s = 0; for (let c = 0; c < K; c++) s += x[i * K + c] ** 2; const r = 1 / Math.sqrt(s / K + 1e-6); for (let c = 0; c < K; c++) g[i * K + c] = w[c] * x[i * K + c] * r; }
+  check('rmsNorm', host(o1, M * K), g, 1e-5);
+  const o2 = empty(M * K); A.layerNorm(o2, dev(x), M, K, dev(w.subarray(0, K)), DT.f32, dev(b.subarray(0, K)), DT.f32, 1e-6);
+  for (let i = 0; i < M; i++) { let m = 0; for (let c = 0; c < K; c++) m += x[i * K + c]; m /= K; let v = 0; for (let c = 0; c < K; c++) v += (x[i * K + c] - m) ** 2; const r = 1 / Math.sqrt(v / K + 1e-6); for (let c = 0; c < K; c++) g[i * K + c] = (x[i * K + c] - m) * r * w[c] + b[c]; }
+  check('layerNorm', host(o2, M * K), g, 1e-5);
+  const erf = (z) => { const t = 1 / (1 + 0.5 * Math.abs(z)); const y = 1 - t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))); return z >= 0 ? y : -y; };
+  const o3 = empty(M * K); A.gelu(o3, dev(x), M * K, false);
+  check('gelu erf', host(o3, M * K), x.map((z) => 0.5 * z * (1 + erf(z / Math.SQRT2))), 1e-5);
+  const o4 = empty(M * K); A.gelu(o4, dev(x), M * K, true);
+  check('gelu tanh', host(o4, M * K), x.map((z) => 0.5 * z * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (z + 0.044715 * z ** 3)))), 1e-5);
+  const u = randn(M * K);
+  const o5 = empty(M * K); A.siluMul(o5, dev(x), dev(u), M * K);
+  check('siluMul', host(o5, M * K), x.map((z, i) => z / (1 + Math.exp(-z)) * u[i]), 1e-5);
+  const T = 9, H = 4, d = 24, pos = Int32Array.from({ length: T }, () => Math.floor(rand() * 60000));
+  const inv = Float32Array.from({ length: d / 2 }, (_, i) => 1 / 1000000 ** ((2 * i) / d));
+  const xr = randn(T * H * d), o6 = empty(T * H * d); A.rope(o6, dev(xr), T, H, d, pos, inv);
+  const rr = new Float32Array(T * H * d);
+  for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let c = 0; c < d / 2; c++) {
+    const a = Math.fround(pos[t] * inv[c]), co = Math.cos(a), si = Math.sin(a), base = (t * H + h) * d;
+    rr[base + c] = xr[base + c] * co - xr[base + c + d / 2] * si; rr[base + c + d / 2] = xr[base + c + d / 2] * co + xr[base + c] * si;
+  }
+  check('rope (positions up to 60000)', host(o6, T * H * d), rr, 1e-4);
+  const ids = Int32Array.from({ length: 11 }, () => Math.floor(rand() * N));
+  for (const dt of ['f32', 'bf16']) {
+    const o7 = empty(11 * K); A.embed(o7, dev(w, dt), DT[dt], K, ids, N);
+    const wr = dt === 'f32' ? w : bf16Round(w);
+    check(`embed ${dt}`, host(o7, 11 * K), Float32Array.from({ length: 11 * K }, (_, i) => wr[ids[Math.floor(i / K)] * K + (i % K)]), 1e-7);
+  }
+  const o8 = empty(11 * K); A.gatherRows(o8, dev(w), DT.f32, K, ids, N);
+  check('gatherRows', host(o8, 11 * K), Float32Array.from({ length: 11 * K }, (_, i) => w[ids[Math.floor(i / K)] * K + (i % K)]), 1e-7);
+  // bilinear 27x27 -> 14x14 (LLaVA-OneVision video pooling), PyTorch align_corners=False.
+  const F = 2, h = 27, ww = 27, oh = 14, ow = 14, C = 5, xb = randn(F * h * ww * C), o9 = empty(F * oh * ow * C);
+  A.bilinear(o9, dev(xb), F, h, ww, oh, ow, C);
+  const br = new Float32Array(F * oh * ow * C);
+  const co = (o, n, m) => { const s = Math.max((o + 0.5) * (n / m) - 0.5, 0); const i0 = Math.min(Math.floor(s), n - 1); return [i0, Math.min(i0 + 1, n - 1), s - i0]; };
+  for (let f = 0; f < F; f++) for (let y = 0; y < oh; y++) for (let xx = 0; xx < ow; xx++) for (let c = 0; c < C; c++) {
+    const [y0, y1, ly] = co(y, h, oh), [x0, x1, lx] = co(xx, ww, ow), at = (a, bb) => xb[((f * h + a) * ww + bb) * C + c];
+    br[((f * oh + y) * ow + xx) * C + c] = (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) + ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
+  }
+  check('bilinear 27->14', host(o9, F * oh * ow * C), br, 1e-5);
+});
+
+// ---- timings ---------------------------------------------------------------------------------------------------
+guarded('timings', () => {
+  // Copy bandwidth (bytes read + written).
+  const bytes = 2 ** 31, s = A.alloc(bytes), d = A.alloc(bytes); live.push(s, d);
+  A.randomFill(s, DT.f32, bytes / 4, 1, 1);
+  const copyMs = time('device copy 2 GiB', () => A.copy(d, s, bytes), { extra: (ms) => ({ GBps: (2 * bytes) / ms / 1e6 }) });
+  results.copyGBps = (2 * bytes) / copyMs / 1e6;
+
+  // Saliency: SigLIP-so400m frames (729 patches, 16 heads x 72), 64 frames, streaming vs materialized.
+  const F = 64, T = 729, H = 16, dd = 72;
+  const q = A.alloc(F * T * H * dd * 4), k = A.alloc(F * T * H * dd * 4), o = A.alloc(F * T * 4); live.push(q, k, o);
+  A.randomFill(q, DT.f32, F * T * H * dd, 2, 2); A.randomFill(k, DT.f32, F * T * H * dd, 3, 2);
+  const flop = 2 * 2 * F * H * T * T * dd;  // two passes of q·k
+  time('saliency streaming 64 frames SigLIP-so400m', () => A.colMeanSoftmax(o, q, k, DT.f32, H * dd, F, T, T, H, H, dd, 1 / Math.sqrt(dd), -1),
+    { extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  time('saliency materialized 64 frames SigLIP-so400m', () => A.colMeanMaterialized(o, q, k, F, T, H, dd, 1 / Math.sqrt(dd)), { reps: 5 });
+
+  // GEMMs (Qwen2-7B MLP up projection), prefill-sized and decode-sized.
+  const Kd = 3584, Nd = 18944;
+  const w = A.alloc(Kd * Nd * 2); live.push(w); A.randomFill(w, DT.bf16, Kd * Nd, 4, 0.02);
+  for (const M of [1, 8192]) {
+    const x = A.alloc(M * Kd * 4), y = A.alloc(M * Nd * 4); live.push(x, y);
+    A.randomFill(x, DT.f32, M * Kd, 5, 1);
+    time(`linear bf16 M=${M} K=${Kd} N=${Nd}`, () => A.linear(y, x, M, Kd, w, DT.bf16, Nd, 0, 0),
+      { extra: (ms) => ({ TFLOPs: (2 * M * Kd * Nd) / ms / 1e9, GBps: (Kd * Nd * 2 + M * (Kd + Nd) * 4) / ms / 1e6 }) });
+  }
+
+  // Attention at Qwen2-7B geometry (28 q heads, 4 kv heads, d 128), bf16 cache of L slots.
+  const Hq = 28, Hkv = 4, hd = 128, L = 50177;
+  const Kc = A.alloc(L * Hkv * hd * 2), Vc = A.alloc(L * Hkv * hd * 2); live.push(Kc, Vc);
+  A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
+  const q1 = A.alloc(64 * Hq * hd * 4), o1 = A.alloc(64 * Hq * hd * 4); live.push(q1, o1);
+  A.randomFill(q1, DT.f32, 64 * Hq * hd, 8, 1);
+  for (const frac of [1, 0.25, 0.1]) {
+    const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
+    const n = sel ? sel.length : L;
+    time(`decode attention 1 row over ${n} of ${L} slots (bf16)`, () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel),
+      { reps: 20, extra: (ms) => ({ GBps: (2 * n * Hkv * hd * 2) / ms / 1e6 }) });
+  }
+  const colL = A.alloc(L * 4); live.push(colL);
+  time(`retrieval scores: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32));
+  for (const Tq of [12544]) {
+    const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
+    A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
+    time(`prefill attention causal ${Tq} rows (one layer, bf16)`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
+      { reps: 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
+  }
+});
+
+writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
+console.log('\n==== summary ====');
+for (const c of results.checks) console.log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}${c.err !== undefined ? `  ${c.err.toExponential(2)}` : ''}`);
+for (const t of results.timings) console.log(`${t.ms.toFixed(3).padStart(10)} ms  ${t.name}${t.GBps ? `  ${t.GBps.toFixed(0)} GB/s` : ''}${t.TFLOPs ? `  ${t.TFLOPs.toFixed(1)} TFLOP/s` : ''}`);
+const failed = results.checks.filter((c) => !c.ok).length;
+console.log(failed ? `${failed} check(s) FAILED` : 'all checks passed');
+process.exitCode = failed ? 1 : 0;
