@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { VideoCache, cacheKey, defaultVideoCacheDir, type CacheEntryMeta } from './cache.ts';
 import { decodeFrames } from './decode.ts';
+import { decodeFramesBySeeking } from './decode-seek.ts';
 import { VideoError } from './errors.ts';
 import { resolveFfmpeg, type FfmpegBinaries } from './ffmpeg-path.ts';
 import { normalizeInto, resizeForModel } from './preprocess.ts';
@@ -28,6 +29,8 @@ export interface PreparedVideo {
   thumbnails: string[];
   probe: VideoProbe;
   fromCache: boolean;
+  /** How the frames were decoded (null when they came from the cache). */
+  strategy: 'select' | 'seek' | null;
 }
 
 export interface VideoProgress {
@@ -54,8 +57,27 @@ export interface PrepareVideoOptions {
   thumbnailDir?: string;
   /** Let ffmpeg resize to the model size (faster on big sources, not bit-exact with HF). Default false. */
   ffmpegScale?: boolean;
+  /**
+   * How frames are pulled out: 'select' decodes the whole stream in one process and keeps the sampled frames (exact
+   * for any file); 'seek' jumps to each frame (constant frame rate only; far faster when samples are sparse);
+   * 'auto' (default) seeks when the file is CFR and samples are far apart.
+   */
+  strategy?: 'auto' | 'select' | 'seek';
   signal?: AbortSignal;
   onProgress?: (p: VideoProgress) => void;
+}
+
+/** Mean gap (in frames) between samples above which 'auto' seeks instead of decoding everything. */
+export const SEEK_MIN_GAP_FRAMES = 60;
+
+export function chooseStrategy(probe: VideoProbe, uniqueFrames: number, wanted: PrepareVideoOptions['strategy'] = 'auto'): 'select' | 'seek' {
+  const cfr = !probe.variableFrameRate && probe.frameCountExact;
+  if (wanted === 'seek') {
+    if (!cfr) throw new VideoError('BAD_OPTIONS', `${path.basename(probe.path)} has a variable frame rate: seeking by frame number is not exact, use 'select'`);
+    return 'seek';
+  }
+  if (wanted === 'select') return 'select';
+  return cfr && probe.frameCount / Math.max(1, uniqueFrames) >= SEEK_MIN_GAP_FRAMES ? 'seek' : 'select';
 }
 
 function uniqueSorted(xs: number[]): number[] {
@@ -78,6 +100,7 @@ function fromEntry(rgb: Uint8Array, meta: CacheEntryMeta, cfg: PreprocessConfig,
     thumbnails,
     probe,
     fromCache,
+    strategy: null,
   };
 }
 
@@ -115,9 +138,13 @@ export async function prepareVideo(file: string, options: PrepareVideoOptions = 
   const uniqueRgb = new Uint8Array(unique.length * per);
   const started = Date.now();
   report({ stage: 'decode', done: 0, total: unique.length, etaSec: null });
+  const strategy = chooseStrategy(probe, unique.length, options.strategy);
   let result;
   try {
-    result = await decodeFrames(bins, abs, {
+    const decode = strategy === 'seek' ? decodeFramesBySeeking : decodeFrames;
+    result = await decode(bins, abs, {
+      fps: probe.fps,
+      videoStartSec: probe.videoStartOffsetSec,
       frameNumbers: unique,
       width: outW,
       height: outH,
@@ -168,5 +195,5 @@ export async function prepareVideo(file: string, options: PrepareVideoOptions = 
   } else if (thumbDir) {
     thumbnails = thumbKs.map((k) => path.join(thumbDir, `${k}.jpg`));
   }
-  return fromEntry(rgb, meta, cfg, probe, thumbnails, false);
+  return { ...fromEntry(rgb, meta, cfg, probe, thumbnails, false), strategy };
 }

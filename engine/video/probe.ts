@@ -28,8 +28,10 @@ export interface VideoProbe {
   /** Number of video frames. Exact when `frameCountExact`, else estimated from duration x fps. */
   frameCount: number;
   frameCountExact: boolean;
-  /** Presentation time of the first video frame; sampled frame times are reported relative to it. */
+  /** Presentation time of the first video frame (container clock). */
   startTimeSec: number;
+  /** Seconds from the file's start (what players show as 0:00, and what `-ss` counts from) to the first video frame. */
+  videoStartOffsetSec: number;
   hasAudio: boolean;
   /** True when the average and the nominal frame rates disagree (variable frame rate). */
   variableFrameRate: boolean;
@@ -115,6 +117,7 @@ interface StreamFacts {
   nominalFps: number;
   durationSec: number;
   startTimeSec: number;
+  formatStartSec: number;
   frameCount: number | null;
   container: string;
   hasAudio: boolean;
@@ -145,7 +148,7 @@ async function probeWithFfprobe(ffprobe: string, file: string, opts: Required<Pi
     signal: opts.signal,
     what: `Probing ${path.basename(file)}`,
   });
-  let json: { streams?: FfprobeStream[]; format?: { format_name?: string; duration?: string } } = {};
+  let json: { streams?: FfprobeStream[]; format?: { format_name?: string; duration?: string; start_time?: string } } = {};
   try {
     json = JSON.parse(res.stdout || '{}');
   } catch {
@@ -180,6 +183,7 @@ async function probeWithFfprobe(ffprobe: string, file: string, opts: Required<Pi
     nominalFps: parseRate(video.r_frame_rate),
     durationSec,
     startTimeSec: Number(video.start_time) || 0,
+    formatStartSec: Number(json.format.start_time) || 0,
     frameCount,
     container,
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
@@ -228,6 +232,7 @@ async function probeWithFfmpeg(ffmpeg: string, file: string, opts: Required<Pick
     nominalFps: tbr || fps,
     durationSec: dur ? Number(dur[1]) * 3600 + Number(dur[2]) * 60 + Number(dur[3]) : 0,
     startTimeSec: start ? Number(start[1]) : 0,
+    formatStartSec: start ? Number(start[1]) : 0,
     frameCount,
     container,
     hasAudio: /Stream #\d+:\d+.*: Audio: /.test(err),
@@ -268,6 +273,7 @@ export async function probeVideo(bins: FfmpegBinaries, file: string, options: Pr
     frameCount,
     frameCountExact: facts.frameCount !== null,
     startTimeSec: facts.startTimeSec,
+    videoStartOffsetSec: Math.max(0, facts.startTimeSec - facts.formatStartSec),
     hasAudio: facts.hasAudio,
     variableFrameRate: facts.nominalFps > 0 && facts.avgFps > 0 && Math.abs(facts.nominalFps - facts.avgFps) / facts.nominalFps > 0.01,
   };

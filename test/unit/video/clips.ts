@@ -19,8 +19,11 @@ function bitsSource(frames: number, rate: number, w = 128, h = 96): string {
 }
 
 /** Constant frame rate: `frames` frames at `rate` fps. */
-export function makeBitsClip(file: string, frames = 40, rate = 10): string {
-  run(['-f', 'lavfi', '-i', bitsSource(frames, rate), '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-pix_fmt', 'yuv420p', file]);
+export function makeBitsClip(file: string, frames = 40, rate = 10, opts: { gop?: number; audio?: boolean } = {}): string {
+  // With a GOP, use B-frames and a short keyframe interval, as real encodes have, so seeking is exercised.
+  const enc = opts.gop ? ['-preset', 'veryfast', '-g', String(opts.gop), '-bf', '3'] : ['-preset', 'ultrafast'];
+  const audioIn = opts.audio ? ['-f', 'lavfi', '-i', `sine=d=${frames / rate}`, '-c:a', 'aac', '-shortest'] : [];
+  run(['-f', 'lavfi', '-i', bitsSource(frames, rate), ...audioIn, '-c:v', 'libx264', ...enc, '-qp', '0', '-pix_fmt', 'yuv420p', file]);
   return file;
 }
 

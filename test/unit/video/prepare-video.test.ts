@@ -15,7 +15,7 @@ const bins = resolveFfmpeg();
 let cfr = '';
 beforeAll(() => {
   cfr = makeBitsClip(path.join(dir, 'cfr.mp4'));
-});
+}, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const S = 384;
@@ -28,7 +28,7 @@ function numbers(pv: Float32Array, frames: number, at: (b: number) => [number, n
   return Array.from({ length: frames }, (_, f) => readFrameNumber(pv, f, S, at));
 }
 
-describe('prepareVideo', () => {
+describe('prepareVideo', { timeout: 60_000 }, () => {
   it('decodes exactly the uniformly sampled frames, with exact times and thumbnails', async () => {
     const progress: VideoProgress[] = [];
     const v = await prepareVideo(cfr, { binaries: bins, cacheDir: null, thumbnailDir: path.join(dir, 'thumbs'), sampling: { mode: 'uniform', frames: 8 }, onProgress: (p) => progress.push(p) });
@@ -53,6 +53,26 @@ describe('prepareVideo', () => {
     const many = await prepareVideo(cfr, { binaries: bins, cacheDir: null, thumbnailWidth: 0, sampling: { mode: 'uniform', frames: 64 } });
     expect(many.frames).toBe(64);
     expect(numbers(many.pixelValues, 64, upright)).toEqual(uniformFrameIndices(40, 64));
+  });
+
+  it('seek strategy (CFR) returns the same frames as select, with B-frames, short GOPs and audio', async () => {
+    const gop = makeBitsClip(path.join(dir, 'gop.mp4'), 90, 30, { gop: 12, audio: true });
+    const want = uniformFrameIndices(90, 9);
+    const opts = { binaries: bins, cacheDir: null, thumbnailDir: path.join(dir, 'seek-thumbs'), sampling: { mode: 'uniform', frames: 9 } } as const;
+    const seek = await prepareVideo(gop, { ...opts, strategy: 'seek' });
+    const select = await prepareVideo(gop, { ...opts, strategy: 'select' });
+    expect(seek.strategy).toBe('seek');
+    expect(numbers(seek.pixelValues, 9, upright)).toEqual(want);
+    expect(numbers(select.pixelValues, 9, upright)).toEqual(want);
+    seek.frameTimes.forEach((t, i) => expect(t).toBeCloseTo(select.frameTimes[i], 6));
+    expect(seek.thumbnails.every((t) => existsSync(t))).toBe(true);
+    // 'auto' seeks only when samples are far apart.
+    expect((await prepareVideo(gop, { ...opts, sampling: { mode: 'uniform', frames: 30 } })).strategy).toBe('select');
+  });
+
+  it('seek strategy refuses variable-frame-rate files', async () => {
+    const vfr = makeVfrClip(path.join(dir, 'vfr-seek.mp4'));
+    await expect(prepareVideo(vfr, { binaries: bins, cacheDir: null, thumbnailWidth: 0, strategy: 'seek' })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
   it('a rotated clip comes out upright as players show it', async () => {

@@ -15,10 +15,10 @@ let audio = '';
 beforeAll(() => {
   cfr = makeBitsClip(path.join(dir, 'cfr.mp4'));
   audio = makeBigClip(path.join(dir, 'audio.mp4'), 1);
-});
+}, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('probeVideo', () => {
+describe('probeVideo', { timeout: 60_000 }, () => {
   for (const [label, b] of [['ffprobe', bins], ['ffmpeg -i fallback', noProbe]] as const) {
     it(`reads facts of a CFR clip (${label})`, async () => {
       const p = await probeVideo(b, cfr);
