@@ -80,7 +80,7 @@ function parseVision(v: Json): VisionConfig {
     throw new ConfigError(`${w}.model_type "${String(v.model_type)}" is not supported (only siglip_vision_model)`);
   }
   const hiddenSize = posInt(v, 'hidden_size', 1152, w);
-  const heads = posInt(v, 'num_attention_heads', 14, w);
+  const heads = posInt(v, 'num_attention_heads', 16, w);
   if (hiddenSize % heads !== 0) throw new ConfigError(`${w}.hidden_size ${hiddenSize} is not divisible by num_attention_heads ${heads}`);
   const imageSize = posInt(v, 'image_size', 384, w);
   const patchSize = posInt(v, 'patch_size', 14, w);

@@ -45,6 +45,7 @@ export class TextTokenizer {
   }
 
   decode(ids: readonly number[], skipSpecial = true): string {
+    if (ids.length === 0) return '';
     return this.tok.decode([...ids], { skip_special_tokens: skipSpecial });
   }
 

@@ -1,0 +1,99 @@
+// End-to-end generation on a tiny random checkpoint: incremental decoding equals a full forward pass, multi-turn KV
+// reuse evicts each turn, streaming, stops and cancel.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
+import { ChatSession, loadModel, type LoadedModel } from '../../../engine/session/index.ts';
+import { argmax } from '../../../engine/session/sampling.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'sess-'));
+let model: LoadedModel;
+const F = 3, S = 32;
+const video = {
+  pixelValues: Float32Array.from({ length: F * 3 * S * S }, (_, i) => Math.sin(i * 0.37)),
+  frames: F, frameTimes: [0, 2, 4], durationSec: 6,
+};
+
+beforeAll(async () => {
+  const dir = join(tmp, 'm');
+  makeCheckpoint(dir, { preset: 'tiny', seed: 3, std: 0.3 });
+  model = await loadModel(dir, { backend: 'cpu' });
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('chat session', () => {
+  it('greedy incremental decoding reproduces full-sequence logits', async () => {
+    const s = await ChatSession.create(model, video);
+    const r = await s.ask('What happens?', { maxNewTokens: 6 });
+    expect(r.tokens).toBeGreaterThan(0);
+    const turn = s.builder.turnIds(s.prompt, 'What happens?');
+    const full = Int32Array.from([...s.prompt.prefixIds, ...turn, ...r.tokenIds]);
+    const px = video.pixelValues;
+    const logits = model.model.logits(full, px, F);
+    const V = model.config.text.vocabSize;
+    const start = s.prompt.prefixIds.length + turn.length - 1;
+    // Each generated token is the argmax of the full forward pass at the previous position.
+    for (let k = 0; k < r.tokens; k++) {
+      expect(argmax(logits.subarray((start + k) * V, (start + k + 1) * V))).toBe(r.tokenIds[k]);
+    }
+    s.dispose();
+  });
+
+  it('turns are independent (each turn evicted), streaming concatenates to the answer', async () => {
+    const s = await ChatSession.create(model, video);
+    let streamed = '';
+    const a = await s.ask('Describe it.', { maxNewTokens: 8, onToken: (d) => { streamed += d; } });
+    expect(streamed).toBe(a.answer);
+    expect(a.timings.visionMs).toBeGreaterThan(0);
+    await s.ask('Something else entirely?', { maxNewTokens: 5 });
+    expect(s.cache.length).toBe(s.prefixSlots);
+    const c = await s.ask('Describe it.', { maxNewTokens: 8 });
+    expect(c.tokenIds).toEqual(a.tokenIds);
+    expect(c.turn).toBe(3);
+    expect(c.timings.visionMs).toBe(0);
+    expect(c.visualTokens).toBe(F * 4);
+    expect(c.kvBytes).toBeGreaterThan(0);
+    s.dispose();
+  });
+
+  it('respects max tokens, EOS, seeds and cancellation', async () => {
+    const s = await ChatSession.create(model, video);
+    const r1 = await s.ask('Q', { maxNewTokens: 3 });
+    expect(r1.tokens).toBeLessThanOrEqual(3);
+    if (r1.tokens === 3) expect(r1.stopReason).toBe('max_tokens');
+    const a = await s.ask('Q', { maxNewTokens: 6, temperature: 1, topP: 0.9, seed: 11 });
+    const b = await s.ask('Q', { maxNewTokens: 6, temperature: 1, topP: 0.9, seed: 11 });
+    expect(b.tokenIds).toEqual(a.tokenIds);
+    const ac = new AbortController();
+    let n = 0;
+    const c = await s.ask('Q', { maxNewTokens: 50, temperature: 1, seed: 2, signal: ac.signal, onToken: () => { if (++n === 2) ac.abort(); } });
+    expect(c.stopReason).toBe('aborted');
+    expect(c.tokens).toBeLessThan(50);
+    // Greedy with EOS made the most likely token: the first step stops at once.
+    const eosModel = { ...model, generation: { ...model.generation, eosTokenIds: [r1.tokenIds[0]] } };
+    const s2 = await ChatSession.create(eosModel, video);
+    const e = await s2.ask('Q', { maxNewTokens: 5 });
+    expect(e.stopReason).toBe('eos');
+    expect(e.tokens).toBe(0);
+    s.dispose();
+    s2.dispose();
+  });
+
+  it('prefill pruning keeps original positions: keeping every token equals dense', async () => {
+    const dense = await ChatSession.create(model, video);
+    const all = await ChatSession.create(model, video, {
+      selectVisualTokens: ({ video: v }) => Int32Array.from({ length: v.frames * v.tokensPerFrame }, (_, i) => i),
+    });
+    const few = await ChatSession.create(model, video, { selectVisualTokens: () => Int32Array.of(0, 5, 9) });
+    expect(few.visualSlots.length).toBe(3);
+    expect(few.prefixSlots).toBe(dense.prefixSlots - (F * 4 - 3));
+    expect(few.turnPosition).toBe(dense.turnPosition);
+    const q = 'Where is it?';
+    const d = await dense.ask(q, { maxNewTokens: 6 });
+    expect((await all.ask(q, { maxNewTokens: 6 })).tokenIds).toEqual(d.tokenIds);
+    await expect(ChatSession.create(model, video, { selectVisualTokens: () => Int32Array.of(3, 1) })).rejects.toThrow(/ascending/);
+    for (const s of [dense, all, few]) s.dispose();
+  });
+});
