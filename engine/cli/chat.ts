@@ -7,12 +7,22 @@ import { ChatSession, type TurnOutput } from '../session/chat-session.ts';
 import { prepareVideo } from '../video/prepare-video.ts';
 import { loadPreprocessConfig } from '../video/preprocess-config.ts';
 import { LLAVA_ONEVISION_PREPROCESS } from '../video/preprocess-config.ts';
-import { float, int, parseArgs, str, UsageError } from './args.ts';
+import { sparseSettingsFromFlags } from '../sparse/policy.ts';
+import { SparsePolicy } from '../sparse/session-policy.ts';
+import { sparseTurnJson, turnStats, type TurnMeasure } from '../sparse/stats.ts';
+import { float, int, parseArgs, str, UsageError, type ParsedArgs } from './args.ts';
 
 export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.join('|')}) --video FILE [--frames N] [--json]
   [--backend cpu|cuda|auto] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--history none|text]
   [--no-time-instruction] [--no-cache] [--threads N]
-Questions are read from stdin, one per line.`;
+  [--policy dense|prefill-only|query-prune|sparsevila] [--prefill-sparsity P] [--decode-sparsity R] [--per-frame-floor N]
+  [--measure-dense]   (also run a dense session on the same video to report the speedup per turn)
+Questions are read from stdin, one per line. Default policy: sparsevila at P=0.75, R=0.9.`;
+
+function sparseFlags(a: ParsedArgs): Record<string, string | undefined> {
+  const names = ['policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor', 'history'];
+  return Object.fromEntries(names.map((n) => [n, str(a, n)]));
+}
 
 export function turnJson(r: TurnOutput): Record<string, unknown> {
   return {
@@ -28,7 +38,7 @@ export function turnJson(r: TurnOutput): Record<string, unknown> {
 const round = (x: number) => Math.round(x * 100) / 100;
 
 export async function chatCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['help', 'json', 'no-time-instruction', 'no-cache']);
+  const a = parseArgs(argv, ['help', 'json', 'no-time-instruction', 'no-cache', 'measure-dense']);
   if (a.flags.has('help')) { console.log(CHAT_HELP); return 0; }
   const modelDir = str(a, 'model');
   const synthetic = str(a, 'synthetic') as PresetName | undefined;
@@ -37,8 +47,9 @@ export async function chatCommand(argv: string[]): Promise<number> {
   const json = a.flags.has('json');
   const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
   const frames = int(a, 'frames', 8)!;
-  const history = (str(a, 'history') ?? 'none') as 'none' | 'text';
-  if (history !== 'none' && history !== 'text') throw new UsageError('--history must be none or text');
+  let sparse;
+  try { sparse = sparseSettingsFromFlags(sparseFlags(a)); } catch (e) { throw new UsageError((e as Error).message); }
+  const history = sparse.history;
   const log = (s: string) => process.stderr.write(s);
 
   const model = await loadModel(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
@@ -52,11 +63,19 @@ export async function chatCommand(argv: string[]): Promise<number> {
     onProgress: (p) => { if (!json && p.stage === 'decode') log(`\rdecoding frames ${p.done}/${p.total}`); },
   });
   if (!json) log(`\n${video.frames} frames over ${video.durationSec.toFixed(1)} s; encoding...\n`);
+  const sp = new SparsePolicy(model, sparse);
   const session = await ChatSession.create(model, video, {
     history, timeInstruction: !a.flags.has('no-time-instruction'),
     onProgress: (stage, d, n) => { if (!json && stage === 'vision') log(`\rvision ${d}/${n}`); },
+    ...sp.sessionOptions(),
   });
-  if (!json) log(`\nready (${session.visualSlots.length} visual tokens). Ask away.\n`);
+  sp.attach(session);
+  if (!json) log(`\nready (${sparse.policy}: ${session.visualSlots.length} of ${session.video.frames * session.video.tokensPerFrame} visual tokens kept). Ask away.\n`);
+  const dense = a.flags.has('measure-dense') ? new SparsePolicy(model, { ...sparse, policy: 'dense' }) : null;
+  const denseSession = dense
+    ? await ChatSession.create(model, video, { history, timeInstruction: !a.flags.has('no-time-instruction'), ...dense.sessionOptions() })
+    : null;
+  if (dense && denseSession) dense.attach(denseSession);
 
   let current: AbortController | null = null;
   let interrupts = 0;
@@ -71,22 +90,35 @@ export async function chatCommand(argv: string[]): Promise<number> {
       const q = line.trim();
       if (!q) continue;
       current = new AbortController();
-      const r = await session.ask(q, {
+      const gen = {
         maxNewTokens: int(a, 'max-new-tokens', 128), temperature: float(a, 'temperature', 0), topP: float(a, 'top-p', 1),
-        seed: int(a, 'seed', 0), signal: current.signal,
+        seed: int(a, 'seed', 0),
+      };
+      const r = await session.ask(q, {
+        ...gen, signal: current.signal,
         onToken: json ? undefined : (d) => process.stdout.write(d),
+        ...sp.askOptions(),
       });
       current = null;
-      if (json) process.stdout.write(JSON.stringify(turnJson(r)) + '\n');
+      const m: TurnMeasure = sp.finishTurn(r);
+      if (dense && denseSession) {
+        const rd = await denseSession.ask(q, { ...gen, ...dense.askOptions() });
+        m.denseTimings = dense.finishTurn(rd).timings;
+      }
+      const stats = turnStats(m);
+      if (json) process.stdout.write(JSON.stringify({ ...turnJson(r), ...sparseTurnJson(m, sp.pooled, sp.pooled) }) + '\n');
       else {
         process.stdout.write('\n');
         log(`[turn ${r.turn}: ${r.tokens} tokens, prefill ${(r.timings.prefillMs + r.timings.prefixPrefillMs).toFixed(0)} ms, `
-          + `${r.decodeTokensPerSec.toFixed(1)} tok/s${r.stopReason === 'aborted' ? ', stopped' : ''}]\n`);
+          + `${r.decodeTokensPerSec.toFixed(1)} tok/s, ${stats.visualTokensRetained} visual kept, `
+          + `${stats.visualTokensRetrieved.toFixed(0)} retrieved${stats.speedupVsDense ? `, ${stats.speedupVsDense.toFixed(2)}x vs dense` : ''}`
+          + `${r.stopReason === 'aborted' ? ', stopped' : ''}]\n`);
       }
     }
   } finally {
     process.off('SIGINT', onSigint);
     session.dispose();
+    denseSession?.dispose();
     model.dispose();
   }
   return 0;

@@ -87,24 +87,18 @@ export function snakeCaseKeys(v: unknown): unknown {
   return v;
 }
 
-/** The per-turn JSON object `sparsevila chat --json` prints (issue #3's required keys plus the sparse ones). */
-export function turnJson(answer: string, m: TurnMeasure, gridW: number, gridH: number): Record<string, unknown> {
+/** The sparse fields of a `sparsevila chat --json` line (snake_case), merged into the CLI's per-turn object. */
+export function sparseTurnJson(m: TurnMeasure, gridH: number, gridW: number): Record<string, unknown> {
   const s = turnStats(m);
-  const cell = (v: number) => {
-    const per = gridH * gridW;
-    const f = Math.floor(v / per);
-    const r = Math.floor((v % per) / gridW);
-    return [f, r, v % gridW];
-  };
+  const per = gridH * gridW;
+  const cell = (v: number) => [Math.floor(v / per), Math.floor((v % per) / gridW), v % gridW];
   return {
-    turn: m.turn,
-    answer,
-    prefill_ms: s.timings.prefillMs,
-    decode_ms: s.timings.decodeMs,
-    tokens: m.tokens,
-    visual_tokens: { total: m.visualTotal, retained: m.retainedIds.length, retrieved: s.visualTokensRetrieved },
+    policy: m.policy,
+    visual_tokens_retained: m.retainedIds.length,
+    visual_tokens_retrieved: s.visualTokensRetrieved,
+    retrieved_mass_share: s.retrievedMassShare,
     stats: snakeCaseKeys(s),
-    retained: Array.from(m.retainedIds),
+    /** Retained visual tokens as [frame, row, col] of the pooled grid. */
     retained_cells: Array.from(m.retainedIds, cell),
     retrieved_by_layer: m.retrievedByLayer ? m.retrievedByLayer.map((r) => Array.from(r)) : null,
     mass_share_by_layer: m.massShareByLayer,
