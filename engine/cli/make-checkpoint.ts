@@ -15,7 +15,7 @@ export async function makeCheckpointCommand(argv: string[]): Promise<number> {
   if (!['f32', 'f16', 'bf16'].includes(dtype)) throw new UsageError('--dtype must be f32, f16 or bf16');
   const r = makeCheckpoint(out, {
     preset, dtype, seed: int(a, 'seed', 0), shards: int(a, 'shards', 1), std: float(a, 'std'),
-    legacyNames: a.flags.has('hub-layout'),
+    hubLayout: a.flags.has('hub-layout'),
   });
   console.log(`wrote ${out}: ${r.tensors} tensors, ${(r.bytes / 1e6).toFixed(1)} MB (${r.files.join(', ')})`);
   return 0;
