@@ -3,6 +3,7 @@ import { serveCommand } from './serve.ts';
 import { logitsCommand } from './logits.ts';
 import { makeCheckpointCommand } from './make-checkpoint.ts';
 import { saliencyCommand } from './saliency.ts';
+import { benchCommand } from './bench.ts';
 import { chatCommand } from './chat.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
@@ -12,6 +13,7 @@ export const commands: Record<string, Command> = {
   chat: { run: chatCommand, help: 'chat about a video: questions on stdin, answers streamed (--json: one object per turn)' },
   'make-checkpoint': { run: makeCheckpointCommand, help: 'write a random-weight LLaVA-OneVision checkpoint in the HF layout' },
   saliency: { run: saliencyCommand, help: 'patch and token saliency (SparseVILA prefill scores) for the same inputs as logits' },
+  bench: { run: benchCommand, help: 'time dense vs sparse policies (vision, prefill, TTFT, decode, end-to-end over turns)' },
   serve: { run: serveCommand, help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
 };
 
