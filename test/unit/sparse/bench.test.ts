@@ -1,0 +1,34 @@
+// `sparsevila bench` mechanics on a tiny model (timings are not asserted: they go to BENCHMARKS.md).
+import { describe, expect, it } from 'vitest';
+import { parseBenchConfigs } from '../../../engine/sparse/benchConfig.ts';
+import { benchPixels, benchPrompt, benchTable, runBenchConfig } from '../../../engine/sparse/benchRun.ts';
+import { smallModel } from './tinyModel.ts';
+
+const model = smallModel(2);
+
+describe('bench workload', () => {
+  it('builds a prompt shaped like the real one', () => {
+    const { prefix, questions } = benchPrompt(model, { frames: 3, turns: 2, newTokens: 4 });
+    const vid = model.config.videoTokenId;
+    expect(prefix.filter((x) => x === vid).length).toBe(3 * 16 + 1);
+    expect(questions).toHaveLength(2);
+    for (const q of questions) expect(q.includes(vid)).toBe(false);
+  });
+
+  it('runs each config for every turn and fills the table', () => {
+    const w = { frames: 2, turns: 2, newTokens: 3 };
+    const px = benchPixels(model, 2);
+    const results = parseBenchConfigs('dense,0.5:0.5').map((c) => runBenchConfig(model, c, w, px));
+    expect(results[0].visualRetained).toBe(32);
+    expect(results[1].visualRetained).toBe(16);
+    for (const r of results) {
+      expect(r.turns).toHaveLength(2);
+      for (const t of r.turns) expect(t.tokens).toBe(3);
+      expect(r.turns[1].timings.visionMs).toBe(0);
+    }
+    expect(results[1].turns[0].visualTokensRetrieved).toBe(8);
+    const table = benchTable(results);
+    expect(table.split('\n')).toHaveLength(4);
+    expect(table).toContain('| sparsevila(0.5,0.5) | 16 / 32 |');
+  });
+});
