@@ -74,4 +74,12 @@ describe('SparsePolicy in ChatSession', () => {
     expect(m[1].retainedIds.length).toBe(6);
     expect(out[1].visualTokens).toBe(6);
   });
+
+  it('text history re-prefills earlier Q&A after the retained prefix and still retrieves', async () => {
+    const none = await run({ policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5 });
+    const text = await run({ policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5, history: 'text' });
+    expect(text.out[0].tokenIds).toEqual(none.out[0].tokenIds); // turn 1 has no history
+    expect(text.out[1].promptTokens).toBeGreaterThan(none.out[1].promptTokens);
+    for (const ids of text.m[1].retrievedByLayer!) expect(ids.length).toBe(12);
+  });
 });
