@@ -45,6 +45,8 @@ void bilinear(uint64_t out, uint64_t x, int frames, int h, int w, int oh, int ow
 // `slots` (host, ascending) of them. causalBase < 0: no mask. Output f32 [Tq, Hq*d].
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots);
+// Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
+void setFlash(bool on);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,

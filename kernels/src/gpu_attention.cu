@@ -7,12 +7,35 @@
 #include <cmath>
 
 #include "gpu.h"
+#include "gpu_flash.h"
 #include "gpu_internal.cuh"
 
 namespace sv::gpu {
 namespace {
 
 constexpr int kMaxD = 256;
+constexpr int kMaxG = 16;  // query heads per kv head handled by the decode kernel
+
+// Eight consecutive elements as floats (16-byte loads when the row is 16-byte aligned and has them all).
+__device__ __forceinline__ void loadRow8(const float* p, float* o, int left) {
+  if (left >= 8 && (reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+    float4 x = reinterpret_cast<const float4*>(p)[0], y = reinterpret_cast<const float4*>(p)[1];
+    o[0] = x.x; o[1] = x.y; o[2] = x.z; o[3] = x.w; o[4] = y.x; o[5] = y.y; o[6] = y.z; o[7] = y.w;
+  } else {
+    for (int e = 0; e < 8; ++e) o[e] = e < left ? p[e] : 0.f;
+  }
+}
+template <typename H>
+__device__ __forceinline__ void loadRow8(const H* p, float* o, int left) {
+  if (left >= 8 && (reinterpret_cast<uintptr_t>(p) & 15) == 0) {
+    uint4 x = *reinterpret_cast<const uint4*>(p);
+    const H* h = reinterpret_cast<const H*>(&x);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) o[e] = toF(h[e]);
+  } else {
+    for (int e = 0; e < 8; ++e) o[e] = e < left ? toF(p[e]) : 0.f;
+  }
+}
 constexpr int kSplitThreads = 128;
 
 struct SplitArgs {
@@ -27,42 +50,49 @@ struct SplitArgs {
 
 template <typename KT>
 __global__ void __launch_bounds__(kSplitThreads) splitKernel(SplitArgs a) {
-  const int c = blockIdx.x, g = blockIdx.y, t = blockIdx.z;
+  const int ci = blockIdx.x, g = blockIdx.y, t = blockIdx.z;
   const int G = a.Hq / a.Hkv, d = a.d, chunk = a.chunk;
   extern __shared__ float sm[];
-  float* qs = sm;                       // [G][d]
-  float* ss = qs + G * d;               // [G][chunk]
+  const int dq = (d + 7) / 8 * 8;       // q pitch, zero-padded so 8-wide steps never read past a head
+  float* qs = sm;                       // [G][dq]
+  float* ss = qs + G * dq;              // [G][chunk]
   int* sl = reinterpret_cast<int*>(ss + G * chunk);  // [chunk]
-  const int begin = c * chunk, n = min(chunk, a.nSlots - begin);
+  const int begin = ci * chunk, n = min(chunk, a.nSlots - begin);
   const long limit = a.causalBase >= 0 ? long(a.causalBase) + t : LONG_MAX;
   const KT* K = static_cast<const KT*>(a.k);
   const KT* V = static_cast<const KT*>(a.v);
 
   const float* qrow = a.q + size_t(t) * a.Hq * d + size_t(g) * G * d;
-  for (int i = threadIdx.x; i < G * d; i += blockDim.x) qs[i] = qrow[i] * a.scale;
+  for (int i = threadIdx.x; i < G * dq; i += blockDim.x) {
+    const int j = i / dq, c = i % dq;
+    qs[i] = c < d ? qrow[j * d + c] * a.scale : 0.f;
+  }
   for (int i = threadIdx.x; i < n; i += blockDim.x) sl[i] = a.slots ? a.slots[begin + i] : begin + i;
   __syncthreads();
 
+  // Scores: one thread per slot, all G query heads of the group at once (K row read once, no shuffles).
   const int lane = threadIdx.x & 31, w = threadIdx.x >> 5, nw = blockDim.x >> 5;
-  for (int kk = w; kk < n; kk += nw) {
+  for (int kk = threadIdx.x; kk < n; kk += blockDim.x) {
     const int s = sl[kk];
     const KT* kr = K + size_t(s) * a.ldkv + size_t(g) * d;
-    float kv[kMaxD / 32];
+    float acc[kMaxG];
 #pragma unroll
-    for (int e = 0; e < kMaxD / 32; ++e) {
-      int cc = lane + 32 * e;
-      kv[e] = cc < d ? toF(kr[cc]) : 0.f;
-    }
-    for (int j = 0; j < G; ++j) {
-      float p = 0.f;
+    for (int j = 0; j < kMaxG; ++j) acc[j] = 0.f;
+    for (int c = 0; c < d; c += 8) {
+      float kf[8];
+      loadRow8(kr + c, kf, d - c);
 #pragma unroll
-      for (int e = 0; e < kMaxD / 32; ++e) {
-        int cc = lane + 32 * e;
-        if (cc < d) p += qs[j * d + cc] * kv[e];
+      for (int j = 0; j < kMaxG; ++j) {
+        if (j < G) {
+          const float* qj = qs + j * dq + c;
+#pragma unroll
+          for (int e = 0; e < 8; ++e) acc[j] = fmaf(qj[e], kf[e], acc[j]);
+        }
       }
-      p = warpSum(p);
-      if (lane == 0) ss[j * chunk + kk] = s <= limit ? p : -INFINITY;
     }
+#pragma unroll
+    for (int j = 0; j < kMaxG; ++j)
+      if (j < G) ss[j * chunk + kk] = s <= limit ? acc[j] : -INFINITY;
   }
   __syncthreads();
 
@@ -78,18 +108,28 @@ __global__ void __launch_bounds__(kSplitThreads) splitKernel(SplitArgs a) {
     }
     l = warpSum(l);
     if (lane == 0) {
-      size_t row = (size_t(t) * a.Hq + size_t(g) * G + j) * a.nChunks + c;
+      size_t row = (size_t(t) * a.Hq + size_t(g) * G + j) * a.nChunks + ci;
       a.pm[row] = m;
       a.pl[row] = l;
     }
   }
   __syncthreads();
 
-  for (int o = threadIdx.x; o < G * d; o += blockDim.x) {
-    const int j = o / d, cc = o % d;
-    float acc = 0.f;
-    for (int kk = 0; kk < n; ++kk) acc += ss[j * chunk + kk] * toF(V[size_t(sl[kk]) * a.ldkv + size_t(g) * d + cc]);
-    a.pacc[((size_t(t) * a.Hq + size_t(g) * G + j) * a.nChunks + c) * d + cc] = acc;
+  // Values: one thread per column, accumulating all G heads (each V row read once per block).
+  for (int cc = threadIdx.x; cc < d; cc += blockDim.x) {
+    float acc[kMaxG];
+#pragma unroll
+    for (int j = 0; j < kMaxG; ++j) acc[j] = 0.f;
+#pragma unroll 4
+    for (int kk = 0; kk < n; ++kk) {
+      const float vv = toF(V[size_t(sl[kk]) * a.ldkv + size_t(g) * d + cc]);
+#pragma unroll
+      for (int j = 0; j < kMaxG; ++j)
+        if (j < G) acc[j] = fmaf(ss[j * chunk + kk], vv, acc[j]);
+    }
+#pragma unroll
+    for (int j = 0; j < kMaxG; ++j)
+      if (j < G) a.pacc[((size_t(t) * a.Hq + size_t(g) * G + j) * a.nChunks + ci) * d + cc] = acc[j];
   }
 }
 
@@ -177,7 +217,7 @@ void splitPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   const int G = Hq / Hkv;
   int chunk = 128;
   while (chunk > 32 && size_t(Tq) * Hkv * ((nSlots + chunk - 1) / chunk) < 264) chunk /= 2;
-  auto smemFor = [&](int ch) { return (size_t(G) * d + size_t(G) * ch) * 4 + size_t(ch) * 4; };
+  auto smemFor = [&](int ch) { return (size_t(G) * ((d + 7) / 8 * 8) + size_t(G) * ch) * 4 + size_t(ch) * 4; };
   while (chunk > 8 && smemFor(chunk) > 48 * 1024) chunk /= 2;
   if (smemFor(chunk) > 48 * 1024) fail("attention: too many query heads per kv head for the decode kernel");
   const int nChunks = (nSlots + chunk - 1) / chunk;
@@ -245,7 +285,11 @@ void gemmPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, const vo
   }
 }
 
+bool gUseFlash = true;
+
 }  // namespace
+
+void setFlash(bool on) { gUseFlash = on; }
 
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots) {
@@ -260,8 +304,15 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
         fail("attention: slots must be ascending, unique and below the cache length");
   }
   const int* dSlots = slots ? uploadArgs(slots, nSlots) : nullptr;
-  if (Tq <= 16) {
+  if (Tq <= 16 && Hq / Hkv <= kMaxG) {
     splitPath(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n);
+    return;
+  }
+  const bool flash = gUseFlash && flashSupported(d, kvdt);
+  if (flash && !slots) {
+    flashAttention(FlashArgs{reinterpret_cast<const float*>(q), reinterpret_cast<const void*>(k),
+                             reinterpret_cast<const void*>(v), reinterpret_cast<float*>(out), Tq, Tk, Hq, Hkv, d, ldkv,
+                             causalBase, scale, nullptr}, kvdt);
     return;
   }
   const GemmPlan plan = planGemm(Tq, Hq, d, n, kvdt);
@@ -273,12 +324,17 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   }
   // Many query rows over a selected set: compact the selected rows first (the GEMMs need dense operands).
   const size_t kvB = align256(size_t(nSlots) * ldkv * dtypeSize(kvdt));
-  char* work = static_cast<char*>(scratch(2 * kvB + plan.total()));
+  char* work = static_cast<char*>(scratch(2 * kvB + (flash ? 0 : plan.total())));
   gatherRowsKernel<<<grid(size_t(nSlots) * ldkv), 256, 0, stream()>>>(work, reinterpret_cast<const void*>(k), kvdt, ldkv,
                                                                       dSlots, nSlots);
   gatherRowsKernel<<<grid(size_t(nSlots) * ldkv), 256, 0, stream()>>>(work + kvB, reinterpret_cast<const void*>(v), kvdt,
                                                                       ldkv, dSlots, nSlots);
   SV_LAUNCH("attention gather");
+  if (flash) {
+    flashAttention(FlashArgs{reinterpret_cast<const float*>(q), work, work + kvB, reinterpret_cast<float*>(out), Tq, nSlots,
+                             Hq, Hkv, d, ldkv, causalBase, scale, dSlots}, kvdt);
+    return;
+  }
   gemmPath(out, q, Tq, Hq, Hkv, d, work, work + kvB, kvdt, ldkv, nSlots, scale, causalBase, dSlots, plan, work + 2 * kvB);
 }
 

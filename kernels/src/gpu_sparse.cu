@@ -21,6 +21,8 @@ struct ColArgs {
   float scale, norm;
   float* lse;  // [frames][Hq][Tq]
   float* out;  // [frames][Tk]
+  int nSplit;  // pass 1 splits the keys into this many ranges (few query rows: more blocks)
+  float* part; // [frames][Hq][Tq][nSplit][2] partial (max, sum) when nSplit > 1
 };
 
 template <typename KT>
@@ -71,7 +73,8 @@ __global__ void __launch_bounds__(256) lsePass(ColArgs a) {
   extern __shared__ float sm[];
   float* Qs = sm;
   float* Ks = sm + kTile * a.pitch;
-  const int i0 = blockIdx.x * kTile, h = blockIdx.y, f = blockIdx.z, g = h / (a.Hq / a.Hkv);
+  const int i0 = blockIdx.x * kTile, h = blockIdx.y, f = blockIdx.z / a.nSplit, split = blockIdx.z % a.nSplit;
+  const int g = h / (a.Hq / a.Hkv);
   const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
   const KT* K = static_cast<const KT*>(a.k);
   loadQ(Qs, a, f, i0, h);
@@ -80,7 +83,11 @@ __global__ void __launch_bounds__(256) lsePass(ColArgs a) {
   for (int r = 0; r < 4; ++r) { m[r] = -INFINITY; l[r] = 0.f; }
   int jEnd = a.Tk;
   if (a.causalBase >= 0) jEnd = int(std::min<long>(a.Tk, long(a.causalBase) + std::min(i0 + kTile, a.Tq)));
-  for (int j0 = 0; j0 < jEnd; j0 += kTile) {
+  // This block's share of the key tiles.
+  const int tiles = (a.Tk + kTile - 1) / kTile, per = (tiles + a.nSplit - 1) / a.nSplit;
+  const int jBegin = split * per * kTile;
+  jEnd = std::min(jEnd, (split + 1) * per * kTile);
+  for (int j0 = jBegin; j0 < jEnd; j0 += kTile) {
     __syncthreads();
     loadTile(Ks, a, K, f, j0, g);
     __syncthreads();
@@ -110,8 +117,26 @@ __global__ void __launch_bounds__(256) lsePass(ColArgs a) {
 #pragma unroll
     for (int r = 0; r < 4; ++r) {
       const int i = i0 + ty + 16 * r;
-      if (i < a.Tq) a.lse[(size_t(f) * a.Hq + h) * a.Tq + i] = m[r] + logf(l[r]);
+      if (i >= a.Tq) continue;
+      const size_t row = (size_t(f) * a.Hq + h) * a.Tq + i;
+      if (a.nSplit == 1) {
+        a.lse[row] = m[r] + logf(l[r]);
+      } else {
+        a.part[(row * a.nSplit + split) * 2] = m[r];
+        a.part[(row * a.nSplit + split) * 2 + 1] = l[r];
+      }
     }
+  }
+}
+
+__global__ void lseCombine(ColArgs a, size_t rows) {
+  for (size_t row = blockIdx.x * size_t(blockDim.x) + threadIdx.x; row < rows; row += size_t(gridDim.x) * blockDim.x) {
+    const float* p = a.part + row * a.nSplit * 2;
+    float M = -INFINITY;
+    for (int s = 0; s < a.nSplit; ++s) M = fmaxf(M, p[2 * s]);
+    float L = 0.f;
+    for (int s = 0; s < a.nSplit; ++s) if (p[2 * s] != -INFINITY) L += p[2 * s + 1] * expf(p[2 * s] - M);
+    a.lse[row] = M + logf(L);
   }
 }
 
@@ -162,8 +187,13 @@ void launchColMean(ColArgs a) {
   const size_t smem1 = tiles, smem2 = tiles + kTile * 4 + 16 * kTile * 4;
   check(cudaFuncSetAttribute(lsePass<KT>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem1)), "smem lse");
   check(cudaFuncSetAttribute(colPass<KT>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem2)), "smem col");
-  lsePass<KT><<<dim3((a.Tq + kTile - 1) / kTile, a.Hq, a.frames), 256, smem1, stream()>>>(a);
+  lsePass<KT><<<dim3((a.Tq + kTile - 1) / kTile, a.Hq, a.frames * a.nSplit), 256, smem1, stream()>>>(a);
   SV_LAUNCH("colMean lse pass");
+  if (a.nSplit > 1) {
+    const size_t rows = size_t(a.frames) * a.Hq * a.Tq;
+    lseCombine<<<unsigned(std::min<size_t>((rows + 255) / 256, 4096)), 256, 0, stream()>>>(a, rows);
+    SV_LAUNCH("colMean lse combine");
+  }
   colPass<KT><<<dim3((a.Tk + kTile - 1) / kTile, a.Hq, a.frames), 256, smem2, stream()>>>(a);
   SV_LAUNCH("colMean column pass");
 }
@@ -221,7 +251,15 @@ void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int 
   a.causalBase = causalBase;
   a.scale = scale;
   a.norm = 1.f / (float(Hq) * Tq);
-  a.lse = static_cast<float*>(scratch(size_t(frames) * Hq * Tq * 4));
+  // Enough pass-1 blocks to fill the GPU when there are few query rows (retrieval scoring over a long cache).
+  const long blocks1 = long((Tq + kTile - 1) / kTile) * Hq * frames;
+  const int tiles = (Tk + kTile - 1) / kTile;
+  a.nSplit = int(std::max<long>(1, std::min<long>(tiles / 4, (528 + blocks1 - 1) / blocks1)));
+  if (long(frames) * a.nSplit > 65535) a.nSplit = std::max(1, 65535 / frames);
+  const size_t rows = size_t(frames) * Hq * Tq;
+  float* buf = static_cast<float*>(scratch(rows * 4 + (a.nSplit > 1 ? rows * a.nSplit * 2 * 4 : 0)));
+  a.lse = buf;
+  a.part = buf + rows;
   a.out = reinterpret_cast<float*>(out);
   check(cudaMemsetAsync(a.out, 0, size_t(frames) * Tk * 4, stream()), "colMean zero");
   if (kdt == F32) launchColMean<float>(a);

@@ -105,6 +105,10 @@ for (const c of [
   { name: 'decode 3 rows, GQA 2:1 d64, f32, 25% slots', Tq: 3, Tk: 700, Hq: 4, Hkv: 2, d: 64, causal: 697, dt: 'f32', sel: 0.25 },
   { name: 'prefill 150 rows causal GQA 7:1 d128, bf16', Tq: 150, Tk: 150, Hq: 14, Hkv: 2, d: 128, causal: 0, dt: 'bf16', sel: 0 },
   { name: 'prefill 90 rows over cache, f32, 30% slots', Tq: 90, Tk: 400, Hq: 4, Hkv: 2, d: 64, causal: 310, dt: 'f32', sel: 0.3 },
+  { name: 'flash prefill 200 rows over cache, bf16 d128, 40% slots', Tq: 200, Tk: 777, Hq: 28, Hkv: 4, d: 128, causal: 577, dt: 'bf16', sel: 0.4 },
+  { name: 'flash prefill 133 rows causal f16 d64 GQA 2:1', Tq: 133, Tk: 140, Hq: 4, Hkv: 2, d: 64, causal: 7, dt: 'f16', sel: 0 },
+  { name: 'flash full attention 97 rows bf16 d64', Tq: 97, Tk: 203, Hq: 2, Hkv: 1, d: 64, causal: -1, dt: 'bf16', sel: 0 },
+  { name: 'decode 2 rows d36 bf16 GQA 3:1 (scalar loads)', Tq: 2, Tk: 300, Hq: 6, Hkv: 2, d: 36, causal: 298, dt: 'bf16', sel: 0.5 },
   { name: 'vision full attention 729 16x72 f32', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32', sel: 0 },
   { name: 'vision full attention 729 16x72 bf16', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'bf16', sel: 0 },
 ]) guarded(`attention: ${c.name}`, () => {
@@ -116,10 +120,14 @@ for (const c of [
     slots = Int32Array.from(s);
   }
   const kr = c.dt === 'f32' ? k : bf16Round(k), vr = c.dt === 'f32' ? v : bf16Round(v);
-  const qr = c.dt === 'f32' || c.Tq <= 16 ? q : bf16Round(q);  // the GEMM path rounds q to the K/V dtype
+  const f16Round = (a) => { const o = new Float32Array(a.length); const t = new Float32Array(1); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
+  const round = c.dt === 'f16' ? f16Round : bf16Round;
+  const kr2 = c.dt === 'f32' ? k : round(k), vr2 = c.dt === 'f32' ? v : round(v);
+  const qr = c.dt === 'f32' || c.Tq <= 16 ? q : round(q);  // the prefill paths round q to the K/V dtype
   const out = empty(c.Tq * c.Hq * c.d);
   A.attention(out, dev(q), c.Tq, c.Hq, c.Hkv, c.d, dev(k, c.dt), dev(v, c.dt), DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
-  const ref = A.cpuSlotAttention(qr, kr, vr, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
+  const ref = A.cpuSlotAttention(qr, kr2, vr2, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
+  void kr; void vr;
   check(`attention: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, c.dt === 'f32' ? 1e-4 : 1e-2);
 });
 
@@ -149,12 +157,18 @@ guarded('dense ops', () => {
     A.linear(o, dev(x), M, K, dev(w, dt), DT[dt], N, dev(b), DT.f32);
     check(`linear ${dt}`, host(o, M * N), ref, dt === 'f32' ? 1e-5 : 2e-2);
   }
+  for (const [m, dt] of [[1, 'bf16'], [5, 'f16'], [8, 'bf16']]) {  // decode-sized: the GEMV kernel
+    const o = empty(m * N);
+    A.linear(o, dev(x.subarray(0, m * K)), m, K, dev(w, dt), DT[dt], N, dev(b), DT.f32);
+    check(`linear gemv M=${m} ${dt}`, host(o, m * N), ref.subarray(0, m * N), 2e-2);
+  }
   const g = new Float32Array(M * K);
   const o1 = empty(M * K); A.rmsNorm(o1, dev(x), M, K, dev(w.subarray(0, K)), DT.f32, 1e-6);
   for (let i = 0; i < M; i++) { let s = 0; for (let c = 0; c < K; c++) s += x[i * K + c] ** 2; const r = 1 / Math.sqrt(s / K + 1e-6); for (let c = 0; c < K; c++) g[i * K + c] = w[c] * x[i * K + c] * r; }
   check('rmsNorm', host(o1, M * K), g, 1e-5);
-  const o2 = empty(M * K); A.layerNorm(o2, dev(x), M, K, dev(w.subarray(0, K)), DT.f32, dev(b.subarray(0, K)), DT.f32, 1e-6);
-  for (let i = 0; i < M; i++) { let m = 0; for (let c = 0; c < K; c++) m += x[i * K + c]; m /= K; let v = 0; for (let c = 0; c < K; c++) v += (x[i * K + c] - m) ** 2; const r = 1 / Math.sqrt(v / K + 1e-6); for (let c = 0; c < K; c++) g[i * K + c] = (x[i * K + c] - m) * r * w[c] + b[c]; }
+  const lb = randn(K);
+  const o2 = empty(M * K); A.layerNorm(o2, dev(x), M, K, dev(w.subarray(0, K)), DT.f32, dev(lb), DT.f32, 1e-6);
+  for (let i = 0; i < M; i++) { let m = 0; for (let c = 0; c < K; c++) m += x[i * K + c]; m /= K; let v = 0; for (let c = 0; c < K; c++) v += (x[i * K + c] - m) ** 2; const r = 1 / Math.sqrt(v / K + 1e-6); for (let c = 0; c < K; c++) g[i * K + c] = (x[i * K + c] - m) * r * w[c] + lb[c]; }
   check('layerNorm', host(o2, M * K), g, 1e-5);
   const erf = (z) => { const t = 1 / (1 + 0.5 * Math.abs(z)); const y = 1 - t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))); return z >= 0 ? y : -y; };
   const o3 = empty(M * K); A.gelu(o3, dev(x), M * K, false);
@@ -234,12 +248,21 @@ guarded('timings', () => {
   }
   const colL = A.alloc(L * 4); live.push(colL);
   time(`retrieval scores: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32));
-  for (const Tq of [12544]) {
+  for (const Tq of [12544, 50176]) {
     const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
     A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
-    time(`prefill attention causal ${Tq} rows (one layer, bf16)`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
-      { reps: 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
+    for (const flash of Tq > 20000 ? [true] : [true, false]) {
+      A.setFlash(flash);
+      time(`prefill attention causal ${Tq} rows (one layer, bf16, ${flash ? 'flash' : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
+        { reps: 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
+    }
+    A.setFlash(true);
   }
+  // Decode-sized GEMM against the lm_head (152064 x 3584 bf16).
+  const wl = A.alloc(152064 * 3584 * 2), xl = A.alloc(3584 * 4), yl = A.alloc(152064 * 4); live.push(wl, xl, yl);
+  A.randomFill(wl, DT.bf16, 152064 * 3584, 10, 0.02); A.randomFill(xl, DT.f32, 3584, 11, 1);
+  time('linear gemv M=1 lm_head 152064x3584 bf16', () => A.linear(yl, xl, 1, 3584, wl, DT.bf16, 152064, 0, 0),
+    { reps: 20, extra: (ms) => ({ GBps: (152064 * 3584 * 2) / ms / 1e6 }) });
 });
 
 writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
