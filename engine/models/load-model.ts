@@ -41,6 +41,15 @@ export function registerBackend(name: 'cuda', factory: () => Promise<Backend | n
 
 export async function createBackend(choice: BackendChoice = 'auto', threads?: number): Promise<Backend> {
   if (choice === 'cuda' || choice === 'auto') {
+    if (!backendFactories.cuda) {
+      // The CUDA backend (kernels/ addon) registers itself; load it lazily so CPU-only use never touches it.
+      try {
+        const m = await import('../backend/cuda/register.ts');
+        m.registerCudaBackend();
+      } catch (e) {
+        if (choice === 'cuda') throw new Error(`CUDA backend cannot be loaded: ${(e as Error).message}`);
+      }
+    }
     const f = backendFactories.cuda;
     const be = f ? await f() : null;
     if (be) return be;
