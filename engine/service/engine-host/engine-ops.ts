@@ -2,6 +2,9 @@
 // errors readable).
 import { z } from 'zod';
 import { loadAddon } from '../../backend/cuda/addon.ts';
+import { registerCudaBackend } from '../../backend/cuda/register.ts';
+import { ChatSessions } from './chat-sessions.ts';
+import type { AskArgs, PrepareArgs } from './ops-types.ts';
 
 export interface OpContext {
   emit(event: string, data: unknown): void;
@@ -9,6 +12,10 @@ export interface OpContext {
 export type EngineOp = (args: unknown, ctx: OpContext) => Promise<unknown>;
 
 const PingArgs = z.object({ delayMs: z.number().int().min(0).max(600_000).default(0) });
+const SessionArgs = z.object({ sessionId: z.string().min(1) });
+
+registerCudaBackend();
+const sessions = new ChatSessions();
 
 /** What the engine runs on: the GPU when the native addon finds one, else the CPU (with the reason). */
 async function detect(): Promise<{ backend: 'cpu' | 'cuda'; gpuName: string | null; gpuMemoryBytes: number | null; message: string | null }> {
@@ -27,6 +34,21 @@ export const engineOps: { detect: typeof detect; handlers: Record<string, Engine
       const { delayMs } = PingArgs.parse(args ?? {});
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       return { pid: process.pid };
+    },
+    async prepare(args, ctx) {
+      return sessions.prepare(args as PrepareArgs, (p) => ctx.emit('progress', p));
+    },
+    async ask(args, ctx) {
+      return sessions.ask(args as AskArgs, (text) => ctx.emit('token', { text }));
+    },
+    async stop(args) {
+      return { ok: sessions.stop(SessionArgs.parse(args).sessionId) };
+    },
+    async cancelPrepare(args) {
+      return { ok: sessions.cancelPrepare(SessionArgs.parse(args).sessionId) };
+    },
+    async drop(args) {
+      return { ok: sessions.drop(SessionArgs.parse(args).sessionId) };
     },
   },
 };

@@ -1,0 +1,152 @@
+// Engine-process side of the chat flow: one ChatSession (with its SparseVILA policy) per conversation, the loaded model
+// shared and kept while it is in use, and per-conversation abort controllers for 'stop' and 'cancelPrepare'.
+// A session is reused across turns as long as what it was built from (model, video, frames, policy, prefill
+// settings) is unchanged; otherwise it is rebuilt, which also happens after an engine restart.
+import type { InspectorTurn, Settings, TurnStats } from '../../../electron/contract.ts';
+import { loadModel, type LoadedModel } from '../../models/load-model.ts';
+import { ChatSession } from '../../session/chat-session.ts';
+import { SparsePolicy } from '../../sparse/session-policy.ts';
+import { turnStats } from '../../sparse/stats.ts';
+import { prepareVideo, type PreparedVideo } from '../../video/prepare-video.ts';
+import { loadPreprocessConfig } from '../../video/preprocess-config.ts';
+import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './ops-types.ts';
+
+interface Entry {
+  key: string;
+  modelKey: string;
+  video: PreparedVideo;
+  session: ChatSession;
+  policy: SparsePolicy;
+}
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  readonly code = 'ABORTED';
+}
+
+export class ChatSessions {
+  private model: { key: string; loaded: LoadedModel } | null = null;
+  private sessions = new Map<string, Entry>();
+  private preparing = new Map<string, AbortController>();
+  private asking = new Map<string, AbortController>();
+
+  async prepare(args: PrepareArgs, progress: (p: ProgressEvent) => void): Promise<PrepareResult> {
+    const { sessionId, settings } = args;
+    const modelKey = JSON.stringify([args.modelPath, settings.backend]);
+    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath]);
+    const existing = this.sessions.get(sessionId);
+    if (existing?.key === key) return { frames: existing.video.frames, visualTokens: existing.session.visualSlots.length, reused: true };
+    this.drop(sessionId);
+    this.preparing.get(sessionId)?.abort();
+    const abort = new AbortController();
+    this.preparing.set(sessionId, abort);
+    try {
+      const loaded = await this.loadModel(modelKey, args.modelPath, settings);
+      const video = await prepareVideo(args.videoPath, {
+        sampling: { mode: 'uniform', frames: settings.frames },
+        preprocess: loadPreprocessConfig(args.modelPath),
+        ffmpegPath: settings.ffmpegPath,
+        thumbnailWidth: 0,
+        cacheDir: process.env.SPARSEVILA_VIDEO_CACHE || undefined,
+        signal: abort.signal,
+        onProgress: (p) => {
+          if (p.stage === 'decode') progress({ stage: 'decode', done: p.done, total: p.total, etaSec: p.etaSec });
+        },
+      });
+      this.throwIfCancelled(abort);
+      const policy = new SparsePolicy(loaded, {
+        policy: settings.policy,
+        prefillSparsity: settings.prefillSparsity,
+        decodeSparsity: settings.decodeSparsity,
+        perFrameFloor: settings.perFrameFloor,
+        history: settings.history,
+      });
+      const stageStart = { vision: 0, prefill: 0 };
+      const session = await ChatSession.create(loaded, video, {
+        ...policy.sessionOptions(),
+        signal: abort.signal,
+        onProgress: (stage, done, total) => {
+          if (done === 0) stageStart[stage] = Date.now();
+          const rate = done > 0 ? (Date.now() - stageStart[stage]) / 1000 / done : 0;
+          progress({ stage, done, total, etaSec: done > 0 ? rate * (total - done) : null });
+        },
+      });
+      if (abort.signal.aborted) {
+        session.dispose();
+        this.throwIfCancelled(abort);
+      }
+      policy.attach(session);
+      this.sessions.set(sessionId, { key, modelKey, video, session, policy });
+      return { frames: video.frames, visualTokens: session.visualSlots.length, reused: false };
+    } catch (err) {
+      if (abort.signal.aborted) throw new CancelledError('preparing the video was cancelled');
+      throw err;
+    } finally {
+      if (this.preparing.get(sessionId) === abort) this.preparing.delete(sessionId);
+    }
+  }
+
+  async ask(args: AskArgs, onToken: (text: string) => void): Promise<AskResult> {
+    const entry = this.sessions.get(args.sessionId);
+    if (!entry) throw new Error('this conversation is not prepared in the engine (it may have restarted); ask again');
+    if (this.asking.has(args.sessionId)) throw new Error('an answer is already being written in this conversation');
+    const s = args.settings;
+    // What the model sees of earlier turns comes from the app's copy (edits and regenerations replace turns).
+    entry.session.history.splice(0, entry.session.history.length, ...args.history);
+    const abort = new AbortController();
+    this.asking.set(args.sessionId, abort);
+    try {
+      const r = await entry.session.ask(args.question, {
+        maxNewTokens: s.maxNewTokens,
+        temperature: s.temperature,
+        topP: s.topP,
+        signal: abort.signal,
+        onToken: (delta) => onToken(delta),
+        ...entry.policy.askOptions(s.decodeSparsity),
+      });
+      const measure = entry.policy.finishTurn(r);
+      const stats: TurnStats = { ...turnStats(measure), turn: args.turn };
+      const inspector: InspectorTurn = { ...entry.policy.inspector(measure, entry.video.frameTimes), turn: args.turn, stats };
+      return { text: r.answer, stopped: r.stopReason === 'aborted', stats, inspector };
+    } finally {
+      this.asking.delete(args.sessionId);
+    }
+  }
+
+  /** Stops the answer being written, or the preparation before it. */
+  stop(sessionId: string): boolean {
+    const a = this.asking.get(sessionId) ?? this.preparing.get(sessionId);
+    a?.abort();
+    return !!a;
+  }
+
+  cancelPrepare(sessionId: string): boolean {
+    const a = this.preparing.get(sessionId);
+    a?.abort();
+    return !!a;
+  }
+
+  drop(sessionId: string): boolean {
+    const e = this.sessions.get(sessionId);
+    if (!e) return false;
+    this.asking.get(sessionId)?.abort();
+    e.session.dispose();
+    this.sessions.delete(sessionId);
+    return true;
+  }
+
+  private async loadModel(modelKey: string, dir: string, settings: Settings): Promise<LoadedModel> {
+    if (this.model?.key === modelKey) return this.model.loaded;
+    // One model in memory at a time: sessions on another model go (they are rebuilt on their next question).
+    for (const [id, e] of this.sessions) if (e.modelKey !== modelKey) this.drop(id);
+    this.model?.loaded.dispose();
+    this.model = null;
+    const loaded = await loadModel(dir, { backend: settings.backend });
+    this.model = { key: modelKey, loaded };
+    return loaded;
+  }
+
+  private throwIfCancelled(abort: AbortController): void {
+    if (abort.signal.aborted) throw new CancelledError('preparing the video was cancelled');
+  }
+}
