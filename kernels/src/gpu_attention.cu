@@ -78,6 +78,7 @@ __global__ void __launch_bounds__(kSplitThreads) splitKernel(SplitArgs a) {
     float acc[kMaxG];
 #pragma unroll
     for (int j = 0; j < kMaxG; ++j) acc[j] = 0.f;
+#pragma unroll 4
     for (int c = 0; c < d; c += 8) {
       float kf[8];
       loadRow8(kr + c, kf, d - c);
@@ -115,7 +116,44 @@ __global__ void __launch_bounds__(kSplitThreads) splitKernel(SplitArgs a) {
   }
   __syncthreads();
 
-  // Values: one thread per column, accumulating all G heads (each V row read once per block).
+  // Values. Common shapes (G <= 8, d <= 128): warps split the slots, lanes take columns (coalesced V rows), and
+  // the warps' partial sums meet in shared memory. Otherwise one thread per column.
+  float* red = reinterpret_cast<float*>(sl + chunk);  // [nw][G][d] when used
+  if (G <= 8 && d <= 128) {
+    float acc[8][4];
+#pragma unroll
+    for (int j = 0; j < 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[j][e] = 0.f;
+#pragma unroll 2
+    for (int kk = w; kk < n; kk += nw) {
+      const KT* vr = V + size_t(sl[kk]) * a.ldkv + size_t(g) * d;
+      float vv[4];
+#pragma unroll
+      for (int e = 0; e < 4; ++e) vv[e] = lane + 32 * e < d ? toF(vr[lane + 32 * e]) : 0.f;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        if (j < G) {
+          const float p = ss[j * chunk + kk];
+#pragma unroll
+          for (int e = 0; e < 4; ++e) acc[j][e] = fmaf(p, vv[e], acc[j][e]);
+        }
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (j < G && lane + 32 * e < d) red[(w * G + j) * d + lane + 32 * e] = acc[j][e];
+    __syncthreads();
+    for (int o = threadIdx.x; o < G * d; o += blockDim.x) {
+      float sum = 0.f;
+      for (int ww = 0; ww < nw; ++ww) sum += red[ww * G * d + o];
+      const int j = o / d, cc = o % d;
+      a.pacc[((size_t(t) * a.Hq + size_t(g) * G + j) * a.nChunks + ci) * d + cc] = sum;
+    }
+    return;
+  }
   for (int cc = threadIdx.x; cc < d; cc += blockDim.x) {
     float acc[kMaxG];
 #pragma unroll
@@ -133,19 +171,40 @@ __global__ void __launch_bounds__(kSplitThreads) splitKernel(SplitArgs a) {
   }
 }
 
+// One block per (query row, head): chunk weights exp(m_c - M) / L in shared memory, then each thread sums its
+// column over the chunks with independent loads in flight.
 __global__ void combineKernel(float* out, const float* pm, const float* pl, const float* pacc, int nChunks, int d) {
+  extern __shared__ float wgt[];  // [nChunks]
+  __shared__ float red[32];
   const size_t row = blockIdx.x;  // t * Hq + h
+  const float* m = pm + row * nChunks;
+  const float* l = pl + row * nChunks;
   float M = -INFINITY;
-  for (int c = 0; c < nChunks; ++c) M = fmaxf(M, pm[row * nChunks + c]);
+  for (int c = threadIdx.x; c < nChunks; c += blockDim.x) M = fmaxf(M, m[c]);
+  M = warpMax(M);
+  if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = M;
+  __syncthreads();
+  M = -INFINITY;
+  for (int i = 0; i < int(blockDim.x + 31) / 32; ++i) M = fmaxf(M, red[i]);
+  __syncthreads();
   float L = 0.f;
-  for (int c = 0; c < nChunks; ++c) L += M == -INFINITY ? 0.f : pl[row * nChunks + c] * expf(pm[row * nChunks + c] - M);
+  for (int c = threadIdx.x; c < nChunks; c += blockDim.x) {
+    const float e = m[c] == -INFINITY ? 0.f : expf(m[c] - M);
+    wgt[c] = e;
+    L += e * l[c];
+  }
+  L = warpSum(L);
+  if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = L;
+  __syncthreads();
+  L = 0.f;
+  for (int i = 0; i < int(blockDim.x + 31) / 32; ++i) L += red[i];
+  const float inv = L > 0.f ? 1.f / L : 0.f;
   for (int cc = threadIdx.x; cc < d; cc += blockDim.x) {
     float acc = 0.f;
-    for (int c = 0; c < nChunks; ++c) {
-      float m = pm[row * nChunks + c];
-      if (m != -INFINITY) acc += pacc[(row * nChunks + c) * d + cc] * expf(m - M);
-    }
-    out[row * d + cc] = L > 0.f ? acc / L : 0.f;
+    const float* p = pacc + row * nChunks * d + cc;
+#pragma unroll 8
+    for (int c = 0; c < nChunks; ++c) acc = fmaf(wgt[c], p[size_t(c) * d], acc);
+    out[row * d + cc] = acc * inv;
   }
 }
 
@@ -217,7 +276,11 @@ void splitPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   const int G = Hq / Hkv;
   int chunk = 128;
   while (chunk > 32 && size_t(Tq) * Hkv * ((nSlots + chunk - 1) / chunk) < 264) chunk /= 2;
-  auto smemFor = [&](int ch) { return (size_t(G) * ((d + 7) / 8 * 8) + size_t(G) * ch) * 4 + size_t(ch) * 4; };
+  const int nw = kSplitThreads / 32;
+  auto smemFor = [&](int ch) {
+    return (size_t(G) * ((d + 7) / 8 * 8) + size_t(G) * ch) * 4 + size_t(ch) * 4 +
+           (G <= 8 && d <= 128 ? size_t(nw) * G * d * 4 : 0);
+  };
   while (chunk > 8 && smemFor(chunk) > 48 * 1024) chunk /= 2;
   if (smemFor(chunk) > 48 * 1024) fail("attention: too many query heads per kv head for the decode kernel");
   const int nChunks = (nSlots + chunk - 1) / chunk;
@@ -231,8 +294,9 @@ void splitPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   else if (kvdt == F16) splitKernel<__half><<<g, kSplitThreads, smem, stream()>>>(a);
   else splitKernel<__nv_bfloat16><<<g, kSplitThreads, smem, stream()>>>(a);
   SV_LAUNCH("attention split");
-  combineKernel<<<unsigned(size_t(Tq) * Hq), std::min(d, 256), 0, stream()>>>(reinterpret_cast<float*>(out), a.pm, a.pl,
-                                                                             a.pacc, nChunks, d);
+  const int cthreads = std::max(32, std::min(256, (d + 31) / 32 * 32));
+  combineKernel<<<unsigned(size_t(Tq) * Hq), cthreads, size_t(nChunks) * 4, stream()>>>(reinterpret_cast<float*>(out),
+                                                                                       a.pm, a.pl, a.pacc, nChunks, d);
   SV_LAUNCH("attention combine");
 }
 
@@ -285,7 +349,9 @@ void gemmPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, const vo
   }
 }
 
-bool gUseFlash = true;
+// The WMMA flash kernel runs at ~50 TFLOP/s on an H100, below the cuBLAS chunked path (~68): off by default
+// until it keeps scores in registers (KERNELS.md).
+bool gUseFlash = false;
 
 }  // namespace
 

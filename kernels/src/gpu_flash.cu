@@ -107,8 +107,8 @@ __global__ void __launch_bounds__(WARPS * 32) flashKernel(FlashArgs a) {
 #pragma unroll 8
       for (int c = 0; c < 32; ++c) {
         int j = j0 + half * 32 + c;
-        long pos = j < a.Tk ? (a.colPos ? a.colPos[j] : j) : LONG_MAX;
-        float s = pos <= limit ? srow[c] * a.scale : -INFINITY;
+        const bool inside = j < a.Tk && (a.colPos ? long(a.colPos[j]) : long(j)) <= limit;
+        float s = inside ? srow[c] * a.scale : -INFINITY;
         srow[c] = s;
         mx = fmaxf(mx, s);
       }

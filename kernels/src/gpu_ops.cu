@@ -160,45 +160,6 @@ __global__ void compactScatterKernel(void* base, const void* packed, int dt, int
 template <typename T>
 T* P(uint64_t p) { return reinterpret_cast<T*>(p); }
 
-// Decode-sized GEMM (M <= 8 rows) with 16-bit weights: one warp per output column streams its weight row with
-// 16-byte loads (several in flight), the few activation rows come from L1/L2. Bandwidth-bound, like decode.
-constexpr int kGemvMaxM = 8, kGemvWarps = 8;
-template <typename WT>
-__global__ void __launch_bounds__(kGemvWarps * 32) gemvKernel(float* out, const float* x, const WT* w, int M, int K,
-                                                              int N, const void* b, int bdt) {
-  const int lane = threadIdx.x & 31;
-  const int n = blockIdx.x * kGemvWarps + (threadIdx.x >> 5);
-  if (n >= N) return;
-  const WT* wr = w + size_t(n) * K;
-  float acc[kGemvMaxM];
-#pragma unroll
-  for (int m = 0; m < kGemvMaxM; ++m) acc[m] = 0.f;
-#pragma unroll 4
-  for (int k = lane * 8; k < K; k += 256) {
-    uint4 raw = __ldg(reinterpret_cast<const uint4*>(wr + k));
-    const WT* h = reinterpret_cast<const WT*>(&raw);
-    float wf[8];
-#pragma unroll
-    for (int e = 0; e < 8; ++e) wf[e] = toF(h[e]);
-#pragma unroll
-    for (int m = 0; m < kGemvMaxM; ++m) {
-      if (m < M) {
-        const float4* xp = reinterpret_cast<const float4*>(x + size_t(m) * K + k);
-        float4 x0 = __ldg(xp), x1 = __ldg(xp + 1);
-        acc[m] += wf[0] * x0.x + wf[1] * x0.y + wf[2] * x0.z + wf[3] * x0.w + wf[4] * x1.x + wf[5] * x1.y +
-                  wf[6] * x1.z + wf[7] * x1.w;
-      }
-    }
-  }
-#pragma unroll
-  for (int m = 0; m < kGemvMaxM; ++m) {
-    if (m < M) {
-      float v = warpSum(acc[m]);
-      if (lane == 0) out[size_t(m) * N + n] = v + (b ? ld(b, bdt, n) : 0.f);
-    }
-  }
-}
-
 }  // namespace
 
 void fill(uint64_t p, int dt, size_t n, float value) {
@@ -216,17 +177,6 @@ void cast(uint64_t dst, int dstDt, uint64_t src, int srcDt, size_t n) {
 
 void linear(uint64_t out, uint64_t x, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt) {
   if (M <= 0 || N <= 0 || K <= 0) fail("linear: empty shape");
-  if (wdt != F32 && M <= kGemvMaxM && K % 8 == 0) {
-    const unsigned blocks = unsigned((N + kGemvWarps - 1) / kGemvWarps);
-    if (wdt == BF16)
-      gemvKernel<__nv_bfloat16><<<blocks, kGemvWarps * 32, 0, stream()>>>(P<float>(out), P<const float>(x),
-                                                                        P<const __nv_bfloat16>(w), M, K, N, P<const void>(b), bdt);
-    else
-      gemvKernel<__half><<<blocks, kGemvWarps * 32, 0, stream()>>>(P<float>(out), P<const float>(x), P<const __half>(w), M,
-                                                                 K, N, P<const void>(b), bdt);
-    SV_LAUNCH("linear gemv");
-    return;
-  }
   const void* xin = P<const void>(x);
   if (wdt != F32) {  // bf16/f16 weights: run the GEMM on the tensor cores with the activations cast to match
     void* xs = scratch(size_t(M) * K * 2);

@@ -238,9 +238,10 @@ class TinyLlavaOnevision(nn.Module):
         nl = self.model.image_newline[None, None, :].expand(B, 1, -1).to(h.dtype)
         return torch.cat((h, nl), 1)
 
-    def forward(self, input_ids, pixel_values_videos, key_mask=None):
+    def forward(self, input_ids, pixel_values_videos, key_mask=None, return_features=False):
         x = self.model.language_model.embed_tokens(input_ids)
-        feats = self.video_features(pixel_values_videos).to(x.dtype)
+        feats = self.video_features(pixel_values_videos)
         vmask = input_ids == self.cfg['video_token_id']
-        x = x.masked_scatter(vmask[..., None].expand_as(x), feats.reshape(-1, feats.shape[-1]))
-        return self.lm_head(self.model.language_model(x, key_mask))
+        x = x.masked_scatter(vmask[..., None].expand_as(x), feats.to(x.dtype).reshape(-1, feats.shape[-1]))
+        logits = self.lm_head(self.model.language_model(x, key_mask))
+        return (logits, feats) if return_features else logits

@@ -55,6 +55,8 @@ def parse_args():
     p.add_argument('--text-hidden', type=int, default=192)
     p.add_argument('--text-layers', type=int, default=4)
     p.add_argument('--threads', type=int, default=0)
+    p.add_argument('--workers', type=int, default=6)
+    p.add_argument('--aux-weight', type=float, default=0.5)
     p.add_argument('--no-hf', action='store_true', help='skip the transformers export (CPU learning checks)')
     p.add_argument('--resume', default='', help='twin state_dict (.pt) to start from')
     return p.parse_args()
@@ -170,8 +172,9 @@ def scene_tensors(scenes, device):
     return out
 
 
-def render_batch(st, frame_idx):
-    """st: scene_tensors; frame_idx int32 [B, F] video frame numbers -> uint8 [B, F, 64, 64, 3]."""
+def render_batch(st, frame_idx, with_labels=False):
+    """st: scene_tensors; frame_idx int32 [B, F] video frame numbers -> uint8 [B, F, 64, 64, 3]
+    (and, with_labels, the per-token colour/shape classes for the auxiliary loss: int64 [B, F*16] each)."""
     dev = frame_idx.device
     B, F = frame_idx.shape
     n = frame_idx[:, :, None]  # [B,F,1]
@@ -205,7 +208,24 @@ def render_batch(st, frame_idx):
     for k in range(4):
         rgb = table[st['colour'][:, k].long()][:, None, None, None, :]  # [B,1,1,1,3]
         canvas = torch.where(inside[:, :, k, :, :, None], rgb, canvas)
-    return canvas.to(torch.uint8)
+    if not with_labels:
+        return canvas.to(torch.uint8)
+    return canvas.to(torch.uint8), token_labels(st, inside)
+
+
+def token_labels(st, inside):
+    """Per pooled token (a 16x16 pixel cell): the object covering most of it (at least 24 px) -> colour class 1..8 and
+    shape class 1..4, else 0. Training-only supervision for the visual tokens, so they carry what the questions need."""
+    B, F, K, H, W = inside.shape
+    cell = world.SIZE // POOLED
+    counts = inside.view(B, F, K, POOLED, cell, POOLED, cell).sum(dim=(4, 6))  # [B,F,K,4,4]
+    best, who = counts.max(dim=2)  # [B,F,4,4]
+    present = best >= 24
+    colour = torch.gather(st['colour'].long(), 1, who.view(B, -1)).view_as(who) + 1
+    shape = torch.gather(st['shape'].long(), 1, who.view(B, -1)).view_as(who) + 1
+    colour = torch.where(present, colour, torch.zeros_like(colour))
+    shape = torch.where(present, shape, torch.zeros_like(shape))
+    return colour.reshape(B, F * POOLED * POOLED), shape.reshape(B, F * POOLED * POOLED)
 
 
 def to_pixel_values(frames_u8, noise=0):
@@ -301,7 +321,8 @@ def draw_turns(scene, qrng, rng):
     return [(q['question'], q['answer']) for q in qs]
 
 
-def make_batch(prompts, rng, batch, device, frames, noise_p=0.5):
+def cpu_batch(prompts, rng, batch, frames, noise_p=0.5):
+    """Everything but the pixels (rendered on the GPU): input_ids, labels, per-object scene tensors, frame indices."""
     F = frames
     scenes, seqs = [], []
     frame_rows = []
@@ -327,12 +348,36 @@ def make_batch(prompts, rng, batch, device, frames, noise_p=0.5):
     for b, (ids, lab) in enumerate(seqs):
         input_ids[b, :len(ids)] = torch.tensor(ids)
         labels[b, :len(lab)] = torch.tensor(lab)
-    st = scene_tensors(scenes, device)
-    fidx = torch.tensor(frame_rows, dtype=torch.int32, device=device)
-    frames_u8 = render_batch(st, fidx)
+    st = scene_tensors(scenes, 'cpu')
+    fidx = torch.tensor(frame_rows, dtype=torch.int32)
     noise = 3 if rng.random() < noise_p else 0
+    return input_ids, labels, st, fidx, noise
+
+
+def gpu_batch(cpu, device):
+    input_ids, labels, st, fidx, noise = cpu
+    st = {k: v.to(device, non_blocking=True) for k, v in st.items()}
+    frames_u8, aux = render_batch(st, fidx.to(device), with_labels=True)
     pix = to_pixel_values(frames_u8, noise)
-    return input_ids.to(device), labels.to(device), pix
+    return input_ids.to(device, non_blocking=True), labels.to(device, non_blocking=True), pix, aux
+
+
+def make_batch(prompts, rng, batch, device, frames, noise_p=0.5):
+    return gpu_batch(cpu_batch(prompts, rng, batch, frames, noise_p), device)[:3]
+
+
+class BatchStream(torch.utils.data.IterableDataset):
+    """Endless CPU-side batches from worker processes (each with its own random stream)."""
+
+    def __init__(self, tokenizer_path, batch, frame_choices, seed):
+        self.tokenizer_path, self.batch, self.frame_choices, self.seed = tokenizer_path, batch, frame_choices, seed
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        rng = random.Random(self.seed * 1000 + (info.id if info else 0))
+        prompts = Prompts(WordTokenizer(self.tokenizer_path))
+        while True:
+            yield cpu_batch(prompts, rng, self.batch, rng.choice(self.frame_choices))
 
 
 def lm_loss(logits, labels):
@@ -401,7 +446,14 @@ def export_hf(twin, args, ids, prompts, device, results):
     """Load the twin's weights (rounded to bf16, as saved) into transformers' own class, check both agree, evaluate
     through transformers, save_pretrained, and write a logits reference for the engine's parity test."""
     from transformers import LlavaOnevisionForConditionalGeneration  # noqa: F401
+    # exact fp32 for the reference: no TF32 anywhere, eager attention (as the engine's parity fixtures)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     hf = build_model(twin.cfg['vocab'], ids, args)
+    try:
+        hf.set_attn_implementation('eager')
+    except Exception as e:
+        print('set_attn_implementation failed (%r); keeping the default' % e)
     state = {k: v.detach().to(torch.bfloat16).float() for k, v in twin.state_dict().items()}
     missing, unexpected = hf.load_state_dict(state, strict=False)
     print('hf load: missing', missing, 'unexpected', unexpected)
@@ -468,8 +520,13 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     print('params %.2fM device %s' % (n_params / 1e6, device))
 
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and 'embed' not in n]
-    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and 'embed' not in n)]
+    # training-only linear probes on the visual tokens (not part of the saved model)
+    aux_heads = torch.nn.ModuleList([torch.nn.Linear(args.text_hidden, 1 + len(world.COLOURS)),
+                                     torch.nn.Linear(args.text_hidden, 1 + len(world.SHAPES))]).to(device)
+    named = list(model.named_parameters()) + [('aux.' + n, p) for n, p in aux_heads.named_parameters()]
+    params = [p for _, p in named]
+    decay = [p for n, p in named if p.dim() >= 2 and 'embed' not in n]
+    no_decay = [p for n, p in named if not (p.dim() >= 2 and 'embed' not in n)]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': no_decay, 'weight_decay': 0.0}],
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
     warmup = 100
@@ -480,6 +537,12 @@ def main():
     use_amp = device == 'cuda'
     twin_forward = lambda i, p: model(i, p)
     amp = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if use_amp else contextlib.nullcontext
+    workers = args.workers if device == 'cuda' else 0
+    loader = torch.utils.data.DataLoader(BatchStream(os.path.join(args.tokenizer, 'tokenizer.json'), args.batch, frame_choices, 7),
+                                         batch_size=None, num_workers=workers, pin_memory=device == 'cuda',
+                                         **(dict(prefetch_factor=4, persistent_workers=True) if workers else {}))
+    stream = iter(loader)
+    wait_s = 0.0
     while True:
         elapsed = time.time() - t0
         if elapsed > args.seconds:
@@ -490,17 +553,24 @@ def main():
         lr = args.lr * min(1.0, (step + 1) / warmup) * (0.03 + 0.97 * decay_f)
         for g in opt.param_groups:
             g['lr'] = lr
-        input_ids, labels, pix = make_batch(prompts, rng, args.batch, device, rng.choice(frame_choices))
+        tb = time.time()
+        input_ids, labels, pix, (aux_colour, aux_shape) = gpu_batch(next(stream), device)
+        wait_s += time.time() - tb
         with amp():
-            logits = model(input_ids, pix)
+            logits, feats = model(input_ids, pix, return_features=True)
+            vis = feats[:, :-1]  # the visual tokens without the image_newline
+            aux_loss = F_.cross_entropy(aux_heads[0](vis).flatten(0, 1).float(), aux_colour.flatten()) \
+                + F_.cross_entropy(aux_heads[1](vis).flatten(0, 1).float(), aux_shape.flatten())
         loss = lm_loss(logits, labels)
+        total_loss = loss + args.aux_weight * aux_loss
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        total_loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
         if step % 50 == 0:
-            print('step %d t=%.0fs loss %.4f lr %.2e' % (step, elapsed, loss.item(), lr), flush=True)
+            print('step %d t=%.0fs loss %.4f aux %.4f lr %.2e (waiting for data %.0f%%)' % (
+                step, elapsed, loss.item(), aux_loss.item(), lr, 100 * wait_s / max(elapsed, 1e-9)), flush=True)
             log.append({'step': step, 't': round(elapsed, 1), 'loss': round(loss.item(), 4)})
         if step % args.eval_every == 0:
             model.eval()
