@@ -23,11 +23,17 @@ case " $steps " in *" check "*)
   timeout 200 node scripts/gpu/kernels_check.mjs 2>&1 | tee "$OUT/kernels_check.log" | grep -v '^TIME\|^PASS' || rc=1 ;; esac
 case " $steps " in *" parity "*)
   p=.device/parity
-  refs="cpu=$p/cpu_logits.safetensors"
-  [ -f test/fixtures/hf-parity/logits.safetensors ] && refs="$refs hf=test/fixtures/hf-parity/logits.safetensors"
-  timeout 120 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $p/small $p/in.safetensors $refs 2>&1 | tee "$OUT/parity.log" || rc=1 ;; esac
+  { timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $p/small $p/in.safetensors cpu=$p/cpu_logits.safetensors || rc=1
+    for f in a-single b-sharded; do
+      h=test/fixtures/hf-parity/$f
+      [ -f $h/reference.safetensors ] || continue
+      refs="hf-$f=$h/reference.safetensors"
+      [ -f $p/$f-cpu.safetensors ] && refs="$refs cpu-$f=$p/$f-cpu.safetensors"
+      timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors $refs || rc=1
+    done; } 2>&1 | tee "$OUT/parity.log" ;; esac
 case " $steps " in *" bench "*)
   timeout ${BENCH_TIMEOUT:-300} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/bench_cuda.ts ${BENCH_ARGS:-} --out "$OUT/bench_cuda.json" 2>&1 | tee "$OUT/bench_cuda.log" || rc=1 ;; esac
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
+grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1
 exit $rc
