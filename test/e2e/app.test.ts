@@ -1,0 +1,146 @@
+// Issue #7's end-to-end test: the real app in serve mode, driven in Debian Chromium like a person would.
+// A small random-weight checkpoint (make-checkpoint) and a lavfi clip are generated here; the real engine answers.
+// Open a video, add the model in the model manager, ask two questions, stop a third answer, and check that the
+// inspector draws something different for different turns. Screenshots of library, chat and inspector go to
+// test-output/ (assets/screenshots/ holds the copies the README shows).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { makeCheckpoint } from '../../engine/checkpoint/make-checkpoint.ts';
+import { resolveFfmpeg } from '../../engine/video/ffmpeg-path.ts';
+import { browserUnavailable, openChromium, outputPath, rendererMissing, startServeFixture, type BrowserFixture, type ServeFixture } from './harness.ts';
+
+const blocked = browserUnavailable() ?? rendererMissing();
+if (blocked) console.warn(`[e2e] skipping the app test: ${blocked}`);
+
+const POLL = { timeout: 30_000, interval: 100 };
+
+/** The element's text once it exists ('' while it does not). */
+async function text(l: Locator): Promise<string> {
+  return (await l.count()) > 0 ? ((await l.first().textContent()) ?? '') : '';
+}
+
+/** Every tile canvas of the inspector column on screen, as pixels: changes when any token's class changes. */
+async function inspectorPixels(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll<HTMLCanvasElement>('.insp-col:first-child .tile canvas')].map((c) => c.toDataURL()).join('|'),
+  );
+}
+
+async function waitForAnswers(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('.msg-assistant:not([aria-busy="true"])').length >= n && !document.querySelector('.msg-assistant[aria-busy="true"]'),
+    count,
+    { timeout: 60_000 },
+  );
+}
+
+describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, real engine)', () => {
+  let fx: ServeFixture;
+  let browser: BrowserFixture;
+  let work: string;
+  let modelDir: string;
+  let videoPath: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(os.tmpdir(), 'sv-app-e2e-'));
+    modelDir = path.join(work, 'model small');
+    makeCheckpoint(modelDir, { preset: 'small', seed: 7 });
+    videoPath = path.join(work, 'clip – test.mp4');
+    const { ffmpeg } = resolveFfmpeg();
+    execFileSync(ffmpeg, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=25:duration=12', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', videoPath]);
+    fx = await startServeFixture();
+    browser = await openChromium({ width: 1500, height: 920 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await fx?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('opens a video, answers two questions, stops a third, and the inspector follows the turns', async () => {
+    const { page, problems } = browser;
+    await page.goto(fx.url);
+    await page.locator('.app main.center').waitFor({ timeout: 20_000 });
+
+    // Model manager: add the generated checkpoint as a local folder and use it.
+    await page.getByRole('button', { name: /Models|SparseVILA toy|model/i }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Models' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Model folder path').fill(path.join(work, 'not-a-model'));
+    await dialog.getByRole('button', { name: 'Add' }).click();
+    await expect.poll(() => text(dialog.getByRole('alert')), POLL).toMatch(/not-a-model|not found|does not exist|no such/i);
+    await dialog.getByLabel('Model folder path').fill(modelDir);
+    await dialog.getByRole('button', { name: 'Add' }).click();
+    await dialog.locator('.model.active', { hasText: 'local folder' }).waitFor({ timeout: 20_000 });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // Settings: few frames and short answers keep the test fast.
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByRole('group', { name: 'Frame presets' }).getByRole('button', { name: '8', exact: true }).click();
+    await page.locator('#set-max').fill('12');
+
+    // Library: open the clip by path; the filmstrip fills with its sampled frames.
+    await page.locator('#video-path').fill(videoPath);
+    await page.locator('.path-form button[type=submit]').click();
+    await expect.poll(() => text(page.locator('.video-item.active')), POLL).toContain('clip – test.mp4');
+    await page.locator('.filmstrip .frame-thumb').nth(7).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.filmstrip .frame-thumb').count()).toBe(8);
+    await page.screenshot({ path: outputPath('app-library.png') });
+
+    // Two questions, each streamed to the end with its statistics.
+    await page.getByRole('tab', { name: 'Inspector' }).click();
+    const box = page.locator('#question');
+    await page.keyboard.press('Control+k');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('question');
+    await box.fill('What is shown in the first seconds?');
+    await box.press('Enter');
+    await waitForAnswers(page, 1);
+    await box.fill('Which colours appear at the end?');
+    await box.press('Enter');
+    await waitForAnswers(page, 2);
+    const answers = page.locator('.msg-assistant');
+    expect(await text(answers.nth(0).locator('.stats-line'))).toContain('TTFT');
+    expect(await text(answers.nth(1).locator('.stats-line'))).toContain('kept');
+
+    // The inspector follows the latest turn; turn 1 looks different (its question retrieved other tokens).
+    await page.locator('.turn-view[data-turn="2"] .tile canvas').first().waitFor({ timeout: 20_000 });
+    const turn2 = await inspectorPixels(page);
+    await page.locator('.insp-controls').getByRole('button', { name: '1', exact: true }).click();
+    await page.locator('.turn-view[data-turn="1"]').waitFor();
+    const turn1 = await inspectorPixels(page);
+    expect(turn1.length).toBeGreaterThan(0);
+    expect(turn1).not.toBe(turn2);
+
+    // A third question with a long answer, stopped with Esc.
+    await page.locator('#tab-settings').click();
+    await page.locator('#set-max').fill('4000');
+    await page.locator('#tab-inspector').click();
+    await box.fill('Describe everything in detail.');
+    await box.press('Enter');
+    const third = answers.nth(2);
+    await expect.poll(() => third.getAttribute('aria-busy'), POLL).toBe('true');
+    await page.waitForFunction(() => (document.querySelectorAll('.msg-assistant')[2]?.textContent ?? '').replace('Thinking…', '').length > 0, undefined, { timeout: 60_000 });
+    await page.keyboard.press('Escape');
+    await expect.poll(() => text(third.locator('.badge-warn')), POLL).toBe('Stopped');
+    await page.screenshot({ path: outputPath('app-chat.png') });
+
+    // Compare turns 1 and 2 side by side, in the wide inspector.
+    await page.locator('.insp-controls').getByRole('button', { name: '1', exact: true }).click();
+    await page.locator('#insp-compare').selectOption('2');
+    await page.getByRole('button', { name: 'Widen the side panel' }).click();
+    await page.locator('.insp-columns.two .turn-view[data-turn="2"]').waitFor();
+    await page.screenshot({ path: outputPath('app-inspector.png') });
+
+    // State survives a reload: the same video and conversation come back.
+    await page.reload();
+    await expect.poll(() => page.locator('.msg-assistant').count(), POLL).toBe(3);
+    expect(await text(page.locator('.msg-assistant').nth(2).locator('.badge-warn'))).toBe('Stopped');
+
+    expect(problems.filter((p) => /Content Security Policy|Refused to|page error/i.test(p))).toEqual([]);
+  }, 180_000);
+});
