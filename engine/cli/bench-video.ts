@@ -1,7 +1,7 @@
 // `sparsevila bench-video`: seconds to sample N frames from a long 1080p clip, our pipeline (select / seek /
 // auto) vs a naive one-ffmpeg-process-per-frame extraction, all producing the same model-ready pixel values.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { streamFrames } from '../video/stream-frames.ts';
@@ -47,6 +47,19 @@ async function naive(bins: FfmpegBinaries, probe: VideoProbe, indices: number[])
   return out;
 }
 
+/** CPU seconds used by this process and its waited-for children (Linux /proc; null elsewhere). */
+function cpuSeconds(): number | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the name: utime stime cutime cstime are the 12th..15th (0-based 11..14), in clock ticks.
+    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    return ticks / 100;
+  } catch {
+    return null;
+  }
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -67,7 +80,8 @@ export async function benchVideoCommand(argv: string[]): Promise<number> {
   const counts = (get('--frames') ?? '32,256').split(',').map(Number);
   const methods = (get('--methods') ?? 'select,seek,auto,naive').split(',');
   const probe = await probeVideo(bins, clip);
-  const rows: { frames: number; method: string; seconds: number; maxDiffVsFirst: number }[] = [];
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const rows: { frames: number; method: string; seconds: number; cpuSeconds: number | null; maxDiffVsFirst: number }[] = [];
   console.error(`clip: ${clip} (${probe.width}x${probe.height}, ${probe.fps} fps, ${probe.durationSec.toFixed(1)} s, ${probe.frameCount} frames, ${probe.codec})`);
   console.error(`machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; ffmpeg ${bins.ffmpeg}`);
   for (const n of counts) {
@@ -75,6 +89,7 @@ export async function benchVideoCommand(argv: string[]): Promise<number> {
     for (const method of methods) {
       const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-video-'));
       const t0 = performance.now();
+      const c0 = cpuSeconds();
       let pv: Float32Array;
       if (method === 'naive') {
         pv = await naive(bins, probe, uniformFrameIndices(probe.frameCount, n));
@@ -85,18 +100,21 @@ export async function benchVideoCommand(argv: string[]): Promise<number> {
         if (strategy === 'auto') console.error(`  auto chose ${v.strategy}`);
       }
       const seconds = (performance.now() - t0) / 1000;
+      const c1 = cpuSeconds();
+      const cpu = c0 === null || c1 === null ? null : Number((c1 - c0).toFixed(2));
       rmSync(tmp, { recursive: true, force: true });
       reference ??= pv;
-      const row = { frames: n, method, seconds: Number(seconds.toFixed(2)), maxDiffVsFirst: Number(maxAbsDiff(reference, pv).toFixed(6)) };
+      const row = { frames: n, method, seconds: Number(seconds.toFixed(2)), cpuSeconds: cpu, maxDiffVsFirst: Number(maxAbsDiff(reference, pv).toFixed(6)) };
       rows.push(row);
-      console.error(`  ${n} frames  ${method.padEnd(6)} ${seconds.toFixed(2)} s  (max |Δ| vs ${methods[0]}: ${row.maxDiffVsFirst})`);
+      console.error(`  ${n} frames  ${method.padEnd(6)} ${seconds.toFixed(2)} s wall, ${cpu ?? '?'} s CPU  (max |Δ| vs ${methods[0]}: ${row.maxDiffVsFirst})`);
     }
   }
-  if (argv.includes('--json')) console.log(JSON.stringify({ clip, probe, rows }, null, 2));
+  if (argv.includes('--json')) console.log(JSON.stringify({ clip, probe, load, rows }, null, 2));
   else {
-    console.log('| frames | method | seconds |');
-    console.log('| --- | --- | --- |');
-    for (const r of rows) console.log(`| ${r.frames} | ${r.method} | ${r.seconds} |`);
+    console.log(`load average before: ${load}`);
+    console.log('| frames | method | wall s | CPU s (ours + ffmpeg) |');
+    console.log('| --- | --- | --- | --- |');
+    for (const r of rows) console.log(`| ${r.frames} | ${r.method} | ${r.seconds} | ${r.cpuSeconds ?? '?'} |`);
   }
   return 0;
 }
