@@ -3,14 +3,19 @@
   PYTHONUNBUFFERED=1 python3 scripts/gpu/train_vlm.py --tokenizer assets/models/sparsevila-toy-shapes \
       --out $OUT/model --seconds 300
 
-The model is transformers' own LlavaOnevisionForConditionalGeneration (SigLIP tower -> 2-layer GELU projector ->
-bilinear 2x video pooling + image_newline -> Qwen2), saved with save_pretrained, so the folder is the real HF format.
-Training data are generated on the fly: scenes and questions from scripts/synthetic-world/world.py (the same world
-engine/synthetic/world.ts renders for `sparsevila eval`), pixels rendered by the same integer rules in torch.
-Prompts are the engine's: ChatML with the default system prompt, <video> expanded to F*16+1 placeholders, LLaVA-Video's
-time instruction, then the question (the SparseVILA multi-turn protocol re-asks over the same prefix, so each turn is
-a single-turn prompt); a share of samples drop the system prompt / time instruction or carry text history, so the
-model does not depend on those details. Held-out evaluation seeds are < 1,000,000; training seeds are above.
+Training runs on tiny_llava.py, a compact PyTorch twin of transformers' LlavaOnevisionForConditionalGeneration with
+the same parameter names (a first run through the HF module itself managed only 4 steps/s and did not learn in its
+time). At the end the weights are loaded into transformers' own class, the two are checked to give the same logits,
+accuracy is measured through transformers, and the folder is written with save_pretrained (the real HF format).
+
+Data are generated on the fly: scenes and questions from scripts/synthetic-world/world.py (the world that
+engine/synthetic/ renders for `sparsevila eval`), pixels rendered by the same integer rules in torch on the GPU.
+Prompts are the engine's (engine/session/prompt.ts): ChatML with the template's default system prompt, <video>
+expanded to F*16+1 placeholders, LLaVA-Video's time instruction, then the question; under SparseVILA's multi-turn
+protocol every turn is such a single-turn prompt over the retained prefix. Some samples drop the system prompt or the
+time instruction, some carry text history (several answers with loss), some ask for a description of the whole
+video; a training-only auxiliary loss asks linear probes to read each visual token's colour and shape. Held-out
+evaluation seeds are < 1,000,000; training seeds are above.
 """
 import argparse
 import contextlib
