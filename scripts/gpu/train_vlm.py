@@ -25,6 +25,7 @@ import os
 import random
 import re
 import shutil
+import tarfile
 import sys
 import time
 
@@ -480,18 +481,21 @@ def export_hf(twin, args, ids, prompts, device, results):
     rel = ((ref - mine).abs().max() / ref.abs().max()).item()
     print('twin vs transformers logits: max|d|/max|ref| = %.2e' % rel)
     results['twin_vs_hf_rel_err'] = rel
-    hf_forward = lambda i, p: hf(input_ids=i, pixel_values_videos=p).logits
-    for name, kw in [('hf_single_system_time', dict()), ('hf_conversation_turns', dict(conversation=True))]:
-        acc, per = evaluate(hf_forward, prompts, device, list(range(args.eval_seeds)), **kw)
-        results[name] = {'acc': round(acc, 4), 'per_type': per}
-        print('eval %-24s %.4f %s' % (name, acc, per), flush=True)
-    hf = hf.to(torch.bfloat16)
-    save_model(hf, args, ids, args.out)
     from safetensors.torch import save_file
     save_file({'input_ids': inp.cpu().to(torch.int64), 'pixel_values_videos': pix.cpu().contiguous(),
                'logits': ref.cpu().contiguous()}, os.path.join(os.path.dirname(args.out), 'reference.safetensors'))
     print('reference: question %r answer %r predicted %r' % (q['question'], q['answer'],
                                                             prompts.tok.id_to_token(int(ref[0, -1].argmax()))))
+    save_model(hf.to(torch.bfloat16), args, ids, args.out)
+    with tarfile.open(args.out + '.tgz', 'w:gz') as tf:
+        tf.add(args.out, arcname=os.path.basename(args.out))
+    print('saved', sorted(os.listdir(args.out)), flush=True)
+    hf = hf.to(torch.float32)
+    hf_forward = lambda i, p: hf(input_ids=i, pixel_values_videos=p).logits
+    for name, kw in [('hf_single_system_time', dict()), ('hf_conversation_turns', dict(conversation=True))]:
+        acc, per = evaluate(hf_forward, prompts, device, list(range(args.eval_seeds)), **kw)
+        results[name] = {'acc': round(acc, 4), 'per_type': per}
+        print('eval %-24s %.4f %s' % (name, acc, per), flush=True)
 
 
 def main():
@@ -598,6 +602,9 @@ def main():
         acc, per = evaluate(twin_forward, prompts, device, list(range(args.eval_seeds)), **kw)
         results[name] = {'acc': round(acc, 4), 'per_type': per}
         print('eval %-20s %.4f %s' % (name, acc, per), flush=True)
+    res_path = os.path.join(os.path.dirname(args.out) or '.', 'train_results.json')
+    with open(res_path, 'w') as f:
+        json.dump(results, f, indent=2)
     if not args.no_hf:
         try:
             export_hf(model, args, ids, prompts, device, results)
