@@ -17,6 +17,8 @@ interface Entry {
   video: PreparedVideo;
   session: ChatSession;
   policy: SparsePolicy;
+  /** With settings.measureDense: a dense session on the same video, asked the same questions, for the speedup. */
+  dense: { session: ChatSession; policy: SparsePolicy } | null;
 }
 
 export class CancelledError extends Error {
@@ -33,7 +35,7 @@ export class ChatSessions {
   async prepare(args: PrepareArgs, progress: (p: ProgressEvent) => void): Promise<PrepareResult> {
     const { sessionId, settings } = args;
     const modelKey = JSON.stringify([args.modelPath, settings.backend]);
-    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath]);
+    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath, settings.measureDense]);
     const existing = this.sessions.get(sessionId);
     if (existing?.key === key) return { frames: existing.video.frames, visualTokens: existing.session.visualSlots.length, reused: true };
     this.drop(sessionId);
@@ -76,7 +78,19 @@ export class ChatSessions {
         this.throwIfCancelled(abort);
       }
       policy.attach(session);
-      this.sessions.set(sessionId, { key, modelKey, video, session, policy });
+      let dense: Entry['dense'] = null;
+      if (settings.measureDense && settings.policy !== 'dense') {
+        const densePolicy = new SparsePolicy(loaded, { policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, perFrameFloor: 0, history: settings.history });
+        try {
+          const denseSession = await ChatSession.create(loaded, video, { ...densePolicy.sessionOptions(), signal: abort.signal });
+          densePolicy.attach(denseSession);
+          dense = { session: denseSession, policy: densePolicy };
+        } catch (err) {
+          session.dispose();
+          throw err;
+        }
+      }
+      this.sessions.set(sessionId, { key, modelKey, video, session, policy, dense });
       return { frames: video.frames, visualTokens: session.visualSlots.length, reused: false };
     } catch (err) {
       if (abort.signal.aborted) throw new CancelledError('preparing the video was cancelled');
@@ -105,6 +119,18 @@ export class ChatSessions {
         ...entry.policy.askOptions(s.decodeSparsity),
       });
       const measure = entry.policy.finishTurn(r);
+      if (entry.dense && r.stopReason !== 'aborted') {
+        // The same turn, dense, not streamed: its timings give the speedup shown with the answer.
+        entry.dense.session.history.splice(0, entry.dense.session.history.length, ...args.history);
+        const d = await entry.dense.session.ask(args.question, {
+          maxNewTokens: s.maxNewTokens,
+          temperature: s.temperature,
+          topP: s.topP,
+          signal: abort.signal,
+          ...entry.dense.policy.askOptions(0),
+        });
+        measure.denseTimings = entry.dense.policy.finishTurn(d).timings;
+      }
       const stats: TurnStats = { ...turnStats(measure), turn: args.turn };
       const inspector: InspectorTurn = { ...entry.policy.inspector(measure, entry.video.frameTimes), turn: args.turn, stats };
       return { text: r.answer, stopped: r.stopReason === 'aborted', stats, inspector };
@@ -131,6 +157,7 @@ export class ChatSessions {
     if (!e) return false;
     this.asking.get(sessionId)?.abort();
     e.session.dispose();
+    e.dense?.session.dispose();
     this.sessions.delete(sessionId);
     return true;
   }

@@ -86,6 +86,15 @@ describe('chat flow through the engine process', () => {
     expect(await svc.service.call('inspector.get', { conversationId: conv.id, turn: 2 })).toMatchObject({ ok: true, res: { turn: 2 } });
   }, 60_000);
 
+  it('measures the speedup against a dense run of the same turn when asked to', async () => {
+    const c5 = ((await svc.service.call('conversations.create', { videoId: conv.videoId })) as { ok: true; res: Conversation }).res;
+    await svc.service.call('chat.ask', { conversationId: c5.id, question: 'What is red?', settings: { measureDense: true, maxNewTokens: 3 } });
+    const done = await nextDone();
+    expect(done.status).toBe('done');
+    expect(done.stats!.denseTimings).not.toBeNull();
+    expect(done.stats!.speedupVsDense).toBeCloseTo(done.stats!.denseTimings!.totalMs / done.stats!.timings.totalMs, 6);
+  }, 60_000);
+
   it('stops an answer on request', async () => {
     await svc.service.call('settings.set', { maxNewTokens: 4000 });
     const c2 = ((await svc.service.call('conversations.create', { videoId: conv.videoId })) as { ok: true; res: Conversation }).res;
