@@ -55,6 +55,17 @@ function Shell() {
     api.call('app.info', {}).then(setInfo, () => undefined);
   }, [api]);
 
+  // Panels never push the chat below its minimum width, whatever size the window has now.
+  const [winW, setWinW] = useState(window.innerWidth);
+  useEffect(() => {
+    const onResize = () => setWinW(window.innerWidth);
+    window.addEventListener('resize', onResize);
+    return () => window.removeEventListener('resize', onResize);
+  }, []);
+  const CENTER_MIN = 380;
+  const left = Math.max(200, Math.min(leftW, winW - CENTER_MIN - 330));
+  const right = Math.max(320, Math.min(rightW, winW - left - CENTER_MIN - 10));
+
   // A new conversation starts the inspector on its latest turn again.
   useEffect(() => {
     setTurn(null);
@@ -113,7 +124,7 @@ function Shell() {
   return (
     <div
       className="app"
-      style={{ gridTemplateColumns: `${leftW}px 5px minmax(360px, 1fr) 5px ${rightW}px` }}
+      style={{ gridTemplateColumns: `${left}px 5px minmax(0, 1fr) 5px ${right}px` }}
       onDragOver={(e) => {
         if (e.dataTransfer.types.includes('Files')) {
           e.preventDefault();
@@ -133,7 +144,7 @@ function Shell() {
         onModels={() => setModelsOpen(true)}
       />
       <Library session={session} serveMode={info?.serveMode ?? true} />
-      <Splitter side="left" size={leftW} min={200} max={480} label="Resize library" onResize={setLeftW} />
+      <Splitter side="left" size={left} min={200} max={480} label="Resize library" onResize={setLeftW} />
       <main className="center">
         {session.video ? (
           <>
@@ -156,7 +167,7 @@ function Shell() {
           <Welcome serveMode={info?.serveMode ?? true} hasRecent={session.recent.length > 0} />
         )}
       </main>
-      <Splitter side="right" size={rightW} min={320} max={1400} label="Resize side panel" onResize={setRightW} />
+      <Splitter side="right" size={right} min={320} max={Math.max(320, winW - left - CENTER_MIN - 10)} label="Resize side panel" onResize={setRightW} />
       <aside className="side" aria-label="Side panel">
         <div className="tabs" role="tablist">
           <button role="tab" id="tab-inspector" aria-selected={tab === 'inspector'} aria-controls="panel-side" className={tab === 'inspector' ? 'tab on' : 'tab'} onClick={() => setTab('inspector')}>
@@ -167,11 +178,11 @@ function Shell() {
           </button>
           <button
             className="icon-btn tab-wide"
-            title={rightW < 800 ? 'Widen the panel' : 'Narrow the panel'}
-            aria-label={rightW < 800 ? 'Widen the side panel' : 'Narrow the side panel'}
-            onClick={() => setRightW(rightW < 800 ? Math.max(800, Math.round(window.innerWidth * 0.6)) : 520)}
+            title={right < 760 ? 'Widen the panel' : 'Narrow the panel'}
+            aria-label={right < 760 ? 'Widen the side panel' : 'Narrow the side panel'}
+            onClick={() => setRightW(right < 760 ? Math.round(winW * 0.62) : 520)}
           >
-            {rightW < 800 ? '⇤' : '⇥'}
+            {right < 760 ? '⇤' : '⇥'}
           </button>
         </div>
         <div className="side-body" id="panel-side" role="tabpanel" aria-labelledby={`tab-${tab}`}>

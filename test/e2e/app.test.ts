@@ -62,7 +62,7 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('opens a video, answers two questions, stops a third, and the inspector follows the turns', async () => {
+  it('opens a video, answers two questions, stops a third, the inspector follows the turns, and re-asks under dense', async () => {
     const { page, problems } = browser;
     await page.goto(fx.url);
     await page.locator('.app main.center').waitFor({ timeout: 20_000 });
@@ -129,16 +129,28 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await expect.poll(() => text(third.locator('.badge-warn')), POLL).toBe('Stopped');
     await page.screenshot({ path: outputPath('app-chat.png') });
 
-    // Compare turns 1 and 2 side by side, in the wide inspector.
+    // Turns 1 and 2 side by side in the wide inspector.
+    await page.locator('#tab-settings').click();
+    await page.locator('#set-max').fill('12');
+    await page.locator('#tab-inspector').click();
     await page.locator('.insp-controls').getByRole('button', { name: '1', exact: true }).click();
     await page.locator('#insp-compare').selectOption('2');
     await page.getByRole('button', { name: 'Widen the side panel' }).click();
     await page.locator('.insp-columns.two .turn-view[data-turn="2"]').waitFor();
+
+    // "Re-ask & compare": turn 1's question again under dense, shown beside turn 1 once answered.
+    await page.locator('#reask-policy').selectOption('dense');
+    await page.getByRole('button', { name: 'Re-ask & compare' }).click();
+    await waitForAnswers(page, 4);
+    const denseCol = page.locator('.insp-columns.two .insp-col').nth(1);
+    await expect.poll(() => text(denseCol.locator('.turn-head')), POLL).toMatch(/Turn \d+\s*dense/);
+    expect(await text(denseCol.locator('.turn-q'))).toContain('What is shown in the first seconds?');
+    expect(await text(page.locator('.insp-columns.two .insp-col').nth(0).locator('.turn-head'))).toMatch(/Turn 1\s*sparsevila/);
     await page.screenshot({ path: outputPath('app-inspector.png') });
 
     // State survives a reload: the same video and conversation come back.
     await page.reload();
-    await expect.poll(() => page.locator('.msg-assistant').count(), POLL).toBe(3);
+    await expect.poll(() => page.locator('.msg-assistant').count(), POLL).toBe(4);
     expect(await text(page.locator('.msg-assistant').nth(2).locator('.badge-warn'))).toBe('Stopped');
 
     expect(problems.filter((p) => /Content Security Policy|Refused to|page error/i.test(p))).toEqual([]);

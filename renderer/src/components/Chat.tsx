@@ -111,7 +111,8 @@ export function Chat({ session, settings, estimate, inspectedTurn, inputRef, onS
           id="question"
           ref={inputRef}
           className="input composer-input"
-          placeholder={session.video ? 'Ask about the video…  (Enter to send, Shift+Enter for a new line)' : 'Open a video first'}
+          placeholder={session.video ? 'Ask about the video…' : 'Open a video first'}
+          title="Enter to send, Shift+Enter for a new line"
           disabled={!session.video}
           value={draft}
           rows={Math.min(6, Math.max(1, draft.split('\n').length))}
@@ -148,7 +149,7 @@ export function Chat({ session, settings, estimate, inspectedTurn, inputRef, onS
           </span>
         )}
         <span className="muted kbd-hint">
-          <kbd>Esc</kbd> stop · <kbd>Ctrl</kbd>+<kbd>K</kbd> focus
+          <kbd>Enter</kbd> send · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Esc</kbd> stop · <kbd>Ctrl</kbd>+<kbd>K</kbd> focus
         </span>
       </div>
     </section>

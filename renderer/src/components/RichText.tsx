@@ -4,7 +4,8 @@ import { splitTimestamps } from '../lib/timestamps.ts';
 import { formatClock } from '../lib/format.ts';
 
 export function RichText({ text, durationSec, onSeek }: { text: string; durationSec: number | null; onSeek(sec: number): void }) {
-  const parts = useMemo(() => splitTimestamps(text, durationSec), [text, durationSec]);
+  // Runs of blank lines (common in early or stopped answers) would push the rest of the chat off screen.
+  const parts = useMemo(() => splitTimestamps(text.replace(/\n{3,}/g, '\n\n'), durationSec), [text, durationSec]);
   return (
     <>
       {parts.map((p, i) =>
