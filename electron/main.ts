@@ -10,6 +10,8 @@ import { spawnUtilityEngine } from './engine-utility.ts';
 import { IPC_CALL, IPC_EVENT } from './ipc-channels.ts';
 
 registerAppScheme();
+// Same override as serve mode (tests, portable installs): keep all app data in one chosen folder.
+if (process.env.SPARSEVILA_DATA) app.setPath('userData', path.resolve(process.env.SPARSEVILA_DATA));
 
 const rendererDir = path.join(__dirname, '..', 'renderer');
 let service: AppService | null = null;

@@ -3,7 +3,8 @@
 // is checked in real Electron.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
 import { _electron } from 'playwright-core';
 import { browserUnavailable, electronBinary, openChromium, outputPath, rendererMissing, startServeFixture, type ServeFixture } from './harness.ts';
 import { packageRoot } from '../../engine/service/paths.ts';
@@ -57,10 +58,12 @@ if (electronBlocked) console.warn(`[e2e] skipping the Electron shell test: ${ele
 
 describe.skipIf(electronBlocked !== null)('app shell in Electron', () => {
   it('opens a sandboxed window with window.sparsevila and the shell', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'sv-electron-'));
     const app = await _electron.launch({
       executablePath: (electron as { path: string }).path,
-      args: [path.join(packageRoot(), 'dist/electron/main.cjs'), '--no-sandbox'],
+      args: [packageRoot(), '--no-sandbox'],
       cwd: packageRoot(),
+      env: { ...process.env, SPARSEVILA_DATA: dataDir } as Record<string, string>,
     });
     try {
       const page = await app.firstWindow();
@@ -70,6 +73,7 @@ describe.skipIf(electronBlocked !== null)('app shell in Electron', () => {
       await page.screenshot({ path: outputPath('e2e-shell-electron.png') });
     } finally {
       await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 90_000);
 });
