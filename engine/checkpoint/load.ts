@@ -67,12 +67,9 @@ export function loadCheckpoint(dir: string): Checkpoint {
   const g = existsSync(gPath) ? readJsonFile(gPath) : {};
   const eos = ids(g.eos_token_id);
   if (eos.length === 0) eos.push(...ids((rawConfig.text_config as Record<string, unknown> | undefined)?.eos_token_id));
-  if (tokenizer) {
-    for (const t of ['<|im_end|>', '<|endoftext|>']) {
-      const id = tokenizer.tokenId(t);
-      if (id !== undefined && !eos.includes(id) && t === '<|im_end|>') eos.push(id);
-    }
-  }
+  // ChatML turns end with <|im_end|>: stop there even when generation_config.json names only <|endoftext|>.
+  const imEnd = tokenizer?.tokenId('<|im_end|>');
+  if (imEnd !== undefined && !eos.includes(imEnd)) eos.push(imEnd);
   const generation: GenerationConfig = {
     eosTokenIds: eos,
     bosTokenId: ids(g.bos_token_id)[0],
