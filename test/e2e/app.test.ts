@@ -82,15 +82,31 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     // Settings: few frames and short answers keep the test fast.
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByRole('group', { name: 'Frame presets' }).getByRole('button', { name: '8', exact: true }).click();
-    await page.locator('#set-max').fill('12');
+    await page.locator('#set-frames').fill('4');
+    await page.locator('#set-max').fill('8');
 
     // Library: open the clip by path; the filmstrip fills with its sampled frames.
     await page.locator('#video-path').fill(videoPath);
     await page.locator('.path-form button[type=submit]').click();
     await expect.poll(() => text(page.locator('.video-item.active')), POLL).toContain('clip – test.mp4');
-    await page.locator('.filmstrip .frame-thumb').nth(7).waitFor({ timeout: 30_000 });
-    expect(await page.locator('.filmstrip .frame-thumb').count()).toBe(8);
+    await page.locator('.filmstrip .frame-thumb').nth(3).waitFor({ timeout: 30_000 });
+    expect(await page.locator('.filmstrip .frame-thumb').count()).toBe(4);
     await page.screenshot({ path: outputPath('app-library.png') });
+
+    // The filmstrip seeks the player to the frame's time.
+    await page.locator('.filmstrip .frame-thumb').nth(2).click();
+    const seekTo = await page.evaluate(() => (document.querySelector('video') as HTMLVideoElement).currentTime);
+    expect(seekTo).toBeGreaterThan(5);
+    expect(seekTo).toBeLessThan(8);
+
+    // Watch for the preparation progress bar (decode / vision / prefill) of the first question.
+    await page.evaluate(() => {
+      const w = window as unknown as { sawProgress: boolean };
+      w.sawProgress = false;
+      new MutationObserver(() => {
+        if (document.querySelector('.progress [role=progressbar]')) w.sawProgress = true;
+      }).observe(document.body, { subtree: true, childList: true });
+    });
 
     // Two questions, each streamed to the end with its statistics.
     await page.getByRole('tab', { name: 'Inspector' }).click();
@@ -103,6 +119,7 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await box.fill('Which colours appear at the end?');
     await box.press('Enter');
     await waitForAnswers(page, 2);
+    expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(true);
     const answers = page.locator('.msg-assistant');
     expect(await text(answers.nth(0).locator('.stats-line'))).toContain('TTFT');
     expect(await text(answers.nth(1).locator('.stats-line'))).toContain('kept');
@@ -131,7 +148,7 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
 
     // Turns 1 and 2 side by side in the wide inspector.
     await page.locator('#tab-settings').click();
-    await page.locator('#set-max').fill('12');
+    await page.locator('#set-max').fill('8');
     await page.locator('#tab-inspector').click();
     await page.locator('.insp-controls').getByRole('button', { name: '1', exact: true }).click();
     await page.locator('#insp-compare').selectOption('2');
@@ -147,6 +164,16 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     expect(await text(denseCol.locator('.turn-q'))).toContain('What is shown in the first seconds?');
     expect(await text(page.locator('.insp-columns.two .insp-col').nth(0).locator('.turn-head'))).toMatch(/Turn 1\s*sparsevila/);
     await page.screenshot({ path: outputPath('app-inspector.png') });
+
+    // Edit-and-resend the last question: its old answer is replaced, earlier turns stay.
+    const lastUser = page.locator('.msg-user').nth(3);
+    await lastUser.hover();
+    await lastUser.getByRole('button', { name: 'Edit' }).click();
+    await lastUser.getByLabel('Edit question').fill('What is shown at the end?');
+    await lastUser.getByRole('button', { name: 'Save & resend' }).click();
+    await expect.poll(() => text(page.locator('.msg-user').nth(3)), POLL).toContain('What is shown at the end?');
+    await waitForAnswers(page, 4);
+    expect(await page.locator('.msg-assistant').count()).toBe(4);
 
     // State survives a reload: the same video and conversation come back.
     await page.reload();
