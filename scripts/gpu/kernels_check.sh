@@ -3,6 +3,20 @@
 # model benchmark (ours, then HF transformers). Needs .device/ (carried): node.tar.xz (../shared/device/pack-node.sh),
 # node_modules/ (tsx, esbuild, @huggingface/{tokenizers,jinja}), addon/sparsevila_kernels.node (built here for sm_90,
 # or it is built on the machine), parity/ (small checkpoint, inputs, CPU logits). Logs go to $OUT.
+# Prepare .device here (no GPU needed):
+#   ../shared/device/pack-node.sh .device
+#   mkdir -p .device/node_modules/@esbuild .device/node_modules/@huggingface .device/node_modules/esbuild .device/addon
+#   cp -r node_modules/tsx .device/node_modules/; cp -r node_modules/esbuild/{lib,package.json} .device/node_modules/esbuild/
+#   cp -r node_modules/@esbuild/linux-x64 .device/node_modules/@esbuild/
+#   cp -r node_modules/@huggingface/{tokenizers,jinja} .device/node_modules/@huggingface/
+#   SPARSEVILA_CUDA_ARCHS=90 npm run build:addon && cp kernels/build/Release/sparsevila_kernels.node .device/addon/
+#   node bin/sparsevila.js make-checkpoint --out .device/parity/small --preset small --seed 3 --shards 2
+#   npx tsx scripts/gpu/kernels_parity_inputs.ts .device/parity/small 4 .device/parity/in.safetensors 5
+#   node bin/sparsevila.js logits --backend cpu --model .device/parity/small --inputs .device/parity/in.safetensors \
+#     --out .device/parity/cpu_logits.safetensors
+#   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
+#     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
+# then run it through the device tool with carry [".device"].
 # Usage: scripts/gpu/kernels_check.sh [check] [parity] [bench] [hf]   (default: all)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"

@@ -19,3 +19,13 @@ describe('native addon status', () => {
     expect(() => status.addon!.sync()).toThrow(/GPU|CUDA/i);
   });
 });
+
+describe('CUDA backend selection', () => {
+  it.skipIf(status.gpu)('refuses with the reason where there is no GPU, and auto-selection falls back', async () => {
+    const { CudaBackend, tryCudaBackend } = await import('../../../engine/backend/cuda/cuda-backend.ts');
+    expect(() => new CudaBackend()).toThrow(/CUDA backend unavailable: no GPU, using CPU/);
+    const r = tryCudaBackend();
+    expect(r.backend).toBeNull();
+    expect(r.message).toMatch(/no GPU, using CPU/);
+  });
+});
