@@ -8,6 +8,8 @@ import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';
 import { LlavaOnevision } from './llava-onevision.ts';
 import { presetConfig, PRESETS, type PresetName } from './presets.ts';
 import { SyntheticWeights } from './synthetic.ts';
+import { tensorLayout } from './layout.ts';
+import { totalmem } from 'node:os';
 
 export type BackendChoice = 'cpu' | 'cuda' | 'auto';
 
@@ -58,12 +60,28 @@ export async function createBackend(choice: BackendChoice = 'auto', threads?: nu
   return new CpuBackend({ threads });
 }
 
+/** Bytes the weights take on a backend (f32 on CPU, 2 bytes per value on CUDA). */
+export function weightBytes(config: LlavaOnevisionConfig, backend: Backend): number {
+  const per = backend.name === 'cpu' ? 4 : 2;
+  return tensorLayout(config).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * per, 0);
+}
+
+function checkFits(config: LlavaOnevisionConfig, backend: Backend): void {
+  if (backend.name !== 'cpu') return;
+  const need = weightBytes(config, backend);
+  if (need > totalmem() * 0.85) {
+    throw new Error(`this model needs ${(need / 2 ** 30).toFixed(1)} GiB of RAM as float32 on the CPU backend; this machine has `
+      + `${(totalmem() / 2 ** 30).toFixed(1)} GiB. Use a GPU (--backend cuda) or a smaller model.`);
+  }
+}
+
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const t0 = performance.now();
   const backend = await createBackend(opts.backend ?? 'auto', opts.threads);
   if (opts.synthetic) {
     if (!PRESETS.includes(opts.synthetic)) throw new Error(`unknown synthetic preset "${opts.synthetic}" (known: ${PRESETS.join(', ')})`);
     const config = parseConfig(presetConfig(opts.synthetic));
+    checkFits(config, backend);
     const src = new SyntheticWeights(config, opts.seed ?? 0, backend.name === 'cuda' ? 'bf16' : 'f32');
     const model = LlavaOnevision.load(backend, src, config);
     return {
@@ -79,6 +97,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   }
   const ck = loadCheckpoint(dir);
   try {
+    checkFits(ck.config, backend);
     const model = LlavaOnevision.load(backend, ck.weights, ck.config);
     return {
       name: dir.replace(/\/+$/, '').split(/[\\/]/).pop() ?? dir, dir, config: ck.config, backend, model,
