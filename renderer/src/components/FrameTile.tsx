@@ -2,6 +2,7 @@
 import { memo, useEffect, useReducer, useRef } from 'react';
 import { formatClock } from '../lib/format.ts';
 import { drawFrame, loadImage, type OverlayInput } from '../lib/overlay.ts';
+import { useVisible } from '../lib/useVisible.ts';
 
 interface Props {
   index: number;
@@ -22,16 +23,20 @@ export const FrameTile = memo(function FrameTile(p: Props) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const [loaded, bump] = useReducer((x: number) => x + 1, 0);
   const height = Math.round(p.width / p.aspect);
+  const visible = useVisible(canvas);
 
   useEffect(() => {
     const c = canvas.current;
-    if (!c) return;
+    if (!c || !visible) return;
     const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(p.width * dpr);
-    c.height = Math.round(height * dpr);
+    const w = Math.round(p.width * dpr);
+    const h = Math.round(height * dpr);
+    // Resizing a canvas reallocates and clears it: only when the size really changed.
+    if (c.width !== w) c.width = w;
+    if (c.height !== h) c.height = h;
     const img = p.thumbUrl ? loadImage(p.thumbUrl, bump) : null;
     drawFrame(c.getContext('2d')!, c.width, c.height, img, p.overlay);
-  }, [p.width, height, p.thumbUrl, p.overlay, loaded]);
+  }, [p.width, height, p.thumbUrl, p.overlay, loaded, visible]);
 
   return (
     <figure className="tile" style={{ width: p.width }}>

@@ -43,6 +43,7 @@ export interface OverlayInput {
 }
 
 let scratch: HTMLCanvasElement | null = null;
+let scratchData: ImageData | null = null;
 
 export function drawFrame(ctx: CanvasRenderingContext2D, w: number, h: number, img: HTMLImageElement | null, o: OverlayInput): void {
   ctx.clearRect(0, 0, w, h);
@@ -52,10 +53,14 @@ export function drawFrame(ctx: CanvasRenderingContext2D, w: number, h: number, i
 
   const n = o.gridH * o.gridW;
   scratch ??= document.createElement('canvas');
-  scratch.width = o.gridW;
-  scratch.height = o.gridH;
+  if (scratch.width !== o.gridW || scratch.height !== o.gridH) {
+    scratch.width = o.gridW;
+    scratch.height = o.gridH;
+    scratchData = null;
+  }
   const sctx = scratch.getContext('2d')!;
-  const data = sctx.createImageData(o.gridW, o.gridH);
+  scratchData ??= sctx.createImageData(o.gridW, o.gridH);
+  const data = scratchData;
   const px = data.data;
   for (let i = 0; i < n; i++) {
     const v = o.offset + i;
