@@ -33,9 +33,19 @@ export interface DecodeResult {
   elapsedMs: number;
 }
 
-/** select expression for a list of frame numbers; commas are escaped for the filtergraph parser. */
+/**
+ * select expression for a list of frame numbers; commas are escaped for the filtergraph parser. ffmpeg's expression
+ * parser refuses a sum of more than 100 terms, so terms are summed in parenthesized groups of at most 50.
+ */
 export function selectExpression(frameNumbers: readonly number[]): string {
-  return frameNumbers.map((n) => `eq(n\\,${n})`).join('+');
+  const group = (terms: string[]): string => {
+    if (terms.length <= 50) return terms.join('+');
+    const size = Math.ceil(terms.length / 50);
+    const parts: string[] = [];
+    for (let i = 0; i < terms.length; i += size) parts.push(`(${group(terms.slice(i, i + size))})`);
+    return parts.join('+');
+  };
+  return group(frameNumbers.map((n) => `eq(n\\,${n})`));
 }
 
 export function buildDecodeArgs(file: string, opts: DecodeOptions): string[] {

@@ -67,8 +67,13 @@ export interface PrepareVideoOptions {
   onProgress?: (p: VideoProgress) => void;
 }
 
-/** Mean gap (in frames) between samples above which 'auto' seeks instead of decoding everything. */
-export const SEEK_MIN_GAP_FRAMES = 60;
+/**
+ * 'auto' seeks when the mean gap between samples exceeds what a seek costs: on average half a keyframe interval of
+ * decoding plus opening the input (worth about 30 frames). Unknown keyframe spacing counts as x264's default, 250.
+ */
+export function seekMinGapFrames(keyframeInterval: number | null): number {
+  return (keyframeInterval ?? 250) / 2 + 30;
+}
 
 export function chooseStrategy(probe: VideoProbe, uniqueFrames: number, wanted: PrepareVideoOptions['strategy'] = 'auto'): 'select' | 'seek' {
   const cfr = !probe.variableFrameRate && probe.frameCountExact;
@@ -77,7 +82,7 @@ export function chooseStrategy(probe: VideoProbe, uniqueFrames: number, wanted: 
     return 'seek';
   }
   if (wanted === 'select') return 'select';
-  return cfr && probe.frameCount / Math.max(1, uniqueFrames) >= SEEK_MIN_GAP_FRAMES ? 'seek' : 'select';
+  return cfr && probe.frameCount / Math.max(1, uniqueFrames) >= seekMinGapFrames(probe.keyframeInterval) ? 'seek' : 'select';
 }
 
 function uniqueSorted(xs: number[]): number[] {

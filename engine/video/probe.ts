@@ -35,6 +35,8 @@ export interface VideoProbe {
   hasAudio: boolean;
   /** True when the average and the nominal frame rates disagree (variable frame rate). */
   variableFrameRate: boolean;
+  /** Mean distance between keyframes over the first few hundred packets, or null if unknown / longer. */
+  keyframeInterval: number | null;
 }
 
 export interface ProbeOptions {
@@ -119,6 +121,7 @@ interface StreamFacts {
   startTimeSec: number;
   formatStartSec: number;
   frameCount: number | null;
+  keyframeInterval: number | null;
   container: string;
   hasAudio: boolean;
   isImage: boolean;
@@ -175,6 +178,7 @@ async function probeWithFfprobe(ffprobe: string, file: string, opts: Required<Pi
     if (counted.code === 0 && n > 0) frameCount = n;
   }
   return {
+    keyframeInterval: await keyframeInterval(ffprobe, file, opts),
     codec: video.codec_name ?? 'unknown',
     codedWidth: video.width ?? 0,
     codedHeight: video.height ?? 0,
@@ -189,6 +193,21 @@ async function probeWithFfprobe(ffprobe: string, file: string, opts: Required<Pi
     hasAudio: streams.some((s) => s.codec_type === 'audio'),
     isImage: IMAGE_CONTAINERS.test(container) || IMAGE_CODECS.has(video.codec_name ?? '') && (frameCount ?? 1) <= 1,
   };
+}
+
+/** Keyframe spacing from the flags of the first 400 video packets (demux only, no decoding). */
+async function keyframeInterval(ffprobe: string, file: string, opts: ProbeOptions & { timeoutMs: number }): Promise<number | null> {
+  const res = await runProcess(
+    ffprobe,
+    ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#400', '-show_entries', 'packet=flags', '-of', 'csv=p=0', '--', file],
+    { timeoutMs: opts.timeoutMs, signal: opts.signal, what: `Reading keyframes of ${path.basename(file)}` },
+  );
+  if (res.code !== 0) return null;
+  const keys: number[] = [];
+  res.stdout.split(/\r?\n/).filter(Boolean).forEach((flags, i) => {
+    if (flags.includes('K')) keys.push(i);
+  });
+  return keys.length >= 2 ? (keys[keys.length - 1] - keys[0]) / (keys.length - 1) : null;
 }
 
 function parseMkvDuration(tags: Record<string, string> | undefined): number {
@@ -234,6 +253,7 @@ async function probeWithFfmpeg(ffmpeg: string, file: string, opts: Required<Pick
     startTimeSec: start ? Number(start[1]) : 0,
     formatStartSec: start ? Number(start[1]) : 0,
     frameCount,
+    keyframeInterval: null,
     container,
     hasAudio: /Stream #\d+:\d+.*: Audio: /.test(err),
     isImage: IMAGE_CONTAINERS.test(container) || IMAGE_CODECS.has(codec) && (frameCount ?? 1) <= 1,
@@ -275,6 +295,7 @@ export async function probeVideo(bins: FfmpegBinaries, file: string, options: Pr
     startTimeSec: facts.startTimeSec,
     videoStartOffsetSec: Math.max(0, facts.startTimeSec - facts.formatStartSec),
     hasAudio: facts.hasAudio,
+    keyframeInterval: facts.keyframeInterval,
     variableFrameRate: facts.nominalFps > 0 && facts.avgFps > 0 && Math.abs(facts.nominalFps - facts.avgFps) / facts.nominalFps > 0.01,
   };
 }

@@ -75,6 +75,12 @@ describe('prepareVideo', { timeout: 60_000 }, () => {
     await expect(prepareVideo(vfr, { binaries: bins, cacheDir: null, thumbnailWidth: 0, strategy: 'seek' })).rejects.toMatchObject({ code: 'BAD_OPTIONS' });
   });
 
+  it('select mode handles hundreds of sampled frames', async () => {
+    const long = makeBitsClip(path.join(dir, 'long.mp4'), 128, 30);
+    const v = await prepareVideo(long, { binaries: bins, cacheDir: null, thumbnailWidth: 0, strategy: 'select', sampling: { mode: 'uniform', frames: 110 } });
+    expect(numbers(v.pixelValues, 110, upright)).toEqual(uniformFrameIndices(128, 110));
+  });
+
   it('a rotated clip comes out upright as players show it', async () => {
     const rot = makeRotatedClip(cfr, path.join(dir, 'rot.mp4'));
     const v = await prepareVideo(rot, { binaries: bins, cacheDir: null, thumbnailWidth: 0, sampling: { mode: 'uniform', frames: 5 } });
