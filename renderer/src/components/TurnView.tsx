@@ -96,6 +96,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
           Turn {data.turn} <span className={`tag tag-policy`}>{s.policy}</span>
         </h3>
         {question && <p className="turn-q" title={question}>“{question}”</p>}
+        {layers === 0 && <p className="turn-note">No decode retrieval under {s.policy}: every kept token is read at every layer.</p>}
       </header>
       <TurnSummary s={s} scaleMs={scaleMs} />
       <FrameTimeline
