@@ -63,6 +63,9 @@ def parse_args():
     p.add_argument('--threads', type=int, default=0)
     p.add_argument('--workers', type=int, default=6)
     p.add_argument('--aux-weight', type=float, default=0.5)
+    p.add_argument('--type-weights', default='', help='e.g. colour_of_shape=3,exists=3 (single-turn question mix)')
+    p.add_argument('--data-seed', type=int, default=7)
+    p.add_argument('--warmup', type=int, default=100)
     p.add_argument('--no-hf', action='store_true', help='skip the transformers export (CPU learning checks)')
     p.add_argument('--resume', default='', help='twin state_dict (.pt) to start from')
     return p.parse_args()
@@ -313,21 +316,33 @@ def describe(scene):
     return ('describe the video .', ' '.join(world.describe(objs[i]) for i in world.by_start(scene)))
 
 
-def draw_turns(scene, qrng, rng):
+def draw_turns(scene, qrng, rng, types=world.ALL_TYPES):
+    """types: question types to draw from (repeats weight a type)."""
     r = rng.random()
-    if r < 0.45:
-        q = world.random_question(scene, qrng)
+    if r < 0.5:
+        q = world.random_question(scene, qrng, types)
         return [(q['question'], q['answer'])]
     if r < 0.6:
         return [describe(scene)]
     if r < 0.75:
         qs = world.multi_turn_set(scene, qrng, turns=rng.choice([2, 3]))
         return [(q['question'], q['answer']) for q in qs]
-    qs = [world.random_question(scene, qrng) for _ in range(rng.choice([2, 3, 4, 5]))]
+    qs = [world.random_question(scene, qrng, types) for _ in range(rng.choice([2, 3, 4, 5]))]
     return [(q['question'], q['answer']) for q in qs]
 
 
-def cpu_batch(prompts, rng, batch, frames, noise_p=0.5):
+def weighted_types(spec):
+    """'colour_of_shape=3,exists=2' -> a type list with repeats (types not named keep weight 1)."""
+    w = {t: 1 for t in world.ALL_TYPES}
+    for part in filter(None, spec.split(',')):
+        name, n = part.split('=')
+        if name not in w:
+            raise SystemExit('unknown question type %s' % name)
+        w[name] = int(n)
+    return [t for t in world.ALL_TYPES for _ in range(w[t])]
+
+
+def cpu_batch(prompts, rng, batch, frames, noise_p=0.5, types=world.ALL_TYPES):
     """Everything but the pixels (rendered on the GPU): input_ids, labels, per-object scene tensors, frame indices."""
     F = frames
     scenes, seqs = [], []
@@ -340,7 +355,7 @@ def cpu_batch(prompts, rng, batch, frames, noise_p=0.5):
             idx = world.uniform_indices(world.NUM_FRAMES, F)
         else:  # jittered uniform sampling, so a decoder's slightly different frame picks do not matter
             idx = sorted(min(world.NUM_FRAMES - 1, int((i + rng.random()) * world.NUM_FRAMES / F)) for i in range(F))
-        turns = draw_turns(scene, qrng, rng)
+        turns = draw_turns(scene, qrng, rng, types)
         system = rng.random() < 0.85
         time_ = rng.random() < 0.8
         seqs.append(prompts.sample(idx, turns, system, time_))
@@ -375,15 +390,16 @@ def make_batch(prompts, rng, batch, device, frames, noise_p=0.5):
 class BatchStream(torch.utils.data.IterableDataset):
     """Endless CPU-side batches from worker processes (each with its own random stream)."""
 
-    def __init__(self, tokenizer_path, batch, frame_choices, seed):
+    def __init__(self, tokenizer_path, batch, frame_choices, seed, types):
         self.tokenizer_path, self.batch, self.frame_choices, self.seed = tokenizer_path, batch, frame_choices, seed
+        self.types = types
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
         rng = random.Random(self.seed * 1000 + (info.id if info else 0))
         prompts = Prompts(WordTokenizer(self.tokenizer_path))
         while True:
-            yield cpu_batch(prompts, rng, self.batch, rng.choice(self.frame_choices))
+            yield cpu_batch(prompts, rng, self.batch, rng.choice(self.frame_choices), types=self.types)
 
 
 def lm_loss(logits, labels):
@@ -461,7 +477,9 @@ def export_hf(twin, args, ids, prompts, device, results):
     except Exception as e:
         print('set_attn_implementation failed (%r); keeping the default' % e)
     state = {k: v.detach().to(torch.bfloat16).float() for k, v in twin.state_dict().items()}
-    missing, unexpected = hf.load_state_dict(state, strict=False)
+    hf_keys = set(hf.state_dict().keys())
+    rename = lambda k: k if k in hf_keys else k.replace('model.vision_tower.vision_model.', 'model.vision_tower.')
+    missing, unexpected = hf.load_state_dict({rename(k): v for k, v in state.items()}, strict=False)
     print('hf load: missing', missing, 'unexpected', unexpected)
     assert not unexpected and all('position_ids' in m for m in missing), 'twin and HF parameter names differ'
     twin.load_state_dict(state)
@@ -538,7 +556,7 @@ def main():
     no_decay = [p for n, p in named if not (p.dim() >= 2 and 'embed' not in n)]
     opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.05}, {'params': no_decay, 'weight_decay': 0.0}],
                             lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
-    warmup = 100
+    warmup = args.warmup
     t0 = time.time()
     step = 0
     log = []
@@ -547,7 +565,8 @@ def main():
     twin_forward = lambda i, p: model(i, p)
     amp = (lambda: torch.autocast('cuda', dtype=torch.bfloat16)) if use_amp else contextlib.nullcontext
     workers = args.workers if device == 'cuda' else 0
-    loader = torch.utils.data.DataLoader(BatchStream(os.path.join(args.tokenizer, 'tokenizer.json'), args.batch, frame_choices, 7),
+    loader = torch.utils.data.DataLoader(BatchStream(os.path.join(args.tokenizer, 'tokenizer.json'), args.batch, frame_choices, args.data_seed,
+                                                    weighted_types(args.type_weights)),
                                          batch_size=None, num_workers=workers, pin_memory=device == 'cuda',
                                          **(dict(prefetch_factor=4, persistent_workers=True) if workers else {}))
     stream = iter(loader)
