@@ -92,8 +92,8 @@ export class VideoCache {
     rmSync(scratch, { recursive: true, force: true });
   }
 
-  /** Deletes least recently used entries until the cache holds at most `maxBytes`. */
-  prune(maxBytes: number): void {
+  /** Deletes least recently used entries until the cache holds at most `maxBytes`; never the entry `keep`. */
+  prune(maxBytes: number, keep?: string): void {
     if (!existsSync(this.root)) return;
     const entries = readdirSync(this.root)
       .filter((n) => !n.startsWith('.tmp-'))
@@ -113,7 +113,7 @@ export class VideoCache {
     let total = 0;
     for (const e of entries) {
       total += e.bytes;
-      if (total > maxBytes) rmSync(e.dir, { recursive: true, force: true });
+      if (total > maxBytes && path.basename(e.dir) !== keep) rmSync(e.dir, { recursive: true, force: true });
     }
   }
 }

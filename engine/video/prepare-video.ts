@@ -52,6 +52,8 @@ export interface PrepareVideoOptions {
   binaries?: FfmpegBinaries;
   /** Cache root; null disables caching; default under the OS cache dir. */
   cacheDir?: string | null;
+  /** After writing an entry, least recently used entries are deleted beyond this many bytes. Default 8 GiB. */
+  cacheMaxBytes?: number;
   /** Thumbnail width in pixels (JPEG), or 0 for none. Default 160. Without a cache they go to `thumbnailDir`. */
   thumbnailWidth?: number;
   thumbnailDir?: string;
@@ -196,6 +198,7 @@ export async function prepareVideo(file: string, options: PrepareVideoOptions = 
     // Thumbnails are stored per unique frame; expose one path per sampled frame.
     meta.thumbnails = thumbDir ? unique.length : 0;
     const dir = cache.commit(key, scratch, meta, rgb);
+    cache.prune(options.cacheMaxBytes ?? 8 * 2 ** 30, key);
     thumbnails = thumbDir ? thumbKs.map((k) => path.join(dir, 'thumbs', `${k}.jpg`)) : [];
   } else if (thumbDir) {
     thumbnails = thumbKs.map((k) => path.join(thumbDir, `${k}.jpg`));

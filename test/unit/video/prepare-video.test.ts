@@ -148,5 +148,8 @@ describe('prepareVideo', { timeout: 60_000 }, () => {
     expect((await prepareVideo(file, { ...opts, preprocess: { ...(await import('../../../engine/video/preprocess-config.ts')).LLAVA_ONEVISION_PREPROCESS, width: 224, height: 224 } })).fromCache).toBe(false);
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
     expect((await prepareVideo(file, opts)).fromCache).toBe(false);
+    // A size bound keeps only the newest entries.
+    await prepareVideo(file, { ...opts, sampling: { mode: 'uniform', frames: 2 }, cacheMaxBytes: 1 });
+    expect(readdirSync(cacheDir).filter((n) => !n.startsWith('.'))).toHaveLength(1);
   });
 });
