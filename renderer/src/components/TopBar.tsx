@@ -33,7 +33,7 @@ export function TopBar({ video, engine, info, model, onModels }: Props) {
         )}
       </div>
       <div className="top-right">
-        <button className="btn btn-small btn-ghost" onClick={onModels} title="Model manager">
+        <button className="btn btn-small btn-ghost" onClick={onModels} title="Model manager" aria-label={`Model manager${model ? ` (using ${model.name})` : ''}`}>
           {model ? model.name : 'Models'}
         </button>
         <span className={`engine-pill st-${state}`} role="status" title={engine?.message ?? undefined}>
