@@ -80,6 +80,7 @@ export function streamFrames(ffmpeg: string, args: string[], o: StreamFramesOpti
             finish(() => reject(e));
             return;
           }
+          if (settled) return; // the callback cancelled (abort): drop the rest of this chunk
         }
         received++;
       }
