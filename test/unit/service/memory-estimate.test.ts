@@ -1,0 +1,34 @@
+// The pre-prefill memory check: what fits, what does not, and that pruning and fewer frames shrink the estimate.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../../../electron/contract.ts';
+import { parseConfig } from '../../../engine/checkpoint/config.ts';
+import { presetConfig } from '../../../engine/models/presets.ts';
+import { estimateMemory } from '../../../engine/service/models/memory-estimate.ts';
+
+const cfg7b = parseConfig(presetConfig('7b'));
+const GiB = 2 ** 30;
+
+describe('memory estimate', () => {
+  it('counts weights, KV and activations, and refuses what does not fit with a message saying what to change', () => {
+    const settings = { ...DEFAULT_SETTINGS, frames: 256, policy: 'dense' as const };
+    const e = estimateMemory({ config: cfg7b, parameters: 8.0e9, settings, backend: 'cuda', availableBytes: 24 * GiB });
+    expect(e.weightsBytes).toBe(16.0e9);
+    // Qwen2-7B: 28 layers x 2 x 4 kv heads x 128 x 2 bytes per token, for 256 x 196 + 1 visual tokens and the text.
+    const visual = 256 * 196 + 1;
+    expect(e.kvBytes).toBeGreaterThan(28 * 2 * 4 * 128 * 2 * visual);
+    expect(e.fits).toBe(false);
+    expect(e.message).toMatch(/only 24\.00 GiB of GPU memory/);
+    expect(e.message).toMatch(/fewer frames \(now 256\)/);
+  });
+
+  it('prefill pruning and fewer frames shrink the KV cache; a small enough job fits', () => {
+    const base = { config: cfg7b, parameters: 8.0e9, backend: 'cuda' as const, availableBytes: 80 * GiB };
+    const dense = estimateMemory({ ...base, settings: { ...DEFAULT_SETTINGS, frames: 64, policy: 'dense' } });
+    const sparse = estimateMemory({ ...base, settings: { ...DEFAULT_SETTINGS, frames: 64, policy: 'sparsevila', prefillSparsity: 0.75 } });
+    expect(sparse.kvBytes).toBeLessThan(dense.kvBytes * 0.4);
+    expect(sparse.fits).toBe(true);
+    expect(sparse.message).toMatch(/of 80\.00 GiB GPU memory/);
+    const cpu = estimateMemory({ ...base, backend: 'cpu', settings: { ...DEFAULT_SETTINGS, frames: 64 } });
+    expect(cpu.weightsBytes).toBe(2 * dense.weightsBytes); // float32 on the CPU backend
+  });
+});
