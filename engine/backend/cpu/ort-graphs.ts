@@ -43,8 +43,9 @@ export class OrtGraph {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       executionProviders: [{ name: 'cpu' }],
-      // Spinning worker threads cut per-op latency on an idle machine but waste cores on a busy one.
-      ...(process.env.SPARSEVILA_ORT_SPIN === '0' ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+      // Spinning worker threads cut per-op latency on an idle machine but starve everything on a busy one (measured
+      // 3-4x slower decode under load); a desktop app shares the CPU, so spinning is opt-in (SPARSEVILA_ORT_SPIN=1).
+      ...(process.env.SPARSEVILA_ORT_SPIN === '1' ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     });
   }
   /** Feeds are ORT tensors (see ortTensor); returns the named output's data and dims. */
