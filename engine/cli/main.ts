@@ -5,6 +5,7 @@ import { makeCheckpointCommand } from './make-checkpoint.ts';
 import { saliencyCommand } from './saliency.ts';
 import { benchCommand } from './bench.ts';
 import { chatCommand } from './chat.ts';
+import { evalCommand } from './eval.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -14,6 +15,7 @@ export const commands: Record<string, Command> = {
   'make-checkpoint': { run: makeCheckpointCommand, help: 'write a random-weight LLaVA-OneVision checkpoint in the HF layout' },
   saliency: { run: saliencyCommand, help: 'patch and token saliency (SparseVILA prefill scores) for the same inputs as logits' },
   bench: { run: benchCommand, help: 'time dense vs sparse policies (vision, prefill, TTFT, decode, end-to-end over turns)' },
+  eval: { run: evalCommand, help: 'accuracy per turn of each policy x sparsity on synthetic-world videos (toy model), with timings' },
   serve: { run: serveCommand, help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
 };
 

@@ -1,0 +1,196 @@
+// sparsevila eval --model DIR --set DIR|A:B [--policies ...] [--sparsities P:R,...]: accuracy per turn of each
+// policy across sparsities on the synthetic world's videos (engine/synthetic), plus timings. The videos go through the
+// app's own path (mp4 -> ffmpeg decode -> preprocess -> vision -> prefill -> decode).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel, type BackendChoice, type LoadedModel } from '../models/load-model.ts';
+import { ChatSession } from '../session/chat-session.ts';
+import { POLICY_NAMES, type SparseSettings } from '../sparse/policy.ts';
+import { SparsePolicy } from '../sparse/session-policy.ts';
+import type { Question } from '../synthetic/questions.ts';
+import { normalizeAnswer, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../synthetic/eval-set.ts';
+import { resolveFfmpeg } from '../video/ffmpeg-path.ts';
+import { prepareVideo, type PreparedVideo } from '../video/prepare-video.ts';
+import { loadPreprocessConfig } from '../video/preprocess-config.ts';
+import type { PolicyName } from '../../electron/contract.ts';
+import { int, parseArgs, str, UsageError } from './args.ts';
+
+export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--write-set DIR] [--frames 16]
+  [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
+  [--backend cpu|cuda|auto] [--threads N] [--out results.json]
+--set A:B renders held-out seeds A..B-1 of the synthetic world to mp4 (into --write-set DIR, else a temp folder);
+--set DIR reads a set written before. Each video: N single-turn questions (dense) and a 3-turn conversation whose
+turns ask about different objects (every policy x sparsity). Sparsity pairs are prefill:decode.`;
+
+export interface EvalConfig {
+  policy: PolicyName;
+  prefillSparsity: number;
+  decodeSparsity: number;
+}
+
+export interface ConfigResult extends EvalConfig {
+  label: string;
+  /** Per conversation turn: correct / asked. */
+  turns: { correct: number; total: number }[];
+  meanMs: { vision: number; prefill: number; retrieval: number; decode: number; ttft: number; total: number };
+  visualTokensRetained: number;
+}
+
+export interface EvalResults {
+  model: string;
+  backend: string;
+  frames: number;
+  videos: number;
+  seeds: number[];
+  single: { correct: number; total: number; byType: Record<string, { correct: number; total: number }> };
+  configs: ConfigResult[];
+}
+
+export function parseSparsities(spec: string): [number, number][] {
+  return spec.split(',').filter(Boolean).map((pair) => {
+    const [p, r] = pair.split(':').map(Number);
+    if (!(p >= 0 && p < 1) || !(r >= 0 && r < 1)) throw new UsageError(`--sparsities: "${pair}" is not P:R with 0 <= P, R < 1`);
+    return [p, r];
+  });
+}
+
+/** dense once; prefill-only once per prefill sparsity; query-prune and sparsevila per pair. */
+export function evalConfigs(policies: readonly PolicyName[], pairs: readonly [number, number][]): EvalConfig[] {
+  const out: EvalConfig[] = [];
+  const seen = new Set<string>();
+  const add = (c: EvalConfig) => {
+    const k = `${c.policy}@${c.prefillSparsity}:${c.decodeSparsity}`;
+    if (!seen.has(k)) { seen.add(k); out.push(c); }
+  };
+  for (const policy of policies) {
+    if (policy === 'dense') add({ policy, prefillSparsity: 0, decodeSparsity: 0 });
+    else for (const [p, r] of pairs) add({ policy, prefillSparsity: p, decodeSparsity: policy === 'prefill-only' ? 0 : r });
+  }
+  return out;
+}
+
+export function configLabel(c: EvalConfig): string {
+  if (c.policy === 'dense') return 'dense';
+  if (c.policy === 'prefill-only') return `prefill-only p=${c.prefillSparsity}`;
+  return `${c.policy} p=${c.prefillSparsity} r=${c.decodeSparsity}`;
+}
+
+async function openSession(model: LoadedModel, video: PreparedVideo, c: EvalConfig) {
+  const settings: SparseSettings = { policy: c.policy, prefillSparsity: c.prefillSparsity, decodeSparsity: c.decodeSparsity, perFrameFloor: 0, history: 'none' };
+  const sp = new SparsePolicy(model, settings);
+  const session = await ChatSession.create(model, video, { history: 'none', ...sp.sessionOptions() });
+  sp.attach(session);
+  return { sp, session };
+}
+
+async function ask(sp: SparsePolicy, session: ChatSession, q: Question) {
+  const r = await session.ask(q.question, { maxNewTokens: 3, temperature: 0, topP: 1, seed: 0, ...sp.askOptions() });
+  const m = sp.finishTurn(r);
+  return { ok: normalizeAnswer(r.answer) === q.answer, answer: r.answer, m, r };
+}
+
+export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, opts: { frames: number; configs: EvalConfig[]; single: number; log?: (s: string) => void }): Promise<EvalResults> {
+  if (!model.dir) throw new UsageError('eval needs a model folder (its preprocessor config and tokenizer)');
+  const preprocess = loadPreprocessConfig(model.dir);
+  const single = { correct: 0, total: 0, byType: {} as Record<string, { correct: number; total: number }> };
+  const results: ConfigResult[] = opts.configs.map((c) => ({
+    ...c, label: configLabel(c), turns: [], visualTokensRetained: 0,
+    meanMs: { vision: 0, prefill: 0, retrieval: 0, decode: 0, ttft: 0, total: 0 },
+  }));
+  let timedTurns = 0;
+  for (const [vi, item] of set.items.entries()) {
+    const video = await prepareVideo(join(setDir, item.video), { sampling: { mode: 'uniform', frames: opts.frames }, preprocess, thumbnailWidth: 0, cacheDir: null });
+    for (const [ci, c] of opts.configs.entries()) {
+      const res = results[ci];
+      const { sp, session } = await openSession(model, video, c);
+      try {
+        for (const [t, q] of item.conversation.entries()) {
+          const a = await ask(sp, session, q);
+          res.turns[t] ??= { correct: 0, total: 0 };
+          res.turns[t].total++;
+          if (a.ok) res.turns[t].correct++;
+          const tm = a.m.timings;
+          res.meanMs.vision += tm.visionMs;
+          res.meanMs.prefill += tm.prefillMs;
+          res.meanMs.retrieval += tm.retrievalMs;
+          res.meanMs.decode += tm.decodeMs;
+          res.meanMs.ttft += tm.ttftMs;
+          res.meanMs.total += tm.totalMs;
+          res.visualTokensRetained += a.r.visualTokens;
+        }
+        if (c.policy === 'dense') {
+          for (const q of item.single.slice(0, opts.single)) {
+            const a = await ask(sp, session, q);
+            single.total++;
+            const bt = (single.byType[q.type] ??= { correct: 0, total: 0 });
+            bt.total++;
+            if (a.ok) { single.correct++; bt.correct++; }
+          }
+        }
+      } finally {
+        session.dispose();
+      }
+    }
+    timedTurns += item.conversation.length;
+    opts.log?.(`\rvideo ${vi + 1}/${set.items.length}: dense single-turn ${single.correct}/${single.total}`);
+  }
+  for (const r of results) {
+    for (const k of Object.keys(r.meanMs) as (keyof ConfigResult['meanMs'])[]) r.meanMs[k] = round(r.meanMs[k] / Math.max(1, timedTurns));
+    r.visualTokensRetained = round(r.visualTokensRetained / Math.max(1, timedTurns));
+  }
+  return {
+    model: model.name, backend: model.backend.device, frames: opts.frames, videos: set.items.length,
+    seeds: set.items.map((i) => i.seed), single, configs: results,
+  };
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+const pct = (c: { correct: number; total: number } | undefined) => (c && c.total ? `${((100 * c.correct) / c.total).toFixed(1)}%` : '-');
+
+export function resultsMarkdown(r: EvalResults): string {
+  const turns = Math.max(...r.configs.map((c) => c.turns.length));
+  const head = ['config', ...Array.from({ length: turns }, (_, i) => `turn ${i + 1}`), 'visual kept', 'vision ms', 'prefill ms', 'retrieval ms', 'decode ms', 'TTFT ms'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const c of r.configs) {
+    lines.push(`| ${c.label} | ${Array.from({ length: turns }, (_, i) => pct(c.turns[i])).join(' | ')} | ${c.visualTokensRetained} | `
+      + `${c.meanMs.vision} | ${c.meanMs.prefill} | ${c.meanMs.retrieval} | ${c.meanMs.decode} | ${c.meanMs.ttft} |`);
+  }
+  const types = Object.entries(r.single.byType).sort().map(([t, c]) => `${t} ${pct(c)}`).join(', ');
+  return `Dense single-turn accuracy: ${pct(r.single)} (${r.single.correct}/${r.single.total}; ${types})\n\n${lines.join('\n')}\n`;
+}
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, ['help']);
+  if (a.flags.has('help')) { console.log(EVAL_HELP); return 0; }
+  const modelDir = str(a, 'model', true)!;
+  const setSpec = str(a, 'set', true)!;
+  const frames = int(a, 'frames', 16)!;
+  const policies = (str(a, 'policies') ?? POLICY_NAMES.join(',')).split(',').filter(Boolean) as PolicyName[];
+  for (const p of policies) if (!POLICY_NAMES.includes(p)) throw new UsageError(`--policies: unknown policy "${p}" (${POLICY_NAMES.join(', ')})`);
+  const configs = evalConfigs(policies, parseSparsities(str(a, 'sparsities') ?? '0.5:0.75,0.75:0.9'));
+  const log = (s: string) => process.stderr.write(s);
+  let seeds: number[] | null;
+  try { seeds = parseSeedRange(setSpec); } catch (e) { throw new UsageError((e as Error).message); }
+  let setDir = setSpec;
+  let set: EvalSet;
+  if (seeds) {
+    setDir = str(a, 'write-set') ?? mkdtempSync(join(tmpdir(), 'sparsevila-eval-'));
+    log(`rendering ${seeds.length} videos into ${setDir}\n`);
+    set = await writeEvalSet(setDir, seeds, resolveFfmpeg().ffmpeg);
+  } else {
+    set = readEvalSet(setDir);
+  }
+  const model = await loadModel(modelDir, { backend: (str(a, 'backend') ?? 'auto') as BackendChoice, threads: int(a, 'threads') });
+  try {
+    const t0 = Date.now();
+    const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, log });
+    log(`\n${set.items.length} videos in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    const out = str(a, 'out');
+    if (out) writeFileSync(out, JSON.stringify(r, null, 1) + '\n');
+    process.stdout.write(resultsMarkdown(r));
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
