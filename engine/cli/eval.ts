@@ -8,8 +8,9 @@ import { loadModel, type BackendChoice, type LoadedModel } from '../models/load-
 import { ChatSession } from '../session/chat-session.ts';
 import { POLICY_NAMES, type SparseSettings } from '../sparse/policy.ts';
 import { SparsePolicy } from '../sparse/session-policy.ts';
-import type { Question } from '../synthetic/questions.ts';
-import { normalizeAnswer, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../synthetic/eval-set.ts';
+import { describeQuestion, type Question } from '../synthetic/questions.ts';
+import { makeScene } from '../synthetic/world.ts';
+import { answerMatches, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../synthetic/eval-set.ts';
 import { resolveFfmpeg } from '../video/ffmpeg-path.ts';
 import { prepareVideo, type PreparedVideo } from '../video/prepare-video.ts';
 import { loadPreprocessConfig } from '../video/preprocess-config.ts';
@@ -18,10 +19,11 @@ import { int, parseArgs, str, UsageError } from './args.ts';
 
 export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--write-set DIR] [--frames 16]
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
-  [--backend cpu|cuda|auto] [--threads N] [--out results.json]
+  [--describe] [--backend cpu|cuda|auto] [--threads N] [--out results.json]
 --set A:B renders held-out seeds A..B-1 of the synthetic world to mp4 (into --write-set DIR, else a temp folder);
 --set DIR reads a set written before. Each video: N single-turn questions (dense) and a 3-turn conversation whose
-turns ask about different objects (every policy x sparsity). Sparsity pairs are prefill:decode.`;
+turns ask about different objects (every policy x sparsity); --describe adds a last turn "describe the video ."
+whose several-word answer (every object in order) exercises decode-time retrieval. Sparsity pairs are prefill:decode.`;
 
 export interface EvalConfig {
   policy: PolicyName;
@@ -85,12 +87,13 @@ async function openSession(model: LoadedModel, video: PreparedVideo, c: EvalConf
 }
 
 async function ask(sp: SparsePolicy, session: ChatSession, q: Question) {
-  const r = await session.ask(q.question, { maxNewTokens: 3, temperature: 0, topP: 1, seed: 0, ...sp.askOptions() });
+  const maxNewTokens = q.type === 'describe' ? 12 : 3;
+  const r = await session.ask(q.question, { maxNewTokens, temperature: 0, topP: 1, seed: 0, ...sp.askOptions() });
   const m = sp.finishTurn(r);
-  return { ok: normalizeAnswer(r.answer) === q.answer, answer: r.answer, m, r };
+  return { ok: answerMatches(r.answer, q.answer), answer: r.answer, m, r };
 }
 
-export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, opts: { frames: number; configs: EvalConfig[]; single: number; log?: (s: string) => void }): Promise<EvalResults> {
+export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, opts: { frames: number; configs: EvalConfig[]; single: number; describe?: boolean; log?: (s: string) => void }): Promise<EvalResults> {
   if (!model.dir) throw new UsageError('eval needs a model folder (its preprocessor config and tokenizer)');
   const preprocess = loadPreprocessConfig(model.dir);
   const single = { correct: 0, total: 0, byType: {} as Record<string, { correct: number; total: number }> };
@@ -105,7 +108,8 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
       const res = results[ci];
       const { sp, session } = await openSession(model, video, c);
       try {
-        for (const [t, q] of item.conversation.entries()) {
+        const turnsAsked = opts.describe ? [...item.conversation, describeQuestion(makeScene(item.seed))] : item.conversation;
+        for (const [t, q] of turnsAsked.entries()) {
           const a = await ask(sp, session, q);
           res.turns[t] ??= { correct: 0, total: 0 };
           res.turns[t].total++;
@@ -132,7 +136,7 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
         session.dispose();
       }
     }
-    timedTurns += item.conversation.length;
+    timedTurns += item.conversation.length + (opts.describe ? 1 : 0);
     opts.log?.(`\rvideo ${vi + 1}/${set.items.length}: dense single-turn ${single.correct}/${single.total}`);
   }
   for (const r of results) {
@@ -161,7 +165,7 @@ export function resultsMarkdown(r: EvalResults): string {
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['help']);
+  const a = parseArgs(argv, ['help', 'describe']);
   if (a.flags.has('help')) { console.log(EVAL_HELP); return 0; }
   const modelDir = str(a, 'model', true)!;
   const setSpec = str(a, 'set', true)!;
@@ -184,7 +188,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const model = await loadModel(modelDir, { backend: (str(a, 'backend') ?? 'auto') as BackendChoice, threads: int(a, 'threads') });
   try {
     const t0 = Date.now();
-    const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, log });
+    const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, describe: a.flags.has('describe'), log });
     log(`\n${set.items.length} videos in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     const out = str(a, 'out');
     if (out) writeFileSync(out, JSON.stringify(r, null, 1) + '\n');

@@ -90,6 +90,14 @@ export function readEvalSet(dir: string): EvalSet {
   return set;
 }
 
+/** Whether a generated answer is right: the first word for one-word answers, every word for longer ones. */
+export function answerMatches(text: string, expected: string): boolean {
+  const want = expected.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  if (want.length <= 1) return normalizeAnswer(text) === (want[0] ?? '');
+  const got = text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  return got.length === want.length && got.every((w, i) => w === want[i]);
+}
+
 /** The first word of an answer, lower-cased, without punctuation: what is compared with the expected answer. */
 export function normalizeAnswer(text: string): string {
   const m = /[a-z0-9]+/.exec(text.toLowerCase());

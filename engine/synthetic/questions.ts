@@ -6,7 +6,7 @@ import { COLOURS, DIRECTIONS, SHAPES, SHAPE_PLURALS, makeScene, type Scene } fro
 export const OBJECT_TYPES = ['shape_of_colour', 'colour_of_shape', 'exists', 'motion'] as const;
 export const GLOBAL_TYPES = ['first', 'last', 'after', 'count', 'count_shape'] as const;
 export const ALL_TYPES: readonly QuestionType[] = [...OBJECT_TYPES, ...GLOBAL_TYPES];
-export type QuestionType = (typeof OBJECT_TYPES)[number] | (typeof GLOBAL_TYPES)[number];
+export type QuestionType = (typeof OBJECT_TYPES)[number] | (typeof GLOBAL_TYPES)[number] | 'describe';
 const COUNT_WORDS = ['0', '1', '2', '3', '4'];
 
 export interface Question {
@@ -76,7 +76,16 @@ export function makeQuestion(scene: Scene, type: QuestionType, target: number | 
       const hits = objs.map((x, i) => (x.shape === shape ? i : -1)).filter((i) => i >= 0);
       return q(type, `how many ${SHAPE_PLURALS[shape]} appeared ?`, COUNT_WORDS[hits.length], hits);
     }
+    case 'describe':
+      return describeQuestion(scene);
   }
+}
+
+/** Several words: every object in order of appearance ("red square blue circle"). The model saw this question in
+ *  training (scripts/gpu/train_vlm.py describe()); `eval --describe` uses it to exercise decode-time retrieval. */
+export function describeQuestion(scene: Scene): Question {
+  const order = byStart(scene);
+  return q('describe', 'describe the video .', order.map((i) => describe(scene, i)).join(' '), order);
 }
 
 const needsTarget = (t: QuestionType) => (OBJECT_TYPES as readonly string[]).includes(t) || t === 'after';

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evalConfigs, parseSparsities } from '../../../engine/cli/eval.ts';
-import { normalizeAnswer, parseSeedRange, readEvalSet, writeEvalSet } from '../../../engine/synthetic/eval-set.ts';
-import { makeScene, renderFrame, SIZE } from '../../../engine/synthetic/world.ts';
+import { answerMatches, normalizeAnswer, parseSeedRange, readEvalSet, writeEvalSet } from '../../../engine/synthetic/eval-set.ts';
+import { describeQuestion } from '../../../engine/synthetic/questions.ts';
+import { COLOURS, makeScene, renderFrame, SHAPES, SIZE } from '../../../engine/synthetic/world.ts';
 import { resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
 import { prepareVideo } from '../../../engine/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../../../engine/video/preprocess-config.ts';
@@ -26,6 +27,20 @@ describe('eval set helpers', () => {
     expect(normalizeAnswer(' Red.')).toBe('red');
     expect(normalizeAnswer('3 objects')).toBe('3');
     expect(normalizeAnswer('')).toBe('');
+  });
+
+  it('matches several-word answers word by word', () => {
+    expect(answerMatches('Red square, blue circle', 'red square blue circle')).toBe(true);
+    expect(answerMatches('red square blue circle red', 'red square blue circle')).toBe(false);
+    expect(answerMatches('yes.', 'yes')).toBe(true);
+  });
+
+  it('describes every object in order of appearance', () => {
+    const scene = makeScene(11);
+    const d = describeQuestion(scene);
+    const order = [...scene.objects].sort((a, b) => a.start - b.start);
+    expect(d.answer).toBe(order.map((o) => `${COLOURS[o.colour].name} ${SHAPES[o.shape]}`).join(' '));
+    expect(d.targets).toHaveLength(scene.objects.length);
   });
 
   it('builds one config per policy and sparsity pair', () => {
