@@ -6,6 +6,8 @@ import { saliencyCommand } from './saliency.ts';
 import { benchCommand } from './bench.ts';
 import { chatCommand } from './chat.ts';
 import { evalCommand } from './eval.ts';
+import { videoCommand } from './video.ts';
+import { benchVideoCommand } from './bench-video.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -16,6 +18,8 @@ export const commands: Record<string, Command> = {
   saliency: { run: saliencyCommand, help: 'patch and token saliency (SparseVILA prefill scores) for the same inputs as logits' },
   bench: { run: benchCommand, help: 'time dense vs sparse policies (vision, prefill, TTFT, decode, end-to-end over turns)' },
   eval: { run: evalCommand, help: 'accuracy per turn of each policy x sparsity on synthetic-world videos (toy model), with timings' },
+  video: { run: videoCommand, help: 'probe a video and prepare its frames (progress, cache)' },
+  'bench-video': { run: benchVideoCommand, help: 'video sampling speed: ours vs one ffmpeg per frame' },
   serve: { run: serveCommand, help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
 };
 
