@@ -32,8 +32,12 @@ if (!existsSync(path.join(defaultRendererDir(), 'index.html'))) {
 const work = mkdtempSync(path.join(os.tmpdir(), 'sv-shots-'));
 const out = path.join(root, 'test-output');
 mkdirSync(out, { recursive: true });
-const video = path.join(work, 'shapes.mp4');
-await encodeClip(resolveFfmpeg().ffmpeg, renderClip(seed), video);
+const ffmpeg = resolveFfmpeg().ffmpeg;
+// A few other clips first, so the library has recent videos to show.
+const others = ['red-triangles.mp4', 'moving-crosses.mp4'].map((n) => path.join(work, n));
+for (const [i, f] of others.entries()) await encodeClip(ffmpeg, renderClip(seed + 1 + i), f);
+const video = path.join(work, 'shapes-world.mp4');
+await encodeClip(ffmpeg, renderClip(seed), video);
 const questions = evalItem(seed).conversation.map((q) => q.question);
 
 const serve = await startServe({ port: 0, host: '127.0.0.1', dataDir: path.join(work, 'data'), rendererDir: defaultRendererDir(), token: `shots-${Date.now()}` });
@@ -53,8 +57,11 @@ try {
   if (!added.ok) throw new Error(`models.addLocal failed: ${JSON.stringify(added)}`);
   await call('settings.set', { modelId: added.res.id, measureDense: true, maxNewTokens: 24 });
   await page.reload();
-  await page.locator('#video-path').fill(video);
-  await page.locator('.path-form button[type=submit]').click();
+  for (const f of [...others, video]) {
+    await page.locator('#video-path').fill(f);
+    await page.locator('.path-form button[type=submit]').click();
+    await page.locator('.video-item.active', { hasText: path.basename(f) }).waitFor({ timeout: 60_000 });
+  }
   await page.locator('.filmstrip .frame-thumb').first().waitFor({ timeout: 60_000 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(out, 'readme-library.png') });

@@ -69,7 +69,7 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
         </div>
         <ol className="filmstrip" ref={strip} aria-label="Sampled frames">
           {frames?.map((f, i) => (
-            <li key={f.index}>
+            <li key={f.thumbUrl}>
               <button
                 className={i === current ? 'frame-thumb current' : 'frame-thumb'}
                 onClick={() => {

@@ -44,7 +44,11 @@ export function useSession(frameCount: number | null): Session {
   const toasts = useToasts();
   const [recent, setRecent] = useState<VideoInfo[]>([]);
   const [video, setVideo] = useState<VideoInfo | null>(null);
-  const [frames, setFrames] = useState<SampledFrame[] | null>(null);
+  // Frames remember their video, so one video's frames never show under another while the new ones are sampled.
+  const [sampled, setSampled] = useState<{ videoId: string; list: SampledFrame[] } | null>(null);
+  const setFrames = (list: SampledFrame[] | null, videoId = videoRef.current?.id) =>
+    setSampled(list && videoId ? { videoId, list } : null);
+  const frames = sampled && sampled.videoId === video?.id ? sampled.list : null;
   const [framesLoading, setFramesLoading] = useState(false);
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
   const [conversation, setConversation] = useState<Conversation | null>(null);
@@ -173,7 +177,7 @@ export function useSession(frameCount: number | null): Session {
     api.call('videos.frames', { videoId: video.id, frames: frameCount }).then(
       (f) => {
         if (!alive) return;
-        setFrames(f);
+        setFrames(f, video.id);
         setFramesLoading(false);
       },
       (e) => {
