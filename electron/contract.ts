@@ -95,6 +95,7 @@ export const Timings = z.object({
   prefillMs: z.number(),
   retrievalMs: z.number(),
   decodeMs: z.number(),
+  /** From the question to the first answer token; turn 1 includes vision encoding and the prefix prefill. */
   ttftMs: z.number(),
   totalMs: z.number(),
   tokensPerSec: z.number(),

@@ -25,12 +25,16 @@ function sparseFlags(a: ParsedArgs): Record<string, string | undefined> {
 }
 
 export function turnJson(r: TurnOutput): Record<string, unknown> {
+  // TTFT and total are measured from the user's question, so turn 1 includes the vision encoding and prefix prefill
+  // it waited for: the same definition as TurnStats.timings (the app, `stats` below) and `sparsevila bench`.
+  const firstTurnMs = r.timings.visionMs + r.timings.prefixPrefillMs;
   return {
     turn: r.turn, question: r.question, answer: r.answer, tokens: r.tokens, stop_reason: r.stopReason,
     prompt_tokens: r.promptTokens, visual_tokens: r.visualTokens, visual_tokens_total: r.visualTokensTotal,
     vision_ms: round(r.timings.visionMs), prefix_prefill_ms: round(r.timings.prefixPrefillMs),
     prefill_ms: round(r.timings.prefillMs + r.timings.prefixPrefillMs), question_prefill_ms: round(r.timings.prefillMs),
-    decode_ms: round(r.timings.decodeMs), ttft_ms: round(r.timings.ttftMs), total_ms: round(r.timings.totalMs),
+    decode_ms: round(r.timings.decodeMs), ttft_ms: round(firstTurnMs + r.timings.ttftMs),
+    total_ms: round(firstTurnMs + r.timings.totalMs),
     decode_tokens_per_s: round(r.decodeTokensPerSec), kv_bytes: r.kvBytes,
   };
 }

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { turnJson } from '../../../engine/cli/chat.ts';
+import type { TurnOutput } from '../../../engine/session/chat-session.ts';
+
+function turn(n: number, visionMs: number, prefixPrefillMs: number): TurnOutput {
+  return {
+    turn: n, question: 'q', answer: 'a', tokenIds: [1], tokens: 1, stopReason: 'eos', promptTokens: 9,
+    visualTokens: 64, visualTokensTotal: 256, kvBytes: 100, decodeTokensPerSec: 0,
+    timings: { visionMs, prefixPrefillMs, prefillMs: 5, decodeMs: 7, ttftMs: 6, totalMs: 13 },
+  };
+}
+
+describe('sparsevila chat --json timings', () => {
+  it('turn 1 TTFT and total include vision encoding and the prefix prefill (as TurnStats and bench do)', () => {
+    const j = turnJson(turn(1, 150, 80));
+    expect(j.ttft_ms).toBe(150 + 80 + 6);
+    expect(j.total_ms).toBe(150 + 80 + 13);
+    expect(j.ttft_ms as number).toBeGreaterThanOrEqual((j.vision_ms as number) + (j.prefill_ms as number));
+  });
+
+  it('later turns: TTFT is the question prefill to the first token only', () => {
+    const j = turnJson(turn(2, 0, 0));
+    expect(j.ttft_ms).toBe(6);
+    expect(j.total_ms).toBe(13);
+  });
+});
