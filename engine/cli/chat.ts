@@ -66,6 +66,10 @@ export async function chatCommand(argv: string[]): Promise<number> {
     cacheDir: a.flags.has('no-cache') ? null : undefined,
     onProgress: (p) => { if (!json && p.stage === 'decode') log(`\rdecoding frames ${p.done}/${p.total}`); },
   });
+  if (video.missingFrames > 0) {
+    log(`${json ? '' : '\n'}warning: ${video.missingFrames} sampled frame(s) could not be decoded (is the file cut short?); `
+      + 'the last frame that decoded stands in for them\n');
+  }
   if (!json) log(`\n${video.frames} frames over ${video.durationSec.toFixed(1)} s; encoding...\n`);
   const sp = new SparsePolicy(model, sparse);
   const session = await ChatSession.create(model, video, {

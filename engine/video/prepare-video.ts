@@ -28,6 +28,8 @@ export interface PreparedVideo {
   /** One small JPEG per frame (absolute paths), or [] when thumbnails were not asked for. */
   thumbnails: string[];
   probe: VideoProbe;
+  /** Sampled frames past where the stream ended (a cut-off file): each repeats the last frame that decoded. */
+  missingFrames: number;
   fromCache: boolean;
   /** How the frames were decoded (null when they came from the cache). */
   strategy: 'select' | 'seek' | null;
@@ -106,6 +108,7 @@ function fromEntry(rgb: Uint8Array, meta: CacheEntryMeta, cfg: PreprocessConfig,
     timeInstruction: llavaVideoTimeInstruction(probe.durationSec, meta.frameTimes),
     thumbnails,
     probe,
+    missingFrames: typeof meta.missingFrames === 'number' ? meta.missingFrames : 0,
     fromCache,
     strategy: null,
   };

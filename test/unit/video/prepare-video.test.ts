@@ -1,5 +1,6 @@
 // End-to-end on generated clips: the right frames (read back from the bits each frame carries), exact times,
 // rotation, VFR, odd paths, thumbnails, progress, cancellation and the cache.
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
 import { prepareVideo, type VideoProgress } from '../../../engine/video/prepare-video.ts';
 import { uniformFrameIndices } from '../../../engine/video/sampling.ts';
-import { makeBigClip, makeBitsClip, makeRotatedClip, makeVfrClip, readFrameNumber, vfrTime } from './clips.ts';
+import { FFMPEG, makeBigClip, makeBitsClip, makeRotatedClip, makeVfrClip, readFrameNumber, vfrTime } from './clips.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'prep-'));
 const cacheDir = path.join(dir, 'cache');
@@ -109,6 +110,24 @@ describe('prepareVideo', { timeout: 60_000 }, () => {
     const text = path.join(dir, 'readme.mp4');
     writeFileSync(text, 'hello world\n');
     await expect(prepareVideo(text, { binaries: bins, cacheDir })).rejects.toMatchObject({ code: 'NOT_A_VIDEO' });
+  });
+
+  it('reports the sampled frames a cut-off file no longer has', async () => {
+    const whole = await prepareVideo(cfr, { binaries: bins, cacheDir: null, thumbnailWidth: 0, sampling: { mode: 'uniform', frames: 8 } });
+    expect(whole.missingFrames).toBe(0);
+    // Index first (faststart), so the cut file still opens and only the tail of the stream is gone.
+    const indexed = path.join(dir, 'faststart.mp4');
+    execFileSync(FFMPEG, ['-v', 'error', '-y', '-i', cfr, '-c', 'copy', '-movflags', '+faststart', indexed]);
+    const bytes = readFileSync(indexed);
+    const cut = path.join(dir, 'cut.mp4');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const v = await prepareVideo(cut, { binaries: bins, cacheDir, thumbnailWidth: 0, sampling: { mode: 'uniform', frames: 8 } });
+    expect(v.frames).toBe(8);
+    expect(v.missingFrames).toBeGreaterThan(0);
+    expect(v.missingFrames).toBeLessThan(8);
+    const again = await prepareVideo(cut, { binaries: bins, cacheDir, thumbnailWidth: 0, sampling: { mode: 'uniform', frames: 8 } });
+    expect(again.fromCache).toBe(true);
+    expect(again.missingFrames).toBe(v.missingFrames);
   });
 
   it('cancels mid-decode: ffmpeg is killed and nothing is cached', async () => {
