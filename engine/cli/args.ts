@@ -28,6 +28,15 @@ export function parseArgs(argv: readonly string[], booleans: readonly string[] =
   return { flags, positional };
 }
 
+/** A typo'd option must not be silently ignored: every option given has to appear as `--name` in the command's help. */
+export function rejectUnknownOptions(a: ParsedArgs, help: string): void {
+  for (const name of a.flags.keys()) {
+    if (name === 'help') continue;
+    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    if (!new RegExp(`--${escaped}(?![\\w-])`).test(help)) throw new UsageError(`unknown option --${name} (see --help)`);
+  }
+}
+
 export function str(a: ParsedArgs, name: string, required = false): string | undefined {
   const v = a.flags.get(name);
   if (v === undefined) {

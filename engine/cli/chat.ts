@@ -10,7 +10,7 @@ import { LLAVA_ONEVISION_PREPROCESS } from '../video/preprocess-config.ts';
 import { sparseSettingsFromFlags } from '../sparse/policy.ts';
 import { SparsePolicy } from '../sparse/session-policy.ts';
 import { sparseTurnJson, turnStats, type TurnMeasure } from '../sparse/stats.ts';
-import { float, int, parseArgs, str, UsageError, type ParsedArgs } from './args.ts';
+import { float, int, parseArgs, rejectUnknownOptions, str, UsageError, type ParsedArgs } from './args.ts';
 
 export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.join('|')}) --video FILE [--frames N] [--json]
   [--backend cpu|cuda|auto] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--history none|text]
@@ -44,12 +44,14 @@ const round = (x: number) => Math.round(x * 100) / 100;
 export async function chatCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['help', 'json', 'no-time-instruction', 'no-cache', 'measure-dense']);
   if (a.flags.has('help')) { console.log(CHAT_HELP); return 0; }
+  rejectUnknownOptions(a, CHAT_HELP);
   const modelDir = str(a, 'model');
   const synthetic = str(a, 'synthetic') as PresetName | undefined;
   if (!modelDir && !synthetic) throw new UsageError('give --model DIR (or --synthetic PRESET)');
   const videoFile = str(a, 'video', true)!;
   const json = a.flags.has('json');
   const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
+  if (!['cpu', 'cuda', 'auto'].includes(backend)) throw new UsageError(`--backend must be cpu, cuda or auto (got ${backend})`);
   const frames = int(a, 'frames', 8)!;
   let sparse;
   try { sparse = sparseSettingsFromFlags(sparseFlags(a)); } catch (e) { throw new UsageError((e as Error).message); }

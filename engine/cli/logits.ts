@@ -4,7 +4,7 @@
 import { SafetensorsFile, writeSafetensors } from '../checkpoint/safetensors.ts';
 import { loadModel, type BackendChoice } from '../models/load-model.ts';
 import { hostToF32 } from '../backend/dtype.ts';
-import { parseArgs, str, UsageError } from './args.ts';
+import { parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
 
@@ -34,6 +34,7 @@ export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float
 export async function logitsCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['help']);
   if (a.flags.has('help')) { console.log(LOGITS_HELP); return 0; }
+  rejectUnknownOptions(a, LOGITS_HELP);
   const modelDir = str(a, 'model', true)!;
   const inputs = str(a, 'inputs', true)!;
   const out = str(a, 'out', true)!;
