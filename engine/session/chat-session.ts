@@ -262,10 +262,12 @@ export class ChatSession {
     const first = this.firstTurnTimings;
     this.firstTurnTimings = null;
     const nVisual = this.video.frames * this.video.tokensPerFrame;
+    // The first token comes from the prefill; each later one, and an EOS or a cancel after one, cost a decode step.
+    const decodeSteps = Math.max(0, generated.length - 1 + (stop === 'eos' || stop === 'aborted' ? 1 : 0));
     return {
       turn, question: q, answer, tokenIds: generated, tokens: generated.length, stopReason: stop,
       promptTokens: ids.length, visualTokens: this.visualSlots.length, visualTokensTotal: nVisual, kvBytes,
-      decodeTokensPerSec: generated.length > 1 && decodeMs > 0 ? ((generated.length - 1) * 1000) / decodeMs : 0,
+      decodeTokensPerSec: decodeSteps > 0 && decodeMs > 0 ? (decodeSteps * 1000) / decodeMs : 0,
       timings: {
         visionMs: first?.visionMs ?? 0, prefixPrefillMs: first?.prefixPrefillMs ?? 0, prefillMs, decodeMs, ttftMs,
         totalMs: performance.now() - t0,

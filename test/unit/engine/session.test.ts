@@ -81,6 +81,25 @@ describe('chat session', () => {
     s2.dispose();
   });
 
+  it('decode rate counts every decode step, the one that produced EOS included', async () => {
+    const s = await ChatSession.create(model, video);
+    const g = await s.ask('Q', { maxNewTokens: 6 });
+    s.dispose();
+    const k = g.tokenIds.findIndex((t, i) => i > 0 && !g.tokenIds.slice(0, i).includes(t));
+    expect(k).toBeGreaterThan(0);
+    const eosModel = { ...model, generation: { ...model.generation, eosTokenIds: [g.tokenIds[k]] } };
+    const s2 = await ChatSession.create(eosModel, video);
+    let steps = 0;
+    const step = s2.decodeStep.bind(s2);
+    s2.decodeStep = (id, hooks) => { steps++; return step(id, hooks); };
+    const r = await s2.ask('Q', { maxNewTokens: 6 });
+    s2.dispose();
+    expect(r.stopReason).toBe('eos');
+    expect(r.tokens).toBe(k);
+    expect(steps).toBe(k);
+    expect((r.decodeTokensPerSec * r.timings.decodeMs) / 1000).toBeCloseTo(steps, 6);
+  });
+
   it('prefill pruning keeps original positions: keeping every token equals dense', async () => {
     const dense = await ChatSession.create(model, video);
     const all = await ChatSession.create(model, video, {
