@@ -40,6 +40,8 @@ describe.skipIf(blocked !== null)('app shell in serve mode (Chromium)', () => {
       await page.screenshot({ path: shot });
       expect(statSync(shot).size).toBeGreaterThan(5_000);
       expect(problems.filter((p) => /Content Security Policy|Refused to/i.test(p))).toEqual([]);
+      // Nothing else either (e.g. the browser's own /favicon.ico request answered 404).
+      expect(problems).toEqual([]);
     } finally {
       await browser.close();
     }
