@@ -7,7 +7,7 @@ import { loadModel, type BackendChoice } from '../models/load-model.ts';
 import { PRESETS, type PresetName } from '../models/presets.ts';
 import { parseBenchConfigs } from '../sparse/benchConfig.ts';
 import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../sparse/benchRun.ts';
-import { int, parseArgs, str, UsageError } from './args.ts';
+import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | --model DIR] [--backend cpu|cuda|auto] [--frames N] [--turns N]
   [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9] [--json] [--threads N] [--no-warmup]
@@ -16,6 +16,7 @@ Defaults: --synthetic 0.5b --backend auto --frames 16 --turns 3 --new-tokens 32 
 export async function benchCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['help', 'json', 'no-warmup']);
   if (a.flags.has('help')) { console.log(BENCH_HELP); return 0; }
+  rejectUnknownOptions(a, BENCH_HELP);
   const modelDir = str(a, 'model');
   const synthetic = (str(a, 'synthetic') ?? (modelDir ? undefined : '0.5b')) as PresetName | undefined;
   if (synthetic && !PRESETS.includes(synthetic)) throw new UsageError(`--synthetic must be one of ${PRESETS.join(', ')}`);

@@ -15,7 +15,7 @@ import { resolveFfmpeg } from '../video/ffmpeg-path.ts';
 import { prepareVideo, type PreparedVideo } from '../video/prepare-video.ts';
 import { loadPreprocessConfig } from '../video/preprocess-config.ts';
 import type { PolicyName } from '../../electron/contract.ts';
-import { int, parseArgs, str, UsageError } from './args.ts';
+import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--write-set DIR] [--frames 16]
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
@@ -167,6 +167,7 @@ export function resultsMarkdown(r: EvalResults): string {
 export async function evalCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['help', 'describe']);
   if (a.flags.has('help')) { console.log(EVAL_HELP); return 0; }
+  rejectUnknownOptions(a, EVAL_HELP);
   const modelDir = str(a, 'model', true)!;
   const setSpec = str(a, 'set', true)!;
   const frames = int(a, 'frames', 16)!;

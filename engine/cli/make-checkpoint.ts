@@ -1,13 +1,14 @@
 // sparsevila make-checkpoint --out DIR [--preset tiny|small|0.5b|7b] [--seed N] [--shards N] [--dtype f32|f16|bf16]
 import { makeCheckpoint } from '../checkpoint/make-checkpoint.ts';
 import { PRESETS, type PresetName } from '../models/presets.ts';
-import { float, int, parseArgs, str, UsageError } from './args.ts';
+import { float, int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const MAKE_CHECKPOINT_HELP = `sparsevila make-checkpoint --out DIR [--preset ${PRESETS.join('|')}] [--seed N] [--shards N] [--dtype f32|f16|bf16] [--std X] [--hub-layout]`;
 
 export async function makeCheckpointCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['help', 'hub-layout']);
   if (a.flags.has('help')) { console.log(MAKE_CHECKPOINT_HELP); return 0; }
+  rejectUnknownOptions(a, MAKE_CHECKPOINT_HELP);
   const out = str(a, 'out', true)!;
   const preset = (str(a, 'preset') ?? 'tiny') as PresetName;
   if (!PRESETS.includes(preset)) throw new UsageError(`--preset must be one of ${PRESETS.join(', ')}`);

@@ -7,7 +7,7 @@ import { videoGeometry } from '../checkpoint/config.ts';
 import { loadModel, type BackendChoice } from '../models/load-model.ts';
 import { PatchSaliencyCollector } from '../sparse/saliency.ts';
 import { tokenSaliencyFromPatches } from '../sparse/tokenSaliency.ts';
-import { parseArgs, str, UsageError } from './args.ts';
+import { parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 import { readLogitsInputs } from './logits.ts';
 
 export const SALIENCY_HELP = 'sparsevila saliency --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
@@ -15,6 +15,7 @@ export const SALIENCY_HELP = 'sparsevila saliency --model DIR --inputs IN.safete
 export async function saliencyCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['help']);
   if (a.flags.has('help')) { console.log(SALIENCY_HELP); return 0; }
+  rejectUnknownOptions(a, SALIENCY_HELP);
   const modelDir = str(a, 'model', true)!;
   const inputs = str(a, 'inputs', true)!;
   const out = str(a, 'out', true)!;
