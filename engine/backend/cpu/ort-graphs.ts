@@ -59,6 +59,9 @@ export class GraphCache {
   private graphs = new Map<string, OrtGraph>();
   readonly threads: number;
   constructor(threads?: number) {
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+      throw new Error(`CPU thread count must be a whole number of at least 1, got ${threads}`);
+    }
     this.threads = threads ?? Math.max(1, availableParallelism());
   }
   get(key: string, build: () => GraphSpec, opset = 17): OrtGraph {

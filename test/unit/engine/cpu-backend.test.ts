@@ -120,3 +120,12 @@ describe('CPU backend', () => {
     expect([...be.toHost(be.sliceRows(tab, 1, 3))]).toEqual([1, 1, 2, 2]);
   });
 });
+
+describe('CpuBackend threads', () => {
+  it('refuses a thread count below 1 with a clear message (not ORT\'s "intraOpNumThreads is invalid")', () => {
+    expect(() => new CpuBackend({ threads: 0 })).toThrow('CPU thread count must be a whole number of at least 1, got 0');
+    expect(() => new CpuBackend({ threads: -3 })).toThrow('got -3');
+    const be = new CpuBackend({ threads: 1 });
+    expect(be.device).toContain('1 of');
+  });
+});
