@@ -106,8 +106,10 @@ export function runBenchConfig(model: LlavaOnevision, config: BenchConfig, w: Be
 export function benchTable(results: BenchResult[]): string {
   const dense = results.find((r) => r.config.policy === 'dense');
   const x = (a: number, b: number | undefined) => (b && a > 0 ? `${(b / a).toFixed(2)}x` : '—');
+  const turns = Math.max(1, ...results.map((r) => r.turns.length));
+  const ttftHead = `TTFT turn ${Array.from({ length: turns }, (_, i) => i + 1).join(' / ')} ms`;
   const rows = [
-    '| config | visual tokens kept | vision ms | LLM prefill ms (prefix + questions) | TTFT turn 1 / 2 / 3 ms | decode tok/s | end-to-end ms | E2E speedup | prefill speedup | decode speedup |',
+    `| config | visual tokens kept | vision ms | LLM prefill ms (prefix + questions) | ${ttftHead} | decode tok/s | end-to-end ms | E2E speedup | prefill speedup | decode speedup |`,
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {

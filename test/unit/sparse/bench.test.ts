@@ -30,5 +30,7 @@ describe('bench workload', () => {
     const table = benchTable(results);
     expect(table.split('\n')).toHaveLength(4);
     expect(table).toContain('| sparsevila(0.5,0.5) | 16 / 32 |');
+    // The TTFT column names as many turns as were run (2 here), not a fixed three.
+    expect(table.split('\n')[0]).toContain('| TTFT turn 1 / 2 ms |');
   });
 });
