@@ -1,6 +1,6 @@
 // One line of per-message numbers: latency, throughput, how many visual tokens were kept and read, KV size, speedup.
 import type { TurnStats } from '../../../electron/contract.ts';
-import { formatBytes, formatCount, formatMs } from '../lib/format.ts';
+import { countOf, formatBytes, formatCount, formatMs } from '../lib/format.ts';
 
 export function StatsLine({ stats }: { stats: TurnStats }) {
   const t = stats.timings;
@@ -9,7 +9,7 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
     <dl className="stats-line" aria-label="Answer statistics">
       <Stat k="policy" v={stats.policy} title="Policy used for this turn" />
       <Stat k="TTFT" v={formatMs(t.ttftMs)} title="Time to first token" />
-      <Stat k="speed" v={`${t.tokensPerSec.toFixed(1)} tok/s`} title={`${stats.tokens} tokens decoded in ${formatMs(t.decodeMs)}`} />
+      <Stat k="speed" v={`${t.tokensPerSec.toFixed(1)} tok/s`} title={`${countOf(stats.tokens, 'token')} decoded in ${formatMs(t.decodeMs)}`} />
       <Stat
         k="visual"
         v={`${formatCount(stats.visualTokensRetained)}/${formatCount(stats.visualTokensTotal)} kept`}

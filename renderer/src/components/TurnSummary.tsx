@@ -1,6 +1,6 @@
 // Counts and timings of one turn: where the visual tokens went, and where the time went.
 import type { TurnStats } from '../../../electron/contract.ts';
-import { formatBytes, formatCount, formatMs, formatPercent } from '../lib/format.ts';
+import { countOf, formatBytes, formatCount, formatMs, formatPercent } from '../lib/format.ts';
 
 const PHASES = [
   ['visionMs', 'vision', 'ph-vision'],
@@ -50,7 +50,7 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
             </span>
           ))}
           <span className="muted">
-            TTFT {formatMs(t.ttftMs)} · {t.tokensPerSec.toFixed(1)} tok/s · {s.tokens} tokens
+            TTFT {formatMs(t.ttftMs)} · {t.tokensPerSec.toFixed(1)} tok/s · {countOf(s.tokens, 'token')}
           </span>
           {s.denseTimings && <span className="muted">dense (lower bar): total {formatMs(s.denseTimings.totalMs)} vs {formatMs(t.totalMs)}</span>}
         </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatClock, formatMs } from '../../../renderer/src/lib/format.ts';
+import { countOf, formatBytes, formatClock, formatMs } from '../../../renderer/src/lib/format.ts';
 
 describe('format', () => {
   it('formats clock times like a player', () => {
@@ -14,5 +14,11 @@ describe('format', () => {
     expect(formatMs(0.5)).toBe('0.50 ms');
     expect(formatMs(412.4)).toBe('412 ms');
     expect(formatMs(2200)).toBe('2.20 s');
+  });
+
+  it('countOf: singular for one ("1 token", not "1 tokens")', () => {
+    expect(countOf(1, 'token')).toBe('1 token');
+    expect(countOf(0, 'token')).toBe('0 tokens');
+    expect(countOf(7, 'token')).toBe('7 tokens');
   });
 });
