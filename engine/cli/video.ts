@@ -53,11 +53,12 @@ export async function videoCommand(argv: string[]): Promise<number> {
     });
     const p = v.probe;
     if (flags.has('json')) {
-      console.log(JSON.stringify({ probe: p, frames: v.frames, frameIndices: v.frameIndices, frameTimes: v.frameTimes, timeInstruction: v.timeInstruction, thumbnails: v.thumbnails, fromCache: v.fromCache, strategy: v.strategy, shape: [v.frames, 3, v.height, v.width] }, null, 2));
+      console.log(JSON.stringify({ probe: p, frames: v.frames, frameIndices: v.frameIndices, frameTimes: v.frameTimes, timeInstruction: v.timeInstruction, thumbnails: v.thumbnails, fromCache: v.fromCache, strategy: v.strategy, missingFrames: v.missingFrames, shape: [v.frames, 3, v.height, v.width] }, null, 2));
     } else {
       console.log(`${p.path}: ${p.codec} ${p.width}x${p.height}${p.rotation ? ` (rotated ${p.rotation})` : ''}, ${p.fps.toFixed(3)} fps, ${p.durationSec.toFixed(2)} s, ${p.frameCount} frames, audio: ${p.hasAudio ? 'yes' : 'no'}`);
       console.log(`pixel_values_videos [${v.frames}, 3, ${v.height}, ${v.width}] (${v.fromCache ? 'from cache' : `decoded by ${v.strategy}`})`);
       console.log(v.timeInstruction);
+      if (v.missingFrames > 0) console.log(`warning: ${v.missingFrames} sampled frame(s) could not be decoded (is the file cut short?); the last frame that decoded stands in for them`);
     }
     return 0;
   } finally {
