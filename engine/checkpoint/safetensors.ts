@@ -1,5 +1,5 @@
 // safetensors reading (header parse + positioned reads of one tensor at a time, never the whole file) and writing.
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { DType } from '../backend/backend.ts';
 
 export type StDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'F64' | 'I8' | 'I16' | 'BOOL';
@@ -33,6 +33,7 @@ export class SafetensorsFile {
   private fd: number;
 
   constructor(readonly path: string) {
+    if (!existsSync(path)) throw new SafetensorsError(path, 'file not found');
     this.fd = openSync(path, 'r');
     try {
       this.parse();

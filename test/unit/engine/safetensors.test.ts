@@ -44,6 +44,11 @@ describe('safetensors', () => {
     r.close();
   });
 
+  it('names a missing file plainly (not a raw ENOENT)', () => {
+    const p = join(tmp, 'nope.safetensors');
+    expect(() => new SafetensorsFile(p)).toThrow(`${p}: file not found`);
+  });
+
   it('rejects a file too short for a header', () => {
     const p = join(tmp, 'short.safetensors');
     writeFileSync(p, Buffer.from([1, 2, 3]));
