@@ -60,18 +60,7 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
         <div className="field">
           <label htmlFor="set-frames">Frames sampled</label>
           <div className="row">
-            <input
-              id="set-frames"
-              className="input num"
-              type="number"
-              min={1}
-              max={1024}
-              value={s.frames}
-              onChange={(e) => {
-                const v = Math.round(Number(e.target.value));
-                if (v >= 1 && v <= 1024) onChange({ frames: v });
-              }}
-            />
+            <IntInput id="set-frames" min={1} max={1024} value={s.frames} onValue={(v) => onChange({ frames: v })} />
             <div className="seg" role="group" aria-label="Frame presets">
               {FRAME_PRESETS.map((n) => (
                 <button key={n} className={n === s.frames ? 'seg-btn on' : 'seg-btn'} aria-pressed={n === s.frames} onClick={() => onChange({ frames: n })}>
@@ -140,18 +129,7 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
         <legend>Generation</legend>
         <div className="field inline">
           <label htmlFor="set-max">Max new tokens</label>
-          <input
-            id="set-max"
-            className="input num"
-            type="number"
-            min={1}
-            max={8192}
-            value={s.maxNewTokens}
-            onChange={(e) => {
-              const v = Math.round(Number(e.target.value));
-              if (v >= 1 && v <= 8192) onChange({ maxNewTokens: v });
-            }}
-          />
+          <IntInput id="set-max" min={1} max={8192} value={s.maxNewTokens} onValue={(v) => onChange({ maxNewTokens: v })} />
         </div>
         <Slider id="set-temp" label="Temperature (0 = greedy)" value={s.temperature} max={2} step={0.05} percent={false} onChange={(v) => onChange({ temperature: v })} />
         <Slider id="set-topp" label="Top-p" value={s.topP} min={0.05} max={1} step={0.01} percent={false} disabled={s.temperature === 0} onChange={(v) => onChange({ topP: v })} />
@@ -216,6 +194,25 @@ function Slider(props: {
         onChange={(e) => props.onChange(Number(e.target.value))}
       />
     </div>
+  );
+}
+
+/** A whole-number field that reports only values inside [min, max]; anything else is left for the user to fix. */
+function IntInput(props: { id: string; min: number; max: number; value: number; onValue: (v: number) => void }) {
+  const { id, min, max, value, onValue } = props;
+  return (
+    <input
+      id={id}
+      className="input num"
+      type="number"
+      min={min}
+      max={max}
+      value={value}
+      onChange={(e) => {
+        const v = Math.round(Number(e.target.value));
+        if (v >= min && v <= max) onValue(v);
+      }}
+    />
   );
 }
 
