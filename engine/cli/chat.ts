@@ -10,13 +10,15 @@ import { LLAVA_ONEVISION_PREPROCESS } from '../video/preprocess-config.ts';
 import { sparseSettingsFromFlags } from '../sparse/policy.ts';
 import { SparsePolicy } from '../sparse/session-policy.ts';
 import { sparseTurnJson, turnStats, type TurnMeasure } from '../sparse/stats.ts';
+import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../sparse/warm-up.ts';
 import { float, int, parseArgs, rejectUnknownOptions, str, UsageError, type ParsedArgs } from './args.ts';
 
 export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.join('|')}) --video FILE [--frames N] [--json]
   [--backend cpu|cuda|auto] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--history none|text]
   [--no-time-instruction] [--no-cache] [--threads N]
   [--policy dense|prefill-only|query-prune|sparsevila] [--prefill-sparsity P] [--decode-sparsity R] [--per-frame-floor N]
-  [--measure-dense]   (also run a dense session on the same video to report the speedup per turn)
+  [--measure-dense]   (also run a dense session on the same video to report the speedup per turn; both policies
+                       are warmed up first so neither timed run pays one-time graph builds)
 Questions are read from stdin, one per line. Default policy: sparsevila at P=0.75, R=0.9.`;
 
 function sparseFlags(a: ParsedArgs): Record<string, string | undefined> {
@@ -41,7 +43,7 @@ export function turnJson(r: TurnOutput): Record<string, unknown> {
 
 const round = (x: number) => Math.round(x * 100) / 100;
 
-export async function chatCommand(argv: string[]): Promise<number> {
+export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableStream } = {}): Promise<number> {
   const a = parseArgs(argv, ['help', 'json', 'no-time-instruction', 'no-cache', 'measure-dense']);
   if (a.flags.has('help')) { console.log(CHAT_HELP); return 0; }
   rejectUnknownOptions(a, CHAT_HELP);
@@ -72,6 +74,11 @@ export async function chatCommand(argv: string[]): Promise<number> {
     log(`${json ? '' : '\n'}warning: ${video.missingFrames} sampled frame(s) could not be decoded (is the file cut short?); `
       + 'the last frame that decoded stands in for them\n');
   }
+  const measureDense = a.flags.has('measure-dense');
+  if (measureDense) {
+    const ms = warmUpPolicies(model.model, [sparse, { ...sparse, policy: 'dense' }]);
+    log(`${json ? '' : '\n'}${DENSE_MEASUREMENT_NOTE} (warm-up ${(ms / 1000).toFixed(1)} s)\n`);
+  }
   if (!json) log(`\n${video.frames} frames over ${video.durationSec.toFixed(1)} s; encoding...\n`);
   const sp = new SparsePolicy(model, sparse);
   const session = await ChatSession.create(model, video, {
@@ -81,7 +88,7 @@ export async function chatCommand(argv: string[]): Promise<number> {
   });
   sp.attach(session);
   if (!json) log(`\nready (${sparse.policy}: ${session.visualSlots.length} of ${session.video.frames * session.video.tokensPerFrame} visual tokens kept). Ask away.\n`);
-  const dense = a.flags.has('measure-dense') ? new SparsePolicy(model, { ...sparse, policy: 'dense' }) : null;
+  const dense = measureDense ? new SparsePolicy(model, { ...sparse, policy: 'dense' }) : null;
   const denseSession = dense
     ? await ChatSession.create(model, video, { history, timeInstruction: !a.flags.has('no-time-instruction'), ...dense.sessionOptions() })
     : null;
@@ -94,7 +101,7 @@ export async function chatCommand(argv: string[]): Promise<number> {
     if (++interrupts >= 1) process.exit(130);
   };
   process.on('SIGINT', onSigint);
-  const rl = createInterface({ input: process.stdin, terminal: false });
+  const rl = createInterface({ input: io.input ?? process.stdin, terminal: false });
   try {
     for await (const line of rl) {
       const q = line.trim();
@@ -116,7 +123,10 @@ export async function chatCommand(argv: string[]): Promise<number> {
         m.denseTimings = dense.finishTurn(rd).timings;
       }
       const stats = turnStats(m);
-      if (json) process.stdout.write(JSON.stringify({ ...turnJson(r), ...sparseTurnJson(m, sp.pooled, sp.pooled) }) + '\n');
+      if (json) {
+        const how = dense ? { dense_measurement: DENSE_MEASUREMENT_NOTE } : {};
+        process.stdout.write(JSON.stringify({ ...turnJson(r), ...sparseTurnJson(m, sp.pooled, sp.pooled), ...how }) + '\n');
+      }
       else {
         process.stdout.write('\n');
         log(`[turn ${r.turn}: ${r.tokens} tokens, prefill ${(r.timings.prefillMs + r.timings.prefixPrefillMs).toFixed(0)} ms, `

@@ -123,6 +123,13 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
           <input type="checkbox" checked={s.measureDense} onChange={(e) => onChange({ measureDense: e.target.checked })} />
           Also run dense each turn to measure the speedup (slower)
         </label>
+        {s.measureDense && (
+          <p className="hint">
+            Both policies run once on a one-frame warm-up first, so neither timed run pays one-time setup; then each turn
+            runs as set, then dense, on the same video and question. Speedup = dense total ÷ this total (turn 1 includes
+            vision and the video prefill).
+          </p>
+        )}
       </fieldset>
 
       <fieldset className="group">

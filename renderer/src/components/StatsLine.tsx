@@ -20,7 +20,7 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
       )}
       <Stat k="KV" v={formatBytes(stats.kvBytes)} title="KV cache size after this turn" />
       {stats.speedupVsDense !== null && (
-        <Stat k="vs dense" v={`${stats.speedupVsDense.toFixed(2)}×`} title="End-to-end speedup over a dense run of the same turn" strong />
+        <Stat k="vs dense" v={`${stats.speedupVsDense.toFixed(2)}×`} title="End-to-end speedup over a dense run of the same turn (both warmed up first; turn 1 includes vision and the video prefill)" strong />
       )}
     </dl>
   );

@@ -28,7 +28,9 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
         />
         <Count label="KV cache" value={formatBytes(s.kvBytes)} />
         {s.retrievedMassShare !== null && <Count label="attention mass captured" value={formatPercent(s.retrievedMassShare)} />}
-        {s.speedupVsDense !== null && <Count label="speedup vs dense" value={`${s.speedupVsDense.toFixed(2)}×`} cls="c-speed" />}
+        {s.speedupVsDense !== null && (
+          <Count label="speedup vs dense" value={`${s.speedupVsDense.toFixed(2)}×`} cls="c-speed" title={DENSE_HOW} />
+        )}
       </div>
       <div className="phases" aria-label="Time per phase">
         <div className="phase-bar">
@@ -59,9 +61,12 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
   );
 }
 
-function Count({ label, value, sub, cls }: { label: string; value: string; sub?: string; cls?: string }) {
+const DENSE_HOW = 'Dense total ÷ this total for the same turn, both measured after a warm-up run of each policy '
+  + '(turn 1 includes vision and the video prefill)';
+
+function Count({ label, value, sub, cls, title }: { label: string; value: string; sub?: string; cls?: string; title?: string }) {
   return (
-    <div className="count">
+    <div className="count" title={title}>
       <div className={`count-v ${cls ?? ''}`}>{value}</div>
       <div className="count-l">
         {label}
