@@ -40,6 +40,9 @@ export interface AttentionOptions {
   causalBase?: number;
   /** Attend only these slots (ascending). Causal masking still applies. Used for decode retrieval. */
   slots?: Int32Array;
+  /** Block-diagonal attention: q and k/v hold `blocks` equal runs of rows (the frames of the vision tower) and each
+   *  run attends only to its own run. Not combined with causalBase or slots. */
+  blocks?: number;
 }
 
 export interface Backend {

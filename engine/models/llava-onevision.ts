@@ -10,11 +10,17 @@ import { Qwen2 } from './qwen2.ts';
 import { visionLayersNeeded } from './layout.ts';
 
 export interface VideoEncodeOptions {
-  /** Per frame: q, k [T, H*d] of the SigLIP layer whose output feeds the projector (for patch saliency). */
+  /** q, k [n*T, H*d] of the SigLIP layer whose output feeds the projector (for patch saliency), for the n frames
+   *  [frame, frame + n) of one tower batch (n = q rows / patches per frame). */
   onFrameQK?: (frame: number, layer: number, q: Tensor, k: Tensor) => void;
   onFrame?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Frames per tower batch (default: as many as fit VISION_BATCH_ROWS patch rows). */
+  framesPerBatch?: number;
 }
+
+/** Patch rows per vision-tower batch: GEMMs of this many rows keep a GPU busy; activations stay ~1 GB at so400m. */
+export const VISION_BATCH_ROWS = 16384;
 
 export interface VideoEncoding {
   /** [frames * tokensPerFrame + 1, D]: frame-major pooled tokens (row-major grid), then the image_newline row. */
@@ -52,9 +58,11 @@ export class LlavaOnevision {
     const { grid, pooled, tokensPerFrame } = videoGeometry(this.config);
     const parts: Tensor[] = [];
     const qkLayer = this.saliencyLayer;
-    for (let f = 0; f < frames; f++) {
+    const batch = Math.max(1, Math.floor(opts.framesPerBatch ?? VISION_BATCH_ROWS / (grid * grid)));
+    for (let f = 0; f < frames; f += batch) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      const hs = this.vision.forwardFrame(pixelValues.subarray(f * frameSize, (f + 1) * frameSize), this.config.featureLayers, {
+      const n = Math.min(batch, frames - f);
+      const hs = this.vision.forwardFrames(pixelValues.subarray(f * frameSize, (f + n) * frameSize), n, this.config.featureLayers, {
         qkLayers: opts.onFrameQK && qkLayer >= 0 ? [qkLayer] : [],
         onLayerQK: opts.onFrameQK ? (layer, q, k) => opts.onFrameQK!(f, layer, q, k) : undefined,
       });
@@ -62,9 +70,9 @@ export class LlavaOnevision {
       const proj = this.projector.forward(feat);
       for (const h of hs) be.dispose(h);
       if (feat !== hs[0]) be.dispose(feat);
-      parts.push(poolVideoFeatures(be, proj, 1, grid));
+      parts.push(poolVideoFeatures(be, proj, n, grid));
       be.dispose(proj);
-      opts.onFrame?.(f + 1, frames);
+      opts.onFrame?.(f + n, frames);
     }
     const nl = be.fromHost(be.toHost(this.newline), [1, this.config.text.hiddenSize]);
     const tokens = be.concatRows([...parts, nl]);

@@ -14,8 +14,8 @@ interface SiglipLayer {
 }
 
 export interface SiglipForwardOptions {
-  /** Called, per frame, with q and k ([T, H*d], after projection, before attention) of encoder layer `layer`
-   *  (0-based), for every layer listed in `qkLayers`. */
+  /** Called with q and k ([n*T, H*d] for the n frames of the call, after projection, before attention) of encoder
+   *  layer `layer` (0-based), for every layer listed in `qkLayers`. */
   onLayerQK?: (layer: number, q: Tensor, k: Tensor) => void;
   qkLayers?: readonly number[];
 }
@@ -61,19 +61,22 @@ export class SiglipVisionTower {
     return new SiglipVisionTower(be, cfg, patchW, patchB, pos, layers);
   }
 
-  /** One frame's pixels [C, S, S] -> patch rows [grid², C·p·p] in the conv weight's (c, ky, kx) order. */
-  private patchify(px: Float32Array): Float32Array {
+  /** Frames' pixels [n, C, S, S] -> patch rows [n·grid², C·p·p] in the conv weight's (c, ky, kx) order. */
+  private patchify(px: Float32Array, frames: number): Float32Array {
     const { channels: C, patchSize: p, imageSize: S } = this.cfg;
     const g = this.grid;
     const row = C * p * p;
-    const out = new Float32Array(g * g * row);
-    for (let py = 0; py < g; py++) {
-      for (let pxi = 0; pxi < g; pxi++) {
-        const o = (py * g + pxi) * row;
-        for (let c = 0; c < C; c++) {
-          for (let ky = 0; ky < p; ky++) {
-            const src = c * S * S + (py * p + ky) * S + pxi * p;
-            out.set(px.subarray(src, src + p), o + (c * p + ky) * p);
+    const out = new Float32Array(frames * g * g * row);
+    for (let f = 0; f < frames; f++) {
+      const fo = f * C * S * S;
+      for (let py = 0; py < g; py++) {
+        for (let pxi = 0; pxi < g; pxi++) {
+          const o = ((f * g + py) * g + pxi) * row;
+          for (let c = 0; c < C; c++) {
+            for (let ky = 0; ky < p; ky++) {
+              const src = fo + c * S * S + (py * p + ky) * S + pxi * p;
+              out.set(px.subarray(src, src + p), o + (c * p + ky) * p);
+            }
           }
         }
       }
@@ -81,23 +84,41 @@ export class SiglipVisionTower {
     return out;
   }
 
+  /** Position embeddings repeated for n frames (kept for the next call with the same n). */
+  private tiledPos: { frames: number; t: Tensor } | null = null;
+  private positions(frames: number): Tensor {
+    if (frames === 1) return this.pos;
+    if (this.tiledPos?.frames !== frames) {
+      if (this.tiledPos) this.be.dispose(this.tiledPos.t);
+      this.tiledPos = { frames, t: this.be.concatRows(Array.from({ length: frames }, () => this.pos)) };
+    }
+    return this.tiledPos.t;
+  }
+
   /** Hidden states of one frame at the requested indices (0 = embeddings, i = output of layer i-1). */
   forwardFrame(pixels: Float32Array, hiddenIndices: readonly number[], opts: SiglipForwardOptions = {}): Tensor[] {
+    return this.forwardFrames(pixels, 1, hiddenIndices, opts);
+  }
+
+  /** Hidden states [n·grid², hidden] of n frames at once (frame-major rows): every op runs on all n frames (GEMMs
+   *  with n·grid² rows), attention stays within each frame. */
+  forwardFrames(pixels: Float32Array, frames: number, hiddenIndices: readonly number[], opts: SiglipForwardOptions = {}): Tensor[] {
     const be = this.be;
     const { channels: C, imageSize: S } = this.cfg;
-    if (pixels.length !== C * S * S) throw new Error(`SigLIP: a frame must have ${C}×${S}×${S} values, got ${pixels.length}`);
+    if (!(Number.isInteger(frames) && frames >= 1)) throw new Error(`SigLIP: frames must be a positive integer, got ${frames}`);
+    if (pixels.length !== frames * C * S * S) throw new Error(`SigLIP: ${frames} frame(s) need ${frames}×${C}×${S}×${S} values, got ${pixels.length}`);
     const maxIdx = Math.max(...hiddenIndices);
     if (maxIdx > this.layers.length) throw new Error(`SigLIP: hidden state ${maxIdx} needs ${maxIdx} layers, ${this.layers.length} loaded`);
     const g = this.grid;
-    const patches = be.fromHost(this.patchify(pixels), [g * g, C * this.cfg.patchSize ** 2]);
+    const patches = be.fromHost(this.patchify(pixels, frames), [frames * g * g, C * this.cfg.patchSize ** 2]);
     const emb = be.linear(patches, this.patchW, this.patchB);
     be.dispose(patches);
-    let h = be.add(emb, this.pos);
+    let h = be.add(emb, this.positions(frames));
     be.dispose(emb);
     const picked = new Map<number, Tensor>();
     if (hiddenIndices.includes(0)) picked.set(0, h);
     const heads = this.cfg.heads;
-    const scale = 1 / Math.sqrt(this.cfg.headDim);
+    const attn = { scale: 1 / Math.sqrt(this.cfg.headDim), blocks: frames };
     const eps = this.cfg.layerNormEps;
     for (let i = 0; i < maxIdx; i++) {
       const L = this.layers[i];
@@ -105,7 +126,7 @@ export class SiglipVisionTower {
       const q = be.linear(x, L.qw, L.qb), k = be.linear(x, L.kw, L.kb), v = be.linear(x, L.vw, L.vb);
       be.dispose(x);
       if (opts.onLayerQK && (opts.qkLayers ?? []).includes(i)) opts.onLayerQK(i, q, k);
-      const a = be.attention(q, k, v, heads, heads, { scale });
+      const a = be.attention(q, k, v, heads, heads, attn);
       be.dispose(q); be.dispose(k); be.dispose(v);
       const ao = be.linear(a, L.ow, L.ob);
       be.dispose(a);

@@ -45,6 +45,10 @@ void bilinear(uint64_t out, uint64_t x, int frames, int h, int w, int oh, int ow
 // `slots` (host, ascending) of them. causalBase < 0: no mask. Output f32 [Tq, Hq*d].
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots);
+// Block-diagonal attention (vision tower): q, k, v [frames*T, H*d] f32, frame f's rows attend only to frame f's rows.
+// GEMMs in dtype cdt (F32 for parity mode, BF16/F16 on the tensor cores). Output f32 [frames*T, H*d].
+void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
+                    float scale);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
 void setFlash(bool on);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows

@@ -94,7 +94,7 @@ for (const F of FRAMES) {
   let salMs = 0;
   tv = now();
   const enc = model.encodeVideo(pixels, F, {
-    onFrameQK: (f, _l, q, k) => { const a = performance.now(); patchSal.set(be.attentionColumnMean(q, k, vh, vscale), f * grid * grid); salMs += performance.now() - a; },
+    onFrameQK: (f, _l, q, k) => { const a = performance.now(); patchSal.set(be.attentionColumnMeanFrames(q, k, q.shape[0] / (grid * grid), vh, vscale), f * grid * grid); salMs += performance.now() - a; },
   });
   const visionSalMs = now() - tv;
   const tokenSal = tokenSaliencyFromPatches(patchSal, F, grid, grid);

@@ -303,11 +303,31 @@ export class CpuBackend implements Backend {
   attention(q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number, opts: AttentionOptions): Tensor {
     const kt = t(k);
     const nk = as2d(kt)[0];
+    if (opts.blocks !== undefined && opts.blocks !== 1) return this.blockAttention(t(q), kt, t(v), heads, kvHeads, opts);
     if (opts.slots) {
       const ks = t(this.gatherRows(k, opts.slots)).data, vs = t(this.gatherRows(v, opts.slots)).data;
       return this.attend(t(q), ks, vs, opts.slots.length, heads, kvHeads, opts, opts.slots);
     }
     return this.attend(t(q), kt.data, t(v).data, nk, heads, kvHeads, opts);
+  }
+
+  private blockAttention(qt: CpuTensor, kt: CpuTensor, vt: CpuTensor, heads: number, kvHeads: number,
+    opts: AttentionOptions): CpuTensor {
+    const n = opts.blocks!;
+    const [Tq, W] = as2d(qt), [Tk, kw] = as2d(kt);
+    if (!(Number.isInteger(n) && n >= 1 && Tq % n === 0 && Tk % n === 0))
+      throw new Error(`attention: ${Tq} query / ${Tk} key rows do not split into ${n} blocks`);
+    if (opts.slots || opts.causalBase !== undefined) throw new Error('attention: blocks cannot be combined with slots or causalBase');
+    const bq = Tq / n, bk = Tk / n;
+    const out = new Float32Array(Tq * W);
+    const one: AttentionOptions = { scale: opts.scale };
+    for (let b = 0; b < n; b++) {
+      const q1 = new CpuTensor(qt.data.subarray(b * bq * W, (b + 1) * bq * W), [bq, W]);
+      const r = this.attend(q1, kt.data.subarray(b * bk * kw, (b + 1) * bk * kw), vt.data.subarray(b * bk * kw, (b + 1) * bk * kw),
+        bk, heads, kvHeads, one);
+      out.set(r.data, b * bq * W);
+    }
+    return new CpuTensor(out, qt.shape);
   }
 
   attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number): Float32Array {

@@ -53,6 +53,9 @@ export interface KernelsAddon {
   bilinear(out: number, x: number, frames: number, h: number, w: number, oh: number, ow: number, C: number): void;
   attention(out: number, q: number, Tq: number, Hq: number, Hkv: number, d: number, k: number, v: number, kvdt: number,
     ldkv: number, Tk: number, scale: number, causalBase: number, slots: Int32Array | null): void;
+  /** Block-diagonal attention: frames x T rows of q, k, v [frames*T, H*d] (f32), GEMMs in dtype cdt. */
+  blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
+    cdt: number, scale: number): void;
   colMeanSoftmax(out: number, q: number, k: number, kdt: number, ldk: number, frames: number, Tq: number, Tk: number,
     Hq: number, Hkv: number, d: number, scale: number, causalBase: number): void;
   colMeanMaterialized(out: number, q: number, k: number, frames: number, T: number, H: number, d: number,

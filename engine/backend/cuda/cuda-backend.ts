@@ -229,6 +229,7 @@ export class CudaBackend implements Backend {
   attention(q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number, opts: AttentionOptions): Tensor {
     const qt = this.f32(q, 'attention'), kt = this.t(k), vt = this.t(v);
     const d = this.checkHeads(qt, heads, kvHeads);
+    if (opts.blocks !== undefined && opts.blocks !== 1) return this.blockAttention(qt, kt, vt, heads, kvHeads, d, opts);
     if (kt.cols !== kvHeads * d || vt.cols !== kvHeads * d || kt.rows !== vt.rows || kt.dtype !== vt.dtype)
       throw new Error(`attention: k ${JSON.stringify(kt.shape)} / v ${JSON.stringify(vt.shape)} vs ${kvHeads}x${d}`);
     // In bf16/f16 mode the score and value GEMMs run on the tensor cores.
@@ -241,6 +242,19 @@ export class CudaBackend implements Backend {
     } finally {
       if (cast) { this.dispose(kc); this.dispose(vc); }
     }
+    return out;
+  }
+  /** Frames of the vision tower: every frame's rows attend within the frame, all frames and heads batched. */
+  private blockAttention(qt: CudaTensor, kt: CudaTensor, vt: CudaTensor, heads: number, kvHeads: number, d: number,
+    opts: AttentionOptions): Tensor {
+    const n = opts.blocks!;
+    if (!(Number.isInteger(n) && n >= 1 && qt.rows % n === 0) || kt.rows !== qt.rows || vt.rows !== qt.rows)
+      throw new Error(`attention: ${qt.rows} query / ${kt.rows} key rows do not split into ${n} equal blocks`);
+    if (heads !== kvHeads || kt.cols !== qt.cols || vt.cols !== qt.cols) throw new Error('attention: blocks need heads == kvHeads');
+    if (opts.slots || opts.causalBase !== undefined) throw new Error('attention: blocks cannot be combined with slots or causalBase');
+    const k32 = this.f32(kt, 'attention'), v32 = this.f32(vt, 'attention');
+    const out = this.alloc(qt.shape);
+    this.a.blockAttention(out.ptr, qt.ptr, k32.ptr, v32.ptr, n, qt.rows / n, heads, d, DT[this.dtype], opts.scale);
     return out;
   }
   private castTo(x: CudaTensor, dtype: DType): CudaTensor {

@@ -57,6 +57,16 @@ describe('CPU backend', () => {
     expect(maxDiff(causal, naiveAttention(q, k, v, Tq, Tk, H, Hkv, d, scale, (i, j) => j <= 6 + i))).toBeLessThan(1e-5);
   });
 
+  it('attention with blocks: each run of rows attends only within itself (vision frames)', () => {
+    const n = 3, bt = 4, Hb = 2;
+    const qb = rnd(n * bt * Hb * d, 11), kb = rnd(n * bt * Hb * d, 12), vb = rnd(n * bt * Hb * d, 13);
+    const got = be.toHost(be.attention(T(qb, n * bt, Hb * d), T(kb, n * bt, Hb * d), T(vb, n * bt, Hb * d), Hb, Hb, { scale, blocks: n }));
+    const ref = naiveAttention(qb, kb, vb, n * bt, n * bt, Hb, Hb, d, scale, (i, j) => Math.floor(i / bt) === Math.floor(j / bt));
+    expect(maxDiff(got, ref)).toBeLessThan(1e-5);
+    expect(() => be.attention(T(qb, n * bt, Hb * d), T(kb, n * bt, Hb * d), T(vb, n * bt, Hb * d), Hb, Hb, { scale, blocks: 5 }))
+      .toThrow(/blocks/);
+  });
+
   it('KV cache: write, attend over slots (causal by slot), compact', () => {
     const cache = be.createKvCache(2, Hkv, d, 16);
     be.kvWrite(cache, 1, T(k, Tk, Hkv * d), T(v, Tk, Hkv * d), 0);

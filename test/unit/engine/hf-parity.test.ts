@@ -54,6 +54,10 @@ describe.each(['a-single', 'b-sharded'])('HF parity %s', (name) => {
     expect(ref.shape).toEqual([rows, m.config.text.hiddenSize]);
     const got = m.backend.toHost(enc.tokens).subarray(0, ref.data.length);
     expect(relError(got, ref.data)).toBeLessThan(1e-4);
+    // Frame by frame (one tower batch per frame) gives the same features as all frames in one batch.
+    expect(frames).toBeGreaterThan(1);
+    const one = m.model.encodeVideo(pixels!, frames, { framesPerBatch: 1 });
+    expect(relError(m.backend.toHost(one.tokens).subarray(0, ref.data.length), got)).toBeLessThan(1e-5);
   });
 });
 

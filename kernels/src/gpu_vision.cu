@@ -1,0 +1,132 @@
+// Block-diagonal attention for the vision tower: q, k, v [frames*T, H*d] (f32), each frame's T rows attend only to
+// that frame's T rows (no mask inside). All frames and heads of a chunk go through one strided-batched cuBLAS call
+// per GEMM (S = Q·Kᵀ, O = P·V, batch = frames x heads) with a one-warp-per-row softmax between them; the chunk is
+// sized so S stays under ~1 GiB.
+#include <algorithm>
+#include <cmath>
+
+#include "gpu.h"
+#include "gpu_internal.cuh"
+
+namespace sv::gpu {
+namespace {
+
+// q, k, v rows [f0*T, (f0+fc)*T) -> Qp, Kp, Vp [fc*H][T][d] in dtype cdt (batch b = frame*H + head).
+__global__ void packQkvKernel(void* Qp, void* Kp, void* Vp, int cdt, const float* q, const float* k, const float* v,
+                              size_t rowBase, int fc, int T, int H, int d) {
+  const size_t n = size_t(fc) * H * T * d;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    const int c = int(i % d);
+    size_t r = i / d;
+    const int t = int(r % T);
+    r /= T;
+    const int h = int(r % H), f = int(r / H);
+    const size_t src = (rowBase + size_t(f) * T + t) * size_t(H) * d + size_t(h) * d + c;
+    st(Qp, cdt, i, q[src]);
+    st(Kp, cdt, i, k[src]);
+    st(Vp, cdt, i, v[src]);
+  }
+}
+
+// Op [fc*H][T][d] (f32) -> out rows [f0*T, ...) in [T, H*d] layout.
+__global__ void unpackOKernel(float* out, const float* Op, size_t rowBase, int fc, int T, int H, int d) {
+  const size_t n = size_t(fc) * H * T * d;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    const int c = int(i % d);
+    size_t r = i / d;
+    const int t = int(r % T);
+    r /= T;
+    const int h = int(r % H), f = int(r / H);
+    out[(rowBase + size_t(f) * T + t) * size_t(H) * d + size_t(h) * d + c] = Op[i];
+  }
+}
+
+constexpr int kPerLane = 32;  // rows up to 32*32 = 1024 keys stay in registers
+
+// One warp per score row: softmax(scale * S[row]) -> P[row] (dtype pdt; may alias S when pdt is f32).
+template <bool kRegs>
+__global__ void softmaxWarpKernel(void* P, int pdt, const float* S, size_t rows, int n, float scale) {
+  const size_t row = (blockIdx.x * size_t(blockDim.x) + threadIdx.x) / 32;
+  const int lane = threadIdx.x & 31;
+  if (row >= rows) return;
+  const float* s = S + row * n;
+  if (kRegs) {
+    float x[kPerLane];
+    float m = -INFINITY;
+#pragma unroll
+    for (int e = 0; e < kPerLane; ++e) {
+      const int j = lane + 32 * e;
+      x[e] = j < n ? s[j] * scale : -INFINITY;
+      m = fmaxf(m, x[e]);
+    }
+    m = warpMax(m);
+    float l = 0.f;
+#pragma unroll
+    for (int e = 0; e < kPerLane; ++e) {
+      x[e] = expf(x[e] - m);
+      l += x[e];
+    }
+    const float inv = 1.f / warpSum(l);
+#pragma unroll
+    for (int e = 0; e < kPerLane; ++e) {
+      const int j = lane + 32 * e;
+      if (j < n) st(P, pdt, row * n + j, x[e] * inv);
+    }
+    return;
+  }
+  float m = -INFINITY, l = 0.f;
+  for (int j = lane; j < n; j += 32) {
+    const float x = s[j] * scale;
+    if (x > m) { l = l * expf(m - x) + 1.f; m = x; } else { l += expf(x - m); }
+  }
+  const float M = warpMax(m);
+  l = warpSum(m == -INFINITY ? 0.f : l * expf(m - M));
+  const float inv = 1.f / l;
+  for (int j = lane; j < n; j += 32) st(P, pdt, row * n + j, expf(s[j] * scale - M) * inv);
+}
+
+unsigned gridFor(size_t n) { return unsigned(std::min<size_t>((n + 255) / 256, 65535u * 8)); }
+size_t align256(size_t b) { return (b + 255) / 256 * 256; }
+
+}  // namespace
+
+void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
+                    float scale) {
+  if (frames <= 0 || T <= 0 || H <= 0 || d <= 0) fail("blockAttention: empty shape");
+  const size_t es = dtypeSize(cdt);
+  const bool separateP = cdt != F32;
+  const size_t perFrame = size_t(H) * T * T * (4 + (separateP ? es : 0)) + size_t(H) * T * d * (3 * es + 4);
+  const int fc = int(std::max<size_t>(1, std::min<size_t>(frames, (size_t(1) << 30) / perFrame)));
+  const size_t qkvB = align256(size_t(fc) * H * T * d * es), sB = align256(size_t(fc) * H * T * T * 4);
+  const size_t pB = separateP ? align256(size_t(fc) * H * T * T * es) : 0, oB = align256(size_t(fc) * H * T * d * 4);
+  char* base = static_cast<char*>(scratch(3 * qkvB + sB + pB + oB));
+  void *Qp = base, *Kp = base + qkvB, *Vp = base + 2 * qkvB;
+  float* S = reinterpret_cast<float*>(base + 3 * qkvB);
+  void* P = separateP ? static_cast<void*>(base + 3 * qkvB + sB) : static_cast<void*>(S);
+  float* Op = reinterpret_cast<float*>(base + 3 * qkvB + sB + pB);
+  for (int f0 = 0; f0 < frames; f0 += fc) {
+    const int n = std::min(fc, frames - f0);
+    const int batch = n * H;
+    const size_t rowBase = size_t(f0) * T;
+    packQkvKernel<<<gridFor(size_t(batch) * T * d), 256, 0, stream()>>>(
+        Qp, Kp, Vp, cdt, reinterpret_cast<const float*>(q), reinterpret_cast<const float*>(k),
+        reinterpret_cast<const float*>(v), rowBase, n, T, H, d);
+    SV_LAUNCH("blockAttention pack");
+    // Column-major: S'[j, i] = K_j · Q_i, i.e. row-major S[i][j] with ld T.
+    gemmStridedBatched(kOpT, kOpN, T, T, d, Kp, cdt, d, (long long)T * d, Qp, cdt, d, (long long)T * d, S, F32, T,
+                       (long long)T * T, batch);
+    const size_t rows = size_t(batch) * T;
+    const unsigned blocks = unsigned((rows * 32 + 255) / 256);
+    if (T <= 32 * kPerLane) softmaxWarpKernel<true><<<blocks, 256, 0, stream()>>>(P, cdt, S, rows, T, scale);
+    else softmaxWarpKernel<false><<<blocks, 256, 0, stream()>>>(P, cdt, S, rows, T, scale);
+    SV_LAUNCH("blockAttention softmax");
+    // Column-major: O'[c, i] = Σ_j V'[c, j] P'[j, i].
+    gemmStridedBatched(kOpN, kOpN, d, T, T, Vp, cdt, d, (long long)T * d, P, cdt, T, (long long)T * T, Op, F32, d,
+                       (long long)T * d, batch);
+    unpackOKernel<<<gridFor(size_t(batch) * T * d), 256, 0, stream()>>>(reinterpret_cast<float*>(out), Op, rowBase, n,
+                                                                        T, H, d);
+    SV_LAUNCH("blockAttention unpack");
+  }
+}
+
+}  // namespace sv::gpu
