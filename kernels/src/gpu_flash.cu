@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "gpu_flash.h"
+#include "gpu_flash_mma.cuh"
 #include "gpu_internal.cuh"
 
 namespace sv::gpu {
@@ -162,22 +163,41 @@ __global__ void __launch_bounds__(WARPS * 32) flashKernel(FlashArgs a) {
 }
 
 template <typename T, int D>
-void launch(const FlashArgs& a) {
+void launchV1(const FlashArgs& a) {
   const size_t smem = Smem<T, D>::bytes;
   check(cudaFuncSetAttribute(flashKernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "flash smem");
   flashKernel<T, D><<<dim3((a.Tq + BM - 1) / BM, a.Hq), WARPS * 32, smem, stream()>>>(a);
   SV_LAUNCH("flash attention");
 }
 
+int gFlashVersion = 2;
+
+template <int SUB>
+void launchV2(const FlashArgs& a, int kvdt) {
+  if (kvdt == BF16) {
+    if (a.d == 64) flash_mma::launch<__nv_bfloat16, 64, SUB>(a); else flash_mma::launch<__nv_bfloat16, 128, SUB>(a);
+  } else {
+    if (a.d == 64) flash_mma::launch<__half, 64, SUB>(a); else flash_mma::launch<__half, 128, SUB>(a);
+  }
+}
+
 }  // namespace
+
+void setFlashVersion(int version) {
+  if (version < 1 || version > 3)
+    fail("setFlashVersion: 1 (WMMA), 2 (mma.sync, 64-key softmax steps) or 3 (mma.sync, 32-key steps)");
+  gFlashVersion = version;
+}
 
 bool flashSupported(int d, int kvdt) { return (d == 64 || d == 128) && (kvdt == BF16 || kvdt == F16); }
 
 void flashAttention(const FlashArgs& a, int kvdt) {
+  if (gFlashVersion == 2) return launchV2<64>(a, kvdt);
+  if (gFlashVersion == 3) return launchV2<32>(a, kvdt);
   if (kvdt == BF16) {
-    if (a.d == 64) launch<__nv_bfloat16, 64>(a); else launch<__nv_bfloat16, 128>(a);
+    if (a.d == 64) launchV1<__nv_bfloat16, 64>(a); else launchV1<__nv_bfloat16, 128>(a);
   } else {
-    if (a.d == 64) launch<__half, 64>(a); else launch<__half, 128>(a);
+    if (a.d == 64) launchV1<__half, 64>(a); else launchV1<__half, 128>(a);
   }
 }
 

@@ -14,6 +14,8 @@ struct FlashArgs {
 };
 
 bool flashSupported(int d, int kvdt);
+// 1: WMMA v1 (S/P/O through shared memory); 2 (default): mma.sync with S/P/O in registers (gpu_flash_mma.cuh).
+void setFlashVersion(int version);
 void flashAttention(const FlashArgs& a, int kvdt);
 
 }  // namespace sv::gpu

@@ -108,11 +108,16 @@ for (const c of [
   { name: 'flash prefill 200 rows over cache, bf16 d128, 40% slots', Tq: 200, Tk: 777, Hq: 28, Hkv: 4, d: 128, causal: 577, dt: 'bf16', sel: 0.4 },
   { name: 'flash prefill 133 rows causal f16 d64 GQA 2:1', Tq: 133, Tk: 140, Hq: 4, Hkv: 2, d: 64, causal: 7, dt: 'f16', sel: 0 },
   { name: 'flash full attention 97 rows bf16 d64', Tq: 97, Tk: 203, Hq: 2, Hkv: 1, d: 64, causal: -1, dt: 'bf16', sel: 0 },
+  { name: 'flash prefill 300 rows causal bf16 d128 GQA 7:1', Tq: 300, Tk: 300, Hq: 7, Hkv: 1, d: 128, causal: 0, dt: 'bf16', sel: 0 },
+  { name: 'flash prefill 520 rows causal bf16 d128 GQA 2:1, peaky q', Tq: 520, Tk: 520, Hq: 4, Hkv: 2, d: 128, causal: 0, dt: 'bf16', sel: 0, qs: 4 },
+  { name: 'flash prefill 257 rows over 1000-slot cache f16 d128 GQA 4:1', Tq: 257, Tk: 1000, Hq: 8, Hkv: 2, d: 128, causal: 743, dt: 'f16', sel: 0 },
+  { name: 'flash full attention 200 rows x 333 keys f16 d128 GQA 2:1', Tq: 200, Tk: 333, Hq: 4, Hkv: 2, d: 128, causal: -1, dt: 'f16', sel: 0 },
+  { name: 'flash prefill 130 rows over cache bf16 d64, 15% of 2000 slots', Tq: 130, Tk: 2000, Hq: 4, Hkv: 1, d: 64, causal: 1870, dt: 'bf16', sel: 0.15 },
   { name: 'decode 2 rows d36 bf16 GQA 3:1 (scalar loads)', Tq: 2, Tk: 300, Hq: 6, Hkv: 2, d: 36, causal: 298, dt: 'bf16', sel: 0.5 },
   { name: 'vision full attention 729 16x72 f32', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32', sel: 0 },
   { name: 'vision full attention 729 16x72 bf16', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'bf16', sel: 0 },
 ]) guarded(`attention: ${c.name}`, () => {
-  const q = randn(c.Tq * c.Hq * c.d), k = randn(c.Tk * c.Hkv * c.d), v = randn(c.Tk * c.Hkv * c.d);
+  const q = randn(c.Tq * c.Hq * c.d, c.qs ?? 1), k = randn(c.Tk * c.Hkv * c.d), v = randn(c.Tk * c.Hkv * c.d);
   let slots = null;
   if (c.sel) {
     const s = [0];
@@ -126,15 +131,18 @@ for (const c of [
   const qr = c.dt === 'f32' || c.Tq <= 16 ? q : round(q);  // the prefill paths round q to the K/V dtype
   const ref = A.cpuSlotAttention(qr, kr2, vr2, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
   void kr; void vr;
-  // Prefill shapes the flash kernel takes run twice: flash on, then the default cuBLAS chunked path.
+  // Prefill shapes the flash kernels take run once per flash version (2, 3: mma.sync; 1: WMMA), then on the
+  // cuBLAS chunked path.
   const flashToo = c.Tq > 16 && c.dt !== 'f32' && (c.d === 64 || c.d === 128);
-  for (const flash of flashToo ? [true, false] : [false]) {
-    A.setFlash(flash);
+  for (const ver of flashToo ? [2, 3, 1, 0] : [0]) {
+    A.setFlash(ver > 0);
+    if (ver > 0) A.setFlashVersion(ver);
     const out = empty(c.Tq * c.Hq * c.d);
     A.attention(out, dev(q), c.Tq, c.Hq, c.Hkv, c.d, dev(k, c.dt), dev(v, c.dt), DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
-    check(`attention${flash ? ' (flash)' : ''}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, c.dt === 'f32' ? 1e-4 : 1e-2);
+    check(`attention${ver ? ` (flash v${ver})` : ''}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, c.dt === 'f32' ? 1e-4 : 1e-2);
   }
   A.setFlash(false);
+  A.setFlashVersion(2);
 });
 
 guarded('compactRows bf16 and f32', () => {
@@ -257,12 +265,36 @@ guarded('timings', () => {
   for (const Tq of [12544, 50176]) {
     const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
     A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
-    for (const flash of Tq > 20000 ? [false] : [true, false]) {
-      A.setFlash(flash);
-      time(`prefill attention causal ${Tq} rows (one layer, bf16, ${flash ? 'flash' : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
-        { reps: 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
+    // 0: cuBLAS chunks; 1: WMMA flash v1; 2, 3: mma.sync flash (64- / 32-key softmax steps).
+    for (const ver of Tq > 20000 ? [2, 3, 0] : [2, 3, 1, 0]) {
+      A.setFlash(ver > 0);
+      if (ver > 0) A.setFlashVersion(ver);
+      time(`prefill attention causal ${Tq} rows (one layer, bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
+        { reps: ver ? 5 : 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
+    }
+    // Many row tiles at the real geometry: the flash kernels against the cuBLAS chunked path (both on the GPU).
+    if (Tq < 20000) {
+      const run = (ver) => {
+        A.setFlash(ver > 0);
+        if (ver > 0) A.setFlashVersion(ver);
+        A.fill(op, DT.f32, Tq * Hq * hd, NaN);
+        A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null);
+        return host(op, Tq * Hq * hd);
+      };
+      const refOut = run(0);
+      for (const ver of [2, 3]) check(`attention (flash v${ver}) vs cuBLAS chunks: causal ${Tq} rows, 28/4 heads d128 bf16`, run(ver), refOut, 1e-2);
+    }
+    // Non-causal (full) attention, e.g. a long prefix over itself without the mask: twice the causal FLOPs.
+    if (Tq < 20000) {
+      for (const ver of [2, 3, 0]) {
+        A.setFlash(ver > 0);
+        if (ver > 0) A.setFlashVersion(ver);
+        time(`prefill attention full ${Tq} rows (one layer, bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), -1, null),
+          { reps: 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq) / ms / 1e9 }) });
+      }
     }
     A.setFlash(false);
+    A.setFlashVersion(2);
   }
   // Decode-sized GEMM against the lm_head (152064 x 3584 bf16).
   const wl = A.alloc(152064 * 3584 * 2), xl = A.alloc(3584 * 4), yl = A.alloc(152064 * 4); live.push(wl, xl, yl);

@@ -1,0 +1,322 @@
+// Dense prefill attention v2: FlashAttention-2 layout on mma.sync (m16n8k16, bf16/f16 in, f32 accumulate).
+// One block of 4 warps per (128 query rows, query head); each warp owns 32 contiguous rows. K/V tiles of 64 keys
+// stream through shared memory (cp.async, double-buffered, 16-byte chunks XOR-swizzled by row so ldmatrix is
+// conflict-free). Scores, probabilities and the output accumulator never leave registers: the S accumulator
+// fragments are re-packed in place as the A operand of P·V. Online softmax in the log2 domain (exp2f, scale·log2e
+// applied to the f32 scores so q keeps the same rounding as the other paths). Causal: tiles past a warp's last row
+// are skipped, only tiles that straddle the diagonal (or the end of the keys) are masked. GQA: head h reads kv head
+// h / (Hq/Hkv). colPos (gathered slots, ascending) maps a tile column to its cache slot for the causal test.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <climits>
+#include <cmath>
+#include <cstdint>
+
+#include "gpu_flash.h"
+#include "gpu_internal.cuh"
+
+namespace sv::gpu::flash_mma {
+
+constexpr int kWarps = 4, kWarpRows = 32, kMT = kWarpRows / 16, kBM = kWarps * kWarpRows, kBN = 64;
+constexpr float kLog2e = 1.4426950408889634f;
+
+__device__ __forceinline__ uint32_t smemAddr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void cpAsync16(uint32_t dst, const void* src, bool valid) {
+  // src-size 0 zero-fills the chunk (keys past the end: V must be finite there, P is 0).
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0)
+               : "memory");
+}
+__device__ __forceinline__ void cpCommit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cpWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
+
+__device__ __forceinline__ void ldsm4(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr) : "memory");
+}
+__device__ __forceinline__ void ldsm4t(uint32_t (&r)[4], uint32_t addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr) : "memory");
+}
+
+template <typename T>
+struct Mma;
+template <>
+struct Mma<__nv_bfloat16> {
+  static __device__ __forceinline__ void run(float (&c)[4], const uint32_t (&x)[4], uint32_t b0, uint32_t b1) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(x[0]), "r"(x[1]), "r"(x[2]), "r"(x[3]), "r"(b0), "r"(b1));
+  }
+  static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
+    __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&v);
+  }
+};
+template <>
+struct Mma<__half> {
+  static __device__ __forceinline__ void run(float (&c)[4], const uint32_t (&x)[4], uint32_t b0, uint32_t b1) {
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(x[0]), "r"(x[1]), "r"(x[2]), "r"(x[3]), "r"(b0), "r"(b1));
+  }
+  static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
+    __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<uint32_t*>(&v);
+  }
+};
+
+// Element offset of 16-byte chunk c of row r in a [rows][D] tile: chunk index XOR (r mod 8), so the 8 rows one
+// ldmatrix phase reads land in 8 different bank groups.
+template <int D>
+__device__ __forceinline__ int swz(int r, int c) {
+  return r * D + ((c ^ (r & 7)) << 3);
+}
+// The same for the ldmatrix reads: chunk 2*kp + sel of a row with x = sel ^ (row mod 8), split so that only
+// (2kp mod 8) ^ x varies at run time (4 values per operand) and the rest folds into immediate offsets.
+__device__ __forceinline__ int chunkOff(int kp, int x) { return (((2 * kp) & ~7) + (((2 * kp) & 7) ^ x)) << 3; }
+
+// SUB: keys per softmax step (64, or 32 to halve the score registers); the copied tile is always kBN keys.
+template <typename T, int D, int SUB>
+__global__ void __launch_bounds__(kWarps * 32, 2) flashKernel(FlashArgs a) {
+  static_assert(D % 64 == 0, "the swizzle needs at least 8 chunks per row");
+  static_assert((kWarps * 32) % (D / 8) == 0 && kBN % ((kWarps * 32) / (D / 8)) == 0, "tile copy layout");
+  constexpr int CH = D / 8, NT = SUB / 8, DT = D / 8, THREADS = kWarps * 32;
+  using M = Mma<T>;
+  extern __shared__ __align__(128) unsigned char smraw[];
+  T* Qs = reinterpret_cast<T*>(smraw);  // [kBM][D]
+  T* Ks = Qs + kBM * D;                 // [2][kBN][D]
+  T* Vs = Ks + 2 * kBN * D;             // [2][kBN][D]
+
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int h = blockIdx.x, g = h / (a.Hq / a.Hkv);
+  const int t0 = int(gridDim.y - 1 - blockIdx.y) * kBM;  // the longest (causal) row tiles start first
+  const bool causal = a.causalBase >= 0;
+  const T* K = static_cast<const T*>(a.k) + size_t(g) * D;
+  const T* V = static_cast<const T*>(a.v) + size_t(g) * D;
+  auto pos = [&](int j) -> long { return a.colPos ? long(__ldg(a.colPos + j)) : long(j); };
+
+  // Keys any row of the block can see: [0, kEnd).
+  const int tLast = min(t0 + kBM, a.Tq) - 1;
+  int kEnd = a.Tk;
+  if (causal) {
+    const long lim = long(a.causalBase) + tLast;
+    if (!a.colPos) {
+      kEnd = int(min(long(a.Tk), lim + 1));
+    } else {
+      int lo = 0, hi = a.Tk;
+      while (lo < hi) {
+        const int mid = (lo + hi) >> 1;
+        if (long(__ldg(a.colPos + mid)) <= lim) lo = mid + 1; else hi = mid;
+      }
+      kEnd = lo;
+    }
+  }
+  const int nTiles = kEnd > 0 ? (kEnd + kBN - 1) / kBN : 0;
+
+  // Each thread copies chunk column cT of rows rT, rT + RSTEP, ... (same swizzled chunk in every one of them).
+  constexpr int RSTEP = THREADS / CH;
+  const int rT = tid / CH, cT = tid % CH;
+  const uint32_t kDst = smemAddr(Ks) + 2 * swz<D>(rT, cT), vDst = smemAddr(Vs) + 2 * swz<D>(rT, cT);
+  auto loadKV = [&](int j0, int buf) {
+#pragma unroll
+    for (int r = 0; r < kBN; r += RSTEP) {
+      const int j = j0 + rT + r;
+      const bool in = j < kEnd;
+      const size_t off = size_t(in ? j : 0) * a.ldkv + cT * 8;
+      const uint32_t so = 2 * (buf * kBN * D + r * D);
+      cpAsync16(kDst + so, K + off, in);
+      cpAsync16(vDst + so, V + off, in);
+    }
+  };
+  if (nTiles > 0) loadKV(0, 0);
+  cpCommit();
+
+  // Q tile: f32 -> T, swizzled (rows past Tq are zero).
+  for (int i = tid; i < kBM * CH; i += THREADS) {
+    const int r = i / CH, c = i % CH, t = t0 + r;
+    float4 x = make_float4(0.f, 0.f, 0.f, 0.f), y = x;
+    if (t < a.Tq) {
+      const float4* src = reinterpret_cast<const float4*>(a.q + size_t(t) * a.Hq * D + size_t(h) * D + c * 8);
+      x = src[0];
+      y = src[1];
+    }
+    uint4 u = make_uint4(M::pack(x.x, x.y), M::pack(x.z, x.w), M::pack(y.x, y.y), M::pack(y.z, y.w));
+    *reinterpret_cast<uint4*>(Qs + swz<D>(r, c)) = u;
+  }
+
+  const int wRow0 = t0 + warp * kWarpRows;  // this warp's first query row
+  const int wRowLast = min(wRow0 + kWarpRows, a.Tq) - 1;
+  const bool warpActive = wRow0 < a.Tq;
+  const float sl2 = a.scale * kLog2e;
+  const long base = a.causalBase;
+  // Per-lane ldmatrix row addresses (bytes, shared space). Q and V: lanes 8-15 take rows +8, lanes 16-31 the
+  // second 8 columns; K: lanes 16-31 take keys +8, lanes 8-15 / 24-31 the second 8 columns.
+  const int rQV = (lane & 7) + ((lane >> 3) & 1) * 8, rK = (lane & 7) + (lane >> 4) * 8;
+  const int xQV = (lane >> 4) ^ (lane & 7), xK = ((lane >> 3) & 1) ^ (lane & 7);
+  const uint32_t qBase = smemAddr(Qs) + 2 * (warp * kWarpRows + rQV) * D;
+  const uint32_t kBase = smemAddr(Ks) + 2 * rK * D, vBase = smemAddr(Vs) + 2 * rQV * D;
+
+  float o[kMT][DT][4];
+  float mrow[kMT][2], lrow[kMT][2];
+#pragma unroll
+  for (int mt = 0; mt < kMT; ++mt) {
+#pragma unroll
+    for (int dn = 0; dn < DT; ++dn) o[mt][dn][0] = o[mt][dn][1] = o[mt][dn][2] = o[mt][dn][3] = 0.f;
+    mrow[mt][0] = mrow[mt][1] = -INFINITY;
+    lrow[mt][0] = lrow[mt][1] = 0.f;
+  }
+
+  for (int it = 0; it < nTiles; ++it) {
+    const int j0 = it * kBN, buf = it & 1;
+    if (it + 1 < nTiles) loadKV(j0 + kBN, buf ^ 1);
+    cpCommit();
+    cpWait<1>();
+    __syncthreads();
+
+#pragma unroll
+    for (int sub = 0; sub < kBN / SUB; ++sub) {
+    const int js = j0 + sub * SUB;  // first key of this sub-tile
+    const bool need = warpActive && js < kEnd && (!causal || pos(js) <= base + wRowLast);
+    if (need) {
+      const bool mask = js + SUB > a.Tk || (causal && pos(min(js + SUB, a.Tk) - 1) > base + wRow0);
+      const uint32_t kb = kBase + 2 * (buf * kBN * D + sub * SUB * D), vb = vBase + 2 * (buf * kBN * D + sub * SUB * D);
+
+      // S [32 x SUB] = Q_w · K_subᵀ
+      float s[kMT][NT][4];
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt) s[mt][nt][0] = s[mt][nt][1] = s[mt][nt][2] = s[mt][nt][3] = 0.f;
+#pragma unroll
+      for (int ks = 0; ks < D / 16; ++ks) {
+        uint32_t qa[kMT][4];
+#pragma unroll
+        for (int mt = 0; mt < kMT; ++mt)
+          ldsm4(qa[mt], qBase + 2 * (mt * 16 * D + chunkOff(ks, xQV)));
+#pragma unroll
+        for (int np = 0; np < SUB / 16; ++np) {
+          uint32_t b[4];
+          ldsm4(b, kb + 2 * (np * 16 * D + chunkOff(ks, xK)));
+#pragma unroll
+          for (int mt = 0; mt < kMT; ++mt) {
+            M::run(s[mt][2 * np], qa[mt], b[0], b[1]);
+            M::run(s[mt][2 * np + 1], qa[mt], b[2], b[3]);
+          }
+        }
+      }
+
+      if (mask) {
+        int lim[kMT][2];  // last visible slot per row of this thread
+#pragma unroll
+        for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+          for (int hr = 0; hr < 2; ++hr)
+            lim[mt][hr] = causal ? int(base) + wRow0 + mt * 16 + (lane >> 2) + hr * 8 : INT_MAX;
+#pragma unroll
+        for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) {
+            const int j = js + nt * 8 + (lane & 3) * 2 + e;
+            const int p = j >= a.Tk ? INT_MAX : a.colPos ? __ldg(a.colPos + j) : j;
+#pragma unroll
+            for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+              for (int hr = 0; hr < 2; ++hr)
+                if (p > lim[mt][hr] || p == INT_MAX) s[mt][nt][2 * hr + e] = -INFINITY;
+          }
+      }
+
+      // Online softmax; each row's 64 scores live in the 4 lanes of a quad.
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+        for (int hr = 0; hr < 2; ++hr) {
+          float mx = -INFINITY;
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt) mx = fmaxf(mx, fmaxf(s[mt][nt][2 * hr], s[mt][nt][2 * hr + 1]));
+          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+          const float mNew = fmaxf(mrow[mt][hr], mx * sl2);
+          const float mUse = mNew == -INFINITY ? 0.f : mNew;
+          const float alpha = exp2f(mrow[mt][hr] - mUse);
+          mrow[mt][hr] = mNew;
+          float sum = 0.f;
+#pragma unroll
+          for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const float p = exp2f(fmaf(s[mt][nt][2 * hr + e], sl2, -mUse));
+              s[mt][nt][2 * hr + e] = p;
+              sum += p;
+            }
+          lrow[mt][hr] = lrow[mt][hr] * alpha + sum;
+#pragma unroll
+          for (int dn = 0; dn < DT; ++dn) {
+            o[mt][dn][2 * hr] *= alpha;
+            o[mt][dn][2 * hr + 1] *= alpha;
+          }
+        }
+
+      // O += P · V_tile (P re-packed from the S fragments: the C layout of two n-tiles is the A layout of k16).
+#pragma unroll
+      for (int kk = 0; kk < SUB / 16; ++kk) {
+        uint32_t pa[kMT][4];
+#pragma unroll
+        for (int mt = 0; mt < kMT; ++mt) {
+          pa[mt][0] = M::pack(s[mt][2 * kk][0], s[mt][2 * kk][1]);
+          pa[mt][1] = M::pack(s[mt][2 * kk][2], s[mt][2 * kk][3]);
+          pa[mt][2] = M::pack(s[mt][2 * kk + 1][0], s[mt][2 * kk + 1][1]);
+          pa[mt][3] = M::pack(s[mt][2 * kk + 1][2], s[mt][2 * kk + 1][3]);
+        }
+#pragma unroll
+        for (int dp = 0; dp < D / 16; ++dp) {
+          uint32_t b[4];
+          ldsm4t(b, vb + 2 * (kk * 16 * D + chunkOff(dp, xQV)));
+#pragma unroll
+          for (int mt = 0; mt < kMT; ++mt) {
+            M::run(o[mt][2 * dp], pa[mt], b[0], b[1]);
+            M::run(o[mt][2 * dp + 1], pa[mt], b[2], b[3]);
+          }
+        }
+      }
+    }
+    }
+    __syncthreads();  // the next iteration's loads overwrite the buffer just read
+  }
+  cpWait<0>();
+
+#pragma unroll
+  for (int mt = 0; mt < kMT; ++mt)
+#pragma unroll
+    for (int hr = 0; hr < 2; ++hr) {
+      float l = lrow[mt][hr];
+      l += __shfl_xor_sync(0xffffffffu, l, 1);
+      l += __shfl_xor_sync(0xffffffffu, l, 2);
+      const float inv = l > 0.f ? 1.f / l : 0.f;
+      const int t = wRow0 + mt * 16 + (lane >> 2) + hr * 8;
+      if (t < a.Tq) {
+        float* dst = a.out + size_t(t) * a.Hq * D + size_t(h) * D + (lane & 3) * 2;
+#pragma unroll
+        for (int dn = 0; dn < DT; ++dn)
+          *reinterpret_cast<float2*>(dst + dn * 8) = make_float2(o[mt][dn][2 * hr] * inv, o[mt][dn][2 * hr + 1] * inv);
+      }
+    }
+}
+
+template <typename T, int D, int SUB>
+void launch(const FlashArgs& a) {
+  constexpr size_t smem = size_t(kBM + 4 * kBN) * D * sizeof(T);
+  check(cudaFuncSetAttribute(flashKernel<T, D, SUB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
+        "flash v2 smem");
+  const unsigned tiles = unsigned((a.Tq + kBM - 1) / kBM);
+  if (tiles > 65535u) fail("flash attention: too many query rows for one launch");
+  flashKernel<T, D, SUB><<<dim3(a.Hq, tiles), kWarps * 32, smem, stream()>>>(a);
+  SV_LAUNCH("flash attention v2");
+}
+
+}  // namespace sv::gpu::flash_mma
