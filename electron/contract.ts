@@ -66,6 +66,8 @@ export const VideoInfo = z.object({
   /** URL the player streams the file from (HTTP Range support; carries whatever auth serve mode needs). */
   mediaUrl: z.string(),
   lastConversationId: z.string().nullable(),
+  /** Sampled frames the file could not supply when its frames were last sampled (a cut-off file); absent before. */
+  missingFrames: z.number().int().optional(),
 });
 export type VideoInfo = z.infer<typeof VideoInfo>;
 
@@ -73,6 +75,8 @@ export const SampledFrame = z.object({
   index: z.number().int(),
   timeSec: z.number(),
   thumbUrl: z.string(),
+  /** The file is cut off before this frame: the model (and the thumbnail) see the last frame that decoded instead. */
+  missing: z.boolean().optional(),
 });
 export type SampledFrame = z.infer<typeof SampledFrame>;
 
@@ -118,6 +122,8 @@ export const TurnStats = z.object({
   /** Dense run of the same turn, when measured. */
   denseTimings: Timings.nullable(),
   speedupVsDense: z.number().nullable(),
+  /** Sampled frames the video file could not supply (cut off); the last decoded frame stood in for them. */
+  missingFrames: z.number().int().optional(),
 });
 export type TurnStats = z.infer<typeof TurnStats>;
 

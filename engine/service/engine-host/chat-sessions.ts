@@ -140,7 +140,8 @@ export class ChatSessions {
         });
         measure.denseTimings = entry.dense.policy.finishTurn(d).timings;
       }
-      const stats: TurnStats = { ...turnStats(measure), turn: args.turn };
+      const missing = entry.video.missingFrames;
+      const stats: TurnStats = { ...turnStats(measure), turn: args.turn, ...(missing > 0 ? { missingFrames: missing } : {}) };
       const inspector: InspectorTurn = { ...entry.policy.inspector(measure, entry.video.frameTimes), turn: args.turn, stats };
       return { text: r.answer, stopped: r.stopReason === 'aborted', stats, inspector };
     } finally {

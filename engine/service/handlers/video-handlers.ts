@@ -61,6 +61,7 @@ export function videoHandlers(
         posterUrl,
         mediaUrl: mediaUrls.video(id),
         lastConversationId: ctx.conversations.latestForVideo(id),
+        ...(prev?.missingFrames !== undefined ? { missingFrames: prev.missingFrames } : {}),
       };
       await ctx.library.put(info);
       return info;
@@ -80,7 +81,9 @@ export function videoHandlers(
       try {
         const probe = await probeVideo(b, video.path, { timeoutMs: 30_000 });
         const thumbs = await sampleThumbnails(b, probe, frames, thumbsDir(ctx.dataDir, videoId));
-        return thumbs.map((t) => ({ index: t.index, timeSec: t.timeSec, thumbUrl: mediaUrls.thumb(videoId, t.name) }));
+        const missing = thumbs.filter((t) => t.missing).length;
+        if (video.missingFrames !== missing) await ctx.library.patch(videoId, { missingFrames: missing });
+        return thumbs.map((t) => ({ index: t.index, timeSec: t.timeSec, thumbUrl: mediaUrls.thumb(videoId, t.name), ...(t.missing ? { missing: true } : {}) }));
       } catch (err) {
         if (err instanceof VideoError) throw new ServiceError('invalid_request', err.message);
         throw err;

@@ -1,7 +1,7 @@
 // Left sidebar: open a video (dialog, path, drop), the recent videos, and the current video's conversations.
 import { useEffect, useState } from 'react';
 import type { VideoInfo } from '../../../electron/contract.ts';
-import { formatClock, formatRelative } from '../lib/format.ts';
+import { countOf, formatClock, formatRelative } from '../lib/format.ts';
 import type { Session } from '../state/useSession.ts';
 import { useApi } from '../state/api.ts';
 import { useToasts } from '../state/toasts.tsx';
@@ -132,7 +132,7 @@ export function Library({ session, serveMode }: Props) {
   );
 }
 
-function VideoItem(props: { v: VideoInfo; active: boolean; onOpen(): void; onRemove(): void }) {
+export function VideoItem(props: { v: VideoInfo; active: boolean; onOpen(): void; onRemove(): void }) {
   const { v, active } = props;
   const api = useApi();
   const [last, setLast] = useState<{ title: string; updatedAt: number } | null>(null);
@@ -162,6 +162,11 @@ function VideoItem(props: { v: VideoInfo; active: boolean; onOpen(): void; onRem
           <span className="video-meta">
             {v.width}×{v.height} · {formatRelative(v.lastOpenedAt)}
           </span>
+          {!!v.missingFrames && (
+            <span className="badge badge-warn" title="Some sampled frames lie past where this file really ends (an interrupted copy or recording?)">
+              cut off · {countOf(v.missingFrames, 'frame')} missing
+            </span>
+          )}
           {last && (
             <span className="video-last" title={`Last conversation, ${formatRelative(last.updatedAt)}`}>
               ↳ {last.title}

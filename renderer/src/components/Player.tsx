@@ -2,6 +2,7 @@
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import type { SampledFrame, VideoInfo } from '../../../electron/contract.ts';
 import { formatClock } from '../lib/format.ts';
+import { CutOffNote } from './CutOffNote.tsx';
 
 export interface PlayerHandle {
   seek(sec: number): void;
@@ -67,20 +68,22 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
             {video.fps ? ` · ${video.fps.toFixed(video.fps % 1 ? 2 : 0)} fps` : ''}
           </span>
         </div>
+        <CutOffNote frames={frames} />
         <ol className="filmstrip" ref={strip} aria-label="Sampled frames">
           {frames?.map((f, i) => (
             <li key={f.thumbUrl}>
               <button
-                className={i === current ? 'frame-thumb current' : 'frame-thumb'}
+                className={`frame-thumb${i === current ? ' current' : ''}${f.missing ? ' missing' : ''}`}
                 onClick={() => {
                   const v = el.current;
                   if (v) v.currentTime = f.timeSec;
                   setTime(f.timeSec);
                 }}
-                title={`Frame ${f.index + 1} at ${formatClock(f.timeSec)}`}
-                aria-label={`Seek to frame ${f.index + 1} at ${formatClock(f.timeSec)}`}
+                title={`Frame ${f.index + 1} at ${formatClock(f.timeSec)}${f.missing ? ' — missing: the file ends before it (the last decoded frame stands in)' : ''}`}
+                aria-label={`Seek to frame ${f.index + 1} at ${formatClock(f.timeSec)}${f.missing ? ' (missing from the file)' : ''}`}
               >
                 <img src={f.thumbUrl} alt="" loading="lazy" />
+                {f.missing && <em className="missing-tag">missing</em>}
                 <span>{formatClock(f.timeSec)}</span>
               </button>
             </li>

@@ -19,6 +19,14 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
         <Stat k="read" v={`${formatCount(stats.visualTokensRetrieved)} retrieved`} title="Visual tokens decode attended to (mean over layers)" />
       )}
       <Stat k="KV" v={formatBytes(stats.kvBytes)} title="KV cache size after this turn" />
+      {!!stats.missingFrames && (
+        <Stat
+          k="frames"
+          v={`${formatCount(stats.missingFrames)} missing`}
+          title="The video file is cut off: these sampled frames could not be decoded and the last decoded frame stood in for them"
+          warn
+        />
+      )}
       {stats.speedupVsDense !== null && (
         <Stat k="vs dense" v={`${stats.speedupVsDense.toFixed(2)}×`} title="End-to-end speedup over a dense run of the same turn (both warmed up first; turn 1 includes vision and the video prefill)" strong />
       )}
@@ -26,9 +34,9 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
   );
 }
 
-function Stat({ k, v, title, strong }: { k: string; v: string; title: string; strong?: boolean }) {
+function Stat({ k, v, title, strong, warn }: { k: string; v: string; title: string; strong?: boolean; warn?: boolean }) {
   return (
-    <div className={strong ? 'stat strong' : 'stat'} title={title}>
+    <div className={`stat${strong ? ' strong' : ''}${warn ? ' warn' : ''}`} title={title}>
       <dt>{k}</dt>
       <dd>{v}</dd>
     </div>

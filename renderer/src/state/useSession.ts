@@ -179,6 +179,9 @@ export function useSession(frameCount: number | null): Session {
         if (!alive) return;
         setFrames(f, video.id);
         setFramesLoading(false);
+        // Sampling is what finds a cut-off file: the library's badge follows without a reload.
+        const missing = f.filter((x) => x.missing).length;
+        setRecent((list) => list.map((v) => (v.id === video.id && v.missingFrames !== missing ? { ...v, missingFrames: missing } : v)));
       },
       (e) => {
         if (!alive) return;

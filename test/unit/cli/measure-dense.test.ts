@@ -16,11 +16,15 @@ import { makeClip, tmpDir } from '../service/fixture.ts';
 let work: string, modelDir: string, clip: string;
 beforeAll(() => {
   work = tmpDir('sv-measure-dense-');
+  process.env.SPARSEVILA_VIDEO_CACHE = path.join(work, 'video-cache');
   modelDir = path.join(work, 'model');
   makeCheckpoint(modelDir, { preset: 'tiny', seed: 3 });
   clip = makeClip(work, 'clip.mp4', 2);
 });
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  delete process.env.SPARSEVILA_VIDEO_CACHE;
+  rmSync(work, { recursive: true, force: true });
+});
 afterEach(() => vi.restoreAllMocks());
 
 /** Counts graph builds while a ChatSession is being created or asked (the timed work); and outside of it. */
