@@ -172,28 +172,32 @@ void launchV1(const FlashArgs& a) {
 
 int gFlashVersion = 2;
 
-template <int SUB>
+template <int SUB, int WARPS, int MT, int MINB>
 void launchV2(const FlashArgs& a, int kvdt) {
+  using flash_mma::launch;
   if (kvdt == BF16) {
-    if (a.d == 64) flash_mma::launch<__nv_bfloat16, 64, SUB>(a); else flash_mma::launch<__nv_bfloat16, 128, SUB>(a);
+    if (a.d == 64) launch<__nv_bfloat16, 64, SUB, WARPS, MT, MINB>(a); else launch<__nv_bfloat16, 128, SUB, WARPS, MT, MINB>(a);
   } else {
-    if (a.d == 64) flash_mma::launch<__half, 64, SUB>(a); else flash_mma::launch<__half, 128, SUB>(a);
+    if (a.d == 64) launch<__half, 64, SUB, WARPS, MT, MINB>(a); else launch<__half, 128, SUB, WARPS, MT, MINB>(a);
   }
 }
 
 }  // namespace
 
 void setFlashVersion(int version) {
-  if (version < 1 || version > 3)
-    fail("setFlashVersion: 1 (WMMA), 2 (mma.sync, 64-key softmax steps) or 3 (mma.sync, 32-key steps)");
+  if (version < 1 || version > 5)
+    fail("setFlashVersion: 1 WMMA; mma.sync: 2 (4 warps x 32 rows, 64-key steps), 3 (4x32, 32-key steps), 4 (8 warps x 16 "
+         "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM)");
   gFlashVersion = version;
 }
 
 bool flashSupported(int d, int kvdt) { return (d == 64 || d == 128) && (kvdt == BF16 || kvdt == F16); }
 
 void flashAttention(const FlashArgs& a, int kvdt) {
-  if (gFlashVersion == 2) return launchV2<64>(a, kvdt);
-  if (gFlashVersion == 3) return launchV2<32>(a, kvdt);
+  if (gFlashVersion == 2) return launchV2<64, 4, 2, 2>(a, kvdt);
+  if (gFlashVersion == 3) return launchV2<32, 4, 2, 2>(a, kvdt);
+  if (gFlashVersion == 4) return launchV2<64, 8, 1, 1>(a, kvdt);
+  if (gFlashVersion == 5) return launchV2<32, 8, 1, 2>(a, kvdt);
   if (kvdt == BF16) {
     if (a.d == 64) launchV1<__nv_bfloat16, 64>(a); else launchV1<__nv_bfloat16, 128>(a);
   } else {

@@ -1,5 +1,5 @@
 // Dense prefill attention v2: FlashAttention-2 layout on mma.sync (m16n8k16, bf16/f16 in, f32 accumulate).
-// One block of 4 warps per (128 query rows, query head); each warp owns 32 contiguous rows. K/V tiles of 64 keys
+// One block per (128 query rows, query head): 4 warps x 32 contiguous rows (v2, v3) or 8 warps x 16 rows (v4). K/V tiles of 64 keys
 // stream through shared memory (cp.async, double-buffered, 16-byte chunks XOR-swizzled by row so ldmatrix is
 // conflict-free). Scores, probabilities and the output accumulator never leave registers: the S accumulator
 // fragments are re-packed in place as the A operand of P·V. Online softmax in the log2 domain (exp2f, scale·log2e
@@ -19,7 +19,7 @@
 
 namespace sv::gpu::flash_mma {
 
-constexpr int kWarps = 4, kWarpRows = 32, kMT = kWarpRows / 16, kBM = kWarps * kWarpRows, kBN = 64;
+constexpr int kBN = 64;  // keys per copied K/V tile
 constexpr float kLog2e = 1.4426950408889634f;
 
 __device__ __forceinline__ uint32_t smemAddr(const void* p) {
@@ -80,9 +80,11 @@ __device__ __forceinline__ int swz(int r, int c) {
 // (2kp mod 8) ^ x varies at run time (4 values per operand) and the rest folds into immediate offsets.
 __device__ __forceinline__ int chunkOff(int kp, int x) { return (((2 * kp) & ~7) + (((2 * kp) & 7) ^ x)) << 3; }
 
-// SUB: keys per softmax step (64, or 32 to halve the score registers); the copied tile is always kBN keys.
-template <typename T, int D, int SUB>
-__global__ void __launch_bounds__(kWarps * 32, 2) flashKernel(FlashArgs a) {
+// WARPS warps of MT 16-row m-tiles each (block rows = 16 * MT * WARPS); SUB: keys per softmax step (64, or 32 to
+// halve the score registers); the copied tile is always kBN keys. MINB: blocks per SM the registers must allow.
+template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
+__global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
+  constexpr int kWarps = WARPS, kMT = MT, kWarpRows = 16 * MT, kBM = WARPS * kWarpRows;
   static_assert(D % 64 == 0, "the swizzle needs at least 8 chunks per row");
   static_assert((kWarps * 32) % (D / 8) == 0 && kBN % ((kWarps * 32) / (D / 8)) == 0, "tile copy layout");
   constexpr int CH = D / 8, NT = SUB / 8, DT = D / 8, THREADS = kWarps * 32;
@@ -308,14 +310,15 @@ __global__ void __launch_bounds__(kWarps * 32, 2) flashKernel(FlashArgs a) {
     }
 }
 
-template <typename T, int D, int SUB>
+template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
 void launch(const FlashArgs& a) {
+  constexpr int kBM = WARPS * 16 * MT;
   constexpr size_t smem = size_t(kBM + 4 * kBN) * D * sizeof(T);
-  check(cudaFuncSetAttribute(flashKernel<T, D, SUB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
+  check(cudaFuncSetAttribute(flashKernel<T, D, SUB, WARPS, MT, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "flash v2 smem");
   const unsigned tiles = unsigned((a.Tq + kBM - 1) / kBM);
   if (tiles > 65535u) fail("flash attention: too many query rows for one launch");
-  flashKernel<T, D, SUB><<<dim3(a.Hq, tiles), kWarps * 32, smem, stream()>>>(a);
+  flashKernel<T, D, SUB, WARPS, MT, MINB><<<dim3(a.Hq, tiles), WARPS * 32, smem, stream()>>>(a);
   SV_LAUNCH("flash attention v2");
 }
 
