@@ -1,12 +1,13 @@
 // One sampled frame with its token overlay, drawn on a canvas.
 import { memo, useEffect, useReducer, useRef } from 'react';
-import { formatClock } from '../lib/format.ts';
 import { drawFrame, loadImage, type OverlayInput } from '../lib/overlay.ts';
 import { useVisible } from '../lib/useVisible.ts';
 
 interface Props {
   index: number;
   timeSec: number;
+  /** The time as shown (precise enough to tell this frame from its neighbours). */
+  timeLabel: string;
   thumbUrl: string | null;
   width: number;
   aspect: number;
@@ -44,7 +45,7 @@ export const FrameTile = memo(function FrameTile(p: Props) {
         ref={canvas}
         style={{ width: p.width, height }}
         role="img"
-        aria-label={`Frame ${p.index + 1} at ${formatClock(p.timeSec)}: ${p.retained} of ${p.perFrame} tokens kept, ${p.retrieved} retrieved`}
+        aria-label={`Frame ${p.index + 1} at ${p.timeLabel}: ${p.retained} of ${p.perFrame} tokens kept, ${p.retrieved} retrieved`}
         onMouseMove={(e) => {
           const r = e.currentTarget.getBoundingClientRect();
           const col = Math.min(p.overlay.gridW - 1, Math.floor(((e.clientX - r.left) / r.width) * p.overlay.gridW));
@@ -55,7 +56,7 @@ export const FrameTile = memo(function FrameTile(p: Props) {
         onClick={() => p.onSeek(p.timeSec)}
       />
       <figcaption>
-        <span>{formatClock(p.timeSec)}</span>
+        <span>{p.timeLabel}</span>
         <span className="tile-counts">
           <b className="c-ret">{p.retained}</b>/<span>{p.perFrame}</span> · <b className="c-rtv">{p.retrieved}</b>
         </span>

@@ -1,7 +1,7 @@
 // The video player and, under it, the filmstrip of the frames the model sees. Other views seek it via the handle.
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import type { SampledFrame, VideoInfo } from '../../../electron/contract.ts';
-import { formatClock } from '../lib/format.ts';
+import { clockLabels, formatClock } from '../lib/format.ts';
 import { CutOffNote } from './CutOffNote.tsx';
 
 export interface PlayerHandle {
@@ -33,6 +33,8 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
   }));
 
   useEffect(() => setError(null), [video.mediaUrl]);
+
+  const labels = frames ? clockLabels(frames.map((f) => f.timeSec)) : [];
 
   // The sampled frame the playhead is in: the last one at or before the current time.
   let current = -1;
@@ -79,12 +81,12 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
                   if (v) v.currentTime = f.timeSec;
                   setTime(f.timeSec);
                 }}
-                title={`Frame ${f.index + 1} at ${formatClock(f.timeSec)}${f.missing ? ' — missing: the file ends before it (the last decoded frame stands in)' : ''}`}
-                aria-label={`Seek to frame ${f.index + 1} at ${formatClock(f.timeSec)}${f.missing ? ' (missing from the file)' : ''}`}
+                title={`Frame ${f.index + 1} at ${labels[i]}${f.missing ? ' — missing: the file ends before it (the last decoded frame stands in)' : ''}`}
+                aria-label={`Seek to frame ${f.index + 1} at ${labels[i]}${f.missing ? ' (missing from the file)' : ''}`}
               >
                 <img src={f.thumbUrl} alt="" loading="lazy" />
                 {f.missing && <em className="missing-tag">missing</em>}
-                <span>{formatClock(f.timeSec)}</span>
+                <span>{labels[i]}</span>
               </button>
             </li>
           ))}

@@ -1,7 +1,7 @@
 // One turn in the inspector: its summary, the per-frame timeline, and the grid of frames with token overlays.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { InspectorTurn, SampledFrame } from '../../../electron/contract.ts';
-import { formatClock } from '../lib/format.ts';
+import { clockLabels } from '../lib/format.ts';
 import type { OverlayInput } from '../lib/overlay.ts';
 import { countsPerFrame, normalizedSaliency, PRUNED, RETRIEVED, retrievalDepth, tokenClasses, type LayerView } from '../lib/tokenMap.ts';
 import { FrameTile } from './FrameTile.tsx';
@@ -28,6 +28,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
   const saliency = useMemo(() => normalizedSaliency(data), [data]);
   const counts = useMemo(() => countsPerFrame(data, cls), [data, cls]);
   const perFrame = data.gridH * data.gridW;
+  const timeLabels = useMemo(() => clockLabels(data.frameTimes), [data]);
   const effMode = mode === 'saliency' && saliency ? 'saliency' : 'tokens';
 
   const overlays = useMemo(
@@ -85,7 +86,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
       for (const list of data.retrievedByLayer) if (list.includes(v)) k++;
       layersText = ` · read at ${k}/${layers} layers`;
     }
-    hoverText = `Frame ${hover.f + 1} (${formatClock(data.frameTimes[hover.f] ?? 0)}) · token row ${hover.r}, col ${hover.c} · ${state}${sal}${layersText}`;
+    hoverText = `Frame ${hover.f + 1} (${timeLabels[hover.f] ?? ''}) · token row ${hover.r}, col ${hover.c} · ${state}${sal}${layersText}`;
   }
 
   const s = data.stats;
@@ -116,6 +117,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
             key={f}
             index={f}
             timeSec={data.frameTimes[f] ?? 0}
+            timeLabel={timeLabels[f] ?? ''}
             thumbUrl={thumbs[f] ?? null}
             width={width}
             aspect={aspect}

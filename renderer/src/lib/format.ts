@@ -11,6 +11,29 @@ export function formatClock(sec: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
+/** formatClock with `decimals` digits of seconds, truncated like a player's clock: (1.56, 1) -> "0:01.5". */
+export function formatClockPrecise(sec: number, decimals: number): string {
+  if (decimals <= 0 || !Number.isFinite(sec) || sec < 0) return formatClock(sec);
+  const scale = 10 ** decimals;
+  // The epsilon keeps 0.3 * 10 = 2.9999… from truncating to 0:00.2.
+  const ticks = Math.floor(sec * scale + 1e-6);
+  const whole = Math.floor(ticks / scale);
+  return `${formatClock(whole)}.${String(ticks % scale).padStart(decimals, '0')}`;
+}
+
+/**
+ * Clock labels for a list of frame times, all with the fewest decimals (0 to 3) that keep different times apart:
+ * a 3 s clip sampled at 8 frames reads 0:00.0, 0:00.3, ... instead of 0:00, 0:00, 0:01, ...
+ */
+export function clockLabels(times: readonly number[]): string[] {
+  const distinct = new Set(times.map((t) => Math.round(t * 1000))).size;
+  for (let d = 0; d < 3; d++) {
+    const labels = times.map((t) => formatClockPrecise(t, d));
+    if (new Set(labels).size >= distinct) return labels;
+  }
+  return times.map((t) => formatClockPrecise(t, 3));
+}
+
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '–';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
