@@ -51,7 +51,7 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
                     float scale);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
 void setFlash(bool on);
-// Which flash kernel setFlash(true) runs: 1 WMMA v1, 2 mma.sync (64-key steps, default), 3 mma.sync (32-key steps).
+// Which flash kernel setFlash(true) runs: 1 WMMA v1; 2-5 mma.sync with S/P/O in registers (2 default; gpu_flash.cu).
 void setFlashVersion(int version);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
