@@ -1,17 +1,53 @@
-// sparsevila bench [--synthetic 0.5b | --model DIR] [--backend cpu|cuda|auto] [--frames 16] [--turns 3] [--new-tokens 32]
-//   [--configs dense,0.75:0.9] [--json] [--threads N] [--no-warmup]
-// Times dense vs sparse policies on one synthetic-content video: vision, LLM prefill, TTFT per turn, decode tokens/s,
-// end-to-end over the turns. Prints a Markdown table (or JSON with --json) with the machine it ran on.
+// sparsevila bench [--synthetic 0.5b | --model DIR] [--backend cpu|cuda|auto] [--frames 16[,64,...]] [--turns 3]
+//   [--new-tokens 32] [--configs dense,0.75:0.9] [--head-tokens N] [--instruction-tokens N] [--question-tokens N]
+//   [--json] [--out FILE.json] [--threads N] [--no-warmup]
+// Times dense vs sparse policies on one synthetic-content video per frame count: vision, LLM prefill, TTFT per turn,
+// decode ms/token against the decode bandwidth floor, end-to-end over the turns. Prints Markdown tables (or JSON with
+// --json) with the machine it ran on.
+import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { loadModel, type BackendChoice } from '../models/load-model.ts';
 import { PRESETS, type PresetName } from '../models/presets.ts';
 import { parseBenchConfigs } from '../sparse/benchConfig.ts';
+import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../sparse/benchFloor.ts';
 import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../sparse/benchRun.ts';
 import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
-export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | --model DIR] [--backend cpu|cuda|auto] [--frames N] [--turns N]
-  [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9] [--json] [--threads N] [--no-warmup]
-Defaults: --synthetic 0.5b --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9`;
+export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
+  [--turns N] [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9]
+  [--head-tokens N] [--instruction-tokens N] [--question-tokens N] [--json] [--out FILE.json] [--threads N] [--no-warmup]
+Defaults: --synthetic 0.5b --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
+  text around the video: --head-tokens 5, --instruction-tokens 20 + 8 x frames (the time instruction), --question-tokens 24`;
+
+export interface BenchRun {
+  workload: BenchWorkload;
+  results: (BenchResult & { floor: DecodeFloor })[];
+}
+
+function frameList(a: ReturnType<typeof parseArgs>): number[] {
+  const s = str(a, 'frames') ?? '16';
+  const list = s.split(',').map((x) => Number(x.trim()));
+  if (!list.length || list.some((n) => !(Number.isInteger(n) && n >= 1))) throw new UsageError(`--frames must be positive integers (e.g. 64,256), got "${s}"`);
+  return list;
+}
+
+/** One row per frame count and config: the numbers issue #6 asks for. */
+export function benchSummaryTable(runs: BenchRun[]): string {
+  const rows = [
+    '| frames | config | prefill tokens | vision ms | LLM prefill ms | prefill speedup | decode ms/tok | floor ms/tok | E2E ms | E2E speedup |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const run of runs) {
+    const dense = run.results.find((r) => r.config.policy === 'dense');
+    const x = (a: number, b: number | undefined) => (b && a > 0 ? `${(b / a).toFixed(2)}x` : '—');
+    for (const r of run.results) {
+      rows.push(`| ${run.workload.frames} | ${r.config.label} | ${r.prefixTokens} | ${r.visionMs.toFixed(0)} | ${r.llmPrefillMs.toFixed(0)} | `
+        + `${x(r.llmPrefillMs, dense?.llmPrefillMs)} | ${r.floor.decodeMs.toFixed(2)} | ${r.floor.floorMs.toFixed(2)} | ${r.endToEndMs.toFixed(0)} | `
+        + `${x(r.endToEndMs, dense?.endToEndMs)} |`);
+    }
+  }
+  return rows.join('\n');
+}
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, ['help', 'json', 'no-warmup']);
@@ -22,10 +58,17 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (synthetic && !PRESETS.includes(synthetic)) throw new UsageError(`--synthetic must be one of ${PRESETS.join(', ')}`);
   const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
   if (!['cpu', 'cuda', 'auto'].includes(backend)) throw new UsageError(`--backend must be cpu, cuda or auto (got ${backend})`);
-  const w: BenchWorkload = { frames: int(a, 'frames', 16)!, turns: int(a, 'turns', 3)!, newTokens: int(a, 'new-tokens', 32)! };
-  for (const [k, v] of Object.entries(w)) if (!(v >= 1)) throw new UsageError(`--${k} must be a positive integer`);
+  const frames = frameList(a);
+  const base = {
+    turns: int(a, 'turns', 3)!, newTokens: int(a, 'new-tokens', 32)!,
+    headTokens: int(a, 'head-tokens'), instructionTokens: int(a, 'instruction-tokens'), questionTokens: int(a, 'question-tokens'),
+  };
+  for (const [k, v] of Object.entries(base)) {
+    if (v !== undefined && !(v >= (k === 'instructionTokens' ? 0 : 1))) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be a positive integer`);
+  }
   const configs = parseBenchConfigs(str(a, 'configs') ?? 'dense,0.75:0.9');
   const json = a.flags.has('json');
+  const out = str(a, 'out');
   const log = (s: string) => process.stderr.write(s);
 
   const m = await loadModel(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
@@ -33,7 +76,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     backend: m.backend.name, device: m.backend.device, cpu: cpus()[0]?.model?.trim() ?? 'unknown', cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,
   };
-  log(`bench: ${m.name} on ${m.backend.device}; ${w.frames} frames, ${w.turns} turns x ${w.newTokens} tokens\n`);
+  log(`bench: ${m.name} on ${m.backend.device} (loaded in ${m.loadMs.toFixed(0)} ms); frames ${frames.join(', ')}, ${base.turns} turns x ${base.newTokens} tokens\n`);
   try {
     if (!a.flags.has('no-warmup')) {
       // Graph/kernel creation and first-touch costs go here, once per distinct policy, on a one-frame video.
@@ -41,19 +84,39 @@ export async function benchCommand(argv: string[]): Promise<number> {
       for (const c of configs) {
         if (seen.has(c.policy)) continue;
         seen.add(c.policy);
-        runBenchConfig(m.model, c, { frames: 1, turns: 2, newTokens: 2 }, benchPixels(m.model, 1));
+        runBenchConfig(m.model, c, { ...base, frames: 1, turns: 2, newTokens: 2 }, benchPixels(m.model, 1));
       }
       log('warm-up done\n');
     }
-    const pixels = benchPixels(m.model, w.frames);
-    const results: BenchResult[] = [];
-    for (const c of configs) results.push(runBenchConfig(m.model, c, w, pixels, log));
+    const copyGBps = measureCopyGBps(m.backend);
+    const weightBytesPerToken = decodeWeightBytes(m.config, m.backend);
+    log(`copy bandwidth ${copyGBps.toFixed(0)} GB/s (read + write); decode reads ${(weightBytesPerToken / 1e9).toFixed(2)} GB of weights per token\n`);
+    const runs: BenchRun[] = [];
+    for (const F of frames) {
+      const w: BenchWorkload = { ...base, frames: F };
+      const pixels = benchPixels(m.model, F);
+      const results: BenchRun['results'] = [];
+      for (const c of configs) {
+        const r = runBenchConfig(m.model, c, w, pixels, log);
+        results.push({ ...r, floor: decodeFloor(m.config, m.backend, r, w, copyGBps) });
+      }
+      runs.push({ workload: w, results });
+    }
+    const report = {
+      model: m.name, machine, date: new Date().toISOString(), copyGBps, weightBytesPerToken,
+      workload: runs[0].workload, results: runs[0].results, runs,
+    };
+    if (out) writeFileSync(out, JSON.stringify(report, null, 1));
     if (json) {
-      console.log(JSON.stringify({ model: m.name, machine, workload: w, date: new Date().toISOString(), results }, null, 1));
+      console.log(JSON.stringify(report, null, 1));
     } else {
       console.log(`model ${m.name}; ${machine.device}; ${machine.cores} cores, ${machine.memoryGiB} GiB, node ${machine.node}`);
-      console.log(`workload: ${w.frames} frames, ${w.turns} turns x ${w.newTokens} new tokens\n`);
-      console.log(benchTable(results));
+      console.log(`copy bandwidth ${copyGBps.toFixed(0)} GB/s; floor = (${(weightBytesPerToken / 1e9).toFixed(2)} GB weights + K/V of the slots read) / copy bandwidth`);
+      for (const run of runs) {
+        console.log(`\n${run.workload.frames} frames, ${run.workload.turns} turns x ${run.workload.newTokens} new tokens\n`);
+        console.log(benchTable(run.results));
+      }
+      console.log('\n' + benchSummaryTable(runs));
     }
   } finally {
     m.dispose();

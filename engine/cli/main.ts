@@ -1,26 +1,23 @@
 // The `sparsevila` CLI: one module per subcommand, dispatched by name.
-import { serveCommand } from './serve.ts';
-import { logitsCommand } from './logits.ts';
-import { makeCheckpointCommand } from './make-checkpoint.ts';
-import { saliencyCommand } from './saliency.ts';
-import { benchCommand } from './bench.ts';
-import { chatCommand } from './chat.ts';
-import { evalCommand } from './eval.ts';
-import { videoCommand } from './video.ts';
-import { benchVideoCommand } from './bench-video.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
+// Subcommand modules load on use, so one command's dependencies (the app server's, ffmpeg's) are not needed by another
+// (e.g. `bench` on a GPU machine with a minimal node_modules).
+function lazy<K extends string>(load: () => Promise<Record<K, (argv: string[]) => Promise<number>>>, name: K): Command['run'] {
+  return async (argv) => (await load())[name](argv);
+}
+
 export const commands: Record<string, Command> = {
-  logits: { run: logitsCommand, help: 'full-sequence logits for input_ids + pixel_values_videos (HF parity interface)' },
-  chat: { run: chatCommand, help: 'chat about a video: questions on stdin, answers streamed (--json: one object per turn)' },
-  'make-checkpoint': { run: makeCheckpointCommand, help: 'write a random-weight LLaVA-OneVision checkpoint in the HF layout' },
-  saliency: { run: saliencyCommand, help: 'patch and token saliency (SparseVILA prefill scores) for the same inputs as logits' },
-  bench: { run: benchCommand, help: 'time dense vs sparse policies (vision, prefill, TTFT, decode, end-to-end over turns)' },
-  eval: { run: evalCommand, help: 'accuracy per turn of each policy x sparsity on synthetic-world videos (toy model), with timings' },
-  video: { run: videoCommand, help: 'probe a video and prepare its frames (progress, cache)' },
-  'bench-video': { run: benchVideoCommand, help: 'video sampling speed: ours vs one ffmpeg per frame' },
-  serve: { run: serveCommand, help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
+  logits: { run: lazy(() => import('./logits.ts'), 'logitsCommand'), help: 'full-sequence logits for input_ids + pixel_values_videos (HF parity interface)' },
+  chat: { run: lazy(() => import('./chat.ts'), 'chatCommand'), help: 'chat about a video: questions on stdin, answers streamed (--json: one object per turn)' },
+  'make-checkpoint': { run: lazy(() => import('./make-checkpoint.ts'), 'makeCheckpointCommand'), help: 'write a random-weight LLaVA-OneVision checkpoint in the HF layout' },
+  saliency: { run: lazy(() => import('./saliency.ts'), 'saliencyCommand'), help: 'patch and token saliency (SparseVILA prefill scores) for the same inputs as logits' },
+  bench: { run: lazy(() => import('./bench.ts'), 'benchCommand'), help: 'time dense vs sparse policies (vision, prefill, TTFT, decode, end-to-end over turns)' },
+  eval: { run: lazy(() => import('./eval.ts'), 'evalCommand'), help: 'accuracy per turn of each policy x sparsity on synthetic-world videos (toy model), with timings' },
+  video: { run: lazy(() => import('./video.ts'), 'videoCommand'), help: 'probe a video and prepare its frames (progress, cache)' },
+  'bench-video': { run: lazy(() => import('./bench-video.ts'), 'benchVideoCommand'), help: 'video sampling speed: ours vs one ffmpeg per frame' },
+  serve: { run: lazy(() => import('./serve.ts'), 'serveCommand'), help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
 };
 
 function usage(): string {

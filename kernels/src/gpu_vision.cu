@@ -43,13 +43,14 @@ __global__ void unpackOKernel(float* out, const float* Op, size_t rowBase, int f
 
 constexpr int kPerLane = 32;  // rows up to 32*32 = 1024 keys stay in registers
 
-// One warp per score row: softmax(scale * S[row]) -> P[row] (dtype pdt; may alias S when pdt is f32).
+// One warp per score row: softmax(scale * S[row, :n]) -> P[row, :n] (rows ld elements apart; dtype pdt; P may alias
+// S when pdt is f32).
 template <bool kRegs>
-__global__ void softmaxWarpKernel(void* P, int pdt, const float* S, size_t rows, int n, float scale) {
+__global__ void softmaxWarpKernel(void* P, int pdt, const float* S, size_t rows, int n, int ld, float scale) {
   const size_t row = (blockIdx.x * size_t(blockDim.x) + threadIdx.x) / 32;
   const int lane = threadIdx.x & 31;
   if (row >= rows) return;
-  const float* s = S + row * n;
+  const float* s = S + row * ld;
   if (kRegs) {
     float x[kPerLane];
     float m = -INFINITY;
@@ -70,7 +71,7 @@ __global__ void softmaxWarpKernel(void* P, int pdt, const float* S, size_t rows,
 #pragma unroll
     for (int e = 0; e < kPerLane; ++e) {
       const int j = lane + 32 * e;
-      if (j < n) st(P, pdt, row * n + j, x[e] * inv);
+      if (j < n) st(P, pdt, row * ld + j, x[e] * inv);
     }
     return;
   }
@@ -82,7 +83,7 @@ __global__ void softmaxWarpKernel(void* P, int pdt, const float* S, size_t rows,
   const float M = warpMax(m);
   l = warpSum(m == -INFINITY ? 0.f : l * expf(m - M));
   const float inv = 1.f / l;
-  for (int j = lane; j < n; j += 32) st(P, pdt, row * n + j, expf(s[j] * scale - M) * inv);
+  for (int j = lane; j < n; j += 32) st(P, pdt, row * ld + j, expf(s[j] * scale - M) * inv);
 }
 
 unsigned gridFor(size_t n) { return unsigned(std::min<size_t>((n + 255) / 256, 65535u * 8)); }
@@ -94,11 +95,12 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
                     float scale) {
   if (frames <= 0 || T <= 0 || H <= 0 || d <= 0) fail("blockAttention: empty shape");
   const size_t es = dtypeSize(cdt);
+  const int ldS = (T + 7) / 8 * 8;  // 16-byte aligned score rows for the tensor-core GEMMs
   const bool separateP = cdt != F32;
-  const size_t perFrame = size_t(H) * T * T * (4 + (separateP ? es : 0)) + size_t(H) * T * d * (3 * es + 4);
+  const size_t perFrame = size_t(H) * T * ldS * (4 + (separateP ? es : 0)) + size_t(H) * T * d * (3 * es + 4);
   const int fc = int(std::max<size_t>(1, std::min<size_t>(frames, (size_t(1) << 30) / perFrame)));
-  const size_t qkvB = align256(size_t(fc) * H * T * d * es), sB = align256(size_t(fc) * H * T * T * 4);
-  const size_t pB = separateP ? align256(size_t(fc) * H * T * T * es) : 0, oB = align256(size_t(fc) * H * T * d * 4);
+  const size_t qkvB = align256(size_t(fc) * H * T * d * es), sB = align256(size_t(fc) * H * T * ldS * 4);
+  const size_t pB = separateP ? align256(size_t(fc) * H * T * ldS * es) : 0, oB = align256(size_t(fc) * H * T * d * 4);
   char* base = static_cast<char*>(scratch(3 * qkvB + sB + pB + oB));
   void *Qp = base, *Kp = base + qkvB, *Vp = base + 2 * qkvB;
   float* S = reinterpret_cast<float*>(base + 3 * qkvB);
@@ -113,15 +115,15 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
         reinterpret_cast<const float*>(v), rowBase, n, T, H, d);
     SV_LAUNCH("blockAttention pack");
     // Column-major: S'[j, i] = K_j · Q_i, i.e. row-major S[i][j] with ld T.
-    gemmStridedBatched(kOpT, kOpN, T, T, d, Kp, cdt, d, (long long)T * d, Qp, cdt, d, (long long)T * d, S, F32, T,
-                       (long long)T * T, batch);
+    gemmStridedBatched(kOpT, kOpN, T, T, d, Kp, cdt, d, (long long)T * d, Qp, cdt, d, (long long)T * d, S, F32, ldS,
+                       (long long)T * ldS, batch);
     const size_t rows = size_t(batch) * T;
     const unsigned blocks = unsigned((rows * 32 + 255) / 256);
-    if (T <= 32 * kPerLane) softmaxWarpKernel<true><<<blocks, 256, 0, stream()>>>(P, cdt, S, rows, T, scale);
-    else softmaxWarpKernel<false><<<blocks, 256, 0, stream()>>>(P, cdt, S, rows, T, scale);
+    if (T <= 32 * kPerLane) softmaxWarpKernel<true><<<blocks, 256, 0, stream()>>>(P, cdt, S, rows, T, ldS, scale);
+    else softmaxWarpKernel<false><<<blocks, 256, 0, stream()>>>(P, cdt, S, rows, T, ldS, scale);
     SV_LAUNCH("blockAttention softmax");
     // Column-major: O'[c, i] = Σ_j V'[c, j] P'[j, i].
-    gemmStridedBatched(kOpN, kOpN, d, T, T, Vp, cdt, d, (long long)T * d, P, cdt, T, (long long)T * T, Op, F32, d,
+    gemmStridedBatched(kOpN, kOpN, d, T, T, Vp, cdt, d, (long long)T * d, P, cdt, ldS, (long long)T * ldS, Op, F32, d,
                        (long long)T * d, batch);
     unpackOKernel<<<gridFor(size_t(batch) * T * d), 256, 0, stream()>>>(reinterpret_cast<float*>(out), Op, rowBase, n,
                                                                         T, H, d);

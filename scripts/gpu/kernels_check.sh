@@ -12,15 +12,17 @@
 #   SPARSEVILA_CUDA_ARCHS=90 npm run build:addon && cp kernels/build/Release/sparsevila_kernels.node .device/addon/
 #   node bin/sparsevila.js make-checkpoint --out .device/parity/small --preset small --seed 3 --shards 2
 #   npx tsx scripts/gpu/kernels_parity_inputs.ts .device/parity/small 4 .device/parity/in.safetensors 5
+#   npx tsx scripts/gpu/vision_features.ts .device/parity/small .device/parity/in.safetensors .device/parity/small-vision-cpu.safetensors
 #   node bin/sparsevila.js logits --backend cpu --model .device/parity/small --inputs .device/parity/in.safetensors \
 #     --out .device/parity/cpu_logits.safetensors
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [parity] [bench] [hf]   (default: all)
+# Usage: scripts/gpu/kernels_check.sh [check] [parity] [vision] [bench] [hf] [clibench]   (default: check parity vision bench hf;
+#   clibench = the CLI benchmark + HF, CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-steps="${*:-check parity bench hf}"
+steps="${*:-check parity vision bench hf}"
 tar xJf .device/node.tar.xz -C /tmp && export PATH=/tmp/bin:$PATH
 [ -e node_modules ] || ln -s .device/node_modules node_modules
 lib=$(find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -1)
@@ -45,8 +47,21 @@ case " $steps " in *" parity "*)
       [ -f $p/$f-cpu.safetensors ] && refs="$refs cpu-$f=$p/$f-cpu.safetensors"
       timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors $refs || rc=1
     done; } 2>&1 | tee "$OUT/parity.log" ;; esac
+case " $steps " in *" vision "*)
+  # Vision tower: blockAttention vs CPU reference, CUDA features vs CPU (small checkpoint) and HF fixtures, vision ms at 7B.
+  p=.device/parity; specs=""
+  [ -f $p/small-vision-cpu.safetensors ] && specs="$p/small:$p/in.safetensors:$p/small-vision-cpu.safetensors"
+  for f in a-single b-sharded; do h=test/fixtures/hf-parity/$f; specs="$specs $h/model:$h/inputs.safetensors:$h/reference.safetensors"; done
+  timeout ${VISION_TIMEOUT:-240} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/vision_check.ts ${VISION_ARGS:-} --out "$OUT/vision_check.json" $specs 2>&1 | tee "$OUT/vision_check.log" || rc=1 ;; esac
 case " $steps " in *" bench "*)
   timeout ${BENCH_TIMEOUT:-300} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/bench_cuda.ts ${BENCH_ARGS:-} --out "$OUT/bench_cuda.json" 2>&1 | tee "$OUT/bench_cuda.log" || rc=1 ;; esac
+case " $steps " in *" clibench "*)
+  # `sparsevila bench` at LLaVA-Video-7B geometry (synthetic weights drawn on the GPU), then HF transformers, same shapes.
+  timeout ${CLIBENCH_TIMEOUT:-300} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic 7b \
+    ${CLIBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --head-tokens 14 --instruction-tokens 20 --question-tokens 20} \
+    --out "$OUT/clibench.json" > "$OUT/clibench.log" 2>&1 || { echo "FAIL clibench (rc $?)" >> "$OUT/clibench.log"; rc=1; }
+  tr '\r' '\n' < "$OUT/clibench.log" | grep -v '^  .*vision [0-9]*/' | tail -40
+  PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:---frames 64,256 --tokens 128} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1

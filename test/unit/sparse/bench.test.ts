@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseBenchConfigs } from '../../../engine/sparse/benchConfig.ts';
 import { benchPixels, benchPrompt, benchTable, runBenchConfig } from '../../../engine/sparse/benchRun.ts';
 import { smallModel } from './tinyModel.ts';
+import { decodeFloor, decodeWeightBytes } from '../../../engine/sparse/benchFloor.ts';
+import { benchSummaryTable } from '../../../engine/cli/bench.ts';
 
 const model = smallModel(2);
 
@@ -32,5 +34,20 @@ describe('bench workload', () => {
     expect(table).toContain('| sparsevila(0.5,0.5) | 16 / 32 |');
     // The TTFT column names as many turns as were run (2 here), not a fixed three.
     expect(table.split('\n')[0]).toContain('| TTFT turn 1 / 2 ms |');
+  });
+
+  it('decode floor: every LLM weight once (one embedding row) + K/V of the slots read, over the copy rate', () => {
+    const cfg = model.config, t = cfg.text, be = model.be;
+    const w = { frames: 2, turns: 1, newTokens: 3, questionTokens: 4 };
+    const [r] = parseBenchConfigs('dense').map((c) => runBenchConfig(model, c, w, benchPixels(model, 2)));
+    const layer = t.hiddenSize * (t.heads + 2 * t.kvHeads) * t.headDim + (t.heads + 2 * t.kvHeads) * t.headDim
+      + t.heads * t.headDim * t.hiddenSize + 3 * t.hiddenSize * t.intermediateSize + 2 * t.hiddenSize;
+    const head = t.tieWordEmbeddings ? t.vocabSize * t.hiddenSize : t.hiddenSize + t.vocabSize * t.hiddenSize;
+    expect(decodeWeightBytes(cfg, be)).toBe(4 * (t.layers * layer + t.hiddenSize + head));
+    const f = decodeFloor(cfg, be, r, w, 10);
+    expect(f.slots).toBe(r.prefixTokens + 4 + 1.5);
+    expect(f.floorMs).toBeCloseTo((decodeWeightBytes(cfg, be) + t.layers * f.slots * 2 * t.kvHeads * t.headDim * 4) / 1e7, 9);
+    const table = benchSummaryTable([{ workload: w, results: [{ ...r, floor: f }] }]);
+    expect(table.split('\n')[2]).toMatch(/^\| 2 \| dense \| \d+ \|/);
   });
 });
