@@ -37,6 +37,10 @@ export interface KernelsAddon {
   download(ptr: number, into: ArrayBufferView): void;
   copy(dst: number, src: number, bytes: number): void;
   sync(): void;
+  /** Prefill attention on the flash kernel (true) or the cuBLAS chunked path (false). */
+  setFlash?(on: boolean): void;
+  /** Flash kernel version: 1 WMMA, 2-5 mma.sync configurations (kernels/src/gpu_flash.cu). */
+  setFlashVersion?(version: number): void;
   fill(ptr: number, dt: number, n: number, value: number): void;
   randomFill(ptr: number, dt: number, n: number, seed: number, scale: number): void;
   cast(dst: number, dstDt: number, src: number, srcDt: number, n: number): void;

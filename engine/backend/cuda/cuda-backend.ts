@@ -3,6 +3,7 @@
 // cache is one allocation per session in the weight dtype.
 import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
+import { applyFlashEnv } from './flash-env.ts';
 
 const BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2 };
 const numel = (shape: readonly number[]) => shape.reduce((a, x) => a * x, 1);
@@ -55,6 +56,7 @@ export class CudaBackend implements Backend {
     this.a = st.addon;
     this.dtype = opts.dtype ?? 'bf16';
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
+    applyFlashEnv(this.a);
   }
 
   // --- memory ------------------------------------------------------------------------------------------------
