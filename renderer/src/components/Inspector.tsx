@@ -158,7 +158,7 @@ export function Inspector(p: Props) {
         </div>
       </div>
 
-      <Legend saliency={mode === 'saliency' && hasSaliency} />
+      {mode === 'saliency' && hasSaliency && <Legend saliency />}
 
       {shownRef && (
         <div className="reask">

@@ -3,9 +3,10 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { InspectorTurn, SampledFrame } from '../../../electron/contract.ts';
 import { clockLabels } from '../lib/format.ts';
 import type { OverlayInput } from '../lib/overlay.ts';
-import { countsPerFrame, normalizedSaliency, PRUNED, RETRIEVED, retrievalDepth, tokenClasses, type LayerView } from '../lib/tokenMap.ts';
+import { classLabels, countsPerFrame, normalizedSaliency, PRUNED, retrievalDepth, tokenClasses, type LayerView, type TokenClass } from '../lib/tokenMap.ts';
 import { FrameTile } from './FrameTile.tsx';
 import { FrameTimeline } from './FrameTimeline.tsx';
+import { TokenLegend } from './TokenLegend.tsx';
 import { TurnSummary } from './TurnSummary.tsx';
 
 interface Props {
@@ -78,7 +79,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
   let hoverText = 'Hover a frame to read a token; click to seek the player.';
   if (hover) {
     const v = hover.f * perFrame + hover.r * data.gridW + hover.c;
-    const state = cls[v] === PRUNED ? 'pruned at prefill' : cls[v] === RETRIEVED ? 'retrieved this turn' : 'kept, not read this turn';
+    const state = classLabels(data)[cls[v] as TokenClass] ?? '';
     const sal = data.saliency ? ` · saliency ${data.saliency[v]?.toPrecision(3)}` : '';
     let layersText = '';
     if (layers > 0 && cls[v] !== PRUNED) {
@@ -100,6 +101,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
         {layers === 0 && <p className="turn-note">No decode retrieval under {s.policy}: every kept token is read at every layer.</p>}
       </header>
       <TurnSummary s={s} scaleMs={scaleMs} />
+      {effMode === 'tokens' && <TokenLegend turn={data} layer={effLayer} />}
       <FrameTimeline
         counts={counts}
         perFrame={perFrame}

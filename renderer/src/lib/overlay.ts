@@ -1,11 +1,13 @@
 // Paints one frame's token grid over its thumbnail. The grid is filled as an RGBA bitmap of gridW x gridH pixels and
 // scaled up without smoothing: two draw calls per frame, cheap enough for 1000+ frames.
-import { PRUNED, RETRIEVED } from './tokenMap.ts';
+import { PRUNED, READ_ALL, RETRIEVED } from './tokenMap.ts';
 
 export const COLORS = {
   pruned: [10, 12, 18, 205] as const,
   retained: [86, 156, 255, 70] as const,
   retrieved: [255, 178, 36, 200] as const,
+  /** Read at every layer (no retrieval): the retrieved hue, light enough to see the frame through it. */
+  readAll: [255, 178, 36, 80] as const,
 };
 
 export function rgba(c: readonly [number, number, number, number]): string {
@@ -73,7 +75,7 @@ export function drawFrame(ctx: CanvasRenderingContext2D, w: number, h: number, i
       px[k + 3] = o.cls[v] === PRUNED ? 235 : 150;
       continue;
     }
-    const c = o.cls[v] === PRUNED ? COLORS.pruned : o.cls[v] === RETRIEVED ? COLORS.retrieved : COLORS.retained;
+    const c = o.cls[v] === PRUNED ? COLORS.pruned : o.cls[v] === RETRIEVED ? COLORS.retrieved : o.cls[v] === READ_ALL ? COLORS.readAll : COLORS.retained;
     px[k] = c[0];
     px[k + 1] = c[1];
     px[k + 2] = c[2];

@@ -3,19 +3,51 @@
 import type { InspectorTurn } from '../../../electron/contract.ts';
 
 export const PRUNED = 0;
+/** In the cache but not read at this layer this turn (only a turn with decode retrieval has these). */
 export const RETAINED = 1;
+/** Retrieved this turn: decode read it (at this layer, or at some layer in the any-layer view). */
 export const RETRIEVED = 2;
+/** No retrieval this turn (dense, prefill-only, query-prune after turn 1): every kept token is read at every layer. */
+export const READ_ALL = 3;
 
+export type TokenClass = typeof PRUNED | typeof RETAINED | typeof RETRIEVED | typeof READ_ALL;
 export type LayerView = number | 'any';
 
 /** One class per visual token (frames*gridH*gridW), for the given layer or the union over layers. */
 export function tokenClasses(turn: InspectorTurn, layer: LayerView): Uint8Array {
   const n = turn.frames * turn.gridH * turn.gridW;
   const cls = new Uint8Array(n); // PRUNED by default
-  for (const v of turn.retained) if (v >= 0 && v < n) cls[v] = RETAINED;
+  const retrieval = turn.retrievedByLayer.length > 0;
+  for (const v of turn.retained) if (v >= 0 && v < n) cls[v] = retrieval ? RETAINED : READ_ALL;
   const lists = layer === 'any' ? turn.retrievedByLayer : turn.retrievedByLayer[layer] ? [turn.retrievedByLayer[layer]] : [];
   for (const list of lists) for (const v of list) if (v >= 0 && v < n && cls[v] !== PRUNED) cls[v] = RETRIEVED;
   return cls;
+}
+
+/** Decode read the token this turn (at the layer shown). */
+export const isRead = (c: number) => c === RETRIEVED || c === READ_ALL;
+
+/**
+ * What each class means in this turn, in words true to its policy; null where the class cannot occur.
+ * query-prune's one retrieval (turn 1) deletes what it does not pick, for good; later turns read the survivors.
+ */
+export function classLabels(turn: InspectorTurn): Record<TokenClass, string | null> {
+  const retrieval = turn.retrievedByLayer.length > 0;
+  const somePruned = turn.retained.length < turn.frames * turn.gridH * turn.gridW;
+  switch (turn.stats.policy) {
+    case 'dense':
+      return { [PRUNED]: somePruned ? 'not in the cache' : null, [RETAINED]: null, [RETRIEVED]: null, [READ_ALL]: 'read at every layer (dense: nothing pruned, no retrieval)' };
+    case 'prefill-only':
+      return { [PRUNED]: 'pruned at prefill', [RETAINED]: null, [RETRIEVED]: null, [READ_ALL]: 'kept, read at every layer (no retrieval)' };
+    case 'query-prune':
+      return retrieval
+        ? { [PRUNED]: 'pruned at prefill', [RETAINED]: 'deleted for good by this question', [RETRIEVED]: 'kept by this question, read', [READ_ALL]: null }
+        : { [PRUNED]: 'pruned at prefill or deleted by turn 1’s question', [RETAINED]: null, [RETRIEVED]: null, [READ_ALL]: 'left after turn 1, read at every layer' };
+    default:
+      return retrieval
+        ? { [PRUNED]: 'pruned at prefill', [RETAINED]: 'kept, not read this turn', [RETRIEVED]: 'retrieved this turn', [READ_ALL]: null }
+        : { [PRUNED]: 'pruned at prefill', [RETAINED]: null, [RETRIEVED]: null, [READ_ALL]: 'kept, read at every layer' };
+  }
 }
 
 /** How many layers retrieved each token (0 for none); used to shade the union view. */
@@ -40,10 +72,11 @@ export function normalizedSaliency(turn: InspectorTurn): Float32Array | null {
 
 export interface FrameCounts {
   retained: number;
+  /** Read at decode (retrieved, or every kept token when the turn had no retrieval). */
   retrieved: number;
 }
 
-/** Retained / retrieved counts per frame for the timeline. */
+/** Retained / read counts per frame for the timeline. */
 export function countsPerFrame(turn: InspectorTurn, cls: Uint8Array): FrameCounts[] {
   const per = turn.gridH * turn.gridW;
   const out: FrameCounts[] = [];
@@ -52,7 +85,7 @@ export function countsPerFrame(turn: InspectorTurn, cls: Uint8Array): FrameCount
     let retrieved = 0;
     for (let i = f * per; i < (f + 1) * per; i++) {
       if (cls[i] !== PRUNED) retained++;
-      if (cls[i] === RETRIEVED) retrieved++;
+      if (isRead(cls[i])) retrieved++;
     }
     out.push({ retained, retrieved });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectorTurn } from '../../../electron/contract.ts';
-import { countsPerFrame, normalizedSaliency, PRUNED, RETAINED, RETRIEVED, retrievalDepth, tokenClasses } from '../../../renderer/src/lib/tokenMap.ts';
+import { classLabels, countsPerFrame, normalizedSaliency, PRUNED, READ_ALL, RETAINED, RETRIEVED, retrievalDepth, tokenClasses } from '../../../renderer/src/lib/tokenMap.ts';
 
 // 2 frames of a 2x2 grid: tokens 0..7.
 function turn(over: Partial<InspectorTurn> = {}): InspectorTurn {
@@ -53,6 +53,40 @@ describe('tokenClasses', () => {
   it('treats a missing layer (dense, prefill-only) as nothing retrieved', () => {
     const t = turn({ retrievedByLayer: [] });
     expect(tokenClasses(t, 3).filter((c) => c === RETRIEVED).length).toBe(0);
+  });
+});
+
+describe('per-policy truth: what the inspector says a token was', () => {
+  const stats = turn().stats;
+  const dense = turn({ retained: [0, 1, 2, 3, 4, 5, 6, 7], retrievedByLayer: [], saliency: null, stats: { ...stats, policy: 'dense' } });
+
+  it('dense: every token is read at every layer, none is "not read"', () => {
+    for (const layer of ['any', 0, 5] as const) expect([...tokenClasses(dense, layer)]).toEqual(Array(8).fill(READ_ALL));
+    const l = classLabels(dense);
+    expect(l[READ_ALL]).toMatch(/read at every layer/);
+    expect(l[RETAINED]).toBeNull();
+    expect(l[PRUNED]).toBeNull();
+    expect(countsPerFrame(dense, tokenClasses(dense, 'any'))).toEqual([{ retained: 4, retrieved: 4 }, { retained: 4, retrieved: 4 }]);
+  });
+
+  it('prefill-only: pruned tokens are pruned, every kept one is read', () => {
+    const t = turn({ retrievedByLayer: [], stats: { ...stats, policy: 'prefill-only' } });
+    expect([...tokenClasses(t, 'any')]).toEqual([PRUNED, READ_ALL, READ_ALL, PRUNED, PRUNED, READ_ALL, READ_ALL, READ_ALL]);
+    expect(classLabels(t)[PRUNED]).toBe('pruned at prefill');
+    expect(classLabels(t)[RETAINED]).toBeNull();
+  });
+
+  it('query-prune: turn 1 deletes what it does not pick; later turns read all survivors', () => {
+    const t1 = turn({ retrievedByLayer: [[2, 7], [2, 7]], stats: { ...stats, policy: 'query-prune' } });
+    expect(classLabels(t1)[RETAINED]).toBe('deleted for good by this question');
+    const t2 = turn({ turn: 2, retained: [2, 7], retrievedByLayer: [], stats: { ...stats, policy: 'query-prune' } });
+    expect([...tokenClasses(t2, 'any')].filter((c) => c === READ_ALL).length).toBe(2);
+    expect(classLabels(t2)[PRUNED]).toMatch(/deleted by turn 1/);
+  });
+
+  it('sparsevila: kept tokens decode did not retrieve are "not read this turn"', () => {
+    expect(classLabels(turn())[RETAINED]).toBe('kept, not read this turn');
+    expect(classLabels(turn())[READ_ALL]).toBeNull();
   });
 });
 
