@@ -1,4 +1,4 @@
-// Block-diagonal attention for the vision tower: q, k, v [frames*T, H*d] (f32), each frame's T rows attend only to
+// Vision-tower ops. Block-diagonal attention for the vision tower: q, k, v [frames*T, H*d] (f32), each frame's T rows attend only to
 // that frame's T rows (no mask inside). All frames and heads of a chunk go through one strided-batched cuBLAS call
 // per GEMM (S = Q·Kᵀ, O = P·V, batch = frames x heads) with a one-warp-per-row softmax between them; the chunk is
 // sized so S stays under ~1 GiB.
@@ -87,6 +87,45 @@ __global__ void softmaxWarpKernel(void* P, int pdt, const float* S, size_t rows,
 }
 
 unsigned gridFor(size_t n) { return unsigned(std::min<size_t>((n + 255) / 256, 65535u * 8)); }
+
+__device__ float blockSum256(float v) {
+  __shared__ float part[32];
+  v = warpSum(v);
+  const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+  __syncthreads();
+  if (lane == 0) part[w] = v;
+  __syncthreads();
+  v = threadIdx.x < (blockDim.x >> 5) ? part[threadIdx.x] : 0.f;
+  if (w == 0) v = warpSum(v);
+  if (threadIdx.x == 0) part[0] = v;
+  __syncthreads();
+  return part[0];
+}
+// LayerNorm of f32 rows written in dtype odt (bf16 when the next op is a bf16 GEMM: the cast it would do anyway).
+__global__ void layerNormToKernel(void* out, int odt, const float* x, int cols, const void* w, int wdt, const void* b,
+                                  int bdt, float eps) {
+  const float* xr = x + size_t(blockIdx.x) * cols;
+  float s = 0;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) s += xr[c];
+  const float mean = blockSum256(s) / cols;
+  float v = 0;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) { const float t = xr[c] - mean; v += t * t; }
+  const float r = rsqrtf(blockSum256(v) / cols + eps);
+  const size_t o = size_t(blockIdx.x) * cols;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) st(out, odt, o + c, (xr[c] - mean) * r * ld(w, wdt, c) + ld(b, bdt, c));
+}
+__global__ void geluToKernel(void* out, int odt, const float* x, size_t n, bool tanhApprox) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    const float v = x[i];
+    const float g = tanhApprox ? 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)))
+                               : 0.5f * v * (1.f + erff(v * 0.7071067811865476f));
+    st(out, odt, i, g);
+  }
+}
+__global__ void biasAddKernel(float* out, const void* b, int bdt, size_t n, int N) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    out[i] += ld(b, bdt, i % N);
+}
 size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
 }  // namespace
@@ -128,6 +167,31 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
     unpackOKernel<<<gridFor(size_t(batch) * T * d), 256, 0, stream()>>>(reinterpret_cast<float*>(out), Op, rowBase, n,
                                                                         T, H, d);
     SV_LAUNCH("blockAttention unpack");
+  }
+}
+
+void layerNormTo(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, uint64_t b, int bdt,
+                 float eps) {
+  if (rows <= 0) return;
+  layerNormToKernel<<<rows, 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, reinterpret_cast<const float*>(x), cols,
+                                                reinterpret_cast<const void*>(w), wdt, reinterpret_cast<const void*>(b), bdt, eps);
+  SV_LAUNCH("layerNormTo");
+}
+void geluTo(uint64_t out, int odt, uint64_t x, size_t n, bool tanhApprox) {
+  if (!n) return;
+  geluToKernel<<<gridFor(n), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, reinterpret_cast<const float*>(x), n,
+                                                 tanhApprox);
+  SV_LAUNCH("geluTo");
+}
+void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt) {
+  if (M <= 0 || N <= 0 || K <= 0) fail("linear: empty shape");
+  if (xdt != wdt || xdt == F32) fail("linearLowp: activations must have the (16-bit) weight dtype");
+  gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, reinterpret_cast<const void*>(x), xdt, K,
+         reinterpret_cast<void*>(out), F32, N);
+  if (b) {
+    biasAddKernel<<<gridFor(size_t(M) * N), 256, 0, stream()>>>(reinterpret_cast<float*>(out),
+                                                                reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N);
+    SV_LAUNCH("linearLowp bias");
   }
 }
 

@@ -78,6 +78,34 @@ for (const c of [
   });
 }
 
+await guarded('16-bit activation ops', () => {
+  const M = 300, K = 1152, N = 700;
+  const x = randn(M * K), w = randn(N * K), g = randn(K), b = randn(K), bias = randn(N);
+  const up = (a: Float32Array, dt: 'f32' | 'bf16' = 'f32') => {
+    const p = A.alloc(a.length * 4); A.upload(p, a);
+    if (dt === 'f32') return p;
+    const q = A.alloc(a.length * 2); A.cast(q, DT.bf16, p, DT.f32, a.length); A.free(p); return q;
+  };
+  const down = (p: number, n: number, dt: 'f32' | 'bf16') => {
+    const o = new Float32Array(n);
+    if (dt === 'f32') { A.download(p, o); return o; }
+    const t = A.alloc(n * 4); A.cast(t, DT.f32, p, DT.bf16, n); A.download(t, o); A.free(t); return o;
+  };
+  const [px, pg, pb, pw, pbias] = [up(x), up(g), up(b), up(w, 'bf16'), up(bias)];
+  const ln32 = A.alloc(M * K * 4), ln16 = A.alloc(M * K * 2), ge32 = A.alloc(M * K * 4), ge16 = A.alloc(M * K * 2);
+  A.layerNorm(ln32, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
+  A.layerNormTo(ln16, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
+  check('layerNormTo bf16 vs layerNorm f32 (rounded)', down(ln16, M * K, 'bf16'), bf16(down(ln32, M * K, 'f32')), 1e-2);
+  A.gelu(ge32, px, M * K, true);
+  A.geluTo(ge16, DT.bf16, px, M * K, true);
+  check('geluTo bf16 vs gelu f32 (rounded)', down(ge16, M * K, 'bf16'), bf16(down(ge32, M * K, 'f32')), 1e-2);
+  const y32 = A.alloc(M * N * 4), y16 = A.alloc(M * N * 4), lnr = up(bf16(down(ln32, M * K, 'f32')));
+  A.linear(y32, lnr, M, K, pw, DT.bf16, N, pbias, DT.f32);
+  A.linearLowp(y16, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32);
+  check('linearLowp (bf16 x) vs linear (f32 x cast inside)', down(y16, M * N, 'f32'), down(y32, M * N, 'f32'), 1e-2);
+  for (const p of [px, pg, pb, pw, pbias, ln32, ln16, ge32, ge16, y32, y16, lnr]) A.free(p);
+});
+
 // ---- 2. vision features vs references -----------------------------------------------------------------------------
 function readTensor(path: string, name: string): Float32Array {
   const f = new SafetensorsFile(path);
@@ -134,7 +162,14 @@ await guarded('vision timing 7b', async () => {
       enc({ onFrameQK: (_f, _l, q, k) => col.add(q, k) })();
       col.result();
     });
-    if (F <= 64) time(`vision ${F} frames, frame by frame (previous path)`, F, enc({ framesPerBatch: 1 }));
+    if (F <= 64) {
+      const cb = be as unknown as { lowpActivations: boolean };
+      cb.lowpActivations = false;
+      time(`vision ${F} frames, batched, f32 LayerNorm/GELU outputs`, F, enc());
+      time(`vision ${F} frames, frame by frame (previous path: f32 activations, one frame per op)`, F, enc({ framesPerBatch: 1 }));
+      cb.lowpActivations = true;
+      for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
+    }
   }
   // The attention alone, 64 frames (one layer): batched blocks vs the per-frame path.
   const F = 64, H = v.heads, d = v.headDim, n = F * T * H * d;
