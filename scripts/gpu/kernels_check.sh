@@ -61,7 +61,8 @@ case " $steps " in *" clibench "*)
     ${CLIBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --head-tokens 14 --instruction-tokens 20 --question-tokens 20} \
     --out "$OUT/clibench.json" > "$OUT/clibench.log" 2>&1 || { echo "FAIL clibench (rc $?)" >> "$OUT/clibench.log"; rc=1; }
   tr '\r' '\n' < "$OUT/clibench.log" | grep -v '^  .*vision [0-9]*/' | tail -40
-  PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:---frames 64,256 --tokens 128} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
+  [ "${CLIBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:---frames 64,256 --tokens 128} \
+    --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1; } ;; esac
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1
