@@ -4,9 +4,11 @@
 // head h / (Hq/Hkv). Causal by slot (colPos maps a tile column to its cache slot when K/V were gathered).
 #include <mma.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 
+#include "gpu.h"
 #include "gpu_flash.h"
 #include "gpu_flash_mma.cuh"
 #include "gpu_internal.cuh"
@@ -172,14 +174,27 @@ void launchV1(const FlashArgs& a) {
 
 int gFlashVersion = 2;
 
+// D: the tile width the head dim d is padded to (64, 80 or 128).
 template <int SUB, int WARPS, int MT, int MINB>
 void launchV2(const FlashArgs& a, int kvdt) {
   using flash_mma::launch;
-  if (kvdt == BF16) {
-    if (a.d == 64) launch<__nv_bfloat16, 64, SUB, WARPS, MT, MINB>(a); else launch<__nv_bfloat16, 128, SUB, WARPS, MT, MINB>(a);
-  } else {
-    if (a.d == 64) launch<__half, 64, SUB, WARPS, MT, MINB>(a); else launch<__half, 128, SUB, WARPS, MT, MINB>(a);
-  }
+  const bool bf = kvdt == BF16;
+  if (a.d <= 64) bf ? launch<__nv_bfloat16, 64, SUB, WARPS, MT, MINB>(a) : launch<__half, 64, SUB, WARPS, MT, MINB>(a);
+  else if (a.d <= 80) bf ? launch<__nv_bfloat16, 80, SUB, WARPS, MT, MINB>(a) : launch<__half, 80, SUB, WARPS, MT, MINB>(a);
+  else bf ? launch<__nv_bfloat16, 128, SUB, WARPS, MT, MINB>(a) : launch<__half, 128, SUB, WARPS, MT, MINB>(a);
+}
+
+void launchVersion(const FlashArgs& a, int kvdt, int version) {
+  if (version == 3) return launchV2<32, 4, 2, 2>(a, kvdt);
+  if (version == 4) return launchV2<64, 8, 1, 1>(a, kvdt);
+  if (version == 5) return launchV2<32, 8, 1, 2>(a, kvdt);
+  launchV2<64, 4, 2, 2>(a, kvdt);
+}
+
+template <typename T>
+__global__ void castKernel(T* dst, const float* src, size_t n) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    dst[i] = fromF<T>(src[i]);
 }
 
 }  // namespace
@@ -194,15 +209,39 @@ void setFlashVersion(int version) {
 bool flashSupported(int d, int kvdt) { return (d == 64 || d == 128) && (kvdt == BF16 || kvdt == F16); }
 
 void flashAttention(const FlashArgs& a, int kvdt) {
-  if (gFlashVersion == 2) return launchV2<64, 4, 2, 2>(a, kvdt);
-  if (gFlashVersion == 3) return launchV2<32, 4, 2, 2>(a, kvdt);
-  if (gFlashVersion == 4) return launchV2<64, 8, 1, 1>(a, kvdt);
-  if (gFlashVersion == 5) return launchV2<32, 8, 1, 2>(a, kvdt);
+  if (gFlashVersion >= 2) return launchVersion(a, kvdt, gFlashVersion);
   if (kvdt == BF16) {
     if (a.d == 64) launchV1<__nv_bfloat16, 64>(a); else launchV1<__nv_bfloat16, 128>(a);
   } else {
     if (a.d == 64) launchV1<__half, 64>(a); else launchV1<__half, 128>(a);
   }
+}
+
+bool flashBlockSupported(int d, int cdt) { return d > 0 && d <= 128 && d % 8 == 0 && (cdt == BF16 || cdt == F16); }
+
+void flashBlockAttention(float* out, const float* q, const float* k, const float* v, int frames, int T, int H, int d,
+                         int cdt, float scale) {
+  if (!flashBlockSupported(d, cdt)) fail("flashBlockAttention: d must be a multiple of 8 up to 128, dtype bf16 or f16");
+  if (frames <= 0 || T <= 0 || H <= 0) fail("flashBlockAttention: empty shape");
+  const size_t n = size_t(frames) * T * H * d, bytes = (n * 2 + 255) / 256 * 256;
+  char* kv = static_cast<char*>(scratch(2 * bytes));
+  const unsigned blocks = unsigned(std::min<size_t>((n + 255) / 256, 65535u * 8));
+  if (cdt == BF16) {
+    castKernel<<<blocks, 256, 0, stream()>>>(reinterpret_cast<__nv_bfloat16*>(kv), k, n);
+    castKernel<<<blocks, 256, 0, stream()>>>(reinterpret_cast<__nv_bfloat16*>(kv + bytes), v, n);
+  } else {
+    castKernel<<<blocks, 256, 0, stream()>>>(reinterpret_cast<__half*>(kv), k, n);
+    castKernel<<<blocks, 256, 0, stream()>>>(reinterpret_cast<__half*>(kv + bytes), v, n);
+  }
+  SV_LAUNCH("flash block cast");
+  FlashArgs a{q, kv, kv + bytes, out, frames * T, frames * T, H, H, d, H * d, -1, scale, nullptr, T};
+  launchVersion(a, cdt, gFlashVersion >= 2 ? gFlashVersion : 2);
+}
+
+void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
+                         float scale) {
+  flashBlockAttention(reinterpret_cast<float*>(out), reinterpret_cast<const float*>(q), reinterpret_cast<const float*>(k),
+                      reinterpret_cast<const float*>(v), frames, T, H, d, cdt, scale);
 }
 
 }  // namespace sv::gpu

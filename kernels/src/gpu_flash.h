@@ -11,11 +11,17 @@ struct FlashArgs {
   int Tq, Tk, Hq, Hkv, d, ldkv, causalBase;
   float scale;
   const int* colPos;  // device; nullptr: column j is slot j
+  int seg = 0;        // > 0: Tq / seg independent segments (rows and keys [i*seg, (i+1)*seg)); needs Tq == Tk
 };
 
 bool flashSupported(int d, int kvdt);
 // 1: WMMA v1 (S/P/O through shared memory); 2 (default): mma.sync with S/P/O in registers (gpu_flash_mma.cuh).
 void setFlashVersion(int version);
+// Vision tower: `frames` independent blocks of T rows, no mask; q, k, v, out f32 [frames*T, H*d]; k and v are cast
+// to cdt (bf16 or f16) in scratch first. d a multiple of 8, at most 128.
+bool flashBlockSupported(int d, int cdt);
+void flashBlockAttention(float* out, const float* q, const float* k, const float* v, int frames, int T, int H, int d,
+                         int cdt, float scale);
 void flashAttention(const FlashArgs& a, int kvdt);
 
 }  // namespace sv::gpu

@@ -70,47 +70,59 @@ struct Mma<__half> {
   }
 };
 
-// Element offset of 16-byte chunk c of row r in a [rows][D] tile: chunk index XOR (r mod 8), so the 8 rows one
-// ldmatrix phase reads land in 8 different bank groups.
+// Shared-memory tile rows of D elements. D a multiple of 64: rows of D, 16-byte chunk c of row r stored at chunk
+// c XOR (r mod 8), so the 8 rows one ldmatrix phase reads land in 8 different bank groups. Otherwise (D = 80):
+// rows padded to an odd number of chunks (D + 8), which spreads them the same way.
 template <int D>
-__device__ __forceinline__ int swz(int r, int c) {
-  return r * D + ((c ^ (r & 7)) << 3);
-}
-// The same for the ldmatrix reads: chunk 2*kp + sel of a row with x = sel ^ (row mod 8), split so that only
-// (2kp mod 8) ^ x varies at run time (4 values per operand) and the rest folds into immediate offsets.
-__device__ __forceinline__ int chunkOff(int kp, int x) { return (((2 * kp) & ~7) + (((2 * kp) & 7) ^ x)) << 3; }
+struct Tile {
+  static constexpr bool kSwz = D % 64 == 0;
+  static constexpr int P = kSwz ? D : D + 8;  // row pitch in elements
+  static __device__ __forceinline__ int off(int r, int c) { return r * P + ((kSwz ? c ^ (r & 7) : c) << 3); }
+  // ldmatrix reads chunk 2*kp + sel of a row; x = sel ^ (row mod 8) when swizzled (else sel), split so that only
+  // (2kp mod 8) ^ x varies at run time (4 values per operand) and the rest folds into immediate offsets.
+  static __device__ __forceinline__ int chunkOff(int kp, int x) {
+    return kSwz ? (((2 * kp) & ~7) + (((2 * kp) & 7) ^ x)) << 3 : (2 * kp + x) << 3;
+  }
+  static __device__ __forceinline__ int laneX(int sel, int lane) { return kSwz ? sel ^ (lane & 7) : sel; }
+};
 
 // WARPS warps of MT 16-row m-tiles each (block rows = 16 * MT * WARPS); SUB: keys per softmax step (64, or 32 to
 // halve the score registers); the copied tile is always kBN keys. MINB: blocks per SM the registers must allow.
 template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
 __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
   constexpr int kWarps = WARPS, kMT = MT, kWarpRows = 16 * MT, kBM = WARPS * kWarpRows;
-  static_assert(D % 64 == 0, "the swizzle needs at least 8 chunks per row");
-  static_assert((kWarps * 32) % (D / 8) == 0 && kBN % ((kWarps * 32) / (D / 8)) == 0, "tile copy layout");
-  constexpr int CH = D / 8, NT = SUB / 8, DT = D / 8, THREADS = kWarps * 32;
+  static_assert(D % 16 == 0, "head dim tile must be a multiple of 16");
+  using L = Tile<D>;
+  constexpr int CH = D / 8, NT = SUB / 8, DT = D / 8, THREADS = kWarps * 32, P = L::P;
   using M = Mma<T>;
   extern __shared__ __align__(128) unsigned char smraw[];
-  T* Qs = reinterpret_cast<T*>(smraw);  // [kBM][D]
-  T* Ks = Qs + kBM * D;                 // [2][kBN][D]
-  T* Vs = Ks + 2 * kBN * D;             // [2][kBN][D]
+  T* Qs = reinterpret_cast<T*>(smraw);  // [kBM][P]
+  T* Ks = Qs + kBM * P;                 // [2][kBN][P]
+  T* Vs = Ks + 2 * kBN * P;             // [2][kBN][P]
 
   const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
   const int h = blockIdx.x, g = h / (a.Hq / a.Hkv);
   const int t0 = int(gridDim.y - 1 - blockIdx.y) * kBM;  // the longest (causal) row tiles start first
   const bool causal = a.causalBase >= 0;
-  const T* K = static_cast<const T*>(a.k) + size_t(g) * D;
-  const T* V = static_cast<const T*>(a.v) + size_t(g) * D;
+  const int d = a.d, gCh = d / 8;  // the real head dim (<= D, multiple of 8); chunks past it are zero
+  // Segments (a.seg > 0): block z covers rows and keys [z*seg, (z+1)*seg) only.
+  const size_t segRow = size_t(blockIdx.z) * a.seg;
+  const int Tq = a.seg ? a.seg : a.Tq, Tk = a.seg ? a.seg : a.Tk;
+  const float* q = a.q + segRow * a.Hq * d;
+  float* out = a.out + segRow * a.Hq * d;
+  const T* K = static_cast<const T*>(a.k) + segRow * a.ldkv + size_t(g) * d;
+  const T* V = static_cast<const T*>(a.v) + segRow * a.ldkv + size_t(g) * d;
   auto pos = [&](int j) -> long { return a.colPos ? long(__ldg(a.colPos + j)) : long(j); };
 
   // Keys any row of the block can see: [0, kEnd).
-  const int tLast = min(t0 + kBM, a.Tq) - 1;
-  int kEnd = a.Tk;
+  const int tLast = min(t0 + kBM, Tq) - 1;
+  int kEnd = Tk;
   if (causal) {
     const long lim = long(a.causalBase) + tLast;
     if (!a.colPos) {
-      kEnd = int(min(long(a.Tk), lim + 1));
+      kEnd = int(min(long(Tk), lim + 1));
     } else {
-      int lo = 0, hi = a.Tk;
+      int lo = 0, hi = Tk;
       while (lo < hi) {
         const int mid = (lo + hi) >> 1;
         if (long(__ldg(a.colPos + mid)) <= lim) lo = mid + 1; else hi = mid;
@@ -120,48 +132,61 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
   }
   const int nTiles = kEnd > 0 ? (kEnd + kBN - 1) / kBN : 0;
 
-  // Each thread copies chunk column cT of rows rT, rT + RSTEP, ... (same swizzled chunk in every one of them).
-  constexpr int RSTEP = THREADS / CH;
+  // Each thread copies chunk column cT of rows rT, rT + RSTEP, ... (the same swizzled chunk in every one of them)
+  // when the block's threads cover whole rows; otherwise a plain strided loop.
+  constexpr bool kEven = THREADS % CH == 0 && kBN % (THREADS / CH == 0 ? 1 : THREADS / CH) == 0;
+  constexpr int RSTEP = kEven ? THREADS / CH : 1;
   const int rT = tid / CH, cT = tid % CH;
-  const uint32_t kDst = smemAddr(Ks) + 2 * swz<D>(rT, cT), vDst = smemAddr(Vs) + 2 * swz<D>(rT, cT);
+  const uint32_t kDst = smemAddr(Ks) + 2 * L::off(rT, cT), vDst = smemAddr(Vs) + 2 * L::off(rT, cT);
   auto loadKV = [&](int j0, int buf) {
+    if constexpr (kEven) {
 #pragma unroll
-    for (int r = 0; r < kBN; r += RSTEP) {
-      const int j = j0 + rT + r;
-      const bool in = j < kEnd;
-      const size_t off = size_t(in ? j : 0) * a.ldkv + cT * 8;
-      const uint32_t so = 2 * (buf * kBN * D + r * D);
-      cpAsync16(kDst + so, K + off, in);
-      cpAsync16(vDst + so, V + off, in);
+      for (int r = 0; r < kBN; r += RSTEP) {
+        const int j = j0 + rT + r;
+        const bool in = j < kEnd && cT < gCh;
+        const size_t off = in ? size_t(j) * a.ldkv + cT * 8 : 0;
+        const uint32_t so = 2 * (buf * kBN * P + r * P);
+        cpAsync16(kDst + so, K + off, in);
+        cpAsync16(vDst + so, V + off, in);
+      }
+    } else {
+      for (int i = tid; i < kBN * CH; i += THREADS) {
+        const int r = i / CH, c = i % CH, j = j0 + r;
+        const bool in = j < kEnd && c < gCh;
+        const size_t off = in ? size_t(j) * a.ldkv + c * 8 : 0;
+        const uint32_t so = 2 * (buf * kBN * P + L::off(r, c));
+        cpAsync16(smemAddr(Ks) + so, K + off, in);
+        cpAsync16(smemAddr(Vs) + so, V + off, in);
+      }
     }
   };
   if (nTiles > 0) loadKV(0, 0);
   cpCommit();
 
-  // Q tile: f32 -> T, swizzled (rows past Tq are zero).
+  // Q tile: f32 -> T, swizzled (rows past Tq and columns past d are zero).
   for (int i = tid; i < kBM * CH; i += THREADS) {
     const int r = i / CH, c = i % CH, t = t0 + r;
     float4 x = make_float4(0.f, 0.f, 0.f, 0.f), y = x;
-    if (t < a.Tq) {
-      const float4* src = reinterpret_cast<const float4*>(a.q + size_t(t) * a.Hq * D + size_t(h) * D + c * 8);
+    if (t < Tq && c < gCh) {
+      const float4* src = reinterpret_cast<const float4*>(q + size_t(t) * a.Hq * d + size_t(h) * d + c * 8);
       x = src[0];
       y = src[1];
     }
     uint4 u = make_uint4(M::pack(x.x, x.y), M::pack(x.z, x.w), M::pack(y.x, y.y), M::pack(y.z, y.w));
-    *reinterpret_cast<uint4*>(Qs + swz<D>(r, c)) = u;
+    *reinterpret_cast<uint4*>(Qs + L::off(r, c)) = u;
   }
 
   const int wRow0 = t0 + warp * kWarpRows;  // this warp's first query row
-  const int wRowLast = min(wRow0 + kWarpRows, a.Tq) - 1;
-  const bool warpActive = wRow0 < a.Tq;
+  const int wRowLast = min(wRow0 + kWarpRows, Tq) - 1;
+  const bool warpActive = wRow0 < Tq;
   const float sl2 = a.scale * kLog2e;
   const long base = a.causalBase;
   // Per-lane ldmatrix row addresses (bytes, shared space). Q and V: lanes 8-15 take rows +8, lanes 16-31 the
   // second 8 columns; K: lanes 16-31 take keys +8, lanes 8-15 / 24-31 the second 8 columns.
   const int rQV = (lane & 7) + ((lane >> 3) & 1) * 8, rK = (lane & 7) + (lane >> 4) * 8;
-  const int xQV = (lane >> 4) ^ (lane & 7), xK = ((lane >> 3) & 1) ^ (lane & 7);
-  const uint32_t qBase = smemAddr(Qs) + 2 * (warp * kWarpRows + rQV) * D;
-  const uint32_t kBase = smemAddr(Ks) + 2 * rK * D, vBase = smemAddr(Vs) + 2 * rQV * D;
+  const int xQV = L::laneX(lane >> 4, lane), xK = L::laneX((lane >> 3) & 1, lane);
+  const uint32_t qBase = smemAddr(Qs) + 2 * (warp * kWarpRows + rQV) * P;
+  const uint32_t kBase = smemAddr(Ks) + 2 * rK * P, vBase = smemAddr(Vs) + 2 * rQV * P;
 
   float o[kMT][DT][4];
   float mrow[kMT][2], lrow[kMT][2];
@@ -185,8 +210,8 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
     const int js = j0 + sub * SUB;  // first key of this sub-tile
     const bool need = warpActive && js < kEnd && (!causal || pos(js) <= base + wRowLast);
     if (need) {
-      const bool mask = js + SUB > a.Tk || (causal && pos(min(js + SUB, a.Tk) - 1) > base + wRow0);
-      const uint32_t kb = kBase + 2 * (buf * kBN * D + sub * SUB * D), vb = vBase + 2 * (buf * kBN * D + sub * SUB * D);
+      const bool mask = js + SUB > Tk || (causal && pos(min(js + SUB, Tk) - 1) > base + wRow0);
+      const uint32_t kb = kBase + 2 * (buf * kBN * P + sub * SUB * P), vb = vBase + 2 * (buf * kBN * P + sub * SUB * P);
 
       // S [32 x SUB] = Q_w · K_subᵀ
       float s[kMT][NT][4];
@@ -199,11 +224,11 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
         uint32_t qa[kMT][4];
 #pragma unroll
         for (int mt = 0; mt < kMT; ++mt)
-          ldsm4(qa[mt], qBase + 2 * (mt * 16 * D + chunkOff(ks, xQV)));
+          ldsm4(qa[mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
 #pragma unroll
         for (int np = 0; np < SUB / 16; ++np) {
           uint32_t b[4];
-          ldsm4(b, kb + 2 * (np * 16 * D + chunkOff(ks, xK)));
+          ldsm4(b, kb + 2 * (np * 16 * P + L::chunkOff(ks, xK)));
 #pragma unroll
           for (int mt = 0; mt < kMT; ++mt) {
             M::run(s[mt][2 * np], qa[mt], b[0], b[1]);
@@ -224,7 +249,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
 #pragma unroll
           for (int e = 0; e < 2; ++e) {
             const int j = js + nt * 8 + (lane & 3) * 2 + e;
-            const int p = j >= a.Tk ? INT_MAX : a.colPos ? __ldg(a.colPos + j) : j;
+            const int p = j >= Tk ? INT_MAX : a.colPos ? __ldg(a.colPos + j) : j;
 #pragma unroll
             for (int mt = 0; mt < kMT; ++mt)
 #pragma unroll
@@ -278,7 +303,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
 #pragma unroll
         for (int dp = 0; dp < D / 16; ++dp) {
           uint32_t b[4];
-          ldsm4t(b, vb + 2 * (kk * 16 * D + chunkOff(dp, xQV)));
+          ldsm4t(b, vb + 2 * (kk * 16 * P + L::chunkOff(dp, xQV)));
 #pragma unroll
           for (int mt = 0; mt < kMT; ++mt) {
             M::run(o[mt][2 * dp], pa[mt], b[0], b[1]);
@@ -301,11 +326,12 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
       l += __shfl_xor_sync(0xffffffffu, l, 2);
       const float inv = l > 0.f ? 1.f / l : 0.f;
       const int t = wRow0 + mt * 16 + (lane >> 2) + hr * 8;
-      if (t < a.Tq) {
-        float* dst = a.out + size_t(t) * a.Hq * D + size_t(h) * D + (lane & 3) * 2;
+      if (t < Tq) {
+        float* dst = out + size_t(t) * a.Hq * d + size_t(h) * d + (lane & 3) * 2;
 #pragma unroll
         for (int dn = 0; dn < DT; ++dn)
-          *reinterpret_cast<float2*>(dst + dn * 8) = make_float2(o[mt][dn][2 * hr] * inv, o[mt][dn][2 * hr + 1] * inv);
+          if (dn * 8 < d)
+            *reinterpret_cast<float2*>(dst + dn * 8) = make_float2(o[mt][dn][2 * hr] * inv, o[mt][dn][2 * hr + 1] * inv);
       }
     }
 }
@@ -313,12 +339,13 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
 template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
 void launch(const FlashArgs& a) {
   constexpr int kBM = WARPS * 16 * MT;
-  constexpr size_t smem = size_t(kBM + 4 * kBN) * D * sizeof(T);
+  constexpr size_t smem = size_t(kBM + 4 * kBN) * Tile<D>::P * sizeof(T);
   check(cudaFuncSetAttribute(flashKernel<T, D, SUB, WARPS, MT, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "flash v2 smem");
-  const unsigned tiles = unsigned((a.Tq + kBM - 1) / kBM);
-  if (tiles > 65535u) fail("flash attention: too many query rows for one launch");
-  flashKernel<T, D, SUB, WARPS, MT, MINB><<<dim3(a.Hq, tiles), WARPS * 32, smem, stream()>>>(a);
+  const int rows = a.seg ? a.seg : a.Tq, segs = a.seg ? a.Tq / a.seg : 1;
+  const unsigned tiles = unsigned((rows + kBM - 1) / kBM);
+  if (tiles > 65535u || segs > 65535) fail("flash attention: too many query rows or segments for one launch");
+  flashKernel<T, D, SUB, WARPS, MT, MINB><<<dim3(a.Hq, tiles, segs), WARPS * 32, smem, stream()>>>(a);
   SV_LAUNCH("flash attention v2");
 }
 

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "gpu.h"
+#include "gpu_gemv.h"
 #include "gpu_internal.cuh"
 
 namespace sv::gpu {
@@ -177,6 +178,12 @@ void cast(uint64_t dst, int dstDt, uint64_t src, int srcDt, size_t n) {
 
 void linear(uint64_t out, uint64_t x, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt) {
   if (M <= 0 || N <= 0 || K <= 0) fail("linear: empty shape");
+  if (gemvEnabled() && gemvFits(M, K, wdt, x, w)) {  // decode-sized: one weight-streaming launch, bias fused
+    GemvSeg s;
+    s.w = w; s.bias = b; s.biasDt = bdt; s.out = out; s.N = N;
+    gemv(M, K, wdt, x, kGemvPlain, 0, F32, 0.f, &s, 1);
+    return;
+  }
   const void* xin = P<const void>(x);
   if (wdt != F32) {  // bf16/f16 weights: run the GEMM on the tensor cores with the activations cast to match
     void* xs = scratch(size_t(M) * K * 2);

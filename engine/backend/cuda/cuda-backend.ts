@@ -4,6 +4,8 @@
 import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { applyFlashEnv } from './flash-env.ts';
+import type { FusedDecodeOps } from '../fused.ts';
+import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
 
 const BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2 };
 const numel = (shape: readonly number[]) => shape.reduce((a, x) => a * x, 1);
@@ -22,7 +24,7 @@ export class CudaTensor implements Tensor {
   get bytes(): number { return this.size * BYTES[this.dtype]; }
 }
 
-class CudaKvCache implements KvCache {
+export class CudaKvCache implements KvCache {
   length = 0;
   constructor(readonly layers: number, readonly kvHeads: number, readonly headDim: number, readonly capacity: number,
     readonly dtype: DType, readonly k: number, readonly v: number) {}
@@ -42,6 +44,9 @@ export interface DeviceRandomData extends HostTensorData {
 export interface CudaBackendOptions {
   /** Weight / KV-cache dtype. 'f32' runs everything in float32 (parity); default 'bf16'. */
   dtype?: DType;
+  /** Decode GEMMs: 'off' = cuBLAS, 'on' = our GEMV kernel for <= 4 rows, 'fused' = GEMV plus the fused decode ops
+   *  (engine/backend/fused.ts). Default: SPARSEVILA_GEMV, else 'off'. */
+  gemv?: GemvMode;
 }
 
 export class CudaBackend implements Backend {
@@ -57,6 +62,16 @@ export class CudaBackend implements Backend {
     this.dtype = opts.dtype ?? 'bf16';
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
     applyFlashEnv(this.a);
+    this.gemv = opts.gemv ?? gemvModeFromEnv();
+    if (typeof this.a.setGemv === 'function') this.a.setGemv(this.gemv !== 'off');
+    else this.gemv = 'off';  // an addon built before the GEMV kernel
+  }
+  readonly gemv: GemvMode;
+  private fused: CudaFusedOps | null = null;
+  /** Fused decode ops (engine/backend/fused.ts) when gemv is 'fused', else null. */
+  fusedDecode(): FusedDecodeOps | null {
+    if (this.gemv !== 'fused') return null;
+    return this.fused ??= new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
   }
 
   // --- memory ------------------------------------------------------------------------------------------------

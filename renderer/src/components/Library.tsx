@@ -163,8 +163,8 @@ export function VideoItem(props: { v: VideoInfo; active: boolean; onOpen(): void
             {v.width}×{v.height} · {formatRelative(v.lastOpenedAt)}
           </span>
           {!!v.missingFrames && (
-            <span className="badge badge-warn" title="Some sampled frames lie past where this file really ends (an interrupted copy or recording?)">
-              cut off · {countOf(v.missingFrames, 'frame')} missing
+            <span className="badge badge-warn" title={`Cut off: ${countOf(v.missingFrames, 'sampled frame')} lie past where this file really ends (an interrupted copy or recording?)`}>
+              ⚠ cut off · {v.missingFrames} missing
             </span>
           )}
           {last && (

@@ -1,6 +1,6 @@
 // One line of per-message numbers: latency, throughput, how many visual tokens were kept and read, KV size, speedup.
 import type { TurnStats } from '../../../electron/contract.ts';
-import { countOf, formatBytes, formatCount, formatMs } from '../lib/format.ts';
+import { countOf, formatBytes, formatCount, formatMs, formatSpeedup } from '../lib/format.ts';
 
 export function StatsLine({ stats }: { stats: TurnStats }) {
   const t = stats.timings;
@@ -28,7 +28,13 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
         />
       )}
       {stats.speedupVsDense !== null && (
-        <Stat k="vs dense" v={`${stats.speedupVsDense.toFixed(2)}×`} title="End-to-end speedup over a dense run of the same turn (both warmed up first; turn 1 includes vision and the video prefill)" strong />
+        <Stat
+          k="vs dense"
+          v={formatSpeedup(stats.speedupVsDense).text}
+          title="End-to-end speedup over a dense run of the same turn (both warmed up first; turn 1 includes vision and the video prefill). Below 1× this turn was slower than dense: on a tiny model or few frames the sparse bookkeeping costs more than it saves."
+          strong={!formatSpeedup(stats.speedupVsDense).slower}
+          warn={formatSpeedup(stats.speedupVsDense).slower}
+        />
       )}
     </dl>
   );

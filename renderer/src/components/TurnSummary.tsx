@@ -1,6 +1,6 @@
 // Counts and timings of one turn: where the visual tokens went, and where the time went.
 import type { TurnStats } from '../../../electron/contract.ts';
-import { countOf, formatBytes, formatCount, formatMs, formatPercent } from '../lib/format.ts';
+import { countOf, formatBytes, formatCount, formatMs, formatPercent, formatSpeedup } from '../lib/format.ts';
 
 const PHASES = [
   ['visionMs', 'vision', 'ph-vision'],
@@ -29,7 +29,12 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
         <Count label="KV cache" value={formatBytes(s.kvBytes)} />
         {s.retrievedMassShare !== null && <Count label="attention mass captured" value={formatPercent(s.retrievedMassShare)} />}
         {s.speedupVsDense !== null && (
-          <Count label="speedup vs dense" value={`${s.speedupVsDense.toFixed(2)}×`} cls="c-speed" title={DENSE_HOW} />
+          <Count
+            label="speedup vs dense"
+            value={formatSpeedup(s.speedupVsDense).text}
+            cls={formatSpeedup(s.speedupVsDense).slower ? 'c-slow' : 'c-speed'}
+            title={DENSE_HOW}
+          />
         )}
       </div>
       <div className="phases" aria-label="Time per phase">

@@ -34,6 +34,12 @@ export function clockLabels(times: readonly number[]): string[] {
   return times.map((t) => formatClockPrecise(t, 3));
 }
 
+/** Speedup vs dense as shown: "2.31× faster", "0.53× (slower)". Below 1 the sparse run took longer. */
+export function formatSpeedup(x: number): { text: string; slower: boolean } {
+  const slower = x < 0.995;
+  return { text: `${x.toFixed(2)}×${slower ? ' (slower)' : ''}`, slower };
+}
+
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '–';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
