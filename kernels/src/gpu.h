@@ -55,6 +55,8 @@ void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int f
 // The same on the flash kernel (gpu_flash.cu; cdt BF16/F16, d a multiple of 8 up to 128): no score matrix in memory.
 void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
                          float scale);
+// Which decode kernel (<= 16 query rows) attention() uses: 3 (default) or 4 (persistent blocks, online softmax).
+void setDecodeAttentionVersion(int version);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
 void setFlash(bool on);
 // Which flash kernel setFlash(true) runs: 1 WMMA v1; 2-5 mma.sync with S/P/O in registers (2 default; gpu_flash.cu).
@@ -63,6 +65,9 @@ void setFlashVersion(int version);
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,
                     int Hkv, int d, float scale, int causalBase);
+// Which colMeanSoftmax kernel runs: 1 SIMT f32 (default), 2 tensor cores with bf16 operands, 3 tensor cores with
+// hi + lo bf16 operands (f32-grade scores). KERNELS.md "Streaming saliency" has the numbers.
+void setSaliencyVersion(int version);
 // The same through a materialized attention matrix (cuBLAS + softmax + column sum): the baseline it replaces.
 void colMeanMaterialized(uint64_t out, uint64_t q, uint64_t k, int frames, int T, int H, int d, float scale);
 // Rows keep[i] -> row i in each of `layers` blocks of `capacity` rows (elements of dtype dt, rowElems per row).

@@ -208,6 +208,223 @@ __global__ void combineKernel(float* out, const float* pm, const float* pl, cons
   }
 }
 
+// ---- v4 decode: few large blocks (about two per SM), each streaming a long slot range in 256-slot tiles with an
+// online softmax. Scores: a thread per slot, the K row read with 16-byte loads for all G heads of the group.
+// Values: D/4 lanes per V row (8-byte loads, coalesced rows), G x 4 accumulators per lane, rescaled when a head's
+// running max moves. One partial (m, l, acc[D]) per block and head goes to combineKernel.
+constexpr int kDecThreads = 256;
+constexpr int kDecUnroll = 8;  // V rows in flight per lane
+constexpr int kKBatch = 4;     // 16-byte K loads in flight per thread (more spills registers at G = 8)
+
+struct DecArgs {
+  const float* q;
+  const void* k;
+  const void* v;
+  int ldkv, Hq, Hkv, G, nSlots, per, nb, causalBase;
+  float scale;
+  const int* slots;  // nullptr: slots 0..nSlots-1
+  float *pm, *pl, *pacc;
+};
+
+template <typename KT>
+__device__ __forceinline__ void unpack8(const uint4& x, float* o) {
+  const KT* h = reinterpret_cast<const KT*>(&x);
+#pragma unroll
+  for (int e = 0; e < 8; ++e) o[e] = toF(h[e]);
+}
+
+template <typename KT, int D, int GM>
+__global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
+  constexpr int LPR = D / 4, RPW = 32 / LPR, NW = kDecThreads / 32, RPS = NW * RPW;
+  __shared__ __align__(16) float qs[GM][D];
+  __shared__ float ps[GM][kDecThreads];
+  __shared__ int sl[kDecThreads];
+  __shared__ float redm[NW][GM];
+  __shared__ float red[NW][GM][D];
+  const int b = blockIdx.x, g = blockIdx.y, t = blockIdx.z, G = a.G;
+  const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
+  const int begin = b * a.per, end = min(a.nSlots, begin + a.per);
+  const long limit = a.causalBase >= 0 ? long(a.causalBase) + t : LONG_MAX;
+  const KT* K = static_cast<const KT*>(a.k);
+  const KT* V = static_cast<const KT*>(a.v);
+  for (int i = tid; i < GM * D; i += kDecThreads) {
+    const int j = i / D, c = i % D;
+    qs[j][c] = j < G ? a.q[size_t(t) * a.Hq * D + size_t(g * G + j) * D + c] * a.scale : 0.f;
+  }
+  float M[GM], L[GM], acc[GM][4];
+#pragma unroll
+  for (int j = 0; j < GM; ++j) {
+    M[j] = -INFINITY;
+    L[j] = 0.f;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[j][e] = 0.f;
+  }
+  const int sub = lane / LPR, cl = lane % LPR;
+  for (int s0 = begin; s0 < end; s0 += kDecThreads) {
+    const int n = min(kDecThreads, end - s0);
+    __syncthreads();  // q staged / the previous tile's p and slots consumed
+    float sc[GM];
+#pragma unroll
+    for (int j = 0; j < GM; ++j) sc[j] = -INFINITY;
+    if (tid < n) {
+      const int slot = a.slots ? a.slots[s0 + tid] : s0 + tid;
+      sl[tid] = slot;
+      if (slot <= limit) {
+#pragma unroll
+        for (int j = 0; j < GM; ++j) sc[j] = 0.f;
+        const uint4* kr = reinterpret_cast<const uint4*>(K + size_t(slot) * a.ldkv + size_t(g) * D);
+#pragma unroll
+        for (int c0 = 0; c0 < D / 8; c0 += kKBatch) {
+          uint4 x[kKBatch];
+#pragma unroll
+          for (int u = 0; u < kKBatch; ++u) x[u] = __ldg(kr + c0 + u);
+#pragma unroll
+          for (int u = 0; u < kKBatch; ++u) {
+            float kf[8];
+            unpack8<KT>(x[u], kf);
+#pragma unroll
+            for (int j = 0; j < GM; ++j) {
+              const float4 qa = *reinterpret_cast<const float4*>(&qs[j][(c0 + u) * 8]);
+              const float4 qb = *reinterpret_cast<const float4*>(&qs[j][(c0 + u) * 8 + 4]);
+              sc[j] = fmaf(qa.x, kf[0], fmaf(qa.y, kf[1], fmaf(qa.z, kf[2], fmaf(qa.w, kf[3], sc[j]))));
+              sc[j] = fmaf(qb.x, kf[4], fmaf(qb.y, kf[5], fmaf(qb.z, kf[6], fmaf(qb.w, kf[7], sc[j]))));
+            }
+          }
+        }
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < GM; ++j) {
+      const float m = warpMax(sc[j]);
+      if (lane == 0) redm[w][j] = m;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < GM; ++j) {
+      float tm = redm[0][j];
+#pragma unroll
+      for (int x = 1; x < NW; ++x) tm = fmaxf(tm, redm[x][j]);
+      const float nm = fmaxf(M[j], tm);
+      const float alpha = M[j] == -INFINITY ? 0.f : __expf(M[j] - nm);
+      const float p = nm == -INFINITY ? 0.f : __expf(sc[j] - nm);
+      ps[j][tid] = p;
+      L[j] = L[j] * alpha + p;
+      M[j] = nm;
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[j][e] *= alpha;
+    }
+    __syncthreads();
+    for (int r = w * RPW + sub; r < n; r += kDecUnroll * RPS) {
+      uint2 x[kDecUnroll];
+#pragma unroll
+      for (int u = 0; u < kDecUnroll; ++u) {
+        const int rr = r + u * RPS;
+        x[u] = rr < n ? __ldg(reinterpret_cast<const uint2*>(V + size_t(sl[rr]) * a.ldkv + size_t(g) * D) + cl)
+                      : make_uint2(0u, 0u);
+      }
+#pragma unroll
+      for (int u = 0; u < kDecUnroll; ++u) {
+        const int rr = r + u * RPS;
+        if (rr >= n) break;
+        const KT* h = reinterpret_cast<const KT*>(&x[u]);
+        const float vf[4] = {toF(h[0]), toF(h[1]), toF(h[2]), toF(h[3])};
+#pragma unroll
+        for (int j = 0; j < GM; ++j) {
+          const float p = ps[j][rr];
+#pragma unroll
+          for (int e = 0; e < 4; ++e) acc[j][e] = fmaf(p, vf[e], acc[j][e]);
+        }
+      }
+    }
+  }
+  // Block totals: l over all threads; acc over the RPW rows of a warp step (shuffles), then over the warps.
+#pragma unroll
+  for (int j = 0; j < GM; ++j) {
+    const float l = warpSum(L[j]);
+    if (lane == 0) redm[w][j] = l;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      float v = acc[j][e];
+#pragma unroll
+      for (int o = LPR; o < 32; o <<= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      if (sub == 0) red[w][j][cl * 4 + e] = v;
+    }
+  }
+  __syncthreads();
+  const size_t row0 = size_t(t) * a.Hq + size_t(g) * G;
+  for (int o = tid; o < G * D; o += kDecThreads) {
+    const int j = o / D, c = o % D;
+    float sum = 0.f;
+#pragma unroll
+    for (int x = 0; x < NW; ++x) sum += red[x][j][c];
+    a.pacc[((row0 + j) * a.nb + b) * D + c] = sum;
+  }
+#pragma unroll
+  for (int j = 0; j < GM; ++j) {
+    if (tid == j && j < G) {  // M is block-uniform
+      float l = 0.f;
+#pragma unroll
+      for (int x = 0; x < NW; ++x) l += redm[x][j];
+      a.pm[(row0 + j) * a.nb + b] = M[j];
+      a.pl[(row0 + j) * a.nb + b] = l;
+    }
+  }
+}
+
+template <typename KT, int D>
+void launchDecodeV4(const DecArgs& a, int Tq) {
+  const dim3 grid(a.nb, a.Hkv, Tq);
+  if (a.G <= 4) decodeKernelV4<KT, D, 4><<<grid, kDecThreads, 0, stream()>>>(a);
+  else decodeKernelV4<KT, D, 8><<<grid, kDecThreads, 0, stream()>>>(a);
+  SV_LAUNCH("attention decode v4");
+}
+
+int smCount() {
+  static int n = 0;
+  if (!n) {
+    int dev = 0;
+    check(cudaGetDevice(&dev), "cudaGetDevice");
+    check(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev), "SM count");
+  }
+  return n;
+}
+
+// Shapes the v4 kernel takes: 16-bit K/V, d 64 or 128, at most 8 query heads per kv head, 16-byte aligned rows.
+bool decodeV4Fits(int Hq, int Hkv, int d, int kvdt, int ldkv, uint64_t k, uint64_t v) {
+  return kvdt != F32 && (d == 64 || d == 128) && Hq / Hkv <= 8 && ldkv % 8 == 0 && k % 16 == 0 && v % 16 == 0;
+}
+
+void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
+              float scale, int causalBase, const int* dSlots, int nSlots) {
+  DecArgs a{};
+  a.q = reinterpret_cast<const float*>(q);
+  a.k = reinterpret_cast<const void*>(k);
+  a.v = reinterpret_cast<const void*>(v);
+  a.ldkv = ldkv; a.Hq = Hq; a.Hkv = Hkv; a.G = Hq / Hkv; a.nSlots = nSlots; a.causalBase = causalBase;
+  a.scale = scale;
+  a.slots = dSlots;
+  // About two resident blocks per SM in all; no block shorter than 64 slots.
+  const long want = std::max<long>(1, (2L * smCount() + long(Tq) * Hkv - 1) / (long(Tq) * Hkv));
+  int nb = int(std::min<long>(want, (nSlots + 63) / 64));
+  a.per = (nSlots + nb - 1) / nb;
+  a.nb = nb = (nSlots + a.per - 1) / a.per;
+  const size_t rows = size_t(Tq) * Hq * nb;
+  float* buf = static_cast<float*>(scratch(rows * (2 + size_t(d)) * 4));
+  a.pm = buf;
+  a.pl = buf + rows;
+  a.pacc = buf + 2 * rows;
+  if (d == 64) {
+    if (kvdt == F16) launchDecodeV4<__half, 64>(a, Tq); else launchDecodeV4<__nv_bfloat16, 64>(a, Tq);
+  } else {
+    if (kvdt == F16) launchDecodeV4<__half, 128>(a, Tq); else launchDecodeV4<__nv_bfloat16, 128>(a, Tq);
+  }
+  const int cthreads = std::max(32, std::min(256, (d + 31) / 32 * 32));
+  combineKernel<<<unsigned(size_t(Tq) * Hq), cthreads, size_t(nb) * 4, stream()>>>(reinterpret_cast<float*>(out), a.pm,
+                                                                                 a.pl, a.pacc, nb, d);
+  SV_LAUNCH("attention combine (v4)");
+}
+
+
 // q rows [t0, t0+tc) -> qp [Hq][tc][d] in the K/V dtype (head-major, so each kv group is one [G*tc, d] matrix).
 __global__ void permuteQKernel(void* qp, int dt, const float* q, int t0, int tc, int Hq, int d) {
   size_t n = size_t(Hq) * tc * d;
@@ -357,6 +574,14 @@ bool gUseFlash = false;
 
 void setFlash(bool on) { gUseFlash = on; }
 
+namespace {
+int gDecodeVersion = 3;
+}
+void setDecodeAttentionVersion(int version) {
+  if (version != 3 && version != 4) fail("setDecodeAttentionVersion: version must be 3 or 4");
+  gDecodeVersion = version;
+}
+
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots) {
   if (Hq <= 0 || Hkv <= 0 || Hq % Hkv) fail("attention: heads must be a multiple of kvHeads");
@@ -370,6 +595,10 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
         fail("attention: slots must be ascending, unique and below the cache length");
   }
   const int* dSlots = slots ? uploadArgs(slots, nSlots) : nullptr;
+  if (Tq <= 16 && gDecodeVersion == 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
+    decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n);
+    return;
+  }
   if (Tq <= 16 && Hq / Hkv <= kMaxG) {
     splitPath(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n);
     return;

@@ -54,6 +54,8 @@ END
 FN(Copy) g::copyD2D(ptr(info, 0, fn), ptr(info, 1, fn), size_t(num(info, 2, fn))); END
 FN(Sync) g::sync(); END
 FN(SetFlash) g::setFlash(flag(info, 0)); END
+FN(SetSaliencyVersion) g::setSaliencyVersion(i32(info, 0, fn)); END
+FN(SetDecodeAttentionVersion) g::setDecodeAttentionVersion(i32(info, 0, fn)); END
 FN(SetFlashVersion) g::setFlashVersion(i32(info, 0, fn)); END
 FN(Fill) g::fill(ptr(info, 0, fn), i32(info, 1, fn), size_t(num(info, 2, fn)), float(num(info, 3, fn))); END
 FN(RandomFill)
@@ -154,7 +156,8 @@ END
 void registerGpu(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   struct { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); } table[] = {
-      {"alloc", Alloc}, {"free", Free}, {"upload", Upload}, {"download", Download}, {"copy", Copy}, {"sync", Sync}, {"setFlash", SetFlash}, {"setFlashVersion", SetFlashVersion},
+      {"alloc", Alloc}, {"free", Free}, {"upload", Upload}, {"download", Download}, {"copy", Copy}, {"sync", Sync}, {"setFlash", SetFlash},
+      {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
       {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"flashBlockAttention", FlashBlockAttention},

@@ -17,7 +17,7 @@ Napi::Value NotBuilt(const Napi::CallbackInfo& info) {
 
 void registerGpu(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
-  for (const char* name : {"alloc", "free", "upload", "download", "copy", "sync", "setFlash", "setFlashVersion", "fill", "randomFill", "cast", "linear",
+  for (const char* name : {"alloc", "free", "upload", "download", "copy", "sync", "setFlash", "setSaliencyVersion", "setDecodeAttentionVersion", "setFlashVersion", "fill", "randomFill", "cast", "linear",
                            "embed", "rmsNorm", "layerNorm", "add", "gelu", "siluMul", "rope", "gatherRows", "bilinear",
                            "attention", "blockAttention", "flashBlockAttention", "flashBlockAttention", "colMeanSoftmax", "colMeanMaterialized", "compactRows", "writeRows"})
     exports.Set(name, Napi::Function::New(env, NotBuilt, name));

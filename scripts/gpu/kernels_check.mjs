@@ -273,6 +273,107 @@ guarded('dense ops', () => {
   check('bilinear 27->14', host(o9, F * oh * ow * C), br, 1e-5);
 });
 
+// ---- helper D (issue #6): tensor-core saliency (v2 bf16 operands, v3 hi+lo bf16) and decode attention v4 ----------
+// Saliency tolerances. v1 and v3 are compared with the exact float64 reference at 2e-4 (f32-grade scores: v3's hi+lo
+// split keeps ~16 significant bits per operand). v2 rounds q and k to bf16 (unit roundoff u = 2^-8), so it is checked
+// twice: (a) against the reference computed from the SAME rounded operands, at 2e-4 — that isolates the kernel's own
+// arithmetic (exact bf16 products, f32 accumulation, ex2.approx); (b) against the exact reference at 2e-2: a score
+// s = scale·Σ q_c k_c moves by |Δs| <= 2u·scale·Σ|q_c k_c|, RMS about u·sqrt(2/3)·|s|-scale (~0.01 at the test's score
+// spread of ~3), each softmax term by ~|Δs| relative; the column mean averages hundreds of such errors, so a few
+// 1e-3 of max|ref| is expected and 2e-2 leaves a 4-10x margin while still catching any real bug (wrong row, mask,
+// lse: O(1) errors). Top-k: the selected sets must equal the reference's except for entries whose reference score
+// lies within tol·max|ref| of the k-th score (near-ties the rounding may legitimately swap).
+// f32 -> f16 -> f32, round half to even like the GPU cast (ties are common enough to matter at 2e-4).
+const f16RoundD = (a) => {
+  const o = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], u = 2 ** (Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14) - 10), r = x / u, fl = Math.floor(r), df = r - fl;
+    o[i] = (df > 0.5 || (df === 0.5 && fl % 2 !== 0) ? fl + 1 : fl) * u;
+  }
+  return o;
+};
+function topkSet(a, k) { return new Set(Array.from(a.keys()).sort((x, y) => a[y] - a[x] || x - y).slice(0, k)); }
+function checkTopk(name, got, ref, frames, Tk, frac, tol) {
+  let max = 0;
+  for (const v of ref) max = Math.max(max, Math.abs(v));
+  const band = tol * max;
+  let swapped = 0, bad = 0;
+  const k = Math.max(1, Math.round(frac * Tk));
+  for (let f = 0; f < frames; f++) {
+    const g = got.subarray(f * Tk, (f + 1) * Tk), r = ref.subarray(f * Tk, (f + 1) * Tk);
+    const sg = topkSet(g, k), sr = topkSet(r, k);
+    const kth = [...sr].reduce((m, j) => Math.min(m, r[j]), Infinity);
+    for (const j of sg) if (!sr.has(j)) { swapped++; if (Math.abs(r[j] - kth) > band) bad++; }
+    for (const j of sr) if (!sg.has(j)) { if (Math.abs(r[j] - kth) > band) bad++; }
+  }
+  const ok = bad === 0;
+  results.checks.push({ name, ok, swapped, bad, k, band });
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: top-${k} of ${Tk} x ${frames}: ${swapped} swapped, ${bad} outside the near-tie band ${band.toExponential(2)}`);
+}
+for (const c of [
+  { name: 'saliency SigLIP frame (729, 16x72), 2 frames', frames: 2, Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32', keep: 0.25 },
+  { name: 'retrieval 32 rows GQA 7:1 d128 causal, bf16 cache', frames: 1, Tq: 32, Tk: 5003, Hq: 28, Hkv: 4, d: 128, causal: 4971, dt: 'bf16', keep: 0.1 },
+  { name: 'retrieval 23 rows GQA 7:1 d128 causal, bf16, 3001 keys', frames: 1, Tq: 23, Tk: 3001, Hq: 28, Hkv: 4, d: 128, causal: 2978, dt: 'bf16', keep: 0.1 },
+  { name: 'colmean f16 K, d64, GQA 2:1, 70 rows', frames: 1, Tq: 70, Tk: 130, Hq: 4, Hkv: 2, d: 64, causal: -1, dt: 'f16', keep: 0.25 },
+  { name: 'colmean odd d 37, 2 frames, GQA 3:1 causal', frames: 2, Tq: 41, Tk: 300, Hq: 6, Hkv: 2, d: 37, causal: 259, dt: 'f32', keep: 0.25 },
+]) guarded(`colMeanSoftmax versions: ${c.name}`, () => {
+  const q = randn(c.frames * c.Tq * c.Hq * c.d, 3), k = randn(c.frames * c.Tk * c.Hkv * c.d, 3);
+  const kStored = c.dt === 'bf16' ? bf16Round(k) : c.dt === 'f16' ? f16RoundD(k) : k;
+  const refOf = (qq, kk) => {
+    const ref = new Float32Array(c.frames * c.Tk);
+    for (let f = 0; f < c.frames; f++) {
+      const qf = qq.subarray(f * c.Tq * c.Hq * c.d, (f + 1) * c.Tq * c.Hq * c.d), kf = kk.subarray(f * c.Tk * c.Hkv * c.d, (f + 1) * c.Tk * c.Hkv * c.d);
+      ref.set(A.cpuColMeanSoftmax(qf, kf, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal), f * c.Tk);
+    }
+    return ref;
+  };
+  const exact = refOf(q, kStored), rounded = refOf(bf16Round(q), bf16Round(kStored));
+  const qd = dev(q), kd = dev(k, c.dt);
+  for (const v of [1, 2, 3]) {
+    A.setSaliencyVersion(v);
+    const out = empty(c.frames * c.Tk);
+    A.colMeanSoftmax(out, qd, kd, DT[c.dt], c.Hkv * c.d, c.frames, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal);
+    const got = host(out, c.frames * c.Tk);
+    if (v === 2) {
+      check(`colMeanSoftmax v2 vs bf16-operand reference: ${c.name}`, got, rounded, 2e-4);
+      check(`colMeanSoftmax v2 vs exact reference: ${c.name}`, got, exact, 2e-2);
+      checkTopk(`colMeanSoftmax v2 top-k vs exact: ${c.name}`, got, exact, c.frames, c.Tk, c.keep, 2e-2);
+    } else {
+      check(`colMeanSoftmax v${v} vs exact reference: ${c.name}`, got, exact, 2e-4);
+      checkTopk(`colMeanSoftmax v${v} top-k vs exact: ${c.name}`, got, exact, c.frames, c.Tk, c.keep, 2e-4);
+    }
+  }
+  A.setSaliencyVersion(1);
+});
+
+for (const c of [
+  { name: 'decode 1 row GQA 7:1 d128 bf16, 30011 slots (multi-tile blocks)', Tq: 1, Tk: 30011, Hq: 28, Hkv: 4, d: 128, causal: 30010, dt: 'bf16', sel: 0 },
+  { name: 'decode 1 row GQA 7:1 d128 bf16, 10% of 20000 slots', Tq: 1, Tk: 20000, Hq: 28, Hkv: 4, d: 128, causal: 19999, dt: 'bf16', sel: 0.1 },
+  { name: 'decode 4 rows GQA 7:1 d128 bf16 causal tail, 60% slots', Tq: 4, Tk: 3000, Hq: 28, Hkv: 4, d: 128, causal: 2996, dt: 'bf16', sel: 0.6 },
+  { name: 'decode 1 row GQA 2:1 d64 f16, 5000 slots', Tq: 1, Tk: 5000, Hq: 4, Hkv: 2, d: 64, causal: 4999, dt: 'f16', sel: 0 },
+  { name: 'decode 2 rows GQA 6:1 d128 bf16, 37 slots', Tq: 2, Tk: 37, Hq: 12, Hkv: 2, d: 128, causal: 35, dt: 'bf16', sel: 0 },
+  { name: 'decode 1 row GQA 8:1 d64 bf16, 25% of 9000', Tq: 1, Tk: 9000, Hq: 8, Hkv: 1, d: 64, causal: 8999, dt: 'bf16', sel: 0.25 },
+]) guarded(`attention decode versions: ${c.name}`, () => {
+  const q = randn(c.Tq * c.Hq * c.d), k = randn(c.Tk * c.Hkv * c.d, 2), v = randn(c.Tk * c.Hkv * c.d);
+  let slots = null;
+  if (c.sel) {
+    const s = [0];
+    for (let j = 1; j < c.Tk; j++) if (rand() < c.sel) s.push(j);
+    slots = Int32Array.from(s);
+  }
+  const round = c.dt === 'f16' ? f16RoundD : bf16Round;
+  const ref = A.cpuSlotAttention(q, round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
+  const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
+  for (const ver of [3, 4]) {
+    A.setDecodeAttentionVersion(ver);
+    const out = empty(c.Tq * c.Hq * c.d);
+    A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
+    // K/V are exact in the reference (rounded the same way); only f32 accumulation order and __expf differ.
+    check(`attention decode v${ver}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, 1e-4);
+  }
+  A.setDecodeAttentionVersion(3);
+});
+
 // ---- timings ---------------------------------------------------------------------------------------------------
 guarded('timings', () => {
   // Copy bandwidth (bytes read + written).
@@ -374,6 +475,61 @@ guarded('flash vision attention timings', () => {
     if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
   }
   A.setFlashVersion(2);
+});
+
+// Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
+guarded('flash vision attention timings', () => {
+  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
+  const F = 64, T = 729, H = 16, dd = 72, n = F * T * H * dd, scale = 1 / Math.sqrt(dd);
+  const [q, k, v, o1, o2] = [0, 1, 2, 3, 4].map(() => { const p = A.alloc(n * 4); live.push(p); return p; });
+  A.randomFill(q, DT.f32, n, 21, 2); A.randomFill(k, DT.f32, n, 22, 2); A.randomFill(v, DT.f32, n, 23, 1);
+  const flop = 2 * 2 * F * H * T * T * dd;
+  if (typeof A.blockAttention === 'function') {
+    time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
+      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  }
+  const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
+  for (const ver of [2, 3, 4, 5]) {
+    A.setFlashVersion(ver);
+    time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
+      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+    if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
+  }
+  A.setFlashVersion(2);
+});
+
+// ---- helper D timings: saliency v1/v2/v3, retrieval scores v1/v2/v3, decode attention v3/v4 ----------------------
+guarded('timings (saliency, retrieval, decode versions)', () => {
+  const F = 64, T = 729, H = 16, dd = 72;
+  const q = A.alloc(F * T * H * dd * 4), k = A.alloc(F * T * H * dd * 4), o = A.alloc(F * T * 4); live.push(q, k, o);
+  A.randomFill(q, DT.f32, F * T * H * dd, 2, 2); A.randomFill(k, DT.f32, F * T * H * dd, 3, 2);
+  const flop = 2 * 2 * F * H * T * T * dd;
+  for (const v of [1, 2, 3]) {
+    A.setSaliencyVersion(v);
+    time(`saliency v${v} 64 frames SigLIP-so400m`, () => A.colMeanSoftmax(o, q, k, DT.f32, H * dd, F, T, T, H, H, dd, 1 / Math.sqrt(dd), -1),
+      { extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  }
+  const Hq = 28, Hkv = 4, hd = 128, L = 50177;
+  const Kc = A.alloc(L * Hkv * hd * 2), Vc = A.alloc(L * Hkv * hd * 2); live.push(Kc, Vc);
+  A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
+  const q1 = A.alloc(64 * Hq * hd * 4), o1 = A.alloc(64 * Hq * hd * 4), colL = A.alloc(L * 4); live.push(q1, o1, colL);
+  A.randomFill(q1, DT.f32, 64 * Hq * hd, 8, 1);
+  for (const v of [1, 2, 3]) {
+    A.setSaliencyVersion(v);
+    time(`retrieval scores v${v}: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32),
+      { extra: (ms) => ({ GBps: (L * Hkv * hd * 2) / ms / 1e6 }) });
+  }
+  A.setSaliencyVersion(1);
+  for (const frac of [1, 0.25, 0.1]) {
+    const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
+    const n = sel ? sel.length : L;
+    for (const ver of [3, 4]) {
+      A.setDecodeAttentionVersion(ver);
+      time(`decode attention v${ver} 1 row over ${n} of ${L} slots (bf16)`, () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel),
+        { reps: 50, warm: 5, extra: (ms) => ({ GBps: (2 * n * Hkv * hd * 2) / ms / 1e6, floorUs: (2 * n * Hkv * hd * 2) / 2.95e6 }) });
+    }
+  }
+  A.setDecodeAttentionVersion(3);
 });
 
 // Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
