@@ -9,6 +9,8 @@ interface Props {
   /** The time as shown (precise enough to tell this frame from its neighbours). */
   timeLabel: string;
   thumbUrl: string | null;
+  /** The video file is cut off before this frame: the model saw the last decoded frame in its place. */
+  missing?: boolean;
   width: number;
   aspect: number;
   overlay: OverlayInput;
@@ -40,7 +42,7 @@ export const FrameTile = memo(function FrameTile(p: Props) {
   }, [p.width, height, p.thumbUrl, p.overlay, loaded, visible]);
 
   return (
-    <figure className="tile" style={{ width: p.width }}>
+    <figure className={p.missing ? 'tile missing' : 'tile'} style={{ width: p.width }} title={p.missing ? 'Missing from the file (cut off): the model saw the last decoded frame here' : undefined}>
       <canvas
         ref={canvas}
         style={{ width: p.width, height }}
@@ -56,7 +58,10 @@ export const FrameTile = memo(function FrameTile(p: Props) {
         onClick={() => p.onSeek(p.timeSec)}
       />
       <figcaption>
-        <span>{p.timeLabel}</span>
+        <span>
+          {p.timeLabel}
+          {p.missing && <em className="tile-missing"> missing</em>}
+        </span>
         <span className="tile-counts">
           <b className="c-ret">{p.retained}</b>/<span>{p.perFrame}</span> · <b className="c-rtv">{p.retrieved}</b>
         </span>

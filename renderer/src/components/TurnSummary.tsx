@@ -59,6 +59,11 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
           <span className="muted">
             TTFT {formatMs(t.ttftMs)} · {t.tokensPerSec.toFixed(1)} tok/s · {countOf(s.tokens, 'token')}
           </span>
+          {t.visionMs > 0 && (
+            <span className="muted" title="The first question after the video was (re)prepared (new conversation, changed settings or policy, or a re-ask under another policy) pays for encoding the frames and prefilling them; later questions reuse that cache.">
+              includes encoding the video and its prefill (first question on this preparation)
+            </span>
+          )}
           {s.denseTimings && <span className="muted">dense (lower bar): total {formatMs(s.denseTimings.totalMs)} vs {formatMs(t.totalMs)}</span>}
         </div>
       </div>

@@ -47,6 +47,12 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
     [data, cls, depth, layers, saliency, effMode, perFrame],
   );
 
+  // Frames the file could not supply, when the filmstrip's sampling is this turn's.
+  const missing = useMemo(
+    () => data.frameTimes.map((t, i) => Boolean(frames && frames.length === data.frames && Math.abs(frames[i].timeSec - t) < 0.05 && frames[i].missing)),
+    [data, frames],
+  );
+
   // Thumbnails: the sampled frame at the same time (settings may have changed since this turn).
   const thumbs = useMemo(() => {
     return data.frameTimes.map((t, i) => {
@@ -121,6 +127,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
             timeSec={data.frameTimes[f] ?? 0}
             timeLabel={timeLabels[f] ?? ''}
             thumbUrl={thumbs[f] ?? null}
+            missing={missing[f]}
             width={width}
             aspect={aspect}
             overlay={o}

@@ -54,3 +54,15 @@ describe('cut-off video in the UI', () => {
     expect(renderToStaticMarkup(<StatsLine stats={stats} />)).not.toContain('missing');
   });
 });
+
+describe('cut-off video in the inspector', () => {
+  it('marks the frame tiles the file could not supply', async () => {
+    const { TurnView } = await import('../../../renderer/src/components/TurnView.tsx');
+    const data = {
+      turn: 1, frames: 8, gridH: 1, gridW: 1, frameTimes: frames(5).map((f) => f.timeSec), saliency: null,
+      retained: [0, 1, 2, 3, 4, 5, 6, 7], retrievedByLayer: [], stats: { ...stats, policy: 'dense' as const },
+    };
+    const html = renderToStaticMarkup(<TurnView data={data} question="q" frames={frames(5)} layer="any" mode="tokens" tileWidth={80} aspect={1} scaleMs={1} onSeek={() => {}} />);
+    expect(html.match(/class="tile missing"/g)?.length).toBe(3);
+  });
+});

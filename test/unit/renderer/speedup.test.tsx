@@ -28,3 +28,13 @@ describe('speedup vs dense below 1', () => {
     expect(renderToStaticMarkup(<TurnSummary s={{ ...stats, speedupVsDense: 1.8 }} scaleMs={1} />)).toMatch(/class="count-v c-speed">1\.80×</);
   });
 });
+
+describe('turn summary timings', () => {
+  it('says when a turn paid for encoding the video, and prints an empty phase as 0 ms', () => {
+    const first = renderToStaticMarkup(<TurnSummary s={{ ...stats, timings: { ...t, visionMs: 120 } }} scaleMs={1} />);
+    expect(first).toContain('includes encoding the video');
+    const later = renderToStaticMarkup(<TurnSummary s={{ ...stats, timings: { ...t, visionMs: 0 } }} scaleMs={1} />);
+    expect(later).not.toContain('includes encoding the video');
+    expect(later).toContain('vision 0 ms');
+  });
+});
