@@ -52,9 +52,6 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
 // The same on the flash kernel (gpu_flash.cu; cdt BF16/F16, d a multiple of 8 up to 128): no score matrix in memory.
 void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
                          float scale);
-// The same on the flash kernel (gpu_flash.cu; cdt BF16/F16, d a multiple of 8 up to 128): no score matrix in memory.
-void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
-                         float scale);
 // Which decode kernel (<= 16 query rows) attention() uses: 3 (default) or 4 (persistent blocks, online softmax).
 void setDecodeAttentionVersion(int version);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).

@@ -124,11 +124,6 @@ FN(FlashBlockAttention)
   g::flashBlockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
                          i32(info, 5, fn), i32(info, 6, fn), i32(info, 7, fn), i32(info, 8, fn), float(num(info, 9, fn)));
 END
-// flashBlockAttention(out, q, k, v, frames, T, H, d, cdt, scale): same arguments as blockAttention
-FN(FlashBlockAttention)
-  g::flashBlockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
-                         i32(info, 5, fn), i32(info, 6, fn), i32(info, 7, fn), i32(info, 8, fn), float(num(info, 9, fn)));
-END
 // colMeanSoftmax(out, q, k, kdt, ldk, frames, Tq, Tk, Hq, Hkv, d, scale, causalBase)
 FN(ColMeanSoftmax)
   g::colMeanSoftmax(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
@@ -160,7 +155,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"flashBlockAttention", FlashBlockAttention},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

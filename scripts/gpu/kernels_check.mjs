@@ -171,32 +171,6 @@ for (const c of [
   A.setFlashVersion(2);
 });
 
-// Vision tower attention on the flash kernel: frames independent blocks, no mask, f32 q/k/v cast to 16 bits.
-for (const c of [
-  { name: '3 frames x 200 rows, 4 heads d72 bf16', F: 3, T: 200, H: 4, d: 72, dt: 'bf16' },
-  { name: '2 frames x 150 rows, 2 heads d64 f16', F: 2, T: 150, H: 2, d: 64, dt: 'f16' },
-  { name: '2 frames x 129 rows, 2 heads d128 bf16', F: 2, T: 129, H: 2, d: 128, dt: 'bf16' },
-]) guarded(`flashBlockAttention: ${c.name}`, () => {
-  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
-  const n = c.F * c.T * c.H * c.d, scale = 1 / Math.sqrt(c.d);
-  const q = randn(n, 2), k = randn(n, 2), v = randn(n);
-  const f16Round = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
-  const round = c.dt === 'f16' ? f16Round : bf16Round;
-  const [qr, kr, vr] = [round(q), round(k), round(v)];
-  const ref = new Float32Array(n), per = c.T * c.H * c.d;
-  for (let f = 0; f < c.F; f++) {
-    const sl = (a) => a.subarray(f * per, (f + 1) * per);
-    ref.set(A.cpuSlotAttention(sl(qr), sl(kr), sl(vr), c.T, c.T, c.H, c.H, c.d, scale, -1, null), f * per);
-  }
-  for (const ver of [2, 3, 4, 5]) {
-    A.setFlashVersion(ver);
-    const out = empty(n);
-    A.flashBlockAttention(out, dev(q), dev(k), dev(v), c.F, c.T, c.H, c.d, DT[c.dt], scale);
-    check(`flashBlockAttention (v${ver}): ${c.name}`, host(out, n), ref, 1e-2);
-  }
-  A.setFlashVersion(2);
-});
-
 guarded('compactRows bf16 and f32', () => {
   const layers = 3, cap = 500, row = 256;
   const base = randn(layers * cap * row);
@@ -477,27 +451,6 @@ guarded('flash vision attention timings', () => {
   A.setFlashVersion(2);
 });
 
-// Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
-guarded('flash vision attention timings', () => {
-  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
-  const F = 64, T = 729, H = 16, dd = 72, n = F * T * H * dd, scale = 1 / Math.sqrt(dd);
-  const [q, k, v, o1, o2] = [0, 1, 2, 3, 4].map(() => { const p = A.alloc(n * 4); live.push(p); return p; });
-  A.randomFill(q, DT.f32, n, 21, 2); A.randomFill(k, DT.f32, n, 22, 2); A.randomFill(v, DT.f32, n, 23, 1);
-  const flop = 2 * 2 * F * H * T * T * dd;
-  if (typeof A.blockAttention === 'function') {
-    time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
-  for (const ver of [2, 3, 4, 5]) {
-    A.setFlashVersion(ver);
-    time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-    if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
-  }
-  A.setFlashVersion(2);
-});
-
 // ---- helper D timings: saliency v1/v2/v3, retrieval scores v1/v2/v3, decode attention v3/v4 ----------------------
 guarded('timings (saliency, retrieval, decode versions)', () => {
   const F = 64, T = 729, H = 16, dd = 72;
@@ -530,27 +483,6 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
     }
   }
   A.setDecodeAttentionVersion(3);
-});
-
-// Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
-guarded('flash vision attention timings', () => {
-  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
-  const F = 64, T = 729, H = 16, dd = 72, n = F * T * H * dd, scale = 1 / Math.sqrt(dd);
-  const [q, k, v, o1, o2] = [0, 1, 2, 3, 4].map(() => { const p = A.alloc(n * 4); live.push(p); return p; });
-  A.randomFill(q, DT.f32, n, 21, 2); A.randomFill(k, DT.f32, n, 22, 2); A.randomFill(v, DT.f32, n, 23, 1);
-  const flop = 2 * 2 * F * H * T * T * dd;
-  if (typeof A.blockAttention === 'function') {
-    time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
-  for (const ver of [2, 3, 4, 5]) {
-    A.setFlashVersion(ver);
-    time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-    if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
-  }
-  A.setFlashVersion(2);
 });
 
 writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
