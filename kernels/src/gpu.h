@@ -54,6 +54,12 @@ void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int f
                          float scale);
 // Which decode kernel (<= 16 query rows) attention() uses: 3 (default) or 4 (persistent blocks, online softmax).
 void setDecodeAttentionVersion(int version);
+// 16-bit activations for the vision tower (gpu_vision.cu): LayerNorm / GELU of f32 input written in dtype odt, and
+// a linear whose activations x already have the 16-bit weight dtype (no cast). Output of linearLowp is f32.
+void layerNormTo(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, uint64_t b, int bdt,
+                 float eps);
+void geluTo(uint64_t out, int odt, uint64_t x, size_t n, bool tanhApprox);
+void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
 void setFlash(bool on);
 // Which flash kernel setFlash(true) runs: 1 WMMA v1; 2-5 mma.sync with S/P/O in registers (2 default; gpu_flash.cu).

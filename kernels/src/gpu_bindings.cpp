@@ -114,6 +114,18 @@ FN(Attention)
                i32(info, 5, fn), ptr(info, 6, fn), ptr(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn),
                i32(info, 10, fn), float(num(info, 11, fn)), i32(info, 12, fn), slots.first, int(slots.second));
 END
+// layerNormTo(out, odt, x, rows, cols, w, wdt, b, bdt, eps)
+FN(LayerNormTo)
+  g::layerNormTo(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
+                 i32(info, 6, fn), ptr(info, 7, fn), i32(info, 8, fn), float(num(info, 9, fn)));
+END
+// geluTo(out, odt, x, n, tanh)
+FN(GeluTo) g::geluTo(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), size_t(num(info, 3, fn)), flag(info, 4)); END
+// linearLowp(out, x, xdt, M, K, w, wdt, N, b|0, bdt)
+FN(LinearLowp)
+  g::linearLowp(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
+                i32(info, 6, fn), i32(info, 7, fn), ptr(info, 8, fn), i32(info, 9, fn));
+END
 // blockAttention(out, q, k, v, frames, T, H, d, cdt, scale)
 FN(BlockAttention)
   g::blockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
@@ -155,7 +167,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"flashBlockAttention", FlashBlockAttention},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

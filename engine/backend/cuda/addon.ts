@@ -57,8 +57,20 @@ export interface KernelsAddon {
   bilinear(out: number, x: number, frames: number, h: number, w: number, oh: number, ow: number, C: number): void;
   attention(out: number, q: number, Tq: number, Hq: number, Hkv: number, d: number, k: number, v: number, kvdt: number,
     ldkv: number, Tk: number, scale: number, causalBase: number, slots: Int32Array | null): void;
+  /** 16-bit activations (vision tower): LayerNorm / GELU of f32 x written in dtype odt; linear over 16-bit x. */
+  layerNormTo(out: number, odt: number, x: number, rows: number, cols: number, w: number, wdt: number, b: number, bdt: number,
+    eps: number): void;
+  geluTo(out: number, odt: number, x: number, n: number, tanh: boolean): void;
+  linearLowp(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number, b: number, bdt: number): void;
   /** Block-diagonal attention: frames x T rows of q, k, v [frames*T, H*d] (f32), GEMMs in dtype cdt. */
   blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
+    cdt: number, scale: number): void;
+  /** colMeanSoftmax kernel: 1 SIMT f32 (default), 2 tensor cores bf16 operands, 3 tensor cores hi+lo bf16. */
+  setSaliencyVersion(version: number): void;
+  /** Decode attention kernel (<= 16 query rows): 3 (default) or 4 (persistent blocks, online softmax). */
+  setDecodeAttentionVersion(version: number): void;
+  /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */
+  flashBlockAttention?(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
   /** colMeanSoftmax kernel: 1 SIMT f32 (default), 2 tensor cores bf16 operands, 3 tensor cores hi+lo bf16. */
   setSaliencyVersion(version: number): void;

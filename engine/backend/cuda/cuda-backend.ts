@@ -150,7 +150,25 @@ export class CudaBackend implements Backend {
     this.a.embed(out.ptr, tb.ptr, DT[tb.dtype], D, ids, V);
     return out;
   }
+  /** LayerNorm and GELU write 16-bit outputs in bf16/f16 mode: their consumer is always a linear, which would cast
+   *  them to the weight dtype anyway (same numbers, fewer bytes moved). Off in f32 mode. */
+  lowpActivations = true;
+  private lowpOut(): DType {
+    return this.lowpActivations && this.dtype !== 'f32' && typeof this.a.layerNormTo === 'function' ? this.dtype : 'f32';
+  }
+  private linearLowp(xt: CudaTensor, w: Tensor, b?: Tensor): Tensor {
+    const wt = this.t(w);
+    const N = wt.shape[0], K = wt.size / N, M = xt.rows;
+    if (wt.shape.length !== 2 || xt.cols !== K || wt.dtype !== xt.dtype)
+      throw new Error(`linear: x ${JSON.stringify(xt.shape)} ${xt.dtype} vs weight ${JSON.stringify(wt.shape)} ${wt.dtype}`);
+    const bt = b ? this.t(b) : null;
+    if (bt && bt.size !== N) throw new Error(`linear: bias has ${bt.size} values, weight has ${N} outputs`);
+    const out = this.alloc([M, N]);
+    this.a.linearLowp(out.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0);
+    return out;
+  }
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+    if (x instanceof CudaTensor && x.dtype !== 'f32' && !x.disposed) return this.linearLowp(x, w, b);
     const xt = this.f32(x, 'linear'), wt = this.t(w);
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
     if (wt.shape.length !== 2 || xt.cols !== K)
@@ -171,8 +189,10 @@ export class CudaBackend implements Backend {
   layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
     const xt = this.f32(x, 'layerNorm'), wt = this.t(w), bt = this.t(b);
     if (wt.size !== xt.cols || bt.size !== xt.cols) throw new Error(`layerNorm: weight/bias vs ${xt.cols} columns`);
-    const out = this.alloc(xt.shape);
-    this.a.layerNorm(out.ptr, xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], eps);
+    const odt = this.lowpOut();
+    const out = this.alloc(xt.shape, odt);
+    if (odt === 'f32') this.a.layerNorm(out.ptr, xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], eps);
+    else this.a.layerNormTo(out.ptr, DT[odt], xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], eps);
     return out;
   }
   add(a: Tensor, b: Tensor): Tensor {
@@ -184,8 +204,10 @@ export class CudaBackend implements Backend {
   }
   gelu(x: Tensor, kind: 'tanh' | 'erf'): Tensor {
     const xt = this.f32(x, 'gelu');
-    const out = this.alloc(xt.shape);
-    this.a.gelu(out.ptr, xt.ptr, xt.size, kind === 'tanh');
+    const odt = this.lowpOut();
+    const out = this.alloc(xt.shape, odt);
+    if (odt === 'f32') this.a.gelu(out.ptr, xt.ptr, xt.size, kind === 'tanh');
+    else this.a.geluTo(out.ptr, DT[odt], xt.ptr, xt.size, kind === 'tanh');
     return out;
   }
   siluMul(gate: Tensor, up: Tensor): Tensor {
@@ -271,9 +293,14 @@ export class CudaBackend implements Backend {
     if (opts.slots || opts.causalBase !== undefined) throw new Error('attention: blocks cannot be combined with slots or causalBase');
     const k32 = this.f32(kt, 'attention'), v32 = this.f32(vt, 'attention');
     const out = this.alloc(qt.shape);
-    this.a.blockAttention(out.ptr, qt.ptr, k32.ptr, v32.ptr, n, qt.rows / n, heads, d, DT[this.dtype], opts.scale);
+    const flash = this.visionAttention === 'flash' && this.dtype !== 'f32' && d % 8 === 0 && d <= 128 && this.a.flashBlockAttention;
+    if (flash) this.a.flashBlockAttention!(out.ptr, qt.ptr, k32.ptr, v32.ptr, n, qt.rows / n, heads, d, DT[this.dtype], opts.scale);
+    else this.a.blockAttention(out.ptr, qt.ptr, k32.ptr, v32.ptr, n, qt.rows / n, heads, d, DT[this.dtype], opts.scale);
     return out;
   }
+  /** Vision-tower (blocks) attention: 'cublas' = strided-batched GEMMs + softmax, 'flash' = helper A's flash kernel
+   *  (16-bit modes only). Env SPARSEVILA_VISION_ATTN=flash|cublas. */
+  visionAttention: 'cublas' | 'flash' = process.env.SPARSEVILA_VISION_ATTN === 'flash' ? 'flash' : 'cublas';
   private castTo(x: CudaTensor, dtype: DType): CudaTensor {
     const out = this.alloc(x.shape, dtype);
     this.a.cast(out.ptr, DT[dtype], x.ptr, DT[x.dtype], x.size);
