@@ -119,9 +119,10 @@ for (const spec of args) {
   await guarded(`vision features ${dir}`, async () => {
     const { pixels, frames } = readLogitsInputs(inputs);
     if (!pixels) throw new Error(`${inputs} has no pixel values`);
-    for (const dtype of ['f32', 'bf16'] as const) {
-      process.env.SPARSEVILA_CUDA_DTYPE = dtype;
+    for (const dtype of ['f32', 'bf16', 'bf16-flash'] as const) {
+      process.env.SPARSEVILA_CUDA_DTYPE = dtype === 'bf16-flash' ? 'bf16' : dtype;
       const m = await loadModel(dir, { backend: 'cuda' });
+      (m.backend as unknown as { visionAttention: string }).visionAttention = dtype === 'bf16-flash' ? 'flash' : 'cublas';
       const enc = m.model.encodeVideo(pixels, frames);
       const got = m.backend.toHost(enc.tokens);
       m.backend.dispose(enc.tokens);
@@ -169,6 +170,11 @@ await guarded('vision timing 7b', async () => {
       time(`vision ${F} frames, frame by frame (previous path: f32 activations, one frame per op)`, F, enc({ framesPerBatch: 1 }));
       cb.lowpActivations = true;
       for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
+      const vb = be as unknown as { visionAttention: 'cublas' | 'flash' };
+      const was = vb.visionAttention;
+      vb.visionAttention = vb.visionAttention === 'flash' ? 'cublas' : 'flash';
+      time(`vision ${F} frames, batched, attention ${vb.visionAttention}`, F, enc());
+      vb.visionAttention = was;
     }
   }
   // The attention alone, 64 frames (one layer): batched blocks vs the per-frame path.
