@@ -4,6 +4,7 @@
 import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { applyFlashEnv } from './flash-env.ts';
+import { applySparseKernelEnv } from './sparse-kernels-env.ts';
 import type { FusedDecodeOps } from '../fused.ts';
 import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
 
@@ -62,6 +63,7 @@ export class CudaBackend implements Backend {
     this.dtype = opts.dtype ?? 'bf16';
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
     applyFlashEnv(this.a);
+    applySparseKernelEnv(this.a);
     this.gemv = opts.gemv ?? gemvModeFromEnv();
     if (typeof this.a.setGemv === 'function') this.a.setGemv(this.gemv !== 'off');
     else this.gemv = 'off';  // an addon built before the GEMV kernel
