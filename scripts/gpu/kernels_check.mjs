@@ -485,61 +485,6 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
   A.setDecodeAttentionVersion(3);
 });
 
-// ---- helper D timings: saliency v1/v2/v3, retrieval scores v1/v2/v3, decode attention v3/v4 ----------------------
-guarded('timings (saliency, retrieval, decode versions)', () => {
-  const F = 64, T = 729, H = 16, dd = 72;
-  const q = A.alloc(F * T * H * dd * 4), k = A.alloc(F * T * H * dd * 4), o = A.alloc(F * T * 4); live.push(q, k, o);
-  A.randomFill(q, DT.f32, F * T * H * dd, 2, 2); A.randomFill(k, DT.f32, F * T * H * dd, 3, 2);
-  const flop = 2 * 2 * F * H * T * T * dd;
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
-    time(`saliency v${v} 64 frames SigLIP-so400m`, () => A.colMeanSoftmax(o, q, k, DT.f32, H * dd, F, T, T, H, H, dd, 1 / Math.sqrt(dd), -1),
-      { extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  const Hq = 28, Hkv = 4, hd = 128, L = 50177;
-  const Kc = A.alloc(L * Hkv * hd * 2), Vc = A.alloc(L * Hkv * hd * 2); live.push(Kc, Vc);
-  A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
-  const q1 = A.alloc(64 * Hq * hd * 4), o1 = A.alloc(64 * Hq * hd * 4), colL = A.alloc(L * 4); live.push(q1, o1, colL);
-  A.randomFill(q1, DT.f32, 64 * Hq * hd, 8, 1);
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
-    time(`retrieval scores v${v}: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32),
-      { extra: (ms) => ({ GBps: (L * Hkv * hd * 2) / ms / 1e6 }) });
-  }
-  A.setSaliencyVersion(1);
-  for (const frac of [1, 0.25, 0.1]) {
-    const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
-    const n = sel ? sel.length : L;
-    for (const ver of [3, 4]) {
-      A.setDecodeAttentionVersion(ver);
-      time(`decode attention v${ver} 1 row over ${n} of ${L} slots (bf16)`, () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel),
-        { reps: 50, warm: 5, extra: (ms) => ({ GBps: (2 * n * Hkv * hd * 2) / ms / 1e6, floorUs: (2 * n * Hkv * hd * 2) / 2.95e6 }) });
-    }
-  }
-  A.setDecodeAttentionVersion(3);
-});
-
-// Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
-guarded('flash vision attention timings', () => {
-  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
-  const F = 64, T = 729, H = 16, dd = 72, n = F * T * H * dd, scale = 1 / Math.sqrt(dd);
-  const [q, k, v, o1, o2] = [0, 1, 2, 3, 4].map(() => { const p = A.alloc(n * 4); live.push(p); return p; });
-  A.randomFill(q, DT.f32, n, 21, 2); A.randomFill(k, DT.f32, n, 22, 2); A.randomFill(v, DT.f32, n, 23, 1);
-  const flop = 2 * 2 * F * H * T * T * dd;
-  if (typeof A.blockAttention === 'function') {
-    time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
-  for (const ver of [2, 3, 4, 5]) {
-    A.setFlashVersion(ver);
-    time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-    if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
-  }
-  A.setFlashVersion(2);
-});
-
 writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
 console.log('\n==== summary ====');
 for (const c of results.checks) console.log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}${c.err !== undefined ? `  ${c.err.toExponential(2)}` : ''}`);
