@@ -389,6 +389,20 @@ guarded('timings', () => {
   }
   const colL = A.alloc(L * 4); live.push(colL);
   time(`retrieval scores: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32));
+  // A question turn over a long prefix (few query rows, many keys): where flash has few row tiles to spread.
+  for (const rows of [64, 640]) {
+    const qx = A.alloc(rows * Hq * hd * 4), ox = A.alloc(rows * Hq * hd * 4); live.push(qx, ox);
+    A.randomFill(qx, DT.f32, rows * Hq * hd, 12, 1);
+    for (const ver of [2, 3, 4, 5, 0]) {
+      A.setFlash(ver > 0);
+      if (ver > 0) A.setFlashVersion(ver);
+      time(`prefill attention ${rows} rows over ${L} slots, causal (bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`,
+        () => A.attention(ox, qx, rows, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - rows, null),
+        { reps: 5, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * rows * L) / ms / 1e9 }) });
+    }
+    A.setFlash(false);
+    A.setFlashVersion(2);
+  }
   for (const Tq of [12544, 50176]) {
     const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
     A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
