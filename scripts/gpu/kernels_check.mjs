@@ -348,6 +348,8 @@ for (const c of [
   A.setDecodeAttentionVersion(3);
 });
 
+// ---- end helper D checks
+
 // ---- timings ---------------------------------------------------------------------------------------------------
 guarded('timings', () => {
   // Copy bandwidth (bytes read + written).
@@ -498,6 +500,8 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
   }
   A.setDecodeAttentionVersion(3);
 });
+
+// ---- end helper D timings
 
 writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
 console.log('\n==== summary ====');
