@@ -1,6 +1,7 @@
 // Qwen2 decoder (HF Qwen2Model + lm_head): RMSNorm, q/k/v projections with bias, o_proj without, rotate-half RoPE,
 // grouped-query attention over a preallocated KV cache, SiLU-gated MLP.
 import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
+import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
 import type { TextConfig } from '../checkpoint/config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { TEXT_PREFIX } from './layout.ts';
@@ -83,9 +84,19 @@ export class Qwen2 {
     if (opts.at + T > cache.capacity) throw new Error(`KV cache capacity ${cache.capacity} exceeded (${opts.at + T} slots needed)`);
     const scale = 1 / Math.sqrt(c.headDim);
     const kvLen = opts.at + T;
+    // Decode-sized inputs take the backend's fused ops when it has them (same math, ~4x fewer launches).
+    const fx = T <= 4 ? fusedDecodeOps(be) : null;
     let h = x;
     for (let i = 0; i < c.layers; i++) {
       const L = this.layers[i];
+      if (fx) {
+        const next = this.fusedLayer(fx, i, L, h, cache, opts, kvLen, scale);
+        if (next) {
+          if (h !== x) be.dispose(h);
+          h = next;
+          continue;
+        }
+      }
       const n1 = be.rmsNorm(h, L.inNorm, c.rmsNormEps);
       const q0 = be.linear(n1, L.qw, L.qb), k0 = be.linear(n1, L.kw, L.kb), v = be.linear(n1, L.vw, L.vb);
       be.dispose(n1);
@@ -118,7 +129,47 @@ export class Qwen2 {
       last = be.sliceRows(h, T - 1, T);
     }
     const out = be.rmsNorm(last, this.norm, c.rmsNormEps);
+    if (last !== h) be.dispose(last);
     if (h !== x) be.dispose(h);
+    return out;
+  }
+
+  /** One layer through the fused decode ops; null (nothing done) when the backend declines the shapes. */
+  private fusedLayer(fx: FusedDecodeOps, i: number, L: Qwen2Layer, h: Tensor, cache: KvCache, opts: Qwen2ForwardOptions,
+    kvLen: number, scale: number): Tensor | null {
+    const be = this.be, c = this.cfg;
+    const qkv = fx.normLinears(h, L.inNorm, c.rmsNormEps, [L.qw, L.kw, L.vw], [L.qb, L.kb, L.vb]);
+    if (!qkv) return null;
+    const [q0, k0, v] = qkv;
+    const q = fx.ropeKvWrite(cache, i, q0, k0, v, c.heads, opts.positions, this.invFreq, opts.at);
+    for (const t of qkv) be.dispose(t);
+    if (!q) return null;
+    opts.hooks?.onQuery?.(i, q, kvLen);
+    const slots = opts.hooks?.slots?.(i);
+    const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots });
+    be.dispose(q);
+    const h1 = fx.linearResidual(a, L.ow, h) ?? this.addLinear(h, a, L.ow);
+    be.dispose(a);
+    let gu = fx.normLinears(h1, L.postNorm, c.rmsNormEps, [L.gate, L.up], [undefined, undefined]);
+    if (!gu) {
+      const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
+      gu = [be.linear(n2, L.gate), be.linear(n2, L.up)];
+      be.dispose(n2);
+    }
+    let out = fx.siluMulLinearResidual(gu[0], gu[1], L.down, h1);
+    if (!out) {
+      const s = be.siluMul(gu[0], gu[1]);
+      out = this.addLinear(h1, s, L.down);
+      be.dispose(s);
+    }
+    be.dispose(gu[0]); be.dispose(gu[1]); be.dispose(h1);
+    return out;
+  }
+  /** add(res, linear(x, w)) with the intermediate freed. */
+  private addLinear(res: Tensor, x: Tensor, w: Tensor): Tensor {
+    const y = this.be.linear(x, w);
+    const out = this.be.add(res, y);
+    this.be.dispose(y);
     return out;
   }
 

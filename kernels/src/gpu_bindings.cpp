@@ -160,6 +160,8 @@ END
 
 }  // namespace
 
+void registerGemv(Napi::Env env, Napi::Object exports);  // gpu_gemv_bindings.cpp
+
 void registerGpu(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   struct { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); } table[] = {
@@ -171,4 +173,5 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  registerGemv(env, exports);
 }

@@ -350,6 +350,95 @@ for (const c of [
 
 // ---- end helper D checks
 
+// ---- decode GEMV (gpu_gemv.cu) vs a double-precision JS reference -----------------------------------------------
+const f16RoundG = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
+// in(x) per mode (0 plain, 1 rmsNorm * aux, 2 silu(x) * aux), then out_s = in(x) · w_sᵀ + b_s + res_s, in doubles.
+function gemvRef(M, K, x, mode, aux, eps, segs) {
+  const xin = new Float64Array(M * K);
+  for (let m = 0; m < M; m++) {
+    let ss = 0;
+    for (let k = 0; k < K; k++) ss += x[m * K + k] ** 2;
+    const r = 1 / Math.sqrt(ss / K + eps);
+    for (let k = 0; k < K; k++) {
+      const v = x[m * K + k];
+      xin[m * K + k] = mode === 1 ? v * r * aux[k] : mode === 2 ? v / (1 + Math.exp(-v)) * aux[m * K + k] : v;
+    }
+  }
+  return segs.map(({ w, b, res, N }) => {
+    const o = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += xin[m * K + k] * w[n * K + k];
+      o[m * N + n] = s + (b ? b[n] : 0) + (res ? res[m * N + n] : 0);
+    }
+    return o;
+  });
+}
+for (const c of [
+  { name: 'M=1 bf16 plain, 1 output, bias', M: 1, K: 3584, dt: 'bf16', mode: 0, Ns: [1003], bias: true, res: false },
+  { name: 'M=1 bf16 rmsNorm, q/k/v outputs with bias', M: 1, K: 1024, dt: 'bf16', mode: 1, Ns: [896, 128, 130], bias: true, res: false },
+  { name: 'M=1 bf16 silu*up, residual', M: 1, K: 4744, dt: 'bf16', mode: 2, Ns: [515], bias: false, res: true },
+  { name: 'M=1 f16 rmsNorm, 2 outputs', M: 1, K: 2056, dt: 'f16', mode: 1, Ns: [301, 299], bias: false, res: false },
+  { name: 'M=2 bf16 plain, bias + residual', M: 2, K: 776, dt: 'bf16', mode: 0, Ns: [257], bias: true, res: true },
+  { name: 'M=3 bf16 rmsNorm, 3 outputs', M: 3, K: 512, dt: 'bf16', mode: 1, Ns: [64, 33, 7], bias: true, res: false },
+  { name: 'M=4 f16 silu*up, 2 outputs, residual', M: 4, K: 8200, dt: 'f16', mode: 2, Ns: [99, 70], bias: false, res: true },
+  { name: 'M=1 bf16 plain, 4 outputs, K=8', M: 1, K: 8, dt: 'bf16', mode: 0, Ns: [5, 1, 9, 3], bias: true, res: true },
+]) guarded(`gemv: ${c.name}`, () => {
+  const x = randn(c.M * c.K, 2), aux = c.mode === 1 ? randn(c.K, 1.5) : c.mode === 2 ? randn(c.M * c.K, 2) : null;
+  const round = c.dt === 'bf16' ? bf16Round : f16RoundG;
+  const segs = c.Ns.map((N) => {
+    const w = randn(N * c.K, 0.1);
+    return { N, w: round(w), wd: dev(w, c.dt), b: c.bias ? randn(N) : null, res: c.res ? randn(c.M * N) : null };
+  });
+  const refs = gemvRef(c.M, c.K, x, c.mode, aux, 1e-6, segs);
+  const outs = segs.map((s) => empty(c.M * s.N));
+  const spec = new Float64Array(segs.flatMap((s, i) => [s.wd, s.b ? dev(s.b) : 0, DT.f32, s.res ? dev(s.res) : 0, outs[i], s.N]));
+  for (const variant of c.M === 1 && c.mode === 0 ? [0, 1, 2, 3] : [0]) {
+    outs.forEach((o, i) => A.fill(o, DT.f32, c.M * segs[i].N, NaN));
+    A.gemv(c.M, c.K, DT[c.dt], dev(x), c.mode, aux ? dev(aux) : 0, DT.f32, 1e-6, spec, variant);
+    segs.forEach((s, i) => check(`gemv${variant ? ` v${variant}` : ''}: ${c.name} [out ${i}]`, host(outs[i], c.M * s.N), refs[i], 1e-4));
+  }
+});
+guarded('ropeKvWrite (decode RoPE + KV cache write)', () => {
+  const T = 3, Hq = 7, Hkv = 2, d = 128, cap = 40, at = 29, half = d / 2;
+  const q = randn(T * Hq * d), k = randn(T * Hkv * d), v = randn(T * Hkv * d);
+  const pos = Int32Array.from({ length: T }, () => Math.floor(rand() * 60000));
+  const inv = Float32Array.from({ length: half }, (_, i) => 1 / 1000000 ** ((2 * i) / d));
+  const rot = (x, H) => {
+    const o = new Float32Array(x.length);
+    for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let c = 0; c < half; c++) {
+      const a = Math.fround(pos[t] * inv[c]), co = Math.cos(a), si = Math.sin(a), b = (t * H + h) * d;
+      o[b + c] = x[b + c] * co - x[b + c + half] * si; o[b + c + half] = x[b + c + half] * co + x[b + c] * si;
+    }
+    return o;
+  };
+  for (const dt of ['bf16', 'f32']) {
+    const row = Hkv * d, kc = empty(cap * row, dt), vc = empty(cap * row, dt), qo = empty(T * Hq * d);
+    A.ropeKvWrite(qo, dev(q), dev(k), dev(v), T, Hq, Hkv, d, pos, dev(inv), kc, vc, DT[dt], at);
+    check(`ropeKvWrite q ${dt}`, host(qo, T * Hq * d), rot(q, Hq), 1e-4);
+    const rows = (p) => { const t = A.alloc(cap * row * 4); A.cast(t, DT.f32, p, DT[dt], cap * row); const o = new Float32Array(cap * row); A.download(t, o); A.free(t); return o.subarray(at * row, (at + T) * row); };
+    const r = dt === 'bf16' ? bf16Round : (a) => a;
+    check(`ropeKvWrite k cache ${dt}`, rows(kc), r(rot(k, Hkv)), dt === 'bf16' ? 1e-2 : 1e-4);
+    check(`ropeKvWrite v cache ${dt}`, rows(vc), r(v), 1e-7);
+  }
+});
+guarded('linear through gemv (setGemv) vs cuBLAS path', () => {
+  const K = 3584, N = 777;
+  const x = randn(3 * K), w = randn(N * K, 0.05), b = randn(N);
+  const wd = dev(w, 'bf16'), xd = dev(x), bd = dev(b);
+  const [ref] = gemvRef(3, K, x, 0, null, 0, [{ w: bf16Round(w), b, res: null, N }]);
+  for (const M of [1, 3]) {
+    for (const on of [true, false]) {
+      A.setGemv(on);
+      const o = empty(M * N);
+      A.linear(o, xd, M, K, wd, DT.bf16, N, bd, DT.f32);
+      // cuBLAS rounds x to bf16 first: 1e-2; the gemv path keeps x in f32.
+      check(`linear M=${M} bf16 via ${on ? 'gemv' : 'cuBLAS'}`, host(o, M * N), ref.subarray(0, M * N), on ? 1e-4 : 2e-2);
+    }
+  }
+  A.setGemv(false);
+});
+
 // ---- timings ---------------------------------------------------------------------------------------------------
 guarded('timings', () => {
   // Copy bandwidth (bytes read + written).
@@ -502,6 +591,65 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
 });
 
 // ---- end helper D timings
+
+// ---- decode GEMV timings: ours vs cuBLAS M=1 on the Qwen2-7B shapes (back-to-back calls, one sync per batch) ---
+guarded('gemv timings', () => {
+  const batch = (name, fn, bytes, n = 40) => {
+    for (let i = 0; i < 3; i++) fn();
+    A.sync();
+    const ts = [];
+    for (let r = 0; r < 7; r++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fn();
+      A.sync();
+      ts.push(Number(process.hrtime.bigint() - t0) / 1e6 / n);
+    }
+    ts.sort((a, b) => a - b);
+    const ms = ts[3];
+    const row = { name, ms, min: ts[0], max: ts[6], GBps: bytes / ms / 1e6, us: ms * 1e3 };
+    results.timings.push(row);
+    console.log(`TIME ${name}: ${(ms * 1e3).toFixed(1)} us/call, ${(bytes / ms / 1e6).toFixed(0)} GB/s of weights ${JSON.stringify(row)}`);
+    return ms;
+  };
+  const H = 3584, I = 18944, KV = 512, V = 152064;
+  const x = A.alloc(I * 4 * 4), x2 = A.alloc(I * 4 * 4), nw = A.alloc(I * 4), y = A.alloc(V * 4 * 4), y2 = A.alloc(I * 4 * 4), y3 = A.alloc(I * 4);
+  live.push(x, x2, nw, y, y2, y3);
+  A.randomFill(x, DT.f32, I * 4, 21, 1); A.randomFill(x2, DT.f32, I * 4, 22, 1); A.randomFill(nw, DT.f32, I, 23, 1);
+  const W = {};
+  for (const [name, N, K] of [['q', H, H], ['k', KV, H], ['v', KV, H], ['gate', I, H], ['up', I, H], ['down', H, I], ['lm_head', V, H]]) {
+    W[name] = { p: A.alloc(N * K * 2), N, K }; live.push(W[name].p); A.randomFill(W[name].p, DT.bf16, N * K, 30 + N, 0.02);
+  }
+  const bias = A.alloc(H * 4); live.push(bias); A.randomFill(bias, DT.f32, H, 40, 0.1);
+  const seg = (w, out, b = 0, res = 0) => [w.p, b, DT.f32, res, out, w.N];
+  const summary = [];
+  for (const name of ['gate', 'down', 'q', 'k', 'lm_head']) {
+    const w = W[name], bytes = w.N * w.K * 2;
+    A.setGemv(false);
+    const tb = batch(`M=1 ${w.N}x${w.K} cuBLAS (cast + GEMM)`, () => A.linear(y, x, 1, w.K, w.p, DT.bf16, w.N, 0, 0), bytes);
+    const spec = new Float64Array(seg(w, y));
+    const tv = [0, 1, 2, 3].map((v) => batch(`M=1 ${w.N}x${w.K} gemv v${v}`, () => A.gemv(1, w.K, DT.bf16, x, 0, 0, DT.f32, 0, spec, v), bytes));
+    for (const M of [2, 4]) batch(`M=${M} ${w.N}x${w.K} gemv (M rows)`, () => A.gemv(M, w.K, DT.bf16, x, 0, 0, DT.f32, 0, spec, 0), bytes);
+    summary.push(`${name} ${w.N}x${w.K}: cuBLAS ${(tb * 1e3).toFixed(1)} us, gemv v0-3 ${tv.map((t) => (t * 1e3).toFixed(1)).join(' / ')} us`);
+  }
+  // Fused layer pieces vs the unfused op sequence the model runs today.
+  const qkv = new Float64Array([...seg(W.q, y, bias), ...seg(W.k, y2, bias), ...seg(W.v, y3, bias)]);
+  const qkvBytes = (H + 2 * KV) * H * 2;
+  batch('fused rmsNorm + q/k/v + bias (1 launch)', () => A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, qkv, 0), qkvBytes);
+  A.setGemv(false);
+  batch('unfused rmsNorm, 3 x cuBLAS linear + bias', () => {
+    A.rmsNorm(x2, x, 1, H, nw, DT.f32, 1e-6);
+    A.linear(y, x2, 1, H, W.q.p, DT.bf16, H, bias, DT.f32); A.linear(y2, x2, 1, H, W.k.p, DT.bf16, KV, bias, DT.f32);
+    A.linear(y3, x2, 1, H, W.v.p, DT.bf16, KV, bias, DT.f32);
+  }, qkvBytes);
+  const gu = new Float64Array([...seg(W.gate, y), ...seg(W.up, y2)]);
+  batch('fused rmsNorm + gate/up (1 launch)', () => A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, gu, 0), 2 * I * H * 2);
+  const dn = new Float64Array(seg(W.down, y3, 0, x));
+  batch('fused silu*up + down + residual (1 launch)', () => A.gemv(1, I, DT.bf16, x, 2, x2, DT.f32, 0, dn, 0), I * H * 2);
+  A.setGemv(true);
+  batch('linear() routed to gemv, M=1 gate', () => A.linear(y, x, 1, H, W.gate.p, DT.bf16, I, 0, 0), I * H * 2);
+  A.setGemv(false);
+  console.log(`GEMV SUMMARY\n  ${summary.join('\n  ')}`);
+});
 
 writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
 console.log('\n==== summary ====');

@@ -82,6 +82,15 @@ export interface KernelsAddon {
     scale: number): void;
   compactRows(base: number, dt: number, layers: number, capacity: number, rowElems: number, keep: Int32Array): void;
   writeRows(dst: number, dt: number, rowElems: number, at: number, src: number, T: number): void;
+  /** Decode GEMV (kernels/src/gpu_gemv.h): segs = [w, bias|0, biasDt, res|0, out, N] per output (1-4 outputs);
+   *  mode 0 plain, 1 RMSNorm(x) * aux, 2 silu(x) * aux. */
+  gemv(M: number, K: number, wdt: number, x: number, mode: number, aux: number, auxDt: number, eps: number,
+    segs: Float64Array, variant?: number): void;
+  /** Route decode-sized linear() calls through gemv (true) or cuBLAS (false). */
+  setGemv(on: boolean): void;
+  gemvEnabled(): boolean;
+  ropeKvWrite(qOut: number, q: number, k: number, v: number, T: number, Hq: number, Hkv: number, d: number,
+    positions: Int32Array, invFreq: number, kCache: number, vCache: number, cdt: number, at: number): void;
 }
 
 export interface AddonStatus {

@@ -1,0 +1,91 @@
+// Fused decode ops of the CUDA backend (engine/backend/fused.ts) on the GEMV kernel (kernels/src/gpu_gemv.cu):
+// RMSNorm folded into the q/k/v (or gate/up) GEMV, SiLU·mul into the down projection's input read, residual adds
+// and biases into the GEMV epilogue, RoPE + KV write in one launch. A layer's decode step is 6 launches instead of ~25.
+import type { KvCache, Tensor } from '../backend.ts';
+import type { FusedDecodeOps } from '../fused.ts';
+import { DT, type KernelsAddon } from './addon.ts';
+import type { CudaKvCache, CudaTensor } from './cuda-backend.ts';
+
+export type GemvMode = 'off' | 'on' | 'fused';
+
+/** SPARSEVILA_GEMV = off | on | fused (also 0 / 1); unset: the default below. */
+export function gemvModeFromEnv(dflt: GemvMode = 'off'): GemvMode {
+  const v = process.env.SPARSEVILA_GEMV?.trim().toLowerCase();
+  if (!v) return dflt;
+  if (v === '0' || v === 'off') return 'off';
+  if (v === '1' || v === 'on') return 'on';
+  if (v === 'fused') return 'fused';
+  throw new Error(`SPARSEVILA_GEMV must be off, on or fused, got "${v}"`);
+}
+
+const MAX_ROWS = 4, MAX_OUTPUTS = 4;
+const MODE = { plain: 0, rmsNorm: 1, siluMul: 2 } as const;
+
+export class CudaFusedOps implements FusedDecodeOps {
+  private invFreqs = new WeakMap<Float32Array, CudaTensor>();
+
+  constructor(private a: KernelsAddon, private alloc: (shape: readonly number[]) => CudaTensor,
+    private t: (x: Tensor) => CudaTensor, private cache: (c: KvCache) => CudaKvCache) {}
+
+  /** The input x [M, K] and weights w [N, K] fit the kernel. */
+  private fits(x: CudaTensor, ws: readonly CudaTensor[]): boolean {
+    const K = x.cols;
+    if (x.dtype !== 'f32' || x.rows < 1 || x.rows > MAX_ROWS || K % 8 || x.ptr % 16) return false;
+    const wdt = ws[0].dtype;
+    return ws.every((w) => w.shape.length === 2 && w.shape[1] === K && w.dtype === wdt && (wdt === 'bf16' || wdt === 'f16') && w.ptr % 16 === 0);
+  }
+
+  private run(x: CudaTensor, mode: number, aux: CudaTensor | null, eps: number, ws: readonly CudaTensor[],
+    bs: readonly (CudaTensor | null)[], res: CudaTensor | null): CudaTensor[] {
+    const M = x.rows, outs = ws.map((w) => this.alloc([M, w.shape[0]]));
+    const segs = new Float64Array(6 * ws.length);
+    ws.forEach((w, i) => {
+      const b = bs[i];
+      segs.set([w.ptr, b ? b.ptr : 0, b ? DT[b.dtype] : 0, res ? res.ptr : 0, outs[i].ptr, w.shape[0]], 6 * i);
+    });
+    this.a.gemv(M, x.cols, DT[ws[0].dtype], x.ptr, mode, aux ? aux.ptr : 0, DT.f32, eps, segs);
+    return outs;
+  }
+
+  normLinears(x: Tensor, normW: Tensor, eps: number, ws: readonly Tensor[], bs: readonly (Tensor | undefined)[]): Tensor[] | null {
+    const xt = this.t(x), nt = this.t(normW), wt = ws.map((w) => this.t(w));
+    if (!wt.length || wt.length > MAX_OUTPUTS || !this.fits(xt, wt) || nt.dtype !== 'f32' || nt.size !== xt.cols) return null;
+    const bt = ws.map((_, i) => { const b = bs[i]; return b ? this.t(b) : null; });
+    if (bt.some((b, i) => b && b.size !== wt[i].shape[0])) throw new Error('normLinears: a bias does not match its weight');
+    return this.run(xt, MODE.rmsNorm, nt, eps, wt, bt, null);
+  }
+
+  linearResidual(x: Tensor, w: Tensor, res: Tensor): Tensor | null {
+    const xt = this.t(x), wt = this.t(w), rt = this.t(res);
+    if (!this.fits(xt, [wt]) || rt.dtype !== 'f32' || rt.size !== xt.rows * wt.shape[0]) return null;
+    return this.run(xt, MODE.plain, null, 0, [wt], [null], rt)[0];
+  }
+
+  siluMulLinearResidual(gate: Tensor, up: Tensor, w: Tensor, res: Tensor): Tensor | null {
+    const gt = this.t(gate), ut = this.t(up), wt = this.t(w), rt = this.t(res);
+    if (!this.fits(gt, [wt]) || ut.dtype !== 'f32' || ut.size !== gt.size || ut.ptr % 16) return null;
+    if (rt.dtype !== 'f32' || rt.size !== gt.rows * wt.shape[0]) return null;
+    return this.run(gt, MODE.siluMul, ut, 0, [wt], [null], rt)[0];
+  }
+
+  ropeKvWrite(cache: KvCache, layer: number, q: Tensor, k: Tensor, v: Tensor, heads: number, positions: Int32Array,
+    invFreq: Float32Array, at: number): Tensor | null {
+    const c = this.cache(cache), qt = this.t(q), kt = this.t(k), vt = this.t(v);
+    const T = qt.rows, d = c.headDim;
+    if (T > MAX_ROWS || qt.dtype !== 'f32' || kt.dtype !== 'f32' || vt.dtype !== 'f32') return null;
+    if (qt.cols !== heads * d || kt.cols !== c.row || vt.cols !== c.row || kt.rows !== T || vt.rows !== T)
+      throw new Error('ropeKvWrite: q/k/v shapes do not match the cache');
+    if (positions.length !== T || invFreq.length !== d / 2) throw new Error('ropeKvWrite: positions / invFreq sizes');
+    if (!(at >= 0 && at + T <= c.capacity)) throw new Error(`ropeKvWrite: slots [${at}, ${at + T}) exceed capacity ${c.capacity}`);
+    let inv = this.invFreqs.get(invFreq);
+    if (!inv) {
+      inv = this.alloc([invFreq.length]);
+      this.a.upload(inv.ptr, invFreq);
+      this.invFreqs.set(invFreq, inv);
+    }
+    const off = c.layerOffset(layer), out = this.alloc(qt.shape);
+    this.a.ropeKvWrite(out.ptr, qt.ptr, kt.ptr, vt.ptr, T, heads, c.kvHeads, d, positions, inv.ptr, c.k + off, c.v + off,
+      DT[c.dtype], at);
+    return out;
+  }
+}

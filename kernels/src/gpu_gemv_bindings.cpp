@@ -1,0 +1,61 @@
+// JS bindings of the decode GEMV (gpu_gemv.h); registered by registerGpu in gpu_bindings.cpp.
+#include "gpu_gemv.h"
+#include "napi_util.h"
+
+using namespace sv::napi;
+namespace g = sv::gpu;
+
+namespace {
+
+// gemv(M, K, wdt, x, mode, aux, auxDt, eps, segs, variant?) with segs a Float64Array of
+// [w, bias|0, biasDt, res|0, out, N] per output (1 to 4 outputs).
+Napi::Value Gemv(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const char* fn = "gemv";
+    if (info.Length() < 9 || !info[8].IsTypedArray() ||
+        info[8].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      throw typeError(info.Env(), fn, "argument 8 must be a Float64Array of [w, bias, biasDt, res, out, N] per output");
+    auto a = info[8].As<Napi::Float64Array>();
+    size_t n = a.ElementLength() / 6;
+    if (n < 1 || n > size_t(g::kGemvMaxSegs) || a.ElementLength() % 6)
+      throw typeError(info.Env(), fn, "segs must hold 1 to 4 groups of 6 numbers");
+    g::GemvSeg segs[g::kGemvMaxSegs];
+    for (size_t s = 0; s < n; ++s) {
+      const double* v = a.Data() + 6 * s;
+      for (int j : {0, 1, 3, 4})
+        if (v[j] < 0) throw typeError(info.Env(), fn, "segs holds a negative pointer");
+      segs[s] = g::GemvSeg{uint64_t(v[0]), uint64_t(v[1]), uint64_t(v[3]), uint64_t(v[4]), int(v[5]), int(v[2])};
+    }
+    int variant = info.Length() > 9 && info[9].IsNumber() ? i32(info, 9, fn) : 0;
+    g::gemv(i32(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
+            i32(info, 6, fn), float(num(info, 7, fn)), segs, int(n), variant);
+    return info.Env().Undefined();
+  });
+}
+// ropeKvWrite(qOut, q, k, v, T, Hq, Hkv, d, positions: Int32Array, invFreq, kCache, vCache, cdt, at)
+Napi::Value RopeKvWrite(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const char* fn = "ropeKvWrite";
+    int T = i32(info, 4, fn);
+    auto pos = i32s(info, 8, fn);
+    if (pos.second < size_t(T < 0 ? 0 : T)) throw typeError(info.Env(), fn, "positions shorter than T");
+    g::ropeKvWrite(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), T, i32(info, 5, fn),
+                   i32(info, 6, fn), i32(info, 7, fn), pos.first, ptr(info, 9, fn), ptr(info, 10, fn), ptr(info, 11, fn),
+                   i32(info, 12, fn), i32(info, 13, fn));
+    return info.Env().Undefined();
+  });
+}
+Napi::Value SetGemv(const Napi::CallbackInfo& info) {
+  g::setGemv(flag(info, 0));
+  return info.Env().Undefined();
+}
+Napi::Value GemvEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), g::gemvEnabled()); }
+
+}  // namespace
+
+void registerGemv(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemv", Napi::Function::New(env, Gemv, "gemv"));
+  exports.Set("setGemv", Napi::Function::New(env, SetGemv, "setGemv"));
+  exports.Set("ropeKvWrite", Napi::Function::New(env, RopeKvWrite, "ropeKvWrite"));
+  exports.Set("gemvEnabled", Napi::Function::New(env, GemvEnabled, "gemvEnabled"));
+}
