@@ -85,6 +85,14 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await page.locator('#set-frames').fill('4');
     await page.locator('#set-max').fill('8');
 
+    // Library: a path that does not open says why and stays in the box to be corrected.
+    const typo = path.join(work, 'clip – tset.mp4');
+    await page.locator('#video-path').fill(typo);
+    await page.locator('.path-form button[type=submit]').click();
+    await expect.poll(() => text(page.locator('.toast')), POLL).toMatch(/Could not open the video: .*not found/);
+    expect(await page.locator('#video-path').inputValue()).toBe(typo);
+    await page.locator('.toast button').first().click();
+
     // Library: open the clip by path; the filmstrip fills with its sampled frames.
     await page.locator('#video-path').fill(videoPath);
     await page.locator('.path-form button[type=submit]').click();

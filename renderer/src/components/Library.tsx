@@ -16,6 +16,7 @@ export function Library({ session, serveMode }: Props) {
   const toasts = useToasts();
   const [path, setPath] = useState('');
   const [showPath, setShowPath] = useState(serveMode);
+  const [opening, setOpening] = useState(false);
 
   const pick = async () => {
     try {
@@ -40,7 +41,13 @@ export function Library({ session, serveMode }: Props) {
             onSubmit={(e) => {
               e.preventDefault();
               const p = path.trim();
-              if (p) void session.openPath(p).then(() => setPath(''));
+              if (!p || opening) return;
+              setOpening(true);
+              // A path that did not open stays in the box, to be corrected.
+              void session.openPath(p).then((ok) => {
+                setOpening(false);
+                if (ok) setPath('');
+              });
             }}
           >
             <label htmlFor="video-path" className="field-label">
@@ -56,8 +63,8 @@ export function Library({ session, serveMode }: Props) {
                 spellCheck={false}
                 autoComplete="off"
               />
-              <button className="btn" type="submit" disabled={!path.trim()}>
-                Open
+              <button className="btn" type="submit" disabled={!path.trim() || opening} aria-busy={opening}>
+                {opening ? 'Opening…' : 'Open'}
               </button>
             </div>
           </form>

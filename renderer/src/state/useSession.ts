@@ -28,7 +28,8 @@ export interface Session {
   streamingId: string | null;
   /** Bumped whenever a turn finishes, so views that depend on turns (inspector) refetch. */
   turnsVersion: number;
-  openPath(path: string): Promise<void>;
+  /** Opens a video file; false (after a toast saying why) when it could not be opened. */
+  openPath(path: string): Promise<boolean>;
   selectVideo(v: VideoInfo): Promise<void>;
   removeVideo(id: string): Promise<void>;
   selectConversation(id: string): Promise<void>;
@@ -126,8 +127,10 @@ export function useSession(frameCount: number | null): Session {
         const v = await api.call('videos.open', { path });
         await selectVideo(v);
         void refreshRecent();
+        return true;
       } catch (e) {
         fail('Could not open the video', e);
+        return false;
       }
     },
     [api, fail, refreshRecent, selectVideo],
