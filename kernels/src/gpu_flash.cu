@@ -175,19 +175,20 @@ void launchV1(const FlashArgs& a) {
 int gFlashVersion = 2;
 
 // D: the tile width the head dim d is padded to (64, 80 or 128).
-template <int SUB, int WARPS, int MT, int MINB>
+template <int SUB, int WARPS, int MT, int MINB, bool QREG = false>
 void launchV2(const FlashArgs& a, int kvdt) {
   using flash_mma::launch;
   const bool bf = kvdt == BF16;
-  if (a.d <= 64) bf ? launch<__nv_bfloat16, 64, SUB, WARPS, MT, MINB>(a) : launch<__half, 64, SUB, WARPS, MT, MINB>(a);
-  else if (a.d <= 80) bf ? launch<__nv_bfloat16, 80, SUB, WARPS, MT, MINB>(a) : launch<__half, 80, SUB, WARPS, MT, MINB>(a);
-  else bf ? launch<__nv_bfloat16, 128, SUB, WARPS, MT, MINB>(a) : launch<__half, 128, SUB, WARPS, MT, MINB>(a);
+  if (a.d <= 64) bf ? launch<__nv_bfloat16, 64, SUB, WARPS, MT, MINB, QREG>(a) : launch<__half, 64, SUB, WARPS, MT, MINB, QREG>(a);
+  else if (a.d <= 80) bf ? launch<__nv_bfloat16, 80, SUB, WARPS, MT, MINB, QREG>(a) : launch<__half, 80, SUB, WARPS, MT, MINB, QREG>(a);
+  else bf ? launch<__nv_bfloat16, 128, SUB, WARPS, MT, MINB, QREG>(a) : launch<__half, 128, SUB, WARPS, MT, MINB, QREG>(a);
 }
 
 void launchVersion(const FlashArgs& a, int kvdt, int version) {
   if (version == 3) return launchV2<32, 4, 2, 2>(a, kvdt);
   if (version == 4) return launchV2<64, 8, 1, 1>(a, kvdt);
   if (version == 5) return launchV2<32, 8, 1, 2>(a, kvdt);
+  if (version == 6) return launchV2<64, 8, 1, 1, true>(a, kvdt);
   launchV2<64, 4, 2, 2>(a, kvdt);
 }
 
@@ -200,9 +201,9 @@ __global__ void castKernel(T* dst, const float* src, size_t n) {
 }  // namespace
 
 void setFlashVersion(int version) {
-  if (version < 1 || version > 5)
+  if (version < 1 || version > 6)
     fail("setFlashVersion: 1 WMMA; mma.sync: 2 (4 warps x 32 rows, 64-key steps), 3 (4x32, 32-key steps), 4 (8 warps x 16 "
-         "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM)");
+         "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM), 6 (as 4, Q fragments in registers)");
   gFlashVersion = version;
 }
 

@@ -2,7 +2,7 @@
 // One block per (128 query rows, query head): 4 warps x 32 contiguous rows (v2, v3) or 8 warps x 16 rows (v4). K/V tiles of 64 keys
 // stream through shared memory (cp.async, double-buffered, 16-byte chunks XOR-swizzled by row so ldmatrix is
 // conflict-free). Scores, probabilities and the output accumulator never leave registers: the S accumulator
-// fragments are re-packed in place as the A operand of P·V. Online softmax in the log2 domain (exp2f, scale·log2e
+// fragments are re-packed in place as the A operand of P·V. Online softmax in the log2 domain (ex2.approx, scale·log2e
 // applied to the f32 scores so q keeps the same rounding as the other paths). Causal: tiles past a warp's last row
 // are skipped, only tiles that straddle the diagonal (or the end of the keys) are masked. GQA: head h reads kv head
 // h / (Hq/Hkv). colPos (gathered slots, ascending) maps a tile column to its cache slot for the causal test.
@@ -41,6 +41,13 @@ __device__ __forceinline__ void ldsm4(uint32_t (&r)[4], uint32_t addr) {
 __device__ __forceinline__ void ldsm4t(uint32_t (&r)[4], uint32_t addr) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(addr) : "memory");
+}
+
+// 2^x on the SFU without the denormal fix-up exp2f adds (-inf -> +0, which the masking relies on).
+__device__ __forceinline__ float fastExp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
 }
 
 template <typename T>
@@ -88,7 +95,7 @@ struct Tile {
 
 // WARPS warps of MT 16-row m-tiles each (block rows = 16 * MT * WARPS); SUB: keys per softmax step (64, or 32 to
 // halve the score registers); the copied tile is always kBN keys. MINB: blocks per SM the registers must allow.
-template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
+template <typename T, int D, int SUB, int WARPS, int MT, int MINB, bool QREG>
 __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
   constexpr int kWarps = WARPS, kMT = MT, kWarpRows = 16 * MT, kBM = WARPS * kWarpRows;
   static_assert(D % 16 == 0, "head dim tile must be a multiple of 16");
@@ -198,6 +205,16 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
     lrow[mt][0] = lrow[mt][1] = 0.f;
   }
 
+  // QREG: the warp's Q fragments stay in registers for the whole key loop (else re-read from shared memory).
+  uint32_t qreg[QREG ? D / 16 : 1][QREG ? kMT : 1][4];
+  if constexpr (QREG) {
+    __syncthreads();
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks)
+#pragma unroll
+      for (int mt = 0; mt < kMT; ++mt) ldsm4(qreg[ks][mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
+  }
+
   for (int it = 0; it < nTiles; ++it) {
     const int j0 = it * kBN, buf = it & 1;
     if (it + 1 < nTiles) loadKV(j0 + kBN, buf ^ 1);
@@ -223,8 +240,14 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
       for (int ks = 0; ks < D / 16; ++ks) {
         uint32_t qa[kMT][4];
 #pragma unroll
-        for (int mt = 0; mt < kMT; ++mt)
-          ldsm4(qa[mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
+        for (int mt = 0; mt < kMT; ++mt) {
+          if constexpr (QREG) {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) qa[mt][e] = qreg[ks][mt][e];
+          } else {
+            ldsm4(qa[mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
+          }
+        }
 #pragma unroll
         for (int np = 0; np < SUB / 16; ++np) {
           uint32_t b[4];
@@ -270,14 +293,14 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
           mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
           const float mNew = fmaxf(mrow[mt][hr], mx * sl2);
           const float mUse = mNew == -INFINITY ? 0.f : mNew;
-          const float alpha = exp2f(mrow[mt][hr] - mUse);
+          const float alpha = fastExp2(mrow[mt][hr] - mUse);
           mrow[mt][hr] = mNew;
           float sum = 0.f;
 #pragma unroll
           for (int nt = 0; nt < NT; ++nt)
 #pragma unroll
             for (int e = 0; e < 2; ++e) {
-              const float p = exp2f(fmaf(s[mt][nt][2 * hr + e], sl2, -mUse));
+              const float p = fastExp2(fmaf(s[mt][nt][2 * hr + e], sl2, -mUse));
               s[mt][nt][2 * hr + e] = p;
               sum += p;
             }
@@ -336,16 +359,16 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
     }
 }
 
-template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
+template <typename T, int D, int SUB, int WARPS, int MT, int MINB, bool QREG>
 void launch(const FlashArgs& a) {
   constexpr int kBM = WARPS * 16 * MT;
   constexpr size_t smem = size_t(kBM + 4 * kBN) * Tile<D>::P * sizeof(T);
-  check(cudaFuncSetAttribute(flashKernel<T, D, SUB, WARPS, MT, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
+  check(cudaFuncSetAttribute(flashKernel<T, D, SUB, WARPS, MT, MINB, QREG>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "flash v2 smem");
   const int rows = a.seg ? a.seg : a.Tq, segs = a.seg ? a.Tq / a.seg : 1;
   const unsigned tiles = unsigned((rows + kBM - 1) / kBM);
   if (tiles > 65535u || segs > 65535) fail("flash attention: too many query rows or segments for one launch");
-  flashKernel<T, D, SUB, WARPS, MT, MINB><<<dim3(a.Hq, tiles, segs), WARPS * 32, smem, stream()>>>(a);
+  flashKernel<T, D, SUB, WARPS, MT, MINB, QREG><<<dim3(a.Hq, tiles, segs), WARPS * 32, smem, stream()>>>(a);
   SV_LAUNCH("flash attention v2");
 }
 
