@@ -15,9 +15,10 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
         v={`${formatCount(stats.visualTokensRetained)}/${formatCount(stats.visualTokensTotal)} kept`}
         title="Visual tokens kept after prefill pruning / total"
       />
-      {!dense && (
+      {!dense && stats.policy !== 'prefill-only' && (
         <Stat k="read" v={`${formatCount(stats.visualTokensRetrieved)} retrieved`} title="Visual tokens decode attended to (mean over layers)" />
       )}
+      {stats.policy === 'prefill-only' && <Stat k="read" v="all kept" title="Prefill-only has no decode retrieval: decode reads every kept visual token" />}
       <Stat k="KV" v={formatBytes(stats.kvBytes)} title="KV cache size after this turn" />
       {!!stats.missingFrames && (
         <Stat

@@ -64,6 +64,9 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
               includes encoding the video and its prefill (first question on this preparation)
             </span>
           )}
+          {!s.denseTimings && s.policy !== 'dense' && (
+            <span className="muted">no dense run to compare: tick “Also run dense each turn” in Settings for the speedup</span>
+          )}
           {s.denseTimings && <span className="muted">dense (lower bar): total {formatMs(s.denseTimings.totalMs)} vs {formatMs(t.totalMs)}</span>}
         </div>
       </div>

@@ -38,3 +38,18 @@ describe('turn summary timings', () => {
     expect(later).toContain('vision 0 ms');
   });
 });
+
+describe('how much was read, per policy', () => {
+  it('prefill-only reads every kept token (no "retrieved" count)', () => {
+    const html = renderToStaticMarkup(<StatsLine stats={{ ...stats, policy: 'prefill-only', visualTokensRetrieved: 16 }} />);
+    expect(html).toContain('<dt>read</dt><dd>all kept</dd>');
+    expect(html).not.toContain('retrieved</dd>');
+    expect(renderToStaticMarkup(<StatsLine stats={stats} />)).toContain('<dd>4 retrieved</dd>');
+  });
+
+  it('without a dense run the summary says how to get the speedup', () => {
+    const html = renderToStaticMarkup(<TurnSummary s={{ ...stats, denseTimings: null }} scaleMs={1} />);
+    expect(html).toContain('Also run dense each turn');
+    expect(renderToStaticMarkup(<TurnSummary s={{ ...stats, policy: 'dense', denseTimings: null }} scaleMs={1} />)).not.toContain('Also run dense');
+  });
+});
