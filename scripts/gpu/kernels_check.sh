@@ -18,7 +18,7 @@
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [parity] [vision] [bench] [hf] [clibench]   (default: check parity vision bench hf;
+# Usage: scripts/gpu/kernels_check.sh [check] [parity] [vision] [bench] [hf] [clibench] [decode]   (default: check parity vision bench hf;
 #   clibench = the CLI benchmark + HF, CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -63,6 +63,9 @@ case " $steps " in *" clibench "*)
   tr '\r' '\n' < "$OUT/clibench.log" | grep -v '^  .*vision [0-9]*/' | tail -40
   [ "${CLIBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:---frames 64,256 --tokens 128} \
     --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1; } ;; esac
+case " $steps " in *" decode "*)
+  # Decode step at Qwen2-7B geometry: cuBLAS vs our GEMV vs GEMV + fused decode ops (off/on/fused), dense and sparse slot sets.
+  timeout ${DECODE_TIMEOUT:-240} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/decode_bench.ts ${DECODE_ARGS:-} --out "$OUT/decode_bench.json" 2>&1 | tee "$OUT/decode_bench.log" || rc=1 ;; esac
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1
