@@ -36,6 +36,7 @@ function Shell() {
   const { settings, engine, update } = useSettings();
   const session = useSession(settings?.frames ?? null);
   const models = useModels();
+  const activeModel = models.models.find((m) => m.id === settings?.modelId) ?? models.models.find((m) => m.source === 'embedded') ?? null;
   const estimate = useEstimate(session.conversation?.id ?? null, settings);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [leftW, setLeftW] = usePref('leftWidth', 264);
@@ -140,7 +141,7 @@ function Shell() {
         video={session.video}
         engine={engine}
         info={info}
-        model={models.models.find((m) => m.id === settings?.modelId) ?? models.models.find((m) => m.source === 'embedded') ?? null}
+        model={activeModel}
         onModels={() => setModelsOpen(true)}
       />
       <Library session={session} serveMode={info?.serveMode ?? true} />
@@ -153,6 +154,7 @@ function Shell() {
             <Chat
               session={session}
               settings={settings}
+              model={activeModel}
               estimate={estimate}
               inspectedTurn={turn}
               inputRef={input}

@@ -1,7 +1,8 @@
 // The conversation on screen: messages, the preparation progress, and the question box.
 import { useEffect, useRef, useState, type Ref } from 'react';
-import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
+import type { MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
 import { formatBytes } from '../lib/format.ts';
+import { suggestionsFor } from '../lib/suggestions.ts';
 import type { Session } from '../state/useSession.ts';
 import { Message } from './Message.tsx';
 import { Progress } from './Progress.tsx';
@@ -9,6 +10,8 @@ import { Progress } from './Progress.tsx';
 interface Props {
   session: Session;
   settings: Settings | null;
+  /** The model answering (null while unknown). */
+  model?: ModelInfo | null;
   estimate: MemoryEstimate | null;
   inspectedTurn: number | null;
   inputRef: Ref<HTMLTextAreaElement>;
@@ -16,9 +19,7 @@ interface Props {
   onInspect(turn: number): void;
 }
 
-const SUGGESTIONS = ['What happens in this video?', 'When does the scene change?', 'Describe the first ten seconds.'];
-
-export function Chat({ session, settings, estimate, inspectedTurn, inputRef, onSeek, onInspect }: Props) {
+export function Chat({ session, settings, model = null, estimate, inspectedTurn, inputRef, onSeek, onInspect }: Props) {
   const [draft, setDraft] = useState('');
   const [refusal, setRefusal] = useState<string | null>(null);
   const list = useRef<HTMLDivElement>(null);
@@ -26,6 +27,7 @@ export function Chat({ session, settings, estimate, inspectedTurn, inputRef, onS
   const messages = session.conversation?.messages ?? [];
   const busy = session.streamingId !== null || messages.some((m) => m.status === 'streaming');
   const duration = session.video?.durationSec ?? null;
+  const suggestions = suggestionsFor(model);
 
   // Follow the stream unless the reader scrolled up.
   useEffect(() => {
@@ -62,8 +64,9 @@ export function Chat({ session, settings, estimate, inspectedTurn, inputRef, onS
         {messages.length === 0 && (
           <div className="chat-empty">
             <p>Ask anything about this video. Times in answers become links that seek the player.</p>
+            {suggestions.note && <p className="hint model-note">{suggestions.note}</p>}
             <div className="suggestions">
-              {SUGGESTIONS.map((s) => (
+              {suggestions.questions.map((s) => (
                 <button key={s} className="chip" onClick={() => setDraft(s)}>
                   {s}
                 </button>

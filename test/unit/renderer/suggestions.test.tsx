@@ -1,0 +1,31 @@
+// An empty conversation suggests questions the model can answer: the built-in toy model only knows its shapes world.
+import { describe, expect, it } from 'vitest';
+import { renderToStaticMarkup } from 'react-dom/server';
+import type { ModelInfo } from '../../../electron/contract.ts';
+import { Chat } from '../../../renderer/src/components/Chat.tsx';
+import type { Session } from '../../../renderer/src/state/useSession.ts';
+
+const model = (source: ModelInfo['source']): ModelInfo => ({
+  id: 'm', name: source === 'embedded' ? 'sparsevila-toy-shapes' : 'llava-onevision-qwen2-0.5b-ov-hf', path: '/m', architecture: 'LlavaOnevisionForConditionalGeneration',
+  source, parameters: 1, dtype: 'bf16', tokensPerFrame: 16, description: '',
+});
+const session = {
+  video: { durationSec: 16 }, conversation: null, streamingId: null, progress: null,
+} as unknown as Session;
+const chat = (m: ModelInfo | null) => renderToStaticMarkup(
+  <Chat session={session} settings={null} model={m} estimate={null} inspectedTurn={null} inputRef={null} onSeek={() => {}} onInspect={() => {}} />,
+);
+
+describe('starter questions', () => {
+  it('the built-in toy model: questions of its world, and a word on its limits', () => {
+    const html = chat(model('embedded'));
+    expect(html).toContain('what shape is the red object ?');
+    expect(html).toContain('only knows videos of coloured shapes');
+    expect(html).not.toContain('What happens in this video?');
+  });
+  it('a real model: general questions, no note', () => {
+    const html = chat(model('local'));
+    expect(html).toContain('What happens in this video?');
+    expect(html).not.toContain('only knows');
+  });
+});
