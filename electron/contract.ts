@@ -252,7 +252,8 @@ export const events = {
   /** Video decoding / encoding progress before the first answer of a conversation. */
   'chat.progress': z.object({
     conversationId: Id,
-    stage: z.enum(['decode', 'vision', 'prefill']),
+    /** warmup / dense: only with settings.measureDense (both policies warmed up, then the dense comparison session). */
+    stage: z.enum(['decode', 'vision', 'prefill', 'warmup', 'dense']),
     done: z.number(),
     total: z.number(),
     etaSec: z.number().nullable(),

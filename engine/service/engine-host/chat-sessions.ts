@@ -69,6 +69,7 @@ export class ChatSessions {
       if (compareDense && this.model) {
         // Fair speedup: both policies warm before either is timed (otherwise the sparse run pays the graph builds).
         const todo = [policy.plan.policy, 'dense' as const].filter((p) => !this.model!.warmed.has(p));
+        if (todo.length) progress({ stage: 'warmup', done: 0, total: todo.length, etaSec: null });
         warmUpPolicies(loaded.model, todo.map((p) => ({ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity })));
         for (const p of todo) this.model.warmed.add(p);
       }
@@ -91,7 +92,18 @@ export class ChatSessions {
       if (compareDense) {
         const densePolicy = new SparsePolicy(loaded, { policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, perFrameFloor: 0, history: settings.history });
         try {
-          const denseSession = await ChatSession.create(loaded, video, { ...densePolicy.sessionOptions(), signal: abort.signal });
+          const started = Date.now();
+          const denseSession = await ChatSession.create(loaded, video, {
+            ...densePolicy.sessionOptions(),
+            signal: abort.signal,
+            // One bar for the whole dense preparation: its frames, then its prefill as the last step.
+            onProgress: (stage, done, total) => {
+              const d = stage === 'vision' ? done : video.frames + (done >= total ? 1 : 0);
+              const n = video.frames + 1;
+              const rate = d > 0 ? (Date.now() - started) / 1000 / d : 0;
+              progress({ stage: 'dense', done: Math.min(d, n), total: n, etaSec: d > 0 ? rate * (n - d) : null });
+            },
+          });
           densePolicy.attach(denseSession);
           dense = { session: denseSession, policy: densePolicy };
         } catch (err) {

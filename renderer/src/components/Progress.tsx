@@ -5,6 +5,8 @@ const STAGE: Record<ChatProgress['stage'], string> = {
   decode: 'Decoding frames',
   vision: 'Encoding frames (vision tower)',
   prefill: 'Prefilling the language model',
+  warmup: 'Warming up both policies for a fair dense comparison',
+  dense: 'Preparing the dense run (to measure the speedup)',
 };
 
 export function Progress({ p, onCancel }: { p: ChatProgress; onCancel(): void }) {

@@ -81,7 +81,13 @@ describe('speedup vs dense is measured warm on both sides', () => {
     const sessions = new ChatSessions();
     const settings = { ...DEFAULT_SETTINGS, backend: 'cpu' as const, frames: 2, maxNewTokens: 3, prefillSparsity: 0.5, decodeSparsity: 0.5, measureDense: true };
     try {
-      await sessions.prepare({ sessionId: 's', modelPath: modelDir, videoPath: clip, settings }, () => {});
+      const stages: string[] = [];
+      await sessions.prepare({ sessionId: 's', modelPath: modelDir, videoPath: clip, settings }, (p) => {
+        if (stages.at(-1) !== p.stage) stages.push(p.stage);
+        expect(p.done).toBeLessThanOrEqual(p.total);
+      });
+      // The user sees the warm-up and the dense comparison's own preparation, not a bar stuck at "prefill".
+      expect(stages).toEqual(['decode', 'warmup', 'vision', 'prefill', 'dense']);
       const r = await sessions.ask({ sessionId: 's', turn: 1, question: 'what is it?', history: [], settings }, () => {});
       expect(r.stats.denseTimings).not.toBeNull();
       expect(r.stats.speedupVsDense).toBeGreaterThan(0);
