@@ -60,6 +60,10 @@ void layerNormTo(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t
                  float eps);
 void geluTo(uint64_t out, int odt, uint64_t x, size_t n, bool tanhApprox);
 void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt);
+// out (dtype odt) = GELU(x · wᵀ + b), the GEMM writing the weight dtype (16-bit: a third of the bytes of f32 + bias +
+// GELU passes). act 1 = tanh GELU, 2 = erf. x is f32 (cast inside) or already in the weight dtype.
+void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
+               int act);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
 void setFlash(bool on);
 // Which flash kernel setFlash(true) runs: 1 WMMA v1; 2-6 mma.sync with S/P/O in registers (2 default; gpu_flash.cu).

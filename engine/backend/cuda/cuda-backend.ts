@@ -169,6 +169,27 @@ export class CudaBackend implements Backend {
     this.a.linearLowp(out.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0);
     return out;
   }
+  linearGelu(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor {
+    const xt = this.t(x), wt = this.t(w);
+    if (!this.a.linearAct || !this.fuseLinearGelu) {
+      const h = this.linear(x, w, b);
+      const g = this.gelu(h, kind);
+      this.dispose(h);
+      return g;
+    }
+    const N = wt.shape[0], K = wt.size / N, M = xt.rows;
+    if (wt.shape.length !== 2 || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype))
+      throw new Error(`linearGelu: x ${JSON.stringify(xt.shape)} ${xt.dtype} vs weight ${JSON.stringify(wt.shape)} ${wt.dtype}`);
+    const bt = b ? this.t(b) : null;
+    if (bt && bt.size !== N) throw new Error(`linearGelu: bias has ${bt.size} values, weight has ${N} outputs`);
+    const odt = this.lowpOut();
+    const out = this.alloc([M, N], odt);
+    this.a.linearAct(out.ptr, DT[odt], xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0,
+      kind === 'tanh' ? 1 : 2);
+    return out;
+  }
+  /** linearGelu as one GEMM writing the weight dtype + one bias/GELU pass (false: linear + gelu). */
+  fuseLinearGelu = true;
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     if (x instanceof CudaTensor && x.dtype !== 'f32' && !x.disposed) return this.linearLowp(x, w, b);
     const xt = this.f32(x, 'linear'), wt = this.t(w);
