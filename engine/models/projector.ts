@@ -2,6 +2,7 @@
 import type { Backend, Tensor } from '../backend/backend.ts';
 import type { GeluKind, LlavaOnevisionConfig } from '../checkpoint/config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
+import { linearGelu } from './linear-gelu.ts';
 
 export class Projector {
   private constructor(private be: Backend, private act: GeluKind,
@@ -17,9 +18,7 @@ export class Projector {
 
   forward(x: Tensor): Tensor {
     const be = this.be;
-    const h = be.linear(x, this.w1, this.b1);
-    const a = be.gelu(h, this.act);
-    be.dispose(h);
+    const a = linearGelu(be, x, this.w1, this.b1, this.act);
     const o = be.linear(a, this.w2, this.b2);
     be.dispose(a);
     return o;

@@ -5,6 +5,7 @@ import type { Backend, Tensor } from '../backend/backend.ts';
 import type { VisionConfig } from '../checkpoint/config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { VISION_PREFIX } from './layout.ts';
+import { linearGelu } from './linear-gelu.ts';
 
 interface SiglipLayer {
   ln1w: Tensor; ln1b: Tensor;
@@ -134,10 +135,8 @@ export class SiglipVisionTower {
       be.dispose(ao);
       if (!picked.has(i) || picked.get(i) !== h) be.dispose(h);
       const x2 = be.layerNorm(h1, L.ln2w, L.ln2b, eps);
-      const f1 = be.linear(x2, L.fc1w, L.fc1b);
+      const f1a = linearGelu(be, x2, L.fc1w, L.fc1b, this.cfg.act);
       be.dispose(x2);
-      const f1a = be.gelu(f1, this.cfg.act);
-      be.dispose(f1);
       const f2 = be.linear(f1a, L.fc2w, L.fc2b);
       be.dispose(f1a);
       h = be.add(h1, f2);

@@ -122,6 +122,19 @@ __global__ void geluToKernel(void* out, int odt, const float* x, size_t n, bool 
     st(out, odt, i, g);
   }
 }
+// out = act(C + b) for C [M, N] in dtype cdt (the GEMM's 16-bit output), written in dtype odt. act 1 = tanh GELU,
+// 2 = erf GELU.
+__global__ void castToKernel(void* dst, int ddt, const float* src, size_t n) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) st(dst, ddt, i, src[i]);
+}
+__global__ void biasActKernel(void* out, int odt, const void* C, int cdt, const void* b, int bdt, size_t n, int N, int act) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
+    float v = ld(C, cdt, i) + (b ? ld(b, bdt, i % N) : 0.f);
+    v = act == 1 ? 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)))
+                 : 0.5f * v * (1.f + erff(v * 0.7071067811865476f));
+    st(out, odt, i, v);
+  }
+}
 __global__ void biasAddKernel(float* out, const void* b, int bdt, size_t n, int N) {
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
     out[i] += ld(b, bdt, i % N);
@@ -193,6 +206,29 @@ void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int
                                                                 reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N);
     SV_LAUNCH("linearLowp bias");
   }
+}
+
+void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
+               int act) {
+  if (M <= 0 || N <= 0 || K <= 0) fail("linearAct: empty shape");
+  if (act != 1 && act != 2) fail("linearAct: act must be 1 (tanh GELU) or 2 (erf GELU)");
+  if (xdt != F32 && xdt != wdt) fail("linearAct: 16-bit activations must have the weight dtype");
+  // Scratch: x cast to the weight dtype (when needed), then the GEMM output C in the weight dtype.
+  const bool castX = xdt == F32 && wdt != F32;
+  const size_t xsB = castX ? align256(size_t(M) * K * 2) : 0;
+  const size_t cB = align256(size_t(M) * N * dtypeSize(wdt));
+  char* base = static_cast<char*>(scratch(xsB + cB));
+  const void* xin = reinterpret_cast<const void*>(x);
+  if (castX) {
+    castToKernel<<<gridFor(size_t(M) * K), 256, 0, stream()>>>(base, wdt, reinterpret_cast<const float*>(x), size_t(M) * K);
+    SV_LAUNCH("linearAct cast");
+    xin = base;
+  }
+  void* C = base + xsB;
+  gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
+  biasActKernel<<<gridFor(size_t(M) * N), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, C, wdt,
+                                                              reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N, act);
+  SV_LAUNCH("linearAct bias+act");
 }
 
 }  // namespace sv::gpu

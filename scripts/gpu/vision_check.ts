@@ -103,7 +103,23 @@ await guarded('16-bit activation ops', () => {
   A.linear(y32, lnr, M, K, pw, DT.bf16, N, pbias, DT.f32);
   A.linearLowp(y16, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32);
   check('linearLowp (bf16 x) vs linear (f32 x cast inside)', down(y16, M * N, 'f32'), down(y32, M * N, 'f32'), 1e-2);
-  for (const p of [px, pg, pb, pw, pbias, ln32, ln16, ge32, ge16, y32, y16, lnr]) A.free(p);
+  // linearAct: GELU(x wᵀ + b) with a bf16 GEMM output, vs linear (f32 out) then gelu (f32).
+  const g32 = A.alloc(M * N * 4), a16 = A.alloc(M * N * 2), a32 = A.alloc(M * N * 4);
+  for (const act of [1, 2]) {
+    A.gelu(g32, y32, M * N, act === 1);
+    const ref = down(g32, M * N, 'f32');
+    A.linearAct!(a16, DT.bf16, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32, act);
+    check(`linearAct bf16 x -> bf16, ${act === 1 ? 'tanh' : 'erf'} GELU vs linear + gelu`, down(a16, M * N, 'bf16'), ref, 2e-2);
+    A.linearAct!(a32, DT.f32, lnr, DT.f32, M, K, pw, DT.bf16, N, pbias, DT.f32, act);
+    check(`linearAct f32 x (cast inside) -> f32, ${act === 1 ? 'tanh' : 'erf'} GELU vs linear + gelu`, down(a32, M * N, 'f32'), ref, 2e-2);
+  }
+  // f32 weights (parity mode): exact path.
+  const w32 = up(w), o32 = A.alloc(M * N * 4), r32 = A.alloc(M * N * 4), xg = up(x.subarray(0, M * K));
+  A.linear(r32, xg, M, K, w32, DT.f32, N, pbias, DT.f32);
+  A.gelu(r32, r32, M * N, true);
+  A.linearAct!(o32, DT.f32, xg, DT.f32, M, K, w32, DT.f32, N, pbias, DT.f32, 1);
+  check('linearAct f32 weights vs linear + gelu (f32)', down(o32, M * N, 'f32'), down(r32, M * N, 'f32'), 1e-5);
+  for (const p of [px, pg, pb, pw, pbias, ln32, ln16, ge32, ge16, y32, y16, lnr, g32, a16, a32, w32, o32, r32, xg]) A.free(p);
 });
 
 // ---- 2. vision features vs references -----------------------------------------------------------------------------
@@ -170,6 +186,10 @@ await guarded('vision timing 7b', async () => {
       time(`vision ${F} frames, frame by frame (previous path: f32 activations, one frame per op)`, F, enc({ framesPerBatch: 1 }));
       cb.lowpActivations = true;
       for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
+      const fb = be as unknown as { fuseLinearGelu: boolean };
+      fb.fuseLinearGelu = false;
+      time(`vision ${F} frames, batched, fc1 as linear + gelu (no linearGelu)`, F, enc());
+      fb.fuseLinearGelu = true;
       const vb = be as unknown as { visionAttention: 'cublas' | 'flash' };
       const was = vb.visionAttention;
       vb.visionAttention = vb.visionAttention === 'flash' ? 'cublas' : 'flash';
