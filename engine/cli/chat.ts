@@ -89,6 +89,7 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
   sp.attach(session);
   if (!json) log(`\nready (${sparse.policy}: ${session.visualSlots.length} of ${session.video.frames * session.video.tokensPerFrame} visual tokens kept). Ask away.\n`);
   const dense = measureDense ? new SparsePolicy(model, { ...sparse, policy: 'dense' }) : null;
+  if (dense && !json) log('preparing the dense comparison session (encodes the video again)...\n');
   const denseSession = dense
     ? await ChatSession.create(model, video, { history, timeInstruction: !a.flags.has('no-time-instruction'), ...dense.sessionOptions() })
     : null;

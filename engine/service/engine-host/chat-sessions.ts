@@ -121,7 +121,7 @@ export class ChatSessions {
     }
   }
 
-  async ask(args: AskArgs, onToken: (text: string) => void): Promise<AskResult> {
+  async ask(args: AskArgs, onToken: (text: string) => void, progress: (p: ProgressEvent) => void = () => {}): Promise<AskResult> {
     const entry = this.sessions.get(args.sessionId);
     if (!entry) throw new Error('this conversation is not prepared in the engine (it may have restarted); ask again');
     if (this.asking.has(args.sessionId)) throw new Error('an answer is already being written in this conversation');
@@ -142,6 +142,7 @@ export class ChatSessions {
       const measure = entry.policy.finishTurn(r);
       if (entry.dense && r.stopReason !== 'aborted') {
         // The same turn, dense, not streamed: its timings give the speedup shown with the answer.
+        progress({ stage: 'dense', done: 0, total: 1, etaSec: null });
         entry.dense.session.history.splice(0, entry.dense.session.history.length, ...args.history);
         const d = await entry.dense.session.ask(args.question, {
           maxNewTokens: s.maxNewTokens,

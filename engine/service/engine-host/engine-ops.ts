@@ -39,7 +39,7 @@ export const engineOps: { detect: typeof detect; handlers: Record<string, Engine
       return sessions.prepare(args as PrepareArgs, (p) => ctx.emit('progress', p));
     },
     async ask(args, ctx) {
-      return sessions.ask(args as AskArgs, (text) => ctx.emit('token', { text }));
+      return sessions.ask(args as AskArgs, (text) => ctx.emit('token', { text }), (p) => ctx.emit('progress', p));
     },
     async stop(args) {
       return { ok: sessions.stop(SessionArgs.parse(args).sessionId) };

@@ -6,7 +6,7 @@ const STAGE: Record<ChatProgress['stage'], string> = {
   vision: 'Encoding frames (vision tower)',
   prefill: 'Prefilling the language model',
   warmup: 'Warming up both policies for a fair dense comparison',
-  dense: 'Preparing the dense run (to measure the speedup)',
+  dense: 'Running dense on the same video (to measure the speedup)',
 };
 
 export function Progress({ p, onCancel }: { p: ChatProgress; onCancel(): void }) {
