@@ -173,6 +173,8 @@ void launchV1(const FlashArgs& a) {
 }
 
 int gFlashVersion = 2;
+void* gPartials = nullptr;
+size_t gPartialBytes = 0;
 
 // D: the tile width the head dim d is padded to (64, 80 or 128).
 template <int SUB, int WARPS, int MT, int MINB, bool QREG = false>
@@ -199,6 +201,25 @@ __global__ void castKernel(T* dst, const float* src, size_t n) {
 }
 
 }  // namespace
+
+int smCountForFlash() {
+  static int n = 0;
+  if (!n) {
+    int dev = 0;
+    check(cudaGetDevice(&dev), "flash: device");
+    check(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev), "flash: SM count");
+  }
+  return n;
+}
+
+void* flashPartials(size_t bytes) {
+  if (bytes > gPartialBytes) {
+    if (gPartials) check(cudaFreeAsync(gPartials, stream()), "flash partials free");
+    check(cudaMallocAsync(&gPartials, bytes, stream()), "flash partials");
+    gPartialBytes = bytes;
+  }
+  return gPartials;
+}
 
 void setFlashVersion(int version) {
   if (version < 1 || version > 6)

@@ -12,6 +12,10 @@ struct FlashArgs {
   float scale;
   const int* colPos;  // device; nullptr: column j is slot j
   int seg = 0;        // > 0: Tq / seg independent segments (rows and keys [i*seg, (i+1)*seg)); needs Tq == Tk
+  // Set by the launcher when it splits the keys (few row tiles): partial O (unnormalized), max (log2), sum.
+  float* partO = nullptr;
+  float* partM = nullptr;
+  float* partL = nullptr;
 };
 
 bool flashSupported(int d, int kvdt);

@@ -10,12 +10,18 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
 
 #include "gpu_flash.h"
 #include "gpu_internal.cuh"
+
+namespace sv::gpu {
+int smCountForFlash();                // gpu_flash.cu
+void* flashPartials(size_t bytes);  // gpu_flash.cu: grow-only buffer for key-split partials (not scratch())
+}  // namespace sv::gpu
 
 namespace sv::gpu::flash_mma {
 
@@ -113,7 +119,10 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
   const bool causal = a.causalBase >= 0;
   const int d = a.d, gCh = d / 8;  // the real head dim (<= D, multiple of 8); chunks past it are zero
   // Segments (a.seg > 0): block z covers rows and keys [z*seg, (z+1)*seg) only.
-  const size_t segRow = size_t(blockIdx.z) * a.seg;
+  const size_t segRow = a.seg ? size_t(blockIdx.z) * a.seg : 0;
+  // Key splits (a.partO set, a.seg 0): block z takes an equal share of the key tiles and writes an unnormalized
+  // partial result that combineKernel merges.
+  const int nSplit = a.partO ? int(gridDim.z) : 1, split = a.partO ? int(blockIdx.z) : 0;
   const int Tq = a.seg ? a.seg : a.Tq, Tk = a.seg ? a.seg : a.Tk;
   const float* q = a.q + segRow * a.Hq * d;
   float* out = a.out + segRow * a.Hq * d;
@@ -137,7 +146,8 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
       kEnd = lo;
     }
   }
-  const int nTiles = kEnd > 0 ? (kEnd + kBN - 1) / kBN : 0;
+  const int nAll = kEnd > 0 ? (kEnd + kBN - 1) / kBN : 0, per = (nAll + nSplit - 1) / nSplit;
+  const int itBegin = min(nAll, split * per), itEnd = min(nAll, itBegin + per);
 
   // Each thread copies chunk column cT of rows rT, rT + RSTEP, ... (the same swizzled chunk in every one of them)
   // when the block's threads cover whole rows; otherwise a plain strided loop.
@@ -167,7 +177,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
       }
     }
   };
-  if (nTiles > 0) loadKV(0, 0);
+  if (itBegin < itEnd) loadKV(itBegin * kBN, 0);
   cpCommit();
 
   // Q tile: f32 -> T, swizzled (rows past Tq and columns past d are zero).
@@ -215,9 +225,9 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
       for (int mt = 0; mt < kMT; ++mt) ldsm4(qreg[ks][mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
   }
 
-  for (int it = 0; it < nTiles; ++it) {
-    const int j0 = it * kBN, buf = it & 1;
-    if (it + 1 < nTiles) loadKV(j0 + kBN, buf ^ 1);
+  for (int it = itBegin; it < itEnd; ++it) {
+    const int j0 = it * kBN, buf = (it - itBegin) & 1;
+    if (it + 1 < itEnd) loadKV(j0 + kBN, buf ^ 1);
     cpCommit();
     cpWait<1>();
     __syncthreads();
@@ -349,7 +359,19 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
       l += __shfl_xor_sync(0xffffffffu, l, 2);
       const float inv = l > 0.f ? 1.f / l : 0.f;
       const int t = wRow0 + mt * 16 + (lane >> 2) + hr * 8;
-      if (t < Tq) {
+      if (a.partO) {
+        if (t < Tq) {
+          const size_t row = (size_t(split) * Tq + t) * a.Hq + h;
+          float* dst = a.partO + row * d + (lane & 3) * 2;
+#pragma unroll
+          for (int dn = 0; dn < DT; ++dn)
+            if (dn * 8 < d) *reinterpret_cast<float2*>(dst + dn * 8) = make_float2(o[mt][dn][2 * hr], o[mt][dn][2 * hr + 1]);
+          if ((lane & 3) == 0) {
+            a.partM[row] = mrow[mt][hr];
+            a.partL[row] = l;
+          }
+        }
+      } else if (t < Tq) {
         float* dst = out + size_t(t) * a.Hq * d + size_t(h) * d + (lane & 3) * 2;
 #pragma unroll
         for (int dn = 0; dn < DT; ++dn)
@@ -357,6 +379,26 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
             *reinterpret_cast<float2*>(dst + dn * 8) = make_float2(o[mt][dn][2 * hr] * inv, o[mt][dn][2 * hr + 1] * inv);
       }
     }
+}
+
+// Merges key-split partials: out = sum_s 2^(m_s - M) O_s / sum_s 2^(m_s - M) l_s. One block per (row, head).
+__global__ void combineKernel(float* out, const float* partO, const float* partM, const float* partL, int rows, int d,
+                              int nSplit) {
+  const size_t r = blockIdx.x;  // t * Hq + h
+  float M = -INFINITY;
+  for (int s = 0; s < nSplit; ++s) M = fmaxf(M, partM[size_t(s) * rows + r]);
+  const float mUse = M == -INFINITY ? 0.f : M;
+  float L = 0.f;
+  for (int s = 0; s < nSplit; ++s) L += fastExp2(partM[size_t(s) * rows + r] - mUse) * partL[size_t(s) * rows + r];
+  const float inv = L > 0.f ? 1.f / L : 0.f;
+  for (int c = threadIdx.x; c < d; c += blockDim.x) {
+    float acc = 0.f;
+    for (int s = 0; s < nSplit; ++s) {
+      const size_t row = size_t(s) * rows + r;
+      acc += fastExp2(partM[row] - mUse) * partO[row * d + c];
+    }
+    out[r * d + c] = acc * inv;
+  }
 }
 
 template <typename T, int D, int SUB, int WARPS, int MT, int MINB, bool QREG>
@@ -368,8 +410,28 @@ void launch(const FlashArgs& a) {
   const int rows = a.seg ? a.seg : a.Tq, segs = a.seg ? a.Tq / a.seg : 1;
   const unsigned tiles = unsigned((rows + kBM - 1) / kBM);
   if (tiles > 65535u || segs > 65535) fail("flash attention: too many query rows or segments for one launch");
-  flashKernel<T, D, SUB, WARPS, MT, MINB, QREG><<<dim3(a.Hq, tiles, segs), WARPS * 32, smem, stream()>>>(a);
-  SV_LAUNCH("flash attention v2");
+  // Few row tiles over many keys (a question over a long prefix): split the keys so every SM gets blocks.
+  int splits = 1;
+  const long blocks = long(tiles) * a.Hq, keyTiles = (long(a.Tk) + kBN - 1) / kBN;
+  const long want = 2L * smCountForFlash() * (MINB > 1 ? 2 : 1) / (WARPS == 8 ? 2 : 1);
+  if (!a.seg && !a.colPos && blocks < want && keyTiles >= 16)
+    splits = int(std::min<long>({(want + blocks - 1) / blocks, keyTiles / 8, 64L}));
+  if (splits <= 1) {
+    flashKernel<T, D, SUB, WARPS, MT, MINB, QREG><<<dim3(a.Hq, tiles, segs), WARPS * 32, smem, stream()>>>(a);
+    SV_LAUNCH("flash attention v2");
+    return;
+  }
+  const size_t prow = size_t(splits) * a.Tq * a.Hq;
+  float* buf = static_cast<float*>(flashPartials(prow * (size_t(a.d) + 2) * 4));
+  FlashArgs b = a;
+  b.partO = buf;
+  b.partM = buf + prow * a.d;
+  b.partL = b.partM + prow;
+  flashKernel<T, D, SUB, WARPS, MT, MINB, QREG><<<dim3(a.Hq, tiles, splits), WARPS * 32, smem, stream()>>>(b);
+  SV_LAUNCH("flash attention v2 (key splits)");
+  combineKernel<<<unsigned(size_t(a.Tq) * a.Hq), std::min(128, (a.d + 31) / 32 * 32), 0, stream()>>>(
+      a.out, b.partO, b.partM, b.partL, a.Tq * a.Hq, a.d, splits);
+  SV_LAUNCH("flash attention v2 combine");
 }
 
 }  // namespace sv::gpu::flash_mma

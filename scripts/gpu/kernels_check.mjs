@@ -113,6 +113,8 @@ for (const c of [
   { name: 'flash prefill 257 rows over 1000-slot cache f16 d128 GQA 4:1', Tq: 257, Tk: 1000, Hq: 8, Hkv: 2, d: 128, causal: 743, dt: 'f16', sel: 0 },
   { name: 'flash full attention 200 rows x 333 keys f16 d128 GQA 2:1', Tq: 200, Tk: 333, Hq: 4, Hkv: 2, d: 128, causal: -1, dt: 'f16', sel: 0 },
   { name: 'flash prefill 130 rows over cache bf16 d64, 15% of 2000 slots', Tq: 130, Tk: 2000, Hq: 4, Hkv: 1, d: 64, causal: 1870, dt: 'bf16', sel: 0.15 },
+  { name: 'flash prefill 40 rows over a 3000-slot cache (key splits) bf16 d128 GQA 2:1', Tq: 40, Tk: 3000, Hq: 4, Hkv: 2, d: 128, causal: 2960, dt: 'bf16', sel: 0 },
+  { name: 'flash full attention 33 rows over 2100 keys (key splits) f16 d64', Tq: 33, Tk: 2100, Hq: 2, Hkv: 1, d: 64, causal: -1, dt: 'f16', sel: 0 },
   { name: 'decode 2 rows d36 bf16 GQA 3:1 (scalar loads)', Tq: 2, Tk: 300, Hq: 6, Hkv: 2, d: 36, causal: 298, dt: 'bf16', sel: 0.5 },
   { name: 'vision full attention 729 16x72 f32', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32', sel: 0 },
   { name: 'vision full attention 729 16x72 bf16', Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'bf16', sel: 0 },
@@ -484,12 +486,15 @@ guarded('timings', () => {
   for (const rows of [64, 640]) {
     const qx = A.alloc(rows * Hq * hd * 4), ox = A.alloc(rows * Hq * hd * 4); live.push(qx, ox);
     A.randomFill(qx, DT.f32, rows * Hq * hd, 12, 1);
-    for (const ver of [2, 3, 4, 5, 6, 0]) {
+    let refOut = null;
+    for (const ver of [0, 2, 3, 4, 5, 6]) {
       A.setFlash(ver > 0);
       if (ver > 0) A.setFlashVersion(ver);
       time(`prefill attention ${rows} rows over ${L} slots, causal (bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`,
         () => A.attention(ox, qx, rows, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - rows, null),
         { reps: 5, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * rows * L) / ms / 1e9 }) });
+      if (ver === 0) refOut = host(ox, rows * Hq * hd);
+      else check(`attention (flash v${ver}) vs cuBLAS chunks: ${rows} rows over ${L} slots (key splits)`, host(ox, rows * Hq * hd), refOut, 1e-2);
     }
     A.setFlash(false);
     A.setFlashVersion(2);
