@@ -71,6 +71,8 @@ export interface Backend {
   /** Optional fused gelu(x · wᵀ + b) (an MLP's first half). Models fall back to linear + gelu where it is absent. The
    *  result only feeds a linear (a backend may return it in its 16-bit weight dtype). */
   linearGelu?(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor;
+  /** Optional fused residual + x · wᵀ + b (a projection added to the residual stream; models fall back to linear + add). */
+  linearAdd?(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor;
   /** silu(gate) * up, elementwise */
   siluMul(gate: Tensor, up: Tensor): Tensor;
   /** Rotary embedding (rotate_half form, as in Qwen2/Llama) on x [T, H*d] with per-row positions. */

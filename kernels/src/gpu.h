@@ -64,6 +64,9 @@ void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int
 // GELU passes). act 1 = tanh GELU, 2 = erf. x is f32 (cast inside) or already in the weight dtype.
 void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
                int act);
+// out (f32) = res (f32) + x · wᵀ + b, the GEMM writing the weight dtype (the residual connection after a projection).
+void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
+                    uint64_t res);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
 void setFlash(bool on);
 // Which flash kernel setFlash(true) runs: 1 WMMA v1; 2-6 mma.sync with S/P/O in registers (2 default; gpu_flash.cu).

@@ -131,6 +131,11 @@ FN(LinearAct)
   g::linearAct(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), i32(info, 5, fn),
                ptr(info, 6, fn), i32(info, 7, fn), i32(info, 8, fn), ptr(info, 9, fn), i32(info, 10, fn), i32(info, 11, fn));
 END
+// linearResidual(out, x, xdt, M, K, w, wdt, N, b|0, bdt, res)
+FN(LinearResidual)
+  g::linearResidual(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
+                    i32(info, 6, fn), i32(info, 7, fn), ptr(info, 8, fn), i32(info, 9, fn), ptr(info, 10, fn));
+END
 // blockAttention(out, q, k, v, frames, T, H, d, cdt, scale)
 FN(BlockAttention)
   g::blockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
@@ -174,7 +179,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

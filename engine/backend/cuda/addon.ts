@@ -65,6 +65,9 @@ export interface KernelsAddon {
   /** out (dtype odt) = GELU(x · wᵀ + b) with the GEMM writing the weight dtype; act 1 tanh, 2 erf. Absent in older addons. */
   linearAct?(out: number, odt: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number,
     b: number, bdt: number, act: number): void;
+  /** out (f32) = res + x · wᵀ + b with the GEMM writing the weight dtype. Absent in older addons. */
+  linearResidual?(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number,
+    b: number, bdt: number, res: number): void;
   /** Block-diagonal attention: frames x T rows of q, k, v [frames*T, H*d] (f32), GEMMs in dtype cdt. */
   blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;

@@ -188,6 +188,23 @@ export class CudaBackend implements Backend {
       kind === 'tanh' ? 1 : 2);
     return out;
   }
+  linearAdd(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor {
+    const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAdd');
+    if (!this.a.linearResidual || !this.fuseLinearGelu || wt.dtype === 'f32') {
+      const h = this.linear(x, w, b);
+      const o = this.add(residual, h);
+      this.dispose(h);
+      return o;
+    }
+    const N = wt.shape[0], K = wt.size / N, M = xt.rows;
+    if (wt.shape.length !== 2 || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype) || rt.size !== M * N)
+      throw new Error(`linearAdd: x ${JSON.stringify(xt.shape)} ${xt.dtype}, weight ${JSON.stringify(wt.shape)}, residual ${JSON.stringify(rt.shape)}`);
+    const bt = b ? this.t(b) : null;
+    if (bt && bt.size !== N) throw new Error(`linearAdd: bias has ${bt.size} values, weight has ${N} outputs`);
+    const out = this.alloc([M, N]);
+    this.a.linearResidual(out.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0, rt.ptr);
+    return out;
+  }
   /** linearGelu as one GEMM writing the weight dtype + one bias/GELU pass (false: linear + gelu). */
   fuseLinearGelu = true;
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
