@@ -5,7 +5,7 @@ import type { Backend, Tensor } from '../backend/backend.ts';
 import type { VisionConfig } from '../checkpoint/config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { VISION_PREFIX } from './layout.ts';
-import { linearGelu } from './linear-gelu.ts';
+import { linearAdd, linearGelu } from './linear-gelu.ts';
 
 interface SiglipLayer {
   ln1w: Tensor; ln1b: Tensor;
@@ -129,18 +129,15 @@ export class SiglipVisionTower {
       if (opts.onLayerQK && (opts.qkLayers ?? []).includes(i)) opts.onLayerQK(i, q, k);
       const a = be.attention(q, k, v, heads, heads, attn);
       be.dispose(q); be.dispose(k); be.dispose(v);
-      const ao = be.linear(a, L.ow, L.ob);
+      const h1 = linearAdd(be, a, L.ow, L.ob, h);
       be.dispose(a);
-      const h1 = be.add(h, ao);
-      be.dispose(ao);
       if (!picked.has(i) || picked.get(i) !== h) be.dispose(h);
       const x2 = be.layerNorm(h1, L.ln2w, L.ln2b, eps);
       const f1a = linearGelu(be, x2, L.fc1w, L.fc1b, this.cfg.act);
       be.dispose(x2);
-      const f2 = be.linear(f1a, L.fc2w, L.fc2b);
+      h = linearAdd(be, f1a, L.fc2w, L.fc2b, h1);
       be.dispose(f1a);
-      h = be.add(h1, f2);
-      be.dispose(h1); be.dispose(f2);
+      be.dispose(h1);
       if (hiddenIndices.includes(i + 1)) picked.set(i + 1, h);
     }
     return hiddenIndices.map((idx) => picked.get(idx)!);

@@ -135,6 +135,12 @@ __global__ void biasActKernel(void* out, int odt, const void* C, int cdt, const 
     st(out, odt, i, v);
   }
 }
+// out (f32) = res + C + b, C [M, N] in dtype cdt (a GEMM's output): the residual connection after a projection.
+__global__ void biasResidualKernel(float* out, const float* res, const void* C, int cdt, const void* b, int bdt, size_t n,
+                                   int N) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    out[i] = res[i] + ld(C, cdt, i) + (b ? ld(b, bdt, i % N) : 0.f);
+}
 __global__ void biasAddKernel(float* out, const void* b, int bdt, size_t n, int N) {
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
     out[i] += ld(b, bdt, i % N);
@@ -229,6 +235,28 @@ void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_
   biasActKernel<<<gridFor(size_t(M) * N), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, C, wdt,
                                                               reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N, act);
   SV_LAUNCH("linearAct bias+act");
+}
+
+void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
+                    uint64_t res) {
+  if (M <= 0 || N <= 0 || K <= 0) fail("linearResidual: empty shape");
+  if (xdt != F32 && xdt != wdt) fail("linearResidual: 16-bit activations must have the weight dtype");
+  const bool castX = xdt == F32 && wdt != F32;
+  const size_t xsB = castX ? align256(size_t(M) * K * 2) : 0;
+  const size_t cB = align256(size_t(M) * N * dtypeSize(wdt));
+  char* base = static_cast<char*>(scratch(xsB + cB));
+  const void* xin = reinterpret_cast<const void*>(x);
+  if (castX) {
+    castToKernel<<<gridFor(size_t(M) * K), 256, 0, stream()>>>(base, wdt, reinterpret_cast<const float*>(x), size_t(M) * K);
+    SV_LAUNCH("linearResidual cast");
+    xin = base;
+  }
+  void* C = base + xsB;
+  gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
+  biasResidualKernel<<<gridFor(size_t(M) * N), 256, 0, stream()>>>(reinterpret_cast<float*>(out),
+                                                                   reinterpret_cast<const float*>(res), C, wdt,
+                                                                   reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N);
+  SV_LAUNCH("linearResidual epilogue");
 }
 
 }  // namespace sv::gpu

@@ -113,6 +113,14 @@ await guarded('16-bit activation ops', () => {
     A.linearAct!(a32, DT.f32, lnr, DT.f32, M, K, pw, DT.bf16, N, pbias, DT.f32, act);
     check(`linearAct f32 x (cast inside) -> f32, ${act === 1 ? 'tanh' : 'erf'} GELU vs linear + gelu`, down(a32, M * N, 'f32'), ref, 2e-2);
   }
+  // linearResidual: res + x wᵀ + b with a bf16 GEMM output, vs linear (f32 out) + add.
+  const res = up(randn(M * N)), lr = A.alloc(M * N * 4), lref = A.alloc(M * N * 4);
+  A.add(lref, res, DT.f32, M * N, y32, DT.f32, M * N);
+  A.linearResidual!(lr, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32, res);
+  check('linearResidual bf16 x vs linear + add', down(lr, M * N, 'f32'), down(lref, M * N, 'f32'), 2e-2);
+  A.linearResidual!(lr, lnr, DT.f32, M, K, pw, DT.bf16, N, pbias, DT.f32, res);
+  check('linearResidual f32 x (cast inside) vs linear + add', down(lr, M * N, 'f32'), down(lref, M * N, 'f32'), 2e-2);
+  for (const p of [res, lr, lref]) A.free(p);
   // f32 weights (parity mode): exact path.
   const w32 = up(w), o32 = A.alloc(M * N * 4), r32 = A.alloc(M * N * 4), xg = up(x.subarray(0, M * K));
   A.linear(r32, xg, M, K, w32, DT.f32, N, pbias, DT.f32);
@@ -188,7 +196,7 @@ await guarded('vision timing 7b', async () => {
       for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
       const fb = be as unknown as { fuseLinearGelu: boolean };
       fb.fuseLinearGelu = false;
-      time(`vision ${F} frames, batched, fc1 as linear + gelu (no linearGelu)`, F, enc());
+      time(`vision ${F} frames, batched, unfused linear + gelu / linear + add`, F, enc());
       fb.fuseLinearGelu = true;
       const vb = be as unknown as { visionAttention: 'cublas' | 'flash' };
       const was = vb.visionAttention;
