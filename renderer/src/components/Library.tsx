@@ -171,7 +171,7 @@ export function VideoItem(props: { v: VideoInfo; active: boolean; onOpen(): void
           </span>
           {!!v.missingFrames && (
             <span className="badge badge-warn" title={`Cut off: ${countOf(v.missingFrames, 'sampled frame')} lie past where this file really ends (an interrupted copy or recording?)`}>
-              ⚠ cut off · {v.missingFrames} missing
+              ⚠ {countOf(v.missingFrames, 'frame')} cut off
             </span>
           )}
           {last && (

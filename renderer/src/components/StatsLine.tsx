@@ -22,8 +22,8 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
       <Stat k="KV" v={formatBytes(stats.kvBytes)} title="KV cache size after this turn" />
       {!!stats.missingFrames && (
         <Stat
-          k="frames"
-          v={`${formatCount(stats.missingFrames)} missing`}
+          k="cut off"
+          v={`${countOf(stats.missingFrames, 'frame')} missing`}
           title="The video file is cut off: these sampled frames could not be decoded and the last decoded frame stood in for them"
           warn
         />

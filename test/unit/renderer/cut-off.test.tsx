@@ -43,14 +43,14 @@ describe('cut-off video in the UI', () => {
     const item = (v: VideoInfo) => renderToStaticMarkup(
       <ApiContext.Provider value={api}><VideoItem v={v} active={false} onOpen={() => {}} onRemove={() => {}} /></ApiContext.Provider>,
     );
-    expect(item({ ...video, missingFrames: 3 })).toContain('cut off · 3 missing');
+    expect(item({ ...video, missingFrames: 3 })).toContain('3 frames cut off');
     expect(item({ ...video, missingFrames: 3 })).toContain('3 sampled frames lie past');
     expect(item({ ...video, missingFrames: 0 })).not.toContain('cut off');
     expect(item(video)).not.toContain('cut off');
   });
 
   it('the answer stats show the missing frames', () => {
-    expect(renderToStaticMarkup(<StatsLine stats={{ ...stats, missingFrames: 3 }} />)).toMatch(/frames<\/dt><dd>3 missing/);
+    expect(renderToStaticMarkup(<StatsLine stats={{ ...stats, missingFrames: 3 }} />)).toMatch(/cut off<\/dt><dd>3 frames missing/);
     expect(renderToStaticMarkup(<StatsLine stats={stats} />)).not.toContain('missing');
   });
 });
