@@ -191,6 +191,7 @@ void launchVersion(const FlashArgs& a, int kvdt, int version) {
   if (version == 4) return launchV2<64, 8, 1, 1>(a, kvdt);
   if (version == 5) return launchV2<32, 8, 1, 2>(a, kvdt);
   if (version == 6) return launchV2<64, 8, 1, 1, true>(a, kvdt);
+  if (version == 7) return launchV2<64, 4, 1, 2>(a, kvdt);
   launchV2<64, 4, 2, 2>(a, kvdt);
 }
 
@@ -222,9 +223,9 @@ void* flashPartials(size_t bytes) {
 }
 
 void setFlashVersion(int version) {
-  if (version < 1 || version > 6)
+  if (version < 1 || version > 7)
     fail("setFlashVersion: 1 WMMA; mma.sync: 2 (4 warps x 32 rows, 64-key steps), 3 (4x32, 32-key steps), 4 (8 warps x 16 "
-         "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM), 6 (as 4, Q fragments in registers)");
+         "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM), 6 (as 4, Q fragments in registers), 7 (4 warps x 16 rows)");
   gFlashVersion = version;
 }
 

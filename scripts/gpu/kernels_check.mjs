@@ -133,10 +133,10 @@ for (const c of [
   const qr = c.dt === 'f32' || c.Tq <= 16 ? q : round(q);  // the prefill paths round q to the K/V dtype
   const ref = A.cpuSlotAttention(qr, kr2, vr2, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
   void kr; void vr;
-  // Prefill shapes the flash kernels take run once per flash version (2-6: mma.sync; 1: WMMA), then on the
+  // Prefill shapes the flash kernels take run once per flash version (2-7: mma.sync; 1: WMMA), then on the
   // cuBLAS chunked path.
   const flashToo = c.Tq > 16 && c.dt !== 'f32' && (c.d === 64 || c.d === 128);
-  for (const ver of flashToo ? [2, 3, 4, 5, 6, 1, 0] : [0]) {
+  for (const ver of flashToo ? [2, 3, 4, 5, 6, 7, 1, 0] : [0]) {
     A.setFlash(ver > 0);
     if (ver > 0) A.setFlashVersion(ver);
     const out = empty(c.Tq * c.Hq * c.d);
@@ -164,7 +164,7 @@ for (const c of [
     const sl = (a) => a.subarray(f * per, (f + 1) * per);
     ref.set(A.cpuSlotAttention(sl(qr), sl(kr), sl(vr), c.T, c.T, c.H, c.H, c.d, scale, -1, null), f * per);
   }
-  for (const ver of [2, 3, 4, 5, 6]) {
+  for (const ver of [2, 3, 4, 5, 6, 7]) {
     A.setFlashVersion(ver);
     const out = empty(n);
     A.flashBlockAttention(out, dev(q), dev(k), dev(v), c.F, c.T, c.H, c.d, DT[c.dt], scale);
@@ -487,7 +487,7 @@ guarded('timings', () => {
     const qx = A.alloc(rows * Hq * hd * 4), ox = A.alloc(rows * Hq * hd * 4); live.push(qx, ox);
     A.randomFill(qx, DT.f32, rows * Hq * hd, 12, 1);
     let refOut = null;
-    for (const ver of [0, 2, 3, 4, 5, 6]) {
+    for (const ver of [0, 2, 3, 4, 5, 6, 7]) {
       A.setFlash(ver > 0);
       if (ver > 0) A.setFlashVersion(ver);
       time(`prefill attention ${rows} rows over ${L} slots, causal (bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`,
@@ -502,8 +502,8 @@ guarded('timings', () => {
   for (const Tq of [12544, 50176]) {
     const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
     A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
-    // 0: cuBLAS chunks; 1: WMMA flash v1; 2-6: mma.sync flash (gpu_flash.cu setFlashVersion).
-    for (const ver of Tq > 20000 ? [2, 3, 4, 5, 6, 0] : [2, 3, 4, 5, 6, 1, 0]) {
+    // 0: cuBLAS chunks; 1: WMMA flash v1; 2-7: mma.sync flash (gpu_flash.cu setFlashVersion).
+    for (const ver of Tq > 20000 ? [2, 3, 4, 5, 6, 7, 0] : [2, 3, 4, 5, 6, 7, 1, 0]) {
       A.setFlash(ver > 0);
       if (ver > 0) A.setFlashVersion(ver);
       time(`prefill attention causal ${Tq} rows (one layer, bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
@@ -519,11 +519,11 @@ guarded('timings', () => {
         return host(op, Tq * Hq * hd);
       };
       const refOut = run(0);
-      for (const ver of [2, 3, 4, 5, 6]) check(`attention (flash v${ver}) vs cuBLAS chunks: causal ${Tq} rows, 28/4 heads d128 bf16`, run(ver), refOut, 1e-2);
+      for (const ver of [2, 3, 4, 5, 6, 7]) check(`attention (flash v${ver}) vs cuBLAS chunks: causal ${Tq} rows, 28/4 heads d128 bf16`, run(ver), refOut, 1e-2);
     }
     // Non-causal (full) attention, e.g. a long prefix over itself without the mask: twice the causal FLOPs.
     if (Tq < 20000) {
-      for (const ver of [2, 3, 4, 5, 6, 0]) {
+      for (const ver of [2, 3, 4, 5, 6, 7, 0]) {
         A.setFlash(ver > 0);
         if (ver > 0) A.setFlashVersion(ver);
         time(`prefill attention full ${Tq} rows (one layer, bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), -1, null),
@@ -552,7 +552,7 @@ guarded('flash vision attention timings', () => {
       { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
   }
   const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
-  for (const ver of [2, 3, 4, 5, 6]) {
+  for (const ver of [2, 3, 4, 5, 6, 7]) {
     A.setFlashVersion(ver);
     time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
       { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });

@@ -27,7 +27,7 @@ describe('SPARSEVILA_FLASH', () => {
   });
   it('rejects other values', () => {
     const { addon } = fakeAddon();
-    expect(() => applyFlashEnv(addon, '7')).toThrow(/off or 1-6/);
-    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off or 1-6/);
+    expect(() => applyFlashEnv(addon, '8')).toThrow(/off or 1-7/);
+    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off or 1-7/);
   });
 });
