@@ -1,11 +1,11 @@
 // The token inspector: which visual tokens each turn kept and read, frame by frame, layer by layer, and how two turns
 // (or two policies on the same question) compare.
 import { useMemo, useState } from 'react';
-import type { Conversation, PolicyName, SampledFrame, VideoInfo } from '../../../electron/contract.ts';
+import type { Conversation, InspectorTurn, PolicyName, SampledFrame, VideoInfo } from '../../../electron/contract.ts';
 import { usePref } from '../lib/prefs.ts';
 import { COLORS, heat, rgba } from '../lib/overlay.ts';
 import { POLICIES } from '../lib/policies.ts';
-import type { LayerView } from '../lib/tokenMap.ts';
+import { retrievalOverlap, type LayerView } from '../lib/tokenMap.ts';
 import { useInspectorTurn } from '../state/useInspectorTurn.ts';
 import { TurnView } from './TurnView.tsx';
 
@@ -128,7 +128,7 @@ export function Inspector(p: Props) {
             }}
           />
           <output htmlFor="insp-layer" className="ctl-out">
-            {layers === 0 ? 'no retrieval' : layer === 'any' ? `any of ${layers}` : `${Math.min(layer, layers - 1)} / ${layers - 1}`}
+            {layers === 0 ? 'no retrieval' : layer === 'any' ? `any of ${layers}` : `${Math.min(layer, layers - 1)} / ${layers - 1}${layerReads(a.data, layer)}`}
           </output>
         </div>
         <div className="ctl">
@@ -179,6 +179,8 @@ export function Inspector(p: Props) {
         </div>
       )}
 
+      {a.data && b.data && <OverlapLine a={a.data} b={b.data} layer={layer} />}
+
       <div className={compare !== null ? 'insp-columns two' : 'insp-columns'}>
         {[a, b].map((load, i) => {
           const t = i === 0 ? shown : compare;
@@ -208,6 +210,26 @@ export function Inspector(p: Props) {
       </div>
     </div>
   );
+}
+
+/** How much two turns' retrieval agrees: the tokens both read are the stable ones, the rest followed the question. */
+function OverlapLine({ a, b, layer }: { a: InspectorTurn; b: InspectorTurn; layer: LayerView }) {
+  const o = retrievalOverlap(a, b, layer);
+  if (!o) return null;
+  const where = layer === 'any' ? 'at any layer' : `at layer ${layer}`;
+  return (
+    <p className="overlap-line" aria-label="Retrieval overlap">
+      Tokens read {where}: <b>{o.both}</b> by both turns · <b className="c-rtv">{o.onlyA}</b> only by turn {a.turn} ·{' '}
+      <b className="c-rtv">{o.onlyB}</b> only by turn {b.turn}
+      <span className="muted"> — the shared ones are stable picks (attention sinks); the others followed each question</span>
+    </p>
+  );
+}
+
+/** " · 13 read" for the shown turn at that layer ('' when it had no retrieval). */
+function layerReads(t: InspectorTurn | null | undefined, layer: number): string {
+  const n = t?.retrievedByLayer[Math.min(layer, t.retrievedByLayer.length - 1)]?.length;
+  return n === undefined ? '' : ` · ${n} read`;
 }
 
 function sumMs(t: { visionMs: number; prefillMs: number; retrievalMs: number; decodeMs: number } | null | undefined): number {

@@ -91,3 +91,29 @@ export function countsPerFrame(turn: InspectorTurn, cls: Uint8Array): FrameCount
   }
   return out;
 }
+
+export interface RetrievalOverlap {
+  /** Read by both turns: stable picks (the paper's "visual attention sinks" show up here). */
+  both: number;
+  onlyA: number;
+  onlyB: number;
+}
+
+/**
+ * Which visual tokens two turns' decode read, at one layer or at any layer; null when either turn had no retrieval
+ * (dense, prefill-only: it read every kept token) or the turns are over different videos/frame counts.
+ */
+export function retrievalOverlap(a: InspectorTurn, b: InspectorTurn, layer: LayerView): RetrievalOverlap | null {
+  if (!a.retrievedByLayer.length || !b.retrievedByLayer.length) return null;
+  if (a.frames !== b.frames || a.gridH !== b.gridH || a.gridW !== b.gridW) return null;
+  const read = (t: InspectorTurn) => {
+    const cls = tokenClasses(t, layer === 'any' ? 'any' : Math.min(layer, t.retrievedByLayer.length - 1));
+    const out = new Set<number>();
+    for (let i = 0; i < cls.length; i++) if (cls[i] === RETRIEVED) out.add(i);
+    return out;
+  };
+  const ra = read(a), rb = read(b);
+  let both = 0;
+  for (const v of ra) if (rb.has(v)) both++;
+  return { both, onlyA: ra.size - both, onlyB: rb.size - both };
+}

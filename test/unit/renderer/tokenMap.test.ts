@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectorTurn } from '../../../electron/contract.ts';
-import { classLabels, countsPerFrame, normalizedSaliency, PRUNED, READ_ALL, RETAINED, RETRIEVED, retrievalDepth, tokenClasses } from '../../../renderer/src/lib/tokenMap.ts';
+import { classLabels, countsPerFrame, normalizedSaliency, PRUNED, READ_ALL, RETAINED, RETRIEVED, retrievalDepth, retrievalOverlap, tokenClasses } from '../../../renderer/src/lib/tokenMap.ts';
 
 // 2 frames of a 2x2 grid: tokens 0..7.
 function turn(over: Partial<InspectorTurn> = {}): InspectorTurn {
@@ -103,5 +103,17 @@ describe('countsPerFrame / normalizedSaliency', () => {
     expect(s[0]).toBe(0);
     expect(Math.max(...s)).toBe(1);
     expect(normalizedSaliency(turn({ saliency: null }))).toBeNull();
+  });
+});
+
+describe('retrievalOverlap (compare two turns)', () => {
+  it('counts the tokens both turns read and those only one did, per layer or at any layer', () => {
+    const a = turn();
+    const b = turn({ turn: 2, retrievedByLayer: [[2, 6], [1]] });
+    expect(retrievalOverlap(a, b, 0)).toEqual({ both: 1, onlyA: 1, onlyB: 1 }); // {2,7} vs {2,6}
+    expect(retrievalOverlap(a, b, 'any')).toEqual({ both: 1, onlyA: 2, onlyB: 2 }); // {2,5,7} vs {1,2,6}
+  });
+  it('is null when a turn had no retrieval (it read every kept token)', () => {
+    expect(retrievalOverlap(turn(), turn({ retrievedByLayer: [] }), 'any')).toBeNull();
   });
 });
