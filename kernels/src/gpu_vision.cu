@@ -11,33 +11,34 @@
 namespace sv::gpu {
 namespace {
 
-// q, k, v rows [f0*T, (f0+fc)*T) -> Qp, Kp, Vp [fc*H][T][d] in dtype cdt (batch b = frame*H + head).
+// q, k, v rows [f0*T, (f0+fc)*T) -> Qp, Kp, Vp [fc*H][T][d] in dtype cdt (batch b = frame*H + head). One block per
+// source row (coalesced reads), no 64-bit divisions per element.
 __global__ void packQkvKernel(void* Qp, void* Kp, void* Vp, int cdt, const float* q, const float* k, const float* v,
-                              size_t rowBase, int fc, int T, int H, int d) {
-  const size_t n = size_t(fc) * H * T * d;
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    const int c = int(i % d);
-    size_t r = i / d;
-    const int t = int(r % T);
-    r /= T;
-    const int h = int(r % H), f = int(r / H);
-    const size_t src = (rowBase + size_t(f) * T + t) * size_t(H) * d + size_t(h) * d + c;
-    st(Qp, cdt, i, q[src]);
-    st(Kp, cdt, i, k[src]);
-    st(Vp, cdt, i, v[src]);
+                              size_t rowBase, int rows, int T, int H, int d) {
+  const int W = H * d;
+  for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+    const int f = r / T, t = r - f * T;
+    const size_t src = (rowBase + r) * size_t(W);
+    for (int j = threadIdx.x; j < W; j += blockDim.x) {
+      const int h = j / d, c = j - h * d;
+      const size_t dst = ((size_t(f) * H + h) * T + t) * d + c;
+      st(Qp, cdt, dst, q[src + j]);
+      st(Kp, cdt, dst, k[src + j]);
+      st(Vp, cdt, dst, v[src + j]);
+    }
   }
 }
 
 // Op [fc*H][T][d] (f32) -> out rows [f0*T, ...) in [T, H*d] layout.
-__global__ void unpackOKernel(float* out, const float* Op, size_t rowBase, int fc, int T, int H, int d) {
-  const size_t n = size_t(fc) * H * T * d;
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    const int c = int(i % d);
-    size_t r = i / d;
-    const int t = int(r % T);
-    r /= T;
-    const int h = int(r % H), f = int(r / H);
-    out[(rowBase + size_t(f) * T + t) * size_t(H) * d + size_t(h) * d + c] = Op[i];
+__global__ void unpackOKernel(float* out, const float* Op, size_t rowBase, int rows, int T, int H, int d) {
+  const int W = H * d;
+  for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+    const int f = r / T, t = r - f * T;
+    float* o = out + (rowBase + r) * size_t(W);
+    for (int j = threadIdx.x; j < W; j += blockDim.x) {
+      const int h = j / d, c = j - h * d;
+      o[j] = Op[((size_t(f) * H + h) * T + t) * d + c];
+    }
   }
 }
 
@@ -127,24 +128,33 @@ __global__ void geluToKernel(void* out, int odt, const float* x, size_t n, bool 
 __global__ void castToKernel(void* dst, int ddt, const float* src, size_t n) {
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) st(dst, ddt, i, src[i]);
 }
-__global__ void biasActKernel(void* out, int odt, const void* C, int cdt, const void* b, int bdt, size_t n, int N, int act) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    float v = ld(C, cdt, i) + (b ? ld(b, bdt, i % N) : 0.f);
-    v = act == 1 ? 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)))
-                 : 0.5f * v * (1.f + erff(v * 0.7071067811865476f));
-    st(out, odt, i, v);
+// Row-wise (block per row, threads over columns): no per-element 64-bit modulo for the bias index.
+__global__ void biasActKernel(void* out, int odt, const void* C, int cdt, const void* b, int bdt, int M, int N, int act) {
+  for (int r = blockIdx.x; r < M; r += gridDim.x) {
+    const size_t o = size_t(r) * N;
+    for (int j = threadIdx.x; j < N; j += blockDim.x) {
+      float v = ld(C, cdt, o + j) + (b ? ld(b, bdt, j) : 0.f);
+      v = act == 1 ? 0.5f * v * (1.f + tanhf(0.7978845608028654f * (v + 0.044715f * v * v * v)))
+                   : 0.5f * v * (1.f + erff(v * 0.7071067811865476f));
+      st(out, odt, o + j, v);
+    }
   }
 }
 // out (f32) = res + C + b, C [M, N] in dtype cdt (a GEMM's output): the residual connection after a projection.
-__global__ void biasResidualKernel(float* out, const float* res, const void* C, int cdt, const void* b, int bdt, size_t n,
+__global__ void biasResidualKernel(float* out, const float* res, const void* C, int cdt, const void* b, int bdt, int M,
                                    int N) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
-    out[i] = res[i] + ld(C, cdt, i) + (b ? ld(b, bdt, i % N) : 0.f);
+  for (int r = blockIdx.x; r < M; r += gridDim.x) {
+    const size_t o = size_t(r) * N;
+    for (int j = threadIdx.x; j < N; j += blockDim.x) out[o + j] = res[o + j] + ld(C, cdt, o + j) + (b ? ld(b, bdt, j) : 0.f);
+  }
 }
-__global__ void biasAddKernel(float* out, const void* b, int bdt, size_t n, int N) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
-    out[i] += ld(b, bdt, i % N);
+__global__ void biasAddKernel(float* out, const void* b, int bdt, int M, int N) {
+  for (int r = blockIdx.x; r < M; r += gridDim.x) {
+    float* o = out + size_t(r) * N;
+    for (int j = threadIdx.x; j < N; j += blockDim.x) o[j] += ld(b, bdt, j);
+  }
 }
+unsigned rowGrid(int M) { return unsigned(std::min(M, 65535 * 8)); }
 size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
 }  // namespace
@@ -168,9 +178,11 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
     const int n = std::min(fc, frames - f0);
     const int batch = n * H;
     const size_t rowBase = size_t(f0) * T;
-    packQkvKernel<<<gridFor(size_t(batch) * T * d), 256, 0, stream()>>>(
-        Qp, Kp, Vp, cdt, reinterpret_cast<const float*>(q), reinterpret_cast<const float*>(k),
-        reinterpret_cast<const float*>(v), rowBase, n, T, H, d);
+    const int rowsN = n * T;
+    const unsigned rowBlocks = unsigned(std::min(rowsN, 65535 * 8));
+    packQkvKernel<<<rowBlocks, 256, 0, stream()>>>(Qp, Kp, Vp, cdt, reinterpret_cast<const float*>(q),
+                                                  reinterpret_cast<const float*>(k), reinterpret_cast<const float*>(v),
+                                                  rowBase, rowsN, T, H, d);
     SV_LAUNCH("blockAttention pack");
     // Column-major: S'[j, i] = K_j · Q_i, i.e. row-major S[i][j] with ld T.
     gemmStridedBatched(kOpT, kOpN, T, T, d, Kp, cdt, d, (long long)T * d, Qp, cdt, d, (long long)T * d, S, F32, ldS,
@@ -183,8 +195,7 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
     // Column-major: O'[c, i] = Σ_j V'[c, j] P'[j, i].
     gemmStridedBatched(kOpN, kOpN, d, T, T, Vp, cdt, d, (long long)T * d, P, cdt, ldS, (long long)T * ldS, Op, F32, d,
                        (long long)T * d, batch);
-    unpackOKernel<<<gridFor(size_t(batch) * T * d), 256, 0, stream()>>>(reinterpret_cast<float*>(out), Op, rowBase, n,
-                                                                        T, H, d);
+    unpackOKernel<<<rowBlocks, 256, 0, stream()>>>(reinterpret_cast<float*>(out), Op, rowBase, rowsN, T, H, d);
     SV_LAUNCH("blockAttention unpack");
   }
 }
@@ -208,8 +219,7 @@ void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int
   gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, reinterpret_cast<const void*>(x), xdt, K,
          reinterpret_cast<void*>(out), F32, N);
   if (b) {
-    biasAddKernel<<<gridFor(size_t(M) * N), 256, 0, stream()>>>(reinterpret_cast<float*>(out),
-                                                                reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N);
+    biasAddKernel<<<rowGrid(M), 256, 0, stream()>>>(reinterpret_cast<float*>(out), reinterpret_cast<const void*>(b), bdt, M, N);
     SV_LAUNCH("linearLowp bias");
   }
 }
@@ -232,8 +242,8 @@ void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_
   }
   void* C = base + xsB;
   gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
-  biasActKernel<<<gridFor(size_t(M) * N), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, C, wdt,
-                                                              reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N, act);
+  biasActKernel<<<rowGrid(M), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, C, wdt, reinterpret_cast<const void*>(b),
+                                                  bdt, M, N, act);
   SV_LAUNCH("linearAct bias+act");
 }
 
@@ -253,9 +263,8 @@ void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w,
   }
   void* C = base + xsB;
   gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
-  biasResidualKernel<<<gridFor(size_t(M) * N), 256, 0, stream()>>>(reinterpret_cast<float*>(out),
-                                                                   reinterpret_cast<const float*>(res), C, wdt,
-                                                                   reinterpret_cast<const void*>(b), bdt, size_t(M) * N, N);
+  biasResidualKernel<<<rowGrid(M), 256, 0, stream()>>>(reinterpret_cast<float*>(out), reinterpret_cast<const float*>(res), C,
+                                                       wdt, reinterpret_cast<const void*>(b), bdt, M, N);
   SV_LAUNCH("linearResidual epilogue");
 }
 
