@@ -30,8 +30,8 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
         {s.retrievedMassShare !== null && <Count label="attention mass captured" value={formatPercent(s.retrievedMassShare)} />}
         {s.speedupVsDense !== null && (
           <Count
-            label="speedup vs dense"
-            value={formatSpeedup(s.speedupVsDense).text}
+            label={formatSpeedup(s.speedupVsDense).slower ? 'vs dense: slower (below 1×)' : 'speedup vs dense'}
+            value={`${s.speedupVsDense.toFixed(2)}×`}
             cls={formatSpeedup(s.speedupVsDense).slower ? 'c-slow' : 'c-speed'}
             title={DENSE_HOW}
           />

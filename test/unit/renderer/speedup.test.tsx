@@ -24,7 +24,8 @@ describe('speedup vs dense below 1', () => {
 
   it('the inspector summary too', () => {
     const slow = renderToStaticMarkup(<TurnSummary s={{ ...stats, speedupVsDense: 0.53 }} scaleMs={1} />);
-    expect(slow).toMatch(/class="count-v c-slow">0\.53× \(slower\)/);
+    expect(slow).toMatch(/class="count-v c-slow">0\.53×</);
+    expect(slow).toContain('vs dense: slower');
     expect(renderToStaticMarkup(<TurnSummary s={{ ...stats, speedupVsDense: 1.8 }} scaleMs={1} />)).toMatch(/class="count-v c-speed">1\.80×</);
   });
 });
