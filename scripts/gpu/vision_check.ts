@@ -188,16 +188,15 @@ await guarded('vision timing 7b', async () => {
       col.result();
     });
     if (F <= 64) {
-      const cb = be as unknown as { lowpActivations: boolean };
-      cb.lowpActivations = false;
-      time(`vision ${F} frames, batched, f32 LayerNorm/GELU outputs`, F, enc());
-      time(`vision ${F} frames, frame by frame (previous path: f32 activations, one frame per op)`, F, enc({ framesPerBatch: 1 }));
-      cb.lowpActivations = true;
-      for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
-      const fb = be as unknown as { fuseLinearGelu: boolean };
-      fb.fuseLinearGelu = false;
+      const cb = be as unknown as { lowpActivations: boolean; fuseLinearGelu: boolean };
+      cb.fuseLinearGelu = false;
       time(`vision ${F} frames, batched, unfused linear + gelu / linear + add`, F, enc());
-      fb.fuseLinearGelu = true;
+      cb.lowpActivations = false;
+      time(`vision ${F} frames, batched, unfused, f32 LayerNorm/GELU outputs`, F, enc());
+      time(`vision ${F} frames, frame by frame (previous path: unfused, f32 activations, one frame per op)`, F, enc({ framesPerBatch: 1 }));
+      cb.lowpActivations = true;
+      cb.fuseLinearGelu = true;
+      for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
       const vb = be as unknown as { visionAttention: 'cublas' | 'flash' };
       const was = vb.visionAttention;
       vb.visionAttention = vb.visionAttention === 'flash' ? 'cublas' : 'flash';
