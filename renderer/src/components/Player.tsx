@@ -63,7 +63,7 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
       <div className="filmstrip-wrap">
         <div className="filmstrip-head">
           <span>
-            {frames ? `${frames.length} sampled frames` : framesLoading ? 'Sampling frames…' : 'Frames not sampled yet'}
+            {frames ? sampledText(frames) : framesLoading ? 'Sampling frames…' : 'Frames not sampled yet'}
           </span>
           <span className="muted">
             {formatClock(time)} / {formatClock(video.durationSec)} · {video.width}×{video.height} · {video.codec}
@@ -95,4 +95,11 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
       </div>
     </section>
   );
+}
+
+/** "32 sampled frames", or with a short video "64 sampled frames (40 distinct: some are repeated)". */
+export function sampledText(frames: readonly SampledFrame[]): string {
+  const distinct = new Set(frames.map((f) => Math.round(f.timeSec * 1000))).size;
+  const head = `${frames.length} sampled frame${frames.length === 1 ? '' : 's'}`;
+  return distinct < frames.length ? `${head} (${distinct} distinct: the video has fewer frames, some are repeated)` : head;
 }

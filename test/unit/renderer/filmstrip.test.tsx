@@ -25,3 +25,12 @@ describe('filmstrip labels', () => {
     expect(strip([0, 60, 120.5, 3600])).toEqual(['0:00', '1:00', '2:00', '1:00:00']);
   });
 });
+
+describe('filmstrip head', () => {
+  it('says when a short video makes the sampling repeat frames', async () => {
+    const { sampledText } = await import('../../../renderer/src/components/Player.tsx');
+    const f = (times: number[]) => times.map((timeSec, index) => ({ index, timeSec, thumbUrl: `/t/${index}.jpg` }));
+    expect(sampledText(f([0, 1, 2, 3]))).toBe('4 sampled frames');
+    expect(sampledText(f([0, 0, 0.1, 0.1, 0.2]))).toBe('5 sampled frames (3 distinct: the video has fewer frames, some are repeated)');
+  });
+});
