@@ -13,6 +13,9 @@ export interface FusedDecodeOps {
   /** rope(q, heads) is returned; rope(k, kvHeads) and v are written with kvWrite(cache, layer, ·, ·, at). */
   ropeKvWrite(cache: KvCache, layer: number, q: Tensor, k: Tensor, v: Tensor, heads: number, positions: Int32Array,
     invFreq: Float32Array, at: number): Tensor | null;
+  /** Greedy sampling without downloading the logits: per row of x [rows, V], the index of its largest value
+   *  (ties -> the lowest index, as a host loop with `>` finds it). */
+  argmaxRows(x: Tensor): Int32Array | null;
 }
 
 /** The backend's fused decode ops, or null when it has none (or they are switched off). */

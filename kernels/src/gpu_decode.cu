@@ -46,7 +46,49 @@ __global__ void ropeKvKernel(RopeKvParams p) {
   }
 }
 
+// One block per row: each thread scans a strided slice, then a block reduction keeps the largest value and, among
+// equal values, the lowest index (what a host loop with `>` returns). NaNs never win.
+__global__ void argmaxKernel(int* out, const float* x, int cols) {
+  const float* r = x + size_t(blockIdx.x) * cols;
+  float best = -INFINITY;
+  int bi = 0x7fffffff;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) {
+    float v = r[c];
+    if (v > best) { best = v; bi = c; }
+  }
+  __shared__ float sv[32];
+  __shared__ int si[32];
+  for (int o = 16; o > 0; o >>= 1) {
+    float ov = __shfl_xor_sync(0xffffffffu, best, o);
+    int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+    if (ov > best || (ov == best && oi < bi)) { best = ov; bi = oi; }
+  }
+  const int lane = threadIdx.x & 31, w = threadIdx.x >> 5;
+  if (lane == 0) { sv[w] = best; si[w] = bi; }
+  __syncthreads();
+  if (w == 0) {
+    const int nw = blockDim.x >> 5;
+    best = lane < nw ? sv[lane] : -INFINITY;
+    bi = lane < nw ? si[lane] : 0x7fffffff;
+    for (int o = 16; o > 0; o >>= 1) {
+      float ov = __shfl_xor_sync(0xffffffffu, best, o);
+      int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+      if (ov > best || (ov == best && oi < bi)) { best = ov; bi = oi; }
+    }
+    if (lane == 0) out[blockIdx.x] = bi == 0x7fffffff ? 0 : bi;
+  }
+}
+
 }  // namespace
+
+void argmaxRows(int32_t* hostOut, uint64_t x, int rows, int cols) {
+  if (rows < 1 || cols < 1) fail("argmaxRows: empty input");
+  int* d = static_cast<int*>(argsBuffer(size_t(rows) * 4));
+  argmaxKernel<<<rows, 1024, 0, stream()>>>(d, reinterpret_cast<const float*>(x), cols);
+  SV_LAUNCH("argmaxRows");
+  check(cudaMemcpyAsync(hostOut, d, size_t(rows) * 4, cudaMemcpyDeviceToHost, stream()), "argmaxRows download");
+  check(cudaStreamSynchronize(stream()), "argmaxRows sync");
+}
 
 void ropeKvWrite(uint64_t qOut, uint64_t q, uint64_t k, uint64_t v, int T, int Hq, int Hkv, int d, const int32_t* pos,
                  uint64_t invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at) {

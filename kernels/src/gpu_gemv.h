@@ -39,4 +39,7 @@ namespace sv::gpu {
 // positions; invFreq: device f32 [d/2].
 void ropeKvWrite(uint64_t qOut, uint64_t q, uint64_t k, uint64_t v, int T, int Hq, int Hkv, int d, const int32_t* pos,
                  uint64_t invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at);
+// Greedy sampling on the device: index of the largest value of each row of x [rows, cols] (f32; ties -> lowest
+// index), written to hostOut[rows]; waits for the stream.
+void argmaxRows(int32_t* hostOut, uint64_t x, int rows, int cols);
 }  // namespace sv::gpu

@@ -45,6 +45,17 @@ Napi::Value RopeKvWrite(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   });
 }
+// argmaxRows(x, rows, cols) -> Int32Array [rows]
+Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const char* fn = "argmaxRows";
+    int rows = i32(info, 1, fn), cols = i32(info, 2, fn);
+    if (rows < 1 || cols < 1) throw typeError(info.Env(), fn, "rows and cols must be positive");
+    auto out = Napi::Int32Array::New(info.Env(), size_t(rows));
+    g::argmaxRows(out.Data(), ptr(info, 0, fn), rows, cols);
+    return out;
+  });
+}
 Napi::Value SetGemv(const Napi::CallbackInfo& info) {
   g::setGemv(flag(info, 0));
   return info.Env().Undefined();
@@ -56,6 +67,7 @@ Napi::Value GemvEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::
 void registerGemv(Napi::Env env, Napi::Object exports) {
   exports.Set("gemv", Napi::Function::New(env, Gemv, "gemv"));
   exports.Set("setGemv", Napi::Function::New(env, SetGemv, "setGemv"));
+  exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows, "argmaxRows"));
   exports.Set("ropeKvWrite", Napi::Function::New(env, RopeKvWrite, "ropeKvWrite"));
   exports.Set("gemvEnabled", Napi::Function::New(env, GemvEnabled, "gemvEnabled"));
 }

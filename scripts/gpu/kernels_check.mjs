@@ -424,6 +424,20 @@ guarded('ropeKvWrite (decode RoPE + KV cache write)', () => {
     check(`ropeKvWrite v cache ${dt}`, rows(vc), r(v), 1e-7);
   }
 });
+guarded('argmaxRows (device greedy sampling)', () => {
+  const rows = 3, V = 152064, x = randn(rows * V);
+  x[V + 777] = 5; x[V + 99999] = 5;  // a tie: the lower index wins
+  x[2 * V + 5] = NaN; x[2 * V + 150000] = 4;
+  const ref = Array.from({ length: rows }, (_, r) => { let b = 0; for (let i = 1; i < V; i++) if (x[r * V + i] > x[r * V + b]) b = i; return b; });
+  const xd = dev(x);
+  const got = Array.from(A.argmaxRows(xd, rows, V));
+  const ok = got.every((g, i) => g === ref[i]);
+  results.checks.push({ name: 'argmaxRows 3 x 152064 (tie, NaN)', ok, err: ok ? 0 : 1, tol: 0 });
+  console.log(`${ok ? 'PASS' : 'FAIL'} argmaxRows 3 x 152064 (tie, NaN): got ${got} want ${ref}`);
+  time('argmaxRows 1 x 152064 incl. 4-byte download', () => A.argmaxRows(xd, 1, V), { reps: 20 });
+  const buf = new Float32Array(V);
+  time('baseline: download 152064 logits + JS argmax', () => { A.download(xd, buf); let b = 0; for (let i = 1; i < V; i++) if (buf[i] > buf[b]) b = i; }, { reps: 20 });
+});
 guarded('linear through gemv (setGemv) vs cuBLAS path', () => {
   const K = 3584, N = 777;
   const x = randn(3 * K), w = randn(N * K, 0.05), b = randn(N);

@@ -97,6 +97,8 @@ export interface KernelsAddon {
   gemvEnabled(): boolean;
   ropeKvWrite(qOut: number, q: number, k: number, v: number, T: number, Hq: number, Hkv: number, d: number,
     positions: Int32Array, invFreq: number, kCache: number, vCache: number, cdt: number, at: number): void;
+  /** Index of the largest value of each row of x [rows, cols] (f32; ties -> lowest index); waits for the GPU. */
+  argmaxRows(x: number, rows: number, cols: number): Int32Array;
 }
 
 export interface AddonStatus {

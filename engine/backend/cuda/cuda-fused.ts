@@ -68,6 +68,12 @@ export class CudaFusedOps implements FusedDecodeOps {
     return this.run(gt, MODE.siluMul, ut, 0, [wt], [null], rt)[0];
   }
 
+  argmaxRows(x: Tensor): Int32Array | null {
+    const xt = this.t(x);
+    if (xt.dtype !== 'f32' || typeof this.a.argmaxRows !== 'function') return null;
+    return this.a.argmaxRows(xt.ptr, xt.rows, xt.cols);
+  }
+
   ropeKvWrite(cache: KvCache, layer: number, q: Tensor, k: Tensor, v: Tensor, heads: number, positions: Int32Array,
     invFreq: Float32Array, at: number): Tensor | null {
     const c = this.cache(cache), qt = this.t(q), kt = this.t(k), vt = this.t(v);

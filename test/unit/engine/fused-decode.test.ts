@@ -49,6 +49,7 @@ function tracked(fused: 'none' | 'all' | 'decline-rope' | 'decline-mlp') {
       be.dispose(s); be.dispose(y);
       return out;
     },
+    argmaxRows: () => null,
     ropeKvWrite(cache: KvCache, layer, q, k, v, heads, positions, invFreq, at) {
       if (fused === 'decline-rope') return null;
       calls.push('ropeKvWrite');
