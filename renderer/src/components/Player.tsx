@@ -1,5 +1,5 @@
 // The video player and, under it, the filmstrip of the frames the model sees. Other views seek it via the handle.
-import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
+import { useEffect, useImperativeHandle, useMemo, useRef, useState, type Ref } from 'react';
 import type { SampledFrame, VideoInfo } from '../../../electron/contract.ts';
 import { clockLabels, formatClock } from '../lib/format.ts';
 import { CutOffNote } from './CutOffNote.tsx';
@@ -34,7 +34,7 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
 
   useEffect(() => setError(null), [video.mediaUrl]);
 
-  const labels = frames ? clockLabels(frames.map((f) => f.timeSec)) : [];
+  const labels = useMemo(() => (frames ? clockLabels(frames.map((f) => f.timeSec)) : []), [frames]);
 
   // The sampled frame the playhead is in: the last one at or before the current time.
   let current = -1;
