@@ -6,10 +6,11 @@ const GENERAL = ['What happens in this video?', 'When does the scene change?', '
 const TOY = ['what shape is the red object ?', 'which colour appeared first ?', 'how many objects appeared ?'];
 
 export function suggestionsFor(model: ModelInfo | null): { questions: string[]; note: string | null } {
-  if (model?.source === 'embedded') {
+  // The toy model can also be added as a local folder (assets/models/sparsevila-toy-shapes): know it by name too.
+  if (model && (model.source === 'embedded' || model.name.startsWith('sparsevila-toy'))) {
     return {
       questions: TOY,
-      note: `${model.name} is the small built-in demo model: it only knows videos of coloured shapes and one-word answers `
+      note: `${model.name} is the small demo model: it only knows videos of coloured shapes and one-word answers `
         + 'to questions like these. For real videos, add a LLaVA-OneVision / LLaVA-Video model in the model manager.',
     };
   }

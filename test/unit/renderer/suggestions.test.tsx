@@ -23,6 +23,9 @@ describe('starter questions', () => {
     expect(html).toContain('only knows videos of coloured shapes');
     expect(html).not.toContain('What happens in this video?');
   });
+  it('the toy model added as a local folder is still the toy model', () => {
+    expect(chat({ ...model('local'), name: 'sparsevila-toy-shapes' })).toContain('which colour appeared first ?');
+  });
   it('a real model: general questions, no note', () => {
     const html = chat(model('local'));
     expect(html).toContain('What happens in this video?');
