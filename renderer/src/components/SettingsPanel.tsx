@@ -99,7 +99,7 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
           disabled={!usesDecodeSparsity(s.policy)}
           onChange={(v) => onChange({ decodeSparsity: v })}
         />
-        <div className="field inline">
+        <div className={usesPrefillSparsity(s.policy) ? 'field inline' : 'field inline disabled'}>
           <label htmlFor="set-floor">Per-frame floor (tokens kept in every frame)</label>
           <input
             id="set-floor"
@@ -119,11 +119,16 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
             <option value="text">Text of earlier Q&amp;A</option>
           </select>
         </div>
-        <label className="check">
-          <input type="checkbox" checked={s.measureDense} onChange={(e) => onChange({ measureDense: e.target.checked })} />
-          Also run dense each turn to measure the speedup (slower)
+        <label className={s.policy === 'dense' ? 'check disabled' : 'check'} title={s.policy === 'dense' ? 'Dense is the baseline itself' : undefined}>
+          <input
+            type="checkbox"
+            checked={s.measureDense && s.policy !== 'dense'}
+            disabled={s.policy === 'dense'}
+            onChange={(e) => onChange({ measureDense: e.target.checked })}
+          />
+          Also run dense each turn to measure the speedup (slower){s.policy === 'dense' ? ' — not under dense, the baseline itself' : ''}
         </label>
-        {s.measureDense && (
+        {s.measureDense && s.policy !== 'dense' && (
           <p className="hint">
             Both policies run once on a one-frame warm-up first, so neither timed run pays one-time setup; then each turn
             runs as set, then dense, on the same video and question. Speedup = dense total ÷ this total (turn 1 includes

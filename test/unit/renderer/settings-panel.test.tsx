@@ -1,0 +1,26 @@
+// Settings say only what applies: under dense there is nothing to compare against (the checkbox is off and disabled)
+// and the sparsity fields read as disabled.
+import { describe, expect, it } from 'vitest';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { DEFAULT_SETTINGS, type Settings } from '../../../electron/contract.ts';
+import { SettingsPanel } from '../../../renderer/src/components/SettingsPanel.tsx';
+
+const panel = (s: Partial<Settings>) => renderToStaticMarkup(
+  <SettingsPanel settings={{ ...DEFAULT_SETTINGS, ...s }} engine={null} models={[]} estimate={null} onChange={() => {}} onManageModels={() => {}} />,
+);
+
+describe('settings panel', () => {
+  it('dense: "measure dense" is off, disabled and says why; no how-it-is-measured note', () => {
+    const html = panel({ policy: 'dense', measureDense: true });
+    expect(html).toMatch(/<label class="check disabled"[^>]*><input type="checkbox" disabled=""/);
+    expect(html).not.toMatch(/type="checkbox" checked=""/);
+    expect(html).toContain('not under dense, the baseline itself');
+    expect(html).not.toContain('one-frame warm-up');
+    expect(html).toMatch(/class="field inline disabled"><label for="set-floor"/);
+  });
+  it('sparsevila: the checkbox works and the note says how the speedup is measured', () => {
+    const html = panel({ policy: 'sparsevila', measureDense: true });
+    expect(html).toMatch(/type="checkbox" checked=""/);
+    expect(html).toContain('one-frame warm-up');
+  });
+});
