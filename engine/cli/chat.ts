@@ -9,6 +9,7 @@ import { loadPreprocessConfig } from '../video/preprocess-config.ts';
 import { LLAVA_ONEVISION_PREPROCESS } from '../video/preprocess-config.ts';
 import { sparseSettingsFromFlags } from '../sparse/policy.ts';
 import { SparsePolicy } from '../sparse/session-policy.ts';
+import type { TurnStats } from '../../electron/contract.ts';
 import { sparseTurnJson, turnStats, type TurnMeasure } from '../sparse/stats.ts';
 import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../sparse/warm-up.ts';
 import { float, int, parseArgs, rejectUnknownOptions, str, UsageError, type ParsedArgs } from './args.ts';
@@ -42,6 +43,15 @@ export function turnJson(r: TurnOutput): Record<string, unknown> {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+
+/** The one-line summary after each answer in text mode. */
+export function turnLine(r: TurnOutput, stats: TurnStats): string {
+  const speed = stats.speedupVsDense
+    ? `, ${stats.speedupVsDense.toFixed(2)}x vs dense${stats.speedupVsDense < 0.995 ? ' (slower)' : ''}` : '';
+  return `[turn ${r.turn}: ${r.tokens} token${r.tokens === 1 ? '' : 's'}, prefill ${(r.timings.prefillMs + r.timings.prefixPrefillMs).toFixed(0)} ms, `
+    + `${r.decodeTokensPerSec.toFixed(1)} tok/s, ${stats.visualTokensRetained} visual kept, `
+    + `${stats.visualTokensRetrieved.toFixed(0)} retrieved${speed}${r.stopReason === 'aborted' ? ', stopped' : ''}]\n`;
+}
 
 export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableStream } = {}): Promise<number> {
   const a = parseArgs(argv, ['help', 'json', 'no-time-instruction', 'no-cache', 'measure-dense']);
@@ -130,10 +140,7 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
       }
       else {
         process.stdout.write('\n');
-        log(`[turn ${r.turn}: ${r.tokens} tokens, prefill ${(r.timings.prefillMs + r.timings.prefixPrefillMs).toFixed(0)} ms, `
-          + `${r.decodeTokensPerSec.toFixed(1)} tok/s, ${stats.visualTokensRetained} visual kept, `
-          + `${stats.visualTokensRetrieved.toFixed(0)} retrieved${stats.speedupVsDense ? `, ${stats.speedupVsDense.toFixed(2)}x vs dense` : ''}`
-          + `${r.stopReason === 'aborted' ? ', stopped' : ''}]\n`);
+        log(turnLine(r, stats));
       }
     }
   } finally {

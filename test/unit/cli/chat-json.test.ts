@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { turnJson } from '../../../engine/cli/chat.ts';
+import { turnJson, turnLine } from '../../../engine/cli/chat.ts';
+import type { TurnStats } from '../../../electron/contract.ts';
 import type { TurnOutput } from '../../../engine/session/chat-session.ts';
 
 function turn(n: number, visionMs: number, prefixPrefillMs: number): TurnOutput {
@@ -22,5 +23,17 @@ describe('sparsevila chat --json timings', () => {
     const j = turnJson(turn(2, 0, 0));
     expect(j.ttft_ms).toBe(6);
     expect(j.total_ms).toBe(13);
+  });
+});
+
+describe('sparsevila chat text summary line', () => {
+  const t = { visionMs: 0, prefillMs: 1, retrievalMs: 0, decodeMs: 1, ttftMs: 1, totalMs: 2, tokensPerSec: 1 };
+  const stats = (speedupVsDense: number | null): TurnStats => ({
+    turn: 1, policy: 'sparsevila', tokens: 1, visualTokensTotal: 256, visualTokensRetained: 64, visualTokensRetrieved: 6, kvBytes: 1,
+    retrievedMassShare: null, timings: t, denseTimings: null, speedupVsDense,
+  });
+  it('"1 token", and a slowdown vs dense is called one', () => {
+    expect(turnLine(turn(1, 0, 0), stats(0.72))).toMatch(/^\[turn 1: 1 token, .* 0\.72x vs dense \(slower\)\]/);
+    expect(turnLine({ ...turn(2, 0, 0), tokens: 3 }, stats(2.5))).toMatch(/3 tokens, .* 2\.50x vs dense\]/);
   });
 });
