@@ -138,6 +138,8 @@ class Qwen2Attention(nn.Module):
         self.k_proj = nn.Linear(d, kv_heads * self.hd)
         self.v_proj = nn.Linear(d, kv_heads * self.hd)
         self.o_proj = nn.Linear(heads * self.hd, d, bias=False)
+        self.keep_qk = False  # training-only: keep the roped q and (GQA-expanded) k for attention supervision
+        self.qk = None
 
     def forward(self, x, cos, sin, key_mask):
         B, T, _ = x.shape
@@ -149,6 +151,7 @@ class Qwen2Attention(nn.Module):
         rep = self.heads // self.kv_heads
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
+        self.qk = (q, k) if self.keep_qk else None
         # right padding: causal masking alone keeps real tokens from seeing pads
         o = attention(q, k, v, causal=True)
         return self.o_proj(o.transpose(1, 2).reshape(B, T, -1))
@@ -188,6 +191,8 @@ class Qwen2Model(nn.Module):
         hd = cfg['t_hidden'] // cfg['t_heads']
         self.register_buffer('inv_freq', 1.0 / (cfg['rope_theta'] ** (torch.arange(0, hd, 2).float() / hd)),
                              persistent=False)
+        self.keep_hidden = False  # training-only: keep each layer's output (residual stream) for probes
+        self.hidden = []
 
     def forward(self, x, key_mask=None):
         T = x.shape[1]
@@ -195,8 +200,11 @@ class Qwen2Model(nn.Module):
         freqs = torch.outer(pos, self.inv_freq)
         emb = torch.cat((freqs, freqs), -1)
         cos, sin = emb.cos().to(x.dtype)[None, None], emb.sin().to(x.dtype)[None, None]
+        self.hidden = []
         for layer in self.layers:
             x = layer(x, cos, sin, key_mask)
+            if self.keep_hidden:
+                self.hidden.append(x)
         return self.norm(x)
 
 

@@ -14,7 +14,11 @@ Prompts are the engine's (engine/session/prompt.ts): ChatML with the template's 
 expanded to F*16+1 placeholders, LLaVA-Video's time instruction, then the question; under SparseVILA's multi-turn
 protocol every turn is such a single-turn prompt over the retained prefix. Some samples drop the system prompt or the
 time instruction, some carry text history (several answers with loss), some ask for a description of the whole
-video; a training-only auxiliary loss asks linear probes to read each visual token's colour and shape. Held-out
+video; a training-only auxiliary loss asks linear probes to read each visual token's colour, shape and object centre.
+Training-only attention supervision (grounding_losses) teaches the decoder where to look: one retrieval head puts the
+answer position's attention on the named object's tokens (binding by shape, not only by colour), one tracking head
+makes each visual token attend to its object's tokens in earlier frames, with a motion-direction probe on its output.
+--resume with more --text-layers than the checkpoint appends identity-initialized decoder layers. Held-out
 evaluation seeds are < 1,000,000; training seeds are above.
 """
 import argparse
@@ -68,6 +72,13 @@ def parse_args():
     p.add_argument('--warmup', type=int, default=100)
     p.add_argument('--no-hf', action='store_true', help='skip the transformers export (CPU learning checks)')
     p.add_argument('--resume', default='', help='twin state_dict (.pt) to start from')
+    p.add_argument('--ground-weight', type=float, default=0.5, help='weight of the attention supervision (0: off)')
+    p.add_argument('--centre-weight', type=float, default=1.0, help='weight of the per-token object-centre probe')
+    p.add_argument('--retrieval-layer', type=int, default=2)
+    p.add_argument('--retrieval-head', type=int, default=0)
+    p.add_argument('--track-layer', type=int, default=1)
+    p.add_argument('--track-head', type=int, default=0)
+    p.add_argument('--cosine-from', type=float, default=0.7, help='fraction of the time after which lr decays')
     return p.parse_args()
 
 
@@ -183,7 +194,7 @@ def scene_tensors(scenes, device):
 
 def render_batch(st, frame_idx, with_labels=False):
     """st: scene_tensors; frame_idx int32 [B, F] video frame numbers -> uint8 [B, F, 64, 64, 3]
-    (and, with_labels, the per-token colour/shape classes for the auxiliary loss: int64 [B, F*16] each)."""
+    (and, with_labels, token_labels' per-token supervision for the training-only auxiliary losses)."""
     dev = frame_idx.device
     B, F = frame_idx.shape
     n = frame_idx[:, :, None]  # [B,F,1]
@@ -219,12 +230,14 @@ def render_batch(st, frame_idx, with_labels=False):
         canvas = torch.where(inside[:, :, k, :, :, None], rgb, canvas)
     if not with_labels:
         return canvas.to(torch.uint8)
-    return canvas.to(torch.uint8), token_labels(st, inside)
+    return canvas.to(torch.uint8), token_labels(st, inside, cx, cy)
 
 
-def token_labels(st, inside):
-    """Per pooled token (a 16x16 pixel cell): the object covering most of it (at least 24 px) -> colour class 1..8 and
-    shape class 1..4, else 0. Training-only supervision for the visual tokens, so they carry what the questions need."""
+def token_labels(st, inside, cx, cy):
+    """Per pooled token (a 16x16 pixel cell), F*16 per sample, training-only supervision:
+    colour / shape: class 1..8 / 1..4 of the object covering most of the cell (at least 24 px), else 0;
+    who: that object's index (0..3), present: whether there is one; centre: its centre in the frame, scaled to [-1, 1];
+    cover [.., 4]: which objects cover at least 8 px of the cell (the tokens an answer about that object should read)."""
     B, F, K, H, W = inside.shape
     cell = world.SIZE // POOLED
     counts = inside.view(B, F, K, POOLED, cell, POOLED, cell).sum(dim=(4, 6))  # [B,F,K,4,4]
@@ -234,7 +247,15 @@ def token_labels(st, inside):
     shape = torch.gather(st['shape'].long(), 1, who.view(B, -1)).view_as(who) + 1
     colour = torch.where(present, colour, torch.zeros_like(colour))
     shape = torch.where(present, shape, torch.zeros_like(shape))
-    return colour.reshape(B, F * POOLED * POOLED), shape.reshape(B, F * POOLED * POOLED)
+    n = F * POOLED * POOLED
+    who_f = who.view(B, F, POOLED * POOLED)
+    centre = torch.stack([torch.gather(c.expand(B, F, K).float(), 2, who_f) for c in (cx, cy)], -1)  # [B,F,16,2]
+    centre = (centre - world.SIZE / 2) / (world.SIZE / 2)
+    cover = (counts >= 8).permute(0, 1, 3, 4, 2).reshape(B, n, K)
+    direction = torch.gather(st['direction'].long(), 1, who.view(B, -1))
+    return {'colour': colour.reshape(B, n), 'shape': shape.reshape(B, n), 'who': who.reshape(B, n),
+            'direction': direction,
+            'present': present.reshape(B, n), 'centre': centre.reshape(B, n, 2), 'cover': cover}
 
 
 def to_pixel_values(frames_u8, noise=0):
@@ -290,24 +311,35 @@ class Prompts:
     def sample(self, frame_idx, turns, system=True, time=True):
         """turns: [(question, answer)], every answer carries the loss (later turns as "text history").
         Returns (ids, labels) with <video> expanded to F*POOLED^2+1 placeholders."""
+        ids, labels, _, _ = self.sample_with_queries(frame_idx, turns, system, time)
+        return ids, labels
+
+    def sample_with_queries(self, frame_idx, turns, system=True, time=True):
+        """As sample; turns may carry a third item, the object indices the answer depends on. Also returns
+        queries [(position whose logits give the answer's first token, targets)] and the first video position."""
         video_id = self.ids['<video>']
         n_video = len(frame_idx) * POOLED * POOLED + 1
-        ids, labels = [], []
+        ids, labels, queries = [], [], []
+        video_start = -1
         for t in self.prefix(frame_idx, system, time):
             if t == video_id:
+                video_start = len(ids)
                 ids += [video_id] * n_video
                 labels += [-100] * n_video
             else:
                 ids.append(t)
                 labels.append(-100)
-        for i, (q, a) in enumerate(turns):
+        for i, turn in enumerate(turns):
+            q, a = turn[0], turn[1]
             seg = self.enc(('' if i == 0 else '\n' + USER) + q + ASSIST)
             ids += seg
             labels += [-100] * len(seg)
+            if len(turn) > 2 and turn[2]:
+                queries.append((len(ids) - 1, turn[2]))
             ans = self.enc(a) + [self.ids['<|im_end|>']]
             ids += ans
             labels += ans
-        return ids, labels
+        return ids, labels, queries, video_start
 
 
 def describe(scene):
@@ -316,19 +348,27 @@ def describe(scene):
     return ('describe the video .', ' '.join(world.describe(objs[i]) for i in world.by_start(scene)))
 
 
+# question types whose answer-predicting position gets the retrieval supervision (their targets are objects the question
+# names); first/last/count are left to the model (already ~100 %, and "the first object" is not named)
+GROUNDED_TYPES = ('shape_of_colour', 'colour_of_shape', 'exists', 'motion', 'after', 'count_shape')
+
+
+def grounded_turn(q):
+    return q['question'], q['answer'], q['targets'] if q['type'] in GROUNDED_TYPES else []
+
+
 def draw_turns(scene, qrng, rng, types=world.ALL_TYPES):
-    """types: question types to draw from (repeats weight a type)."""
+    """types: question types to draw from (repeats weight a type). Turns are (question, answer, targets)."""
     r = rng.random()
     if r < 0.5:
-        q = world.random_question(scene, qrng, types)
-        return [(q['question'], q['answer'])]
+        return [grounded_turn(world.random_question(scene, qrng, types))]
     if r < 0.6:
         return [describe(scene)]
     if r < 0.75:
         qs = world.multi_turn_set(scene, qrng, turns=rng.choice([2, 3]))
-        return [(q['question'], q['answer']) for q in qs]
+        return [grounded_turn(q) for q in qs]
     qs = [world.random_question(scene, qrng, types) for _ in range(rng.choice([2, 3, 4, 5]))]
-    return [(q['question'], q['answer']) for q in qs]
+    return [grounded_turn(q) for q in qs]
 
 
 def weighted_types(spec):
@@ -358,7 +398,7 @@ def cpu_batch(prompts, rng, batch, frames, noise_p=0.5, types=world.ALL_TYPES):
         turns = draw_turns(scene, qrng, rng, types)
         system = rng.random() < 0.85
         time_ = rng.random() < 0.8
-        seqs.append(prompts.sample(idx, turns, system, time_))
+        seqs.append(prompts.sample_with_queries(idx, turns, system, time_))
         scenes.append(scene)
         frame_rows.append(idx)
     L = max(len(s[0]) for s in seqs)
@@ -366,19 +406,28 @@ def cpu_batch(prompts, rng, batch, frames, noise_p=0.5, types=world.ALL_TYPES):
     pad = prompts.ids['<|endoftext|>']
     input_ids = torch.full((batch, L), pad, dtype=torch.long)
     labels = torch.full((batch, L), -100, dtype=torch.long)
-    for b, (ids, lab) in enumerate(seqs):
+    nq = max(1, max(len(s[2]) for s in seqs))
+    q_pos = torch.full((batch, nq), -1, dtype=torch.long)  # -1: no query
+    q_targets = torch.zeros((batch, nq, 4), dtype=torch.bool)
+    video_start = torch.zeros(batch, dtype=torch.long)
+    for b, (ids, lab, queries, vs) in enumerate(seqs):
         input_ids[b, :len(ids)] = torch.tensor(ids)
         labels[b, :len(lab)] = torch.tensor(lab)
+        video_start[b] = vs
+        for n, (pos, targets) in enumerate(queries):
+            q_pos[b, n] = pos
+            q_targets[b, n, targets] = True
     st = scene_tensors(scenes, 'cpu')
     fidx = torch.tensor(frame_rows, dtype=torch.int32)
     noise = 3 if rng.random() < noise_p else 0
-    return input_ids, labels, st, fidx, noise
+    return input_ids, labels, st, fidx, noise, (q_pos, q_targets, video_start)
 
 
 def gpu_batch(cpu, device):
-    input_ids, labels, st, fidx, noise = cpu
+    input_ids, labels, st, fidx, noise, (q_pos, q_targets, video_start) = cpu
     st = {k: v.to(device, non_blocking=True) for k, v in st.items()}
     frames_u8, aux = render_batch(st, fidx.to(device), with_labels=True)
+    aux.update(q_pos=q_pos.to(device), q_targets=q_targets.to(device), video_start=video_start.to(device))
     pix = to_pixel_values(frames_u8, noise)
     return input_ids.to(device, non_blocking=True), labels.to(device, non_blocking=True), pix, aux
 
@@ -405,6 +454,83 @@ class BatchStream(torch.utils.data.IterableDataset):
 def lm_loss(logits, labels):
     return F_.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]).float(), labels[:, 1:].reshape(-1),
                             ignore_index=-100)
+
+
+def video_layout(aux, T):
+    """Per sequence position: the video-local token index (-1 outside the video), its frame, and which objects cover it."""
+    vs = aux['video_start']
+    n = aux['cover'].shape[1]
+    loc = torch.arange(T, device=vs.device)[None, :] - vs[:, None]  # [B,T]
+    inside = (loc >= 0) & (loc < n)
+    loc_c = loc.clamp(0, n - 1)
+    frame = torch.where(inside, torch.div(loc_c, POOLED * POOLED, rounding_mode='floor'), torch.full_like(loc, -1))
+    cover = torch.gather(aux['cover'], 1, loc_c[..., None].expand(-1, -1, aux['cover'].shape[2])) & inside[..., None]
+    return loc, frame, cover
+
+
+def target_nll(q, k, rows, target, causal_limit):
+    """-log(attention mass on target keys) for query rows: q [B,H,T,d] k [B,H,T,d] (one head picked by the caller),
+    rows [B,R] positions, target [B,R,T] bool, keys > causal_limit [B,R] masked. Returns (sum, count) over rows with
+    any target."""
+    d = q.shape[-1]
+    qr = torch.gather(q, 1, rows[..., None].expand(-1, -1, d)).float()  # [B,R,d]
+    scores = qr @ k.float().transpose(1, 2) / math.sqrt(d)  # [B,R,T]
+    keys = torch.arange(k.shape[1], device=k.device)
+    scores = scores.masked_fill(keys[None, None, :] > causal_limit[..., None], float('-inf'))
+    valid = target.any(-1)
+    lse_all = torch.logsumexp(scores, -1)
+    lse_t = torch.logsumexp(scores.masked_fill(~target, -1e9), -1)  # finite: rows without targets keep 0 gradients
+    nll = torch.where(valid, lse_all - lse_t, torch.zeros_like(lse_all))
+    return nll.sum(), valid.sum()
+
+
+def grounding_losses(model, aux, probes, args):
+    """Training-only supervision of WHERE the decoder looks (the answer needs it, the LM loss alone did not find it):
+    - retrieval: at the position that predicts an answer, one head of layer --retrieval-layer puts its attention on the
+      visual tokens of the objects the answer depends on (question 'targets'): binding by shape, colour, or both;
+    - tracking: at each visual token of an object, one head of layer --track-layer attends to the same object's tokens
+      in earlier frames, and a linear probe on that layer's output reads the object's motion direction (12 px of travel,
+      less than a pooled 16-px cell: the per-token centre probe keeps position readable, the comparison happens here).
+    Returns a dict of losses."""
+    lm = model.model.language_model
+    out = {}
+    q_pos, q_tgt = aux['q_pos'], aux['q_targets']
+    qr, kr = lm.layers[args.retrieval_layer].self_attn.qk
+    B, H, T, d = qr.shape
+    loc, frame, cover = video_layout(aux, T)
+    h = args.retrieval_head
+    rows = q_pos.clamp(min=0)
+    target = (cover[:, None, :, :] & q_tgt[:, :, None, :]).any(-1) & (q_pos >= 0)[..., None]  # [B,R,T]
+    s_, n_ = target_nll(qr[:, h], kr[:, h], rows, target, rows)
+    out['retrieval'] = s_ / n_.clamp(min=1)
+    qt, kt = lm.layers[args.track_layer].self_attn.qk
+    n = aux['cover'].shape[1]
+    vs = aux['video_start']
+    vrows = vs[:, None] + torch.arange(n, device=vs.device)[None, :]  # [B,n]
+    who = aux['who']  # [B,n]
+    vframe = torch.div(torch.arange(n, device=vs.device), POOLED * POOLED, rounding_mode='floor')[None, :].expand(B, n)
+    same = torch.gather(cover.permute(0, 2, 1), 1, who[:, :, None].expand(-1, -1, T))  # [B,n,T]: covered by my object
+    earlier = (frame[:, None, :] >= 0) & (frame[:, None, :] < vframe[..., None])
+    target = same & earlier & aux['present'][..., None]
+    s_, n_ = target_nll(qt[:, args.track_head], kt[:, args.track_head], vrows, target, vrows)
+    out['track'] = s_ / n_.clamp(min=1)
+    hid = lm.hidden[args.track_layer]
+    vh = torch.gather(hid, 1, vrows[..., None].expand(-1, -1, hid.shape[-1]))
+    has_past = target.any(-1)
+    logits = probes['direction'](vh).float()
+    ce = F_.cross_entropy(logits.flatten(0, 1), aux['direction'].flatten(), reduction='none')
+    out['direction'] = (ce * has_past.flatten()).sum() / has_past.sum().clamp(min=1)
+    return out
+
+
+def set_capture(model, args, on):
+    lm = model.model.language_model
+    lm.keep_hidden = on
+    for i, layer in enumerate(lm.layers):
+        layer.self_attn.keep_qk = on and i in (args.retrieval_layer, args.track_layer)
+        layer.self_attn.qk = None
+    if not on:
+        lm.hidden = []
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -543,13 +669,25 @@ def main():
 
     model = TinyLlavaOnevision(twin_config(tok.get_vocab_size(), ids, args)).to(device)
     if args.resume:
-        model.load_state_dict(torch.load(args.resume, map_location=device))
+        state = torch.load(args.resume, map_location=device)
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        assert not unexpected, unexpected
+        grown = sorted({int(k.split('.')[3]) for k in missing if k.startswith('model.language_model.layers.')})
+        assert all(k.startswith('model.language_model.layers.') for k in missing), missing
+        with torch.no_grad():  # decoder layers added on top of a trained one start as identities (zero residual writes)
+            for i in grown:
+                model.model.language_model.layers[i].self_attn.o_proj.weight.zero_()
+                model.model.language_model.layers[i].mlp.down_proj.weight.zero_()
+        print('resumed from %s; new decoder layers %s' % (args.resume, grown))
     n_params = sum(p.numel() for p in model.parameters())
     print('params %.2fM device %s' % (n_params / 1e6, device))
 
     # training-only linear probes on the visual tokens (not part of the saved model)
     aux_heads = torch.nn.ModuleList([torch.nn.Linear(args.text_hidden, 1 + len(world.COLOURS)),
                                      torch.nn.Linear(args.text_hidden, 1 + len(world.SHAPES))]).to(device)
+    probes = torch.nn.ModuleDict({'centre': torch.nn.Linear(args.text_hidden, 2),
+                                  'direction': torch.nn.Linear(args.text_hidden, len(world.DIRECTIONS))}).to(device)
+    aux_heads.append(probes)
     named = list(model.named_parameters()) + [('aux.' + n, p) for n, p in aux_heads.named_parameters()]
     params = [p for _, p in named]
     decay = [p for n, p in named if p.dim() >= 2 and 'embed' not in n]
@@ -577,35 +715,50 @@ def main():
             break
         frac = elapsed / args.seconds
         # constant after warmup, cosine down over the last 30% of the time
-        decay_f = 1.0 if frac < 0.7 else 0.5 * (1 + math.cos(math.pi * (frac - 0.7) / 0.3))
+        c0 = args.cosine_from
+        decay_f = 1.0 if frac < c0 else 0.5 * (1 + math.cos(math.pi * (frac - c0) / (1 - c0)))
         lr = args.lr * min(1.0, (step + 1) / warmup) * (0.03 + 0.97 * decay_f)
         for g in opt.param_groups:
             g['lr'] = lr
         tb = time.time()
-        input_ids, labels, pix, (aux_colour, aux_shape) = gpu_batch(next(stream), device)
+        input_ids, labels, pix, aux = gpu_batch(next(stream), device)
         wait_s += time.time() - tb
+        grounding = args.ground_weight > 0
+        set_capture(model, args, grounding)
         with amp():
             logits, feats = model(input_ids, pix, return_features=True)
             vis = feats[:, :-1]  # the visual tokens without the image_newline
-            aux_loss = F_.cross_entropy(aux_heads[0](vis).flatten(0, 1).float(), aux_colour.flatten()) \
-                + F_.cross_entropy(aux_heads[1](vis).flatten(0, 1).float(), aux_shape.flatten())
+            aux_loss = F_.cross_entropy(aux_heads[0](vis).flatten(0, 1).float(), aux['colour'].flatten()) \
+                + F_.cross_entropy(aux_heads[1](vis).flatten(0, 1).float(), aux['shape'].flatten())
+            pres = aux['present'].float()
+            centre_err = ((probes['centre'](vis).float() - aux['centre']) ** 2).sum(-1)
+            centre_loss = (centre_err * pres).sum() / pres.sum().clamp(min=1)
+            g = grounding_losses(model, aux, probes, args) if grounding else {}
+        set_capture(model, args, False)
         loss = lm_loss(logits, labels)
-        total_loss = loss + args.aux_weight * aux_loss
+        total_loss = loss + args.aux_weight * aux_loss + args.centre_weight * centre_loss \
+            + args.ground_weight * sum(g.values(), torch.zeros((), device=loss.device))
         opt.zero_grad(set_to_none=True)
         total_loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1
         if step % 50 == 0:
-            print('step %d t=%.0fs loss %.4f aux %.4f lr %.2e (waiting for data %.0f%%)' % (
-                step, elapsed, loss.item(), aux_loss.item(), lr, 100 * wait_s / max(elapsed, 1e-9)), flush=True)
-            log.append({'step': step, 't': round(elapsed, 1), 'loss': round(loss.item(), 4)})
+            gs = ' '.join('%s %.3f' % (k, v.item()) for k, v in g.items())
+            print('step %d t=%.0fs loss %.4f aux %.4f centre %.4f %s lr %.2e (waiting for data %.0f%%)' % (
+                step, elapsed, loss.item(), aux_loss.item(), centre_loss.item(), gs, lr,
+                100 * wait_s / max(elapsed, 1e-9)), flush=True)
+            entry = {'step': step, 't': round(elapsed, 1), 'loss': round(loss.item(), 4)}
+            entry.update({k: round(v.item(), 4) for k, v in g.items()})
+            log.append(entry)
         if step % args.eval_every == 0:
             model.eval()
             with amp():
                 acc, per = evaluate(twin_forward, prompts, device, list(range(50)))
             model.train()
             print('  held-out single-turn acc (50 videos) %.3f %s' % (acc, per), flush=True)
+            os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)  # a checkpoint, in case the call runs out
+            torch.save(model.state_dict(), os.path.join(os.path.dirname(args.out) or '.', 'twin.pt'))
     print('trained %d steps in %.0fs' % (step, time.time() - t0))
     os.makedirs(args.out, exist_ok=True)
     torch.save(model.state_dict(), os.path.join(os.path.dirname(args.out) or '.', 'twin.pt'))
