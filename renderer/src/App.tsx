@@ -14,6 +14,7 @@ import { usePref } from './lib/prefs.ts';
 import { ApiContext, useApi } from './state/api.ts';
 import { ToastProvider, useToasts } from './state/toasts.tsx';
 import { useEstimate } from './state/useEstimate.ts';
+import { playerHeight } from './lib/layout.ts';
 import { useModels } from './state/useModels.ts';
 import { useSession } from './state/useSession.ts';
 import { useSettings } from './state/useSettings.ts';
@@ -58,14 +59,19 @@ function Shell() {
 
   // Panels never push the chat below its minimum width, whatever size the window has now.
   const [winW, setWinW] = useState(window.innerWidth);
+  const [winH, setWinH] = useState(window.innerHeight);
   useEffect(() => {
-    const onResize = () => setWinW(window.innerWidth);
+    const onResize = () => {
+      setWinW(window.innerWidth);
+      setWinH(window.innerHeight);
+    };
     window.addEventListener('resize', onResize);
     return () => window.removeEventListener('resize', onResize);
   }, []);
   const CENTER_MIN = 380;
   const left = Math.max(200, Math.min(leftW, winW - CENTER_MIN - 330));
   const right = Math.max(320, Math.min(rightW, winW - left - CENTER_MIN - 10));
+  const shownPlayerH = playerHeight(playerH, winH);
 
   // A new conversation starts the inspector on its latest turn again.
   useEffect(() => {
@@ -149,8 +155,8 @@ function Shell() {
       <main className="center">
         {session.video ? (
           <>
-            <Player ref={player} video={session.video} frames={session.frames} framesLoading={session.framesLoading} height={playerH} />
-            <Splitter side="top" size={playerH} min={120} max={720} label="Resize player" onResize={setPlayerH} />
+            <Player ref={player} video={session.video} frames={session.frames} framesLoading={session.framesLoading} height={shownPlayerH} />
+            <Splitter side="top" size={shownPlayerH} min={120} max={Math.max(120, Math.min(720, playerHeight(10_000, winH)))} label="Resize player" onResize={setPlayerH} />
             <Chat
               session={session}
               settings={settings}
