@@ -69,7 +69,12 @@ export class ChatSessions {
       if (compareDense && this.model) {
         // Fair speedup: both policies warm before either is timed (otherwise the sparse run pays the graph builds).
         const todo = [policy.plan.policy, 'dense' as const].filter((p) => !this.model!.warmed.has(p));
-        if (todo.length) progress({ stage: 'warmup', done: 0, total: todo.length, etaSec: null });
+        if (todo.length) {
+          progress({ stage: 'warmup', done: 0, total: todo.length, etaSec: null });
+          // The warm-up is synchronous compute: let the progress event leave the process first.
+          await new Promise((resolve) => setImmediate(resolve));
+          this.throwIfCancelled(abort);
+        }
         warmUpPolicies(loaded.model, todo.map((p) => ({ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity })));
         for (const p of todo) this.model.warmed.add(p);
       }
