@@ -2,6 +2,7 @@
 // (or two policies on the same question) compare.
 import { useMemo, useState } from 'react';
 import type { Conversation, InspectorTurn, PolicyName, SampledFrame, VideoInfo } from '../../../electron/contract.ts';
+import { formatMs } from '../lib/format.ts';
 import { usePref } from '../lib/prefs.ts';
 import { COLORS, heat, rgba } from '../lib/overlay.ts';
 import { POLICIES } from '../lib/policies.ts';
@@ -179,6 +180,7 @@ export function Inspector(p: Props) {
         </div>
       )}
 
+      {a.data && b.data && <CompareTimes a={a.data} b={b.data} />}
       {a.data && b.data && <OverlapLine a={a.data} b={b.data} layer={layer} />}
 
       <div className={compare !== null ? 'insp-columns two' : 'insp-columns'}>
@@ -209,6 +211,28 @@ export function Inspector(p: Props) {
         })}
       </div>
     </div>
+  );
+}
+
+/** End-to-end time of two turns side by side, and whether that comparison is like for like. */
+export function CompareTimes({ a, b }: { a: InspectorTurn; b: InspectorTurn }) {
+  const ta = a.stats.timings.totalMs, tb = b.stats.timings.totalMs;
+  if (!(ta > 0 && tb > 0)) return null;
+  const [fast, slow] = ta <= tb ? [a, b] : [b, a];
+  const ratio = Math.max(ta, tb) / Math.min(ta, tb);
+  const encodedA = a.stats.timings.visionMs > 0, encodedB = b.stats.timings.visionMs > 0;
+  return (
+    <p className="overlap-line" aria-label="Time comparison">
+      Total: turn {a.turn} ({a.stats.policy}) <b>{formatMs(ta)}</b> vs turn {b.turn} ({b.stats.policy}) <b>{formatMs(tb)}</b>
+      {encodedA === encodedB ? (
+        <span className="muted"> — turn {fast.turn} took {ratio.toFixed(2)}× less time than turn {slow.turn}</span>
+      ) : (
+        <span className="warn">
+          {' '}— not like for like: only turn {encodedA ? a.turn : b.turn} includes encoding the video (a re-ask under another policy
+          prepares the video again). For a fair number use “Also run dense each turn” in Settings.
+        </span>
+      )}
+    </p>
   );
 }
 
