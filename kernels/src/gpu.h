@@ -69,7 +69,8 @@ void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w,
                     uint64_t res);
 // Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
 void setFlash(bool on);
-// Which flash kernel setFlash(true) runs: 1 WMMA v1; 2-7 mma.sync with S/P/O in registers (2 default; gpu_flash.cu).
+// Which flash kernel setFlash(true) runs: 0 automatic (default: v7 for <= 64 rows, else v2); 1 WMMA v1; 2-7 mma.sync
+// with S/P/O in registers (gpu_flash.cu).
 void setFlashVersion(int version);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].

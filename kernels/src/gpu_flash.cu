@@ -172,7 +172,7 @@ void launchV1(const FlashArgs& a) {
   SV_LAUNCH("flash attention");
 }
 
-int gFlashVersion = 2;
+int gFlashVersion = 0;  // 0: automatic (v7 for <= 64 rows, else v2; round-1 timings in KERNELS.md)
 void* gPartials = nullptr;
 size_t gPartialBytes = 0;
 
@@ -223,8 +223,8 @@ void* flashPartials(size_t bytes) {
 }
 
 void setFlashVersion(int version) {
-  if (version < 1 || version > 7)
-    fail("setFlashVersion: 1 WMMA; mma.sync: 2 (4 warps x 32 rows, 64-key steps), 3 (4x32, 32-key steps), 4 (8 warps x 16 "
+  if (version < 0 || version > 7)
+    fail("setFlashVersion: 0 automatic; 1 WMMA; mma.sync: 2 (4 warps x 32 rows, 64-key steps), 3 (4x32, 32-key steps), 4 (8 warps x 16 "
          "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM), 6 (as 4, Q fragments in registers), 7 (4 warps x 16 rows)");
   gFlashVersion = version;
 }
@@ -232,6 +232,7 @@ void setFlashVersion(int version) {
 bool flashSupported(int d, int kvdt) { return (d == 64 || d == 128) && (kvdt == BF16 || kvdt == F16); }
 
 void flashAttention(const FlashArgs& a, int kvdt) {
+  if (gFlashVersion == 0) return launchVersion(a, kvdt, a.Tq <= 64 ? 7 : 2);
   if (gFlashVersion >= 2) return launchVersion(a, kvdt, gFlashVersion);
   if (kvdt == BF16) {
     if (a.d == 64) launchV1<__nv_bfloat16, 64>(a); else launchV1<__nv_bfloat16, 128>(a);
@@ -258,7 +259,7 @@ void flashBlockAttention(float* out, const float* q, const float* k, const float
   }
   SV_LAUNCH("flash block cast");
   FlashArgs a{q, kv, kv + bytes, out, frames * T, frames * T, H, H, d, H * d, -1, scale, nullptr, T};
-  launchVersion(a, cdt, gFlashVersion >= 2 ? gFlashVersion : 2);
+  launchVersion(a, cdt, gFlashVersion >= 2 ? gFlashVersion : 2);  // 64-frame SigLIP: v2 1.16 ms, v5 1.22, v7 1.25
 }
 
 void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,

@@ -143,8 +143,8 @@ for (const c of [
     A.attention(out, dev(q), c.Tq, c.Hq, c.Hkv, c.d, dev(k, c.dt), dev(v, c.dt), DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
     check(`attention${ver ? ` (flash v${ver})` : ''}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, c.dt === 'f32' ? 1e-4 : 1e-2);
   }
-  A.setFlash(false);
-  A.setFlashVersion(2);
+  A.setFlash(true);  // defaults: flash on, automatic version
+  A.setFlashVersion(0);
 });
 
 // Vision tower attention on the flash kernel: frames independent blocks, no mask, f32 q/k/v cast to 16 bits.
@@ -170,7 +170,7 @@ for (const c of [
     A.flashBlockAttention(out, dev(q), dev(k), dev(v), c.F, c.T, c.H, c.d, DT[c.dt], scale);
     check(`flashBlockAttention (v${ver}): ${c.name}`, host(out, n), ref, 1e-2);
   }
-  A.setFlashVersion(2);
+  A.setFlashVersion(0);
 });
 
 guarded('compactRows bf16 and f32', () => {
@@ -510,8 +510,8 @@ guarded('timings', () => {
       if (ver === 0) refOut = host(ox, rows * Hq * hd);
       else check(`attention (flash v${ver}) vs cuBLAS chunks: ${rows} rows over ${L} slots (key splits)`, host(ox, rows * Hq * hd), refOut, 1e-2);
     }
-    A.setFlash(false);
-    A.setFlashVersion(2);
+    A.setFlash(true);
+    A.setFlashVersion(0);
   }
   for (const Tq of [12544, 50176]) {
     const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
@@ -544,8 +544,8 @@ guarded('timings', () => {
           { reps: 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq) / ms / 1e9 }) });
       }
     }
-    A.setFlash(false);
-    A.setFlashVersion(2);
+    A.setFlash(true);
+    A.setFlashVersion(0);
   }
   // Decode-sized GEMM against the lm_head (152064 x 3584 bf16).
   const wl = A.alloc(152064 * 3584 * 2), xl = A.alloc(3584 * 4), yl = A.alloc(152064 * 4); live.push(wl, xl, yl);
@@ -572,7 +572,7 @@ guarded('flash vision attention timings', () => {
       { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
     if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
   }
-  A.setFlashVersion(2);
+  A.setFlashVersion(0);
 });
 
 // ---- helper D timings: saliency v1/v2/v3, retrieval scores v1/v2/v3, decode attention v3/v4 ----------------------

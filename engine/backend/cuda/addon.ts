@@ -39,7 +39,7 @@ export interface KernelsAddon {
   sync(): void;
   /** Prefill attention on the flash kernel (true) or the cuBLAS chunked path (false). */
   setFlash?(on: boolean): void;
-  /** Flash kernel version: 1 WMMA, 2-7 mma.sync configurations (kernels/src/gpu_flash.cu). */
+  /** Flash kernel version: 0 automatic (default), 1 WMMA, 2-7 mma.sync configurations (kernels/src/gpu_flash.cu). */
   setFlashVersion?(version: number): void;
   fill(ptr: number, dt: number, n: number, value: number): void;
   randomFill(ptr: number, dt: number, n: number, seed: number, scale: number): void;

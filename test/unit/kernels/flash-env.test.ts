@@ -23,11 +23,12 @@ describe('SPARSEVILA_FLASH', () => {
     applyFlashEnv(addon, 'off');
     applyFlashEnv(addon, '0');
     applyFlashEnv(addon, '3');
-    expect(calls).toEqual(['flash false', 'flash false', 'version 3', 'flash true']);
+    applyFlashEnv(addon, 'auto');
+    expect(calls).toEqual(['flash false', 'flash false', 'version 3', 'flash true', 'version 0', 'flash true']);
   });
   it('rejects other values', () => {
     const { addon } = fakeAddon();
-    expect(() => applyFlashEnv(addon, '8')).toThrow(/off or 1-7/);
-    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off or 1-7/);
+    expect(() => applyFlashEnv(addon, '8')).toThrow(/off, auto or 1-7/);
+    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off, auto or 1-7/);
   });
 });
