@@ -2,6 +2,7 @@ import { MODEL_CATALOG } from '../models/catalog.ts';
 import type { DownloadManager } from '../models/download-manager.ts';
 import { ModelFolderError } from '../models/model-folder.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
+import { userPath } from '../user-path.ts';
 import type { CallHandlers } from './types.ts';
 
 export function modelHandlers(
@@ -14,7 +15,7 @@ export function modelHandlers(
     },
     async 'models.addLocal'({ path }) {
       try {
-        return await ctx.models.add(path, 'local');
+        return await ctx.models.add(userPath(path), 'local');
       } catch (err) {
         if (err instanceof ModelFolderError) throw new ServiceError('invalid_request', err.message);
         throw err;

@@ -7,6 +7,7 @@ import { probeVideo } from '../../video/probe.ts';
 import { VideoError } from '../../video/errors.ts';
 import { mediaUrls, thumbsDir } from '../media.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
+import { userPath } from '../user-path.ts';
 import { makePoster, sampleThumbnails } from '../video-thumbs.ts';
 import type { CallHandlers } from './types.ts';
 
@@ -28,7 +29,7 @@ export function videoHandlers(
       const b = bins();
       let probe;
       try {
-        probe = await probeVideo(b, path.resolve(file), { timeoutMs: 30_000 });
+        probe = await probeVideo(b, userPath(file), { timeoutMs: 30_000 });
       } catch (err) {
         if (err instanceof VideoError) throw new ServiceError('invalid_request', err.message);
         throw err;
