@@ -153,8 +153,9 @@ export class CudaBackend implements Backend {
     return out;
   }
   /** LayerNorm and GELU write 16-bit outputs in bf16/f16 mode: their consumer is always a linear, which would cast
-   *  them to the weight dtype anyway (same numbers, fewer bytes moved). Off in f32 mode. */
-  lowpActivations = true;
+   *  them to the weight dtype anyway (same numbers, fewer bytes moved). Off in f32 mode. SPARSEVILA_VISION_FUSED=0 turns
+   *  this and the fused linearGelu / linearAdd off (the previous path). */
+  lowpActivations = process.env.SPARSEVILA_VISION_FUSED !== '0';
   private lowpOut(): DType {
     return this.lowpActivations && this.dtype !== 'f32' && typeof this.a.layerNormTo === 'function' ? this.dtype : 'f32';
   }
@@ -206,7 +207,7 @@ export class CudaBackend implements Backend {
     return out;
   }
   /** linearGelu as one GEMM writing the weight dtype + one bias/GELU pass (false: linear + gelu). */
-  fuseLinearGelu = true;
+  fuseLinearGelu = process.env.SPARSEVILA_VISION_FUSED !== '0';
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     if (x instanceof CudaTensor && x.dtype !== 'f32' && !x.disposed) return this.linearLowp(x, w, b);
     const xt = this.f32(x, 'linear'), wt = this.t(w);
