@@ -247,57 +247,78 @@ __device__ __forceinline__ void mmaBf16(float c[4], uint32_t a0, uint32_t a1, ui
       : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
 }
 
-// Rows [r0, r0 + rows) of kv head g in frame f -> shared memory, two bf16 per 32-bit word, zero padded. A warp
-// per row, lanes along the row (coalesced); a row's address is computed once.
-template <bool SPLIT>
-__device__ void loadQTc(uint32_t* hi, uint32_t* lo, const TcArgs& a, int f, int g, int r0, int rows) {
-  const int wpr = a.ksteps * 8, lane = threadIdx.x & 31;
-  for (int rr = threadIdx.x >> 5; rr < rows; rr += blockDim.x >> 5) {
-    const int r = r0 + rr;
-    const float* p = nullptr;
-    if (r < a.R) {
-      const int hh = r / a.Tq, t = r - hh * a.Tq;
-      p = a.q + (size_t(f) * a.Tq + t) * a.Hq * a.d + size_t(g * a.G + hh) * a.d;
-    }
-    for (int w = lane; w < wpr; w += 32) {
-      const int c = 2 * w;
-      float x0 = 0.f, x1 = 0.f;
-      if (p && c < a.d) {
-        if (a.pairs) { const float2 v = *reinterpret_cast<const float2*>(p + c); x0 = v.x; x1 = v.y; }
-        else { x0 = p[c]; if (c + 1 < a.d) x1 = p[c + 1]; }
-      }
-      if (SPLIT) splitBf16(x0, x1, hi[rr * a.pw + w], lo[rr * a.pw + w]);
-      else hi[rr * a.pw + w] = packBf16(x0, x1);
-    }
-  }
+// Tile loading goes through registers: a warp owns rows warp, warp + NW, ... and its lanes the 32-bit words of a
+// row (coalesced); fetch() issues every global load of a batch before any is used, store() converts to bf16 (hi, or
+// hi + lo) in shared memory. The streamed tile of each pass is fetched one iteration ahead, so its loads fly while
+// the tensor cores work on the current one. Head dims up to 128: at most 2 words (4 elements) per lane.
+constexpr int kWpl = 2;
+__device__ __forceinline__ const float* qRowPtr(const TcArgs& a, int f, int g, int r) {
+  if (r >= a.R) return nullptr;
+  const int hh = r / a.Tq, t = r - hh * a.Tq;
+  return a.q + (size_t(f) * a.Tq + t) * a.Hq * a.d + size_t(g * a.G + hh) * a.d;
 }
 template <typename KT>
-__device__ __forceinline__ void loadPair(const KT* p, float& x0, float& x1) {
-  if constexpr (std::is_same<KT, float>::value) {
-    const float2 v = *reinterpret_cast<const float2*>(p); x0 = v.x; x1 = v.y;
-  } else {
-    const uint32_t u = *reinterpret_cast<const uint32_t*>(p);
-    const KT* h = reinterpret_cast<const KT*>(&u);
-    x0 = toF(h[0]); x1 = toF(h[1]);
-  }
+__device__ __forceinline__ const KT* kRowPtr(const TcArgs& a, int f, int g, int j) {
+  return j < a.Tk ? static_cast<const KT*>(a.k) + (size_t(f) * a.Tk + j) * a.ldk + size_t(g) * a.d : nullptr;
 }
-template <typename KT, bool SPLIT>
-__device__ void loadKTc(uint32_t* hi, uint32_t* lo, const TcArgs& a, int f, int g, int j0, int rows) {
-  const KT* K = static_cast<const KT*>(a.k);
-  const int wpr = a.ksteps * 8, lane = threadIdx.x & 31;
-  for (int rr = threadIdx.x >> 5; rr < rows; rr += blockDim.x >> 5) {
-    const int j = j0 + rr;
-    const KT* p = j < a.Tk ? K + (size_t(f) * a.Tk + j) * a.ldk + size_t(g) * a.d : nullptr;
-    for (int w = lane; w < wpr; w += 32) {
-      const int c = 2 * w;
-      float x0 = 0.f, x1 = 0.f;
-      if (p && c < a.d) {
-        if (a.pairs) loadPair(p + c, x0, x1);
-        else { x0 = toF(p[c]); if (c + 1 < a.d) x1 = toF(p[c + 1]); }
-      }
-      if (SPLIT) splitBf16(x0, x1, hi[rr * a.pw + w], lo[rr * a.pw + w]);
-      else hi[rr * a.pw + w] = packBf16(x0, x1);
+template <typename T>
+__device__ __forceinline__ float2 loadPairAt(const T* p, int c, const TcArgs& a) {
+  float2 r = make_float2(0.f, 0.f);
+  if (!p || c >= a.d) return r;
+  if (a.pairs) {
+    if constexpr (std::is_same<T, float>::value) {
+      r = *reinterpret_cast<const float2*>(p + c);
+    } else {
+      const uint32_t u = *reinterpret_cast<const uint32_t*>(p + c);
+      const T* h = reinterpret_cast<const T*>(&u);
+      r = make_float2(toF(h[0]), toF(h[1]));
     }
+  } else {
+    r.x = toF(p[c]);
+    if (c + 1 < a.d) r.y = toF(p[c + 1]);
+  }
+  return r;
+}
+template <int B>
+struct RowStage {
+  float2 v[B][kWpl];
+  // Rows rr0 + b*step (b < B) of the tile; rowPtr(rr) gives a row's first element or nullptr (zero row).
+  template <typename T, typename RowPtr>
+  __device__ __forceinline__ void fetch(const TcArgs& a, int rr0, int step, int rows, RowPtr rowPtr) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int b = 0; b < B; ++b) {
+      const int rr = rr0 + b * step;
+      const T* p = rr < rows ? rowPtr(rr) : nullptr;
+#pragma unroll
+      for (int u = 0; u < kWpl; ++u) v[b][u] = loadPairAt(p, 2 * (lane + 32 * u), a);
+    }
+  }
+  template <bool SPLIT>
+  __device__ __forceinline__ void store(uint32_t* hi, uint32_t* lo, const TcArgs& a, int rr0, int step, int rows) const {
+    const int lane = threadIdx.x & 31, wpr = a.ksteps * 8;
+#pragma unroll
+    for (int b = 0; b < B; ++b) {
+      const int rr = rr0 + b * step;
+      if (rr >= rows) break;
+#pragma unroll
+      for (int u = 0; u < kWpl; ++u) {
+        const int w = lane + 32 * u;
+        if (w >= wpr) break;
+        if (SPLIT) splitBf16(v[b][u].x, v[b][u].y, hi[rr * a.pw + w], lo[rr * a.pw + w]);
+        else hi[rr * a.pw + w] = packBf16(v[b][u].x, v[b][u].y);
+      }
+    }
+  }
+};
+// A whole tile of `rows` rows, in batches of 8 rows per warp (used for the tile a block keeps).
+template <typename T, bool SPLIT, typename RowPtr>
+__device__ void loadTileTc(uint32_t* hi, uint32_t* lo, const TcArgs& a, int rows, RowPtr rowPtr) {
+  const int nw = blockDim.x >> 5, warp = threadIdx.x >> 5;
+  RowStage<8> st;
+  for (int rr0 = warp; rr0 < rows; rr0 += 8 * nw) {
+    st.template fetch<T>(a, rr0, nw, rows, rowPtr);
+    st.template store<SPLIT>(hi, lo, a, rr0, nw, rows);
   }
 }
 
@@ -346,17 +367,21 @@ __global__ void __launch_bounds__(32 * kLseWR * kLseWC) lsePassTc(TcArgs a) {
   const int rA = r0 + warp * 16 + gid, rB = rA + 8, tA = rA % a.Tq, tB = rB % a.Tq;
   int tmin, tmax;
   tileTRange(a, r0, TR, tmin, tmax);
-  loadQTc<QS>(Qh, Ql, a, f, g, r0, TR);
+  loadTileTc<float, QS>(Qh, Ql, a, TR, [&](int rr) { return qRowPtr(a, f, g, r0 + rr); });
   int jEnd = a.Tk;
   if (a.causalBase >= 0) jEnd = int(min(long(a.Tk), long(a.causalBase) + tmax + 1));
   const int tiles = (a.Tk + TC - 1) / TC, per = (tiles + a.nSplit - 1) / a.nSplit;
   const int jBegin = split * per * TC;
   jEnd = min(jEnd, (split + 1) * per * TC);
   float mA = kMasked, lA = 0.f, mB = kMasked, lB = 0.f;  // per thread, over its own keys
+  static_assert(TC == 8 * kLseWR * kLseWC, "one RowStage<8> per warp holds a key tile");
+  RowStage<8> next;
+  if (jBegin < jEnd) next.template fetch<KT>(a, warp, 8, TC, [&](int rr) { return kRowPtr<KT>(a, f, g, jBegin + rr); });
   for (int j0 = jBegin; j0 < jEnd; j0 += TC) {
     __syncthreads();
-    loadKTc<KT, KS>(Kh, Kl, a, f, g, j0, TC);
+    next.template store<KS>(Kh, Kl, a, warp, 8, TC);
     __syncthreads();
+    if (j0 + TC < jEnd) next.template fetch<KT>(a, warp, 8, TC, [&](int rr) { return kRowPtr<KT>(a, f, g, j0 + TC + rr); });
     float s[8][4];
     tileScoresTc<QS, KS>(Qh, Ql, Kh, Kl, a.pw, a.ksteps, warp * 16, 0, s);
     const bool mask = j0 + TC > a.Tk || (a.causalBase >= 0 && j0 + TC - 1 > a.causalBase + tmin);
@@ -435,19 +460,32 @@ __global__ void __launch_bounds__(32 * kColWR * kColWC) colPassTc(TcArgs a) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, gid = lane >> 2, tig = lane & 3;
   const int wr = warp / kColWC, wc = warp % kColWC;
   const int jw = j0 + wc * 64;  // this warp's first key
-  loadKTc<KT, KS>(Kh, Kl, a, f, g, j0, TC);
+  loadTileTc<KT, KS>(Kh, Kl, a, TC, [&](int rr) { return kRowPtr<KT>(a, f, g, j0 + rr); });
   float acc[8][2];
 #pragma unroll
   for (int nt = 0; nt < 8; ++nt) acc[nt][0] = acc[nt][1] = 0.f;
   const float* lse = a.lse + (size_t(f) * a.Hkv + g) * a.R;
-  for (int r0 = 0; r0 < a.R; r0 += TR) {
+  // With one head per kv head the rows that see nothing of these keys (causal) form a prefix: start after it.
+  int rBegin = 0;
+  if (a.causalBase >= 0 && a.G == 1) rBegin = max(0, j0 - a.causalBase) / TR * TR;
+  constexpr int NW = kColWR * kColWC, RB = TR / NW;
+  static_assert(TR % NW == 0, "whole rows per warp");
+  RowStage<RB> next;
+  float lsNext = INFINITY;
+  auto fetchQ = [&](int r0) {
+    next.template fetch<float>(a, warp, NW, TR, [&](int rr) { return qRowPtr(a, f, g, r0 + rr); });
+    lsNext = threadIdx.x < TR && r0 + int(threadIdx.x) < a.R ? lse[r0 + threadIdx.x] : INFINITY;
+  };
+  if (rBegin < a.R) fetchQ(rBegin);
+  for (int r0 = rBegin; r0 < a.R; r0 += TR) {
+    __syncthreads();
+    next.template store<QS>(Qh, Ql, a, warp, NW, TR);
+    if (threadIdx.x < TR) Ls[threadIdx.x] = lsNext;
+    __syncthreads();
+    if (r0 + TR < a.R) fetchQ(r0 + TR);
     int tmin, tmax;
     tileTRange(a, r0, TR, tmin, tmax);
     if (a.causalBase >= 0 && long(a.causalBase) + tmax < j0) continue;  // block-uniform: no row sees these keys
-    __syncthreads();
-    loadQTc<QS>(Qh, Ql, a, f, g, r0, TR);
-    for (int i = threadIdx.x; i < TR; i += blockDim.x) Ls[i] = r0 + i < a.R ? lse[r0 + i] : INFINITY;
-    __syncthreads();
     float s[8][4];
     tileScoresTc<QS, KS>(Qh, Ql, Kh, Kl, a.pw, a.ksteps, wr * 16, wc * 64, s);
     const float lA = Ls[wr * 16 + gid], lB = Ls[wr * 16 + gid + 8];
@@ -559,6 +597,7 @@ __global__ void headMajor(float* dst, const float* q, int T, int H, int d) {
 }
 
 // 1: SIMT (v1), 2: tensor cores with bf16 operands, 3: tensor cores with hi + lo bf16 operands (KERNELS.md).
+// Head dims above 128 always take v1.
 int gSaliencyVersion = 1;
 
 void colMeanTensorCores(uint64_t out, const ColArgs& c, int kdt, bool split) {
@@ -612,7 +651,7 @@ void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int 
   a.causalBase = causalBase;
   a.scale = scale;
   a.norm = 1.f / (float(Hq) * Tq);
-  if (gSaliencyVersion >= 2) {
+  if (gSaliencyVersion >= 2 && d <= 32 * kWpl * 2) {  // the tensor-core loaders take head dims up to 128
     colMeanTensorCores(out, a, kdt, gSaliencyVersion == 3);
     return;
   }

@@ -71,16 +71,12 @@ export interface KernelsAddon {
   /** Block-diagonal attention: frames x T rows of q, k, v [frames*T, H*d] (f32), GEMMs in dtype cdt. */
   blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
-  /** colMeanSoftmax kernel: 1 SIMT f32 (default), 2 tensor cores bf16 operands, 3 tensor cores hi+lo bf16. */
-  setSaliencyVersion(version: number): void;
-  /** Decode attention kernel (<= 16 query rows): 3 (default) or 4 (persistent blocks, online softmax). */
-  setDecodeAttentionVersion(version: number): void;
   /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */
   flashBlockAttention?(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
   /** colMeanSoftmax kernel: 1 SIMT f32 (default), 2 tensor cores bf16 operands, 3 tensor cores hi+lo bf16. */
   setSaliencyVersion(version: number): void;
-  /** Decode attention kernel (<= 16 query rows): 3 (default) or 4 (persistent blocks, online softmax). */
+  /** Decode attention kernel (<= 16 query rows): 3, 4 (default: persistent blocks, online softmax), 5 (4 + L2 prefetch). */
   setDecodeAttentionVersion(version: number): void;
   colMeanSoftmax(out: number, q: number, k: number, kdt: number, ldk: number, frames: number, Tq: number, Tk: number,
     Hq: number, Hkv: number, d: number, scale: number, causalBase: number): void;
