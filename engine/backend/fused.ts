@@ -6,6 +6,9 @@ import type { Backend, KvCache, Tensor } from './backend.ts';
 export interface FusedDecodeOps {
   /** For each i: linear(rmsNorm(x, normW, eps), ws[i], bs[i]), in one pass over the weights. */
   normLinears(x: Tensor, normW: Tensor, eps: number, ws: readonly Tensor[], bs: readonly (Tensor | undefined)[]): Tensor[] | null;
+  /** siluMul(linear(rmsNorm(x, normW, eps), gate), linear(rmsNorm(x, normW, eps), up)): the SwiGLU hidden
+   *  activation in one pass over both weights, without the gate/up intermediates. */
+  normSwiGlu(x: Tensor, normW: Tensor, eps: number, gate: Tensor, up: Tensor): Tensor | null;
   /** add(res, linear(x, w)). */
   linearResidual(x: Tensor, w: Tensor, res: Tensor): Tensor | null;
   /** add(res, linear(siluMul(gate, up), w)). */

@@ -150,6 +150,12 @@ export class Qwen2 {
     be.dispose(q);
     const h1 = fx.linearResidual(a, L.ow, h) ?? this.addLinear(h, a, L.ow);
     be.dispose(a);
+    const act = fx.normSwiGlu(h1, L.postNorm, c.rmsNormEps, L.gate, L.up);
+    if (act) {
+      const out = fx.linearResidual(act, L.down, h1) ?? this.addLinear(h1, act, L.down);
+      be.dispose(act); be.dispose(h1);
+      return out;
+    }
     let gu = fx.normLinears(h1, L.postNorm, c.rmsNormEps, [L.gate, L.up], [undefined, undefined]);
     if (!gu) {
       const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);

@@ -64,15 +64,19 @@ __device__ __forceinline__ void load8(const float* p, float (&f)[8]) {
   f[0] = a.x; f[1] = a.y; f[2] = a.z; f[3] = a.w; f[4] = b.x; f[5] = b.y; f[6] = b.z; f[7] = b.w;
 }
 
-template <int M, int R, int U, int MODE, bool BF16>
+// GLU: segments 0 (gate) and 1 (up) share N; a block takes R/2 rows of each and writes silu(gate) * up to segment
+// 0's output (the SwiGLU MLP's hidden activation, without the two intermediate vectors).
+template <int M, int R, int U, int MODE, bool BF16, bool GLU>
 __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
   int s = 0;
+  if constexpr (!GLU) {
 #pragma unroll
-  for (int i = 1; i < kGemvMaxSegs; ++i)
-    if (i < p.nSegs && int(blockIdx.x) >= p.blockStart[i]) s = i;
+    for (int i = 1; i < kGemvMaxSegs; ++i)
+      if (i < p.nSegs && int(blockIdx.x) >= p.blockStart[i]) s = i;
+  }
+  constexpr int RS = GLU ? R / 2 : R;  // output rows per block
   const int N = p.N[s], K = p.K, C = K / 8;
-  const int row0 = (int(blockIdx.x) - p.blockStart[s]) * R;
-  const uint4* W = static_cast<const uint4*>(p.w[s]);
+  const int row0 = (int(blockIdx.x) - p.blockStart[s]) * RS;
 
   float acc[M][R], ss[M];
 #pragma unroll
@@ -85,8 +89,10 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
   bool rowOk[R];
 #pragma unroll
   for (int r = 0; r < R; ++r) {
-    rowOk[r] = row0 + r < N;
-    rowp[r] = W + size_t(rowOk[r] ? row0 + r : row0) * C;
+    const int n = row0 + r % RS;
+    const uint4* W = static_cast<const uint4*>(p.w[GLU ? r / RS : s]);
+    rowOk[r] = n < N;
+    rowp[r] = W + size_t(rowOk[r] ? n : row0) * C;
   }
 
   for (int c0 = threadIdx.x; c0 < C; c0 += kThreads * U) {
@@ -145,40 +151,61 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
   }
   __syncthreads();
   const int t = threadIdx.x;
-  if (t < M * R) {
-    const int m = t / R, r = t % R, n = row0 + r;
+  if (t < M * RS) {
+    const int m = t / RS, r = t % RS, n = row0 + r;
     if (n < N) {
-      float v = 0.f;
-#pragma unroll
-      for (int w = 0; w < kWarps; ++w) v += red[w][t];
+      float scale = 1.f;
       if constexpr (MODE == kGemvRmsNorm) {
         float q = 0.f;
 #pragma unroll
         for (int w = 0; w < kWarps; ++w) q += red[w][M * R + m];
-        v *= rsqrtf(q / float(K) + p.eps);
+        scale = rsqrtf(q / float(K) + p.eps);
       }
-      if (p.bias[s]) v += ld(p.bias[s], p.biasDt[s], n);
+      auto total = [&](int seg, int i) {
+        float v = 0.f;
+#pragma unroll
+        for (int w = 0; w < kWarps; ++w) v += red[w][m * R + i];
+        v *= scale;
+        if (p.bias[seg]) v += ld(p.bias[seg], p.biasDt[seg], n);
+        return v;
+      };
       const size_t o = size_t(m) * N + n;
+      float v;
+      if constexpr (GLU) {
+        const float g = total(0, r), u = total(1, r + RS);
+        v = g / (1.f + __expf(-g)) * u;
+      } else {
+        v = total(s, r);
+      }
       if (p.res[s]) v += p.res[s][o];
       p.out[s][o] = v;
     }
   }
 }
 
-template <int M, int R, int U, int MODE, bool BF16>
+template <int M, int R, int U, int MODE, bool BF16, bool GLU = false>
 void launch(Params& p) {
   int total = 0;
-  for (int s = 0; s < p.nSegs; ++s) {
-    p.blockStart[s] = total;
-    total += (p.N[s] + R - 1) / R;
+  if (GLU) {
+    p.blockStart[0] = 0;
+    total = (p.N[0] + R / 2 - 1) / (R / 2);
+    p.blockStart[1] = total;
+  } else {
+    for (int s = 0; s < p.nSegs; ++s) {
+      p.blockStart[s] = total;
+      total += (p.N[s] + R - 1) / R;
+    }
+    p.blockStart[p.nSegs] = total;
   }
-  p.blockStart[p.nSegs] = total;
-  gemvKernel<M, R, U, MODE, BF16><<<total, kThreads, 0, stream()>>>(p);
+  gemvKernel<M, R, U, MODE, BF16, GLU><<<total, kThreads, 0, stream()>>>(p);
   SV_LAUNCH("gemv");
 }
 
 template <int M, int MODE, bool BF16>
-void launchM(Params& p, int variant) {
+void launchM(Params& p, int variant, bool glu) {
+  if constexpr (MODE != kGemvSiluMul) {
+    if (glu) return launch<M, 4, 2, MODE, BF16, true>(p);
+  }
   if constexpr (M == 1 && MODE == kGemvPlain) {
     switch (variant) {
       case 1: return launch<1, 2, 4, MODE, BF16>(p);
@@ -191,12 +218,12 @@ void launchM(Params& p, int variant) {
 }
 
 template <int MODE, bool BF16>
-void launchMode(Params& p, int M, int variant) {
+void launchMode(Params& p, int M, int variant, bool glu) {
   switch (M) {
-    case 1: return launchM<1, MODE, BF16>(p, variant);
-    case 2: return launchM<2, MODE, BF16>(p, variant);
-    case 3: return launchM<3, MODE, BF16>(p, variant);
-    default: return launchM<4, MODE, BF16>(p, variant);
+    case 1: return launchM<1, MODE, BF16>(p, variant, glu);
+    case 2: return launchM<2, MODE, BF16>(p, variant, glu);
+    case 3: return launchM<3, MODE, BF16>(p, variant, glu);
+    default: return launchM<4, MODE, BF16>(p, variant, glu);
   }
 }
 
@@ -211,8 +238,12 @@ bool gemvFits(int M, int K, int wdt, uint64_t x, uint64_t w) {
 
 void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, float eps, const GemvSeg* segs,
           int nSegs, int variant) {
+  const bool glu = (mode & kGemvGlu) != 0;
+  mode &= ~kGemvGlu;
   if (nSegs < 1 || nSegs > kGemvMaxSegs) fail("gemv: 1 to " + std::to_string(kGemvMaxSegs) + " outputs");
   if (mode < kGemvPlain || mode > kGemvSiluMul) fail("gemv: unknown input mode " + std::to_string(mode));
+  if (glu && (nSegs != 2 || segs[0].N != segs[1].N || mode == kGemvSiluMul))
+    fail("gemv: the GLU epilogue takes two outputs (gate, up) of the same size and a plain or RMSNorm input");
   if (mode != kGemvPlain && (!aux || auxDt != F32 || aux % 16 != 0)) fail("gemv: the fused input needs an f32 aux vector");
   Params p{};
   p.x = reinterpret_cast<const float*>(x);
@@ -223,7 +254,7 @@ void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, 
   for (int s = 0; s < nSegs; ++s) {
     const GemvSeg& g = segs[s];
     if (!gemvFits(M, K, wdt, x, g.w)) fail("gemv: unsupported shape/dtype/alignment (M " + std::to_string(M) + ", K " + std::to_string(K) + ")");
-    if (g.N <= 0 || !g.out) fail("gemv: empty output");
+    if (g.N <= 0 || (!g.out && !(glu && s == 1))) fail("gemv: empty output");
     p.w[s] = reinterpret_cast<const void*>(g.w);
     p.bias[s] = reinterpret_cast<const void*>(g.bias);
     p.biasDt[s] = g.biasDt;
@@ -233,9 +264,9 @@ void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, 
   }
   const bool bf = wdt == BF16;
   switch (mode) {
-    case kGemvRmsNorm: return bf ? launchMode<kGemvRmsNorm, true>(p, M, variant) : launchMode<kGemvRmsNorm, false>(p, M, variant);
-    case kGemvSiluMul: return bf ? launchMode<kGemvSiluMul, true>(p, M, variant) : launchMode<kGemvSiluMul, false>(p, M, variant);
-    default: return bf ? launchMode<kGemvPlain, true>(p, M, variant) : launchMode<kGemvPlain, false>(p, M, variant);
+    case kGemvRmsNorm: return bf ? launchMode<kGemvRmsNorm, true>(p, M, variant, glu) : launchMode<kGemvRmsNorm, false>(p, M, variant, glu);
+    case kGemvSiluMul: return bf ? launchMode<kGemvSiluMul, true>(p, M, variant, false) : launchMode<kGemvSiluMul, false>(p, M, variant, false);
+    default: return bf ? launchMode<kGemvPlain, true>(p, M, variant, glu) : launchMode<kGemvPlain, false>(p, M, variant, glu);
   }
 }
 

@@ -14,6 +14,9 @@ constexpr int kGemvMaxSegs = 4;
 //                                                      of the dot product, so the norm costs no extra pass)
 //   kGemvSiluMul: silu(x) * aux                        (aux = up projection, f32 [M, K]; x = gate)
 enum GemvIn : int { kGemvPlain = 0, kGemvRmsNorm = 1, kGemvSiluMul = 2 };
+// Flag or-ed into the mode: two outputs (gate, up; same N) -> out0[M, N] = silu(gate) * up (out1 unused). Plain or
+// RMSNorm input only.
+constexpr int kGemvGlu = 4;
 
 // One output: out[M, N] (f32) = in(x) · w[N, K]ᵀ (+ bias[N], dtype biasDt) (+ res[M, N] f32; res may equal out).
 struct GemvSeg {
@@ -27,7 +30,8 @@ bool gemvFits(int M, int K, int wdt, uint64_t x, uint64_t w);
 // variant: 0 = default tiling; 1..3 = alternative tilings (M = 1, plain input only; for timing comparisons).
 void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, float eps, const GemvSeg* segs,
           int nSegs, int variant = 0);
-// linear() routes decode-sized bf16/f16 GEMMs through gemv() when on; off (default until proven) = cuBLAS for all.
+// linear() routes decode-sized bf16/f16 GEMMs through gemv() when on (the CUDA backend turns it on unless
+// SPARSEVILA_GEMV=off); off = cuBLAS for all.
 void setGemv(bool on);
 bool gemvEnabled();
 

@@ -401,6 +401,21 @@ for (const c of [
     segs.forEach((s, i) => check(`gemv${variant ? ` v${variant}` : ''}: ${c.name} [out ${i}]`, host(outs[i], c.M * s.N), refs[i], 1e-4));
   }
 });
+for (const c of [
+  { name: 'M=1 bf16 rmsNorm, gate/up biased', M: 1, K: 3584, N: 1003, dt: 'bf16', mode: 1, bias: true },
+  { name: 'M=3 bf16 rmsNorm', M: 3, K: 1032, N: 259, dt: 'bf16', mode: 1, bias: false },
+  { name: 'M=2 f16 plain', M: 2, K: 512, N: 64, dt: 'f16', mode: 0, bias: true },
+]) guarded(`gemv GLU (silu(gate) * up): ${c.name}`, () => {
+  const x = randn(c.M * c.K, 2), aux = c.mode === 1 ? randn(c.K, 1.5) : null;
+  const round = c.dt === 'bf16' ? bf16Round : f16RoundG;
+  const segs = [0, 1].map(() => { const w = randn(c.N * c.K, 0.1); return { N: c.N, w: round(w), wd: dev(w, c.dt), b: c.bias ? randn(c.N) : null, res: null }; });
+  const [g, u] = gemvRef(c.M, c.K, x, c.mode, aux, 1e-6, segs);
+  const ref = g.map((v, i) => v / (1 + Math.exp(-v)) * u[i]);
+  const out = empty(c.M * c.N);
+  const spec = new Float64Array([segs[0].wd, segs[0].b ? dev(segs[0].b) : 0, DT.f32, 0, out, c.N, segs[1].wd, segs[1].b ? dev(segs[1].b) : 0, DT.f32, 0, 0, c.N]);
+  A.gemv(c.M, c.K, DT[c.dt], dev(x), c.mode | 4, aux ? dev(aux) : 0, DT.f32, 1e-6, spec, 0);
+  check(`gemv GLU: ${c.name}`, host(out, c.M * c.N), ref, 1e-4);
+});
 guarded('ropeKvWrite (decode RoPE + KV cache write)', () => {
   const T = 3, Hq = 7, Hkv = 2, d = 128, cap = 40, at = 29, half = d / 2;
   const q = randn(T * Hq * d), k = randn(T * Hkv * d), v = randn(T * Hkv * d);
@@ -672,6 +687,9 @@ guarded('gemv timings', () => {
   }, qkvBytes);
   const gu = new Float64Array([...seg(W.gate, y), ...seg(W.up, y2)]);
   batch('fused rmsNorm + gate/up (1 launch)', () => A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, gu, 0), 2 * I * H * 2);
+  const glu = new Float64Array([...seg(W.gate, y2), ...seg(W.up, 0)]);
+  batch('fused rmsNorm + gate/up + silu*up (GLU epilogue, 1 launch)', () => A.gemv(1, H, DT.bf16, x, 1 | 4, nw, DT.f32, 1e-6, glu, 0), 2 * I * H * 2);
+  batch('down + residual (plain input, 1 launch)', () => A.gemv(1, I, DT.bf16, x, 0, 0, DT.f32, 0, new Float64Array(seg(W.down, y3, 0, x)), 0), I * H * 2);
   const dn = new Float64Array(seg(W.down, y3, 0, x));
   batch('fused silu*up + down + residual (1 launch)', () => A.gemv(1, I, DT.bf16, x, 2, x2, DT.f32, 0, dn, 0), I * H * 2);
   A.setGemv(true);

@@ -46,7 +46,7 @@ export interface CudaBackendOptions {
   /** Weight / KV-cache dtype. 'f32' runs everything in float32 (parity); default 'bf16'. */
   dtype?: DType;
   /** Decode GEMMs: 'off' = cuBLAS, 'on' = our GEMV kernel for <= 4 rows, 'fused' = GEMV plus the fused decode ops
-   *  (engine/backend/fused.ts). Default: SPARSEVILA_GEMV, else 'off'. */
+   *  (engine/backend/fused.ts). Default: SPARSEVILA_GEMV, else 'fused'. */
   gemv?: GemvMode;
 }
 

@@ -36,6 +36,13 @@ function tracked(fused: 'none' | 'all' | 'decline-rope' | 'decline-mlp') {
       be.dispose(n);
       return out;
     },
+    normSwiGlu(x, w, eps, gate, up) {
+      if (fused !== 'all') return null;
+      calls.push('normSwiGlu');
+      const n = be.rmsNorm(x, w, eps), g = be.linear(n, gate), u = be.linear(n, up), out = be.siluMul(g, u);
+      be.dispose(n); be.dispose(g); be.dispose(u);
+      return out;
+    },
     linearResidual(x, w, res) {
       calls.push('linearResidual');
       const y = be.linear(x, w), out = be.add(res, y);
@@ -97,9 +104,10 @@ describe('Qwen2 fused decode path', () => {
       const L = cfg.text.layers * 3;  // decode steps x layers
       if (mode === 'all') {
         expect(f.calls.filter((c) => c === 'ropeKvWrite')).toHaveLength(L);
-        expect(f.calls.filter((c) => c === 'siluMulLinearResidual')).toHaveLength(L);
-        expect(f.calls.filter((c) => c === 'normLinears2')).toHaveLength(L);
+        expect(f.calls.filter((c) => c === 'normSwiGlu')).toHaveLength(L);
+        expect(f.calls.filter((c) => c === 'linearResidual')).toHaveLength(2 * L);
       }
+      if (mode === 'decline-rope') expect(f.calls.some((c) => c === 'normSwiGlu')).toBe(false);
       if (mode === 'decline-mlp') expect(f.calls.filter((c) => c === 'linearResidual')).toHaveLength(L);
       if (mode === 'decline-rope') expect(f.calls.some((c) => c === 'linearResidual')).toBe(false);
     });
