@@ -56,7 +56,14 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
           poster={video.posterUrl ?? undefined}
           onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
           onSeeked={(e) => setTime(e.currentTarget.currentTime)}
-          onError={() => setError('This video cannot be played here (the codec may be unsupported by the browser). The model can still read it.')}
+          onError={() => {
+            // The media element reports a missing file and an unsupported codec alike: ask the server which it is.
+            const src = video.mediaUrl;
+            fetch(src, { headers: { Range: 'bytes=0-0' } }).then(
+              (r) => setError(playbackError(r.status, video.path)),
+              () => setError(playbackError(null, video.path)),
+            );
+          }}
         />
         {error && <div className="video-error">{error}</div>}
       </div>
@@ -102,4 +109,10 @@ export function sampledText(frames: readonly SampledFrame[]): string {
   const distinct = new Set(frames.map((f) => Math.round(f.timeSec * 1000))).size;
   const head = `${frames.length} sampled frame${frames.length === 1 ? '' : 's'}`;
   return distinct < frames.length ? `${head} (${distinct} distinct: the video has fewer frames, some are repeated)` : head;
+}
+
+/** Why the player cannot play the file, from the media URL's HTTP status (null when it could not be asked). */
+export function playbackError(status: number | null, file: string): string {
+  if (status === 404) return `The file is no longer at ${file} (moved or deleted?). Open it again from where it is now.`;
+  return 'This video cannot be played here (the codec may be unsupported by the browser). The model can still read it.';
 }

@@ -34,3 +34,12 @@ describe('filmstrip head', () => {
     expect(sampledText(f([0, 0, 0.1, 0.1, 0.2]))).toBe('5 sampled frames (3 distinct: the video has fewer frames, some are repeated)');
   });
 });
+
+describe('player errors', () => {
+  it('a moved or deleted file is not blamed on the codec', async () => {
+    const { playbackError } = await import('../../../renderer/src/components/Player.tsx');
+    expect(playbackError(404, '/v/a.mp4')).toBe('The file is no longer at /v/a.mp4 (moved or deleted?). Open it again from where it is now.');
+    expect(playbackError(206, '/v/a.mp4')).toMatch(/codec/);
+    expect(playbackError(null, '/v/a.mp4')).toMatch(/codec/);
+  });
+});
