@@ -84,7 +84,7 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
                       Use
                     </button>
                     {m.source !== 'embedded' && (
-                      <button className="btn btn-small btn-ghost" onClick={() => void state.remove(m.id)}>
+                      <button className="btn btn-small btn-ghost" title="Remove from this list; the folder and its files stay on disk" onClick={() => void state.remove(m.id)}>
                         Remove
                       </button>
                     )}
