@@ -238,7 +238,7 @@ export function CompareTimes({ a, b }: { a: InspectorTurn; b: InspectorTurn }) {
 
 /** How much two turns' retrieval agrees: the tokens both read are the stable ones, the rest followed the question. */
 function OverlapLine({ a, b, layer }: { a: InspectorTurn; b: InspectorTurn; layer: LayerView }) {
-  const o = retrievalOverlap(a, b, layer);
+  const o = useMemo(() => retrievalOverlap(a, b, layer), [a, b, layer]);
   if (!o) return null;
   const where = layer === 'any' ? 'at any layer' : `at layer ${layer}`;
   return (
