@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "gpu.h"
 #include "gpu_flash.h"
@@ -591,6 +593,38 @@ bool gUseFlash = true;
 
 }  // namespace
 
+// The 28 layers of a decode step pass the same slot list: the last list stays on the device (stream-ordered
+// reuse), so a repeat costs a memcmp instead of validation + a pageable host-to-device copy.
+struct SlotCache {
+  int* dev = nullptr;
+  size_t cap = 0;
+  std::vector<int32_t> host;
+};
+SlotCache gSlotCache;
+
+const int* deviceSlots(const int32_t* slots, int n, int Tk) {
+  SlotCache& c = gSlotCache;
+  if (size_t(n) == c.host.size() && n > 0 && std::memcmp(c.host.data(), slots, size_t(n) * 4) == 0) {
+    if (c.host.back() >= Tk) fail("attention: slots must be ascending, unique and below the cache length");
+    return c.dev;
+  }
+  for (int i = 0; i < n; ++i)
+    if (slots[i] < 0 || slots[i] >= Tk || (i && slots[i] <= slots[i - 1]))
+      fail("attention: slots must be ascending, unique and below the cache length");
+  if (c.cap < size_t(n)) {
+    if (c.dev) check(cudaFreeAsync(c.dev, stream()), "slot cache free");
+    c.dev = nullptr;
+    c.cap = 0;
+    c.host.clear();
+    const size_t cap = std::max<size_t>(size_t(n), 4096);
+    check(cudaMallocAsync(reinterpret_cast<void**>(&c.dev), cap * 4, stream()), "slot cache alloc");
+    c.cap = cap;
+  }
+  c.host.assign(slots, slots + n);
+  check(cudaMemcpyAsync(c.dev, c.host.data(), size_t(n) * 4, cudaMemcpyHostToDevice, stream()), "slot upload");
+  return c.dev;
+}
+
 void setFlash(bool on) { gUseFlash = on; }
 
 namespace {
@@ -608,12 +642,7 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   if (Tq <= 0) return;
   const int n = slots ? nSlots : Tk;
   if (n <= 0) fail("attention: no key slots");
-  if (slots) {
-    for (int i = 0; i < nSlots; ++i)
-      if (slots[i] < 0 || slots[i] >= Tk || (i && slots[i] <= slots[i - 1]))
-        fail("attention: slots must be ascending, unique and below the cache length");
-  }
-  const int* dSlots = slots ? uploadArgs(slots, nSlots) : nullptr;
+  const int* dSlots = slots ? deviceSlots(slots, nSlots, Tk) : nullptr;
   if (Tq <= 16 && gDecodeVersion >= 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
     decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 5);
     return;
