@@ -18,7 +18,7 @@
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [parity] [vision] [bench] [hf] [clibench] [decode]   (default: check parity vision bench hf;
+# Usage: scripts/gpu/kernels_check.sh [check] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill]   (default: check parity vision bench hf;
 #   clibench = the CLI benchmark + HF, CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
@@ -66,6 +66,9 @@ case " $steps " in *" clibench "*)
 case " $steps " in *" decode "*)
   # Decode step at Qwen2-7B geometry: cuBLAS vs our GEMV vs GEMV + fused decode ops (off/on/fused), dense and sparse slot sets.
   timeout ${DECODE_TIMEOUT:-240} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/decode_bench.ts ${DECODE_ARGS:-} --out "$OUT/decode_bench.json" 2>&1 | tee "$OUT/decode_bench.log" || rc=1 ;; esac
+case " $steps " in *" prefill "*)
+  # Dense LLM prefill at Qwen2-7B geometry: Qwen2.forward wall time (flash auto vs off) + a synced per-op breakdown.
+  timeout ${PREFILL_TIMEOUT:-180} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/prefill_bench.ts ${PREFILL_ARGS:-} --out "$OUT/prefill_bench.json" 2>&1 | tee "$OUT/prefill_bench.log" || rc=1 ;; esac
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1
