@@ -4,6 +4,7 @@
 // KV layout: [retained prefix: template head + video tokens + time instruction][this turn: question + answer].
 // Kept tokens keep their original RoPE positions; a turn continues at the position right after the prefix.
 import type { KvCache, Tensor } from '../backend/backend.ts';
+import { fusedDecodeOps } from '../backend/fused.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import type { VideoEncodeOptions, VideoEncoding } from '../models/llava-onevision.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
@@ -184,6 +185,14 @@ export class ChatSession {
 
   /** Step 3: prefill a turn segment after the prefix; returns the last row's logits. */
   prefillTurn(ids: Int32Array, hooks?: Qwen2Hooks): Float32Array {
+    const be = this.model.backend, logits = this.turnLogits(ids, hooks);
+    const out = be.toHost(logits);
+    be.dispose(logits);
+    return out;
+  }
+
+  /** prefillTurn with the logits left on the backend (greedy decoding reads only their argmax). */
+  private turnLogits(ids: Int32Array, hooks?: Qwen2Hooks): Tensor {
     const be = this.model.backend, llm = this.model.model.llm;
     const at = this.cache.length;
     if (at + ids.length >= this.cache.capacity) {
@@ -196,8 +205,23 @@ export class ChatSession {
     this.cache.length = at + ids.length;
     const logits = llm.logits(h);
     be.dispose(h);
-    const out = be.toHost(logits);
-    return out;
+    return logits;
+  }
+
+  /** The next token after `ids`: greedy on the device when the backend can (4 bytes back instead of the logits). */
+  private nextToken(ids: Int32Array, hooks: Qwen2Hooks | undefined, sampling: Parameters<typeof sampleToken>[1], prefill: boolean): number {
+    const fx = sampling.temperature > 1e-5 ? null : fusedDecodeOps(this.model.backend);
+    if (fx) {
+      const logits = this.turnLogits(ids, hooks);
+      try {
+        const id = fx.argmaxRows(logits);
+        if (id) return id[0];
+        return sampleToken(this.model.backend.toHost(logits), sampling);
+      } finally {
+        this.model.backend.dispose(logits);
+      }
+    }
+    return sampleToken(prefill ? this.prefillTurn(ids, hooks) : this.decodeStep(ids[0], hooks), sampling);
   }
 
   /** Step 4: one decode step for token `id`; returns next-token logits. */
@@ -229,13 +253,13 @@ export class ChatSession {
     let kvBytes = 0;
     let prefillMs = 0, decodeMs = 0, ttftMs = 0;
     try {
-      let logits = this.prefillTurn(ids, o.prefillHooks);
+      let next = this.nextToken(ids, o.prefillHooks, sampling, true);
       prefillMs = performance.now() - t0;
       const hooks = o.decodeHooks?.({ session: this, turn, turnStart, kvLen: this.cache.length });
       const td = performance.now();
       for (let k = 0; k < maxNew; k++) {
         if (o.signal?.aborted) { stop = 'aborted'; break; }
-        const id = sampleToken(logits, sampling);
+        const id = next;
         if (k === 0) ttftMs = performance.now() - t0;
         if (eos.has(id)) { stop = 'eos'; break; }
         generated.push(id);
@@ -248,7 +272,7 @@ export class ChatSession {
         }
         if (k + 1 >= maxNew) break;
         if (this.cache.length + 1 >= this.cache.capacity) break;
-        logits = this.decodeStep(id, hooks);
+        next = this.nextToken(Int32Array.of(id), hooks, sampling, false);
         await yieldToEventLoop();
       }
       decodeMs = performance.now() - td;
