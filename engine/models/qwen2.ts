@@ -2,6 +2,7 @@
 // grouped-query attention over a preallocated KV cache, SiLU-gated MLP.
 import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
 import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
+import { prefillOps } from '../backend/prefill-ops.ts';
 import type { TextConfig } from '../checkpoint/config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { TEXT_PREFIX } from './layout.ts';
@@ -86,6 +87,8 @@ export class Qwen2 {
     const kvLen = opts.at + T;
     // Decode-sized inputs take the backend's fused ops when it has them (same math, ~4x fewer launches).
     const fx = T <= 4 ? fusedDecodeOps(be) : null;
+    // Prefill-sized inputs: 16-bit MLP intermediates and the residual adds fused into the o / down GEMMs.
+    const pf = T > 4 && be.linearAdd ? prefillOps(be) : null;
     let h = x;
     for (let i = 0; i < c.layers; i++) {
       const L = this.layers[i];
@@ -109,6 +112,17 @@ export class Qwen2 {
       const slots = opts.hooks?.slots?.(i);
       const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots });
       be.dispose(q);
+      if (pf) {
+        const h1 = be.linearAdd!(a, L.ow, undefined, h);
+        be.dispose(a);
+        if (h !== x) be.dispose(h);
+        const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
+        const act = pf.swiGlu16(n2, L.gate, L.up);
+        be.dispose(n2);
+        h = be.linearAdd!(act, L.down, undefined, h1);
+        be.dispose(act); be.dispose(h1);
+        continue;
+      }
       const ao = be.linear(a, L.ow);
       be.dispose(a);
       const h1 = be.add(h, ao);

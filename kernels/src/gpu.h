@@ -73,6 +73,10 @@ void setFlash(bool on);
 // Which flash kernel setFlash(true) runs: 0 automatic (default: v7 for <= 64 rows, else v2); 1 WMMA v1; 2-7 mma.sync
 // with S/P/O in registers (gpu_flash.cu).
 void setFlashVersion(int version);
+// LLM prefill MLP in 16 bits (gpu_prefill.cu): out (weight dtype) = x · wᵀ, x f32 (cast inside) or in the weight
+// dtype; and out = SiLU(g) * u with g, u, out all 16-bit dtype dt.
+void linearTo16(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N);
+void siluMul16(uint64_t out, uint64_t g, uint64_t u, int dt, size_t n);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,

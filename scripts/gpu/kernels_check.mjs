@@ -173,6 +173,32 @@ for (const c of [
   A.setFlashVersion(0);
 });
 
+// 16-bit prefill MLP pieces (gpu_prefill.cu) vs double-precision references.
+guarded('linearTo16 / siluMul16', () => {
+  if (typeof A.linearTo16 !== 'function') throw new Error('addon has no linearTo16');
+  const to32 = (p, n, dt) => { const f = empty(n); A.cast(f, DT.f32, p, DT[dt], n); return host(f, n); };
+  for (const [dt, xdt] of [['bf16', 'f32'], ['bf16', 'bf16'], ['f16', 'f32']]) {
+    const M = 37, K = 200, N = 70;
+    const x = randn(M * K, 2), w = randn(N * K, 0.5);
+    const f16Round = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const v = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(v) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(v / u) * u; } return o; };
+    const round = dt === 'f16' ? f16Round : bf16Round;
+    const xr = round(x), wr = round(w);
+    const ref = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) { let s = 0; for (let k = 0; k < K; k++) s += xr[m * K + k] * wr[n * K + k]; ref[m * N + n] = s; }
+    const out = empty(M * N, dt);
+    A.linearTo16(out, dev(x, xdt), DT[xdt], M, K, dev(w, dt), DT[dt], N);
+    check(`linearTo16 ${dt} weights, ${xdt} x (${M}x${K} · ${N}x${K}ᵀ)`, to32(out, M * N, dt), ref, 1e-2);
+  }
+  for (const n of [4096, 1003]) {
+    const g = randn(n, 4), u = randn(n, 2);
+    const gr = bf16Round(g), ur = bf16Round(u);
+    const ref = Float32Array.from(gr, (v, i) => v / (1 + Math.exp(-v)) * ur[i]);
+    const out = empty(n, 'bf16');
+    A.siluMul16(out, dev(g, 'bf16'), dev(u, 'bf16'), DT.bf16, n);
+    check(`siluMul16 bf16, ${n} elements`, to32(out, n, 'bf16'), ref, 1e-2);
+  }
+});
+
 guarded('compactRows bf16 and f32', () => {
   const layers = 3, cap = 500, row = 256;
   const base = randn(layers * cap * row);

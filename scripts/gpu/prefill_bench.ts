@@ -1,8 +1,9 @@
 // Dense LLM prefill at Qwen2-7B geometry (synthetic bf16 weights made on the device): wall time of Qwen2.forward
 // over T rows (28 layers, KV written, flash attention by default), then a per-op breakdown (each Backend call
 // synced and timed through a proxy, so the sum is a little above the wall time). Optional A/B of the prefill
-// attention (--flash auto,off) to show what the kernel is worth in the model.
-// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--flash auto,off] [--reps 3] [--out F.json]
+// attention and of the 16-bit prefill MLP (--modes auto:1,auto:0,off:0 = flash:fused) to show what each is worth in
+// the model; every mode's final hidden states are compared with the first mode's (model-level agreement).
+// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1,auto:0,off:0] [--reps 3] [--out F.json]
 import { writeFileSync } from 'node:fs';
 import { CudaBackend } from '../../engine/backend/cuda/cuda-backend.ts';
 import { loadAddon } from '../../engine/backend/cuda/addon.ts';
@@ -18,7 +19,7 @@ const arg = (name: string, dflt: string) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const TOKENS = arg('tokens', '12559').split(',').map(Number);
-const FLASH = arg('flash', 'auto,off').split(',');
+const MODES = arg('modes', 'auto:1,auto:0,off:0').split(',').map((m) => { const [flash, fused] = m.split(':'); return { flash, fused: fused === '1' }; });
 const REPS = Number(arg('reps', '3'));
 const OUT = arg('out', '');
 
@@ -61,10 +62,23 @@ for (const T of TOKENS) {
   for (let i = 0; i < xs.length; i++) { seed = (seed * 1664525 + 1013904223) >>> 0; xs[i] = (seed / 4294967296 - 0.5) * 0.1; }
   const input = be.fromHost(xs, [T, t.hiddenSize]);
   const positions = Int32Array.from({ length: T }, (_, i) => i);
-  for (const mode of FLASH) {
+  let ref: Float32Array | null = null;
+  for (const { flash: mode, fused } of MODES) {
     applyFlashEnv(addon, mode);
+    be.prefillFused = fused;
     const run = () => { const h = llm.forward(input, cache, { positions, at: 0 }); be.sync(); be.dispose(h); };
-    run();  // warm-up
+    {  // warm-up + agreement with the first mode
+      const h = llm.forward(input, cache, { positions, at: 0 });
+      const got = be.toHost(h);
+      be.dispose(h);
+      if (!ref) ref = got;
+      else {
+        let num = 0, den = 0;
+        for (let i = 0; i < ref.length; i++) { num = Math.max(num, Math.abs(got[i] - ref[i]) || (Number.isNaN(got[i]) ? Infinity : 0)); den = Math.max(den, Math.abs(ref[i])); }
+        const err = num / (den || 1);
+        console.log(`${err < 3e-2 ? 'PASS' : 'FAIL'} prefill ${T} tokens, flash ${mode} fused ${fused ? 1 : 0} vs ${MODES[0].flash}:${MODES[0].fused ? 1 : 0}: max|d|/max|ref| = ${err.toExponential(2)} (tol 3e-2)`);
+      }
+    }
     const ts: number[] = [];
     for (let r = 0; r < REPS; r++) { const a = performance.now(); run(); ts.push(performance.now() - a); }
     ts.sort((a, b) => a - b);
@@ -76,10 +90,11 @@ for (const T of TOKENS) {
     const slow = probe.forward(input, cache, { positions, at: 0 });
     be.sync(); be.dispose(slow);
     const ops = Object.fromEntries([...perOp.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, +v.ms.toFixed(2)]));
-    console.log(`prefill ${T} tokens, flash ${mode}: ${ms.toFixed(1)} ms (min ${ts[0].toFixed(1)}) | per op (synced): ${JSON.stringify(ops)}`);
-    rows.push({ tokens: T, flash: mode, ms, min: ts[0], perOpMs: ops });
+    console.log(`prefill ${T} tokens, flash ${mode}, fused MLP ${fused ? 'on' : 'off'}: ${ms.toFixed(1)} ms (min ${ts[0].toFixed(1)}) | per op (synced): ${JSON.stringify(ops)}`);
+    rows.push({ tokens: T, flash: mode, fused, ms, min: ts[0], perOpMs: ops });
   }
   applyFlashEnv(addon, 'auto');
+  be.prefillFused = false;
   be.dispose(input);
   be.disposeKvCache(cache);
 }

@@ -4,6 +4,7 @@
 import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { applyFlashEnv } from './flash-env.ts';
+import { prefillFusedFromEnv, type PrefillOps } from '../prefill-ops.ts';
 import { applySparseKernelEnv } from './sparse-kernels-env.ts';
 import type { FusedDecodeOps } from '../fused.ts';
 import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
@@ -74,6 +75,27 @@ export class CudaBackend implements Backend {
   fusedDecode(): FusedDecodeOps | null {
     if (this.gemv !== 'fused') return null;
     return this.fused ??= new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
+  }
+  /** 16-bit prefill MLP (engine/backend/prefill-ops.ts); env SPARSEVILA_PREFILL_FUSED=1|0 (default off until measured). */
+  prefillFused = prefillFusedFromEnv(false);
+  prefillOps(): PrefillOps | null {
+    if (!this.prefillFused || this.dtype === 'f32' || typeof this.a.linearTo16 !== 'function') return null;
+    return {
+      swiGlu16: (x, gate, up) => {
+        const xt = this.t(x), gt = this.t(gate), ut = this.t(up);
+        const N = gt.shape[0], K = gt.size / N, M = xt.rows;
+        if (gt.shape.length !== 2 || ut.size !== gt.size || xt.cols !== K || gt.dtype === 'f32' || ut.dtype !== gt.dtype ||
+          (xt.dtype !== 'f32' && xt.dtype !== gt.dtype))
+          throw new Error(`swiGlu16: x ${JSON.stringify(xt.shape)} ${xt.dtype} vs gate/up ${JSON.stringify(gt.shape)} ${gt.dtype}`);
+        const g = this.alloc([M, N], gt.dtype), u = this.alloc([M, N], gt.dtype);
+        this.a.linearTo16!(g.ptr, xt.ptr, DT[xt.dtype], M, K, gt.ptr, DT[gt.dtype], N);
+        this.a.linearTo16!(u.ptr, xt.ptr, DT[xt.dtype], M, K, ut.ptr, DT[ut.dtype], N);
+        const out = this.alloc([M, N], gt.dtype);
+        this.a.siluMul16!(out.ptr, g.ptr, u.ptr, DT[gt.dtype], M * N);
+        this.dispose(g); this.dispose(u);
+        return out;
+      },
+    };
   }
 
   // --- memory ------------------------------------------------------------------------------------------------
