@@ -1,6 +1,7 @@
 // Decode step at Qwen2-7B geometry (synthetic bf16 weights made on the device), A/B of the decode GEMM paths:
 // off = cuBLAS per op, on = our GEMV in linear(), fused = GEMV + fused decode ops (engine/backend/fused.ts).
-// Per config: ms/token (embed -> 28 layers -> lm_head, sync; and with the logits download + host argmax), the
+// Per config: ms/token (embed -> 28 layers -> lm_head, sync; and with the sampling ChatSession pays per greedy token:
+// logits download + host argmax, or the device argmax in fused mode), the
 // bandwidth floor (bf16 weights + K/V of the slots read, at the measured device copy rate), and the logits of one
 // step vs the cuBLAS path (model-level agreement at real geometry).
 // Usage: npx tsx scripts/gpu/decode_bench.ts [--slots 12559,50191] [--steps 24] [--modes off,on,fused] [--out F.json]
