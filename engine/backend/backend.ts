@@ -73,6 +73,9 @@ export interface Backend {
   linearGelu?(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor;
   /** Optional fused residual + x · wᵀ + b (a projection added to the residual stream; models fall back to linear + add). */
   linearAdd?(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor;
+  /** Optional: pixels [frames*C*S, S] (frames of C×S×S) -> patch rows [frames*(S/p)², C*p*p] in (c, ky, kx) order (the
+   *  vision tower's patch embedding input); models do it on the host where it is absent. */
+  patchify?(pixels: Tensor, frames: number, channels: number, size: number, patch: number): Tensor;
   /** silu(gate) * up, elementwise */
   siluMul(gate: Tensor, up: Tensor): Tensor;
   /** Rotary embedding (rotate_half form, as in Qwen2/Llama) on x [T, H*d] with per-row positions. */

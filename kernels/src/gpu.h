@@ -65,6 +65,8 @@ void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int
 // GELU passes). act 1 = tanh GELU, 2 = erf. x is f32 (cast inside) or already in the weight dtype.
 void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
                int act);
+// Pixels [frames, C, S, S] (f32) -> patch rows [frames*(S/p)², C*p*p] in (c, ky, kx) order: the patch embedding's GEMM input.
+void patchify(uint64_t out, uint64_t px, int frames, int C, int S, int p);
 // out (f32) = res (f32) + x · wᵀ + b, the GEMM writing the weight dtype (the residual connection after a projection).
 void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
                     uint64_t res);

@@ -228,6 +228,17 @@ export class CudaBackend implements Backend {
     this.a.linearResidual(out.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0, rt.ptr);
     return out;
   }
+  get patchify(): Backend['patchify'] {
+    if (!this.a.patchify) return undefined;
+    return (pixels, frames, channels, size, patch) => {
+      const pt = this.f32(pixels, 'patchify');
+      if (pt.size !== frames * channels * size * size) throw new Error(`patchify: ${pt.size} values are not ${frames}x${channels}x${size}x${size}`);
+      const g = Math.floor(size / patch);
+      const out = this.alloc([frames * g * g, channels * patch * patch]);
+      this.a.patchify!(out.ptr, pt.ptr, frames, channels, size, patch);
+      return out;
+    };
+  }
   /** linearGelu as one GEMM writing the weight dtype + one bias/GELU pass (false: linear + gelu). */
   fuseLinearGelu = process.env.SPARSEVILA_VISION_FUSED !== '0';
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
