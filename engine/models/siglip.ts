@@ -69,20 +69,30 @@ export class SiglipVisionTower {
     const row = C * p * p;
     const out = new Float32Array(frames * g * g * row);
     for (let f = 0; f < frames; f++) {
-      const fo = f * C * S * S;
-      for (let py = 0; py < g; py++) {
-        for (let pxi = 0; pxi < g; pxi++) {
-          const o = ((f * g + py) * g + pxi) * row;
-          for (let c = 0; c < C; c++) {
-            for (let ky = 0; ky < p; ky++) {
-              const src = fo + c * S * S + (py * p + ky) * S + pxi * p;
-              out.set(px.subarray(src, src + p), o + (c * p + ky) * p);
-            }
+      for (let c = 0; c < C; c++) {
+        for (let py = 0; py < g; py++) {
+          for (let ky = 0; ky < p; ky++) {
+            let src = ((f * C + c) * S + py * p + ky) * S;
+            let o = (f * g + py) * g * row + (c * p + ky) * p;
+            for (let pxi = 0; pxi < g; pxi++, o += row) for (let kx = 0; kx < p; kx++) out[o + kx] = px[src++];
           }
         }
       }
     }
     return out;
+  }
+
+  /** Patch rows of n frames as a backend tensor: rearranged on the device when the backend can, else on the host. */
+  private patches(px: Float32Array, frames: number): Tensor {
+    const { channels: C, patchSize: p, imageSize: S } = this.cfg;
+    const be = this.be;
+    if (be.patchify) {
+      const raw = be.fromHost(px, [frames * C * S, S]);
+      const out = be.patchify(raw, frames, C, S, p);
+      be.dispose(raw);
+      return out;
+    }
+    return be.fromHost(this.patchify(px, frames), [frames * this.grid * this.grid, C * p * p]);
   }
 
   /** Position embeddings repeated for n frames (kept for the next call with the same n). */
@@ -111,7 +121,7 @@ export class SiglipVisionTower {
     const maxIdx = Math.max(...hiddenIndices);
     if (maxIdx > this.layers.length) throw new Error(`SigLIP: hidden state ${maxIdx} needs ${maxIdx} layers, ${this.layers.length} loaded`);
     const g = this.grid;
-    const patches = be.fromHost(this.patchify(pixels, frames), [frames * g * g, C * this.cfg.patchSize ** 2]);
+    const patches = this.patches(pixels, frames);
     const emb = be.linear(patches, this.patchW, this.patchB);
     be.dispose(patches);
     let h = be.add(emb, this.positions(frames));

@@ -125,6 +125,17 @@ __global__ void geluToKernel(void* out, int odt, const float* x, size_t n, bool 
 }
 // out = act(C + b) for C [M, N] in dtype cdt (the GEMM's 16-bit output), written in dtype odt. act 1 = tanh GELU,
 // 2 = erf GELU.
+// Pixels [frames, C, S, S] -> patch rows [frames*g*g, C*p*p] in the conv weight's (c, ky, kx) order (g = S / p).
+__global__ void patchifyKernel(float* out, const float* px, int rows, int C, int S, int p, int g) {
+  const int W = C * p * p;
+  for (int r = blockIdx.x; r < rows; r += gridDim.x) {
+    const int f = r / (g * g), py = (r / g) % g, pxi = r % g;
+    for (int e = threadIdx.x; e < W; e += blockDim.x) {
+      const int c = e / (p * p), ky = (e / p) % p, kx = e % p;
+      out[size_t(r) * W + e] = px[((size_t(f) * C + c) * S + py * p + ky) * S + pxi * p + kx];
+    }
+  }
+}
 __global__ void castToKernel(void* dst, int ddt, const float* src, size_t n) {
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) st(dst, ddt, i, src[i]);
 }
@@ -266,6 +277,14 @@ void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w,
   biasResidualKernel<<<rowGrid(M), 256, 0, stream()>>>(reinterpret_cast<float*>(out), reinterpret_cast<const float*>(res), C,
                                                        wdt, reinterpret_cast<const void*>(b), bdt, M, N);
   SV_LAUNCH("linearResidual epilogue");
+}
+
+void patchify(uint64_t out, uint64_t px, int frames, int C, int S, int p) {
+  if (frames <= 0 || C <= 0 || p <= 0 || S < p) fail("patchify: bad shape");
+  const int g = S / p, rows = frames * g * g;
+  patchifyKernel<<<unsigned(std::min(rows, 65535 * 8)), 256, 0, stream()>>>(reinterpret_cast<float*>(out),
+                                                                           reinterpret_cast<const float*>(px), rows, C, S, p, g);
+  SV_LAUNCH("patchify");
 }
 
 }  // namespace sv::gpu

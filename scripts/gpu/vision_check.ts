@@ -167,7 +167,7 @@ await guarded('vision timing 7b', async () => {
   process.env.SPARSEVILA_CUDA_DTYPE = 'bf16';
   const m = await loadModel('', { backend: 'cuda', synthetic: '7b' });
   const be = m.backend, v = m.config.vision;
-  const T = (v.imageSize / v.patchSize) ** 2;
+  const T = Math.floor(v.imageSize / v.patchSize) ** 2;
   const frameSize = v.channels * v.imageSize * v.imageSize;
   const time = (name: string, F: number, fn: () => void, extra: Record<string, unknown> = {}) => {
     fn(); be.sync();  // warm-up (scratch growth, cuBLAS heuristics)
@@ -197,6 +197,45 @@ await guarded('vision timing 7b', async () => {
       cb.lowpActivations = true;
       cb.fuseLinearGelu = true;
       for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
+      // Host-side patch rearrangement instead of the device patchify.
+      Object.defineProperty(be, 'patchify', { value: undefined, configurable: true });
+      time(`vision ${F} frames, batched, patchify on the host (JS)`, F, enc());
+      delete (be as unknown as Record<string, unknown>).patchify;
+      // Where the time goes: every backend op synced and timed (adds sync overhead; read the shares).
+      const acc = new Map<string, { ms: number; n: number }>();
+      const names = ['fromHost', 'linear', 'linearGelu', 'linearAdd', 'layerNorm', 'attention', 'add', 'concatRows', 'bilinearResize',
+        'gelu', 'toHost', 'dispose'] as const;
+      const rec = be as unknown as Record<string, (...a: unknown[]) => unknown>;
+      const orig = new Map<string, (...a: unknown[]) => unknown>();
+      for (const nme of names) {
+        const f = rec[nme].bind(be);
+        orig.set(nme, f);
+        rec[nme] = (...a: unknown[]) => {
+          be.sync();
+          const t0 = performance.now();
+          const r = f(...a);
+          be.sync();
+          const e = acc.get(nme) ?? { ms: 0, n: 0 };
+          e.ms += performance.now() - t0; e.n++;
+          acc.set(nme, e);
+          return r;
+        };
+      }
+      const pf = be.patchify!;
+      let patchMs = 0;
+      Object.defineProperty(be, 'patchify', { value: (...a: Parameters<typeof pf>) => { be.sync(); const t0 = performance.now(); const r = pf(...a); be.sync(); patchMs += performance.now() - t0; return r; }, configurable: true });
+      const t0 = performance.now();
+      be.dispose(m.model.encodeVideo(px, F).tokens);
+      be.sync();
+      const total = performance.now() - t0;
+      for (const nme of names) delete rec[nme];
+      delete (be as unknown as Record<string, unknown>).patchify;
+      acc.set('patchify', { ms: patchMs, n: 0 });
+      const rows = [...acc.entries()].sort((a, b) => b[1].ms - a[1].ms);
+      const opsMs = rows.reduce((a, [, e]) => a + e.ms, 0);
+      console.log(`BREAKDOWN vision ${F} frames, every op synced: total ${total.toFixed(1)} ms, in ops ${opsMs.toFixed(1)} ms, host between ops ${(total - opsMs).toFixed(1)} ms`);
+      for (const [nme, e] of rows) console.log(`BREAKDOWN   ${nme.padEnd(14)} ${e.ms.toFixed(1).padStart(8)} ms  ${e.n} calls`);
+      results.timings.push({ name: `breakdown ${F} frames`, total, ops: Object.fromEntries(rows) });
       const vb = be as unknown as { visionAttention: 'cublas' | 'flash' };
       const was = vb.visionAttention;
       vb.visionAttention = vb.visionAttention === 'flash' ? 'cublas' : 'flash';
