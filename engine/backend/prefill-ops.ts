@@ -1,8 +1,10 @@
-// Optional backend ops for many-row (prefill) layers: the SwiGLU MLP input computed in 16 bits. A backend offers them
+// Optional backend ops for many-row (prefill) layers: RMSNorm and the SwiGLU MLP input computed in 16 bits. A backend offers them
 // through `prefillOps()`; null (or absent) means the model uses the plain ops.
 import type { Backend, Tensor } from './backend.ts';
 
 export interface PrefillOps {
+  /** RMSNorm of f32 rows written in the 16-bit weight dtype (the input of the following GEMMs). */
+  rmsNorm16(x: Tensor, w: Tensor, eps: number): Tensor;
   /** SiLU(x · gateᵀ) * (x · upᵀ), [rows, I] in the 16-bit weight dtype (feeds the down projection directly). */
   swiGlu16(x: Tensor, gate: Tensor, up: Tensor): Tensor;
 }

@@ -100,7 +100,7 @@ export class Qwen2 {
           continue;
         }
       }
-      const n1 = be.rmsNorm(h, L.inNorm, c.rmsNormEps);
+      const n1 = pf ? pf.rmsNorm16(h, L.inNorm, c.rmsNormEps) : be.rmsNorm(h, L.inNorm, c.rmsNormEps);
       const q0 = be.linear(n1, L.qw, L.qb), k0 = be.linear(n1, L.kw, L.kb), v = be.linear(n1, L.vw, L.vb);
       be.dispose(n1);
       const q = be.rope(q0, c.heads, opts.positions, this.invFreq);
@@ -116,7 +116,7 @@ export class Qwen2 {
         const h1 = be.linearAdd!(a, L.ow, undefined, h);
         be.dispose(a);
         if (h !== x) be.dispose(h);
-        const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
+        const n2 = pf.rmsNorm16(h1, L.postNorm, c.rmsNormEps);
         const act = pf.swiGlu16(n2, L.gate, L.up);
         be.dispose(n2);
         h = be.linearAdd!(act, L.down, undefined, h1);

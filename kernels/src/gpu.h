@@ -79,6 +79,8 @@ void setFlashVersion(int version);
 // dtype; and out = SiLU(g) * u with g, u, out all 16-bit dtype dt.
 void linearTo16(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N);
 void siluMul16(uint64_t out, uint64_t g, uint64_t u, int dt, size_t n);
+// RMSNorm of f32 rows written in 16-bit dtype odt (the input of the following GEMMs).
+void rmsNormTo16(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, float eps);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,

@@ -151,6 +151,11 @@ FN(LinearTo16)
                 i32(info, 6, fn), i32(info, 7, fn));
 END
 FN(SiluMul16) g::siluMul16(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), size_t(num(info, 4, fn))); END
+// rmsNormTo16(out, odt, x, rows, cols, w, wdt, eps)
+FN(RmsNormTo16)
+  g::rmsNormTo16(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
+                 i32(info, 6, fn), float(num(info, 7, fn)));
+END
 // flashBlockAttention(out, q, k, v, frames, T, H, d, cdt, scale): same arguments as blockAttention
 FN(FlashBlockAttention)
   g::flashBlockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
@@ -189,7 +194,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

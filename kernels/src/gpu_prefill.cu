@@ -1,4 +1,5 @@
-// 16-bit MLP intermediates for the LLM prefill: the gate / up GEMMs write the weight dtype (bf16) instead of f32,
+// 16-bit activations for the LLM prefill: RMSNorm writing bf16 (the q/k/v and gate/up GEMMs read it without a cast);
+// and 16-bit MLP intermediates: the gate / up GEMMs write the weight dtype (bf16) instead of f32,
 // and SiLU(gate)·up runs bf16 -> bf16, so the down projection reads them without a cast. At 12.5k rows x 18944 this
 // moves ~2.4 GB per layer instead of ~6.2 GB (f32 GEMM outputs, f32 SiLU·mul, cast before the down GEMM).
 #include <algorithm>
@@ -47,6 +48,23 @@ __global__ void siluMulKernel(T* out, const T* g, const T* u, size_t n, bool vec
   }
 }
 
+// One block per row: out = w * (x * rsqrt(mean(x²) + eps)) in 16 bits (same math as the f32 rmsNorm).
+template <typename T>
+__global__ void rmsNormKernel(T* out, const float* x, int cols, const void* w, int wdt, float eps) {
+  __shared__ float red[32];
+  const float* xr = x + size_t(blockIdx.x) * cols;
+  float s = 0.f;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) s += xr[c] * xr[c];
+  s = warpSum(s);
+  if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = s;
+  __syncthreads();
+  s = 0.f;
+  for (int i = 0; i < int(blockDim.x >> 5); ++i) s += red[i];
+  const float r = rsqrtf(s / cols + eps);
+  T* o = out + size_t(blockIdx.x) * cols;
+  for (int c = threadIdx.x; c < cols; c += blockDim.x) o[c] = toT<T>(ld(w, wdt, c) * (xr[c] * r));
+}
+
 unsigned blocks(size_t n) { return unsigned(std::min<size_t>((n + 255) / 256, 65535u * 8)); }
 
 }  // namespace
@@ -80,6 +98,18 @@ void siluMul16(uint64_t out, uint64_t g, uint64_t u, int dt, size_t n) {
     siluMulKernel<<<nb, 256, 0, stream()>>>(reinterpret_cast<__half*>(out), reinterpret_cast<const __half*>(g),
                                             reinterpret_cast<const __half*>(u), n, vec);
   SV_LAUNCH("siluMul16");
+}
+
+void rmsNormTo16(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, float eps) {
+  if (odt != BF16 && odt != F16) fail("rmsNormTo16: output dtype must be bf16 or f16");
+  if (rows <= 0 || cols <= 0) return;
+  if (odt == BF16)
+    rmsNormKernel<<<rows, 256, 0, stream()>>>(reinterpret_cast<__nv_bfloat16*>(out), reinterpret_cast<const float*>(x), cols,
+                                              reinterpret_cast<const void*>(w), wdt, eps);
+  else
+    rmsNormKernel<<<rows, 256, 0, stream()>>>(reinterpret_cast<__half*>(out), reinterpret_cast<const float*>(x), cols,
+                                              reinterpret_cast<const void*>(w), wdt, eps);
+  SV_LAUNCH("rmsNormTo16");
 }
 
 }  // namespace sv::gpu

@@ -189,6 +189,19 @@ guarded('linearTo16 / siluMul16', () => {
     A.linearTo16(out, dev(x, xdt), DT[xdt], M, K, dev(w, dt), DT[dt], N);
     check(`linearTo16 ${dt} weights, ${xdt} x (${M}x${K} · ${N}x${K}ᵀ)`, to32(out, M * N, dt), ref, 1e-2);
   }
+  {
+    const rows = 5, cols = 3584, x = randn(rows * cols, 3), w = randn(cols, 1.5);
+    const wr = bf16Round(w), ref = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += x[r * cols + c] ** 2;
+      const inv = 1 / Math.sqrt(s / cols + 1e-6);
+      for (let c = 0; c < cols; c++) ref[r * cols + c] = wr[c] * x[r * cols + c] * inv;
+    }
+    const out = empty(rows * cols, 'bf16');
+    A.rmsNormTo16(out, DT.bf16, dev(x), rows, cols, dev(w, 'bf16'), DT.bf16, 1e-6);
+    check(`rmsNormTo16 bf16 out, ${rows}x${cols}`, to32(out, rows * cols, 'bf16'), ref, 1e-2);
+  }
   for (const n of [4096, 1003]) {
     const g = randn(n, 4), u = randn(n, 2);
     const gr = bf16Round(g), ur = bf16Round(u);

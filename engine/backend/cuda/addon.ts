@@ -74,6 +74,7 @@ export interface KernelsAddon {
   /** 16-bit prefill MLP (kernels/src/gpu_prefill.cu): out (weight dtype) = x · wᵀ; out = SiLU(g) * u in dtype dt. */
   linearTo16?(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number): void;
   siluMul16?(out: number, g: number, u: number, dt: number, n: number): void;
+  rmsNormTo16?(out: number, odt: number, x: number, rows: number, cols: number, w: number, wdt: number, eps: number): void;
   blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
   /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */

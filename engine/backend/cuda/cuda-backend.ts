@@ -81,6 +81,13 @@ export class CudaBackend implements Backend {
   prefillOps(): PrefillOps | null {
     if (!this.prefillFused || this.dtype === 'f32' || typeof this.a.linearTo16 !== 'function') return null;
     return {
+      rmsNorm16: (x, w, eps) => {
+        const xt = this.f32(x, 'rmsNorm16'), wt = this.t(w);
+        if (wt.size !== xt.cols) throw new Error(`rmsNorm16: weight ${wt.size} vs ${xt.cols} columns`);
+        const out = this.alloc(xt.shape, this.dtype);
+        this.a.rmsNormTo16!(out.ptr, DT[this.dtype], xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], eps);
+        return out;
+      },
       swiGlu16: (x, gate, up) => {
         const xt = this.t(x), gt = this.t(gate), ut = this.t(up);
         const N = gt.shape[0], K = gt.size / N, M = xt.rows;
