@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { FfmpegBinaries } from '../video/ffmpeg-path.ts';
 import type { VideoProbe } from '../video/probe.ts';
+import { selectExpression } from '../video/decode.ts';
 import { runProcess } from '../video/run-process.ts';
 import { sampleFrameIndices } from '../video/sampling.ts';
 
@@ -52,7 +53,8 @@ export async function sampleThumbnails(bins: FfmpegBinaries, probe: VideoProbe, 
   const tmpDir = await fs.mkdtemp(path.join(dir, '.tmp-'));
   try {
     const unique = [...new Set(indices)];
-    const select = unique.map((n) => `eq(n\\,${n})`).join('+');
+    // Grouped: ffmpeg refuses a flat sum of more than 100 terms (the filmstrip failed at 128 frames and up).
+    const select = selectExpression(unique);
     const r = await runProcess(
       bins.ffmpeg,
       ['-v', 'error', '-nostdin', '-i', probe.path, '-an', '-vf', `select='${select}',scale=${THUMB_WIDTH}:-2`, '-vsync', '0', '-q:v', '5', path.join(tmpDir, '%d.jpg')],

@@ -69,3 +69,22 @@ describe('cut-off videos', () => {
     }
   }, 60_000);
 });
+
+describe('filmstrip of many frames', () => {
+  it('videos.frames samples 256 frames (ffmpeg refuses a flat select of more than 100 terms)', async () => {
+    const long = makeClip(work, 'long.mp4', 12); // 120 frames at 10 fps: 256 samples repeat some
+    const svc = await makeService(path.join(work, 'data-many'));
+    try {
+      const v = ((await svc.service.call('videos.open', { path: long })) as { ok: true; res: VideoInfo }).res;
+      for (const n of [128, 256]) {
+        const r = await svc.service.call('videos.frames', { videoId: v.id, frames: n });
+        expect(r.ok, JSON.stringify(r).slice(0, 300)).toBe(true);
+        const list = (r as { ok: true; res: SampledFrame[] }).res;
+        expect(list.length).toBe(n);
+        expect(list.some((f) => f.missing)).toBe(false);
+      }
+    } finally {
+      await svc.close();
+    }
+  }, 60_000);
+});
