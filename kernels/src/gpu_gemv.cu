@@ -33,9 +33,10 @@ struct Params {
   int N[kGemvMaxSegs];
 };
 
+// volatile: kept in program order with griddepcontrol.wait below (issued before it, used after it).
 __device__ __forceinline__ uint4 ldStream(const uint4* p) {
   uint4 r;
-  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
       : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
       : "l"(p));
   return r;
@@ -57,6 +58,19 @@ __device__ __forceinline__ void unpack(const uint4& v, float (&f)[8]) {
       f[2 * i + 1] = t.y;
     }
   }
+}
+
+// Programmatic dependent launch (sm_90): a GEMV may start while the previous kernel drains; it streams its first
+// weights (never written by anyone) and waits here before touching anything a previous kernel produces or reads.
+__device__ __forceinline__ void gridDepWait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void gridDepLaunchDependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
 }
 
 __device__ __forceinline__ void load8(const float* p, float (&f)[8]) {
@@ -95,6 +109,8 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
     rowp[r] = W + size_t(rowOk[r] ? n : row0) * C;
   }
 
+  gridDepLaunchDependents();
+  bool waited = false;
   for (int c0 = threadIdx.x; c0 < C; c0 += kThreads * U) {
     uint4 wv[U][R];
 #pragma unroll
@@ -103,6 +119,7 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
 #pragma unroll
       for (int r = 0; r < R; ++r) wv[u][r] = (c < C && rowOk[r]) ? ldStream(rowp[r] + c) : make_uint4(0, 0, 0, 0);
     }
+    if (!waited) { gridDepWait(); waited = true; }
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int c = c0 + u * kThreads;
@@ -133,6 +150,7 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
     }
   }
 
+  if (!waited) gridDepWait();
   // Block reduction of M*R sums (+ M sums of squares for the norm).
   constexpr int NV = M * R + (MODE == kGemvRmsNorm ? M : 0);
   __shared__ float red[kWarps][NV];
@@ -183,6 +201,16 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
   }
 }
 
+std::atomic<bool> gPdl{true};
+bool pdlUsable() {
+  static const bool hopper = [] {
+    int dev = 0, major = 0;
+    return cudaGetDevice(&dev) == cudaSuccess &&
+           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess && major >= 9;
+  }();
+  return hopper && gPdl;
+}
+
 template <int M, int R, int U, int MODE, bool BF16, bool GLU = false>
 void launch(Params& p) {
   int total = 0;
@@ -197,7 +225,16 @@ void launch(Params& p) {
     }
     p.blockStart[p.nSegs] = total;
   }
-  gemvKernel<M, R, U, MODE, BF16, GLU><<<total, kThreads, 0, stream()>>>(p);
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(unsigned(total));
+  cfg.blockDim = dim3(kThreads);
+  cfg.stream = stream();
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = pdlUsable() ? 1 : 0;
+  check(cudaLaunchKernelEx(&cfg, gemvKernel<M, R, U, MODE, BF16, GLU>, p), "gemv launch");
   SV_LAUNCH("gemv");
 }
 
@@ -271,6 +308,7 @@ void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, 
 }
 
 void setGemv(bool on) { gOn = on; }
+void setGemvPdl(bool on) { gPdl = on; }
 bool gemvEnabled() { return gOn; }
 
 }  // namespace sv::gpu

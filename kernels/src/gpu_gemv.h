@@ -33,6 +33,10 @@ void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, 
 // linear() routes decode-sized bf16/f16 GEMMs through gemv() when on (the CUDA backend turns it on unless
 // SPARSEVILA_GEMV=off); off = cuBLAS for all.
 void setGemv(bool on);
+// Programmatic dependent launch for the GEMV kernels on sm_90+ (default on): each may start streaming its weights
+// while the previous kernel drains (it waits for that kernel before reading x / res or writing out). So the kernel
+// right before a gemv() must not be the one writing its weights (weights are made at load time, long before).
+void setGemvPdl(bool on);
 bool gemvEnabled();
 
 }  // namespace sv::gpu

@@ -60,6 +60,10 @@ Napi::Value SetGemv(const Napi::CallbackInfo& info) {
   g::setGemv(flag(info, 0));
   return info.Env().Undefined();
 }
+Napi::Value SetGemvPdl(const Napi::CallbackInfo& info) {
+  g::setGemvPdl(flag(info, 0));
+  return info.Env().Undefined();
+}
 Napi::Value GemvEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), g::gemvEnabled()); }
 
 }  // namespace
@@ -69,5 +73,6 @@ void registerGemv(Napi::Env env, Napi::Object exports) {
   exports.Set("setGemv", Napi::Function::New(env, SetGemv, "setGemv"));
   exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows, "argmaxRows"));
   exports.Set("ropeKvWrite", Napi::Function::New(env, RopeKvWrite, "ropeKvWrite"));
+  exports.Set("setGemvPdl", Napi::Function::New(env, SetGemvPdl, "setGemvPdl"));
   exports.Set("gemvEnabled", Napi::Function::New(env, GemvEnabled, "gemvEnabled"));
 }

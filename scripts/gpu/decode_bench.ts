@@ -1,10 +1,11 @@
 // Decode step at Qwen2-7B geometry (synthetic bf16 weights made on the device), A/B of the decode GEMM paths:
-// off = cuBLAS per op, on = our GEMV in linear(), fused = GEMV + fused decode ops (engine/backend/fused.ts).
+// off = cuBLAS per op, on = our GEMV in linear(), fused = GEMV + fused decode ops (engine/backend/fused.ts),
+// fused-nopdl = fused without programmatic dependent launch.
 // Per config: ms/token (embed -> 28 layers -> lm_head, sync; and with the sampling ChatSession pays per greedy token:
 // logits download + host argmax, or the device argmax in fused mode), the
 // bandwidth floor (bf16 weights + K/V of the slots read, at the measured device copy rate), and the logits of one
 // step vs the cuBLAS path (model-level agreement at real geometry).
-// Usage: npx tsx scripts/gpu/decode_bench.ts [--slots 12559,50191] [--steps 24] [--modes off,on,fused] [--out F.json]
+// Usage: npx tsx scripts/gpu/decode_bench.ts [--slots 12559,50191] [--steps 24] [--modes off,on,fused,fused-nopdl] [--out F.json]
 import { writeFileSync } from 'node:fs';
 import { CudaBackend, type CudaKvCache } from '../../engine/backend/cuda/cuda-backend.ts';
 import { DT, loadAddon } from '../../engine/backend/cuda/addon.ts';
@@ -20,7 +21,7 @@ const arg = (name: string, dflt: string) => {
 };
 const SLOTS = arg('slots', '12559,50191').split(',').map(Number);
 const STEPS = Number(arg('steps', '24'));
-const MODES = arg('modes', 'off,on,fused').split(',') as GemvMode[];
+const MODES = arg('modes', 'off,on,fused,fused-nopdl').split(',');
 const PREFIX = 14, SPARSE_KEEP = 0.1;  // sparse set: the text prefix + 10% of the visual slots + the answer so far
 
 const be = new CudaBackend({ dtype: 'bf16', gemv: 'off' });
@@ -29,7 +30,13 @@ const cfg = parseConfig(presetConfig('7b'));
 const t = cfg.text;
 const llm = Qwen2.load(be, new DeviceSyntheticWeights(cfg, 7), t);
 be.sync();
-const setMode = (m: GemvMode) => { (be as unknown as { gemv: GemvMode }).gemv = m; addon.setGemv(m !== 'off'); };
+// 'fused-nopdl': fused without programmatic dependent launch of the GEMV kernels.
+const setMode = (m: string) => {
+  const g = m.replace('-nopdl', '') as GemvMode;
+  (be as unknown as { gemv: GemvMode }).gemv = g;
+  addon.setGemv(g !== 'off');
+  addon.setGemvPdl?.(!m.endsWith('-nopdl'));
+};
 
 // Copy bandwidth for the floor (bytes read + written).
 const bytes = 2 ** 31, s0 = addon.alloc(bytes), s1 = addon.alloc(bytes);
@@ -80,7 +87,7 @@ for (const N of SLOTS) {
       let slotsRead = 0;
       for (let s = 0; s < STEPS; s++) {
         const a = performance.now();
-        const r = step(s, s % 2 === 1 ? (mode === 'fused' ? 'device' : true) : false);
+        const r = step(s, s % 2 === 1 ? (mode.startsWith('fused') ? 'device' : true) : false);
         (s % 2 === 1 ? fullMs : gpuMs).push(performance.now() - a);
         slotsRead += r.slotsRead;
       }

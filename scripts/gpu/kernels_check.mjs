@@ -731,6 +731,21 @@ guarded('gemv timings', () => {
   batch('down + residual (plain input, 1 launch)', () => A.gemv(1, I, DT.bf16, x, 0, 0, DT.f32, 0, new Float64Array(seg(W.down, y3, 0, x)), 0), I * H * 2);
   const dn = new Float64Array(seg(W.down, y3, 0, x));
   batch('fused silu*up + down + residual (1 launch)', () => A.gemv(1, I, DT.bf16, x, 2, x2, DT.f32, 0, dn, 0), I * H * 2);
+  // The GEMVs of a whole decode step (28 layers of qkv, o + residual, GLU, down + residual; lm_head), back to back,
+  // with and without programmatic dependent launch: the GEMV part of ms/token.
+  const oSpec = new Float64Array(seg(W.q, y2, 0, x)), dnSpec = new Float64Array(seg(W.down, y3, 0, x)), lmSpec = new Float64Array(seg(W.lm_head, y));
+  const stepBytes = 28 * (qkvBytes + H * H * 2 + 3 * I * H * 2) + V * H * 2;
+  for (const pdl of [true, false]) {
+    A.setGemvPdl(pdl);
+    batch(`decode-step GEMVs (28 layers + lm_head), PDL ${pdl ? 'on' : 'off'}`, () => {
+      for (let l = 0; l < 28; l++) {
+        A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, qkv, 0); A.gemv(1, H, DT.bf16, x, 0, 0, DT.f32, 0, oSpec, 0);
+        A.gemv(1, H, DT.bf16, x, 1 | 4, nw, DT.f32, 1e-6, glu, 0); A.gemv(1, I, DT.bf16, x, 0, 0, DT.f32, 0, dnSpec, 0);
+      }
+      A.gemv(1, H, DT.bf16, x, 0, 0, DT.f32, 0, lmSpec, 0);
+    }, stepBytes, 4);
+  }
+  A.setGemvPdl(true);
   A.setGemv(true);
   batch('linear() routed to gemv, M=1 gate', () => A.linear(y, x, 1, H, W.gate.p, DT.bf16, I, 0, 0), I * H * 2);
   A.setGemv(false);

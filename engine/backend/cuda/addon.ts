@@ -96,6 +96,8 @@ export interface KernelsAddon {
     segs: Float64Array, variant?: number): void;
   /** Route decode-sized linear() calls through gemv (true) or cuBLAS (false). */
   setGemv(on: boolean): void;
+  /** Programmatic dependent launch of the GEMV kernels on sm_90+ (default on). */
+  setGemvPdl?(on: boolean): void;
   gemvEnabled(): boolean;
   ropeKvWrite(qOut: number, q: number, k: number, v: number, T: number, Hq: number, Hkv: number, d: number,
     positions: Int32Array, invFreq: number, kCache: number, vCache: number, cdt: number, at: number): void;
