@@ -155,7 +155,7 @@ function Shell() {
       <main className="center">
         {session.video ? (
           <>
-            <Player ref={player} video={session.video} frames={session.frames} framesLoading={session.framesLoading} height={shownPlayerH} />
+            <Player ref={player} video={session.video} frames={session.frames} framesLoading={session.framesLoading} framesError={session.framesError} height={shownPlayerH} />
             <Splitter side="top" size={shownPlayerH} min={120} max={Math.max(120, Math.min(720, playerHeight(10_000, winH)))} label="Resize player" onResize={setPlayerH} />
             <Chat
               session={session}

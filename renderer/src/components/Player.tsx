@@ -13,10 +13,12 @@ interface Props {
   video: VideoInfo;
   frames: SampledFrame[] | null;
   framesLoading: boolean;
+  /** Why sampling failed, if it did. */
+  framesError?: string | null;
   height: number;
 }
 
-export function Player({ ref, video, frames, framesLoading, height }: Props) {
+export function Player({ ref, video, frames, framesLoading, framesError = null, height }: Props) {
   const el = useRef<HTMLVideoElement>(null);
   const strip = useRef<HTMLOListElement>(null);
   const [time, setTime] = useState(0);
@@ -70,7 +72,11 @@ export function Player({ ref, video, frames, framesLoading, height }: Props) {
       <div className="filmstrip-wrap">
         <div className="filmstrip-head">
           <span>
-            {frames ? sampledText(frames) : framesLoading ? 'Sampling frames…' : 'Frames not sampled yet'}
+            {frames ? sampledText(frames) : framesLoading ? 'Sampling frames…' : framesError ? (
+              <span className="warn" title={framesError}>Frames could not be sampled: {framesError}</span>
+            ) : (
+              'Frames not sampled yet'
+            )}
           </span>
           <span className="muted">
             {formatClock(time)} / {formatClock(video.durationSec)} · {video.width}×{video.height} · {video.codec}

@@ -22,6 +22,8 @@ export interface Session {
   video: VideoInfo | null;
   frames: SampledFrame[] | null;
   framesLoading: boolean;
+  /** Why the frames could not be sampled (null while loading or once they are). */
+  framesError: string | null;
   conversations: ConversationSummary[];
   conversation: Conversation | null;
   progress: ChatProgress | null;
@@ -51,6 +53,7 @@ export function useSession(frameCount: number | null): Session {
     setSampled(list && videoId ? { videoId, list } : null);
   const frames = sampled && sampled.videoId === video?.id ? sampled.list : null;
   const [framesLoading, setFramesLoading] = useState(false);
+  const [framesError, setFramesError] = useState<string | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
   const [conversation, setConversation] = useState<Conversation | null>(null);
   const [progress, setProgress] = useState<ChatProgress | null>(null);
@@ -177,6 +180,7 @@ export function useSession(frameCount: number | null): Session {
     if (!video || !frameCount) return;
     let alive = true;
     setFramesLoading(true);
+    setFramesError(null);
     api.call('videos.frames', { videoId: video.id, frames: frameCount }).then(
       (f) => {
         if (!alive) return;
@@ -190,6 +194,7 @@ export function useSession(frameCount: number | null): Session {
         if (!alive) return;
         setFrames(null);
         setFramesLoading(false);
+        setFramesError(errorMessage(e));
         fail('Sampling frames', e);
       },
     );
@@ -374,6 +379,7 @@ export function useSession(frameCount: number | null): Session {
     video,
     frames,
     framesLoading,
+    framesError,
     conversations,
     conversation,
     progress,

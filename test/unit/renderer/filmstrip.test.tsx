@@ -43,3 +43,11 @@ describe('player errors', () => {
     expect(playbackError(null, '/v/a.mp4')).toMatch(/codec/);
   });
 });
+
+describe('filmstrip when sampling failed', () => {
+  it('says why instead of "not sampled yet"', () => {
+    const html = renderToStaticMarkup(<Player video={video} frames={null} framesLoading={false} framesError="Video file not found: /v/a.mp4" height={200} />);
+    expect(html).toContain('Frames could not be sampled: Video file not found: /v/a.mp4');
+    expect(html).not.toContain('not sampled yet');
+  });
+});
