@@ -156,7 +156,9 @@ export class ChatSessions {
           signal: abort.signal,
           ...entry.dense.policy.askOptions(0),
         });
-        measure.denseTimings = entry.dense.policy.finishTurn(d).timings;
+        const denseMeasure = entry.dense.policy.finishTurn(d);
+        // Stopped while the dense run was going (the answer itself was complete): no speedup rather than a wrong one.
+        if (d.stopReason !== 'aborted') measure.denseTimings = denseMeasure.timings;
       }
       const missing = entry.video.missingFrames;
       const stats: TurnStats = { ...turnStats(measure), turn: args.turn, ...(missing > 0 ? { missingFrames: missing } : {}) };

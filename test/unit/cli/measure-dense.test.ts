@@ -100,4 +100,23 @@ describe('speedup vs dense is measured warm on both sides', () => {
     expect(counts.untimed).toBeGreaterThan(0);
     expect(counts.timed).toBe(0);
   }, 60_000);
+
+  it('stop pressed during the dense run: the answer stands, no (wrong) speedup is reported', async () => {
+    const sessions = new ChatSessions();
+    const settings = { ...DEFAULT_SETTINGS, backend: 'cpu' as const, frames: 2, maxNewTokens: 3, measureDense: true };
+    try {
+      await sessions.prepare({ sessionId: 's', modelPath: modelDir, videoPath: clip, settings }, () => {});
+      const r = await sessions.ask({ sessionId: 's', turn: 1, question: 'what is it?', history: [], settings }, () => {}, (p) => {
+        if (p.stage === 'dense') sessions.stop('s');
+      });
+      expect(r.stopped).toBe(false);
+      expect(r.stats.denseTimings).toBeNull();
+      expect(r.stats.speedupVsDense).toBeNull();
+      // The next turn measures again.
+      const r2 = await sessions.ask({ sessionId: 's', turn: 2, question: 'and then?', history: [], settings }, () => {});
+      expect(r2.stats.speedupVsDense).toBeGreaterThan(0);
+    } finally {
+      sessions.dispose();
+    }
+  }, 60_000);
 });
