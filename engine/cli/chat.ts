@@ -129,7 +129,8 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
       });
       current = null;
       const m: TurnMeasure = sp.finishTurn(r);
-      if (dense && denseSession) {
+      // A stopped answer has no fair dense counterpart (the dense run would write the whole answer).
+      if (dense && denseSession && r.stopReason !== 'aborted') {
         const rd = await denseSession.ask(q, { ...gen, ...dense.askOptions() });
         m.denseTimings = dense.finishTurn(rd).timings;
       }
