@@ -11,6 +11,7 @@ import { sparseSettingsFromFlags } from '../sparse/policy.ts';
 import { SparsePolicy } from '../sparse/session-policy.ts';
 import type { TurnStats } from '../../electron/contract.ts';
 import { sparseTurnJson, turnStats, type TurnMeasure } from '../sparse/stats.ts';
+import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../sparse/dense-compare.ts';
 import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../sparse/warm-up.ts';
 import { float, int, parseArgs, rejectUnknownOptions, str, UsageError, type ParsedArgs } from './args.ts';
 
@@ -131,8 +132,10 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
       const m: TurnMeasure = sp.finishTurn(r);
       // A stopped answer has no fair dense counterpart (the dense run would write the whole answer).
       if (dense && denseSession && r.stopReason !== 'aborted') {
-        const rd = await denseSession.ask(q, { ...gen, ...dense.askOptions() });
-        m.denseTimings = dense.finishTurn(rd).timings;
+        // Same text history as the sparse turn saw (its own answers may differ), same length (see dense-compare.ts).
+        denseSession.history.splice(0, denseSession.history.length, ...session.history.slice(0, -1));
+        const rd = await denseSession.ask(q, { ...gen, maxNewTokens: denseTokenBudget(r.tokens), ...dense.askOptions() });
+        m.denseTimings = alignDenseTimings(dense.finishTurn(rd).timings, decodeSteps(rd.tokens, rd.stopReason), decodeSteps(r.tokens, r.stopReason));
       }
       const stats = turnStats(m);
       if (json) {

@@ -14,7 +14,8 @@ export interface WarmUpPolicy {
 
 /** One line for the user: how the speedup vs dense is measured. */
 export const DENSE_MEASUREMENT_NOTE = 'speedup vs dense: both policies are warmed up first on a one-frame video, '
-  + 'then each turn is run sparse and then dense on the same video and question; speedup = dense total / sparse total '
+  + 'then each turn is run sparse and then dense on the same video, question and text history, with the dense decode '
+  + 'time taken over as many steps as the sparse answer had; speedup = dense total / sparse total '
   + '(turn 1 includes vision and the prefix prefill)';
 
 /** Runs each distinct policy once (two 2-token turns on one frame); returns the time it took in ms. */

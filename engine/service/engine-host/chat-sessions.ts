@@ -7,6 +7,7 @@ import { loadModel, type LoadedModel } from '../../models/load-model.ts';
 import { ChatSession } from '../../session/chat-session.ts';
 import { SparsePolicy } from '../../sparse/session-policy.ts';
 import { turnStats } from '../../sparse/stats.ts';
+import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../sparse/dense-compare.ts';
 import { warmUpPolicies } from '../../sparse/warm-up.ts';
 import { prepareVideo, type PreparedVideo } from '../../video/prepare-video.ts';
 import { loadPreprocessConfig } from '../../video/preprocess-config.ts';
@@ -150,7 +151,7 @@ export class ChatSessions {
         progress({ stage: 'dense', done: 0, total: 1, etaSec: null });
         entry.dense.session.history.splice(0, entry.dense.session.history.length, ...args.history);
         const d = await entry.dense.session.ask(args.question, {
-          maxNewTokens: s.maxNewTokens,
+          maxNewTokens: denseTokenBudget(r.tokens),
           temperature: s.temperature,
           topP: s.topP,
           signal: abort.signal,
@@ -158,7 +159,9 @@ export class ChatSessions {
         });
         const denseMeasure = entry.dense.policy.finishTurn(d);
         // Stopped while the dense run was going (the answer itself was complete): no speedup rather than a wrong one.
-        if (d.stopReason !== 'aborted') measure.denseTimings = denseMeasure.timings;
+        if (d.stopReason !== 'aborted') {
+          measure.denseTimings = alignDenseTimings(denseMeasure.timings, decodeSteps(d.tokens, d.stopReason), decodeSteps(r.tokens, r.stopReason));
+        }
       }
       const missing = entry.video.missingFrames;
       const stats: TurnStats = { ...turnStats(measure), turn: args.turn, ...(missing > 0 ? { missingFrames: missing } : {}) };

@@ -131,8 +131,8 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
         {s.measureDense && s.policy !== 'dense' && (
           <p className="hint">
             Both policies run once on a one-frame warm-up first, so neither timed run pays one-time setup; then each turn
-            runs as set, then dense, on the same video and question. Speedup = dense total ÷ this total (turn 1 includes
-            vision and the video prefill).
+            runs as set, then dense, on the same video, question and history, decoding as many tokens as this answer.
+            Speedup = dense total ÷ this total (turn 1 includes vision and the video prefill).
           </p>
         )}
       </fieldset>

@@ -74,8 +74,8 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
   );
 }
 
-const DENSE_HOW = 'Dense total ÷ this total for the same turn, both measured after a warm-up run of each policy '
-  + '(turn 1 includes vision and the video prefill)';
+const DENSE_HOW = 'Dense total ÷ this total for the same turn (same question, history and answer length), both measured '
+  + 'after a warm-up run of each policy (turn 1 includes vision and the video prefill)';
 
 function Count({ label, value, sub, cls, title }: { label: string; value: string; sub?: string; cls?: string; title?: string }) {
   return (

@@ -101,6 +101,25 @@ describe('speedup vs dense is measured warm on both sides', () => {
     expect(counts.timed).toBe(0);
   }, 60_000);
 
+  it('the dense run does the same length of answer as the sparse one', async () => {
+    const sessions = new ChatSessions();
+    const settings = { ...DEFAULT_SETTINGS, backend: 'cpu' as const, frames: 2, maxNewTokens: 40, measureDense: true };
+    const budgets: (number | undefined)[] = [];
+    const ask = ChatSession.prototype.ask;
+    vi.spyOn(ChatSession.prototype, 'ask').mockImplementation(async function (this: ChatSession, q, o) {
+      budgets.push(o?.maxNewTokens);
+      return ask.call(this, q, o);
+    });
+    try {
+      await sessions.prepare({ sessionId: 's', modelPath: modelDir, videoPath: clip, settings }, () => {});
+      const r = await sessions.ask({ sessionId: 's', turn: 1, question: 'what is it?', history: [], settings }, () => {});
+      expect(budgets).toEqual([40, r.stats.tokens + 1]);
+      expect(r.stats.denseTimings).not.toBeNull();
+    } finally {
+      sessions.dispose();
+    }
+  }, 60_000);
+
   it('stop pressed during the dense run: the answer stands, no (wrong) speedup is reported', async () => {
     const sessions = new ChatSessions();
     const settings = { ...DEFAULT_SETTINGS, backend: 'cpu' as const, frames: 2, maxNewTokens: 3, measureDense: true };
