@@ -70,6 +70,7 @@ case " $steps " in *" clibench "*)
     --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1; } ;; esac
 case " $steps " in *" decode "*)
   # Decode step at Qwen2-7B geometry: cuBLAS vs our GEMV vs GEMV + fused decode ops (off/on/fused), dense and sparse slot sets.
+  [ -d .device/parity/small ] && { timeout 120 node node_modules/tsx/dist/cli.mjs scripts/gpu/decode_parity.ts .device/parity/small 2>&1 | tee "$OUT/decode_parity.log" || rc=1; }
   timeout ${DECODE_TIMEOUT:-240} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/decode_bench.ts ${DECODE_ARGS:-} --out "$OUT/decode_bench.json" 2>&1 | tee "$OUT/decode_bench.log" || rc=1 ;; esac
 case " $steps " in *" prefill "*)
   # Dense LLM prefill at Qwen2-7B geometry: Qwen2.forward wall time (flash auto vs off) + a synced per-op breakdown.
