@@ -252,8 +252,9 @@ export const events = {
   /** Video decoding / encoding progress before the first answer of a conversation. */
   'chat.progress': z.object({
     conversationId: Id,
-    /** warmup / dense: only with settings.measureDense (both policies warmed up, then the dense comparison session). */
-    stage: z.enum(['decode', 'vision', 'prefill', 'warmup', 'dense']),
+    /** load: the model is read into memory (first question, or after switching models). warmup / dense: only with
+     *  settings.measureDense (both policies warmed up, then the dense comparison session). */
+    stage: z.enum(['load', 'decode', 'vision', 'prefill', 'warmup', 'dense']),
     done: z.number(),
     total: z.number(),
     etaSec: z.number().nullable(),

@@ -46,6 +46,7 @@ export class ChatSessions {
     const abort = new AbortController();
     this.preparing.set(sessionId, abort);
     try {
+      if (this.model?.key !== modelKey) progress({ stage: 'load', done: 0, total: 1, etaSec: null });
       const loaded = await this.loadModel(modelKey, args.modelPath, settings);
       const video = await prepareVideo(args.videoPath, {
         sampling: { mode: 'uniform', frames: settings.frames },

@@ -29,7 +29,7 @@ export interface AskResult {
 }
 /** Event payloads: 'progress' while preparing, 'token' while answering. */
 export interface ProgressEvent {
-  stage: 'decode' | 'vision' | 'prefill' | 'warmup' | 'dense';
+  stage: 'load' | 'decode' | 'vision' | 'prefill' | 'warmup' | 'dense';
   done: number;
   total: number;
   etaSec: number | null;

@@ -2,6 +2,7 @@
 import type { ChatProgress } from '../state/types.ts';
 
 const STAGE: Record<ChatProgress['stage'], string> = {
+  load: 'Loading the model',
   decode: 'Decoding frames',
   vision: 'Encoding frames (vision tower)',
   prefill: 'Prefilling the language model',

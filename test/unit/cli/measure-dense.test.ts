@@ -87,7 +87,7 @@ describe('speedup vs dense is measured warm on both sides', () => {
         expect(p.done).toBeLessThanOrEqual(p.total);
       });
       // The user sees the warm-up and the dense comparison's own preparation, not a bar stuck at "prefill".
-      expect(stages).toEqual(['decode', 'warmup', 'vision', 'prefill', 'dense']);
+      expect(stages).toEqual(['load', 'decode', 'warmup', 'vision', 'prefill', 'dense']);
       const asked: string[] = [];
       const r = await sessions.ask({ sessionId: 's', turn: 1, question: 'what is it?', history: [], settings }, () => {}, (p) => asked.push(p.stage));
       expect(asked).toEqual(['dense']); // the answer is in; the dense run of the same turn is what the user waits for

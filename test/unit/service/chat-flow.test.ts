@@ -64,7 +64,7 @@ describe('chat flow through the engine process', () => {
     expect(done.stats).toMatchObject({ turn: 1, policy: 'sparsevila' });
     expect(done.stats!.visualTokensRetained).toBe(Math.round(0.5 * done.stats!.visualTokensTotal));
     const stages = new Set(of('chat.progress').map((p) => p.stage));
-    expect(stages).toEqual(new Set(['decode', 'vision', 'prefill']));
+    expect(stages).toEqual(new Set(['load', 'decode', 'vision', 'prefill']));
     const streamed = of('chat.token').map((t) => t.text).join('');
     const saved = ((await svc.service.call('conversations.get', { id: conv.id })) as { ok: true; res: Conversation }).res;
     expect(saved.messages[1]).toMatchObject({ role: 'assistant', status: 'done', text: streamed });
