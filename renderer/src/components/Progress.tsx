@@ -16,7 +16,7 @@ export function Progress({ p, onCancel }: { p: ChatProgress; onCancel(): void })
     <div className="progress" role="status" aria-live="polite">
       <div className="progress-text">
         <span>
-          {STAGE[p.stage]} <span className="muted">{p.total > 0 ? `${p.done}/${p.total}` : ''}</span>
+          {STAGE[p.stage]} <span className="muted">{p.total > 1 ? `${p.done}/${p.total}` : ''}</span>
         </span>
         <span className="muted">{p.etaSec !== null ? `about ${Math.max(1, Math.round(p.etaSec))} s left` : ''}</span>
         <button className="btn btn-small" onClick={onCancel}>
