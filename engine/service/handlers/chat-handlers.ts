@@ -15,6 +15,10 @@ export function chatHandlers(
 
   const settingsFor = (conv: Conversation, override?: Partial<Settings>): Settings => ({ ...conv.settings, ...(override ?? {}) });
 
+  // The model the engine holds after the last successful preparation (until it restarts): its weights already live in
+  // the engine's memory, which free RAM no longer counts.
+  let resident: { path: string; backend: Settings['backend']; restarts: number } | null = null;
+
   const estimate = (settings: Settings) => {
     const model = ctx.models.resolve(settings.modelId);
     if (!model) throw new ServiceError('invalid_request', 'No model is available: add a model folder or download one in the model manager.');
@@ -28,6 +32,8 @@ export function chatHandlers(
         settings,
         backend: useGpu ? 'cuda' : 'cpu',
         availableBytes: useGpu ? (status.gpuMemoryBytes as number) : availableRam(),
+        weightsResident: resident !== null && resident.path === model.info.path && resident.backend === settings.backend
+          && resident.restarts === status.restarts && status.state !== 'crashed' && status.state !== 'restarting',
       }),
     };
   };
@@ -54,6 +60,7 @@ export function chatHandlers(
       await ctx.engine.request<PrepareResult>('prepare', prepareArgs, (event, data) => {
         if (event === 'progress') ctx.emit('chat.progress', { conversationId, ...(data as ProgressEvent) });
       });
+      resident = { path: model.info.path, backend: settings.backend, restarts: ctx.engine.status().restarts };
       const history = completedTurns(ctx.conversations.get(conversationId), assistant.id);
       const askArgs: AskArgs = { sessionId: conversationId, turn, question, history, settings };
       const result = await ctx.engine.request<AskResult>('ask', askArgs, (event, data) => {

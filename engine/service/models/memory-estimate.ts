@@ -14,6 +14,8 @@ export interface EstimateInput {
   availableBytes: number;
   /** Tokens of prompt text and history besides the video (question, template, time instruction). */
   textTokens?: number;
+  /** The engine already holds these weights (CPU: free RAM no longer includes them, so they are not asked for again). */
+  weightsResident?: boolean;
 }
 
 export function estimateMemory(input: EstimateInput): MemoryEstimate {
@@ -22,14 +24,17 @@ export function estimateMemory(input: EstimateInput): MemoryEstimate {
   const { grid, tokensPerFrame } = videoGeometry(config);
   const frames = settings.frames;
   const visualTotal = frames * tokensPerFrame + 1;
-  const pruned = settings.policy === 'sparsevila' || settings.policy === 'prefill-only';
+  const pruned = settings.policy !== 'dense';
   const visualKept = pruned ? Math.max(1, Math.round((1 - settings.prefillSparsity) * visualTotal)) : visualTotal;
   const textTokens = input.textTokens ?? 64 + frames * 8 + 512;
   const seq = visualKept + textTokens + settings.maxNewTokens;
 
   const weightsBytes = input.parameters * elem;
   const t = config.text;
-  const kvBytes = t.layers * 2 * t.kvHeads * t.headDim * seq * elem;
+  const perToken = t.layers * 2 * t.kvHeads * t.headDim * elem;
+  // Measuring the speedup keeps a dense session (every visual token) beside this one.
+  const denseTwin = settings.measureDense && settings.policy !== 'dense' ? visualTotal + textTokens + settings.maxNewTokens : 0;
+  const kvBytes = perToken * (seq + denseTwin);
 
   const v = config.vision;
   const patches = grid * grid;
@@ -41,13 +46,16 @@ export function estimateMemory(input: EstimateInput): MemoryEstimate {
   const prefill = seq * (t.hiddenSize * 4 + t.intermediateSize * 2) * elem + t.vocabSize * 4;
   const activationBytes = visionPerFrame + videoBytes + prefill;
 
-  const need = weightsBytes + kvBytes + activationBytes;
+  const resident = Boolean(input.weightsResident) && input.backend === 'cpu';
+  const need = (resident ? 0 : weightsBytes) + kvBytes + activationBytes;
   const fits = need <= input.availableBytes * 0.9;
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   const where = input.backend === 'cuda' ? 'GPU memory' : 'free RAM';
+  const w = resident ? `weights ${gib(weightsBytes)} already loaded` : `weights ${gib(weightsBytes)}`;
+  const kvNote = denseTwin ? ' incl. the dense run for the speedup' : '';
   const message = fits
-    ? `About ${gib(need)} needed (weights ${gib(weightsBytes)}, KV cache ${gib(kvBytes)}, activations ${gib(activationBytes)}) of ${gib(input.availableBytes)} ${where}.`
-    : `This would need about ${gib(need)} (weights ${gib(weightsBytes)}, KV cache ${gib(kvBytes)} for ${visualKept} visual tokens, activations ${gib(activationBytes)}) but only ${gib(input.availableBytes)} of ${where} is available. Use fewer frames (now ${frames}), a higher prefill sparsity, or a smaller model.`;
+    ? `About ${gib(need)} ${resident ? 'more ' : ''}needed (${w}, KV cache ${gib(kvBytes)}${kvNote}, activations ${gib(activationBytes)}) of ${gib(input.availableBytes)} ${where}.`
+    : `This would need about ${gib(need)} (${w}, KV cache ${gib(kvBytes)} for ${visualKept} visual tokens${kvNote}, activations ${gib(activationBytes)}) but only ${gib(input.availableBytes)} of ${where} is available. Use fewer frames (now ${frames}), a higher prefill sparsity${denseTwin ? ', turn off measuring dense' : ''}, or a smaller model.`;
   return { weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, fits, message };
 }
 

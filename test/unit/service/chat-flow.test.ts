@@ -52,6 +52,7 @@ describe('chat flow through the engine process', () => {
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/config\.json is missing/) } });
     const est = await svc.service.call('chat.estimate', { conversationId: conv.id });
     expect(est).toMatchObject({ ok: true, res: { fits: true } });
+    expect((est as { ok: true; res: { message: string } }).res.message).not.toMatch(/already loaded/);
     const huge = await svc.service.call('chat.estimate', { conversationId: conv.id, settings: { frames: 1024, policy: 'dense', maxNewTokens: 8192 } });
     expect(huge.ok).toBe(true);
   });
@@ -74,6 +75,9 @@ describe('chat flow through the engine process', () => {
     expect(turn1.retained.length).toBe(done.stats!.visualTokensRetained);
     expect(turn1.retrievedByLayer.length).toBeGreaterThan(0);
     expect(turn1.saliency).not.toBeNull();
+    // The engine now holds the weights: the next estimate does not ask free RAM for them again.
+    const est = await svc.service.call('chat.estimate', { conversationId: conv.id });
+    expect(est).toMatchObject({ ok: true, res: { fits: true, message: expect.stringMatching(/already loaded/) } });
   }, 60_000);
 
   it('answers turn 2 on the same prepared video (no new decode) with its own inspector turn', async () => {

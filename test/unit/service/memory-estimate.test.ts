@@ -31,4 +31,36 @@ describe('memory estimate', () => {
     const cpu = estimateMemory({ ...base, backend: 'cpu', settings: { ...DEFAULT_SETTINGS, frames: 64 } });
     expect(cpu.weightsBytes).toBe(2 * dense.weightsBytes); // float32 on the CPU backend
   });
+
+  it('measuring dense counts the dense session\'s KV cache too', () => {
+    const base = { config: cfg7b, parameters: 8.0e9, backend: 'cuda' as const, availableBytes: 80 * GiB };
+    const settings = { ...DEFAULT_SETTINGS, frames: 64, policy: 'sparsevila' as const, prefillSparsity: 0.75 };
+    const alone = estimateMemory({ ...base, settings });
+    const both = estimateMemory({ ...base, settings: { ...settings, measureDense: true } });
+    const dense = estimateMemory({ ...base, settings: { ...settings, policy: 'dense' } });
+    expect(both.kvBytes).toBe(alone.kvBytes + dense.kvBytes);
+    expect(both.message).toMatch(/incl\. the dense run/);
+    // Dense itself has no second session.
+    expect(estimateMemory({ ...base, settings: { ...settings, policy: 'dense', measureDense: true } }).kvBytes).toBe(dense.kvBytes);
+  });
+
+  it('query-prune prunes at prefill too', () => {
+    const base = { config: cfg7b, parameters: 8.0e9, backend: 'cuda' as const, availableBytes: 80 * GiB };
+    const qp = estimateMemory({ ...base, settings: { ...DEFAULT_SETTINGS, frames: 64, policy: 'query-prune', prefillSparsity: 0.75 } });
+    const sv = estimateMemory({ ...base, settings: { ...DEFAULT_SETTINGS, frames: 64, policy: 'sparsevila', prefillSparsity: 0.75 } });
+    expect(qp.kvBytes).toBe(sv.kvBytes);
+  });
+
+  it('CPU: weights the engine already holds are not asked of free RAM again (the 2nd question is not refused)', () => {
+    const cfg = parseConfig(presetConfig('0.5b'));
+    const settings = { ...DEFAULT_SETTINGS, frames: 8 };
+    const input = { config: cfg, parameters: 0.9e9, settings, backend: 'cpu' as const, availableBytes: 3 * GiB };
+    const first = estimateMemory(input); // 3.6 GB of f32 weights do not fit in 3 GiB free
+    expect(first.fits).toBe(false);
+    const later = estimateMemory({ ...input, weightsResident: true }); // loaded: free RAM is what is left after them
+    expect(later.fits).toBe(true);
+    expect(later.message).toMatch(/already loaded/);
+    // On the GPU the available figure is the card's memory, so resident weights still count.
+    expect(estimateMemory({ ...input, backend: 'cuda', weightsResident: true, availableBytes: 1 * GiB }).fits).toBe(false);
+  });
 });
