@@ -184,6 +184,8 @@ export const MemoryEstimate = z.object({
   availableBytes: z.number(),
   fits: z.boolean(),
   message: z.string(),
+  /** The engine already holds the weights in the memory counted here (CPU): only KV and activations are still needed. */
+  weightsLoaded: z.boolean().optional(),
 });
 export type MemoryEstimate = z.infer<typeof MemoryEstimate>;
 

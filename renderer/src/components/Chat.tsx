@@ -147,7 +147,7 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
         )}
         {estimate && (
           <span className={estimate.fits ? 'muted' : 'warn'} title={estimate.message}>
-            memory {formatBytes(estimate.weightsBytes + estimate.kvBytes + estimate.activationBytes)} of {formatBytes(estimate.availableBytes)}
+            {memoryText(estimate)}
             {estimate.fits ? '' : ' — too big'}
           </span>
         )}
@@ -157,4 +157,12 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
       </div>
     </section>
   );
+}
+
+/** "memory 4.1 GB of 22 GB", or once the weights are loaded "memory +120 MB of 6.3 GB free" (what is still needed). */
+export function memoryText(e: MemoryEstimate): string {
+  const rest = e.kvBytes + e.activationBytes;
+  return e.weightsLoaded
+    ? `memory +${formatBytes(rest)} of ${formatBytes(e.availableBytes)} free (model loaded)`
+    : `memory ${formatBytes(e.weightsBytes + rest)} of ${formatBytes(e.availableBytes)}`;
 }

@@ -228,19 +228,21 @@ function IntInput(props: { id: string; min: number; max: number; value: number; 
   );
 }
 
-function MemBar({ e }: { e: MemoryEstimate }) {
-  const total = Math.max(e.availableBytes, e.weightsBytes + e.kvBytes + e.activationBytes, 1);
+export function MemBar({ e }: { e: MemoryEstimate }) {
+  // Loaded weights are no longer in the free memory measured: the bar then shows what is still needed of what is free.
+  const weights = e.weightsLoaded ? 0 : e.weightsBytes;
+  const total = Math.max(e.availableBytes, weights + e.kvBytes + e.activationBytes, 1);
   const w = (b: number) => `${(b / total) * 100}%`;
   return (
     <div>
       <div className="membar" aria-hidden="true">
-        <span className="mem-w" style={{ width: w(e.weightsBytes) }} />
+        <span className="mem-w" style={{ width: w(weights) }} />
         <span className="mem-kv" style={{ width: w(e.kvBytes) }} />
         <span className="mem-act" style={{ width: w(e.activationBytes) }} />
       </div>
       <div className="mem-legend">
         <span>
-          <i className="mem-w" /> weights {formatBytes(e.weightsBytes)}
+          <i className="mem-w" /> weights {formatBytes(e.weightsBytes)}{e.weightsLoaded ? ' (loaded)' : ''}
         </span>
         <span>
           <i className="mem-kv" /> KV {formatBytes(e.kvBytes)}
@@ -248,7 +250,7 @@ function MemBar({ e }: { e: MemoryEstimate }) {
         <span>
           <i className="mem-act" /> activations {formatBytes(e.activationBytes)}
         </span>
-        <span className="muted">of {formatBytes(e.availableBytes)}</span>
+        <span className="muted">of {formatBytes(e.availableBytes)}{e.weightsLoaded ? ' free' : ''}</span>
       </div>
     </div>
   );
