@@ -188,6 +188,20 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await expect.poll(() => page.locator('.msg-assistant').count(), POLL).toBe(4);
     expect(await text(page.locator('.msg-assistant').nth(2).locator('.badge-warn'))).toBe('Stopped');
 
+    // "+ New" gives a blank page; pressing it again does not pile up empty conversations.
+    const serverConvs = () => page.evaluate(async () => {
+      const call = async (n: string, r: unknown) => (await (await fetch(`/api/call/${n}`, { method: 'POST', body: JSON.stringify(r) })).json()).res;
+      const [v] = await call('videos.recent', {});
+      return (await call('conversations.list', { videoId: v.id })).length as number;
+    });
+    const convs = await serverConvs();
+    await page.getByRole('button', { name: '+ New' }).click();
+    await page.getByRole('button', { name: '+ New' }).click();
+    await expect.poll(() => page.locator('.msg-assistant').count(), POLL).toBe(0);
+    expect(await serverConvs()).toBe(convs);
+    await page.locator('.conv-list .conv-open').first().click();
+    await expect.poll(() => page.locator('.msg-assistant').count(), POLL).toBe(4);
+
     expect(problems.filter((p) => /Content Security Policy|Refused to|page error/i.test(p))).toEqual([]);
   }, 180_000);
 });

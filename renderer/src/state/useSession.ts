@@ -287,18 +287,15 @@ export function useSession(frameCount: number | null): Session {
     [fail, loadConversation],
   );
 
+  // A new conversation is a blank page: it is created on the server by its first question (ask), so pressing
+  // "+ New" a few times leaves no pile of empty "Untitled" conversations behind.
   const newConversation = useCallback(async () => {
-    const v = videoRef.current;
-    if (!v) return;
-    try {
-      const c = await api.call('conversations.create', { videoId: v.id });
-      setConversation(c);
-      writePref('lastConversationId', c.id);
-      await refreshConversations(v.id);
-    } catch (e) {
-      fail('New conversation', e);
-    }
-  }, [api, fail, refreshConversations]);
+    if (!videoRef.current) return;
+    setConversation(null);
+    convRef.current = null;
+    setProgress(null);
+    setStreamingId(null);
+  }, []);
 
   const deleteConversation = useCallback(
     async (id: string) => {
