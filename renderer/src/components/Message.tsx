@@ -58,7 +58,11 @@ export function Message({ m, durationSec, busy, inspected, onSeek, onEdit, onReg
               rows={Math.min(8, draft.split('\n').length + 1)}
               onChange={(e) => setDraft(e.target.value)}
               onKeyDown={(e) => {
-                if (e.key === 'Escape') setEditing(false);
+                if (e.key === 'Escape') {
+                  // Esc here cancels the edit; it must not also reach the window's "Esc stops the answer".
+                  e.stopPropagation();
+                  setEditing(false);
+                }
                 if (e.key === 'Enter' && !e.shiftKey) {
                   e.preventDefault();
                   e.currentTarget.form?.requestSubmit();
