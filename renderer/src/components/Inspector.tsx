@@ -228,8 +228,9 @@ export function CompareTimes({ a, b }: { a: InspectorTurn; b: InspectorTurn }) {
         <span className="muted"> — turn {fast.turn} took {ratio.toFixed(2)}× less time than turn {slow.turn}</span>
       ) : (
         <span className="warn">
-          {' '}— not like for like: only turn {encodedA ? a.turn : b.turn} includes encoding the video (a re-ask under another policy
-          prepares the video again). For a fair number use “Also run dense each turn” in Settings.
+          {' '}— not like for like: only turn {encodedA ? a.turn : b.turn} includes encoding the video (the first question on a
+          prepared video pays for it; a re-ask under another policy prepares the video again).
+          {a.stats.policy !== b.stats.policy && ' For a fair speedup use “Also run dense each turn” in Settings.'}
         </span>
       )}
     </p>

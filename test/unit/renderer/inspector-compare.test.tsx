@@ -18,6 +18,12 @@ describe('inspector: comparing two turns\' times', () => {
     const html = renderToStaticMarkup(<CompareTimes a={turn(3, 'sparsevila', 0, 19)} b={turn(4, 'dense', 198, 407)} />);
     expect(html).toContain('not like for like: only turn 4 includes encoding the video');
     expect(html).not.toContain('less time');
+    expect(html).toContain('For a fair speedup');
+  });
+  it('same policy, turn 1 vs a later turn: the first question paid for the video; no advice about dense', () => {
+    const html = renderToStaticMarkup(<CompareTimes a={turn(1, 'sparsevila', 180, 300)} b={turn(2, 'sparsevila', 0, 13)} />);
+    expect(html).toContain('only turn 1 includes encoding the video (the first question on a prepared video pays for it');
+    expect(html).not.toContain('For a fair speedup');
   });
   it('states the ratio when both are alike', () => {
     const html = renderToStaticMarkup(<CompareTimes a={turn(1, 'sparsevila', 100, 200)} b={turn(2, 'dense', 150, 500)} />);
