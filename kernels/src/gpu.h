@@ -85,7 +85,7 @@ void rmsNormTo16(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,
                     int Hkv, int d, float scale, int causalBase);
-// Which colMeanSoftmax kernel runs: 1 SIMT f32 (default), 2 tensor cores with bf16 operands, 3 tensor cores with
+// Which colMeanSoftmax kernel runs: 1 SIMT f32, 2 tensor cores with bf16 operands (default), 3 tensor cores with
 // hi + lo bf16 operands (f32-grade scores). KERNELS.md "Streaming saliency" has the numbers.
 void setSaliencyVersion(int version);
 // The same through a materialized attention matrix (cuBLAS + softmax + column sum): the baseline it replaces.

@@ -80,7 +80,7 @@ export interface KernelsAddon {
   /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */
   flashBlockAttention?(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
-  /** colMeanSoftmax kernel: 1 SIMT f32 (default), 2 tensor cores bf16 operands, 3 tensor cores hi+lo bf16. */
+  /** colMeanSoftmax kernel: 1 SIMT f32, 2 tensor cores bf16 operands (default), 3 tensor cores hi+lo bf16. */
   setSaliencyVersion(version: number): void;
   /** Decode attention kernel (<= 16 query rows): 3, 4 (default: persistent blocks, online softmax), 5 (4 + L2 prefetch). */
   setDecodeAttentionVersion(version: number): void;
