@@ -129,7 +129,7 @@ export function Inspector(p: Props) {
             }}
           />
           <output htmlFor="insp-layer" className="ctl-out">
-            {layers === 0 ? 'no retrieval' : layer === 'any' ? `any of ${layers}` : `${Math.min(layer, layers - 1)} / ${layers - 1}${layerReads(a.data, layer)}`}
+            {layers === 0 ? 'no retrieval' : layer === 'any' ? `any of ${layers} layers` : `${Math.min(layer, layers - 1)} / ${layers - 1}${layerReads(a.data, layer)}`}
           </output>
         </div>
         <div className="ctl">
