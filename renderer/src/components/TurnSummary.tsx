@@ -18,16 +18,28 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
   return (
     <div className="turn-summary">
       <div className="counts">
-        <Count label="visual tokens" value={formatCount(s.visualTokensTotal)} />
-        <Count label="kept after prefill" value={formatCount(s.visualTokensRetained)} sub={formatPercent(retainedShare)} cls="c-ret" />
+        <Count label="visual tokens" value={formatCount(s.visualTokensTotal)} title="Visual tokens the sampled frames make (after the 2x pooling)" />
+        <Count
+          label="kept after prefill"
+          value={formatCount(s.visualTokensRetained)}
+          sub={formatPercent(retainedShare)}
+          cls="c-ret"
+          title="In the KV cache this turn: the rest were pruned before the language model by vision saliency (or by turn 1's question under query-prune)"
+        />
         <Count
           label="retrieved (mean/layer)"
           value={s.policy === 'sparsevila' || s.policy === 'query-prune' ? formatCount(s.visualTokensRetrieved) : 'all kept'}
           sub={s.policy === 'sparsevila' || s.policy === 'query-prune' ? formatPercent(retrievedShare) + ' of kept' : undefined}
           cls="c-rtv"
         />
-        <Count label="KV cache" value={formatBytes(s.kvBytes)} />
-        {s.retrievedMassShare !== null && <Count label="attention mass captured" value={formatPercent(s.retrievedMassShare)} />}
+        <Count label="KV cache" value={formatBytes(s.kvBytes)} title="Size of the key/value cache after this turn" />
+        {s.retrievedMassShare !== null && (
+          <Count
+            label="attention mass captured"
+            value={formatPercent(s.retrievedMassShare)}
+            title="Of the attention the question gave all kept visual tokens, the share the retrieved ones hold (mean over layers)"
+          />
+        )}
         {s.speedupVsDense !== null && (
           <Count
             label={formatSpeedup(s.speedupVsDense).slower ? 'vs dense: slower (below 1×)' : 'speedup vs dense'}
