@@ -586,7 +586,7 @@ def save_model(model, args, ids, out_dir):
     model.save_pretrained(out_dir)
     patch_config_json(out_dir, ids)
     for name in os.listdir(args.tokenizer):
-        if name.endswith('.json') and name not in ('config.json', 'generation_config.json'):
+        if name.endswith('.json') and name not in ('config.json', 'generation_config.json', 'train_results.json'):
             shutil.copy(os.path.join(args.tokenizer, name), os.path.join(out_dir, name))
 
 
