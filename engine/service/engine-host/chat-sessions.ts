@@ -38,7 +38,7 @@ export class ChatSessions {
   async prepare(args: PrepareArgs, progress: (p: ProgressEvent) => void): Promise<PrepareResult> {
     const { sessionId, settings } = args;
     const modelKey = JSON.stringify([args.modelPath, settings.backend]);
-    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath, settings.measureDense]);
+    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath, settings.measureDense && settings.policy !== 'dense']);
     const existing = this.sessions.get(sessionId);
     if (existing?.key === key) return { frames: existing.video.frames, visualTokens: existing.session.visualSlots.length, reused: true };
     this.drop(sessionId);
