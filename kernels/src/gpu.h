@@ -52,8 +52,8 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
 // The same on the flash kernel (gpu_flash.cu; cdt BF16/F16, d a multiple of 8 up to 128): no score matrix in memory.
 void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
                          float scale);
-// Which decode kernel (<= 16 query rows) attention() uses: 3, 4 (default: ~2 blocks/SM, online softmax) or 5 (4 +
-// L2 prefetch of the next tile).
+// Which decode kernel (<= 16 query rows) attention() uses: 3, 4 (default: ~2 blocks/SM, online softmax), 5 (4 + L2
+// prefetch of the next tile) or 6 (4 + the tile's V rows copied to shared memory with cp.async during the scores).
 void setDecodeAttentionVersion(int version);
 // 16-bit activations for the vision tower (gpu_vision.cu): LayerNorm / GELU of f32 input written in dtype odt, and
 // a linear whose activations x already have the 16-bit weight dtype (no cast). Output of linearLowp is f32.

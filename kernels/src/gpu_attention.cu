@@ -239,9 +239,16 @@ __device__ __forceinline__ void prefetchL2(const void* p) { asm volatile("prefet
 
 // PF (v5): at the start of each tile, every thread asks L2 for the K and V rows of its slot in the NEXT tile, so
 // that tile's loads hit L2 instead of waiting on HBM (no registers held, unlike a register prefetch).
-template <typename KT, int D, int GM, bool PF>
+// VS (v6): each thread starts a cp.async copy of its slot's V row into shared memory before computing its scores,
+// so the V reads of a tile overlap the K reads instead of following them.
+__device__ __forceinline__ void cpAsync16(void* smem, const void* gmem) {
+  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem) : "memory");
+}
+template <typename KT, int D, int GM, bool PF, bool VS = false>
 __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
   constexpr int LPR = D / 4, RPW = 32 / LPR, NW = kDecThreads / 32, RPS = NW * RPW;
+  extern __shared__ uint4 vtile[];  // VS: [kDecThreads][D * sizeof(KT) / 16]
   __shared__ __align__(16) float qs[GM][D];
   __shared__ float ps[GM][kDecThreads];
   __shared__ int sl[kDecThreads];
@@ -285,6 +292,13 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
     if (tid < n) {
       const int slot = a.slots ? a.slots[s0 + tid] : s0 + tid;
       sl[tid] = slot;
+      if (VS) {
+        constexpr int CH = D * int(sizeof(KT)) / 16;
+        const uint4* vr = reinterpret_cast<const uint4*>(V + size_t(slot) * a.ldkv + size_t(g) * D);
+#pragma unroll
+        for (int c = 0; c < CH; ++c) cpAsync16(&vtile[tid * CH + c], vr + c);
+        asm volatile("cp.async.commit_group;\n" ::: "memory");
+      }
       if (slot <= limit) {
 #pragma unroll
         for (int j = 0; j < GM; ++j) sc[j] = 0.f;
@@ -329,7 +343,23 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) acc[j][e] *= alpha;
     }
+    if (VS) asm volatile("cp.async.wait_group 0;\n" ::: "memory");
     __syncthreads();
+    if (VS) {
+      constexpr int CH = D * int(sizeof(KT)) / 16;
+      for (int r = w * RPW + sub; r < n; r += RPS) {
+        const uint2 x = reinterpret_cast<const uint2*>(&vtile[r * CH])[cl];
+        const KT* h = reinterpret_cast<const KT*>(&x);
+        const float vf[4] = {toF(h[0]), toF(h[1]), toF(h[2]), toF(h[3])};
+#pragma unroll
+        for (int j = 0; j < GM; ++j) {
+          const float p = ps[j][r];
+#pragma unroll
+          for (int e = 0; e < 4; ++e) acc[j][e] = fmaf(p, vf[e], acc[j][e]);
+        }
+      }
+      continue;
+    }
     for (int r = w * RPW + sub; r < n; r += kDecUnroll * RPS) {
       uint2 x[kDecUnroll];
 #pragma unroll
@@ -388,9 +418,18 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
 }
 
 template <typename KT, int D>
-void launchDecodeV4(const DecArgs& a, int Tq, bool prefetch) {
+void launchDecodeV4(const DecArgs& a, int Tq, bool prefetch, bool vstage) {
   const dim3 grid(a.nb, a.Hkv, Tq);
-  if (prefetch) {
+  if (vstage) {
+    const int smem = kDecThreads * D * int(sizeof(KT));
+    if (a.G <= 4) {
+      check(cudaFuncSetAttribute(decodeKernelV4<KT, D, 4, false, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem), "smem decode v6");
+      decodeKernelV4<KT, D, 4, false, true><<<grid, kDecThreads, smem, stream()>>>(a);
+    } else {
+      check(cudaFuncSetAttribute(decodeKernelV4<KT, D, 8, false, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem), "smem decode v6");
+      decodeKernelV4<KT, D, 8, false, true><<<grid, kDecThreads, smem, stream()>>>(a);
+    }
+  } else if (prefetch) {
     if (a.G <= 4) decodeKernelV4<KT, D, 4, true><<<grid, kDecThreads, 0, stream()>>>(a);
     else decodeKernelV4<KT, D, 8, true><<<grid, kDecThreads, 0, stream()>>>(a);
   } else {
@@ -416,7 +455,7 @@ bool decodeV4Fits(int Hq, int Hkv, int d, int kvdt, int ldkv, uint64_t k, uint64
 }
 
 void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
-              float scale, int causalBase, const int* dSlots, int nSlots, bool prefetch) {
+              float scale, int causalBase, const int* dSlots, int nSlots, bool prefetch, bool vstage) {
   DecArgs a{};
   a.q = reinterpret_cast<const float*>(q);
   a.k = reinterpret_cast<const void*>(k);
@@ -435,9 +474,9 @@ void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t
   a.pl = buf + rows;
   a.pacc = buf + 2 * rows;
   if (d == 64) {
-    if (kvdt == F16) launchDecodeV4<__half, 64>(a, Tq, prefetch); else launchDecodeV4<__nv_bfloat16, 64>(a, Tq, prefetch);
+    if (kvdt == F16) launchDecodeV4<__half, 64>(a, Tq, prefetch, vstage); else launchDecodeV4<__nv_bfloat16, 64>(a, Tq, prefetch, vstage);
   } else {
-    if (kvdt == F16) launchDecodeV4<__half, 128>(a, Tq, prefetch); else launchDecodeV4<__nv_bfloat16, 128>(a, Tq, prefetch);
+    if (kvdt == F16) launchDecodeV4<__half, 128>(a, Tq, prefetch, vstage); else launchDecodeV4<__nv_bfloat16, 128>(a, Tq, prefetch, vstage);
   }
   const int cthreads = std::max(32, std::min(256, (d + 31) / 32 * 32));
   combineKernel<<<unsigned(size_t(Tq) * Hq), cthreads, size_t(nb) * 4, stream()>>>(reinterpret_cast<float*>(out), a.pm,
@@ -631,7 +670,7 @@ namespace {
 int gDecodeVersion = 4;  // round 1 (H100): v4 0.078 ms vs v3 0.270 at 50177 slots, both correct
 }
 void setDecodeAttentionVersion(int version) {
-  if (version < 3 || version > 5) fail("setDecodeAttentionVersion: version must be 3, 4 or 5");
+  if (version < 3 || version > 6) fail("setDecodeAttentionVersion: version must be 3, 4, 5 or 6");
   gDecodeVersion = version;
 }
 
@@ -644,7 +683,8 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   if (n <= 0) fail("attention: no key slots");
   const int* dSlots = slots ? deviceSlots(slots, nSlots, Tk) : nullptr;
   if (Tq <= 16 && gDecodeVersion >= 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
-    decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 5);
+    decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 5,
+             gDecodeVersion == 6);
     return;
   }
   if (Tq <= 16 && Hq / Hkv <= kMaxG) {
