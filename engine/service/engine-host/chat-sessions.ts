@@ -28,6 +28,10 @@ export class CancelledError extends Error {
   readonly code = 'ABORTED';
 }
 
+/** Prepared conversations kept in memory (each holds a KV cache, and with measureDense a dense twin). Older ones are
+ *  dropped and rebuilt if asked again, so many open conversations cannot exhaust GPU or CPU memory. */
+export const MAX_PREPARED_SESSIONS = 3;
+
 export class ChatSessions {
   /** warmed: policies already run once on this model (see warmUpPolicies), so timed runs pay no one-time costs. */
   private model: { key: string; loaded: LoadedModel; warmed: Set<string> } | null = null;
@@ -40,7 +44,12 @@ export class ChatSessions {
     const modelKey = JSON.stringify([args.modelPath, settings.backend]);
     const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath, settings.measureDense && settings.policy !== 'dense']);
     const existing = this.sessions.get(sessionId);
-    if (existing?.key === key) return { frames: existing.video.frames, visualTokens: existing.session.visualSlots.length, reused: true };
+    if (existing?.key === key) {
+      // Most recently used last (Map order), for evictBeyond.
+      this.sessions.delete(sessionId);
+      this.sessions.set(sessionId, existing);
+      return { frames: existing.video.frames, visualTokens: existing.session.visualSlots.length, reused: true };
+    }
     this.drop(sessionId);
     this.preparing.get(sessionId)?.abort();
     const abort = new AbortController();
@@ -119,6 +128,7 @@ export class ChatSessions {
         }
       }
       this.sessions.set(sessionId, { key, modelKey, video, session, policy, dense });
+      this.evictBeyond(MAX_PREPARED_SESSIONS, sessionId);
       return { frames: video.frames, visualTokens: session.visualSlots.length, reused: false };
     } catch (err) {
       if (abort.signal.aborted) throw new CancelledError('preparing the video was cancelled');
@@ -194,6 +204,14 @@ export class ChatSessions {
     e.dense?.session.dispose();
     this.sessions.delete(sessionId);
     return true;
+  }
+
+  /** Drops the least recently used prepared conversations beyond `max` (never `keep` or one answering now). */
+  private evictBeyond(max: number, keep: string): void {
+    for (const id of [...this.sessions.keys()]) {
+      if (this.sessions.size <= max) break;
+      if (id !== keep && !this.asking.has(id)) this.drop(id);
+    }
   }
 
   /** Drops every conversation and frees the model. */
