@@ -59,17 +59,27 @@ for (const N of SLOTS) {
   const cache = llm.createCache(cap) as CudaKvCache;
   const n = t.layers * cap * kd;
   addon.randomFill(cache.k, DT.bf16, n, 11, 1.5); addon.randomFill(cache.v, DT.bf16, n, 12, 1);
-  const visual = Array.from({ length: N - PREFIX }, (_, i) => PREFIX + i).filter((_, i) => i % Math.round(1 / SPARSE_KEEP) === 0);
-  for (const sparse of [false, true]) {
+  const every = Math.round(1 / SPARSE_KEEP);
+  const visualOf = (phase: number) => Array.from({ length: N - PREFIX }, (_, i) => PREFIX + i).filter((_, i) => i % every === phase);
+  const visual = visualOf(0);
+  // 'sparse per layer': every layer its own slot list, rebuilt per call like the retrieval controller does (so the
+  // attention uploads a new list per layer, as in a real SparseVILA turn).
+  const perLayer = Array.from({ length: t.layers }, (_, l) => visualOf(l % every));
+  for (const set of ['dense', 'sparse', 'sparse per layer']) {
+    const sparse = set !== 'dense';
     const ref: Record<string, Float32Array> = {};
     for (const mode of MODES) {
+      if (set === 'sparse per layer' && !mode.startsWith('fused')) continue;
       setMode(mode);
       const step = (s: number, download: boolean | 'device') => {
         const at = N + s;
         const slots = sparse ? Int32Array.from([...Array.from({ length: PREFIX }, (_, i) => i), ...visual, ...Array.from({ length: s + 1 }, (_, i) => N + i)]) : undefined;
         const t0 = performance.now();
         const e = llm.embed(Int32Array.of(1000 + s));
-        const h = llm.forward(e, cache, { positions: Int32Array.of(at), at, lastOnly: true, hooks: slots ? { slots: () => slots } : undefined });
+        const tail = Array.from({ length: s + 1 }, (_, i) => N + i), head = Array.from({ length: PREFIX }, (_, i) => i);
+        const hooks = set === 'dense' ? undefined : set === 'sparse' ? { slots: () => slots! }
+          : { slots: (l: number) => Int32Array.from([...head, ...perLayer[l], ...tail]) };
+        const h = llm.forward(e, cache, { positions: Int32Array.of(at), at, lastOnly: true, hooks });
         be.dispose(e);
         const lg = llm.logits(h);
         be.dispose(h);
@@ -96,10 +106,10 @@ for (const N of SLOTS) {
       }
       ref[mode] = step(0, true).out!;  // same input, same cache slot -> comparable logits across modes
       let num = 0, den = 0;
-      const base = ref[MODES[0]];
+      const base = Object.values(ref)[0];  // the first mode run for this set
       for (let v = 0; v < base.length; v++) { num = Math.max(num, Math.abs(ref[mode][v] - base[v])); den = Math.max(den, Math.abs(base[v])); }
       const floorMs = (weightBytes + (slotsRead / STEPS) * t.layers * kvRow) / (copyGBps * 1e6);
-      const row = { slots: N, set: sparse ? 'sparse' : 'dense', mode, msPerToken: median(gpuMs), msPerTokenWithDownload: median(fullMs), hostEnqueueMs: median(hostMs),
+      const row = { slots: N, set, mode, msPerToken: median(gpuMs), msPerTokenWithDownload: median(fullMs), hostEnqueueMs: median(hostMs),
         floorMs, ratio: median(gpuMs) / floorMs, meanSlotsRead: slotsRead / STEPS, logitsVsFirstMode: num / (den || 1) };
       rows.push(row);
       console.log(`RESULT ${JSON.stringify(row)}`);
@@ -108,5 +118,5 @@ for (const N of SLOTS) {
   be.disposeKvCache(cache);
 }
 writeFileSync(arg('out', 'decode_bench.json'), JSON.stringify({ device: be.device, copyGBps, weightBytes, rows }, null, 1));
-console.log('\n| cache slots | set | mode | slots read | ms/token | + sampling (session path) | host enqueue ms | floor ms | ratio | logits vs first mode |');
+console.log('\n| cache slots | set | mode | slots read | ms/token | + sampling (session path) | host enqueue ms | floor ms | ratio | logits vs first mode of the set |');
 for (const r of rows as any[]) console.log(`| ${r.slots} | ${r.set} | ${r.mode} | ${r.meanSlotsRead.toFixed(0)} | ${r.msPerToken.toFixed(2)} | ${r.msPerTokenWithDownload.toFixed(2)} | ${r.hostEnqueueMs.toFixed(2)} | ${r.floorMs.toFixed(2)} | ${r.ratio.toFixed(2)}x | ${r.logitsVsFirstMode.toExponential(1)} |`);
