@@ -4,7 +4,7 @@
 // KV layout: [retained prefix: template head + video tokens + time instruction][this turn: question + answer].
 // Kept tokens keep their original RoPE positions; a turn continues at the position right after the prefix.
 import type { KvCache, Tensor } from '../backend/backend.ts';
-import { fusedDecodeOps } from '../backend/fused.ts';
+import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import type { VideoEncodeOptions, VideoEncoding } from '../models/llava-onevision.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
@@ -208,19 +208,27 @@ export class ChatSession {
     return logits;
   }
 
-  /** The next token after `ids`: greedy on the device when the backend can (4 bytes back instead of the logits). */
-  private nextToken(ids: Int32Array, hooks: Qwen2Hooks | undefined, sampling: Parameters<typeof sampleToken>[1], prefill: boolean): number {
-    const fx = sampling.temperature > 1e-5 ? null : fusedDecodeOps(this.model.backend);
-    if (fx) {
-      const logits = this.turnLogits(ids, hooks);
-      try {
-        const id = fx.argmaxRows(logits);
-        if (id) return id[0];
-        return sampleToken(this.model.backend.toHost(logits), sampling);
-      } finally {
-        this.model.backend.dispose(logits);
-      }
+  /** The backend's fused ops when sampling is greedy (the device then picks the token), else null. */
+  private greedyOps(sampling: Parameters<typeof sampleToken>[1]): FusedDecodeOps | null {
+    return sampling.temperature > 1e-5 ? null : fusedDecodeOps(this.model.backend);
+  }
+
+  /** The greedy token of device logits (4 bytes back instead of the logits), or a host sample when the backend
+   *  declines; frees the logits. */
+  private takeToken(logits: Tensor, fx: FusedDecodeOps, sampling: Parameters<typeof sampleToken>[1]): number {
+    try {
+      const id = fx.argmaxRows(logits);
+      if (id) return id[0];
+      return sampleToken(this.model.backend.toHost(logits), sampling);
+    } finally {
+      this.model.backend.dispose(logits);
     }
+  }
+
+  /** The next token after `ids`: greedy on the device when the backend can. */
+  private nextToken(ids: Int32Array, hooks: Qwen2Hooks | undefined, sampling: Parameters<typeof sampleToken>[1], prefill: boolean): number {
+    const fx = this.greedyOps(sampling);
+    if (fx) return this.takeToken(this.turnLogits(ids, hooks), fx, sampling);
     return sampleToken(prefill ? this.prefillTurn(ids, hooks) : this.decodeStep(ids[0], hooks), sampling);
   }
 
@@ -257,23 +265,37 @@ export class ChatSession {
       prefillMs = performance.now() - t0;
       const hooks = o.decodeHooks?.({ session: this, turn, turnStart, kvLen: this.cache.length });
       const td = performance.now();
+      const fx = this.greedyOps(sampling);
       for (let k = 0; k < maxNew; k++) {
         if (o.signal?.aborted) { stop = 'aborted'; break; }
         const id = next;
         if (k === 0) ttftMs = performance.now() - t0;
         if (eos.has(id)) { stop = 'eos'; break; }
         generated.push(id);
-        const full = tok.decode(generated, true);
-        // Hold back text ending in an incomplete UTF-8 sequence (decoded as U+FFFD) until it completes.
-        if (!full.endsWith('\uFFFD') && full.length >= text.length) {
-          const delta = full.slice(text.length);
-          text = full;
-          if (delta) o.onToken?.(delta, id);
+        const more = k + 1 < maxNew && this.cache.length + 1 < this.cache.capacity;
+        // Greedy on the device: queue the next step before the text work below, so the GPU computes meanwhile.
+        let queued = more && fx ? this.turnLogits(Int32Array.of(id), hooks) : null;
+        try {
+          const full = tok.decode(generated, true);
+          // Hold back text ending in an incomplete UTF-8 sequence (decoded as U+FFFD) until it completes.
+          if (!full.endsWith('\uFFFD') && full.length >= text.length) {
+            const delta = full.slice(text.length);
+            text = full;
+            if (delta) o.onToken?.(delta, id);
+          }
+          if (!more) break;
+          if (queued && fx) {
+            await yieldToEventLoop();
+            const l = queued;
+            queued = null;
+            next = this.takeToken(l, fx, sampling);
+          } else {
+            next = this.nextToken(Int32Array.of(id), hooks, sampling, false);
+            await yieldToEventLoop();
+          }
+        } finally {
+          if (queued) this.model.backend.dispose(queued);
         }
-        if (k + 1 >= maxNew) break;
-        if (this.cache.length + 1 >= this.cache.capacity) break;
-        next = this.nextToken(Int32Array.of(id), hooks, sampling, false);
-        await yieldToEventLoop();
       }
       decodeMs = performance.now() - td;
       kvBytes = this.model.backend.kvBytes(this.cache, this.cache.length);

@@ -56,4 +56,21 @@ describe('ChatSession greedy sampling on the device', () => {
     expect(dev.calls()).toBe(before);
     s.dispose();
   });
+
+  it('a cancel during the pipelined step stops after that token, with a prefix of the host answer', async () => {
+    const host = await ChatSession.create(model, video);
+    const want = await host.ask('Describe it.', { maxNewTokens: 8 });
+    host.dispose();
+    const dev = withDeviceArgmax(model);
+    const s = await ChatSession.create(dev.model, video);
+    const ac = new AbortController();
+    let n = 0;
+    const got = await s.ask('Describe it.', { maxNewTokens: 8, signal: ac.signal, onToken: () => { if (++n === 2) ac.abort(); } });
+    if (want.tokens > 2) {
+      expect(got.stopReason).toBe('aborted');
+      expect(got.tokenIds).toEqual(want.tokenIds.slice(0, got.tokens));
+    }
+    expect(s.cache.length).toBe(s.prefixSlots);
+    s.dispose();
+  });
 });
