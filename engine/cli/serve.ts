@@ -51,6 +51,11 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
+/** A reason serve mode cannot start, in words for the user. */
+export class ServeError extends Error {
+  override name = 'ServeError';
+}
+
 /** Starts everything serve mode needs; used by the CLI and by the end-to-end tests. */
 export async function startServe(args: ServeArgs): Promise<RunningServe> {
   const version = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -63,7 +68,17 @@ export async function startServe(args: ServeArgs): Promise<RunningServe> {
     embeddedModelsDir: embeddedModelsDir(),
   });
   engine.start().catch((err: Error) => console.error(`[serve] engine: ${err.message}`));
-  const handle = await startServeServer({ service, staticDir: args.rendererDir, host: args.host, port: args.port, token: args.token });
+  let handle: ServeHandle;
+  try {
+    handle = await startServeServer({ service, staticDir: args.rendererDir, host: args.host, port: args.port, token: args.token });
+  } catch (err) {
+    await service.close(); // the engine process too, or it would keep this process alive
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ServeError(`port ${args.port} on ${args.host} is already in use: pick another with --port N, or --port 0 for any free one`);
+    if (code === 'EADDRNOTAVAIL') throw new ServeError(`${args.host} is not an address of this machine (--host)`);
+    if (code === 'EACCES') throw new ServeError(`not allowed to listen on port ${args.port} (ports below 1024 need privileges): pick another with --port N`);
+    throw err;
+  }
   return {
     handle,
     service,
@@ -86,7 +101,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.error((err as Error).message);
     return 2;
   }
-  const running = await startServe(args);
+  let running: RunningServe;
+  try {
+    running = await startServe(args);
+  } catch (err) {
+    if (!(err instanceof ServeError)) throw err;
+    console.error(`sparsevila serve: ${err.message}`);
+    return 1;
+  }
   console.log(`SparseVILA serve: ${running.handle.url}`);
   console.log(`data: ${args.dataDir}  (Ctrl+C to stop)`);
   await new Promise<void>((resolve) => {
