@@ -12,18 +12,47 @@ export function keepCount(n: number, sparsity: number): number {
   return Math.min(n, Math.max(0, Math.round((1 - sparsity) * n + 1e-9)));
 }
 
+/** The idx-th smallest value of `a` (reorders `a`): quickselect with a three-way partition, so runs of equal values
+ *  cannot make it quadratic. */
+function kthSmallest(a: Float64Array, idx: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (lo < hi) {
+    const x0 = a[lo], x1 = a[(lo + hi) >> 1], x2 = a[hi];
+    const pivot = x0 < x1 ? (x1 < x2 ? x1 : x0 < x2 ? x2 : x0) : (x0 < x2 ? x0 : x1 < x2 ? x2 : x1);
+    let lt = lo, i = lo, gt = hi;
+    while (i <= gt) {
+      const x = a[i];
+      if (x < pivot) { a[i] = a[lt]; a[lt++] = x; i++; }
+      else if (x > pivot) { a[i] = a[gt]; a[gt--] = x; }
+      else i++;
+    }
+    if (idx < lt) hi = lt - 1;
+    else if (idx > gt) lo = gt + 1;
+    else return pivot;
+  }
+  return a[lo];
+}
+
 /** Positions (into `scores`) of the k best scores, ties to the lower position, ascending. NaN ranks last. */
 export function topKAscending(scores: ArrayLike<number>, k: number): Int32Array {
   const n = scores.length;
   if (!Number.isInteger(k) || k < 0) throw new Error(`topK: k must be a non-negative integer, got ${k}`);
   if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  const key = (i: number) => (Number.isNaN(scores[i]) ? -Infinity : scores[i]);
-  order.sort((a, b) => {
-    const d = key(b) - key(a);
-    return d > 0 ? 1 : d < 0 ? -1 : a - b;
-  });
-  return order.subarray(0, k).sort();
+  if (k === 0) return new Int32Array(0);
+  // The k-th best value by quickselect (a comparator sort of indices cost ~0.7 ms per 3k scores, and retrieval runs
+  // it per layer per turn), then one ascending pass: everything above it, and as many equal to it as fit, lowest first.
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) v[i] = Number.isNaN(scores[i]) ? -Infinity : scores[i];
+  const threshold = kthSmallest(v.slice(), n - k);
+  let above = 0;
+  for (let i = 0; i < n; i++) if (v[i] > threshold) above++;
+  let ties = k - above;
+  const out = new Int32Array(k);
+  for (let i = 0, o = 0; i < n && o < k; i++) {
+    if (v[i] > threshold) out[o++] = i;
+    else if (v[i] === threshold && ties > 0) { out[o++] = i; ties--; }
+  }
+  return out;
 }
 
 export interface PrefillSelectOptions {
