@@ -107,6 +107,10 @@ export interface Backend {
    *  `candidates` only (same order). */
   kvScores(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): Float32Array;
+  /** Optional: kvScores left on the device; the returned function downloads them (same numbers). Retrieval scores all
+   *  layers of a question prefill this way, with one host synchronisation instead of one per layer. */
+  kvScoresDeferred?(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
+    opts: AttentionOptions): () => Float32Array;
   /** Keep only `keep` slots (ascending), packed to the front, in every layer; length becomes keep.length. */
   kvCompact(cache: KvCache, keep: Int32Array): void;
   /** Bytes held by the cache's first `length` slots. */

@@ -37,6 +37,8 @@ export class SparseKvController {
   private turn = 0;
   private scoreSums: (Float64Array | null)[] = [];
   private scoreRows: number[] = [];
+  // Scores still on the device (Backend.kvScoresDeferred): collected in finishQuestion with one synchronisation.
+  private pendingScores: { layer: number; rows: number; get: () => Float32Array }[] = [];
   private base: (Int32Array | null)[] = [];
   private compacted = false;
   private retrievalMs = 0;
@@ -82,6 +84,7 @@ export class SparseKvController {
     }
     this.turn++;
     this.scoreSums = Array.from({ length: this.dims.layers }, () => null);
+    this.pendingScores = [];
     this.scoreRows = Array.from({ length: this.dims.layers }, () => 0);
     this.base = Array.from({ length: this.dims.layers }, () => null);
     this.retrievalMs = 0;
@@ -95,24 +98,31 @@ export class SparseKvController {
     if (!this.wantsQuestionScores) return;
     const t0 = performance.now();
     const rows = q.shape[0];
-    const scores = this.backend.kvScores(this.cache, layer, q, this.dims.heads, kvLen, this.plan.visualSlots, {
-      scale: 1 / Math.sqrt(this.dims.headDim),
-      causalBase,
-    });
+    const opts = { scale: 1 / Math.sqrt(this.dims.headDim), causalBase };
+    if (this.backend.kvScoresDeferred) {
+      const get = this.backend.kvScoresDeferred(this.cache, layer, q, this.dims.heads, kvLen, this.plan.visualSlots, opts);
+      this.pendingScores.push({ layer, rows, get });
+    } else {
+      this.addScores(layer, rows, this.backend.kvScores(this.cache, layer, q, this.dims.heads, kvLen, this.plan.visualSlots, opts));
+    }
+    const dt = performance.now() - t0;
+    this.retrievalMs += dt;
+    this.scoringMs += dt;
+  }
+
+  private addScores(layer: number, rows: number, scores: Float32Array): void {
     let sum = this.scoreSums[layer];
     if (!sum) sum = this.scoreSums[layer] = new Float64Array(scores.length);
     // kvScores averages over its rows; weight by rows so a chunked question prefill averages over all its tokens.
     for (let i = 0; i < scores.length; i++) sum[i] += scores[i] * rows;
     this.scoreRows[layer] += rows;
-    const dt = performance.now() - t0;
-    this.retrievalMs += dt;
-    this.scoringMs += dt;
   }
 
   /** After the question prefill: choose what decode reads. `kvLen` = cache slots in use now. */
   finishQuestion(kvLen: number): void {
     if (!this.wantsQuestionScores) return;
     const t0 = performance.now();
+    for (const p of this.pendingScores.splice(0)) this.addScores(p.layer, p.rows, p.get());
     const { layers } = this.dims;
     const layerScores: Float64Array[] = [];
     for (let l = 0; l < layers; l++) {

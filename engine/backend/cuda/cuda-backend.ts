@@ -436,22 +436,32 @@ export class CudaBackend implements Backend {
   }
   kvScores(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): Float32Array {
+    return this.kvScoresDeferred(cache, layer, q, heads, kvLen, candidates, opts)();
+  }
+  kvScoresDeferred(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
+    opts: AttentionOptions): () => Float32Array {
     const c = this.cache(cache), qt = this.f32(q, 'kvScores');
     const d = this.checkHeads(qt, heads, c.kvHeads);
     if (!(kvLen > 0 && kvLen <= c.capacity)) throw new Error(`kvScores: kvLen ${kvLen} outside (0, ${c.capacity}]`);
+    for (let i = 0; i < candidates.length; i++) {
+      const s = candidates[i];
+      if (!(s >= 0 && s < kvLen)) throw new Error(`kvScores: candidate slot ${s} outside [0, ${kvLen})`);
+    }
     const off = c.layerOffset(layer);
     const col = this.alloc([kvLen]);
     this.a.colMeanSoftmax(col.ptr, qt.ptr, c.k + off, DT[c.dtype], c.row, 1, qt.rows, kvLen, heads, c.kvHeads, d,
       opts.scale, opts.causalBase ?? -1);
-    const all = this.toHost(col);
-    this.dispose(col);
-    const out = new Float32Array(candidates.length);
-    for (let i = 0; i < candidates.length; i++) {
-      const s = candidates[i];
-      if (!(s >= 0 && s < kvLen)) throw new Error(`kvScores: candidate slot ${s} outside [0, ${kvLen})`);
-      out[i] = all[s];
-    }
-    return out;
+    const cand = candidates.slice();
+    let out: Float32Array | null = null;
+    return () => {
+      if (!out) {
+        const all = this.toHost(col);
+        this.dispose(col);
+        out = new Float32Array(cand.length);
+        for (let i = 0; i < cand.length; i++) out[i] = all[cand[i]];
+      }
+      return out;
+    };
   }
   kvCompact(cache: KvCache, keep: Int32Array): void {
     const c = this.cache(cache);
