@@ -80,14 +80,16 @@ export class ChatSessions {
       if (compareDense && this.model) {
         // Fair speedup: both policies warm before either is timed (otherwise the sparse run pays the graph builds).
         const todo = [policy.plan.policy, 'dense' as const].filter((p) => !this.model!.warmed.has(p));
-        if (todo.length) {
-          progress({ stage: 'warmup', done: 0, total: todo.length, etaSec: null });
-          // The warm-up is synchronous compute: let the progress event leave the process first.
+        const started = Date.now();
+        for (const [i, p] of todo.entries()) {
+          const eta = i > 0 ? ((Date.now() - started) / 1000 / i) * (todo.length - i) : null;
+          progress({ stage: 'warmup', done: i, total: todo.length, etaSec: eta });
+          // Each warm-up is synchronous compute: let the progress event (and a cancel) through first.
           await new Promise((resolve) => setImmediate(resolve));
           this.throwIfCancelled(abort);
+          warmUpPolicies(loaded.model, [{ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity }]);
+          this.model.warmed.add(p);
         }
-        warmUpPolicies(loaded.model, todo.map((p) => ({ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity })));
-        for (const p of todo) this.model.warmed.add(p);
       }
       const stageStart = { vision: 0, prefill: 0 };
       const session = await ChatSession.create(loaded, video, {
