@@ -140,6 +140,8 @@ export const InspectorTurn = z.object({
   retained: z.array(z.number().int()),
   /** Per LLM layer: retrieved visual token indices this turn (subset of retained). Empty lists under dense. */
   retrievedByLayer: z.array(z.array(z.number().int())),
+  /** Per LLM layer: share of the question's attention over retained visual tokens that the retrieved set holds. */
+  massShareByLayer: z.array(z.number()).nullable().optional(),
   stats: TurnStats,
 });
 export type InspectorTurn = z.infer<typeof InspectorTurn>;

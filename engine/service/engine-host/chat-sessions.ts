@@ -178,7 +178,9 @@ export class ChatSessions {
       }
       const missing = entry.video.missingFrames;
       const stats: TurnStats = { ...turnStats(measure), turn: args.turn, ...(missing > 0 ? { missingFrames: missing } : {}) };
-      const inspector: InspectorTurn = { ...entry.policy.inspector(measure, entry.video.frameTimes), turn: args.turn, stats };
+      const inspector: InspectorTurn = {
+        ...entry.policy.inspector(measure, entry.video.frameTimes), turn: args.turn, stats, massShareByLayer: measure.massShareByLayer,
+      };
       return { text: r.answer, stopped: r.stopReason === 'aborted', stats, inspector };
     } finally {
       this.asking.delete(args.sessionId);

@@ -204,6 +204,7 @@ export function Inspector(p: Props) {
                   aspect={aspect}
                   scaleMs={scaleMs}
                   onSeek={p.onSeek}
+                  onLayer={setLayer}
                 />
               )}
             </div>

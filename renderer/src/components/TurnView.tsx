@@ -6,6 +6,7 @@ import type { OverlayInput } from '../lib/overlay.ts';
 import { classLabels, countsPerFrame, normalizedSaliency, PRUNED, retrievalDepth, tokenClasses, type LayerView, type TokenClass } from '../lib/tokenMap.ts';
 import { FrameTile } from './FrameTile.tsx';
 import { FrameTimeline } from './FrameTimeline.tsx';
+import { LayerStrip } from './LayerStrip.tsx';
 import { TokenLegend } from './TokenLegend.tsx';
 import { TurnSummary } from './TurnSummary.tsx';
 
@@ -19,9 +20,11 @@ interface Props {
   aspect: number;
   scaleMs: number;
   onSeek(sec: number): void;
+  /** Pick the layer shown (the layer slider's value). */
+  onLayer?(layer: LayerView): void;
 }
 
-export function TurnView({ data, question, frames, layer, mode, tileWidth, aspect, scaleMs, onSeek }: Props) {
+export function TurnView({ data, question, frames, layer, mode, tileWidth, aspect, scaleMs, onSeek, onLayer }: Props) {
   const layers = data.retrievedByLayer.length;
   const effLayer: LayerView = layer === 'any' || layers === 0 ? 'any' : Math.min(layer, layers - 1);
   const cls = useMemo(() => tokenClasses(data, effLayer), [data, effLayer]);
@@ -108,6 +111,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
       </header>
       <TurnSummary s={s} scaleMs={scaleMs} />
       {effMode === 'tokens' && <TokenLegend turn={data} layer={effLayer} />}
+      {onLayer && <LayerStrip turn={data} layer={effLayer} onLayer={onLayer} />}
       <FrameTimeline
         counts={counts}
         perFrame={perFrame}

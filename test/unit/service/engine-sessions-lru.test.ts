@@ -39,3 +39,21 @@ describe('prepared conversations kept in the engine', () => {
     }
   }, 60_000);
 });
+
+describe('inspector data from the engine', () => {
+  it('carries, per layer, the attention mass the retrieved tokens hold', async () => {
+    const sessions = new ChatSessions();
+    const settings = { ...DEFAULT_SETTINGS, backend: 'cpu' as const, frames: 2, maxNewTokens: 2, prefillSparsity: 0.5, decodeSparsity: 0.5 };
+    try {
+      await sessions.prepare({ sessionId: 'm', modelPath: modelDir, videoPath: clip, settings }, () => {});
+      const r = await sessions.ask({ sessionId: 'm', turn: 1, question: 'what is it?', history: [], settings }, () => {});
+      const mass = r.inspector.massShareByLayer!;
+      expect(mass.length).toBe(r.inspector.retrievedByLayer.length);
+      expect(mass.length).toBeGreaterThan(0);
+      for (const m of mass) expect(m).toBeGreaterThan(0);
+      for (const m of mass) expect(m).toBeLessThanOrEqual(1 + 1e-6);
+    } finally {
+      sessions.dispose();
+    }
+  }, 60_000);
+});
