@@ -34,28 +34,38 @@ const llm = Qwen2.load(be, new DeviceSyntheticWeights(cfg, 7), t);
 be.sync();
 console.log(`${be.device}; Qwen2-7B synthetic bf16, ${t.layers} layers`);
 
-// Per-op timing: every method call on the backend is synced before and after.
+// Per-op timing: every method call on the backend (and on the prefill ops object it hands out) is synced before
+// and after.
 const perOp = new Map<string, { ms: number; n: number }>();
-const timed = new Proxy(be, {
-  get(target, prop, recv) {
-    const v = Reflect.get(target, prop, recv);
-    if (typeof v !== 'function' || prop === 'sync' || prop === 'dispose') return typeof v === 'function' ? v.bind(target) : v;
-    return (...args: unknown[]) => {
-      target.sync();
-      const a = performance.now();
-      const r = v.apply(target, args);
-      target.sync();
-      // linear is keyed by its weight shape (q/k/v/o/gate/up/down differ).
-      const w = prop === 'linear' ? (args[1] as { shape?: number[] }).shape : undefined;
-      const key = w ? `linear ${w.join('x')}` : String(prop);
-      const e = perOp.get(key) ?? { ms: 0, n: 0 };
-      e.ms += performance.now() - a;
-      e.n++;
-      perOp.set(key, e);
-      return r;
-    };
-  },
-}) as Backend;
+function timedCall(target: { sync(): void }, key: string, f: () => unknown): unknown {
+  target.sync();
+  const a = performance.now();
+  const r = f();
+  target.sync();
+  const e = perOp.get(key) ?? { ms: 0, n: 0 };
+  e.ms += performance.now() - a;
+  e.n++;
+  perOp.set(key, e);
+  return r;
+}
+function timedObject<T extends object>(obj: T, sync: { sync(): void }, prefix: string): T {
+  return new Proxy(obj, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv);
+      if (typeof v !== 'function' || prop === 'sync' || prop === 'dispose') return typeof v === 'function' ? v.bind(target) : v;
+      if (prop === 'prefillOps') {
+        return () => { const ops = v.call(target); return ops ? timedObject(ops, sync, '') : ops; };
+      }
+      return (...args: unknown[]) => {
+        // linear / linearAdd are keyed by their weight shape (q/k/v/o/gate/up/down differ).
+        const w = prop === 'linear' || prop === 'linearAdd' ? (args[1] as { shape?: number[] }).shape : undefined;
+        const key = prefix + (w ? `${String(prop)} ${w.join('x')}` : String(prop));
+        return timedCall(sync, key, () => v.apply(target, args));
+      };
+    },
+  });
+}
+const timed = timedObject(be, be, '') as Backend;
 
 const rows: Record<string, unknown>[] = [];
 for (const T of TOKENS) {
