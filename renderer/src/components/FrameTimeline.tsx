@@ -1,10 +1,11 @@
 // A compact bar chart over the sampled frames: tokens kept (blue) and retrieved (amber) per frame.
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { COLORS, rgba } from '../lib/overlay.ts';
 import type { FrameCounts } from '../lib/tokenMap.ts';
 
-export function FrameTimeline({ counts, perFrame, onPick }: { counts: FrameCounts[]; perFrame: number; onPick(frame: number): void }) {
+export function FrameTimeline({ counts, perFrame, labels, onPick }: { counts: FrameCounts[]; perFrame: number; labels?: readonly string[]; onPick(frame: number): void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
+  const [tip, setTip] = useState('Tokens kept (blue) and read (amber) per frame; click to go to a frame');
   useEffect(() => {
     const c = canvas.current;
     if (!c) return;
@@ -35,6 +36,13 @@ export function FrameTimeline({ counts, perFrame, onPick }: { counts: FrameCount
       className="timeline"
       role="img"
       aria-label="Tokens kept and retrieved per frame"
+      title={tip}
+      onMouseMove={(e) => {
+        const r = e.currentTarget.getBoundingClientRect();
+        const f = Math.min(counts.length - 1, Math.max(0, Math.floor(((e.clientX - r.left) / r.width) * counts.length)));
+        const k = counts[f];
+        if (k) setTip(`Frame ${f + 1}${labels?.[f] ? ` (${labels[f]})` : ''}: ${k.retained} of ${perFrame} tokens kept, ${k.retrieved} read`);
+      }}
       onClick={(e) => {
         const r = e.currentTarget.getBoundingClientRect();
         onPick(Math.min(counts.length - 1, Math.floor(((e.clientX - r.left) / r.width) * counts.length)));

@@ -115,6 +115,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
       <FrameTimeline
         counts={counts}
         perFrame={perFrame}
+        labels={timeLabels}
         onPick={(f) => {
           (grid.current?.children[f] as HTMLElement | undefined)?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
           onSeek(data.frameTimes[f] ?? 0);
