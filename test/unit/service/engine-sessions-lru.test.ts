@@ -47,8 +47,8 @@ describe('inspector data from the engine', () => {
     try {
       await sessions.prepare({ sessionId: 'm', modelPath: modelDir, videoPath: clip, settings }, () => {});
       const r = await sessions.ask({ sessionId: 'm', turn: 1, question: 'what is it?', history: [], settings }, () => {});
-      const mass = r.inspector.massShareByLayer!;
-      expect(mass.length).toBe(r.inspector.retrievedByLayer.length);
+      const mass = r.inspector!.massShareByLayer!;
+      expect(mass.length).toBe(r.inspector!.retrievedByLayer.length);
       expect(mass.length).toBeGreaterThan(0);
       for (const m of mass) expect(m).toBeGreaterThan(0);
       for (const m of mass) expect(m).toBeLessThanOrEqual(1 + 1e-6);
