@@ -21,9 +21,13 @@ export function Library({ session, serveMode }: Props) {
   const pick = async () => {
     try {
       const res = await api.call('videos.pick', {});
-      if (res.path) await session.openPath(res.path);
+      if (!res.path) return;
+      setOpening(true);
+      await session.openPath(res.path);
     } catch (e) {
       toasts.push('error', `Open dialog: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setOpening(false);
     }
   };
 
@@ -31,8 +35,8 @@ export function Library({ session, serveMode }: Props) {
     <nav className="library" aria-label="Library">
       <section className="lib-open">
         {!serveMode && (
-          <button className="btn btn-primary btn-block" onClick={pick}>
-            Open video…
+          <button className="btn btn-primary btn-block" onClick={pick} disabled={opening} aria-busy={opening}>
+            {opening ? 'Opening…' : 'Open video…'}
           </button>
         )}
         {showPath || serveMode ? (
