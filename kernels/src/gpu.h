@@ -60,8 +60,10 @@ void setDecodeAttentionVersion(int version);
 void layerNormTo(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, uint64_t b, int bdt,
                  float eps);
 void geluTo(uint64_t out, int odt, uint64_t x, size_t n, bool tanhApprox);
-// layerNormTo kernel: 1 = block per row, 2 = warp per row, row in registers (default; cols % 4 == 0, <= 1536).
+// layerNormTo kernel: 1 = block per row (default), 2 = warp per row, row in registers (cols % 4 == 0, <= 1536).
 void setLayerNormVersion(int v);
+// linearLowp with a bias: 1 = f32 GEMM output + bias pass (default), 2 = 16-bit GEMM output + one pass bias -> f32.
+void setLinearLowpVersion(int v);
 void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt);
 // out (dtype odt) = GELU(x · wᵀ + b), the GEMM writing the weight dtype (16-bit: a third of the bytes of f32 + bias +
 // GELU passes). act 1 = tanh GELU, 2 = erf. x is f32 (cast inside) or already in the weight dtype.

@@ -137,6 +137,7 @@ FN(LinearResidual)
                     i32(info, 6, fn), i32(info, 7, fn), ptr(info, 8, fn), i32(info, 9, fn), ptr(info, 10, fn));
 END
 FN(SetLayerNormVersion) g::setLayerNormVersion(i32(info, 0, fn)); END
+FN(SetLinearLowpVersion) g::setLinearLowpVersion(i32(info, 0, fn)); END
 // patchify(out, px, frames, C, S, p)
 FN(Patchify)
   g::patchify(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), i32(info, 5, fn));
@@ -195,7 +196,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion}, {"setLinearLowpVersion", SetLinearLowpVersion},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

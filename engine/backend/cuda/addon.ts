@@ -67,8 +67,10 @@ export interface KernelsAddon {
     b: number, bdt: number, act: number): void;
   /** Pixels [frames, C, S, S] f32 -> patch rows [frames*(S/p)², C*p*p]. Absent in older addons. */
   patchify?(out: number, px: number, frames: number, C: number, S: number, p: number): void;
-  /** layerNormTo kernel: 1 block per row, 2 warp per row (default). Absent in older addons. */
+  /** layerNormTo kernel: 1 block per row (default), 2 warp per row. Absent in older addons. */
   setLayerNormVersion?(v: number): void;
+  /** linearLowp with bias: 1 f32 GEMM output + bias pass (default), 2 16-bit GEMM output + bias into f32. */
+  setLinearLowpVersion?(v: number): void;
   /** out (f32) = res + x · wᵀ + b with the GEMM writing the weight dtype. Absent in older addons. */
   linearResidual?(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number,
     b: number, bdt: number, res: number): void;
