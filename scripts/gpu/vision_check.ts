@@ -95,17 +95,23 @@ await guarded('16-bit activation ops', () => {
   const ln32 = A.alloc(M * K * 4), ln16 = A.alloc(M * K * 2), ge32 = A.alloc(M * K * 4), ge16 = A.alloc(M * K * 2);
   A.layerNorm(ln32, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
   A.layerNormTo(ln16, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
-  check('layerNormTo bf16 (v2 warp per row) vs layerNorm f32 (rounded)', down(ln16, M * K, 'bf16'), bf16(down(ln32, M * K, 'f32')), 1e-2);
+  check('layerNormTo bf16 (default version) vs layerNorm f32 (rounded)', down(ln16, M * K, 'bf16'), bf16(down(ln32, M * K, 'f32')), 1e-2);
   if (A.setLayerNormVersion) {
     const ln1 = A.alloc(M * K * 2), l3 = A.alloc(3 * 100 * 4), o3 = A.alloc(3 * 100 * 4);
     A.setLayerNormVersion(1);
     A.layerNormTo(ln1, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
     A.setLayerNormVersion(2);
+    A.layerNormTo(ln16, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
+    check('layerNormTo v2 (warp per row) vs layerNorm f32 (rounded)', down(ln16, M * K, 'bf16'), bf16(down(ln32, M * K, 'f32')), 1e-2);
     check('layerNormTo v2 vs v1 (bf16)', down(ln16, M * K, 'bf16'), down(ln1, M * K, 'bf16'), 1e-2);
+    A.setLayerNormVersion(1);
+    A.layerNormTo(ln16, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
     // A width that is not a multiple of 4 falls back to v1.
     const x3 = randn(3 * 99);
     A.upload(l3, x3);
+    A.setLayerNormVersion(2);
     A.layerNormTo(o3, DT.f32, l3, 3, 99, pg, DT.f32, pb, DT.f32, 1e-6);
+    A.setLayerNormVersion(1);
     const g3 = new Float32Array(3 * 99), ref3 = new Float32Array(3 * 99);
     A.download(o3, g3);
     for (let r = 0; r < 3; r++) {
@@ -123,6 +129,14 @@ await guarded('16-bit activation ops', () => {
   A.linear(y32, lnr, M, K, pw, DT.bf16, N, pbias, DT.f32);
   A.linearLowp(y16, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32);
   check('linearLowp (bf16 x) vs linear (f32 x cast inside)', down(y16, M * N, 'f32'), down(y32, M * N, 'f32'), 1e-2);
+  if (A.setLinearLowpVersion) {
+    const y2 = A.alloc(M * N * 4);
+    A.setLinearLowpVersion(2);
+    A.linearLowp(y2, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32);
+    A.setLinearLowpVersion(1);
+    check('linearLowp v2 (bf16 GEMM output + bias pass) vs linear', down(y2, M * N, 'f32'), down(y32, M * N, 'f32'), 1e-2);
+    A.free(y2);
+  }
   // linearAct: GELU(x wᵀ + b) with a bf16 GEMM output, vs linear (f32 out) then gelu (f32).
   const g32 = A.alloc(M * N * 4), a16 = A.alloc(M * N * 2), a32 = A.alloc(M * N * 4);
   for (const act of [1, 2]) {
@@ -217,6 +231,14 @@ await guarded('vision timing 7b', async () => {
       cb.lowpActivations = true;
       cb.fuseLinearGelu = true;
       for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
+      // Newer kernel versions (default off until a round shows them correct and faster).
+      if (A.setLayerNormVersion && A.setLinearLowpVersion) {
+        A.setLayerNormVersion(2);
+        time(`vision ${F} frames, batched, layerNormTo v2 (warp per row)`, F, enc());
+        A.setLinearLowpVersion(2);
+        time(`vision ${F} frames, batched, layerNormTo v2 + linearLowp v2 (bf16 GEMM output for q/k/v)`, F, enc());
+        A.setLayerNormVersion(1); A.setLinearLowpVersion(1);
+      }
       // Host-side patch rearrangement instead of the device patchify.
       Object.defineProperty(be, 'patchify', { value: undefined, configurable: true });
       time(`vision ${F} frames, batched, patchify on the host (JS)`, F, enc());
@@ -274,7 +296,7 @@ await guarded('vision timing 7b', async () => {
       const last = results.timings[results.timings.length - 1];
       last.GBps = (rows * C * 6) / (last.ms as number) / 1e6;
     }
-    A.setLayerNormVersion(2);
+    A.setLayerNormVersion(1);
     for (const p of [xi, xo, gw, gb]) A.free(p);
   }
   // The attention alone, 64 frames (one layer): batched blocks vs the per-frame path.
