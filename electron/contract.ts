@@ -215,6 +215,8 @@ export const calls = {
   'models.cancelDownload': { req: z.object({ downloadId: Id }), res: z.object({ ok: z.boolean() }) },
   'videos.pick': { req: z.object({}), res: z.object({ path: z.string().nullable() }) },
   'videos.open': { req: z.object({ path: FilePath }), res: VideoInfo },
+  /** A short generated demo video of the shapes world the built-in model knows (made once in the data folder), opened. */
+  'videos.demo': { req: z.object({}), res: VideoInfo },
   'videos.recent': { req: z.object({}), res: z.array(VideoInfo) },
   'videos.remove': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
   'videos.frames': { req: z.object({ videoId: Id, frames: z.number().int().min(1).max(1024) }), res: z.array(SampledFrame) },

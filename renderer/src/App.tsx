@@ -172,7 +172,7 @@ function Shell() {
             />
           </>
         ) : (
-          <Welcome serveMode={info?.serveMode ?? true} hasRecent={session.recent.length > 0} />
+          <Welcome serveMode={info?.serveMode ?? true} hasRecent={session.recent.length > 0} onDemo={session.openDemo} />
         )}
       </main>
       <Splitter side="right" size={right} min={320} max={Math.max(320, winW - left - CENTER_MIN - 10)} label="Resize side panel" onResize={setRightW} />

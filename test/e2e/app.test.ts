@@ -67,6 +67,10 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await page.goto(fx.url);
     await page.locator('.app main.center').waitFor({ timeout: 20_000 });
 
+    // First run: "Try a demo video" makes the shapes-world clip and opens it.
+    await page.getByRole('button', { name: 'Try a demo video' }).click();
+    await expect.poll(() => text(page.locator('.video-item.active')), POLL).toContain('shapes-world-demo.mp4');
+
     // Model manager: add the generated checkpoint as a local folder and use it.
     await page.getByRole('button', { name: /^Model manager/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Models' });

@@ -1,5 +1,8 @@
 // What the center shows before a video is open.
-export function Welcome({ serveMode, hasRecent }: { serveMode: boolean; hasRecent: boolean }) {
+import { useState } from 'react';
+
+export function Welcome({ serveMode, hasRecent, onDemo }: { serveMode: boolean; hasRecent: boolean; onDemo?: () => Promise<boolean> }) {
+  const [making, setMaking] = useState(false);
   return (
     <div className="welcome">
       <div className="welcome-card">
@@ -15,6 +18,21 @@ export function Welcome({ serveMode, hasRecent }: { serveMode: boolean; hasRecen
           <li>Open the Inspector to see which tokens each answer read.</li>
         </ol>
         {hasRecent && <p className="muted">Or pick one of your recent videos.</p>}
+        {onDemo && (
+          <p className="demo-row">
+            <button
+              className="btn"
+              disabled={making}
+              onClick={() => {
+                setMaking(true);
+                void onDemo().finally(() => setMaking(false));
+              }}
+            >
+              {making ? 'Making the demo video…' : 'Try a demo video'}
+            </button>
+            <span className="muted"> a 16-second clip of coloured shapes, the world the built-in model knows</span>
+          </p>
+        )}
       </div>
     </div>
   );

@@ -32,6 +32,8 @@ export interface Session {
   turnsVersion: number;
   /** Opens a video file; false (after a toast saying why) when it could not be opened. */
   openPath(path: string): Promise<boolean>;
+  /** Makes (once) and opens the demo video of the built-in model's shapes world. */
+  openDemo(): Promise<boolean>;
   selectVideo(v: VideoInfo): Promise<void>;
   removeVideo(id: string): Promise<void>;
   selectConversation(id: string): Promise<void>;
@@ -138,6 +140,18 @@ export function useSession(frameCount: number | null): Session {
     },
     [api, fail, refreshRecent, selectVideo],
   );
+
+  const openDemo = useCallback(async () => {
+    try {
+      const v = await api.call('videos.demo', {});
+      await selectVideo(v);
+      void refreshRecent();
+      return true;
+    } catch (e) {
+      fail('Could not make the demo video', e);
+      return false;
+    }
+  }, [api, fail, refreshRecent, selectVideo]);
 
   const removeVideo = useCallback(
     async (id: string) => {
@@ -383,6 +397,7 @@ export function useSession(frameCount: number | null): Session {
     streamingId,
     turnsVersion,
     openPath,
+    openDemo,
     selectVideo,
     removeVideo,
     selectConversation,

@@ -41,3 +41,11 @@ describe('memory line under the question box', () => {
     expect(memoryText({ ...e, weightsLoaded: true })).toBe('memory +120 MB of 3.0 GB free (model loaded)');
   });
 });
+
+describe('welcome', () => {
+  it('offers the demo video', async () => {
+    const { Welcome } = await import('../../../renderer/src/components/Welcome.tsx');
+    expect(renderToStaticMarkup(<Welcome serveMode hasRecent={false} onDemo={async () => true} />)).toContain('Try a demo video');
+    expect(renderToStaticMarkup(<Welcome serveMode hasRecent={false} />)).not.toContain('Try a demo video');
+  });
+});
