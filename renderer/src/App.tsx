@@ -38,7 +38,7 @@ function Shell() {
   const session = useSession(settings?.frames ?? null);
   const models = useModels();
   const activeModel = models.models.find((m) => m.id === settings?.modelId) ?? models.models.find((m) => m.source === 'embedded') ?? null;
-  const estimate = useEstimate(session.conversation?.id ?? null, settings);
+  const estimate = useEstimate(session.conversation?.id ?? null, settings, session.turnsVersion);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [leftW, setLeftW] = usePref('leftWidth', 264);
   const [rightW, setRightW] = usePref('rightWidth', 520);

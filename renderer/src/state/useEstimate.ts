@@ -3,7 +3,8 @@ import { useEffect, useState } from 'react';
 import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
 import { useApi } from './api.ts';
 
-export function useEstimate(conversationId: string | null, settings: Settings | null): MemoryEstimate | null {
+/** `version` (turns finished) refreshes it too: after a turn the engine holds the model, which changes the figures. */
+export function useEstimate(conversationId: string | null, settings: Settings | null, version = 0): MemoryEstimate | null {
   const api = useApi();
   const [est, setEst] = useState<MemoryEstimate | null>(null);
   const key = settings ? JSON.stringify(settings) : '';
@@ -24,6 +25,6 @@ export function useEstimate(conversationId: string | null, settings: Settings | 
       window.clearTimeout(t);
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- key stands for settings
-  }, [api, conversationId, key]);
+  }, [api, conversationId, key, version]);
   return est;
 }
