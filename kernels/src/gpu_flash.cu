@@ -14,6 +14,10 @@
 #include "gpu_internal.cuh"
 
 namespace sv::gpu {
+// gpu_flash_wgmma.cu (sm_90a): v8 (128-key tiles) / v9 (64-key tiles); false where it cannot run this launch.
+bool flashWgmma(const FlashArgs& a, int kvdt, int version);
+bool flashWgmmaAvailable();
+
 namespace {
 using namespace nvcuda;
 
@@ -187,6 +191,7 @@ void launchV2(const FlashArgs& a, int kvdt) {
 }
 
 void launchVersion(const FlashArgs& a, int kvdt, int version) {
+  if (version >= 8 && flashWgmma(a, kvdt, version)) return;  // else (not sm_90a, d != 128, key splits): v2
   if (version == 3) return launchV2<32, 4, 2, 2>(a, kvdt);
   if (version == 4) return launchV2<64, 8, 1, 1>(a, kvdt);
   if (version == 5) return launchV2<32, 8, 1, 2>(a, kvdt);
@@ -223,9 +228,11 @@ void* flashPartials(size_t bytes) {
 }
 
 void setFlashVersion(int version) {
-  if (version < 0 || version > 7)
+  if (version < 0 || version > 9)
     fail("setFlashVersion: 0 automatic; 1 WMMA; mma.sync: 2 (4 warps x 32 rows, 64-key steps), 3 (4x32, 32-key steps), 4 (8 warps x 16 "
-         "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM), 6 (as 4, Q fragments in registers), 7 (4 warps x 16 rows)");
+         "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM), 6 (as 4, Q fragments in registers), 7 (4 warps x 16 rows); "
+         "wgmma (sm_90a, else v2): 8 (2 warpgroups x 64 rows, 128-key tiles), 9 (as 8, 64-key tiles, 2 blocks/SM)");
+  if (version >= 8) flashWgmmaAvailable();  // probes once here, outside any timed or ordered work
   gFlashVersion = version;
 }
 

@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// Flash attention v8/v9 (wgmma, sm_90a; gpu_flash_wgmma.cu) vs the CPU reference and vs flash v2, then timings at
+// Qwen2-7B geometry. Its own process (kernels_check.sh 'check' step runs it after kernels_check.mjs), so a faulting
+// kernel here cannot take the other checks' CUDA context down. Off Hopper, v8/v9 fall back to v2 (INFO line).
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const A = require(process.env.SPARSEVILA_ADDON ?? '../../kernels/build/Release/sparsevila_kernels.node');
+const OUT = process.env.OUT ?? '.';
+const DT = { f32: 0, f16: 1, bf16: 2 };
+const info = A.info();
+const results = { info, checks: [], timings: [] };
+console.log('device:', JSON.stringify(info));
+if (!info.available) { console.error('no GPU'); process.exit(2); }
+if (typeof A.setFlashVersion !== 'function') { console.log('FAIL addon has no setFlashVersion'); process.exit(1); }
+try { A.setFlashVersion(8); } catch (e) { console.log(`FAIL setFlashVersion(8): ${e.message ?? e}`); process.exit(1); }
+
+let seed = Date.now() >>> 0;
+console.log('seed', seed);
+const rand = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296; };
+const randn = (n, s = 1) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * s; return a; };
+const bf16Round = (a) => { const u = new Uint32Array(a.buffer.slice(0)); for (let i = 0; i < u.length; i++) u[i] = ((u[i] + 0x7fff + ((u[i] >> 16) & 1)) >>> 16) << 16; return new Float32Array(u.buffer); };
+const f16Round = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
+
+const live = [];
+function dev(h, dt = 'f32') {
+  const n = h.length, p = A.alloc(n * (dt === 'f32' ? 4 : 2));
+  live.push(p);
+  if (dt === 'f32') A.upload(p, h);
+  else { const t = A.alloc(n * 4); A.upload(t, h); A.cast(p, DT[dt], t, DT.f32, n); A.free(t); }
+  return p;
+}
+function host(p, n) { const o = new Float32Array(n); A.download(p, o); return o; }
+function freeAll() { for (const p of live.splice(0)) A.free(p); }
+function relErr(got, ref) {
+  let num = 0, den = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(got[i] - ref[i]);
+    num = Number.isNaN(d) ? Infinity : Math.max(num, d);
+    den = Math.max(den, Math.abs(ref[i]));
+  }
+  return num / (den || 1);
+}
+function check(name, got, ref, tol) {
+  const err = relErr(got, ref), ok = err < tol;
+  results.checks.push({ name, err, tol, ok });
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: max|d|/max|ref| = ${err.toExponential(2)} (tol ${tol})`);
+}
+let dead = false;  // after a CUDA error the context is gone: stop instead of printing a FAIL per later case
+function guarded(name, fn) {
+  if (dead) return;
+  try { fn(); } catch (e) {
+    results.checks.push({ name, ok: false, error: String(e.stack ?? e) });
+    console.log(`FAIL ${name}: ${e.stack ?? e}`);
+    dead = /cuda|illegal|launch|misaligned/i.test(String(e.message ?? e));
+  }
+  try { freeAll(); } catch { dead = true; }
+}
+function time(name, fn, { warm = 1, reps = 5, extra = {} } = {}) {
+  for (let i = 0; i < warm; i++) fn();
+  A.sync();
+  const ts = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    A.sync();
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  ts.sort((a, b) => a - b);
+  const ms = ts[Math.floor(ts.length / 2)];
+  const row = { name, ms, min: ts[0], max: ts[ts.length - 1], ...(typeof extra === 'function' ? extra(ms) : extra) };
+  results.timings.push(row);
+  console.log(`TIME ${name}: median ${ms.toFixed(3)} ms (min ${ts[0].toFixed(3)}) ${JSON.stringify(row)}`);
+  return ms;
+}
+
+// Shapes the engine sends flash (prefill over itself, over a cache prefix, gathered slots, GQA, ragged ends).
+// d64 and few-row-tile shapes fall back to v2 inside the addon: they still must be right under v8/v9.
+const cases = [
+  { name: '300 rows causal bf16 d128 GQA 7:1', Tq: 300, Tk: 300, Hq: 7, Hkv: 1, d: 128, causal: 0, dt: 'bf16' },
+  { name: '520 rows causal bf16 d128 GQA 2:1, peaky q', Tq: 520, Tk: 520, Hq: 4, Hkv: 2, d: 128, causal: 0, dt: 'bf16', qs: 4 },
+  { name: '1000 rows causal bf16 d128 GQA 7:1 (56 heads)', Tq: 1000, Tk: 1000, Hq: 56, Hkv: 8, d: 128, causal: 0, dt: 'bf16' },
+  { name: '257 rows over a 1000-slot cache f16 d128 GQA 4:1', Tq: 257, Tk: 1000, Hq: 8, Hkv: 2, d: 128, causal: 743, dt: 'f16' },
+  { name: '200 rows over cache bf16 d128, 40% slots', Tq: 200, Tk: 777, Hq: 28, Hkv: 4, d: 128, causal: 577, dt: 'bf16', sel: 0.4 },
+  { name: 'full attention 200 rows x 333 keys f16 d128 GQA 2:1', Tq: 200, Tk: 333, Hq: 4, Hkv: 2, d: 128, causal: -1, dt: 'f16' },
+  { name: 'full attention 777 rows x 1111 keys bf16 d128 GQA 7:1', Tq: 777, Tk: 1111, Hq: 28, Hkv: 4, d: 128, causal: -1, dt: 'bf16' },
+  { name: '40 rows over a 3000-slot cache (v2 key splits) bf16 d128', Tq: 40, Tk: 3000, Hq: 4, Hkv: 2, d: 128, causal: 2960, dt: 'bf16' },
+  { name: '133 rows causal f16 d64 GQA 2:1 (v2)', Tq: 133, Tk: 140, Hq: 4, Hkv: 2, d: 64, causal: 7, dt: 'f16' },
+];
+for (const c of cases) guarded(`flash v8/v9: ${c.name}`, () => {
+  const q = randn(c.Tq * c.Hq * c.d, c.qs ?? 1), k = randn(c.Tk * c.Hkv * c.d), v = randn(c.Tk * c.Hkv * c.d);
+  let slots = null;
+  if (c.sel) {
+    const s = [0];
+    for (let j = 1; j < c.Tk; j++) if (rand() < c.sel) s.push(j);
+    slots = Int32Array.from(s);
+  }
+  const round = c.dt === 'f16' ? f16Round : bf16Round;
+  const ref = A.cpuSlotAttention(round(q), round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
+  const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
+  const Tk = slots ? slots.length : c.Tk;
+  for (const ver of [8, 9, 2]) {
+    A.setFlash(true);
+    A.setFlashVersion(ver);
+    const n = c.Tq * c.Hq * c.d, out = A.alloc(n * 4);
+    live.push(out);
+    A.fill(out, DT.f32, n, NaN);
+    A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
+    check(`attention (flash v${ver}): ${c.name}`, host(out, n), ref, 1e-2);
+  }
+  void Tk;
+});
+
+// Real geometry: 28/4 heads, d128, bf16 cache; v8/v9 against v2 (both GPU), then timings.
+guarded('flash v8/v9 at Qwen2-7B geometry', () => {
+  const Hq = 28, Hkv = 4, hd = 128, L = 50176;
+  const Kc = A.alloc(L * Hkv * hd * 2), Vc = A.alloc(L * Hkv * hd * 2); live.push(Kc, Vc);
+  A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
+  for (const Tq of [12544, 50176]) {
+    const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
+    A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
+    const run = (ver, causal) => {
+      A.setFlash(true); A.setFlashVersion(ver);
+      A.fill(op, DT.f32, Tq * Hq * hd, NaN);
+      A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), causal, null);
+      return host(op, Tq * Hq * hd);
+    };
+    if (Tq < 20000) {
+      for (const causal of [0, -1]) {
+        const ref = run(2, causal);
+        for (const ver of [8, 9]) check(`attention (flash v${ver}) vs v2: ${causal ? 'full' : 'causal'} ${Tq} rows, 28/4 heads d128 bf16`, run(ver, causal), ref, 1e-2);
+      }
+    }
+    for (const ver of [2, 8, 9]) {
+      A.setFlash(true); A.setFlashVersion(ver);
+      time(`prefill attention causal ${Tq} rows (one layer, bf16, flash v${ver})`,
+        () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
+        { extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
+    }
+    if (Tq < 20000) {
+      for (const ver of [2, 8, 9]) {
+        A.setFlash(true); A.setFlashVersion(ver);
+        time(`prefill attention full ${Tq} rows (one layer, bf16, flash v${ver})`,
+          () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), -1, null),
+          { extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq) / ms / 1e9 }) });
+      }
+    }
+  }
+});
+try { A.setFlashVersion(0); } catch { /* context gone */ }
+
+const fails = results.checks.filter((c) => !c.ok).length;
+console.log(`${fails ? 'FAIL' : 'PASS'} flash_wgmma_check: ${results.checks.length - fails}/${results.checks.length} checks`);
+writeFileSync(join(OUT, 'flash_wgmma_check.json'), JSON.stringify(results, null, 1));
+process.exit(fails ? 1 : 0);
