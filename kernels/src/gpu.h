@@ -53,7 +53,8 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
 void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
                          float scale);
 // Which decode kernel (<= 16 query rows) attention() uses: 3, 4 (default: ~2 blocks/SM, online softmax), 5 (4 + L2
-// prefetch of the next tile) or 6 (4 + the tile's V rows copied to shared memory with cp.async during the scores).
+// prefetch of the next tile), 6 (4 + the tile's V rows copied to shared memory with cp.async during the scores) or 7
+// (4 with twice the loads in flight per thread).
 void setDecodeAttentionVersion(int version);
 // 16-bit activations for the vision tower (gpu_vision.cu): LayerNorm / GELU of f32 input written in dtype odt, and
 // a linear whose activations x already have the 16-bit weight dtype (no cast). Output of linearLowp is f32.

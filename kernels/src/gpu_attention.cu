@@ -245,7 +245,7 @@ __device__ __forceinline__ void cpAsync16(void* smem, const void* gmem) {
   const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem) : "memory");
 }
-template <typename KT, int D, int GM, bool PF, bool VS = false>
+template <typename KT, int D, int GM, bool PF, bool VS = false, int KB = kKBatch, int VU = kDecUnroll>
 __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
   constexpr int LPR = D / 4, RPW = 32 / LPR, NW = kDecThreads / 32, RPS = NW * RPW;
   extern __shared__ uint4 vtile[];  // VS: [kDecThreads][D * sizeof(KT) / 16]
@@ -304,12 +304,12 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
         for (int j = 0; j < GM; ++j) sc[j] = 0.f;
         const uint4* kr = reinterpret_cast<const uint4*>(K + size_t(slot) * a.ldkv + size_t(g) * D);
 #pragma unroll
-        for (int c0 = 0; c0 < D / 8; c0 += kKBatch) {
-          uint4 x[kKBatch];
+        for (int c0 = 0; c0 < D / 8; c0 += KB) {
+          uint4 x[KB];
 #pragma unroll
-          for (int u = 0; u < kKBatch; ++u) x[u] = __ldg(kr + c0 + u);
+          for (int u = 0; u < KB; ++u) x[u] = __ldg(kr + c0 + u);
 #pragma unroll
-          for (int u = 0; u < kKBatch; ++u) {
+          for (int u = 0; u < KB; ++u) {
             float kf[8];
             unpack8<KT>(x[u], kf);
 #pragma unroll
@@ -360,16 +360,16 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
       }
       continue;
     }
-    for (int r = w * RPW + sub; r < n; r += kDecUnroll * RPS) {
-      uint2 x[kDecUnroll];
+    for (int r = w * RPW + sub; r < n; r += VU * RPS) {
+      uint2 x[VU];
 #pragma unroll
-      for (int u = 0; u < kDecUnroll; ++u) {
+      for (int u = 0; u < VU; ++u) {
         const int rr = r + u * RPS;
         x[u] = rr < n ? __ldg(reinterpret_cast<const uint2*>(V + size_t(sl[rr]) * a.ldkv + size_t(g) * D) + cl)
                       : make_uint2(0u, 0u);
       }
 #pragma unroll
-      for (int u = 0; u < kDecUnroll; ++u) {
+      for (int u = 0; u < VU; ++u) {
         const int rr = r + u * RPS;
         if (rr >= n) break;
         const KT* h = reinterpret_cast<const KT*>(&x[u]);
@@ -418,9 +418,12 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
 }
 
 template <typename KT, int D>
-void launchDecodeV4(const DecArgs& a, int Tq, bool prefetch, bool vstage) {
+void launchDecodeV4(const DecArgs& a, int Tq, bool prefetch, bool vstage, bool wide) {
   const dim3 grid(a.nb, a.Hkv, Tq);
-  if (vstage) {
+  if (wide) {  // v7: 8 K loads (128 B) and 16 V rows in flight per thread
+    if (a.G <= 4) decodeKernelV4<KT, D, 4, false, false, 8, 16><<<grid, kDecThreads, 0, stream()>>>(a);
+    else decodeKernelV4<KT, D, 8, false, false, 8, 16><<<grid, kDecThreads, 0, stream()>>>(a);
+  } else if (vstage) {
     const int smem = kDecThreads * D * int(sizeof(KT));
     if (a.G <= 4) {
       check(cudaFuncSetAttribute(decodeKernelV4<KT, D, 4, false, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem), "smem decode v6");
@@ -455,7 +458,7 @@ bool decodeV4Fits(int Hq, int Hkv, int d, int kvdt, int ldkv, uint64_t k, uint64
 }
 
 void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
-              float scale, int causalBase, const int* dSlots, int nSlots, bool prefetch, bool vstage) {
+              float scale, int causalBase, const int* dSlots, int nSlots, bool prefetch, bool vstage, bool wide) {
   DecArgs a{};
   a.q = reinterpret_cast<const float*>(q);
   a.k = reinterpret_cast<const void*>(k);
@@ -474,9 +477,9 @@ void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t
   a.pl = buf + rows;
   a.pacc = buf + 2 * rows;
   if (d == 64) {
-    if (kvdt == F16) launchDecodeV4<__half, 64>(a, Tq, prefetch, vstage); else launchDecodeV4<__nv_bfloat16, 64>(a, Tq, prefetch, vstage);
+    if (kvdt == F16) launchDecodeV4<__half, 64>(a, Tq, prefetch, vstage, wide); else launchDecodeV4<__nv_bfloat16, 64>(a, Tq, prefetch, vstage, wide);
   } else {
-    if (kvdt == F16) launchDecodeV4<__half, 128>(a, Tq, prefetch, vstage); else launchDecodeV4<__nv_bfloat16, 128>(a, Tq, prefetch, vstage);
+    if (kvdt == F16) launchDecodeV4<__half, 128>(a, Tq, prefetch, vstage, wide); else launchDecodeV4<__nv_bfloat16, 128>(a, Tq, prefetch, vstage, wide);
   }
   const int cthreads = std::max(32, std::min(256, (d + 31) / 32 * 32));
   combineKernel<<<unsigned(size_t(Tq) * Hq), cthreads, size_t(nb) * 4, stream()>>>(reinterpret_cast<float*>(out), a.pm,
@@ -670,7 +673,7 @@ namespace {
 int gDecodeVersion = 4;  // round 1 (H100): v4 0.078 ms vs v3 0.270 at 50177 slots, both correct
 }
 void setDecodeAttentionVersion(int version) {
-  if (version < 3 || version > 6) fail("setDecodeAttentionVersion: version must be 3, 4, 5 or 6");
+  if (version < 3 || version > 7) fail("setDecodeAttentionVersion: version must be 3 to 7");
   gDecodeVersion = version;
 }
 
@@ -684,7 +687,7 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   const int* dSlots = slots ? deviceSlots(slots, nSlots, Tk) : nullptr;
   if (Tq <= 16 && gDecodeVersion >= 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
     decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 5,
-             gDecodeVersion == 6);
+             gDecodeVersion == 6, gDecodeVersion == 7);
     return;
   }
   if (Tq <= 16 && Hq / Hkv <= kMaxG) {

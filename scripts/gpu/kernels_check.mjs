@@ -381,7 +381,7 @@ for (const c of [
   const round = c.dt === 'f16' ? f16RoundD : bf16Round;
   const ref = A.cpuSlotAttention(q, round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
   const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
-  for (const ver of [3, 4, 5, 6]) {
+  for (const ver of [3, 4, 5, 6, 7]) {
     A.setDecodeAttentionVersion(ver);
     const out = empty(c.Tq * c.Hq * c.d);
     A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
@@ -657,7 +657,7 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
     const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
     const n = sel ? sel.length : L;
     const bytes = 2 * n * Hkv * hd * 2, call = () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel);
-    for (const ver of [3, 4, 5, 6]) {
+    for (const ver of [3, 4, 5, 6, 7]) {
       A.setDecodeAttentionVersion(ver);
       time(`decode attention v${ver} 1 row over ${n} of ${L} slots (bf16)`, call,
         { reps: 50, warm: 5, extra: (ms) => ({ GBps: bytes / ms / 1e6, floorUs: bytes / 2.95e6 }) });

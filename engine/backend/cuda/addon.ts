@@ -87,7 +87,7 @@ export interface KernelsAddon {
   /** colMeanSoftmax kernel: 1 SIMT f32, 2 tensor cores bf16 operands (default), 3 tensor cores hi+lo bf16. */
   setSaliencyVersion(version: number): void;
   /** Decode attention kernel (<= 16 query rows): 3, 4 (default: persistent blocks, online softmax), 5 (4 + L2 prefetch),
-   *  6 (4 + V rows staged in shared memory with cp.async). */
+   *  6 (4 + V rows staged in shared memory with cp.async), 7 (4 with twice the loads in flight). */
   setDecodeAttentionVersion(version: number): void;
   colMeanSoftmax(out: number, q: number, k: number, kdt: number, ldk: number, frames: number, Tq: number, Tk: number,
     Hq: number, Hkv: number, d: number, scale: number, causalBase: number): void;
