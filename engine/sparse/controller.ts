@@ -128,7 +128,10 @@ export class SparseKvController {
     for (let l = 0; l < layers; l++) {
       const s = this.scoreSums[l];
       if (!s) throw new Error(`retrieval: layer ${l} produced no question scores (the model did not call onQuestionQuery)`);
-      layerScores.push(s.map((v) => v / this.scoreRows[l]));
+      const rows = this.scoreRows[l];
+      for (let i = 0; i < s.length; i++) s[i] /= rows;  // in place: these sums are rebuilt every turn
+      this.scoreRows[l] = 1;  // now a mean: a repeated finishQuestion divides by 1
+      layerScores.push(s);
     }
     if (this.policy.decode === 'per-turn') {
       for (let l = 0; l < layers; l++) {
@@ -169,13 +172,13 @@ export class SparseKvController {
 
   /** What this turn's retrieval did (for stats and the inspector). */
   turnRetrieval(): TurnRetrieval {
-    const slotToId = new Map<number, number>();
-    const vs = this.plan.visualSlots;
-    for (let i = 0; i < vs.length; i++) slotToId.set(vs[i], this.plan.visualIds[i]);
     if (this.policy.decode === 'per-turn' && this.lastSelected.length) {
+      // Slot -> visual id through a table (a Map of ~25k entries cost milliseconds per turn).
+      const vs = this.plan.visualSlots, slotToId = new Int32Array(vs.length ? vs[vs.length - 1] + 1 : 0);
+      for (let i = 0; i < vs.length; i++) slotToId[vs[i]] = this.plan.visualIds[i];
       return {
         retainedIds: this.turnRetainedIds,
-        retrievedByLayer: this.lastSelected.map((sel) => Int32Array.from(sel, (s) => slotToId.get(s)!)),
+        retrievedByLayer: this.lastSelected.map((sel) => sel.map((s) => slotToId[s])),
         massShareByLayer: [...this.lastMass],
         retrievalMs: this.retrievalMs,
         scoringMs: this.scoringMs,

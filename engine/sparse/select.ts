@@ -43,14 +43,16 @@ export function topKAscending(scores: ArrayLike<number>, k: number): Int32Array 
   // it per layer per turn), then one ascending pass: everything above it, and as many equal to it as fit, lowest first.
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) v[i] = Number.isNaN(scores[i]) ? -Infinity : scores[i];
-  const threshold = kthSmallest(v.slice(), n - k);
+  const threshold = kthSmallest(v, n - k);  // reorders v; the passes below read `scores`
+  const key = (i: number) => (Number.isNaN(scores[i]) ? -Infinity : scores[i]);
   let above = 0;
-  for (let i = 0; i < n; i++) if (v[i] > threshold) above++;
+  for (let i = 0; i < n; i++) if (key(i) > threshold) above++;
   let ties = k - above;
   const out = new Int32Array(k);
   for (let i = 0, o = 0; i < n && o < k; i++) {
-    if (v[i] > threshold) out[o++] = i;
-    else if (v[i] === threshold && ties > 0) { out[o++] = i; ties--; }
+    const x = key(i);
+    if (x > threshold) out[o++] = i;
+    else if (x === threshold && ties > 0) { out[o++] = i; ties--; }
   }
   return out;
 }
