@@ -14,7 +14,7 @@
 #include "gpu_internal.cuh"
 
 namespace sv::gpu {
-// gpu_flash_wgmma.cu (sm_90a): v8 (128-key tiles) / v9 (64-key tiles); false where it cannot run this launch.
+// gpu_flash_wgmma.cu (sm_90a): v8-v11; false where it cannot run this launch.
 bool flashWgmma(const FlashArgs& a, int kvdt, int version);
 bool flashWgmmaAvailable();
 
@@ -228,10 +228,11 @@ void* flashPartials(size_t bytes) {
 }
 
 void setFlashVersion(int version) {
-  if (version < 0 || version > 9)
+  if (version < 0 || version > 11)
     fail("setFlashVersion: 0 automatic; 1 WMMA; mma.sync: 2 (4 warps x 32 rows, 64-key steps), 3 (4x32, 32-key steps), 4 (8 warps x 16 "
          "rows, 64-key steps), 5 (8x16, 32-key steps, 2 blocks/SM), 6 (as 4, Q fragments in registers), 7 (4 warps x 16 rows); "
-         "wgmma (sm_90a, else v2): 8 (2 warpgroups x 64 rows, 128-key tiles), 9 (as 8, 64-key tiles, 2 blocks/SM)");
+         "wgmma (sm_90a, else v2): 8 (2 warpgroups x 64 rows, 128-key tiles), 9 (as 8, 64-key tiles, 2 blocks/SM), 10 (as 8, softmax "
+         "overlapping the previous tile's P·V), 11 (as 10, 64-key tiles)");
   if (version >= 8) flashWgmmaAvailable();  // probes once here, outside any timed or ordered work
   gFlashVersion = version;
 }

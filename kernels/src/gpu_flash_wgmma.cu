@@ -50,11 +50,20 @@ __device__ __forceinline__ void fenceProxyAsync() { asm volatile("fence.proxy.as
 __device__ __forceinline__ void wgFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgWait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void wgWait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
 // Keeps the compiler from moving reads/writes of accumulator registers across the asynchronous MMAs.
 template <int N>
 __device__ __forceinline__ void regFence(float (&r)[N]) {
 #pragma unroll
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
+}
+template <int N>
+__device__ __forceinline__ void regFenceU(uint32_t (&r)[N][4]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(r[i][e])::"memory");
 }
 __device__ __forceinline__ float fastExp2(float x) {
   float y;
@@ -149,8 +158,8 @@ __global__ void probeKernel(int* out) {
 #endif
 }
 
-template <typename T, int BN>
-__global__ void __launch_bounds__(kThreads, BN == 64 ? 2 : 1) wgmmaKernel(FlashArgs a) {
+template <typename T, int BN, bool PIPE>
+__global__ void __launch_bounds__(kThreads, BN == 64 && !PIPE ? 2 : 1) wgmmaKernel(FlashArgs a) {
 #ifdef SV_HAVE_WGMMA
   using L = Layout<BN>;
   using O = Ops<T, BN>;
@@ -193,7 +202,7 @@ __global__ void __launch_bounds__(kThreads, BN == 64 ? 2 : 1) wgmmaKernel(FlashA
   // of R rows: half (c / 8) * R * 128 + row * 128 + ((c mod 8) ^ (row mod 8)) * 16.
   const int cT = tid & 15, rT = tid >> 4;
   const uint32_t swz = uint32_t((((cT & 7) ^ (rT & 7)) << 4));  // rows rT + 16 i share rT mod 8
-  auto loadKV = [&](int j0, int buf) {
+  auto loadKV = [&](int j0, int buf, bool doK, bool doV) {
     const uint32_t base = buf * L::kKV + (cT >> 3) * BN * 128 + swz;
 #pragma unroll
     for (int i = 0; i < BN / 16; ++i) {
@@ -201,11 +210,11 @@ __global__ void __launch_bounds__(kThreads, BN == 64 ? 2 : 1) wgmmaKernel(FlashA
       const bool in = j < kEnd;
       const size_t off = in ? size_t(j) * a.ldkv + cT * 8 : 0;
       const uint32_t so = base + r * 128;
-      cpAsync16(kS + so, K + off, in);
-      cpAsync16(vS + so, V + off, in);
+      if (doK) cpAsync16(kS + so, K + off, in);
+      if (doV) cpAsync16(vS + so, V + off, in);
     }
   };
-  if (nTiles > 0) loadKV(0, 0);
+  if (nTiles > 0) loadKV(0, 0, true, !PIPE);  // PIPE: V lags K by one tile
   cpCommit();
 
   // Q tile: f32 -> T, same swizzled layout (rows past Tq are zero).
@@ -233,9 +242,114 @@ __global__ void __launch_bounds__(kThreads, BN == 64 ? 2 : 1) wgmmaKernel(FlashA
   for (int i = 0; i < 32; ++i) o0[i] = o1[i] = 0.f;
   float mrow[2] = {-INFINITY, -INFINITY}, lrow[2] = {0.f, 0.f};
 
+  // PIPE: a software pipeline inside each warpgroup. Iteration it issues Q·K(it) and P(it-1)·V(it-1) back to back,
+  // waits only for the scores, and runs the softmax of tile it while P·V is still on the tensor cores; O is
+  // rescaled once that MMA has finished. The copy group of iteration it holds K(it+1) and V(it); the loop runs one
+  // extra step for the last P·V.
+  auto pipelinedLoop = [&]() {
+    uint32_t paPrev[BN / 16][4];
+    bool pend = false;
+    for (int it = 0; it <= nTiles; ++it) {
+      const int j0 = it * BN, buf = it & 1;
+      __syncthreads();  // every warpgroup is done with the buffers these copies overwrite
+      if (it + 1 < nTiles) loadKV(j0 + BN, buf ^ 1, true, false);
+      if (it < nTiles) loadKV(j0, buf, false, true);
+      cpCommit();
+      cpWait<1>();
+      fenceProxyAsync();
+      __syncthreads();
+
+      const bool haveS = it < nTiles && wgActive && (!causal || pos(j0) <= base + wRowLast);
+      if (!haveS && !pend) continue;
+      float s[NS];
+      wgFence();
+      if (haveS) {
+#pragma unroll
+        for (int ks = 0; ks < kD / 16; ++ks) {
+          const uint64_t dq = desc128(qS + (ks >> 2) * kBM * 128 + wg * 64 * 128 + (ks & 3) * 32, 16, 1024);
+          const uint64_t dk = desc128(kS + buf * L::kKV + (ks >> 2) * BN * 128 + (ks & 3) * 32, 16, 1024);
+          O::ss(s, dq, dk, ks > 0);
+        }
+        wgCommit();
+      }
+      if (pend) {
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; ++kk) {
+          const uint32_t vb = vS + (buf ^ 1) * L::kKV + kk * 16 * 128;
+          O::rs(o0, paPrev[kk], desc128(vb, 1024, 1024));
+          O::rs(o1, paPrev[kk], desc128(vb + BN * 128, 1024, 1024));
+        }
+        wgCommit();
+      }
+      float alpha[2] = {1.f, 1.f};
+      uint32_t paCur[BN / 16][4];
+      if (haveS) {
+        if (pend) wgWait<1>(); else wgWait<0>();
+        regFence(s);
+        const bool mask = j0 + BN > Tk || (causal && pos(min(j0 + BN, Tk) - 1) > base + wRow0);
+        if (mask) {
+#pragma unroll
+          for (int i = 0; i < NS; ++i) {
+            const int j = j0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
+            const long lim = causal ? base + rowBase + ((i >> 1) & 1) * 8 : LONG_MAX;
+            if (j >= Tk || pos(j) > lim) s[i] = -INFINITY;
+          }
+        }
+#pragma unroll
+        for (int hr = 0; hr < 2; ++hr) {
+          float mx = -INFINITY;
+#pragma unroll
+          for (int i = 0; i < NS; i += 4) mx = fmaxf(mx, fmaxf(s[i + 2 * hr], s[i + 2 * hr + 1]));
+          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+          const float mNew = fmaxf(mrow[hr], mx * sl2);
+          const float mUse = mNew == -INFINITY ? 0.f : mNew;
+          alpha[hr] = fastExp2(mrow[hr] - mUse);
+          mrow[hr] = mNew;
+          float sum = 0.f;
+#pragma unroll
+          for (int i = 0; i < NS; i += 4)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const float p = fastExp2(fmaf(s[i + 2 * hr + e], sl2, -mUse));
+              s[i + 2 * hr + e] = p;
+              sum += p;
+            }
+          lrow[hr] = lrow[hr] * alpha[hr] + sum;
+        }
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; ++kk)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) paCur[kk][e] = O::pack(s[8 * kk + 2 * e], s[8 * kk + 2 * e + 1]);
+      }
+      if (pend) {
+        wgWait<0>();
+        regFence(o0);
+        regFence(o1);
+        regFenceU(paPrev);  // the in-flight MMA read these until now
+      }
+      if (haveS) {
+#pragma unroll
+        for (int i = 0; i < 32; ++i) {
+          const float al = alpha[(i >> 1) & 1];
+          o0[i] *= al;
+          o1[i] *= al;
+        }
+#pragma unroll
+        for (int kk = 0; kk < BN / 16; ++kk)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) paPrev[kk][e] = paCur[kk][e];
+      }
+      pend = haveS;
+    }
+  };
+
+  if constexpr (PIPE) {
+    pipelinedLoop();
+  } else {
   for (int it = 0; it < nTiles; ++it) {
     const int j0 = it * BN, buf = it & 1;
-    if (it + 1 < nTiles) loadKV(j0 + BN, buf ^ 1);
+    if (it + 1 < nTiles) loadKV(j0 + BN, buf ^ 1, true, true);
     cpCommit();
     cpWait<1>();
     fenceProxyAsync();
@@ -321,6 +435,7 @@ __global__ void __launch_bounds__(kThreads, BN == 64 ? 2 : 1) wgmmaKernel(FlashA
     }
     __syncthreads();  // the next iteration's copies overwrite the buffer just read
   }
+  }
   cpWait<0>();
 
 #pragma unroll
@@ -344,14 +459,14 @@ __global__ void __launch_bounds__(kThreads, BN == 64 ? 2 : 1) wgmmaKernel(FlashA
 
 int gWgmma = -1;  // -1 not probed; 0 unavailable; 1 the sm_90a kernels run here
 
-template <typename T, int BN>
+template <typename T, int BN, bool PIPE>
 void launchT(const FlashArgs& a) {
   constexpr size_t smem = Layout<BN>::bytes;
-  check(cudaFuncSetAttribute(wgmmaKernel<T, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "flash v8 smem");
+  check(cudaFuncSetAttribute(wgmmaKernel<T, BN, PIPE>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "flash v8 smem");
   const int rows = a.seg ? a.seg : a.Tq, segs = a.seg ? a.Tq / a.seg : 1;
   const unsigned tiles = unsigned((rows + kBM - 1) / kBM);
   if (tiles > 65535u || segs > 65535) fail("flash attention: too many query rows or segments for one launch");
-  wgmmaKernel<T, BN><<<dim3(a.Hq, tiles, segs), kThreads, smem, stream()>>>(a);
+  wgmmaKernel<T, BN, PIPE><<<dim3(a.Hq, tiles, segs), kThreads, smem, stream()>>>(a);
   SV_LAUNCH("flash attention v8 (wgmma)");
 }
 
@@ -387,8 +502,10 @@ bool flashWgmma(const FlashArgs& a, int kvdt, int version) {
   const long blocks = long((rows + kBM - 1) / kBM) * a.Hq * (a.seg ? a.Tq / a.seg : 1);
   if (!a.seg && !a.colPos && blocks < 2L * smCountForFlash() && a.Tk >= 16 * 64) return false;
   const bool bf = kvdt == BF16;
-  if (version == 9) bf ? launchT<__nv_bfloat16, 64>(a) : launchT<__half, 64>(a);
-  else bf ? launchT<__nv_bfloat16, 128>(a) : launchT<__half, 128>(a);
+  if (version == 9) bf ? launchT<__nv_bfloat16, 64, false>(a) : launchT<__half, 64, false>(a);
+  else if (version == 10) bf ? launchT<__nv_bfloat16, 128, true>(a) : launchT<__half, 128, true>(a);
+  else if (version == 11) bf ? launchT<__nv_bfloat16, 64, true>(a) : launchT<__half, 64, true>(a);
+  else bf ? launchT<__nv_bfloat16, 128, false>(a) : launchT<__half, 128, false>(a);
   return true;
 }
 

@@ -28,7 +28,7 @@ describe('SPARSEVILA_FLASH', () => {
   });
   it('rejects other values', () => {
     const { addon } = fakeAddon();
-    expect(() => applyFlashEnv(addon, '10')).toThrow(/off, auto or 1-9/);
-    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off, auto or 1-9/);
+    expect(() => applyFlashEnv(addon, '12')).toThrow(/off, auto or 1-11/);
+    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off, auto or 1-11/);
   });
 });
