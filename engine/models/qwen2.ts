@@ -2,7 +2,7 @@
 // grouped-query attention over a preallocated KV cache, SiLU-gated MLP.
 import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
 import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
-import { prefillOps } from '../backend/prefill-ops.ts';
+import { prefillOps, type FusedQkv } from '../backend/prefill-ops.ts';
 import type { TextConfig } from '../checkpoint/config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { TEXT_PREFIX } from './layout.ts';
@@ -12,6 +12,8 @@ interface Qwen2Layer {
   qw: Tensor; qb: Tensor; kw: Tensor; kb: Tensor; vw: Tensor; vb: Tensor; ow: Tensor;
   postNorm: Tensor;
   gate: Tensor; up: Tensor; down: Tensor;
+  /** [q; k; v] weights + biases fused at load when the backend's prefill path wants them (qw..vb are then views). */
+  qkv?: FusedQkv;
 }
 
 /** Hooks for sparse attention (decode retrieval): see engine/sparse. */
@@ -49,6 +51,7 @@ export class Qwen2 {
     const w = (n: string, shape: number[]) => be.weight(src.get(p + n, shape));
     const embedTable = w('embed_tokens.weight', [cfg.vocabSize, H]);
     const layers: Qwen2Layer[] = [];
+    const pfl = prefillOps(be);
     for (let i = 0; i < cfg.layers; i++) {
       const l = (n: string, shape: number[]) => w(`layers.${i}.${n}`, shape);
       layers.push({
@@ -60,6 +63,8 @@ export class Qwen2 {
         postNorm: l('post_attention_layernorm.weight', [H]),
         gate: l('mlp.gate_proj.weight', [I, H]), up: l('mlp.up_proj.weight', [I, H]), down: l('mlp.down_proj.weight', [H, I]),
       });
+      const L = layers[i], f = pfl?.fuseQkv?.([L.qw, L.kw, L.vw], [L.qb, L.kb, L.vb]);
+      if (f) { L.qkv = f; [L.qw, L.kw, L.vw] = f.parts.w; [L.qb, L.kb, L.vb] = f.parts.b; }
     }
     const norm = w('norm.weight', [H]);
     // Tied embeddings: HF omits lm_head.weight from the file (and ties it to the embeddings on load whatever the
@@ -90,6 +95,8 @@ export class Qwen2 {
     // Prefill-sized inputs: 16-bit MLP intermediates and the residual adds fused into the o / down GEMMs.
     const pf = T > 4 && be.linearAdd ? prefillOps(be) : null;
     let h = x;
+    // The next layer's input RMSNorm when the previous down projection computed it in its epilogue.
+    let nextNorm: Tensor | null = null;
     for (let i = 0; i < c.layers; i++) {
       const L = this.layers[i];
       if (fx) {
@@ -100,26 +107,27 @@ export class Qwen2 {
           continue;
         }
       }
-      const n1 = pf ? pf.rmsNorm16(h, L.inNorm, c.rmsNormEps) : be.rmsNorm(h, L.inNorm, c.rmsNormEps);
-      const q0 = be.linear(n1, L.qw, L.qb), k0 = be.linear(n1, L.kw, L.kb), v = be.linear(n1, L.vw, L.vb);
+      const n1 = nextNorm ?? (pf ? pf.rmsNorm16(h, L.inNorm, c.rmsNormEps) : be.rmsNorm(h, L.inNorm, c.rmsNormEps));
+      nextNorm = null;
+      const q = pf?.qkvRopeKv && L.qkv
+        ? pf.qkvRopeKv(n1, L.qkv, cache, i, c.heads, opts.positions, this.invFreq, opts.at)
+        : this.qkvPlain(n1, L, i, cache, opts);
       be.dispose(n1);
-      const q = be.rope(q0, c.heads, opts.positions, this.invFreq);
-      const k = be.rope(k0, c.kvHeads, opts.positions, this.invFreq);
-      be.dispose(q0); be.dispose(k0);
-      be.kvWrite(cache, i, k, v, opts.at);
-      be.dispose(k); be.dispose(v);
       opts.hooks?.onQuery?.(i, q, kvLen);
       const slots = opts.hooks?.slots?.(i);
       const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots });
       be.dispose(q);
       if (pf) {
-        const h1 = be.linearAdd!(a, L.ow, undefined, h);
+        let h1: Tensor, n2: Tensor;
+        if (pf.linearAddNorm16) [h1, n2] = pf.linearAddNorm16(a, L.ow, h, L.postNorm, c.rmsNormEps);
+        else { h1 = be.linearAdd!(a, L.ow, undefined, h); n2 = pf.rmsNorm16(h1, L.postNorm, c.rmsNormEps); }
         be.dispose(a);
         if (h !== x) be.dispose(h);
-        const n2 = pf.rmsNorm16(h1, L.postNorm, c.rmsNormEps);
         const act = pf.swiGlu16(n2, L.gate, L.up);
         be.dispose(n2);
-        h = be.linearAdd!(act, L.down, undefined, h1);
+        const next = this.layers[i + 1];
+        if (pf.linearAddNorm16 && next) [h, nextNorm] = pf.linearAddNorm16(act, L.down, h1, next.inNorm, c.rmsNormEps);
+        else h = be.linearAdd!(act, L.down, undefined, h1);
         be.dispose(act); be.dispose(h1);
         continue;
       }
@@ -184,6 +192,17 @@ export class Qwen2 {
     }
     be.dispose(gu[0]); be.dispose(gu[1]); be.dispose(h1);
     return out;
+  }
+  /** q/k/v projections, RoPE and the K/V cache write as separate ops; returns q (RoPE applied). */
+  private qkvPlain(n1: Tensor, L: Qwen2Layer, i: number, cache: KvCache, opts: Qwen2ForwardOptions): Tensor {
+    const be = this.be, c = this.cfg;
+    const q0 = be.linear(n1, L.qw, L.qb), k0 = be.linear(n1, L.kw, L.kb), v = be.linear(n1, L.vw, L.vb);
+    const q = be.rope(q0, c.heads, opts.positions, this.invFreq);
+    const k = be.rope(k0, c.kvHeads, opts.positions, this.invFreq);
+    be.dispose(q0); be.dispose(k0);
+    be.kvWrite(cache, i, k, v, opts.at);
+    be.dispose(k); be.dispose(v);
+    return q;
   }
   /** add(res, linear(x, w)) with the intermediate freed. */
   private addLinear(res: Tensor, x: Tensor, w: Tensor): Tensor {

@@ -86,6 +86,14 @@ void linearTo16(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int
 void siluMul16(uint64_t out, uint64_t g, uint64_t u, int dt, size_t n);
 // RMSNorm of f32 rows written in 16-bit dtype odt (the input of the following GEMMs).
 void rmsNormTo16(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, float eps);
+// Prefill q/k/v in one GEMM over w = [q; k; v] ([(Hq + 2 Hkv) d, K], 16-bit) + bias b + RoPE of q and k: q -> qOut
+// (f32 [T, Hq d]), k / v -> cache rows [at, at + T) (dtype cdt, Hkv d per row). x f32 or in the weight dtype.
+void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int wdt, uint64_t b, int bdt, int Hq, int Hkv,
+               int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at);
+// out (f32) = res + x · wᵀ (+ b) and nout (weight dtype) = RMSNorm(out) with weight nw: the o / down projection with
+// the following RMSNorm in its epilogue (prefill). x f32 or in the weight dtype.
+void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N,
+                          uint64_t b, int bdt, uint64_t res, uint64_t nw, int nwdt, float eps);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,

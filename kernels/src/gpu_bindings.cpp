@@ -158,6 +158,23 @@ FN(RmsNormTo16)
   g::rmsNormTo16(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
                  i32(info, 6, fn), float(num(info, 7, fn)));
 END
+// qkvRopeKv(qOut, x, xdt, T, K, w, wdt, b, bdt, Hq, Hkv, d, positions, invFreq, kCache, vCache, cdt, at) (gpu_prefill.cu)
+FN(QkvRopeKv)
+  int T = i32(info, 3, fn), d = i32(info, 11, fn);
+  auto pos = i32s(info, 12, fn);
+  auto inv = f32(info, 13, fn);
+  if (pos.second < size_t(T)) throw typeError(info.Env(), fn, "positions shorter than T");
+  if (inv.second < size_t(d / 2)) throw typeError(info.Env(), fn, "invFreq shorter than d/2");
+  g::qkvRopeKv(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), T, i32(info, 4, fn), ptr(info, 5, fn), i32(info, 6, fn),
+               ptr(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn), i32(info, 10, fn), d, pos.first, inv.first,
+               ptr(info, 14, fn), ptr(info, 15, fn), i32(info, 16, fn), i32(info, 17, fn));
+END
+// linearResidualNorm16(out, nout, x, xdt, M, K, w, wdt, N, b, bdt, res, nw, nwdt, eps) (gpu_prefill.cu)
+FN(LinearResidualNorm16)
+  g::linearResidualNorm16(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
+                          i32(info, 5, fn), ptr(info, 6, fn), i32(info, 7, fn), i32(info, 8, fn), ptr(info, 9, fn),
+                          i32(info, 10, fn), ptr(info, 11, fn), ptr(info, 12, fn), i32(info, 13, fn), float(num(info, 14, fn)));
+END
 // flashBlockAttention(out, q, k, v, frames, T, H, d, cdt, scale): same arguments as blockAttention
 FN(FlashBlockAttention)
   g::flashBlockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
@@ -196,7 +213,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion}, {"setLinearLowpVersion", SetLinearLowpVersion},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"qkvRopeKv", QkvRopeKv}, {"linearResidualNorm16", LinearResidualNorm16}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion}, {"setLinearLowpVersion", SetLinearLowpVersion},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

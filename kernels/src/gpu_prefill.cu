@@ -112,4 +112,146 @@ void rmsNormTo16(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t
   SV_LAUNCH("rmsNormTo16");
 }
 
+
+// ---- q/k/v as one GEMM + bias + RoPE + KV-cache write (prefill, 16-bit modes) -----------------------------------
+// w = [q_proj; k_proj; v_proj] concatenated at load ([(Hq + 2 Hkv) d, K]); the GEMM writes the weight dtype into
+// scratch, one kernel adds the bias, rotates q and k (rotate-half RoPE, same sincosf as the rope op), writes q in f32
+// (what the attention op reads) and k / v straight into the cache rows [at, at + T). Replaces 3 GEMMs with f32
+// outputs, 3 bias passes, 2 rope launches and 2 cache writes.
+namespace {
+
+// One block per row; the row's cos/sin table (d/2 values) is computed once and shared by all heads.
+template <typename T>
+__global__ void qkvRopeKvKernel(float* q, void* kCache, void* vCache, int cdt, const T* C, const void* b, int bdt, int Hq,
+                                int Hkv, int d, const int* pos, const float* invFreq, int at) {
+  extern __shared__ float cs[];  // [half] cos, then [half] sin
+  const int half = d / 2, t = blockIdx.x;
+  const size_t N = size_t(Hq + 2 * Hkv) * d, kvRow = size_t(Hkv) * d;
+  for (int c = threadIdx.x; c < half; c += blockDim.x) sincosf(float(pos[t]) * invFreq[c], &cs[half + c], &cs[c]);
+  __syncthreads();
+  const T* cr = C + size_t(t) * N;
+  const size_t cacheRow = size_t(at + t) * kvRow;
+  const int pairs = (Hq + Hkv) * half;
+  for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
+    const int h = i / half, c = i - h * half;
+    const int col = h * d + c;
+    const float x1 = toF(cr[col]) + ld(b, bdt, col), x2 = toF(cr[col + half]) + ld(b, bdt, col + half);
+    const float co = cs[c], s = cs[half + c];
+    const float o1 = x1 * co - x2 * s, o2 = x2 * co + x1 * s;
+    if (h < Hq) {
+      float* o = q + (size_t(t) * Hq + h) * d;
+      o[c] = o1;
+      o[c + half] = o2;
+    } else {
+      const size_t base = cacheRow + size_t(h - Hq) * d;
+      st(kCache, cdt, base + c, o1);
+      st(kCache, cdt, base + c + half, o2);
+    }
+  }
+  const int v0 = (Hq + Hkv) * d;
+  for (int j = threadIdx.x; j < int(kvRow); j += blockDim.x)
+    st(vCache, cdt, cacheRow + j, toF(cr[v0 + j]) + ld(b, bdt, v0 + j));
+}
+
+}  // namespace
+
+void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int wdt, uint64_t b, int bdt, int Hq, int Hkv,
+               int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at) {
+  if (T <= 0 || K <= 0) fail("qkvRopeKv: empty shape");
+  if (wdt != BF16 && wdt != F16) fail("qkvRopeKv: weights must be bf16 or f16");
+  if (xdt != F32 && xdt != wdt) fail("qkvRopeKv: activations must be f32 or have the weight dtype");
+  if (d <= 0 || d % 2 || d > 512 || Hq <= 0 || Hkv <= 0 || Hq % Hkv || at < 0) fail("qkvRopeKv: bad head geometry");
+  if (!b) fail("qkvRopeKv: the q/k/v bias is required");
+  const int N = (Hq + 2 * Hkv) * d;
+  // Scratch: x cast to the weight dtype (when needed), then C = x · wᵀ in the weight dtype.
+  const size_t xsB = xdt == F32 ? (size_t(T) * K * 2 + 255) / 256 * 256 : 0;
+  char* base = static_cast<char*>(scratch(xsB + size_t(T) * N * 2));
+  const void* xin = reinterpret_cast<const void*>(x);
+  if (xdt == F32) {
+    const size_t n = size_t(T) * K;
+    if (wdt == BF16) castFromF32Kernel<<<blocks(n), 256, 0, stream()>>>(reinterpret_cast<__nv_bfloat16*>(base), reinterpret_cast<const float*>(x), n);
+    else castFromF32Kernel<<<blocks(n), 256, 0, stream()>>>(reinterpret_cast<__half*>(base), reinterpret_cast<const float*>(x), n);
+    SV_LAUNCH("qkvRopeKv cast");
+    xin = base;
+  }
+  void* C = base + xsB;
+  gemmEx(kOpT, kOpN, N, T, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
+  // Positions then frequencies in one argument upload (16-byte aligned), as the rope op does.
+  const size_t posBytes = (size_t(T) * 4 + 15) / 16 * 16;
+  char* a = static_cast<char*>(argsBuffer(posBytes + size_t(d / 2) * 4));
+  check(cudaMemcpyAsync(a, positions, size_t(T) * 4, cudaMemcpyHostToDevice, stream()), "qkvRopeKv positions");
+  check(cudaMemcpyAsync(a + posBytes, invFreq, size_t(d / 2) * 4, cudaMemcpyHostToDevice, stream()), "qkvRopeKv freq");
+  const int* dpos = reinterpret_cast<const int*>(a);
+  const float* dinv = reinterpret_cast<const float*>(a + posBytes);
+  const size_t sh = size_t(d) * sizeof(float);
+  float* q = reinterpret_cast<float*>(qOut);
+  void* kc = reinterpret_cast<void*>(kCache);
+  void* vc = reinterpret_cast<void*>(vCache);
+  const void* bp = reinterpret_cast<const void*>(b);
+  if (wdt == BF16)
+    qkvRopeKvKernel<<<T, 256, sh, stream()>>>(q, kc, vc, cdt, static_cast<const __nv_bfloat16*>(C), bp, bdt, Hq, Hkv, d, dpos,
+                                              dinv, at);
+  else
+    qkvRopeKvKernel<<<T, 256, sh, stream()>>>(q, kc, vc, cdt, static_cast<const __half*>(C), bp, bdt, Hq, Hkv, d, dpos, dinv, at);
+  SV_LAUNCH("qkvRopeKv");
+}
+
+
+// ---- residual add + the next RMSNorm in the epilogue of the o / down projection (prefill, 16-bit modes) -----------
+// out (f32) = res + x · wᵀ (+ b); nout (weight dtype) = nw * out * rsqrt(mean(out²) + eps). Same sums in the same
+// order as linearResidual followed by rmsNormTo16 (identical results), without re-reading out from memory.
+namespace {
+
+template <typename T>
+__global__ void residualNormKernel(float* out, T* nout, const float* res, const T* C, const void* b, int bdt, int N,
+                                   const void* nw, int nwdt, float eps) {
+  __shared__ float red[32];
+  const size_t o = size_t(blockIdx.x) * N;
+  float s = 0.f;
+  for (int j = threadIdx.x; j < N; j += blockDim.x) {
+    const float v = res[o + j] + toF(C[o + j]) + (b ? ld(b, bdt, j) : 0.f);
+    out[o + j] = v;
+    s += v * v;
+  }
+  s = warpSum(s);
+  if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = s;
+  __syncthreads();
+  s = 0.f;
+  for (int i = 0; i < int(blockDim.x >> 5); ++i) s += red[i];
+  const float r = rsqrtf(s / N + eps);
+  for (int j = threadIdx.x; j < N; j += blockDim.x) nout[o + j] = toT<T>(ld(nw, nwdt, j) * (out[o + j] * r));
+}
+
+}  // namespace
+
+void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N,
+                          uint64_t b, int bdt, uint64_t res, uint64_t nw, int nwdt, float eps) {
+  if (M <= 0 || N <= 0 || K <= 0) fail("linearResidualNorm16: empty shape");
+  if (wdt != BF16 && wdt != F16) fail("linearResidualNorm16: weights must be bf16 or f16");
+  if (xdt != F32 && xdt != wdt) fail("linearResidualNorm16: activations must be f32 or have the weight dtype");
+  const size_t xsB = xdt == F32 ? (size_t(M) * K * 2 + 255) / 256 * 256 : 0;
+  char* base = static_cast<char*>(scratch(xsB + size_t(M) * N * 2));
+  const void* xin = reinterpret_cast<const void*>(x);
+  if (xdt == F32) {
+    const size_t n = size_t(M) * K;
+    if (wdt == BF16) castFromF32Kernel<<<blocks(n), 256, 0, stream()>>>(reinterpret_cast<__nv_bfloat16*>(base), reinterpret_cast<const float*>(x), n);
+    else castFromF32Kernel<<<blocks(n), 256, 0, stream()>>>(reinterpret_cast<__half*>(base), reinterpret_cast<const float*>(x), n);
+    SV_LAUNCH("linearResidualNorm16 cast");
+    xin = base;
+  }
+  void* C = base + xsB;
+  gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
+  float* o = reinterpret_cast<float*>(out);
+  const float* r = reinterpret_cast<const float*>(res);
+  const void* bp = reinterpret_cast<const void*>(b);
+  const void* nwp = reinterpret_cast<const void*>(nw);
+  if (wdt == BF16)
+    residualNormKernel<<<M, 256, 0, stream()>>>(o, reinterpret_cast<__nv_bfloat16*>(nout), r, static_cast<const __nv_bfloat16*>(C), bp,
+                                                bdt, N, nwp, nwdt, eps);
+  else
+    residualNormKernel<<<M, 256, 0, stream()>>>(o, reinterpret_cast<__half*>(nout), r, static_cast<const __half*>(C), bp, bdt, N,
+                                                nwp, nwdt, eps);
+  SV_LAUNCH("linearResidualNorm16");
+}
+
 }  // namespace sv::gpu

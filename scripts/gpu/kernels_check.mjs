@@ -290,109 +290,6 @@ guarded('dense ops', () => {
   check('bilinear 27->14', host(o9, F * oh * ow * C), br, 1e-5);
 });
 
-// ---- helper D (issue #6): tensor-core saliency (v2 bf16 operands, v3 hi+lo bf16) and decode attention v4 ----------
-// Saliency tolerances. v1 and v3 are compared with the exact float64 reference at 2e-4 (f32-grade scores: v3's hi+lo
-// split keeps ~16 significant bits per operand). v2 rounds q and k to bf16 (unit roundoff u = 2^-8), so it is checked
-// twice: (a) against the reference computed from the SAME rounded operands, at 2e-4 — that isolates the kernel's own
-// arithmetic (exact bf16 products, f32 accumulation, ex2.approx); (b) against the exact reference at 2e-2: a score
-// s = scale·Σ q_c k_c moves by |Δs| <= 2u·scale·Σ|q_c k_c|, RMS about u·sqrt(2/3)·|s|-scale (~0.01 at the test's score
-// spread of ~3), each softmax term by ~|Δs| relative; the column mean averages hundreds of such errors, so a few
-// 1e-3 of max|ref| is expected and 2e-2 leaves a 4-10x margin while still catching any real bug (wrong row, mask,
-// lse: O(1) errors). Top-k: the selected sets must equal the reference's except for entries whose reference score
-// lies within tol·max|ref| of the k-th score (near-ties the rounding may legitimately swap).
-// f32 -> f16 -> f32, round half to even like the GPU cast (ties are common enough to matter at 2e-4).
-const f16RoundD = (a) => {
-  const o = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i], u = 2 ** (Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14) - 10), r = x / u, fl = Math.floor(r), df = r - fl;
-    o[i] = (df > 0.5 || (df === 0.5 && fl % 2 !== 0) ? fl + 1 : fl) * u;
-  }
-  return o;
-};
-function topkSet(a, k) { return new Set(Array.from(a.keys()).sort((x, y) => a[y] - a[x] || x - y).slice(0, k)); }
-function checkTopk(name, got, ref, frames, Tk, frac, tol) {
-  let max = 0;
-  for (const v of ref) max = Math.max(max, Math.abs(v));
-  const band = tol * max;
-  let swapped = 0, bad = 0;
-  const k = Math.max(1, Math.round(frac * Tk));
-  for (let f = 0; f < frames; f++) {
-    const g = got.subarray(f * Tk, (f + 1) * Tk), r = ref.subarray(f * Tk, (f + 1) * Tk);
-    const sg = topkSet(g, k), sr = topkSet(r, k);
-    const kth = [...sr].reduce((m, j) => Math.min(m, r[j]), Infinity);
-    for (const j of sg) if (!sr.has(j)) { swapped++; if (Math.abs(r[j] - kth) > band) bad++; }
-    for (const j of sr) if (!sg.has(j)) { if (Math.abs(r[j] - kth) > band) bad++; }
-  }
-  const ok = bad === 0;
-  results.checks.push({ name, ok, swapped, bad, k, band });
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: top-${k} of ${Tk} x ${frames}: ${swapped} swapped, ${bad} outside the near-tie band ${band.toExponential(2)}`);
-}
-for (const c of [
-  { name: 'saliency SigLIP frame (729, 16x72), 2 frames', frames: 2, Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32', keep: 0.25 },
-  { name: 'retrieval 32 rows GQA 7:1 d128 causal, bf16 cache', frames: 1, Tq: 32, Tk: 5003, Hq: 28, Hkv: 4, d: 128, causal: 4971, dt: 'bf16', keep: 0.1 },
-  { name: 'retrieval 23 rows GQA 7:1 d128 causal, bf16, 3001 keys', frames: 1, Tq: 23, Tk: 3001, Hq: 28, Hkv: 4, d: 128, causal: 2978, dt: 'bf16', keep: 0.1 },
-  { name: 'colmean f16 K, d64, GQA 2:1, 70 rows', frames: 1, Tq: 70, Tk: 130, Hq: 4, Hkv: 2, d: 64, causal: -1, dt: 'f16', keep: 0.25 },
-  { name: 'colmean odd d 37, 2 frames, GQA 3:1 causal', frames: 2, Tq: 41, Tk: 300, Hq: 6, Hkv: 2, d: 37, causal: 259, dt: 'f32', keep: 0.25 },
-]) guarded(`colMeanSoftmax versions: ${c.name}`, () => {
-  const q = randn(c.frames * c.Tq * c.Hq * c.d, 3), k = randn(c.frames * c.Tk * c.Hkv * c.d, 3);
-  const kStored = c.dt === 'bf16' ? bf16Round(k) : c.dt === 'f16' ? f16RoundD(k) : k;
-  const refOf = (qq, kk) => {
-    const ref = new Float32Array(c.frames * c.Tk);
-    for (let f = 0; f < c.frames; f++) {
-      const qf = qq.subarray(f * c.Tq * c.Hq * c.d, (f + 1) * c.Tq * c.Hq * c.d), kf = kk.subarray(f * c.Tk * c.Hkv * c.d, (f + 1) * c.Tk * c.Hkv * c.d);
-      ref.set(A.cpuColMeanSoftmax(qf, kf, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal), f * c.Tk);
-    }
-    return ref;
-  };
-  const exact = refOf(q, kStored), rounded = refOf(bf16Round(q), bf16Round(kStored));
-  const qd = dev(q), kd = dev(k, c.dt);
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
-    const out = empty(c.frames * c.Tk);
-    A.colMeanSoftmax(out, qd, kd, DT[c.dt], c.Hkv * c.d, c.frames, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal);
-    const got = host(out, c.frames * c.Tk);
-    if (v === 2) {
-      check(`colMeanSoftmax v2 vs bf16-operand reference: ${c.name}`, got, rounded, 2e-4);
-      check(`colMeanSoftmax v2 vs exact reference: ${c.name}`, got, exact, 2e-2);
-      checkTopk(`colMeanSoftmax v2 top-k vs exact: ${c.name}`, got, exact, c.frames, c.Tk, c.keep, 2e-2);
-    } else {
-      check(`colMeanSoftmax v${v} vs exact reference: ${c.name}`, got, exact, 2e-4);
-      checkTopk(`colMeanSoftmax v${v} top-k vs exact: ${c.name}`, got, exact, c.frames, c.Tk, c.keep, 2e-4);
-    }
-  }
-  A.setSaliencyVersion(2);
-});
-
-for (const c of [
-  { name: 'decode 1 row GQA 7:1 d128 bf16, 30011 slots (multi-tile blocks)', Tq: 1, Tk: 30011, Hq: 28, Hkv: 4, d: 128, causal: 30010, dt: 'bf16', sel: 0 },
-  { name: 'decode 1 row GQA 7:1 d128 bf16, 10% of 20000 slots', Tq: 1, Tk: 20000, Hq: 28, Hkv: 4, d: 128, causal: 19999, dt: 'bf16', sel: 0.1 },
-  { name: 'decode 4 rows GQA 7:1 d128 bf16 causal tail, 60% slots', Tq: 4, Tk: 3000, Hq: 28, Hkv: 4, d: 128, causal: 2996, dt: 'bf16', sel: 0.6 },
-  { name: 'decode 1 row GQA 2:1 d64 f16, 5000 slots', Tq: 1, Tk: 5000, Hq: 4, Hkv: 2, d: 64, causal: 4999, dt: 'f16', sel: 0 },
-  { name: 'decode 2 rows GQA 6:1 d128 bf16, 37 slots', Tq: 2, Tk: 37, Hq: 12, Hkv: 2, d: 128, causal: 35, dt: 'bf16', sel: 0 },
-  { name: 'decode 1 row GQA 8:1 d64 bf16, 25% of 9000', Tq: 1, Tk: 9000, Hq: 8, Hkv: 1, d: 64, causal: 8999, dt: 'bf16', sel: 0.25 },
-]) guarded(`attention decode versions: ${c.name}`, () => {
-  const q = randn(c.Tq * c.Hq * c.d), k = randn(c.Tk * c.Hkv * c.d, 2), v = randn(c.Tk * c.Hkv * c.d);
-  let slots = null;
-  if (c.sel) {
-    const s = [0];
-    for (let j = 1; j < c.Tk; j++) if (rand() < c.sel) s.push(j);
-    slots = Int32Array.from(s);
-  }
-  const round = c.dt === 'f16' ? f16RoundD : bf16Round;
-  const ref = A.cpuSlotAttention(q, round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
-  const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
-  for (const ver of [3, 4, 5, 6, 7]) {
-    A.setDecodeAttentionVersion(ver);
-    const out = empty(c.Tq * c.Hq * c.d);
-    A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
-    // K/V are exact in the reference (rounded the same way); only f32 accumulation order and __expf differ.
-    check(`attention decode v${ver}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, 1e-4);
-  }
-  A.setDecodeAttentionVersion(4);
-});
-
-// ---- end helper D checks
-
 // ---- decode GEMV (gpu_gemv.cu) vs a double-precision JS reference -----------------------------------------------
 const f16RoundG = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
 // in(x) per mode (0 plain, 1 rmsNorm * aux, 2 silu(x) * aux), then out_s = in(x) · w_sᵀ + b_s + res_s, in doubles.
@@ -511,6 +408,109 @@ guarded('linear through gemv (setGemv) vs cuBLAS path', () => {
   A.setGemv(false);
 });
 
+// ---- helper D (issue #6): tensor-core saliency (v2 bf16 operands, v3 hi+lo bf16) and decode attention v4 ----------
+// Saliency tolerances. v1 and v3 are compared with the exact float64 reference at 2e-4 (f32-grade scores: v3's hi+lo
+// split keeps ~16 significant bits per operand). v2 rounds q and k to bf16 (unit roundoff u = 2^-8), so it is checked
+// twice: (a) against the reference computed from the SAME rounded operands, at 2e-4 — that isolates the kernel's own
+// arithmetic (exact bf16 products, f32 accumulation, ex2.approx); (b) against the exact reference at 2e-2: a score
+// s = scale·Σ q_c k_c moves by |Δs| <= 2u·scale·Σ|q_c k_c|, RMS about u·sqrt(2/3)·|s|-scale (~0.01 at the test's score
+// spread of ~3), each softmax term by ~|Δs| relative; the column mean averages hundreds of such errors, so a few
+// 1e-3 of max|ref| is expected and 2e-2 leaves a 4-10x margin while still catching any real bug (wrong row, mask,
+// lse: O(1) errors). Top-k: the selected sets must equal the reference's except for entries whose reference score
+// lies within tol·max|ref| of the k-th score (near-ties the rounding may legitimately swap).
+// f32 -> f16 -> f32, round half to even like the GPU cast (ties are common enough to matter at 2e-4).
+const f16RoundD = (a) => {
+  const o = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], u = 2 ** (Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14) - 10), r = x / u, fl = Math.floor(r), df = r - fl;
+    o[i] = (df > 0.5 || (df === 0.5 && fl % 2 !== 0) ? fl + 1 : fl) * u;
+  }
+  return o;
+};
+function topkSet(a, k) { return new Set(Array.from(a.keys()).sort((x, y) => a[y] - a[x] || x - y).slice(0, k)); }
+function checkTopk(name, got, ref, frames, Tk, frac, tol) {
+  let max = 0;
+  for (const v of ref) max = Math.max(max, Math.abs(v));
+  const band = tol * max;
+  let swapped = 0, bad = 0;
+  const k = Math.max(1, Math.round(frac * Tk));
+  for (let f = 0; f < frames; f++) {
+    const g = got.subarray(f * Tk, (f + 1) * Tk), r = ref.subarray(f * Tk, (f + 1) * Tk);
+    const sg = topkSet(g, k), sr = topkSet(r, k);
+    const kth = [...sr].reduce((m, j) => Math.min(m, r[j]), Infinity);
+    for (const j of sg) if (!sr.has(j)) { swapped++; if (Math.abs(r[j] - kth) > band) bad++; }
+    for (const j of sr) if (!sg.has(j)) { if (Math.abs(r[j] - kth) > band) bad++; }
+  }
+  const ok = bad === 0;
+  results.checks.push({ name, ok, swapped, bad, k, band });
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: top-${k} of ${Tk} x ${frames}: ${swapped} swapped, ${bad} outside the near-tie band ${band.toExponential(2)}`);
+}
+for (const c of [
+  { name: 'saliency SigLIP frame (729, 16x72), 2 frames', frames: 2, Tq: 729, Tk: 729, Hq: 16, Hkv: 16, d: 72, causal: -1, dt: 'f32', keep: 0.25 },
+  { name: 'retrieval 32 rows GQA 7:1 d128 causal, bf16 cache', frames: 1, Tq: 32, Tk: 5003, Hq: 28, Hkv: 4, d: 128, causal: 4971, dt: 'bf16', keep: 0.1 },
+  { name: 'retrieval 23 rows GQA 7:1 d128 causal, bf16, 3001 keys', frames: 1, Tq: 23, Tk: 3001, Hq: 28, Hkv: 4, d: 128, causal: 2978, dt: 'bf16', keep: 0.1 },
+  { name: 'colmean f16 K, d64, GQA 2:1, 70 rows', frames: 1, Tq: 70, Tk: 130, Hq: 4, Hkv: 2, d: 64, causal: -1, dt: 'f16', keep: 0.25 },
+  { name: 'colmean odd d 37, 2 frames, GQA 3:1 causal', frames: 2, Tq: 41, Tk: 300, Hq: 6, Hkv: 2, d: 37, causal: 259, dt: 'f32', keep: 0.25 },
+]) guarded(`colMeanSoftmax versions: ${c.name}`, () => {
+  const q = randn(c.frames * c.Tq * c.Hq * c.d, 3), k = randn(c.frames * c.Tk * c.Hkv * c.d, 3);
+  const kStored = c.dt === 'bf16' ? bf16Round(k) : c.dt === 'f16' ? f16RoundD(k) : k;
+  const refOf = (qq, kk) => {
+    const ref = new Float32Array(c.frames * c.Tk);
+    for (let f = 0; f < c.frames; f++) {
+      const qf = qq.subarray(f * c.Tq * c.Hq * c.d, (f + 1) * c.Tq * c.Hq * c.d), kf = kk.subarray(f * c.Tk * c.Hkv * c.d, (f + 1) * c.Tk * c.Hkv * c.d);
+      ref.set(A.cpuColMeanSoftmax(qf, kf, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal), f * c.Tk);
+    }
+    return ref;
+  };
+  const exact = refOf(q, kStored), rounded = refOf(bf16Round(q), bf16Round(kStored));
+  const qd = dev(q), kd = dev(k, c.dt);
+  for (const v of [1, 2, 3]) {
+    A.setSaliencyVersion(v);
+    const out = empty(c.frames * c.Tk);
+    A.colMeanSoftmax(out, qd, kd, DT[c.dt], c.Hkv * c.d, c.frames, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal);
+    const got = host(out, c.frames * c.Tk);
+    if (v === 2) {
+      check(`colMeanSoftmax v2 vs bf16-operand reference: ${c.name}`, got, rounded, 2e-4);
+      check(`colMeanSoftmax v2 vs exact reference: ${c.name}`, got, exact, 2e-2);
+      checkTopk(`colMeanSoftmax v2 top-k vs exact: ${c.name}`, got, exact, c.frames, c.Tk, c.keep, 2e-2);
+    } else {
+      check(`colMeanSoftmax v${v} vs exact reference: ${c.name}`, got, exact, 2e-4);
+      checkTopk(`colMeanSoftmax v${v} top-k vs exact: ${c.name}`, got, exact, c.frames, c.Tk, c.keep, 2e-4);
+    }
+  }
+  A.setSaliencyVersion(2);
+});
+
+for (const c of [
+  { name: 'decode 1 row GQA 7:1 d128 bf16, 30011 slots (multi-tile blocks)', Tq: 1, Tk: 30011, Hq: 28, Hkv: 4, d: 128, causal: 30010, dt: 'bf16', sel: 0 },
+  { name: 'decode 1 row GQA 7:1 d128 bf16, 10% of 20000 slots', Tq: 1, Tk: 20000, Hq: 28, Hkv: 4, d: 128, causal: 19999, dt: 'bf16', sel: 0.1 },
+  { name: 'decode 4 rows GQA 7:1 d128 bf16 causal tail, 60% slots', Tq: 4, Tk: 3000, Hq: 28, Hkv: 4, d: 128, causal: 2996, dt: 'bf16', sel: 0.6 },
+  { name: 'decode 1 row GQA 2:1 d64 f16, 5000 slots', Tq: 1, Tk: 5000, Hq: 4, Hkv: 2, d: 64, causal: 4999, dt: 'f16', sel: 0 },
+  { name: 'decode 2 rows GQA 6:1 d128 bf16, 37 slots', Tq: 2, Tk: 37, Hq: 12, Hkv: 2, d: 128, causal: 35, dt: 'bf16', sel: 0 },
+  { name: 'decode 1 row GQA 8:1 d64 bf16, 25% of 9000', Tq: 1, Tk: 9000, Hq: 8, Hkv: 1, d: 64, causal: 8999, dt: 'bf16', sel: 0.25 },
+]) guarded(`attention decode versions: ${c.name}`, () => {
+  const q = randn(c.Tq * c.Hq * c.d), k = randn(c.Tk * c.Hkv * c.d, 2), v = randn(c.Tk * c.Hkv * c.d);
+  let slots = null;
+  if (c.sel) {
+    const s = [0];
+    for (let j = 1; j < c.Tk; j++) if (rand() < c.sel) s.push(j);
+    slots = Int32Array.from(s);
+  }
+  const round = c.dt === 'f16' ? f16RoundD : bf16Round;
+  const ref = A.cpuSlotAttention(q, round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
+  const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
+  for (const ver of [3, 4, 5, 6, 7]) {
+    A.setDecodeAttentionVersion(ver);
+    const out = empty(c.Tq * c.Hq * c.d);
+    A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
+    // K/V are exact in the reference (rounded the same way); only f32 accumulation order and __expf differ.
+    check(`attention decode v${ver}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, 1e-4);
+  }
+  A.setDecodeAttentionVersion(4);
+});
+
+// ---- end helper D checks
+
 // ---- timings ---------------------------------------------------------------------------------------------------
 guarded('timings', () => {
   // Copy bandwidth (bytes read + written).
@@ -610,73 +610,6 @@ guarded('timings', () => {
     { reps: 20, extra: (ms) => ({ GBps: (152064 * 3584 * 2) / ms / 1e6 }) });
 });
 
-// Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
-guarded('flash vision attention timings', () => {
-  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
-  const F = 64, T = 729, H = 16, dd = 72, n = F * T * H * dd, scale = 1 / Math.sqrt(dd);
-  const [q, k, v, o1, o2] = [0, 1, 2, 3, 4].map(() => { const p = A.alloc(n * 4); live.push(p); return p; });
-  A.randomFill(q, DT.f32, n, 21, 2); A.randomFill(k, DT.f32, n, 22, 2); A.randomFill(v, DT.f32, n, 23, 1);
-  const flop = 2 * 2 * F * H * T * T * dd;
-  if (typeof A.blockAttention === 'function') {
-    time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
-  for (const ver of [2, 3, 4, 5, 6, 7]) {
-    A.setFlashVersion(ver);
-    time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-    if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
-  }
-  A.setFlashVersion(0);
-});
-
-// ---- helper D timings: saliency v1/v2/v3, retrieval scores v1/v2/v3, decode attention v3/v4 ----------------------
-guarded('timings (saliency, retrieval, decode versions)', () => {
-  const F = 64, T = 729, H = 16, dd = 72;
-  const q = A.alloc(F * T * H * dd * 4), k = A.alloc(F * T * H * dd * 4), o = A.alloc(F * T * 4); live.push(q, k, o);
-  A.randomFill(q, DT.f32, F * T * H * dd, 2, 2); A.randomFill(k, DT.f32, F * T * H * dd, 3, 2);
-  const flop = 2 * 2 * F * H * T * T * dd;
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
-    time(`saliency v${v} 64 frames SigLIP-so400m`, () => A.colMeanSoftmax(o, q, k, DT.f32, H * dd, F, T, T, H, H, dd, 1 / Math.sqrt(dd), -1),
-      { extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  const Hq = 28, Hkv = 4, hd = 128, L = 50177;
-  const Kc = A.alloc(L * Hkv * hd * 2), Vc = A.alloc(L * Hkv * hd * 2); live.push(Kc, Vc);
-  A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
-  const q1 = A.alloc(64 * Hq * hd * 4), o1 = A.alloc(64 * Hq * hd * 4), colL = A.alloc(L * 4); live.push(q1, o1, colL);
-  A.randomFill(q1, DT.f32, 64 * Hq * hd, 8, 1);
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
-    time(`retrieval scores v${v}: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32),
-      { extra: (ms) => ({ GBps: (L * Hkv * hd * 2) / ms / 1e6 }) });
-  }
-  A.setSaliencyVersion(2);
-  for (const frac of [1, 0.25, 0.1]) {
-    const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
-    const n = sel ? sel.length : L;
-    const bytes = 2 * n * Hkv * hd * 2, call = () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel);
-    for (const ver of [3, 4, 5, 6, 7]) {
-      A.setDecodeAttentionVersion(ver);
-      time(`decode attention v${ver} 1 row over ${n} of ${L} slots (bf16)`, call,
-        { reps: 50, warm: 5, extra: (ms) => ({ GBps: bytes / ms / 1e6, floorUs: bytes / 2.95e6 }) });
-      // 40 calls back to back, one sync (as inside a decode step): no per-call sync latency in the number.
-      for (let i = 0; i < 3; i++) call();
-      A.sync();
-      const per = [];
-      for (let r = 0; r < 7; r++) { const t0 = process.hrtime.bigint(); for (let i = 0; i < 40; i++) call(); A.sync(); per.push(Number(process.hrtime.bigint() - t0) / 1e6 / 40); }
-      per.sort((x, y) => x - y);
-      const row = { name: `decode attention v${ver} 1 row over ${n} of ${L} slots (bf16), 40 back to back`, ms: per[3], min: per[0], max: per[6], GBps: bytes / per[3] / 1e6, floorUs: bytes / 2.95e6 };
-      results.timings.push(row);
-      console.log(`TIME ${row.name}: ${(per[3] * 1e3).toFixed(1)} us/call ${JSON.stringify(row)}`);
-    }
-  }
-  A.setDecodeAttentionVersion(4);
-});
-
-// ---- end helper D timings
-
 // ---- decode GEMV timings: ours vs cuBLAS M=1 on the Qwen2-7B shapes (back-to-back calls, one sync per batch) ---
 guarded('gemv timings', () => {
   const batch = (name, fn, bytes, n = 40) => {
@@ -753,6 +686,179 @@ guarded('gemv timings', () => {
   A.setGemv(false);
   console.log(`GEMV SUMMARY\n  ${summary.join('\n  ')}`);
 });
+
+// ---- helper D timings: saliency v1/v2/v3, retrieval scores v1/v2/v3, decode attention v3/v4 ----------------------
+guarded('timings (saliency, retrieval, decode versions)', () => {
+  const F = 64, T = 729, H = 16, dd = 72;
+  const q = A.alloc(F * T * H * dd * 4), k = A.alloc(F * T * H * dd * 4), o = A.alloc(F * T * 4); live.push(q, k, o);
+  A.randomFill(q, DT.f32, F * T * H * dd, 2, 2); A.randomFill(k, DT.f32, F * T * H * dd, 3, 2);
+  const flop = 2 * 2 * F * H * T * T * dd;
+  for (const v of [1, 2, 3]) {
+    A.setSaliencyVersion(v);
+    time(`saliency v${v} 64 frames SigLIP-so400m`, () => A.colMeanSoftmax(o, q, k, DT.f32, H * dd, F, T, T, H, H, dd, 1 / Math.sqrt(dd), -1),
+      { extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  }
+  const Hq = 28, Hkv = 4, hd = 128, L = 50177;
+  const Kc = A.alloc(L * Hkv * hd * 2), Vc = A.alloc(L * Hkv * hd * 2); live.push(Kc, Vc);
+  A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
+  const q1 = A.alloc(64 * Hq * hd * 4), o1 = A.alloc(64 * Hq * hd * 4), colL = A.alloc(L * 4); live.push(q1, o1, colL);
+  A.randomFill(q1, DT.f32, 64 * Hq * hd, 8, 1);
+  for (const v of [1, 2, 3]) {
+    A.setSaliencyVersion(v);
+    time(`retrieval scores v${v}: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32),
+      { extra: (ms) => ({ GBps: (L * Hkv * hd * 2) / ms / 1e6 }) });
+  }
+  A.setSaliencyVersion(2);
+  for (const frac of [1, 0.25, 0.1]) {
+    const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
+    const n = sel ? sel.length : L;
+    const bytes = 2 * n * Hkv * hd * 2, call = () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel);
+    for (const ver of [3, 4, 5, 6, 7]) {
+      A.setDecodeAttentionVersion(ver);
+      time(`decode attention v${ver} 1 row over ${n} of ${L} slots (bf16)`, call,
+        { reps: 50, warm: 5, extra: (ms) => ({ GBps: bytes / ms / 1e6, floorUs: bytes / 2.95e6 }) });
+      // 40 calls back to back, one sync (as inside a decode step): no per-call sync latency in the number.
+      for (let i = 0; i < 3; i++) call();
+      A.sync();
+      const per = [];
+      for (let r = 0; r < 7; r++) { const t0 = process.hrtime.bigint(); for (let i = 0; i < 40; i++) call(); A.sync(); per.push(Number(process.hrtime.bigint() - t0) / 1e6 / 40); }
+      per.sort((x, y) => x - y);
+      const row = { name: `decode attention v${ver} 1 row over ${n} of ${L} slots (bf16), 40 back to back`, ms: per[3], min: per[0], max: per[6], GBps: bytes / per[3] / 1e6, floorUs: bytes / 2.95e6 };
+      results.timings.push(row);
+      console.log(`TIME ${row.name}: ${(per[3] * 1e3).toFixed(1)} us/call ${JSON.stringify(row)}`);
+    }
+  }
+  A.setDecodeAttentionVersion(4);
+});
+
+// ---- end helper D timings
+
+// Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
+guarded('flash vision attention timings', () => {
+  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
+  const F = 64, T = 729, H = 16, dd = 72, n = F * T * H * dd, scale = 1 / Math.sqrt(dd);
+  const [q, k, v, o1, o2] = [0, 1, 2, 3, 4].map(() => { const p = A.alloc(n * 4); live.push(p); return p; });
+  A.randomFill(q, DT.f32, n, 21, 2); A.randomFill(k, DT.f32, n, 22, 2); A.randomFill(v, DT.f32, n, 23, 1);
+  const flop = 2 * 2 * F * H * T * T * dd;
+  if (typeof A.blockAttention === 'function') {
+    time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
+      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  }
+  const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
+  for (const ver of [2, 3, 4, 5, 6, 7]) {
+    A.setFlashVersion(ver);
+    time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
+      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+    if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
+  }
+  A.setFlashVersion(0);
+});
+
+// ---- helper A3: prefill q/k/v as one GEMM + bias + RoPE + KV-cache write (gpu_prefill.cu qkvRopeKv) -------------
+guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
+  if (typeof A.qkvRopeKv !== 'function') throw new Error('addon has no qkvRopeKv');
+  for (const c of [
+    { T: 37, K: 200, Hq: 7, Hkv: 1, d: 128, dt: 'bf16', xdt: 'bf16', at: 5, cap: 50 },
+    { T: 19, K: 96, Hq: 4, Hkv: 2, d: 64, dt: 'f16', xdt: 'f32', at: 0, cap: 20 },
+  ]) {
+    const { T, K, Hq, Hkv, d, dt, at, cap } = c, half = d / 2, N = (Hq + 2 * Hkv) * d, kvRow = Hkv * d;
+    const round = dt === 'bf16' ? bf16Round : f16RoundG;
+    const x = randn(T * K, 2), w = randn(N * K, 0.3), b = randn(N, 3);
+    const pos = Int32Array.from({ length: T }, () => Math.floor(rand() * 60000));
+    const inv = Float32Array.from({ length: half }, (_, i) => 1 / 1000000 ** ((2 * i) / d));
+    const xr = round(x), wr = round(w), C = new Float32Array(T * N);
+    for (let t = 0; t < T; t++) for (let n = 0; n < N; n++) { let s = 0; for (let k = 0; k < K; k++) s += xr[t * K + k] * wr[n * K + k]; C[t * N + n] = s; }
+    const Cr = round(C);  // the GEMM writes the weight dtype
+    const qRef = new Float32Array(T * Hq * d), kRef = new Float32Array(T * kvRow), vRef = new Float32Array(T * kvRow);
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < Hq + Hkv; h++) for (let i = 0; i < half; i++) {
+        const a = Math.fround(pos[t] * inv[i]), co = Math.cos(a), si = Math.sin(a);
+        const x1 = Cr[t * N + h * d + i] + b[h * d + i], x2 = Cr[t * N + h * d + i + half] + b[h * d + i + half];
+        const [o, base] = h < Hq ? [qRef, (t * Hq + h) * d] : [kRef, t * kvRow + (h - Hq) * d];
+        o[base + i] = x1 * co - x2 * si; o[base + i + half] = x2 * co + x1 * si;
+      }
+      for (let j = 0; j < kvRow; j++) vRef[t * kvRow + j] = Cr[t * N + (Hq + Hkv) * d + j] + b[(Hq + Hkv) * d + j];
+    }
+    const qo = empty(T * Hq * d), kc = empty(cap * kvRow, dt), vc = empty(cap * kvRow, dt);
+    A.qkvRopeKv(qo, dev(x, c.xdt), DT[c.xdt], T, K, dev(w, dt), DT[dt], dev(b), DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT[dt], at);
+    const name = `qkvRopeKv ${dt} weights, ${c.xdt} x, ${T} rows, ${Hq}+2x${Hkv} heads of ${d}, slots from ${at}`;
+    check(`${name}: q`, host(qo, T * Hq * d), qRef, 1e-2);
+    const all = (p) => { const f = empty(cap * kvRow); A.cast(f, DT.f32, p, DT[dt], cap * kvRow); return host(f, cap * kvRow); };
+    const ka = all(kc), va = all(vc);
+    check(`${name}: k cache`, ka.subarray(at * kvRow, (at + T) * kvRow), round(kRef), 1e-2);
+    check(`${name}: v cache`, va.subarray(at * kvRow, (at + T) * kvRow), round(vRef), 1e-2);
+    const outside = [...ka.subarray(0, at * kvRow), ...ka.subarray((at + T) * kvRow), ...va.subarray(0, at * kvRow), ...va.subarray((at + T) * kvRow)];
+    const ok = outside.every((v) => Number.isNaN(v));
+    results.checks.push({ name: `${name}: other cache slots untouched`, ok });
+    console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: other cache slots untouched`);
+  }
+});
+guarded('qkvRopeKv timings', () => {
+  if (typeof A.qkvRopeKv !== 'function') throw new Error('addon has no qkvRopeKv');
+  // Qwen2-7B layer, 12559 prefill rows (64 frames): fused vs the separate ops the plain path runs.
+  const T = 12559, K = 3584, Hq = 28, Hkv = 4, d = 128, N = (Hq + 2 * Hkv) * d, kvRow = Hkv * d, qd = Hq * d;
+  const buf = (n, dt) => { const p = A.alloc(n * (dt === 'f32' ? 4 : 2)); live.push(p); return p; };
+  const x = buf(T * K, 'bf16'), w = buf(N * K, 'bf16'), b = buf(N, 'f32');
+  A.randomFill(x, DT.bf16, T * K, 31, 1); A.randomFill(w, DT.bf16, N * K, 32, 0.05); A.randomFill(b, DT.f32, N, 33, 1);
+  const kc = buf(T * kvRow, 'bf16'), vc = buf(T * kvRow, 'bf16'), q = buf(T * qd, 'f32');
+  const q0 = buf(T * qd, 'f32'), k0 = buf(T * kvRow, 'f32'), v0 = buf(T * kvRow, 'f32'), k1 = buf(T * kvRow, 'f32');
+  const pos = Int32Array.from({ length: T }, (_, i) => i);
+  const inv = Float32Array.from({ length: d / 2 }, (_, i) => 1 / 1000000 ** ((2 * i) / d));
+  const flop = 2 * T * K * N;
+  const wk = w + qd * K * 2, wv = wk + kvRow * K * 2, bk = b + qd * 4, bv = bk + kvRow * 4;
+  time(`prefill q/k/v separate (3 linearLowp + 2 rope + 2 writeRows), ${T} rows 7B`, () => {
+    A.linearLowp(q0, x, DT.bf16, T, K, w, DT.bf16, qd, b, DT.f32);
+    A.linearLowp(k0, x, DT.bf16, T, K, wk, DT.bf16, kvRow, bk, DT.f32);
+    A.linearLowp(v0, x, DT.bf16, T, K, wv, DT.bf16, kvRow, bv, DT.f32);
+    A.rope(q, q0, T, Hq, d, pos, inv); A.rope(k1, k0, T, Hkv, d, pos, inv);
+    A.writeRows(kc, DT.bf16, kvRow, 0, k1, T); A.writeRows(vc, DT.bf16, kvRow, 0, v0, T);
+  }, { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  time(`prefill q/k/v fused qkvRopeKv (one GEMM N=${N} + bias + RoPE + KV write), ${T} rows 7B`,
+    () => A.qkvRopeKv(q, x, DT.bf16, T, K, w, DT.bf16, b, DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT.bf16, 0),
+    { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  time(`prefill q/k/v GEMM alone (linearTo16 N=${N}), ${T} rows 7B (floor for the fused op)`,
+    () => A.linearTo16(q0, x, DT.bf16, T, K, w, DT.bf16, N), { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+});
+guarded('linearResidualNorm16 (o / down projection + residual + next RMSNorm)', () => {
+  if (typeof A.linearResidualNorm16 !== 'function') throw new Error('addon has no linearResidualNorm16');
+  const to32 = (p, n, dt) => { const f = empty(n); A.cast(f, DT.f32, p, DT[dt], n); return host(f, n); };
+  for (const c of [{ M: 29, K: 300, N: 520, dt: 'bf16', xdt: 'bf16', bias: false }, { M: 7, K: 64, N: 3584, dt: 'f16', xdt: 'f32', bias: true }]) {
+    const { M, K, N, dt } = c, round = dt === 'bf16' ? bf16Round : f16RoundG;
+    const x = randn(M * K, 2), w = randn(N * K, 0.2), res = randn(M * N, 3), nw = randn(N, 1.5), b = c.bias ? randn(N) : null;
+    const xr = round(x), wr = round(w), nwr = Float32Array.from(nw);
+    const C = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) { let s = 0; for (let k = 0; k < K; k++) s += xr[m * K + k] * wr[n * K + k]; C[m * N + n] = s; }
+    const Cr = round(C), hRef = new Float32Array(M * N), nRef = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) {
+      let s = 0;
+      for (let n = 0; n < N; n++) { const v = res[m * N + n] + Cr[m * N + n] + (b ? b[n] : 0); hRef[m * N + n] = v; s += v * v; }
+      const r = 1 / Math.sqrt(s / N + 1e-6);
+      for (let n = 0; n < N; n++) nRef[m * N + n] = nwr[n] * hRef[m * N + n] * r;
+    }
+    const out = empty(M * N), nout = empty(M * N, dt);
+    A.linearResidualNorm16(out, nout, dev(x, c.xdt), DT[c.xdt], M, K, dev(w, dt), DT[dt], N, b ? dev(b) : 0, DT.f32, dev(res), dev(nw), DT.f32, 1e-6);
+    const name = `linearResidualNorm16 ${dt} weights, ${c.xdt} x, ${M}x${K} · ${N}x${K}ᵀ${b ? ' + bias' : ''}`;
+    check(`${name}: residual out (f32)`, host(out, M * N), hRef, 1e-2);
+    check(`${name}: normed out (${dt})`, to32(nout, M * N, dt), round(nRef), 2e-2);
+  }
+});
+guarded('linearResidualNorm16 timings', () => {
+  if (typeof A.linearResidualNorm16 !== 'function') throw new Error('addon has no linearResidualNorm16');
+  const M = 12559, K = 3584, N = 3584;  // the o projection of Qwen2-7B at 64 frames
+  const buf = (n, dt) => { const p = A.alloc(n * (dt === 'f32' ? 4 : 2)); live.push(p); return p; };
+  const x = buf(M * K, 'f32'), w = buf(N * K, 'bf16'), res = buf(M * N, 'f32'), nw = buf(N, 'f32');
+  const out = buf(M * N, 'f32'), nout = buf(M * N, 'bf16');
+  A.randomFill(x, DT.f32, M * K, 41, 1); A.randomFill(w, DT.bf16, N * K, 42, 0.05); A.randomFill(res, DT.f32, M * N, 43, 1); A.randomFill(nw, DT.f32, N, 44, 1);
+  const flop = 2 * M * K * N;
+  time(`o projection separate (linearResidual + rmsNormTo16), ${M} rows 7B, f32 attention output`, () => {
+    A.linearResidual(out, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res);
+    A.rmsNormTo16(nout, DT.bf16, out, M, N, nw, DT.f32, 1e-6);
+  }, { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  time(`o projection fused linearResidualNorm16 (norm in the epilogue), ${M} rows 7B, f32 attention output`,
+    () => A.linearResidualNorm16(out, nout, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res, nw, DT.f32, 1e-6),
+    { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+});
+// ---- end helper A3
 
 writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
 console.log('\n==== summary ====');

@@ -2,9 +2,11 @@
 // over T rows (28 layers, KV written, flash attention by default), then a per-op breakdown (each Backend call
 // synced and timed through a proxy, so the sum is a little above the wall time). Optional A/B of the prefill
 // attention and of the 16-bit prefill MLP (--modes auto:1,auto:0,off:0 = flash:fused) to show what each is worth in
-// the model. Accuracy: at --ref-tokens rows every mode's final hidden states are compared with an f32-mode forward of
+// the model; an optional third field adds the A3 fusions: q = q/k/v as one GEMM + bias + RoPE + KV write
+// (SPARSEVILA_PREFILL_QKV), n = the RMSNorm after the o / down projections in their epilogue (SPARSEVILA_PREFILL_RESNORM),
+// e.g. auto:1:qn. Accuracy: at --ref-tokens rows every mode's final hidden states are compared with an f32-mode forward of
 // the same weights (rounded to bf16 as the bf16 model holds them): the fused MLP must be as close as the plain path.
-// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1,auto:0,off:0] [--reps 3]
+// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0] [--reps 3]
 //        [--ref-tokens 2048] [--out F.json]
 import { writeFileSync } from 'node:fs';
 import { CudaBackend } from '../../engine/backend/cuda/cuda-backend.ts';
@@ -21,12 +23,22 @@ const arg = (name: string, dflt: string) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const TOKENS = arg('tokens', '12559').split(',').map(Number);
-const MODES = arg('modes', 'auto:1,auto:0,off:0').split(',').map((m) => { const [flash, fused] = m.split(':'); return { flash, fused: fused === '1' }; });
+const MODES = arg('modes', 'auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0').split(',').map((m) => {
+  const [flash, fused, extra = ''] = m.split(':');
+  return { flash, fused: fused === '1', qkv: extra.includes('q'), resNorm: extra.includes('n') };
+});
+const label = (m: { fused: boolean; qkv: boolean; resNorm: boolean }) =>
+  `fused MLP ${m.fused ? 'on' : 'off'}${m.qkv ? ', fused q/k/v on' : ''}${m.resNorm ? ', norm in o/down epilogue on' : ''}`;
+const modeKey = (m: { flash: string; fused: boolean; qkv: boolean; resNorm: boolean }) =>
+  `${m.flash}:${m.fused ? 1 : 0}${m.qkv || m.resNorm ? `:${m.qkv ? 'q' : ''}${m.resNorm ? 'n' : ''}` : ''}`;
 const REPS = Number(arg('reps', '3'));
 const OUT = arg('out', '');
 
 const be = new CudaBackend({ dtype: 'bf16' });
-const prefillDefault = be.prefillFused;
+const prefillDefault = be.prefillFused, qkvDefault = be.prefillQkv, resNormDefault = be.prefillResNorm;
+// The q/k/v weights are fused at load when the switch is on then; per mode the switch picks the path (the plain
+// path reads the same weights through views).
+if (MODES.some((m) => m.qkv)) be.prefillQkv = true;
 const addon = loadAddon().addon!;
 const cfg = parseConfig(presetConfig('7b'));
 const t = cfg.text;
@@ -75,9 +87,12 @@ for (const T of TOKENS) {
   for (let i = 0; i < xs.length; i++) { seed = (seed * 1664525 + 1013904223) >>> 0; xs[i] = (seed / 4294967296 - 0.5) * 0.1; }
   const input = be.fromHost(xs, [T, t.hiddenSize]);
   const positions = Int32Array.from({ length: T }, (_, i) => i);
-  for (const { flash: mode, fused } of MODES) {
+  for (const m of MODES) {
+    const { flash: mode, fused, qkv, resNorm } = m;
     applyFlashEnv(addon, mode);
     be.prefillFused = fused;
+    be.prefillQkv = qkv;
+    be.prefillResNorm = resNorm;
     const run = () => { const h = llm.forward(input, cache, { positions, at: 0 }); be.sync(); be.dispose(h); };
     run();  // warm-up
     const ts: number[] = [];
@@ -91,11 +106,13 @@ for (const T of TOKENS) {
     const slow = probe.forward(input, cache, { positions, at: 0 });
     be.sync(); be.dispose(slow);
     const ops = Object.fromEntries([...perOp.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, +v.ms.toFixed(2)]));
-    console.log(`prefill ${T} tokens, flash ${mode}, fused MLP ${fused ? 'on' : 'off'}: ${ms.toFixed(1)} ms (min ${ts[0].toFixed(1)}) | per op (synced): ${JSON.stringify(ops)}`);
-    rows.push({ tokens: T, flash: mode, fused, ms, min: ts[0], perOpMs: ops });
+    console.log(`prefill ${T} tokens, flash ${mode}, ${label(m)}: ${ms.toFixed(1)} ms (min ${ts[0].toFixed(1)}) | per op (synced): ${JSON.stringify(ops)}`);
+    rows.push({ tokens: T, flash: mode, fused, qkv, resNorm, ms, min: ts[0], perOpMs: ops });
   }
   applyFlashEnv(addon, 'auto');
   be.prefillFused = prefillDefault;
+  be.prefillQkv = qkvDefault;
+  be.prefillResNorm = resNormDefault;
   be.dispose(input);
   be.disposeKvCache(cache);
 }
@@ -125,24 +142,28 @@ if (REF_T > 0) {
   };
   const ref = forward(be32, llm32);
   const errs = new Map<string, number>();
-  for (const { flash, fused } of MODES) {
-    applyFlashEnv(addon, flash);
-    be.prefillFused = fused;
+  for (const m of MODES) {
+    applyFlashEnv(addon, m.flash);
+    be.prefillFused = m.fused;
+    be.prefillQkv = m.qkv;
+    be.prefillResNorm = m.resNorm;
     const got = forward(be, llm);
     let num = 0, den = 0;
     for (let i = 0; i < ref.length; i++) { const d = Math.abs(got[i] - ref[i]); num = Math.max(num, Number.isNaN(d) ? Infinity : d); den = Math.max(den, Math.abs(ref[i])); }
     const err = num / (den || 1);
-    errs.set(`${flash}:${fused ? 1 : 0}`, err);
-    console.log(`INFO prefill ${REF_T} tokens vs the f32 forward: flash ${flash}, fused MLP ${fused ? 'on' : 'off'}: max|d|/max|ref| = ${err.toExponential(2)}`);
-    accuracy.push({ tokens: REF_T, flash, fused, err });
+    errs.set(modeKey(m), err);
+    console.log(`INFO prefill ${REF_T} tokens vs the f32 forward: flash ${m.flash}, ${label(m)}: max|d|/max|ref| = ${err.toExponential(2)}`);
+    accuracy.push({ tokens: REF_T, flash: m.flash, fused: m.fused, qkv: m.qkv, resNorm: m.resNorm, err });
   }
-  for (const { flash, fused } of MODES) {
-    const plain = errs.get(`${flash}:0`), mine = errs.get(`${flash}:1`);
-    if (!fused || plain === undefined || mine === undefined) continue;
+  for (const m of MODES) {
+    const plain = errs.get(`${m.flash}:0`), mine = errs.get(modeKey(m));
+    if (!m.fused || plain === undefined || mine === undefined) continue;
     const ok = mine <= 1.25 * plain + 1e-3;
-    console.log(`${ok ? 'PASS' : 'FAIL'} prefill ${REF_T} tokens, flash ${flash}: fused MLP as close to the f32 forward as the plain path (${mine.toExponential(2)} vs ${plain.toExponential(2)}, allowed 1.25x + 1e-3)`);
+    console.log(`${ok ? 'PASS' : 'FAIL'} prefill ${REF_T} tokens, flash ${m.flash}: ${label(m)} as close to the f32 forward as the plain path (${mine.toExponential(2)} vs ${plain.toExponential(2)}, allowed 1.25x + 1e-3)`);
   }
   applyFlashEnv(addon, 'auto');
   be.prefillFused = prefillDefault;
+  be.prefillQkv = qkvDefault;
+  be.prefillResNorm = resNormDefault;
 }
 if (OUT) writeFileSync(OUT, JSON.stringify({ device: be.device, rows, accuracy }, null, 1));

@@ -79,6 +79,13 @@ export interface KernelsAddon {
   linearTo16?(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number): void;
   siluMul16?(out: number, g: number, u: number, dt: number, n: number): void;
   rmsNormTo16?(out: number, odt: number, x: number, rows: number, cols: number, w: number, wdt: number, eps: number): void;
+  /** Prefill q/k/v: one GEMM over [q; k; v] weights + bias + RoPE; q -> qOut (f32), k / v -> cache rows [at, at+T). */
+  qkvRopeKv?(qOut: number, x: number, xdt: number, T: number, K: number, w: number, wdt: number, b: number, bdt: number,
+    Hq: number, Hkv: number, d: number, positions: Int32Array, invFreq: Float32Array, kCache: number, vCache: number,
+    cdt: number, at: number): void;
+  /** out (f32) = res + x · wᵀ (+ b), nout (weight dtype) = RMSNorm(out) with weight nw (prefill o / down projection). */
+  linearResidualNorm16?(out: number, nout: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number,
+    N: number, b: number, bdt: number, res: number, nw: number, nwdt: number, eps: number): void;
   blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
   /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */

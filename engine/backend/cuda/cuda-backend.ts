@@ -4,7 +4,7 @@
 import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { applyFlashEnv } from './flash-env.ts';
-import { prefillFusedFromEnv, type PrefillOps } from '../prefill-ops.ts';
+import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../prefill-ops.ts';
 import { applySparseKernelEnv } from './sparse-kernels-env.ts';
 import type { FusedDecodeOps } from '../fused.ts';
 import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
@@ -19,7 +19,8 @@ const leaks = new FinalizationRegistry<{ addon: KernelsAddon; ptr: number }>(({ 
 
 export class CudaTensor implements Tensor {
   disposed = false;
-  constructor(readonly shape: readonly number[], readonly dtype: DType, readonly ptr: number) {}
+  /** `base` set: a view into base's memory (never freed by itself; keeps base alive). */
+  constructor(readonly shape: readonly number[], readonly dtype: DType, readonly ptr: number, readonly base: CudaTensor | null = null) {}
   get size(): number { return numel(this.shape); }
   get cols(): number { return this.shape[this.shape.length - 1] ?? 1; }
   get rows(): number { return this.shape.length <= 1 ? 1 : this.size / this.cols; }
@@ -103,7 +104,71 @@ export class CudaBackend implements Backend {
         this.dispose(g); this.dispose(u);
         return out;
       },
+      ...(this.prefillQkv && typeof this.a.qkvRopeKv === 'function'
+        ? { fuseQkv: (w: readonly [Tensor, Tensor, Tensor], b: readonly [Tensor, Tensor, Tensor]) => this.fuseQkv(w, b),
+          qkvRopeKv: (x: Tensor, qkv: FusedQkv, cache: KvCache, layer: number, heads: number, positions: Int32Array,
+            invFreq: Float32Array, at: number) => this.qkvRopeKv(x, qkv, cache, layer, heads, positions, invFreq, at) }
+        : {}),
+      ...(this.prefillResNorm && typeof this.a.linearResidualNorm16 === 'function'
+        ? { linearAddNorm16: (x: Tensor, w: Tensor, residual: Tensor, normW: Tensor, eps: number) => this.linearAddNorm16(x, w, residual, normW, eps) }
+        : {}),
     };
+  }
+  /** Prefill: the RMSNorm after the o / down projections in their epilogue (prefill-ops.ts linearAddNorm16).
+   *  Env SPARSEVILA_PREFILL_RESNORM=1|0; default off until measured. */
+  prefillResNorm = prefillResNormFromEnv(false);
+  private linearAddNorm16(x: Tensor, w: Tensor, residual: Tensor, normW: Tensor, eps: number): [Tensor, Tensor] {
+    const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAddNorm16'), nt = this.t(normW);
+    const N = wt.shape[0], K = wt.size / N, M = xt.rows;
+    if (wt.shape.length !== 2 || wt.dtype === 'f32' || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype) ||
+      rt.size !== M * N || nt.size !== N)
+      throw new Error(`linearAddNorm16: x ${JSON.stringify(xt.shape)} ${xt.dtype}, weight ${JSON.stringify(wt.shape)} ${wt.dtype}, residual ${JSON.stringify(rt.shape)}, norm ${nt.size}`);
+    const out = this.alloc([M, N]), nout = this.alloc([M, N], wt.dtype);
+    this.a.linearResidualNorm16!(out.ptr, nout.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, 0, 0, rt.ptr, nt.ptr,
+      DT[nt.dtype], eps);
+    return [out, nout];
+  }
+  /** Prefill q/k/v as one GEMM + bias + RoPE + KV write (engine/backend/prefill-ops.ts qkvRopeKv), 16-bit modes only.
+   *  Env SPARSEVILA_PREFILL_QKV=1|0; default off until measured. Read at model load (the weights are fused then). */
+  prefillQkv = prefillQkvFromEnv(false);
+  private fuseQkv(w: readonly [Tensor, Tensor, Tensor], b: readonly [Tensor, Tensor, Tensor]): FusedQkv | null {
+    const ws = w.map((x) => this.t(x)), bs = b.map((x) => this.t(x));
+    const K = ws[0].cols;
+    if (ws.some((x) => x.shape.length !== 2 || x.cols !== K || x.dtype !== ws[0].dtype || x.base) || ws[0].dtype === 'f32' ||
+      bs.some((x, i) => x.size !== ws[i].shape[0] || x.dtype !== bs[0].dtype || x.base)) return null;
+    const fw = this.catRows(ws), fb = this.catRows(bs);
+    const view = (base: CudaTensor, parts: CudaTensor[]): [Tensor, Tensor, Tensor] => {
+      let off = 0;
+      const r = parts.map((p) => { const v = new CudaTensor(p.shape, p.dtype, base.ptr + off, base); off += p.bytes; return v; });
+      return [r[0], r[1], r[2]];
+    };
+    const parts = { w: view(fw, ws), b: view(fb, bs) };
+    for (const x of [...ws, ...bs]) this.dispose(x);
+    return { w: fw, b: fb, parts };
+  }
+  /** Rows of same-dtype tensors stacked into one new allocation (vectors count as one row each). */
+  private catRows(ts: CudaTensor[]): CudaTensor {
+    const rows = ts.reduce((a, x) => a + (x.shape.length >= 2 ? x.shape[0] : x.size), 0);
+    const out = this.alloc(ts[0].shape.length >= 2 ? [rows, ts[0].cols] : [rows], ts[0].dtype);
+    let off = 0;
+    for (const x of ts) { this.a.copy(out.ptr + off, x.ptr, x.bytes); off += x.bytes; }
+    return out;
+  }
+  private qkvRopeKv(x: Tensor, qkv: FusedQkv, cache: KvCache, layer: number, heads: number, positions: Int32Array,
+    invFreq: Float32Array, at: number): Tensor {
+    const xt = this.t(x), wt = this.t(qkv.w), bt = this.t(qkv.b), c = this.cache(cache);
+    const T = xt.rows, K = xt.cols, d = c.headDim, N = (heads + 2 * c.kvHeads) * d;
+    if (wt.shape.length !== 2 || wt.shape[0] !== N || wt.cols !== K || bt.size !== N || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype))
+      throw new Error(`qkvRopeKv: x ${JSON.stringify(xt.shape)} ${xt.dtype}, weights ${JSON.stringify(wt.shape)} for ${heads}+2x${c.kvHeads} heads of ${d}`);
+    if (c.dtype !== wt.dtype) throw new Error(`qkvRopeKv: cache ${c.dtype} vs weights ${wt.dtype}`);
+    if (positions.length !== T) throw new Error(`qkvRopeKv: ${positions.length} positions for ${T} rows`);
+    if (invFreq.length !== d / 2) throw new Error(`qkvRopeKv: invFreq has ${invFreq.length} entries, head dim ${d} needs ${d / 2}`);
+    if (!(at >= 0 && at + T <= c.capacity)) throw new Error(`qkvRopeKv: slots [${at}, ${at + T}) exceed capacity ${c.capacity}`);
+    const q = this.alloc([T, heads * d]);
+    const off = c.layerOffset(layer);
+    this.a.qkvRopeKv!(q.ptr, xt.ptr, DT[xt.dtype], T, K, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], heads, c.kvHeads, d,
+      positions, invFreq, c.k + off, c.v + off, DT[c.dtype], at);
+    return q;
   }
 
   // --- memory ------------------------------------------------------------------------------------------------
@@ -168,6 +233,7 @@ export class CudaBackend implements Backend {
   dispose(x: Tensor): void {
     const t = this.t(x);
     t.disposed = true;
+    if (t.base) return;
     leaks.unregister(t);
     this.a.free(t.ptr);
   }
