@@ -108,7 +108,8 @@ export interface Backend {
   kvScores(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): Float32Array;
   /** Optional: kvScores left on the device; the returned function downloads them (same numbers). Retrieval scores all
-   *  layers of a question prefill this way, with one host synchronisation instead of one per layer. */
+   *  layers of a question prefill this way, with one host synchronisation instead of one per layer. `candidates`
+   *  must not change until the function has been called. */
   kvScoresDeferred?(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): () => Float32Array;
   /** Keep only `keep` slots (ascending), packed to the front, in every layer; length becomes keep.length. */

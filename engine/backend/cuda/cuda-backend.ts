@@ -505,20 +505,25 @@ export class CudaBackend implements Backend {
     opts: AttentionOptions): Float32Array {
     return this.kvScoresDeferred(cache, layer, q, heads, kvLen, candidates, opts)();
   }
+  private checkedCandidates: { list: Int32Array | null; kvLen: number } = { list: null, kvLen: 0 };
   kvScoresDeferred(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): () => Float32Array {
     const c = this.cache(cache), qt = this.f32(q, 'kvScores');
     const d = this.checkHeads(qt, heads, c.kvHeads);
     if (!(kvLen > 0 && kvLen <= c.capacity)) throw new Error(`kvScores: kvLen ${kvLen} outside (0, ${c.capacity}]`);
-    for (let i = 0; i < candidates.length; i++) {
-      const s = candidates[i];
-      if (!(s >= 0 && s < kvLen)) throw new Error(`kvScores: candidate slot ${s} outside [0, ${kvLen})`);
+    // Every layer of a question passes the same candidate array: check it once per (array, kvLen).
+    if (this.checkedCandidates.list !== candidates || this.checkedCandidates.kvLen > kvLen) {
+      for (let i = 0; i < candidates.length; i++) {
+        const s = candidates[i];
+        if (!(s >= 0 && s < kvLen)) throw new Error(`kvScores: candidate slot ${s} outside [0, ${kvLen})`);
+      }
+      this.checkedCandidates = { list: candidates, kvLen };
     }
     const off = c.layerOffset(layer);
     const col = this.alloc([kvLen]);
     this.a.colMeanSoftmax(col.ptr, qt.ptr, c.k + off, DT[c.dtype], c.row, 1, qt.rows, kvLen, heads, c.kvHeads, d,
       opts.scale, opts.causalBase ?? -1);
-    const cand = candidates.slice();
+    const cand = candidates;
     let out: Float32Array | null = null;
     return () => {
       if (!out) {
