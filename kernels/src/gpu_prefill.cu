@@ -222,7 +222,56 @@ __global__ void residualNormKernel(float* out, T* nout, const float* res, const 
   for (int j = threadIdx.x; j < N; j += blockDim.x) nout[o + j] = toT<T>(ld(nw, nwdt, j) * (out[o + j] * r));
 }
 
+// The same with 8 elements per thread and step (16-byte loads / stores; N % 8 == 0, aligned rows, f32 norm weight).
+// The second pass re-reads the thread's own out values (L2-resident), not HBM.
+template <typename T>
+__global__ void residualNormVecKernel(float* out, T* nout, const float* res, const T* C, const float* b, int N,
+                                      const float* nw, float eps) {
+  __shared__ float red[32];
+  const size_t o = size_t(blockIdx.x) * N;
+  const int n8 = N / 8;
+  float s = 0.f;
+  for (int j = threadIdx.x; j < n8; j += blockDim.x) {
+    const uint4 cv = reinterpret_cast<const uint4*>(C + o)[j];
+    const T* cp = reinterpret_cast<const T*>(&cv);
+    float4 r0 = reinterpret_cast<const float4*>(res + o)[2 * j], r1 = reinterpret_cast<const float4*>(res + o)[2 * j + 1];
+    float v[8] = {r0.x, r0.y, r0.z, r0.w, r1.x, r1.y, r1.z, r1.w};
+#pragma unroll
+    for (int e = 0; e < 8; ++e) {
+      v[e] += toF(cp[e]) + (b ? b[8 * j + e] : 0.f);
+      s += v[e] * v[e];
+    }
+    reinterpret_cast<float4*>(out + o)[2 * j] = make_float4(v[0], v[1], v[2], v[3]);
+    reinterpret_cast<float4*>(out + o)[2 * j + 1] = make_float4(v[4], v[5], v[6], v[7]);
+  }
+  s = warpSum(s);
+  if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = s;
+  __syncthreads();
+  s = 0.f;
+  for (int i = 0; i < int(blockDim.x >> 5); ++i) s += red[i];
+  const float r = rsqrtf(s / N + eps);
+  for (int j = threadIdx.x; j < n8; j += blockDim.x) {
+    const float4 a0 = reinterpret_cast<const float4*>(out + o)[2 * j], a1 = reinterpret_cast<const float4*>(out + o)[2 * j + 1];
+    const float4 w0 = reinterpret_cast<const float4*>(nw)[2 * j], w1 = reinterpret_cast<const float4*>(nw)[2 * j + 1];
+    uint4 ov;
+    T* op = reinterpret_cast<T*>(&ov);
+    op[0] = toT<T>(w0.x * (a0.x * r)); op[1] = toT<T>(w0.y * (a0.y * r));
+    op[2] = toT<T>(w0.z * (a0.z * r)); op[3] = toT<T>(w0.w * (a0.w * r));
+    op[4] = toT<T>(w1.x * (a1.x * r)); op[5] = toT<T>(w1.y * (a1.y * r));
+    op[6] = toT<T>(w1.z * (a1.z * r)); op[7] = toT<T>(w1.w * (a1.w * r));
+    reinterpret_cast<uint4*>(nout + o)[j] = ov;
+  }
+}
+
 }  // namespace
+
+namespace {
+int gResNormVersion = 2;  // 1 = scalar epilogue, 2 = 16-byte vectors (when the shapes allow)
+}
+void setResidualNormVersion(int version) {
+  if (version != 1 && version != 2) fail("setResidualNormVersion: version must be 1 or 2");
+  gResNormVersion = version;
+}
 
 void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N,
                           uint64_t b, int bdt, uint64_t res, uint64_t nw, int nwdt, float eps) {
@@ -245,6 +294,20 @@ void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int 
   const float* r = reinterpret_cast<const float*>(res);
   const void* bp = reinterpret_cast<const void*>(b);
   const void* nwp = reinterpret_cast<const void*>(nw);
+  const bool vec = gResNormVersion == 2 && N % 8 == 0 && nwdt == F32 && (!b || bdt == F32) &&
+                   ((out | nout | res | nw | b | reinterpret_cast<uint64_t>(C)) & 15) == 0;
+  if (vec) {
+    const float* bf = reinterpret_cast<const float*>(b);
+    const float* nwf = reinterpret_cast<const float*>(nw);
+    if (wdt == BF16)
+      residualNormVecKernel<<<M, 256, 0, stream()>>>(o, reinterpret_cast<__nv_bfloat16*>(nout), r,
+                                                     static_cast<const __nv_bfloat16*>(C), bf, N, nwf, eps);
+    else
+      residualNormVecKernel<<<M, 256, 0, stream()>>>(o, reinterpret_cast<__half*>(nout), r, static_cast<const __half*>(C), bf,
+                                                     N, nwf, eps);
+    SV_LAUNCH("linearResidualNorm16 (vec)");
+    return;
+  }
   if (wdt == BF16)
     residualNormKernel<<<M, 256, 0, stream()>>>(o, reinterpret_cast<__nv_bfloat16*>(nout), r, static_cast<const __nv_bfloat16*>(C), bp,
                                                 bdt, N, nwp, nwdt, eps);

@@ -822,7 +822,8 @@ guarded('qkvRopeKv timings', () => {
 guarded('linearResidualNorm16 (o / down projection + residual + next RMSNorm)', () => {
   if (typeof A.linearResidualNorm16 !== 'function') throw new Error('addon has no linearResidualNorm16');
   const to32 = (p, n, dt) => { const f = empty(n); A.cast(f, DT.f32, p, DT[dt], n); return host(f, n); };
-  for (const c of [{ M: 29, K: 300, N: 520, dt: 'bf16', xdt: 'bf16', bias: false }, { M: 7, K: 64, N: 3584, dt: 'f16', xdt: 'f32', bias: true }]) {
+  for (const ver of [1, 2]) for (const c of [{ M: 29, K: 300, N: 520, dt: 'bf16', xdt: 'bf16', bias: false }, { M: 7, K: 64, N: 3584, dt: 'f16', xdt: 'f32', bias: true }, { M: 3, K: 40, N: 100, dt: 'bf16', xdt: 'f32', bias: true }]) {
+    A.setResidualNormVersion(ver);
     const { M, K, N, dt } = c, round = dt === 'bf16' ? bf16Round : f16RoundG;
     const x = randn(M * K, 2), w = randn(N * K, 0.2), res = randn(M * N, 3), nw = randn(N, 1.5), b = c.bias ? randn(N) : null;
     const xr = round(x), wr = round(w), nwr = Float32Array.from(nw);
@@ -837,10 +838,11 @@ guarded('linearResidualNorm16 (o / down projection + residual + next RMSNorm)', 
     }
     const out = empty(M * N), nout = empty(M * N, dt);
     A.linearResidualNorm16(out, nout, dev(x, c.xdt), DT[c.xdt], M, K, dev(w, dt), DT[dt], N, b ? dev(b) : 0, DT.f32, dev(res), dev(nw), DT.f32, 1e-6);
-    const name = `linearResidualNorm16 ${dt} weights, ${c.xdt} x, ${M}x${K} · ${N}x${K}ᵀ${b ? ' + bias' : ''}`;
+    const name = `linearResidualNorm16 v${ver} ${dt} weights, ${c.xdt} x, ${M}x${K} · ${N}x${K}ᵀ${b ? ' + bias' : ''}`;
     check(`${name}: residual out (f32)`, host(out, M * N), hRef, 1e-2);
     check(`${name}: normed out (${dt})`, to32(nout, M * N, dt), round(nRef), 2e-2);
   }
+  A.setResidualNormVersion(2);
 });
 guarded('linearResidualNorm16 timings', () => {
   if (typeof A.linearResidualNorm16 !== 'function') throw new Error('addon has no linearResidualNorm16');
@@ -854,8 +856,14 @@ guarded('linearResidualNorm16 timings', () => {
     A.linearResidual(out, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res);
     A.rmsNormTo16(nout, DT.bf16, out, M, N, nw, DT.f32, 1e-6);
   }, { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  time(`o projection fused linearResidualNorm16 (norm in the epilogue), ${M} rows 7B, f32 attention output`,
-    () => A.linearResidualNorm16(out, nout, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res, nw, DT.f32, 1e-6),
+  for (const ver of [1, 2]) {
+    A.setResidualNormVersion(ver);
+    time(`o projection fused linearResidualNorm16 v${ver} (norm in the epilogue), ${M} rows 7B, f32 attention output`,
+      () => A.linearResidualNorm16(out, nout, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res, nw, DT.f32, 1e-6),
+      { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  }
+  A.setResidualNormVersion(2);
+  time(`o projection GEMM alone (linearTo16, f32 x cast inside), ${M} rows 7B (floor)`, () => A.linearTo16(nout, x, DT.f32, M, K, w, DT.bf16, N),
     { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
 });
 // ---- end helper A3

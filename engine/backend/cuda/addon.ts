@@ -86,6 +86,8 @@ export interface KernelsAddon {
   /** out (f32) = res + x · wᵀ (+ b), nout (weight dtype) = RMSNorm(out) with weight nw (prefill o / down projection). */
   linearResidualNorm16?(out: number, nout: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number,
     N: number, b: number, bdt: number, res: number, nw: number, nwdt: number, eps: number): void;
+  /** linearResidualNorm16 epilogue: 1 scalar, 2 16-byte vectors (default). */
+  setResidualNormVersion?(version: number): void;
   blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
   /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */
