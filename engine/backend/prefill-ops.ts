@@ -37,9 +37,10 @@ export function prefillFusedFromEnv(dflt: boolean, value = process.env.SPARSEVIL
   return onOff('SPARSEVILA_PREFILL_FUSED', dflt, value);
 }
 
-/** SPARSEVILA_PREFILL_QKV=1|0 (unset: `dflt`): q/k/v as one GEMM + RoPE + KV write (needs the 16-bit prefill path). */
+/** SPARSEVILA_PREFILL_QKV=1|0|2 (unset: `dflt`): q/k/v as one GEMM + RoPE + KV write (needs the 16-bit prefill path);
+ *  2 = on, with the two-columns-per-thread RoPE / cache-write kernel (the backend picks it). */
 export function prefillQkvFromEnv(dflt: boolean, value = process.env.SPARSEVILA_PREFILL_QKV): boolean {
-  return onOff('SPARSEVILA_PREFILL_QKV', dflt, value);
+  return value?.trim() === '2' ? true : onOff('SPARSEVILA_PREFILL_QKV', dflt, value);
 }
 
 /** SPARSEVILA_PREFILL_RESNORM=1|0 (unset: `dflt`): the RMSNorm after the o / down projections in their epilogue. */

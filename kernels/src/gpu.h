@@ -94,6 +94,8 @@ void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int
 // the following RMSNorm in its epilogue (prefill). x f32 or in the weight dtype.
 void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N,
                           uint64_t b, int bdt, uint64_t res, uint64_t nw, int nwdt, float eps);
+// qkvRopeKv's second kernel: 1 one column per thread (default), 2 two columns (4/8-byte accesses; falls back to 1).
+void setQkvRopeKvVersion(int version);
 // linearResidualNorm16's epilogue: 1 scalar, 2 16-byte vectors (default; falls back to 1 when shapes do not allow).
 void setResidualNormVersion(int version);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows

@@ -176,6 +176,7 @@ FN(LinearResidualNorm16)
                           i32(info, 10, fn), ptr(info, 11, fn), ptr(info, 12, fn), i32(info, 13, fn), float(num(info, 14, fn)));
 END
 FN(SetResidualNormVersion) g::setResidualNormVersion(i32(info, 0, fn)); END
+FN(SetQkvRopeKvVersion) g::setQkvRopeKvVersion(i32(info, 0, fn)); END
 // flashBlockAttention(out, q, k, v, frames, T, H, d, cdt, scale): same arguments as blockAttention
 FN(FlashBlockAttention)
   g::flashBlockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
@@ -214,7 +215,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
       {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"qkvRopeKv", QkvRopeKv}, {"linearResidualNorm16", LinearResidualNorm16}, {"setResidualNormVersion", SetResidualNormVersion}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion}, {"setLinearLowpVersion", SetLinearLowpVersion},
+      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"qkvRopeKv", QkvRopeKv}, {"linearResidualNorm16", LinearResidualNorm16}, {"setResidualNormVersion", SetResidualNormVersion}, {"setQkvRopeKvVersion", SetQkvRopeKvVersion}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion}, {"setLinearLowpVersion", SetLinearLowpVersion},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
       {"writeRows", WriteRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

@@ -153,7 +153,68 @@ __global__ void qkvRopeKvKernel(float* q, void* kCache, void* vCache, int cdt, c
     st(vCache, cdt, cacheRow + j, toF(cr[v0 + j]) + ld(b, bdt, v0 + j));
 }
 
+template <typename T> struct Vec2;
+template <> struct Vec2<__nv_bfloat16> {
+  using type = __nv_bfloat162;
+  static __device__ __forceinline__ float2 toF2(type v) { return __bfloat1622float2(v); }
+  static __device__ __forceinline__ type fromF2(float a, float b) { return __floats2bfloat162_rn(a, b); }
+};
+template <> struct Vec2<__half> {
+  using type = __half2;
+  static __device__ __forceinline__ float2 toF2(type v) { return __half22float2(v); }
+  static __device__ __forceinline__ type fromF2(float a, float b) { return __floats2half2_rn(a, b); }
+};
+
+// v2: two adjacent columns per thread (4-byte 16-bit loads / stores, 8-byte f32 ones). Needs d % 4 == 0, an f32 bias,
+// the cache in the weight dtype and 8-byte aligned q / bias. Same arithmetic per element as v1.
+template <typename T>
+__global__ void qkvRopeKvVec2Kernel(float* q, T* kCache, T* vCache, const T* C, const float* b, int Hq, int Hkv, int d,
+                                    const int* pos, const float* invFreq, int at) {
+  using V = Vec2<T>;
+  using T2 = typename V::type;
+  extern __shared__ float cs[];
+  const int half = d / 2, t = blockIdx.x;
+  const size_t N = size_t(Hq + 2 * Hkv) * d, kvRow = size_t(Hkv) * d;
+  for (int c = threadIdx.x; c < half; c += blockDim.x) sincosf(float(pos[t]) * invFreq[c], &cs[half + c], &cs[c]);
+  __syncthreads();
+  const T* cr = C + size_t(t) * N;
+  const size_t cacheRow = size_t(at + t) * kvRow;
+  const int hp = half / 2, pairs = (Hq + Hkv) * hp;
+  for (int i = threadIdx.x; i < pairs; i += blockDim.x) {
+    const int h = i / hp, c = 2 * (i - h * hp);
+    const int col = h * d + c;
+    const float2 a = V::toF2(*reinterpret_cast<const T2*>(cr + col)), bb = V::toF2(*reinterpret_cast<const T2*>(cr + col + half));
+    const float2 ba = *reinterpret_cast<const float2*>(b + col), bh = *reinterpret_cast<const float2*>(b + col + half);
+    const float x1a = a.x + ba.x, x1b = a.y + ba.y, x2a = bb.x + bh.x, x2b = bb.y + bh.y;
+    const float coa = cs[c], sa = cs[half + c], cob = cs[c + 1], sb = cs[half + c + 1];
+    const float o1a = x1a * coa - x2a * sa, o2a = x2a * coa + x1a * sa;
+    const float o1b = x1b * cob - x2b * sb, o2b = x2b * cob + x1b * sb;
+    if (h < Hq) {
+      float* o = q + (size_t(t) * Hq + h) * d;
+      *reinterpret_cast<float2*>(o + c) = make_float2(o1a, o1b);
+      *reinterpret_cast<float2*>(o + c + half) = make_float2(o2a, o2b);
+    } else {
+      T* k = kCache + cacheRow + size_t(h - Hq) * d;
+      *reinterpret_cast<T2*>(k + c) = V::fromF2(o1a, o1b);
+      *reinterpret_cast<T2*>(k + c + half) = V::fromF2(o2a, o2b);
+    }
+  }
+  const int v0 = (Hq + Hkv) * d;
+  for (int j = 2 * threadIdx.x; j < int(kvRow); j += 2 * blockDim.x) {
+    const float2 a = V::toF2(*reinterpret_cast<const T2*>(cr + v0 + j));
+    const float2 bv = *reinterpret_cast<const float2*>(b + v0 + j);
+    *reinterpret_cast<T2*>(vCache + cacheRow + j) = V::fromF2(a.x + bv.x, a.y + bv.y);
+  }
+}
+
+int gQkvVersion = 1;  // 1 = one column per thread; 2 = two (when the shapes allow)
+
 }  // namespace
+
+void setQkvRopeKvVersion(int version) {
+  if (version != 1 && version != 2) fail("setQkvRopeKvVersion: version must be 1 or 2");
+  gQkvVersion = version;
+}
 
 void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int wdt, uint64_t b, int bdt, int Hq, int Hkv,
                int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at) {
@@ -188,6 +249,17 @@ void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int
   void* kc = reinterpret_cast<void*>(kCache);
   void* vc = reinterpret_cast<void*>(vCache);
   const void* bp = reinterpret_cast<const void*>(b);
+  if (gQkvVersion == 2 && d % 4 == 0 && bdt == F32 && cdt == wdt && ((qOut | b | kCache | vCache) & 7) == 0) {
+    const float* bf = reinterpret_cast<const float*>(b);
+    if (wdt == BF16)
+      qkvRopeKvVec2Kernel<<<T, 256, sh, stream()>>>(q, static_cast<__nv_bfloat16*>(kc), static_cast<__nv_bfloat16*>(vc),
+                                                    static_cast<const __nv_bfloat16*>(C), bf, Hq, Hkv, d, dpos, dinv, at);
+    else
+      qkvRopeKvVec2Kernel<<<T, 256, sh, stream()>>>(q, static_cast<__half*>(kc), static_cast<__half*>(vc),
+                                                    static_cast<const __half*>(C), bf, Hq, Hkv, d, dpos, dinv, at);
+    SV_LAUNCH("qkvRopeKv (v2)");
+    return;
+  }
   if (wdt == BF16)
     qkvRopeKvKernel<<<T, 256, sh, stream()>>>(q, kc, vc, cdt, static_cast<const __nv_bfloat16*>(C), bp, bdt, Hq, Hkv, d, dpos,
                                               dinv, at);

@@ -757,10 +757,12 @@ guarded('flash vision attention timings', () => {
 // ---- helper A3: prefill q/k/v as one GEMM + bias + RoPE + KV-cache write (gpu_prefill.cu qkvRopeKv) -------------
 guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
   if (typeof A.qkvRopeKv !== 'function') throw new Error('addon has no qkvRopeKv');
-  for (const c of [
+  for (const ver of [1, 2]) for (const c of [
     { T: 37, K: 200, Hq: 7, Hkv: 1, d: 128, dt: 'bf16', xdt: 'bf16', at: 5, cap: 50 },
     { T: 19, K: 96, Hq: 4, Hkv: 2, d: 64, dt: 'f16', xdt: 'f32', at: 0, cap: 20 },
+    { T: 6, K: 48, Hq: 3, Hkv: 3, d: 6, dt: 'bf16', xdt: 'f32', at: 2, cap: 9 },
   ]) {
+    A.setQkvRopeKvVersion(ver);
     const { T, K, Hq, Hkv, d, dt, at, cap } = c, half = d / 2, N = (Hq + 2 * Hkv) * d, kvRow = Hkv * d;
     const round = dt === 'bf16' ? bf16Round : f16RoundG;
     const x = randn(T * K, 2), w = randn(N * K, 0.3), b = randn(N, 3);
@@ -781,7 +783,7 @@ guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
     }
     const qo = empty(T * Hq * d), kc = empty(cap * kvRow, dt), vc = empty(cap * kvRow, dt);
     A.qkvRopeKv(qo, dev(x, c.xdt), DT[c.xdt], T, K, dev(w, dt), DT[dt], dev(b), DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT[dt], at);
-    const name = `qkvRopeKv ${dt} weights, ${c.xdt} x, ${T} rows, ${Hq}+2x${Hkv} heads of ${d}, slots from ${at}`;
+    const name = `qkvRopeKv v${ver} ${dt} weights, ${c.xdt} x, ${T} rows, ${Hq}+2x${Hkv} heads of ${d}, slots from ${at}`;
     check(`${name}: q`, host(qo, T * Hq * d), qRef, 1e-2);
     const all = (p) => { const f = empty(cap * kvRow); A.cast(f, DT.f32, p, DT[dt], cap * kvRow); return host(f, cap * kvRow); };
     const ka = all(kc), va = all(vc);
@@ -792,6 +794,7 @@ guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
     results.checks.push({ name: `${name}: other cache slots untouched`, ok });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: other cache slots untouched`);
   }
+  A.setQkvRopeKvVersion(1);
 });
 guarded('qkvRopeKv timings', () => {
   if (typeof A.qkvRopeKv !== 'function') throw new Error('addon has no qkvRopeKv');
@@ -813,9 +816,13 @@ guarded('qkvRopeKv timings', () => {
     A.rope(q, q0, T, Hq, d, pos, inv); A.rope(k1, k0, T, Hkv, d, pos, inv);
     A.writeRows(kc, DT.bf16, kvRow, 0, k1, T); A.writeRows(vc, DT.bf16, kvRow, 0, v0, T);
   }, { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  time(`prefill q/k/v fused qkvRopeKv (one GEMM N=${N} + bias + RoPE + KV write), ${T} rows 7B`,
-    () => A.qkvRopeKv(q, x, DT.bf16, T, K, w, DT.bf16, b, DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT.bf16, 0),
-    { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  for (const ver of [1, 2]) {
+    A.setQkvRopeKvVersion(ver);
+    time(`prefill q/k/v fused qkvRopeKv v${ver} (one GEMM N=${N} + bias + RoPE + KV write), ${T} rows 7B`,
+      () => A.qkvRopeKv(q, x, DT.bf16, T, K, w, DT.bf16, b, DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT.bf16, 0),
+      { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  }
+  A.setQkvRopeKvVersion(1);
   time(`prefill q/k/v GEMM alone (linearTo16 N=${N}), ${T} rows 7B (floor for the fused op)`,
     () => A.linearTo16(q0, x, DT.bf16, T, K, w, DT.bf16, N), { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
 });

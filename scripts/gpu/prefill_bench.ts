@@ -3,10 +3,10 @@
 // synced and timed through a proxy, so the sum is a little above the wall time). Optional A/B of the prefill
 // attention and of the 16-bit prefill MLP (--modes auto:1,auto:0,off:0 = flash:fused) to show what each is worth in
 // the model; an optional third field adds the A3 fusions: q = q/k/v as one GEMM + bias + RoPE + KV write
-// (SPARSEVILA_PREFILL_QKV), n = the RMSNorm after the o / down projections in their epilogue (SPARSEVILA_PREFILL_RESNORM),
+// (SPARSEVILA_PREFILL_QKV; Q = the same with its v2 RoPE / cache-write kernel), n = the RMSNorm after the o / down projections in their epilogue (SPARSEVILA_PREFILL_RESNORM),
 // e.g. auto:1:qn. Accuracy: at --ref-tokens rows every mode's final hidden states are compared with an f32-mode forward of
 // the same weights (rounded to bf16 as the bf16 model holds them): the fused MLP must be as close as the plain path.
-// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0] [--reps 3]
+// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1:Qn,auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0] [--reps 3]
 //        [--ref-tokens 2048] [--out F.json]
 import { writeFileSync } from 'node:fs';
 import { CudaBackend } from '../../engine/backend/cuda/cuda-backend.ts';
@@ -23,14 +23,22 @@ const arg = (name: string, dflt: string) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const TOKENS = arg('tokens', '12559').split(',').map(Number);
-const MODES = arg('modes', 'auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0').split(',').map((m) => {
+const MODES = arg('modes', 'auto:1:Qn,auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0').split(',').map((m) => {
   const [flash, fused, extra = ''] = m.split(':');
-  return { flash, fused: fused === '1', qkv: extra.includes('q'), resNorm: extra.includes('n') };
+  return { flash, fused: fused === '1', qkv: /q/i.test(extra), qkv2: extra.includes('Q'), resNorm: extra.includes('n') };
 });
-const label = (m: { fused: boolean; qkv: boolean; resNorm: boolean }) =>
-  `fused MLP ${m.fused ? 'on' : 'off'}${m.qkv ? ', fused q/k/v on' : ''}${m.resNorm ? ', norm in o/down epilogue on' : ''}`;
-const modeKey = (m: { flash: string; fused: boolean; qkv: boolean; resNorm: boolean }) =>
-  `${m.flash}:${m.fused ? 1 : 0}${m.qkv || m.resNorm ? `:${m.qkv ? 'q' : ''}${m.resNorm ? 'n' : ''}` : ''}`;
+type Mode = (typeof MODES)[number];
+const label = (m: Mode) =>
+  `fused MLP ${m.fused ? 'on' : 'off'}${m.qkv ? `, fused q/k/v on${m.qkv2 ? ' (kernel v2)' : ''}` : ''}${m.resNorm ? ', norm in o/down epilogue on' : ''}`;
+const modeKey = (m: Mode) =>
+  `${m.flash}:${m.fused ? 1 : 0}${m.qkv || m.resNorm ? `:${m.qkv ? (m.qkv2 ? 'Q' : 'q') : ''}${m.resNorm ? 'n' : ''}` : ''}`;
+const setMode = (m: Mode) => {
+  applyFlashEnv(addon, m.flash);
+  be.prefillFused = m.fused;
+  be.prefillQkv = m.qkv;
+  be.prefillResNorm = m.resNorm;
+  addon.setQkvRopeKvVersion?.(m.qkv2 ? 2 : 1);
+};
 const REPS = Number(arg('reps', '3'));
 const OUT = arg('out', '');
 
@@ -89,10 +97,7 @@ for (const T of TOKENS) {
   const positions = Int32Array.from({ length: T }, (_, i) => i);
   for (const m of MODES) {
     const { flash: mode, fused, qkv, resNorm } = m;
-    applyFlashEnv(addon, mode);
-    be.prefillFused = fused;
-    be.prefillQkv = qkv;
-    be.prefillResNorm = resNorm;
+    setMode(m);
     const run = () => { const h = llm.forward(input, cache, { positions, at: 0 }); be.sync(); be.dispose(h); };
     run();  // warm-up
     const ts: number[] = [];
@@ -113,6 +118,7 @@ for (const T of TOKENS) {
   be.prefillFused = prefillDefault;
   be.prefillQkv = qkvDefault;
   be.prefillResNorm = resNormDefault;
+  addon.setQkvRopeKvVersion?.(1);
   be.dispose(input);
   be.disposeKvCache(cache);
 }
@@ -143,10 +149,7 @@ if (REF_T > 0) {
   const ref = forward(be32, llm32);
   const errs = new Map<string, number>();
   for (const m of MODES) {
-    applyFlashEnv(addon, m.flash);
-    be.prefillFused = m.fused;
-    be.prefillQkv = m.qkv;
-    be.prefillResNorm = m.resNorm;
+    setMode(m);
     const got = forward(be, llm);
     let num = 0, den = 0;
     for (let i = 0; i < ref.length; i++) { const d = Math.abs(got[i] - ref[i]); num = Math.max(num, Number.isNaN(d) ? Infinity : d); den = Math.max(den, Math.abs(ref[i])); }
@@ -169,5 +172,6 @@ if (REF_T > 0) {
   be.prefillFused = prefillDefault;
   be.prefillQkv = qkvDefault;
   be.prefillResNorm = resNormDefault;
+  addon.setQkvRopeKvVersion?.(1);
 }
 if (OUT) writeFileSync(OUT, JSON.stringify({ device: be.device, rows, accuracy }, null, 1));

@@ -88,6 +88,8 @@ export interface KernelsAddon {
     N: number, b: number, bdt: number, res: number, nw: number, nwdt: number, eps: number): void;
   /** linearResidualNorm16 epilogue: 1 scalar, 2 16-byte vectors (default). */
   setResidualNormVersion?(version: number): void;
+  /** qkvRopeKv's RoPE / cache-write kernel: 1 one column per thread (default), 2 two columns. */
+  setQkvRopeKvVersion?(version: number): void;
   blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
     cdt: number, scale: number): void;
   /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */

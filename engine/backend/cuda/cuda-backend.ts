@@ -66,6 +66,7 @@ export class CudaBackend implements Backend {
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
     applyFlashEnv(this.a);
     applySparseKernelEnv(this.a);
+    if (process.env.SPARSEVILA_PREFILL_QKV?.trim() === '2') this.a.setQkvRopeKvVersion?.(2);
     this.gemv = opts.gemv ?? gemvModeFromEnv();
     if (typeof this.a.setGemv === 'function') this.a.setGemv(this.gemv !== 'off');
     else this.gemv = 'off';  // an addon built before the GEMV kernel
