@@ -45,6 +45,13 @@ export interface AttentionOptions {
   blocks?: number;
 }
 
+/** Backend.kvScoresTopK's result for R rows. */
+export interface KvTopK {
+  positions: Int32Array[];
+  total: Float64Array;
+  kept: Float64Array;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'cuda';
   /** Human-readable description of the device (GPU name, CPU threads). */
@@ -112,6 +119,12 @@ export interface Backend {
    *  must not change until the function has been called. */
   kvScoresDeferred?(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): () => Float32Array;
+  /** Optional, with kvScoresDeferred: per-row top-k of scores still on the device (decode retrieval, one row per layer),
+   *  so only the chosen positions come back. `rows`: functions returned by this backend's kvScoresDeferred for the same
+   *  `candidates` array, none called yet. Per row: topKAscending(scores, k) (positions into candidates, ascending, ties
+   *  to the lower position, NaN last), the row's score sum (`total`) and the selected part of it (`kept`). Consumes the
+   *  rows. Returns null when it cannot (a row not from this backend or already downloaded): download them instead. */
+  kvScoresTopK?(rows: readonly (() => Float32Array)[], k: number): KvTopK | null;
   /** Keep only `keep` slots (ascending), packed to the front, in every layer; length becomes keep.length. */
   kvCompact(cache: KvCache, keep: Int32Array): void;
   /** Bytes held by the cache's first `length` slots. */

@@ -122,6 +122,11 @@ export class SparseKvController {
   finishQuestion(kvLen: number): void {
     if (!this.wantsQuestionScores) return;
     const t0 = performance.now();
+    if (this.policy.decode === 'per-turn' && this.selectOnDevice()) {
+      this.backend.sync();
+      this.retrievalMs += performance.now() - t0;
+      return;
+    }
     for (const p of this.pendingScores.splice(0)) this.addScores(p.layer, p.rows, p.get());
     const { layers } = this.dims;
     const layerScores: Float64Array[] = [];
@@ -162,6 +167,34 @@ export class SparseKvController {
     }
     this.backend.sync();
     this.retrievalMs += performance.now() - t0;
+  }
+
+  /** Per-layer top-k on the device (Backend.kvScoresTopK) when every layer's scores are one deferred row (an unchunked
+   *  question: its mean is that row exactly, so the selection equals selectRetrieved's). False: nothing was consumed. */
+  private selectOnDevice(): boolean {
+    const { layers } = this.dims;
+    const pending = this.pendingScores;
+    if (!this.backend.kvScoresTopK || pending.length !== layers || this.scoreSums.some((s) => s)) return false;
+    const byLayer = new Array<(() => Float32Array) | undefined>(layers);
+    for (const p of pending) {
+      if (!(p.layer >= 0 && p.layer < layers) || byLayer[p.layer]) return false;
+      byLayer[p.layer] = p.get;
+    }
+    const cands = this.plan.visualSlots;
+    const k = keepCount(cands.length, this.turnSparsity);
+    const r = this.backend.kvScoresTopK(byLayer as (() => Float32Array)[], k);
+    if (!r) return false;
+    this.pendingScores = [];
+    for (let l = 0; l < layers; l++) {
+      const pos = r.positions[l];
+      const selected = new Int32Array(pos.length);
+      for (let i = 0; i < pos.length; i++) selected[i] = cands[pos[i]];
+      selected.sort();
+      this.lastMass[l] = r.total[l] > 0 ? r.kept[l] / r.total[l] : 1;
+      this.lastSelected[l] = selected;
+      this.base[l] = selected.length === cands.length ? null : mergeAscending(this.plan.nonVisualSlots, selected);
+    }
+    return true;
   }
 
   /** Slots layer `layer` attends to during decode with `kvLen` slots in use (undefined: all of them). */

@@ -109,6 +109,11 @@ void setSaliencyVersion(int version);
 void colMeanMaterialized(uint64_t out, uint64_t q, uint64_t k, int frames, int T, int H, int d, float scale);
 // Rows keep[i] -> row i in each of `layers` blocks of `capacity` rows (elements of dtype dt, rowElems per row).
 void compactRows(uint64_t base, int dt, int layers, int capacity, int rowElems, const int32_t* keep, int nKeep);
+// Per-row top-k (decode retrieval, kernels/src/gpu_topk.cu): row r = f32 scores at device pointer rows[r], position i
+// reads rows[r][cand ? cand[i] : i] (cand host, n entries). outIdx i32 [nRows][k]: the positions of the k best
+// scores, ascending, ties to the lower position, NaN ranked as -Infinity, -0 equal to +0 (topKAscending's rule).
+// outMass f64 [nRows][2] (0: none): each row's score sum and the selected part of it. 0 <= k <= n.
+void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k);
 // Copy f32 rows into a cache block (converting to its dtype): dst rows [at, at+T).
 void writeRows(uint64_t dst, int dstDt, int rowElems, int at, uint64_t src, int T);
 

@@ -1,5 +1,6 @@
 // CUDA build: JS bindings of the sv::gpu entry points. Device pointers are JS numbers (exact below 2^53).
 #include <cstring>
+#include <vector>
 
 #include "bindings.h"
 #include "gpu.h"
@@ -199,6 +200,19 @@ FN(CompactRows)
   g::compactRows(ptr(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), keep.first,
                  int(keep.second));
 END
+// topkRows(outIdx, outMass|0, rows: Float64Array of device pointers, n, cand: Int32Array|null, k)
+FN(TopkRows)
+  auto rows = typed<double, napi_float64_array>(info, 2, fn, "Float64Array");
+  auto cand = i32s(info, 4, fn, true);
+  const int n = i32(info, 3, fn);
+  if (cand.first && cand.second != size_t(n)) throw std::runtime_error("topkRows: cand must hold n entries");
+  std::vector<uint64_t> p(rows.second);
+  for (size_t r = 0; r < rows.second; ++r) {
+    if (!(rows.first[r] > 0 && rows.first[r] < 9007199254740992.0)) throw std::runtime_error("topkRows: bad row pointer");
+    p[r] = uint64_t(rows.first[r]);
+  }
+  g::topkRows(ptr(info, 0, fn), ptr(info, 1, fn), p.data(), int(p.size()), n, cand.first, i32(info, 5, fn));
+END
 // writeRows(dst, dt, rowElems, at, src, T)
 FN(WriteRows)
   g::writeRows(ptr(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), ptr(info, 4, fn), i32(info, 5, fn));
@@ -217,7 +231,7 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
       {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
       {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"qkvRopeKv", QkvRopeKv}, {"linearResidualNorm16", LinearResidualNorm16}, {"setResidualNormVersion", SetResidualNormVersion}, {"setQkvRopeKvVersion", SetQkvRopeKvVersion}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion}, {"setLinearLowpVersion", SetLinearLowpVersion},
       {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
-      {"writeRows", WriteRows}};
+      {"writeRows", WriteRows}, {"topkRows", TopkRows}};
   for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   registerGemv(env, exports);
 }

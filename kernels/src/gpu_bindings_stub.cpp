@@ -19,6 +19,6 @@ void registerGpu(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   for (const char* name : {"alloc", "free", "upload", "download", "copy", "sync", "setFlash", "setSaliencyVersion", "setDecodeAttentionVersion", "setFlashVersion", "fill", "randomFill", "cast", "linear",
                            "embed", "rmsNorm", "layerNorm", "add", "gelu", "siluMul", "rope", "gatherRows", "bilinear",
-                           "attention", "blockAttention", "flashBlockAttention", "linearTo16", "siluMul16", "rmsNormTo16", "qkvRopeKv", "linearResidualNorm16", "setResidualNormVersion", "setQkvRopeKvVersion", "layerNormTo", "geluTo", "linearLowp", "linearAct", "linearResidual", "patchify", "setLayerNormVersion", "setLinearLowpVersion", "colMeanSoftmax", "colMeanMaterialized", "compactRows", "writeRows", "gemv", "setGemv", "gemvEnabled", "ropeKvWrite", "argmaxRows", "setGemvPdl"})
+                           "attention", "blockAttention", "flashBlockAttention", "linearTo16", "siluMul16", "rmsNormTo16", "qkvRopeKv", "linearResidualNorm16", "setResidualNormVersion", "setQkvRopeKvVersion", "layerNormTo", "geluTo", "linearLowp", "linearAct", "linearResidual", "patchify", "setLayerNormVersion", "setLinearLowpVersion", "colMeanSoftmax", "colMeanMaterialized", "compactRows", "writeRows", "topkRows", "gemv", "setGemv", "gemvEnabled", "ropeKvWrite", "argmaxRows", "setGemvPdl"})
     exports.Set(name, Napi::Function::New(env, NotBuilt, name));
 }

@@ -875,6 +875,102 @@ guarded('linearResidualNorm16 timings', () => {
 });
 // ---- end helper A3
 
+// ---- helper D2: per-layer retrieval top-k on the device (topkRows, kernels/src/gpu_topk.cu) ----------------------
+{
+  // The engine's own topKAscending (engine/sparse/select.ts, no imports) through esbuild; absent: no JS timings.
+  let topKAscending = null;
+  try {
+    const { readFileSync } = await import('node:fs');
+    const src = readFileSync(new URL('../../engine/sparse/select.ts', import.meta.url), 'utf8');
+    const js = require('esbuild').transformSync(src, { loader: 'ts', format: 'esm' }).code;
+    ({ topKAscending } = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`));
+  } catch (e) { console.log(`INFO topk: engine topKAscending not loaded (${e.message}); checks use the sort definition only`); }
+  // The rule by definition: NaN ranks as -Infinity, ties (incl. -0 == +0) to the lower position, output ascending.
+  const topkDef = (s, k) => {
+    const key = (i) => (Number.isNaN(s[i]) ? -Infinity : s[i]);
+    const idx = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => key(b) - key(a) || a - b);
+    return Int32Array.from(idx.slice(0, k)).sort();
+  };
+  const mismatches = (a, b) => { if (a.length !== b.length) return Math.max(a.length, b.length); let m = 0; for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) m++; return m; };
+  const report = (name, bad, tol = 0) => {
+    const ok = bad <= tol;
+    results.checks.push({ name, err: bad, tol, ok });
+    console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${bad} (tol ${tol})`);
+  };
+  // rows: Float32Array[] of length L each; cand: positions into them or null. Runs topkRows, checks every row.
+  function runTopk(name, rows, L, cand, k, { cpu = true } = {}) {
+    const n = cand ? cand.length : L, R = rows.length;
+    const base = A.alloc(R * L * 4); live.push(base);
+    rows.forEach((r, i) => A.upload(base + i * L * 4, r));
+    const idx = A.alloc(Math.max(4, R * k * 4)), mass = A.alloc(R * 16); live.push(idx, mass);
+    A.fill(idx, DT.f32, Math.max(1, R * k), NaN);
+    A.topkRows(idx, mass, Float64Array.from(rows, (_, i) => base + i * L * 4), n, cand, k);
+    const got = new Int32Array(R * k), m = new Float64Array(2 * R);
+    if (k) A.download(idx, got);
+    A.download(mass, m);
+    let badDef = 0, badEngine = 0, badCpu = 0, massErr = 0;
+    rows.forEach((row, r) => {
+      const s = cand ? Float32Array.from(cand, (c) => row[c]) : row;
+      const g = got.subarray(r * k, (r + 1) * k), ref = topkDef(s, k);
+      badDef += mismatches(g, ref);
+      if (topKAscending) badEngine += mismatches(g, topKAscending(s, k));
+      if (cpu) badCpu += mismatches(g, A.cpuTopk(s, k));
+      let total = 0, kept = 0;
+      for (let i = 0; i < n; i++) total += s[i];
+      for (const i of ref) kept += s[i];
+      const rel = (x, y) => (x === y ? 0 : Math.abs(x - y) / Math.max(1e-30, Math.abs(y)));
+      if (Number.isFinite(total)) massErr = Math.max(massErr, rel(m[2 * r], total), rel(m[2 * r + 1], kept));
+    });
+    report(`topkRows ${name} vs definition (mismatched positions)`, badDef);
+    if (topKAscending) report(`topkRows ${name} vs engine topKAscending`, badEngine);
+    if (cpu) report(`topkRows ${name} vs cpuTopk`, badCpu);
+    report(`topkRows ${name} mass (sum, selected sum) rel err`, massErr, 1e-9);
+  }
+  const rowsOf = (R, L, f) => Array.from({ length: R }, () => Float32Array.from({ length: L }, f));
+  const cont = () => rand() * 2 - 1;
+  const few = () => [0, 1, 2, 0.5][Math.floor(rand() * 4)];
+  const special = () => { const u = rand(); return u < 0.05 ? NaN : u < 0.1 ? -0 : u < 0.15 ? 0 : u < 0.18 ? -Infinity : u < 0.2 ? Infinity : Math.floor(rand() * 5) - 2; };
+  guarded('topkRows', () => {
+    for (const k of [0, 1, 500, 999, 1000]) runTopk(`5 x 1000 random k=${k}`, rowsOf(5, 1000, cont), 1000, null, k);
+    for (const k of [0, 1, 1234, 4098, 4099]) runTopk(`3 x 4099 heavy ties (4 values) k=${k}`, rowsOf(3, 4099, few), 4099, null, k);
+    for (const k of [1, 777, 2000]) runTopk(`4 x 3001 NaN/±0/±Inf/ints k=${k}`, rowsOf(4, 3001, special), 3001, null, k, { cpu: false });
+    runTopk('2 x 5000 all equal k=2500', rowsOf(2, 5000, () => 0.25), 5000, null, 2500);
+    for (const k of [0, 1]) runTopk(`1 x 1 k=${k}`, rowsOf(1, 1, cont), 1, null, k);
+    const L = 2000, cand = Int32Array.from(Array.from({ length: L }, (_, i) => i).filter(() => rand() < 0.4));
+    runTopk(`6 rows, ${cand.length} scattered candidates of 2000, k=${Math.round(cand.length / 3)}`, rowsOf(6, L, few), L, cand, Math.round(cand.length / 3));
+    runTopk('64 x 3001 k=300', rowsOf(64, 3001, cont), 3001, null, 300);
+    const bf = (x) => bf16Round(Float32Array.of(x))[0];
+    runTopk('28 x 60001 bf16-rounded (ties) k=6000', rowsOf(28, 60001, () => bf(rand() * 1e-3)), 60001, null, 6000);
+  });
+  guarded('topkRows timings', () => {
+    for (const n of [12579, 50211]) {
+      const R = 28, k = Math.round(0.1 * n), L = n + 600;  // engine-like: candidates = the visual slots of kvLen slots
+      const cand = Int32Array.from({ length: n }, (_, i) => i + 300);
+      const base = A.alloc(R * L * 4); live.push(base);
+      A.randomFill(base, DT.f32, R * L, 7, 1e-3);
+      const ptrs = Float64Array.from({ length: R }, (_, r) => base + r * L * 4);
+      const idx = A.alloc(R * k * 4), mass = A.alloc(R * 16); live.push(idx, mass);
+      const gotIdx = new Int32Array(R * k), gotMass = new Float64Array(2 * R);
+      time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows (+ download indices)`, () => {
+        A.topkRows(idx, mass, ptrs, n, cand, k); A.download(idx, gotIdx); A.download(mass, gotMass);
+      }, { reps: 20 });
+      time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows kernel only`, () => A.topkRows(idx, mass, ptrs, n, cand, k), { reps: 20 });
+      if (topKAscending) {
+        const all = new Float32Array(L);
+        time(`per-layer top-k ${R} x ${n} k=${k} download + JS topKAscending (previous path)`, () => {
+          for (let r = 0; r < R; r++) {
+            A.download(ptrs[r], all);
+            const s = new Float32Array(n);
+            for (let i = 0; i < n; i++) s[i] = all[cand[i]];
+            topKAscending(s, k);
+          }
+        }, { reps: 10 });
+      }
+    }
+  });
+}
+// ---- end helper D2
+
 writeFileSync(join(OUT, 'kernels_check.json'), JSON.stringify(results, null, 1));
 console.log('\n==== summary ====');
 for (const c of results.checks) console.log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}${c.err !== undefined ? `  ${c.err.toExponential(2)}` : ''}`);

@@ -1,9 +1,10 @@
 // The CUDA backend: every op of backend.ts on the GPU through the kernels/ addon. Weights are uploaded once (bf16,
 // f16, or f32 for parity runs); activations are f32; GEMMs run on cuBLAS (tensor cores for bf16/f16 weights); the KV
 // cache is one allocation per session in the weight dtype.
-import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, Tensor } from '../backend.ts';
+import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, KvTopK, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { applyFlashEnv } from './flash-env.ts';
+import { deviceTopK, gpuTopkFromEnv, type DeviceScoreRow } from './device-topk.ts';
 import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../prefill-ops.ts';
 import { applySparseKernelEnv } from './sparse-kernels-env.ts';
 import type { FusedDecodeOps } from '../fused.ts';
@@ -70,6 +71,15 @@ export class CudaBackend implements Backend {
     this.gemv = opts.gemv ?? gemvModeFromEnv();
     if (typeof this.a.setGemv === 'function') this.a.setGemv(this.gemv !== 'off');
     else this.gemv = 'off';  // an addon built before the GEMV kernel
+    if (gpuTopkFromEnv() && typeof this.a.topkRows === 'function') this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k);
+  }
+  /** Per-layer retrieval top-k on the device (SPARSEVILA_GPU_TOPK=1; absent otherwise, so the controller ranks in JS). */
+  readonly kvScoresTopK?: (rows: readonly (() => Float32Array)[], k: number) => KvTopK | null;
+  private deferredRows = new WeakMap<() => Float32Array, DeviceScoreRow>();
+  private scoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null {
+    const dev = rows.map((f) => this.deferredRows.get(f));
+    if (dev.some((r) => !r || !r.live || r.candidates !== dev[0]!.candidates)) return null;
+    return deviceTopK(this.a, dev as DeviceScoreRow[], k);
   }
   readonly gemv: GemvMode;
   private fused: CudaFusedOps | null = null;
@@ -526,15 +536,20 @@ export class CudaBackend implements Backend {
       opts.scale, opts.causalBase ?? -1);
     const cand = candidates;
     let out: Float32Array | null = null;
-    return () => {
+    const row: DeviceScoreRow = { ptr: col.ptr, candidates: cand, live: true, free: () => this.dispose(col) };
+    const get = () => {
       if (!out) {
+        if (!row.live) throw new Error('kvScoresDeferred: these scores were ranked on the device (kvScoresTopK) and are gone');
         const all = this.toHost(col);
         this.dispose(col);
+        row.live = false;
         out = new Float32Array(cand.length);
         for (let i = 0; i < cand.length; i++) out[i] = all[cand[i]];
       }
       return out;
     };
+    this.deferredRows.set(get, row);
+    return get;
   }
   kvCompact(cache: KvCache, keep: Int32Array): void {
     const c = this.cache(cache);
