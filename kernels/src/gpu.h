@@ -113,7 +113,9 @@ void compactRows(uint64_t base, int dt, int layers, int capacity, int rowElems, 
 // reads rows[r][cand ? cand[i] : i] (cand host, n entries). outIdx i32 [nRows][k]: the positions of the k best
 // scores, ascending, ties to the lower position, NaN ranked as -Infinity, -0 equal to +0 (topKAscending's rule).
 // outMass f64 [nRows][2] (0: none): each row's score sum and the selected part of it. 0 <= k <= n.
-void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k);
+// version 2 (default) gathers the keys into scratch once; 1 re-reads the scores in each of its 5 passes.
+void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k,
+              int version = 2);
 // Copy f32 rows into a cache block (converting to its dtype): dst rows [at, at+T).
 void writeRows(uint64_t dst, int dstDt, int rowElems, int at, uint64_t src, int T);
 

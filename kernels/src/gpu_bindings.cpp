@@ -200,7 +200,7 @@ FN(CompactRows)
   g::compactRows(ptr(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), keep.first,
                  int(keep.second));
 END
-// topkRows(outIdx, outMass|0, rows: Float64Array of device pointers, n, cand: Int32Array|null, k)
+// topkRows(outIdx, outMass|0, rows: Float64Array of device pointers, n, cand: Int32Array|null, k, version = 2)
 FN(TopkRows)
   auto rows = typed<double, napi_float64_array>(info, 2, fn, "Float64Array");
   auto cand = i32s(info, 4, fn, true);
@@ -211,7 +211,8 @@ FN(TopkRows)
     if (!(rows.first[r] > 0 && rows.first[r] < 9007199254740992.0)) throw std::runtime_error("topkRows: bad row pointer");
     p[r] = uint64_t(rows.first[r]);
   }
-  g::topkRows(ptr(info, 0, fn), ptr(info, 1, fn), p.data(), int(p.size()), n, cand.first, i32(info, 5, fn));
+  const int version = info.Length() > 6 && !info[6].IsUndefined() ? i32(info, 6, fn) : 2;
+  g::topkRows(ptr(info, 0, fn), ptr(info, 1, fn), p.data(), int(p.size()), n, cand.first, i32(info, 5, fn), version);
 END
 // writeRows(dst, dt, rowElems, at, src, T)
 FN(WriteRows)

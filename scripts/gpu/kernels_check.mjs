@@ -897,34 +897,40 @@ guarded('linearResidualNorm16 timings', () => {
     results.checks.push({ name, err: bad, tol, ok });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${bad} (tol ${tol})`);
   };
-  // rows: Float32Array[] of length L each; cand: positions into them or null. Runs topkRows, checks every row.
+  // rows: Float32Array[] of length L each; cand: positions into them or null. Runs topkRows v2 and v1, checks every row.
   function runTopk(name, rows, L, cand, k, { cpu = true } = {}) {
     const n = cand ? cand.length : L, R = rows.length;
     const base = A.alloc(R * L * 4); live.push(base);
     rows.forEach((r, i) => A.upload(base + i * L * 4, r));
     const idx = A.alloc(Math.max(4, R * k * 4)), mass = A.alloc(R * 16); live.push(idx, mass);
-    A.fill(idx, DT.f32, Math.max(1, R * k), NaN);
-    A.topkRows(idx, mass, Float64Array.from(rows, (_, i) => base + i * L * 4), n, cand, k);
-    const got = new Int32Array(R * k), m = new Float64Array(2 * R);
-    if (k) A.download(idx, got);
-    A.download(mass, m);
-    let badDef = 0, badEngine = 0, badCpu = 0, massErr = 0;
-    rows.forEach((row, r) => {
+    const refs = rows.map((row) => {
       const s = cand ? Float32Array.from(cand, (c) => row[c]) : row;
-      const g = got.subarray(r * k, (r + 1) * k), ref = topkDef(s, k);
-      badDef += mismatches(g, ref);
-      if (topKAscending) badEngine += mismatches(g, topKAscending(s, k));
-      if (cpu) badCpu += mismatches(g, A.cpuTopk(s, k));
+      const def = topkDef(s, k);
       let total = 0, kept = 0;
       for (let i = 0; i < n; i++) total += s[i];
-      for (const i of ref) kept += s[i];
-      const rel = (x, y) => (x === y ? 0 : Math.abs(x - y) / Math.max(1e-30, Math.abs(y)));
-      if (Number.isFinite(total)) massErr = Math.max(massErr, rel(m[2 * r], total), rel(m[2 * r + 1], kept));
+      for (const i of def) kept += s[i];
+      return { def, engine: topKAscending ? topKAscending(s, k) : null, cpu: cpu ? A.cpuTopk(s, k) : null, total, kept };
     });
-    report(`topkRows ${name} vs definition (mismatched positions)`, badDef);
-    if (topKAscending) report(`topkRows ${name} vs engine topKAscending`, badEngine);
-    if (cpu) report(`topkRows ${name} vs cpuTopk`, badCpu);
-    report(`topkRows ${name} mass (sum, selected sum) rel err`, massErr, 1e-9);
+    for (const v of [2, 1]) {
+      A.fill(idx, DT.f32, Math.max(1, R * k), NaN);
+      A.topkRows(idx, mass, Float64Array.from(rows, (_, i) => base + i * L * 4), n, cand, k, v);
+      const got = new Int32Array(R * k), m = new Float64Array(2 * R);
+      if (k) A.download(idx, got);
+      A.download(mass, m);
+      let badDef = 0, badEngine = 0, badCpu = 0, massErr = 0;
+      refs.forEach((ref, r) => {
+        const g = got.subarray(r * k, (r + 1) * k);
+        badDef += mismatches(g, ref.def);
+        if (ref.engine) badEngine += mismatches(g, ref.engine);
+        if (ref.cpu) badCpu += mismatches(g, ref.cpu);
+        const rel = (x, y) => (x === y ? 0 : Math.abs(x - y) / Math.max(1e-30, Math.abs(y)));
+        if (Number.isFinite(ref.total)) massErr = Math.max(massErr, rel(m[2 * r], ref.total), rel(m[2 * r + 1], ref.kept));
+      });
+      report(`topkRows v${v} ${name} vs definition (mismatched positions)`, badDef);
+      if (topKAscending) report(`topkRows v${v} ${name} vs engine topKAscending`, badEngine);
+      if (cpu) report(`topkRows v${v} ${name} vs cpuTopk`, badCpu);
+      report(`topkRows v${v} ${name} mass (sum, selected sum) rel err`, massErr, 1e-9);
+    }
   }
   const rowsOf = (R, L, f) => Array.from({ length: R }, () => Float32Array.from({ length: L }, f));
   const cont = () => rand() * 2 - 1;
@@ -951,10 +957,12 @@ guarded('linearResidualNorm16 timings', () => {
       const ptrs = Float64Array.from({ length: R }, (_, r) => base + r * L * 4);
       const idx = A.alloc(R * k * 4), mass = A.alloc(R * 16); live.push(idx, mass);
       const gotIdx = new Int32Array(R * k), gotMass = new Float64Array(2 * R);
-      time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows (+ download indices)`, () => {
-        A.topkRows(idx, mass, ptrs, n, cand, k); A.download(idx, gotIdx); A.download(mass, gotMass);
-      }, { reps: 20 });
-      time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows kernel only`, () => A.topkRows(idx, mass, ptrs, n, cand, k), { reps: 20 });
+      for (const v of [2, 1]) {
+        time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows v${v} (+ download indices)`, () => {
+          A.topkRows(idx, mass, ptrs, n, cand, k, v); A.download(idx, gotIdx); A.download(mass, gotMass);
+        }, { reps: 20 });
+        time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows v${v} kernel only`, () => A.topkRows(idx, mass, ptrs, n, cand, k, v), { reps: 20 });
+      }
       if (topKAscending) {
         const all = new Float32Array(L);
         time(`per-layer top-k ${R} x ${n} k=${k} download + JS topKAscending (previous path)`, () => {

@@ -108,8 +108,9 @@ export interface KernelsAddon {
   writeRows(dst: number, dt: number, rowElems: number, at: number, src: number, T: number): void;
   /** Per-row top-k (gpu_topk.cu): rows = device pointers of f32 score rows, position i reads row[cand ? cand[i] : i];
    *  outIdx i32 [rows][k] ascending positions (topKAscending's rule), outMass f64 [rows][2] (sum, selected sum) or 0.
-   *  Absent in older addons. */
-  topkRows?(outIdx: number, outMass: number, rows: Float64Array, n: number, cand: Int32Array | null, k: number): void;
+   *  version 2 (default): keys gathered once into scratch; 1: scores re-read in every pass. Absent in older addons. */
+  topkRows?(outIdx: number, outMass: number, rows: Float64Array, n: number, cand: Int32Array | null, k: number,
+    version?: number): void;
   /** Decode GEMV (kernels/src/gpu_gemv.h): segs = [w, bias|0, biasDt, res|0, out, N] per output (1-4 outputs);
    *  mode 0 plain, 1 RMSNorm(x) * aux, 2 silu(x) * aux. */
   gemv(M: number, K: number, wdt: number, x: number, mode: number, aux: number, auxDt: number, eps: number,

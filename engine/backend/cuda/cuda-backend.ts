@@ -4,7 +4,7 @@
 import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, KvTopK, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { applyFlashEnv } from './flash-env.ts';
-import { deviceTopK, gpuTopkFromEnv, type DeviceScoreRow } from './device-topk.ts';
+import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow } from './device-topk.ts';
 import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../prefill-ops.ts';
 import { applySparseKernelEnv } from './sparse-kernels-env.ts';
 import type { FusedDecodeOps } from '../fused.ts';
@@ -71,15 +71,18 @@ export class CudaBackend implements Backend {
     this.gemv = opts.gemv ?? gemvModeFromEnv();
     if (typeof this.a.setGemv === 'function') this.a.setGemv(this.gemv !== 'off');
     else this.gemv = 'off';  // an addon built before the GEMV kernel
-    if (gpuTopkFromEnv() && typeof this.a.topkRows === 'function') this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k);
+    if (gpuTopkFromEnv() && typeof this.a.topkRows === 'function') {
+      const kernel = gpuTopkKernelFromEnv();
+      this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k, kernel);
+    }
   }
   /** Per-layer retrieval top-k on the device (SPARSEVILA_GPU_TOPK=1; absent otherwise, so the controller ranks in JS). */
   readonly kvScoresTopK?: (rows: readonly (() => Float32Array)[], k: number) => KvTopK | null;
   private deferredRows = new WeakMap<() => Float32Array, DeviceScoreRow>();
-  private scoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null {
+  private scoresTopK(rows: readonly (() => Float32Array)[], k: number, kernel: 1 | 2): KvTopK | null {
     const dev = rows.map((f) => this.deferredRows.get(f));
     if (dev.some((r) => !r || !r.live || r.candidates !== dev[0]!.candidates)) return null;
-    return deviceTopK(this.a, dev as DeviceScoreRow[], k);
+    return deviceTopK(this.a, dev as DeviceScoreRow[], k, kernel);
   }
   readonly gemv: GemvMode;
   private fused: CudaFusedOps | null = null;
