@@ -176,7 +176,7 @@ void launchV1(const FlashArgs& a) {
   SV_LAUNCH("flash attention");
 }
 
-int gFlashVersion = 0;  // 0: automatic (v7 for <= 64 rows, else v2; round-1 timings in KERNELS.md)
+int gFlashVersion = 0;  // 0: automatic (v7 for <= 64 rows, else v9 on sm_90a / v2 elsewhere; timings in KERNELS.md)
 void* gPartials = nullptr;
 size_t gPartialBytes = 0;
 
@@ -240,7 +240,8 @@ void setFlashVersion(int version) {
 bool flashSupported(int d, int kvdt) { return (d == 64 || d == 128) && (kvdt == BF16 || kvdt == F16); }
 
 void flashAttention(const FlashArgs& a, int kvdt) {
-  if (gFlashVersion == 0) return launchVersion(a, kvdt, a.Tq <= 64 ? 7 : 2);
+  // Automatic: v7 for <= 64 rows; else v9 (wgmma; runs v2 where it cannot: not sm_90a, d != 128, key splits).
+  if (gFlashVersion == 0) return launchVersion(a, kvdt, a.Tq <= 64 ? 7 : 9);
   if (gFlashVersion >= 2) return launchVersion(a, kvdt, gFlashVersion);
   if (kvdt == BF16) {
     if (a.d == 64) launchV1<__nv_bfloat16, 64>(a); else launchV1<__nv_bfloat16, 128>(a);

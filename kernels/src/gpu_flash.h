@@ -19,7 +19,8 @@ struct FlashArgs {
 };
 
 bool flashSupported(int d, int kvdt);
-// 1: WMMA v1 (S/P/O through shared memory); 2 (default): mma.sync with S/P/O in registers (gpu_flash_mma.cuh).
+// 1: WMMA v1 (S/P/O through shared memory); 2: mma.sync with S/P/O in registers (gpu_flash_mma.cuh). 0 (default):
+// automatic = v7 for <= 64 rows, else v9.
 // 8-11: wgmma (Hopper sm_90a, gpu_flash_wgmma.cu); elsewhere, or for d != 128 / few row tiles, these run v2.
 void setFlashVersion(int version);
 // Vision tower: `frames` independent blocks of T rows, no mask; q, k, v, out f32 [frames*T, H*d]; k and v are cast
