@@ -76,7 +76,7 @@ export class CudaBackend implements Backend {
       this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k, kernel);
     }
   }
-  /** Per-layer retrieval top-k on the device (SPARSEVILA_GPU_TOPK=1; absent otherwise, so the controller ranks in JS). */
+  /** Per-layer retrieval top-k on the device (default; absent with SPARSEVILA_GPU_TOPK=0, so the controller ranks in JS). */
   readonly kvScoresTopK?: (rows: readonly (() => Float32Array)[], k: number) => KvTopK | null;
   private deferredRows = new WeakMap<() => Float32Array, DeviceScoreRow>();
   private scoresTopK(rows: readonly (() => Float32Array)[], k: number, kernel: 1 | 2): KvTopK | null {

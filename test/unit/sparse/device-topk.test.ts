@@ -156,8 +156,8 @@ describe('deviceTopK (CUDA backend side, fake addon)', () => {
 });
 
 describe('SPARSEVILA_GPU_TOPK', () => {
-  it('is off unless 1', () => {
-    expect(gpuTopkFromEnv(undefined)).toBe(false);
+  it('is on unless 0', () => {
+    expect(gpuTopkFromEnv(undefined)).toBe(true);
     expect(gpuTopkFromEnv('0')).toBe(false);
     expect(gpuTopkFromEnv(' 1 ')).toBe(true);
     expect(() => gpuTopkFromEnv('yes')).toThrow(/SPARSEVILA_GPU_TOPK/);
