@@ -129,8 +129,9 @@ export class CudaBackend implements Backend {
     };
   }
   /** Prefill: the RMSNorm after the o / down projections in their epilogue (prefill-ops.ts linearAddNorm16).
-   *  Env SPARSEVILA_PREFILL_RESNORM=1|0; default off until measured. */
-  prefillResNorm = prefillResNormFromEnv(false);
+   *  Round 4 (H200, 12559 rows): 362 vs 370 ms, accuracy unchanged (4.34e-2 vs 4.38e-2 against the f32 forward).
+   *  Env SPARSEVILA_PREFILL_RESNORM=1|0; default on. */
+  prefillResNorm = prefillResNormFromEnv(true);
   private linearAddNorm16(x: Tensor, w: Tensor, residual: Tensor, normW: Tensor, eps: number): [Tensor, Tensor] {
     const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAddNorm16'), nt = this.t(normW);
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
