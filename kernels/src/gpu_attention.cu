@@ -487,6 +487,257 @@ void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t
   SV_LAUNCH("attention combine (v4)");
 }
 
+// ---- v8 decode: one launch. Each group of D/8 lanes owns whole slots: it loads a slot's K row and V row together
+// (16-byte loads, R slots in flight per lane), reduces the G scores with shuffles and keeps its own online softmax,
+// so K and V reads overlap and no block-wide barrier sits between them. Blocks are sized from the slot count (a small
+// set gets few blocks of one pass each; a large one about two blocks per SM). Split-K partials are combined by the
+// last block of each (row, kv head) to finish, found with a device counter that the same block resets to zero.
+constexpr int kV8Threads = 256;
+constexpr int kV8MaxBlocks = 128;  // partials per (row, kv head); bounds the combine's shared memory
+constexpr int kV8Counters = 4096;
+
+// R: slots in flight per lane group (a K and a V row each); MINB: resident blocks per SM the registers allow.
+template <typename KT, int D, int GM, int R, int MINB>
+__global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, float* out, int* counters) {
+  constexpr int LPR = D / 8, GPW = 32 / LPR, NW = kV8Threads / 32, NG = NW * GPW;
+  __shared__ __align__(16) float qs[GM][D];
+  __shared__ float gm[NG][GM];
+  __shared__ __align__(16) float red[NW][GM][D];
+  __shared__ float redl[NW][GM];
+  __shared__ float wgt[GM][kV8MaxBlocks];
+  __shared__ float tot[GM];
+  __shared__ int last;
+  const int b = blockIdx.x, g = blockIdx.y, t = blockIdx.z, G = a.G, nb = a.nb;
+  const int tid = threadIdx.x, lane = tid & 31, w = tid >> 5;
+  const int grp = w * GPW + lane / LPR, cl = lane % LPR;
+  const int begin = b * a.per, end = min(a.nSlots, begin + a.per);
+  const long limit = a.causalBase >= 0 ? long(a.causalBase) + t : LONG_MAX;
+  const KT* K = static_cast<const KT*>(a.k) + size_t(g) * D;
+  const KT* V = static_cast<const KT*>(a.v) + size_t(g) * D;
+  for (int i = tid; i < GM * D; i += kV8Threads) {
+    const int j = i / D, c = i % D;
+    qs[j][c] = j < G ? a.q[size_t(t) * a.Hq * D + size_t(g * G + j) * D + c] * a.scale : 0.f;
+  }
+  __syncthreads();
+  float M[GM], L[GM], acc[GM][8];
+#pragma unroll
+  for (int j = 0; j < GM; ++j) {
+    M[j] = -INFINITY;
+    L[j] = 0.f;
+#pragma unroll
+    for (int e = 0; e < 8; ++e) acc[j][e] = 0.f;
+  }
+  // The loop bound is warp-uniform (the score shuffles need every lane of the warp); groups past the end load nothing.
+  for (int s0 = begin + w * GPW * R; s0 < end; s0 += NG * R) {
+    const int s = s0 + (lane / LPR) * R;
+    uint4 kx[R], vx[R];
+    bool ok[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const int si = s + r;
+      const int slot = si < end ? (a.slots ? __ldg(a.slots + si) : si) : 0;
+      ok[r] = si < end && slot <= limit;
+      const size_t off = size_t(slot) * a.ldkv;
+      kx[r] = ok[r] ? __ldg(reinterpret_cast<const uint4*>(K + off) + cl) : make_uint4(0u, 0u, 0u, 0u);
+      vx[r] = ok[r] ? __ldg(reinterpret_cast<const uint4*>(V + off) + cl) : make_uint4(0u, 0u, 0u, 0u);
+    }
+    float sc[R][GM];
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      float kf[8];
+      unpack8<KT>(kx[r], kf);
+#pragma unroll
+      for (int j = 0; j < GM; ++j) {
+        const float4 qa = *reinterpret_cast<const float4*>(&qs[j][cl * 8]);
+        const float4 qb = *reinterpret_cast<const float4*>(&qs[j][cl * 8 + 4]);
+        float x = qa.x * kf[0];
+        x = fmaf(qa.y, kf[1], fmaf(qa.z, kf[2], fmaf(qa.w, kf[3], x)));
+        x = fmaf(qb.x, kf[4], fmaf(qb.y, kf[5], fmaf(qb.z, kf[6], fmaf(qb.w, kf[7], x))));
+#pragma unroll
+        for (int o = LPR / 2; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+        sc[r][j] = ok[r] ? x : -INFINITY;
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < GM; ++j) {
+      float tm = sc[0][j];
+#pragma unroll
+      for (int r = 1; r < R; ++r) tm = fmaxf(tm, sc[r][j]);
+      const float nm = fmaxf(M[j], tm);
+      if (nm == -INFINITY) continue;  // nothing valid yet for this group
+      const float alpha = __expf(M[j] - nm);  // M = -inf -> 0
+      float p[R];
+      float ps = 0.f;
+#pragma unroll
+      for (int r = 0; r < R; ++r) { p[r] = __expf(sc[r][j] - nm); ps += p[r]; }
+      L[j] = L[j] * alpha + ps;
+      M[j] = nm;
+#pragma unroll
+      for (int e = 0; e < 8; ++e) {
+        float x = acc[j][e] * alpha;
+#pragma unroll
+        for (int r = 0; r < R; ++r) x = fmaf(p[r], toF(reinterpret_cast<const KT*>(&vx[r])[e]), x);
+        acc[j][e] = x;
+      }
+    }
+  }
+  // Block partial: rescale every group to the block max, sum the groups of a warp with shuffles, then the warps.
+  if (cl == 0) {
+#pragma unroll
+    for (int j = 0; j < GM; ++j) gm[grp][j] = M[j];
+  }
+  __syncthreads();
+#pragma unroll
+  for (int j = 0; j < GM; ++j) {
+    float mb = gm[0][j];
+#pragma unroll
+    for (int x = 1; x < NG; ++x) mb = fmaxf(mb, gm[x][j]);
+    const float f = M[j] == -INFINITY ? 0.f : __expf(M[j] - mb);
+    float l = L[j] * f;
+#pragma unroll
+    for (int o = LPR; o < 32; o <<= 1) l += __shfl_xor_sync(0xffffffffu, l, o);
+#pragma unroll
+    for (int e = 0; e < 8; ++e) {
+      float v = acc[j][e] * f;
+#pragma unroll
+      for (int o = LPR; o < 32; o <<= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+      acc[j][e] = v;
+    }
+    if (lane < LPR) {
+      *reinterpret_cast<float4*>(&red[w][j][cl * 8]) = make_float4(acc[j][0], acc[j][1], acc[j][2], acc[j][3]);
+      *reinterpret_cast<float4*>(&red[w][j][cl * 8 + 4]) = make_float4(acc[j][4], acc[j][5], acc[j][6], acc[j][7]);
+      if (lane == 0) redl[w][j] = l;
+    }
+    if (tid == 0) tot[j] = mb;  // block max (uniform); read back below
+  }
+  __syncthreads();
+  const size_t row0 = size_t(t) * a.Hq + size_t(g) * G;
+  if (nb == 1) {
+    for (int o = tid; o < G * D; o += kV8Threads) {
+      const int j = o / D, c = o % D;
+      float sum = 0.f, l = 0.f;
+#pragma unroll
+      for (int x = 0; x < NW; ++x) { sum += red[x][j][c]; l += redl[x][j]; }
+      out[(row0 + j) * D + c] = l > 0.f ? sum / l : 0.f;
+    }
+    return;
+  }
+  for (int o = tid; o < G * D; o += kV8Threads) {
+    const int j = o / D, c = o % D;
+    float sum = 0.f;
+#pragma unroll
+    for (int x = 0; x < NW; ++x) sum += red[x][j][c];
+    a.pacc[((row0 + j) * nb + b) * D + c] = sum;
+  }
+  if (tid < G) {
+    float l = 0.f;
+#pragma unroll
+    for (int x = 0; x < NW; ++x) l += redl[x][tid];
+    a.pm[(row0 + tid) * nb + b] = tot[tid];
+    a.pl[(row0 + tid) * nb + b] = l;
+  }
+  __threadfence();
+  __syncthreads();
+  int* cnt = counters + size_t(t) * gridDim.y + g;
+  if (tid == 0) {
+    const int ticket = atomicAdd(cnt, 1);
+    last = ticket == nb - 1;
+    if (last) *cnt = 0;  // ready for the next launch (stream order)
+  }
+  __syncthreads();
+  if (!last) return;
+  __threadfence();
+  // Last block: weights per partial and head, then every column summed over the partials (L2 reads, bypassing L1).
+  for (int j = w; j < G; j += NW) {
+    const float* pm = a.pm + (row0 + j) * nb;
+    const float* pl = a.pl + (row0 + j) * nb;
+    float mx = -INFINITY;
+    for (int x = lane; x < nb; x += 32) mx = fmaxf(mx, __ldcg(pm + x));
+    mx = warpMax(mx);
+    float l = 0.f;
+    for (int x = lane; x < nb; x += 32) {
+      const float m = __ldcg(pm + x);
+      const float f = m == -INFINITY ? 0.f : __expf(m - mx);
+      wgt[j][x] = f;
+      l += f * __ldcg(pl + x);
+    }
+    l = warpSum(l);
+    if (lane == 0) tot[j] = l;
+  }
+  __syncthreads();
+  constexpr int D4 = D / 4;
+  for (int o = tid; o < G * D4; o += kV8Threads) {
+    const int j = o / D4, c4 = o % D4;
+    const float4* p = reinterpret_cast<const float4*>(a.pacc + (row0 + j) * nb * D) + c4;
+    float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 8
+    for (int x = 0; x < nb; ++x) {
+      const float4 v = __ldcg(p + size_t(x) * D4);
+      const float f = wgt[j][x];
+      s.x = fmaf(f, v.x, s.x); s.y = fmaf(f, v.y, s.y); s.z = fmaf(f, v.z, s.z); s.w = fmaf(f, v.w, s.w);
+    }
+    const float inv = tot[j] > 0.f ? 1.f / tot[j] : 0.f;
+    *reinterpret_cast<float4*>(out + (row0 + j) * D + c4 * 4) = make_float4(s.x * inv, s.y * inv, s.z * inv, s.w * inv);
+  }
+}
+
+template <typename KT, int D, int R, int MINB>
+void launchDecodeV8(const DecArgs& a, int Tq, float* out, int* counters) {
+  const dim3 grid(a.nb, a.Hkv, Tq);
+  if (a.G <= 4) decodeKernelV8<KT, D, 4, R, MINB><<<grid, kV8Threads, 0, stream()>>>(a, out, counters);
+  else if (a.G == 7) decodeKernelV8<KT, D, 7, R, MINB><<<grid, kV8Threads, 0, stream()>>>(a, out, counters);  // Qwen2-7B
+  else decodeKernelV8<KT, D, 8, R, MINB><<<grid, kV8Threads, 0, stream()>>>(a, out, counters);
+  SV_LAUNCH("attention decode v8");
+}
+template <typename KT, int D>
+void launchDecodeV8(const DecArgs& a, int Tq, float* out, int* counters, bool deep) {
+  if (deep) launchDecodeV8<KT, D, 4, 1>(a, Tq, out, counters);
+  else launchDecodeV8<KT, D, 2, 2>(a, Tq, out, counters);
+}
+
+int* v8Counters() {
+  static int* c = nullptr;
+  if (!c) {
+    check(cudaMalloc(reinterpret_cast<void**>(&c), kV8Counters * 4), "decode v8 counters");
+    check(cudaMemset(c, 0, kV8Counters * 4), "decode v8 counters");
+  }
+  return c;
+}
+
+void decodeV8(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
+              float scale, int causalBase, const int* dSlots, int nSlots, bool deep) {
+  if (size_t(Tq) * Hkv > size_t(kV8Counters)) fail("attention decode v8: too many rows x kv heads");
+  DecArgs a{};
+  a.q = reinterpret_cast<const float*>(q);
+  a.k = reinterpret_cast<const void*>(k);
+  a.v = reinterpret_cast<const void*>(v);
+  a.ldkv = ldkv; a.Hq = Hq; a.Hkv = Hkv; a.G = Hq / Hkv; a.nSlots = nSlots; a.causalBase = causalBase;
+  a.scale = scale;
+  a.slots = dSlots;
+  // One pass of the block's lane groups (R slots each) is the smallest block; about two blocks per SM at most.
+  // deep (v9): 4 slots in flight per lane group, one block per SM; else 2 slots, two blocks per SM.
+  const int R = deep ? 4 : 2, perSm = deep ? 1 : 2;
+  const long pass = long(kV8Threads / 32) * (32 / (d / 8)) * R;
+  const long want = std::max<long>(1, (long(perSm) * smCount() + long(Tq) * Hkv - 1) / (long(Tq) * Hkv));
+  long per = std::max<long>(pass, (nSlots + want - 1) / want);
+  per = std::max<long>(per, (nSlots + kV8MaxBlocks - 1) / kV8MaxBlocks);
+  per = (per + pass - 1) / pass * pass;
+  a.per = int(per);
+  a.nb = int((nSlots + per - 1) / per);
+  const size_t rows = size_t(Tq) * Hq * a.nb;
+  float* buf = static_cast<float*>(scratch(rows * (2 + size_t(d)) * 4));
+  a.pacc = buf;  // first: the combine reads it with 16-byte loads
+  a.pm = buf + rows * d;
+  a.pl = a.pm + rows;
+  float* o = reinterpret_cast<float*>(out);
+  int* cnt = v8Counters();
+  if (d == 64) {
+    if (kvdt == F16) launchDecodeV8<__half, 64>(a, Tq, o, cnt, deep); else launchDecodeV8<__nv_bfloat16, 64>(a, Tq, o, cnt, deep);
+  } else {
+    if (kvdt == F16) launchDecodeV8<__half, 128>(a, Tq, o, cnt, deep); else launchDecodeV8<__nv_bfloat16, 128>(a, Tq, o, cnt, deep);
+  }
+}
+
 
 // q rows [t0, t0+tc) -> qp [Hq][tc][d] in the K/V dtype (head-major, so each kv group is one [G*tc, d] matrix).
 __global__ void permuteQKernel(void* qp, int dt, const float* q, int t0, int tc, int Hq, int d) {
@@ -673,7 +924,7 @@ namespace {
 int gDecodeVersion = 4;  // round 1 (H100): v4 0.078 ms vs v3 0.270 at 50177 slots, both correct
 }
 void setDecodeAttentionVersion(int version) {
-  if (version < 3 || version > 7) fail("setDecodeAttentionVersion: version must be 3 to 7");
+  if (version < 3 || version > 9) fail("setDecodeAttentionVersion: version must be 3 to 9");
   gDecodeVersion = version;
 }
 
@@ -685,6 +936,10 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   const int n = slots ? nSlots : Tk;
   if (n <= 0) fail("attention: no key slots");
   const int* dSlots = slots ? deviceSlots(slots, nSlots, Tk) : nullptr;
+  if (Tq <= 16 && gDecodeVersion >= 8 && out % 16 == 0 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
+    decodeV8(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 9);
+    return;
+  }
   if (Tq <= 16 && gDecodeVersion >= 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
     decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 5,
              gDecodeVersion == 6, gDecodeVersion == 7);

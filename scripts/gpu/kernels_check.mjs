@@ -488,6 +488,11 @@ for (const c of [
   { name: 'decode 1 row GQA 2:1 d64 f16, 5000 slots', Tq: 1, Tk: 5000, Hq: 4, Hkv: 2, d: 64, causal: 4999, dt: 'f16', sel: 0 },
   { name: 'decode 2 rows GQA 6:1 d128 bf16, 37 slots', Tq: 2, Tk: 37, Hq: 12, Hkv: 2, d: 128, causal: 35, dt: 'bf16', sel: 0 },
   { name: 'decode 1 row GQA 8:1 d64 bf16, 25% of 9000', Tq: 1, Tk: 9000, Hq: 8, Hkv: 1, d: 64, causal: 8999, dt: 'bf16', sel: 0.25 },
+  // v8/v9 block sizing: 1 slot, one partial, a few blocks, ~20 / ~40 / the 128-block cap; f16; G = 4 and 8
+  ...[1, 7, 129, 1258, 5018, 50177].map((n) => ({ name: `decode 1 row GQA 7:1 d128 bf16, ${n} listed slots of ${n + 17}`, Tq: 1, Tk: n + 17, Hq: 28, Hkv: 4, d: 128, causal: n + 16, dt: 'bf16', sel: 0, nSel: n })),
+  { name: 'decode 1 row GQA 7:1 d128 f16, 5018 listed slots', Tq: 1, Tk: 5100, Hq: 28, Hkv: 4, d: 128, causal: 5099, dt: 'f16', sel: 0, nSel: 5018 },
+  { name: 'decode 3 rows GQA 4:1 d128 bf16 causal tail, 1258 listed slots', Tq: 3, Tk: 1300, Hq: 16, Hkv: 4, d: 128, causal: 1297, dt: 'bf16', sel: 0, nSel: 1258, tail: true },
+  { name: 'decode 1 row GQA 8:1 d64 f16, 50177 slots', Tq: 1, Tk: 50177, Hq: 8, Hkv: 1, d: 64, causal: 50176, dt: 'f16', sel: 0 },
 ]) guarded(`attention decode versions: ${c.name}`, () => {
   const q = randn(c.Tq * c.Hq * c.d), k = randn(c.Tk * c.Hkv * c.d, 2), v = randn(c.Tk * c.Hkv * c.d);
   let slots = null;
@@ -496,10 +501,15 @@ for (const c of [
     for (let j = 1; j < c.Tk; j++) if (rand() < c.sel) s.push(j);
     slots = Int32Array.from(s);
   }
+  if (c.nSel) {  // nSel random ascending slots (with tail: the last ones, so the causal limit cuts rows 0/1)
+    const all = Array.from({ length: c.Tk }, (_, j) => j);
+    if (!c.tail) for (let j = all.length - 1; j > 0; j--) { const r = Math.floor(rand() * (j + 1)); [all[j], all[r]] = [all[r], all[j]]; }
+    slots = Int32Array.from((c.tail ? all.slice(c.Tk - c.nSel) : all.slice(0, c.nSel)).sort((x, y) => x - y));
+  }
   const round = c.dt === 'f16' ? f16RoundD : bf16Round;
   const ref = A.cpuSlotAttention(q, round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
   const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
-  for (const ver of [3, 4, 5, 6, 7]) {
+  for (const ver of c.nSel ? [4, 8, 9] : [3, 4, 5, 6, 7, 8, 9]) {
     A.setDecodeAttentionVersion(ver);
     const out = empty(c.Tq * c.Hq * c.d);
     A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
@@ -544,8 +554,8 @@ guarded('timings', () => {
   A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
   const q1 = A.alloc(64 * Hq * hd * 4), o1 = A.alloc(64 * Hq * hd * 4); live.push(q1, o1);
   A.randomFill(q1, DT.f32, 64 * Hq * hd, 8, 1);
-  for (const frac of [1, 0.25, 0.1]) {
-    const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
+  for (const want of [L, 12545, 5018, 1258]) {  // dense; ~1/4, ~1/10, ~1/40 of the cache, evenly spread
+    const sel = want === L ? null : Int32Array.from({ length: want }, (_, j) => Math.floor((j * L) / want));
     const n = sel ? sel.length : L;
     time(`decode attention 1 row over ${n} of ${L} slots (bf16)`, () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel),
       { reps: 20, extra: (ms) => ({ GBps: (2 * n * Hkv * hd * 2) / ms / 1e6 }) });
@@ -709,11 +719,11 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
       { extra: (ms) => ({ GBps: (L * Hkv * hd * 2) / ms / 1e6 }) });
   }
   A.setSaliencyVersion(2);
-  for (const frac of [1, 0.25, 0.1]) {
-    const sel = frac === 1 ? null : Int32Array.from(Array.from({ length: L }, (_, j) => j).filter((j) => j % Math.round(1 / frac) === 0));
+  for (const want of [L, 12545, 5018, 1258]) {  // dense; ~1/4, ~1/10, ~1/40 of the cache, evenly spread
+    const sel = want === L ? null : Int32Array.from({ length: want }, (_, j) => Math.floor((j * L) / want));
     const n = sel ? sel.length : L;
     const bytes = 2 * n * Hkv * hd * 2, call = () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel);
-    for (const ver of [3, 4, 5, 6, 7]) {
+    for (const ver of [3, 4, 5, 6, 7, 8, 9]) {
       A.setDecodeAttentionVersion(ver);
       time(`decode attention v${ver} 1 row over ${n} of ${L} slots (bf16)`, call,
         { reps: 50, warm: 5, extra: (ms) => ({ GBps: bytes / ms / 1e6, floorUs: bytes / 2.95e6 }) });
