@@ -496,6 +496,12 @@ constexpr int kV8Threads = 256;
 constexpr int kV8MaxBlocks = 128;  // partials per (row, kv head); bounds the combine's shared memory
 constexpr int kV8Counters = 4096;
 
+__device__ __forceinline__ float4 lds4(const float* p) {
+  float4 v;
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(p));
+  asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];" : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w) : "r"(a));
+  return v;
+}
 // R: slots in flight per lane group (a K and a V row each); MINB: resident blocks per SM the registers allow.
 template <typename KT, int D, int GM, int R, int MINB>
 __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, float* out, int* counters) {
@@ -541,18 +547,17 @@ __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, fl
       kx[r] = ok[r] ? __ldg(reinterpret_cast<const uint4*>(K + off) + cl) : make_uint4(0u, 0u, 0u, 0u);
       vx[r] = ok[r] ? __ldg(reinterpret_cast<const uint4*>(V + off) + cl) : make_uint4(0u, 0u, 0u, 0u);
     }
-    float sc[R][GM];
+    float sc[R][GM], kf[R][8];
 #pragma unroll
-    for (int r = 0; r < R; ++r) {
-      float kf[8];
-      unpack8<KT>(kx[r], kf);
+    for (int r = 0; r < R; ++r) unpack8<KT>(kx[r], kf[r]);
 #pragma unroll
-      for (int j = 0; j < GM; ++j) {
-        const float4 qa = *reinterpret_cast<const float4*>(&qs[j][cl * 8]);
-        const float4 qb = *reinterpret_cast<const float4*>(&qs[j][cl * 8 + 4]);
-        float x = qa.x * kf[0];
-        x = fmaf(qa.y, kf[1], fmaf(qa.z, kf[2], fmaf(qa.w, kf[3], x)));
-        x = fmaf(qb.x, kf[4], fmaf(qb.y, kf[5], fmaf(qb.z, kf[6], fmaf(qb.w, kf[7], x))));
+    for (int j = 0; j < GM; ++j) {
+      const float4 qa = lds4(&qs[j][cl * 8]), qb = lds4(&qs[j][cl * 8 + 4]);  // not hoisted out of the loop
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        float x = qa.x * kf[r][0];
+        x = fmaf(qa.y, kf[r][1], fmaf(qa.z, kf[r][2], fmaf(qa.w, kf[r][3], x)));
+        x = fmaf(qb.x, kf[r][4], fmaf(qb.y, kf[r][5], fmaf(qb.z, kf[r][6], fmaf(qb.w, kf[r][7], x))));
 #pragma unroll
         for (int o = LPR / 2; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
         sc[r][j] = ok[r] ? x : -INFINITY;
@@ -670,8 +675,8 @@ __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, fl
     const int j = o / D4, c4 = o % D4;
     const float4* p = reinterpret_cast<const float4*>(a.pacc + (row0 + j) * nb * D) + c4;
     float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll 8
-    for (int x = 0; x < nb; ++x) {
+#pragma unroll 16
+    for (int x = 0; x < nb; ++x) {  // up to 16 partials in flight: this loop is the launch's serial tail
       const float4 v = __ldcg(p + size_t(x) * D4);
       const float f = wgt[j][x];
       s.x = fmaf(f, v.x, s.x); s.y = fmaf(f, v.y, s.y); s.z = fmaf(f, v.z, s.z); s.w = fmaf(f, v.w, s.w);
