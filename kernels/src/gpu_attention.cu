@@ -704,7 +704,7 @@ int* v8Counters() {
   static int* c = nullptr;
   if (!c) {
     check(cudaMalloc(reinterpret_cast<void**>(&c), kV8Counters * 4), "decode v8 counters");
-    check(cudaMemset(c, 0, kV8Counters * 4), "decode v8 counters");
+    check(cudaMemsetAsync(c, 0, kV8Counters * 4, stream()), "decode v8 counters");  // the stream is non-blocking
   }
   return c;
 }
