@@ -38,7 +38,7 @@ export function prefillFusedFromEnv(dflt: boolean, value = process.env.SPARSEVIL
 }
 
 /** SPARSEVILA_PREFILL_QKV=1|0|2 (unset: `dflt`): q/k/v as one GEMM + RoPE + KV write (needs the 16-bit prefill path);
- *  2 = on, with the two-columns-per-thread RoPE / cache-write kernel (the backend picks it). */
+ *  the CUDA backend runs its two-columns-per-thread RoPE / cache kernel (v2) unless the value is 1 (v1). */
 export function prefillQkvFromEnv(dflt: boolean, value = process.env.SPARSEVILA_PREFILL_QKV): boolean {
   return value?.trim() === '2' ? true : onOff('SPARSEVILA_PREFILL_QKV', dflt, value);
 }

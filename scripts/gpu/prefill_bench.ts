@@ -118,7 +118,7 @@ for (const T of TOKENS) {
   be.prefillFused = prefillDefault;
   be.prefillQkv = qkvDefault;
   be.prefillResNorm = resNormDefault;
-  addon.setQkvRopeKvVersion?.(1);
+  addon.setQkvRopeKvVersion?.(2);  // the backend default
   be.dispose(input);
   be.disposeKvCache(cache);
 }
@@ -172,6 +172,6 @@ if (REF_T > 0) {
   be.prefillFused = prefillDefault;
   be.prefillQkv = qkvDefault;
   be.prefillResNorm = resNormDefault;
-  addon.setQkvRopeKvVersion?.(1);
+  addon.setQkvRopeKvVersion?.(2);  // the backend default
 }
 if (OUT) writeFileSync(OUT, JSON.stringify({ device: be.device, rows, accuracy }, null, 1));
