@@ -52,7 +52,7 @@ case " $steps " in *" parity "*)
       refs="hf-$f=$h/reference.safetensors"
       [ -f $p/$f-cpu.safetensors ] && refs="$refs cpu-$f=$p/$f-cpu.safetensors"
       timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors $refs || rc=1
-      # Again with the fused prefill q/k/v step (one GEMM + bias + RoPE + KV write; off by default until proven).
+      # Again with the fused prefill q/k/v step's v1 kernel (the default run above uses v2; SPARSEVILA_PREFILL_QKV=0 = separate ops).
       SPARSEVILA_PREFILL_QKV=1 timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors \
         $(echo $refs | sed 's/=/-qkv=/g') || rc=1
     done; } 2>&1 | tee "$OUT/parity.log" ;; esac
