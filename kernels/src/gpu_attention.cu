@@ -938,10 +938,13 @@ const int* deviceSlots(const int32_t* slots, int n, int Tk) {
 void setFlash(bool on) { gUseFlash = on; }
 
 namespace {
-int gDecodeVersion = 4;  // round 1 (H100): v4 0.078 ms vs v3 0.270 at 50177 slots, both correct
+// 0 = automatic: v9 below kAutoV9Slots slots, v4 above. Round 5 (H200, 40 calls back to back): v9 11.2 / 18.1 / 24.3 /
+// 73.4 us vs v4 13.4 / 21.8 / 28.1 / 68.1 at 1258 / 5018 / 12545 / 50177 slots, both correct.
+int gDecodeVersion = 0;
+constexpr int kAutoV9Slots = 30000;
 }
 void setDecodeAttentionVersion(int version) {
-  if (version < 3 || version > 9) fail("setDecodeAttentionVersion: version must be 3 to 9");
+  if (version != 0 && (version < 3 || version > 9)) fail("setDecodeAttentionVersion: version must be 0 (automatic) or 3 to 9");
   gDecodeVersion = version;
 }
 
@@ -953,13 +956,13 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   const int n = slots ? nSlots : Tk;
   if (n <= 0) fail("attention: no key slots");
   const int* dSlots = slots ? deviceSlots(slots, nSlots, Tk) : nullptr;
-  if (Tq <= 16 && gDecodeVersion >= 8 && out % 16 == 0 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
-    decodeV8(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 9);
+  const int ver = gDecodeVersion ? gDecodeVersion : n < kAutoV9Slots ? 9 : 4;
+  if (Tq <= 16 && ver >= 8 && out % 16 == 0 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
+    decodeV8(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, ver == 9);
     return;
   }
-  if (Tq <= 16 && gDecodeVersion >= 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
-    decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, gDecodeVersion == 5,
-             gDecodeVersion == 6, gDecodeVersion == 7);
+  if (Tq <= 16 && ver >= 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
+    decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, ver == 5, ver == 6, ver == 7);
     return;
   }
   if (Tq <= 16 && Hq / Hkv <= kMaxG) {

@@ -516,7 +516,7 @@ for (const c of [
     // K/V are exact in the reference (rounded the same way); only f32 accumulation order and __expf differ.
     check(`attention decode v${ver}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, 1e-4);
   }
-  A.setDecodeAttentionVersion(4);
+  A.setDecodeAttentionVersion(0);  // automatic (the default)
 });
 
 // ---- end helper D checks
@@ -738,7 +738,7 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
       console.log(`TIME ${row.name}: ${(per[3] * 1e3).toFixed(1)} us/call ${JSON.stringify(row)}`);
     }
   }
-  A.setDecodeAttentionVersion(4);
+  A.setDecodeAttentionVersion(0);  // automatic (the default)
 });
 
 // ---- end helper D timings
