@@ -2,14 +2,12 @@
 // Flash attention v8-v11 (wgmma, sm_90a; gpu_flash_wgmma.cu) vs the CPU reference and vs flash v2, then timings at
 // Qwen2-7B geometry. Its own process (kernels_check.sh 'check' step runs it after kernels_check.mjs), so a faulting
 // kernel here cannot take the other checks' CUDA context down. Off Hopper, v8-v11 fall back to v2 (INFO line).
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bf16Round, createHarness, DT, f16Round, loadAddon } from './check_harness.mjs';
 
-const require = createRequire(import.meta.url);
-const A = require(process.env.SPARSEVILA_ADDON ?? '../../kernels/build/Release/sparsevila_kernels.node');
+const A = loadAddon();
 const OUT = process.env.OUT ?? '.';
-const DT = { f32: 0, f16: 1, bf16: 2 };
 const info = A.info();
 const results = { info, checks: [], timings: [] };
 console.log('device:', JSON.stringify(info));
@@ -18,64 +16,8 @@ if (typeof A.setFlashVersion !== 'function') { console.log('FAIL addon has no se
 try { A.setFlashVersion(8); } catch (e) { console.log(`FAIL setFlashVersion(8): ${e.message ?? e}`); process.exit(1); }
 console.log('INFO v8-v11 run the wgmma kernels only on compute capability 9.x with the sm_90a build of gpu_flash_wgmma.cu; elsewhere (and for d != 128 or few row tiles over many keys) they run v2');
 
-let seed = Date.now() >>> 0;
-console.log('seed', seed);
-const rand = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296; };
-const randn = (n, s = 1) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * s; return a; };
-const bf16Round = (a) => { const u = new Uint32Array(a.buffer.slice(0)); for (let i = 0; i < u.length; i++) u[i] = ((u[i] + 0x7fff + ((u[i] >> 16) & 1)) >>> 16) << 16; return new Float32Array(u.buffer); };
-const f16Round = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
-
-const live = [];
-function dev(h, dt = 'f32') {
-  const n = h.length, p = A.alloc(n * (dt === 'f32' ? 4 : 2));
-  live.push(p);
-  if (dt === 'f32') A.upload(p, h);
-  else { const t = A.alloc(n * 4); A.upload(t, h); A.cast(p, DT[dt], t, DT.f32, n); A.free(t); }
-  return p;
-}
-function host(p, n) { const o = new Float32Array(n); A.download(p, o); return o; }
-function freeAll() { for (const p of live.splice(0)) A.free(p); }
-function relErr(got, ref) {
-  let num = 0, den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(got[i] - ref[i]);
-    num = Number.isNaN(d) ? Infinity : Math.max(num, d);
-    den = Math.max(den, Math.abs(ref[i]));
-  }
-  return num / (den || 1);
-}
-function check(name, got, ref, tol) {
-  const err = relErr(got, ref), ok = err < tol;
-  results.checks.push({ name, err, tol, ok });
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: max|d|/max|ref| = ${err.toExponential(2)} (tol ${tol})`);
-}
-let dead = false;  // after a CUDA error the context is gone: stop instead of printing a FAIL per later case
-function guarded(name, fn) {
-  if (dead) return;
-  try { fn(); } catch (e) {
-    results.checks.push({ name, ok: false, error: String(e.stack ?? e) });
-    console.log(`FAIL ${name}: ${e.stack ?? e}`);
-    dead = /cuda|illegal|launch|misaligned/i.test(String(e.message ?? e));
-  }
-  try { freeAll(); } catch { dead = true; }
-}
-function time(name, fn, { warm = 1, reps = 5, extra = {} } = {}) {
-  for (let i = 0; i < warm; i++) fn();
-  A.sync();
-  const ts = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    A.sync();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ts.sort((a, b) => a - b);
-  const ms = ts[Math.floor(ts.length / 2)];
-  const row = { name, ms, min: ts[0], max: ts[ts.length - 1], ...(typeof extra === 'function' ? extra(ms) : extra) };
-  results.timings.push(row);
-  console.log(`TIME ${name}: median ${ms.toFixed(3)} ms (min ${ts[0].toFixed(3)}) ${JSON.stringify(row)}`);
-  return ms;
-}
+const { seed0, rand, randn, live, dev, host, check, guarded, time } = createHarness(A, results, { stopOnCudaError: true, warm: 1, reps: 5 });
+console.log('seed', seed0);
 
 // Shapes the engine sends flash (prefill over itself, over a cache prefix, gathered slots, GQA, ragged ends).
 // d64 and few-row-tile shapes fall back to v2 inside the addon: they still must be right under v8-v11.

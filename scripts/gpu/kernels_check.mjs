@@ -4,73 +4,16 @@
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bf16Round, createHarness, DT, f16Round, loadAddon } from './check_harness.mjs';
 
-const require = createRequire(import.meta.url);
-const A = require(process.env.SPARSEVILA_ADDON ?? '../../kernels/build/Release/sparsevila_kernels.node');
+const require = createRequire(import.meta.url);  // esbuild, for the engine's topKAscending in the top-k checks
+const A = loadAddon();
 const OUT = process.env.OUT ?? '.';
-const DT = { f32: 0, f16: 1, bf16: 2 };
 const results = { info: A.info(), checks: [], timings: [] };
 console.log('device:', JSON.stringify(results.info));
 if (!results.info.available) { console.error('no GPU'); process.exit(2); }
 
-const seed0 = Date.now() >>> 0;
-let seed = seed0;
-const rand = () => { seed = (seed * 1664525 + 1013904223) >>> 0; return seed / 4294967296; };
-const randn = (n, s = 1) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = (rand() * 2 - 1) * s; return a; };
-const bf16Round = (a) => { const u = new Uint32Array(a.buffer.slice(0)); for (let i = 0; i < u.length; i++) u[i] = ((u[i] + 0x7fff + ((u[i] >> 16) & 1)) >>> 16) << 16; return new Float32Array(u.buffer); };
-
-const live = [];
-function dev(host, dt = 'f32') {
-  const n = host.length, p = A.alloc(n * (dt === 'f32' ? 4 : 2));
-  live.push(p);
-  if (dt === 'f32') A.upload(p, host);
-  else { const t = A.alloc(n * 4); A.upload(t, host); A.cast(p, DT[dt], t, DT.f32, n); A.free(t); }
-  return p;
-}
-function empty(n, dt = 'f32') {
-  const p = A.alloc(n * (dt === 'f32' ? 4 : 2));
-  live.push(p);
-  A.fill(p, DT[dt], n, NaN);  // poison: every element must be written
-  return p;
-}
-function host(p, n) { const o = new Float32Array(n); A.download(p, o); return o; }
-function freeAll() { for (const p of live.splice(0)) A.free(p); }
-function relErr(got, ref) {
-  let num = 0, den = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const d = Math.abs(got[i] - ref[i]);
-    num = Number.isNaN(d) ? Infinity : Math.max(num, d);
-    den = Math.max(den, Math.abs(ref[i]));
-  }
-  return num / (den || 1);
-}
-function check(name, got, ref, tol) {
-  const err = relErr(got, ref);
-  const ok = err < tol;
-  results.checks.push({ name, err, tol, ok });
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: max|d|/max|ref| = ${err.toExponential(2)} (tol ${tol})`);
-}
-function guarded(name, fn) {
-  try { fn(); } catch (e) { results.checks.push({ name, ok: false, error: String(e.stack ?? e) }); console.log(`FAIL ${name}: ${e.stack ?? e}`); }
-  freeAll();
-}
-function time(name, fn, { warm = 2, reps = 10, extra = {} } = {}) {
-  for (let i = 0; i < warm; i++) fn();
-  A.sync();
-  const ts = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    A.sync();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
-  ts.sort((a, b) => a - b);
-  const ms = ts[Math.floor(ts.length / 2)];
-  const row = { name, ms, min: ts[0], max: ts[ts.length - 1], ...(typeof extra === 'function' ? extra(ms) : extra) };
-  results.timings.push(row);
-  console.log(`TIME ${name}: median ${ms.toFixed(3)} ms (min ${ts[0].toFixed(3)}, max ${ts[ts.length - 1].toFixed(3)}) ${JSON.stringify(row)}`);
-  return ms;
-}
+const { seed0, rand, randn, live, dev, empty, host, freeAll, check, guarded, time } = createHarness(A, results);
 
 console.log('seed', seed0);
 
@@ -129,7 +72,6 @@ for (const c of [
     slots = Int32Array.from(s);
   }
   const kr = c.dt === 'f32' ? k : bf16Round(k), vr = c.dt === 'f32' ? v : bf16Round(v);
-  const f16Round = (a) => { const o = new Float32Array(a.length); const t = new Float32Array(1); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
   const round = c.dt === 'f16' ? f16Round : bf16Round;
   const kr2 = c.dt === 'f32' ? k : round(k), vr2 = c.dt === 'f32' ? v : round(v);
   const qr = c.dt === 'f32' || c.Tq <= 16 ? q : round(q);  // the prefill paths round q to the K/V dtype
@@ -158,7 +100,6 @@ for (const c of [
   if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
   const n = c.F * c.T * c.H * c.d, scale = 1 / Math.sqrt(c.d);
   const q = randn(n, 2), k = randn(n, 2), v = randn(n);
-  const f16Round = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
   const round = c.dt === 'f16' ? f16Round : bf16Round;
   const [qr, kr, vr] = [round(q), round(k), round(v)];
   const ref = new Float32Array(n), per = c.T * c.H * c.d;
@@ -182,7 +123,6 @@ guarded('linearTo16 / siluMul16', () => {
   for (const [dt, xdt] of [['bf16', 'f32'], ['bf16', 'bf16'], ['f16', 'f32']]) {
     const M = 37, K = 200, N = 70;
     const x = randn(M * K, 2), w = randn(N * K, 0.5);
-    const f16Round = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const v = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(v) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(v / u) * u; } return o; };
     const round = dt === 'f16' ? f16Round : bf16Round;
     const xr = round(x), wr = round(w);
     const ref = new Float32Array(M * N);
@@ -291,7 +231,6 @@ guarded('dense ops', () => {
 });
 
 // ---- decode GEMV (gpu_gemv.cu) vs a double-precision JS reference -----------------------------------------------
-const f16RoundG = (a) => { const o = new Float32Array(a.length); for (let i = 0; i < a.length; i++) { const x = a[i]; const e = Math.max(Math.floor(Math.log2(Math.abs(x) || 1e-30)), -14); const u = 2 ** (e - 10); o[i] = Math.round(x / u) * u; } return o; };
 // in(x) per mode (0 plain, 1 rmsNorm * aux, 2 silu(x) * aux), then out_s = in(x) · w_sᵀ + b_s + res_s, in doubles.
 function gemvRef(M, K, x, mode, aux, eps, segs) {
   const xin = new Float64Array(M * K);
@@ -325,7 +264,7 @@ for (const c of [
   { name: 'M=1 bf16 plain, 4 outputs, K=8', M: 1, K: 8, dt: 'bf16', mode: 0, Ns: [5, 1, 9, 3], bias: true, res: true },
 ]) guarded(`gemv: ${c.name}`, () => {
   const x = randn(c.M * c.K, 2), aux = c.mode === 1 ? randn(c.K, 1.5) : c.mode === 2 ? randn(c.M * c.K, 2) : null;
-  const round = c.dt === 'bf16' ? bf16Round : f16RoundG;
+  const round = c.dt === 'bf16' ? bf16Round : f16Round;
   const segs = c.Ns.map((N) => {
     const w = randn(N * c.K, 0.1);
     return { N, w: round(w), wd: dev(w, c.dt), b: c.bias ? randn(N) : null, res: c.res ? randn(c.M * N) : null };
@@ -345,7 +284,7 @@ for (const c of [
   { name: 'M=2 f16 plain', M: 2, K: 512, N: 64, dt: 'f16', mode: 0, bias: true },
 ]) guarded(`gemv GLU (silu(gate) * up): ${c.name}`, () => {
   const x = randn(c.M * c.K, 2), aux = c.mode === 1 ? randn(c.K, 1.5) : null;
-  const round = c.dt === 'bf16' ? bf16Round : f16RoundG;
+  const round = c.dt === 'bf16' ? bf16Round : f16Round;
   const segs = [0, 1].map(() => { const w = randn(c.N * c.K, 0.1); return { N: c.N, w: round(w), wd: dev(w, c.dt), b: c.bias ? randn(c.N) : null, res: null }; });
   const [g, u] = gemvRef(c.M, c.K, x, c.mode, aux, 1e-6, segs);
   const ref = g.map((v, i) => v / (1 + Math.exp(-v)) * u[i]);
@@ -774,7 +713,7 @@ guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
   ]) {
     A.setQkvRopeKvVersion(ver);
     const { T, K, Hq, Hkv, d, dt, at, cap } = c, half = d / 2, N = (Hq + 2 * Hkv) * d, kvRow = Hkv * d;
-    const round = dt === 'bf16' ? bf16Round : f16RoundG;
+    const round = dt === 'bf16' ? bf16Round : f16Round;
     const x = randn(T * K, 2), w = randn(N * K, 0.3), b = randn(N, 3);
     const pos = Int32Array.from({ length: T }, () => Math.floor(rand() * 60000));
     const inv = Float32Array.from({ length: half }, (_, i) => 1 / 1000000 ** ((2 * i) / d));
@@ -841,7 +780,7 @@ guarded('linearResidualNorm16 (o / down projection + residual + next RMSNorm)', 
   const to32 = (p, n, dt) => { const f = empty(n); A.cast(f, DT.f32, p, DT[dt], n); return host(f, n); };
   for (const ver of [1, 2]) for (const c of [{ M: 29, K: 300, N: 520, dt: 'bf16', xdt: 'bf16', bias: false }, { M: 7, K: 64, N: 3584, dt: 'f16', xdt: 'f32', bias: true }, { M: 3, K: 40, N: 100, dt: 'bf16', xdt: 'f32', bias: true }]) {
     A.setResidualNormVersion(ver);
-    const { M, K, N, dt } = c, round = dt === 'bf16' ? bf16Round : f16RoundG;
+    const { M, K, N, dt } = c, round = dt === 'bf16' ? bf16Round : f16Round;
     const x = randn(M * K, 2), w = randn(N * K, 0.2), res = randn(M * N, 3), nw = randn(N, 1.5), b = c.bias ? randn(N) : null;
     const xr = round(x), wr = round(w), nwr = Float32Array.from(nw);
     const C = new Float32Array(M * N);
