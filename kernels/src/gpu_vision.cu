@@ -309,12 +309,11 @@ void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int
   }
 }
 
-void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
-               int act) {
-  if (M <= 0 || N <= 0 || K <= 0) fail("linearAct: empty shape");
-  if (act != 1 && act != 2) fail("linearAct: act must be 1 (tanh GELU) or 2 (erf GELU)");
-  if (xdt != F32 && xdt != wdt) fail("linearAct: 16-bit activations must have the weight dtype");
-  // Scratch: x cast to the weight dtype (when needed), then the GEMM output C in the weight dtype.
+// C = x · wᵀ in the weight dtype, in scratch (x cast to the weight dtype first when it is f32): the GEMM part of the
+// fused linear ops below, whose epilogue kernels then read C.
+static const void* gemmToScratch(const char* op, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N) {
+  if (M <= 0 || N <= 0 || K <= 0) fail(std::string(op) + ": empty shape");
+  if (xdt != F32 && xdt != wdt) fail(std::string(op) + ": 16-bit activations must have the weight dtype");
   const bool castX = xdt == F32 && wdt != F32;
   const size_t xsB = castX ? align256(size_t(M) * K * 2) : 0;
   const size_t cB = align256(size_t(M) * N * dtypeSize(wdt));
@@ -322,11 +321,18 @@ void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_
   const void* xin = reinterpret_cast<const void*>(x);
   if (castX) {
     castToKernel<<<gridFor(size_t(M) * K), 256, 0, stream()>>>(base, wdt, reinterpret_cast<const float*>(x), size_t(M) * K);
-    SV_LAUNCH("linearAct cast");
+    if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) fail(std::string(op) + " cast: " + cudaGetErrorString(e));
     xin = base;
   }
   void* C = base + xsB;
   gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
+  return C;
+}
+
+void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
+               int act) {
+  if (act != 1 && act != 2) fail("linearAct: act must be 1 (tanh GELU) or 2 (erf GELU)");
+  const void* C = gemmToScratch("linearAct", x, xdt, M, K, w, wdt, N);
   biasActKernel<<<rowGrid(M), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, C, wdt, reinterpret_cast<const void*>(b),
                                                   bdt, M, N, act);
   SV_LAUNCH("linearAct bias+act");
@@ -334,20 +340,7 @@ void linearAct(uint64_t out, int odt, uint64_t x, int xdt, int M, int K, uint64_
 
 void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
                     uint64_t res) {
-  if (M <= 0 || N <= 0 || K <= 0) fail("linearResidual: empty shape");
-  if (xdt != F32 && xdt != wdt) fail("linearResidual: 16-bit activations must have the weight dtype");
-  const bool castX = xdt == F32 && wdt != F32;
-  const size_t xsB = castX ? align256(size_t(M) * K * 2) : 0;
-  const size_t cB = align256(size_t(M) * N * dtypeSize(wdt));
-  char* base = static_cast<char*>(scratch(xsB + cB));
-  const void* xin = reinterpret_cast<const void*>(x);
-  if (castX) {
-    castToKernel<<<gridFor(size_t(M) * K), 256, 0, stream()>>>(base, wdt, reinterpret_cast<const float*>(x), size_t(M) * K);
-    SV_LAUNCH("linearResidual cast");
-    xin = base;
-  }
-  void* C = base + xsB;
-  gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, wdt, N);
+  const void* C = gemmToScratch("linearResidual", x, xdt, M, K, w, wdt, N);
   biasResidualKernel<<<rowGrid(M), 256, 0, stream()>>>(reinterpret_cast<float*>(out), reinterpret_cast<const float*>(res), C,
                                                        wdt, reinterpret_cast<const void*>(b), bdt, M, N);
   SV_LAUNCH("linearResidual epilogue");
