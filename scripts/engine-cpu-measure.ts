@@ -1,11 +1,11 @@
 // Dense CPU timings at a preset geometry with synthetic weights: vision per frame, LLM prefill of the 8-frame prompt
 // length, decode tokens/s. Usage: npx tsx scripts/engine-cpu-measure.ts [--preset 0.5b] [--frames 8] [--decode 16]
-import { loadModel } from '../engine/models/load-model.ts';
-import { videoTokenCount } from '../engine/checkpoint/config.ts';
+import { loadModel } from '../engine/core/models/load-model.ts';
+import { videoTokenCount } from '../engine/core/checkpoint/config.ts';
 import { parseArgs, int, str } from '../engine/cli/args.ts';
-import type { PresetName } from '../engine/models/presets.ts';
+import type { PresetName } from '../engine/core/models/presets.ts';
 import { loadavg } from 'node:os';
-import { argmax } from '../engine/session/sampling.ts';
+import { argmax } from '../engine/core/session/sampling.ts';
 
 const a = parseArgs(process.argv.slice(2));
 const preset = (str(a, 'preset') ?? '0.5b') as PresetName;

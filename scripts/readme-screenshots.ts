@@ -8,9 +8,9 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServe } from '../engine/cli/serve.ts';
 import { defaultRendererDir, packageRoot } from '../engine/service/paths.ts';
-import { encodeClip, renderClip } from '../engine/synthetic/eval-set.ts';
-import { evalItem } from '../engine/synthetic/questions.ts';
-import { resolveFfmpeg } from '../engine/video/ffmpeg-path.ts';
+import { encodeClip, renderClip } from '../engine/core/synthetic/eval-set.ts';
+import { evalItem } from '../engine/core/synthetic/questions.ts';
+import { resolveFfmpeg } from '../engine/core/video/ffmpeg-path.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string) => {

@@ -4,13 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { streamFrames } from '../video/stream-frames.ts';
-import { resolveFfmpeg, type FfmpegBinaries } from '../video/ffmpeg-path.ts';
-import { normalizeInto, resizeForModel } from '../video/preprocess.ts';
-import { LLAVA_ONEVISION_PREPROCESS } from '../video/preprocess-config.ts';
-import { prepareVideo } from '../video/prepare-video.ts';
-import { probeVideo, type VideoProbe } from '../video/probe.ts';
-import { uniformFrameIndices } from '../video/sampling.ts';
+import { streamFrames } from '../core/video/stream-frames.ts';
+import { resolveFfmpeg, type FfmpegBinaries } from '../core/video/ffmpeg-path.ts';
+import { normalizeInto, resizeForModel } from '../core/video/preprocess.ts';
+import { LLAVA_ONEVISION_PREPROCESS } from '../core/video/preprocess-config.ts';
+import { prepareVideo } from '../core/video/prepare-video.ts';
+import { probeVideo, type VideoProbe } from '../core/video/probe.ts';
+import { uniformFrameIndices } from '../core/video/sampling.ts';
 
 const HELP = `usage: sparsevila bench-video [--clip FILE] [--frames 32,256] [--methods select,seek,auto,naive] [--json]
 Without --clip, generates (once) a 10-minute 1920x1080 30 fps H.264 clip (lavfi testsrc, GOP 250) under

@@ -6,11 +6,11 @@
 // --json) with the machine it ran on.
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { loadModel, type BackendChoice } from '../models/load-model.ts';
-import { PRESETS, type PresetName } from '../models/presets.ts';
-import { parseBenchConfigs } from '../sparse/benchConfig.ts';
-import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../sparse/benchFloor.ts';
-import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../sparse/benchRun.ts';
+import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { PRESETS, type PresetName } from '../core/models/presets.ts';
+import { parseBenchConfigs } from '../core/sparse/benchConfig.ts';
+import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../core/sparse/benchFloor.ts';
+import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/sparse/benchRun.ts';
 import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]

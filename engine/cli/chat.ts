@@ -1,18 +1,18 @@
 // sparsevila chat --model DIR --video FILE [--frames N] [--json] ...: questions on stdin (one per line), answers
 // streamed to stdout; with --json one object per turn. Ctrl-C stops the current answer; twice exits.
 import { createInterface } from 'node:readline';
-import { loadModel, type BackendChoice } from '../models/load-model.ts';
-import { PRESETS, type PresetName } from '../models/presets.ts';
-import { ChatSession, type TurnOutput } from '../session/chat-session.ts';
-import { prepareVideo } from '../video/prepare-video.ts';
-import { loadPreprocessConfig } from '../video/preprocess-config.ts';
-import { LLAVA_ONEVISION_PREPROCESS } from '../video/preprocess-config.ts';
-import { sparseSettingsFromFlags } from '../sparse/policy.ts';
-import { SparsePolicy } from '../sparse/session-policy.ts';
+import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { PRESETS, type PresetName } from '../core/models/presets.ts';
+import { ChatSession, type TurnOutput } from '../core/session/chat-session.ts';
+import { prepareVideo } from '../core/video/prepare-video.ts';
+import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
+import { LLAVA_ONEVISION_PREPROCESS } from '../core/video/preprocess-config.ts';
+import { sparseSettingsFromFlags } from '../core/sparse/policy.ts';
+import { SparsePolicy } from '../core/sparse/session-policy.ts';
 import type { TurnStats } from '../../electron/contract.ts';
-import { sparseTurnJson, turnStats, type TurnMeasure } from '../sparse/stats.ts';
-import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../sparse/dense-compare.ts';
-import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../sparse/warm-up.ts';
+import { sparseTurnJson, turnStats, type TurnMeasure } from '../core/sparse/stats.ts';
+import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../core/sparse/dense-compare.ts';
+import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../core/sparse/warm-up.ts';
 import { float, int, parseArgs, rejectUnknownOptions, str, UsageError, type ParsedArgs } from './args.ts';
 
 export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.join('|')}) --video FILE [--frames N] [--json]

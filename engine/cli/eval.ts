@@ -1,19 +1,19 @@
 // sparsevila eval --model DIR --set DIR|A:B [--policies ...] [--sparsities P:R,...]: accuracy per turn of each
-// policy across sparsities on the synthetic world's videos (engine/synthetic), plus timings. The videos go through the
+// policy across sparsities on the synthetic world's videos (engine/core/synthetic), plus timings. The videos go through the
 // app's own path (mp4 -> ffmpeg decode -> preprocess -> vision -> prefill -> decode).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, type BackendChoice, type LoadedModel } from '../models/load-model.ts';
-import { ChatSession } from '../session/chat-session.ts';
-import { POLICY_NAMES, type SparseSettings } from '../sparse/policy.ts';
-import { SparsePolicy } from '../sparse/session-policy.ts';
-import { describeQuestion, type Question } from '../synthetic/questions.ts';
-import { makeScene } from '../synthetic/world.ts';
-import { answerMatches, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../synthetic/eval-set.ts';
-import { resolveFfmpeg } from '../video/ffmpeg-path.ts';
-import { prepareVideo, type PreparedVideo } from '../video/prepare-video.ts';
-import { loadPreprocessConfig } from '../video/preprocess-config.ts';
+import { loadModel, type BackendChoice, type LoadedModel } from '../core/models/load-model.ts';
+import { ChatSession } from '../core/session/chat-session.ts';
+import { POLICY_NAMES, type SparseSettings } from '../core/sparse/policy.ts';
+import { SparsePolicy } from '../core/sparse/session-policy.ts';
+import { describeQuestion, type Question } from '../core/synthetic/questions.ts';
+import { makeScene } from '../core/synthetic/world.ts';
+import { answerMatches, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../core/synthetic/eval-set.ts';
+import { resolveFfmpeg } from '../core/video/ffmpeg-path.ts';
+import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
+import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
 import type { PolicyName } from '../../electron/contract.ts';
 import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 

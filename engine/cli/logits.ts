@@ -1,9 +1,9 @@
 // sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda]
 // IN: input_ids int64 [1,T] (video token repeated once per video feature token), pixel_values_videos float32 [1,F,3,H,W].
 // OUT: logits float32 [1,T,V]. The HF-parity interface: keep it stable.
-import { SafetensorsFile, writeSafetensors } from '../checkpoint/safetensors.ts';
-import { loadModel, type BackendChoice } from '../models/load-model.ts';
-import { hostToF32 } from '../backend/dtype.ts';
+import { SafetensorsFile, writeSafetensors } from '../core/checkpoint/safetensors.ts';
+import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { hostToF32 } from '../core/backend/dtype.ts';
 import { parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';

@@ -1,6 +1,6 @@
 // sparsevila make-checkpoint --out DIR [--preset tiny|small|0.5b|7b] [--seed N] [--shards N] [--dtype f32|f16|bf16]
-import { makeCheckpoint } from '../checkpoint/make-checkpoint.ts';
-import { PRESETS, type PresetName } from '../models/presets.ts';
+import { makeCheckpoint } from '../core/checkpoint/make-checkpoint.ts';
+import { PRESETS, type PresetName } from '../core/models/presets.ts';
 import { float, int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const MAKE_CHECKPOINT_HELP = `sparsevila make-checkpoint --out DIR [--preset ${PRESETS.join('|')}] [--seed N] [--shards N] [--dtype f32|f16|bf16] [--std X] [--hub-layout]`;

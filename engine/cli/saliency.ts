@@ -2,11 +2,11 @@
 // Same inputs as `logits`. OUT: patch_saliency float32 [F, grid²] (mean attention each patch receives in the SigLIP
 // layer feeding the projector) and token_saliency float32 [F·pooled²] (the same map pooled like the video features;
 // the trailing image_newline token has no score: it is always kept).
-import { writeSafetensors } from '../checkpoint/safetensors.ts';
-import { videoGeometry } from '../checkpoint/config.ts';
-import { loadModel, type BackendChoice } from '../models/load-model.ts';
-import { PatchSaliencyCollector } from '../sparse/saliency.ts';
-import { tokenSaliencyFromPatches } from '../sparse/tokenSaliency.ts';
+import { writeSafetensors } from '../core/checkpoint/safetensors.ts';
+import { videoGeometry } from '../core/checkpoint/config.ts';
+import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { PatchSaliencyCollector } from '../core/sparse/saliency.ts';
+import { tokenSaliencyFromPatches } from '../core/sparse/tokenSaliency.ts';
 import { parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 import { readLogitsInputs } from './logits.ts';
 

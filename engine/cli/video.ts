@@ -1,8 +1,8 @@
 // `sparsevila video FILE`: probe a video and prepare its frames as the model would get them (progress on stderr).
 import { parseArgs, UsageError } from './args.ts';
-import { loadPreprocessConfig } from '../video/preprocess-config.ts';
-import { prepareVideo } from '../video/prepare-video.ts';
-import type { SamplingSpec } from '../video/sampling.ts';
+import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
+import { prepareVideo } from '../core/video/prepare-video.ts';
+import type { SamplingSpec } from '../core/video/sampling.ts';
 
 const HELP = `usage: sparsevila video FILE [--frames N] [--fps F] [--model DIR] [--strategy auto|select|seek]
                        [--cache DIR | --no-cache] [--ffmpeg PATH] [--json]

@@ -3,11 +3,11 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { FfmpegBinaries } from '../video/ffmpeg-path.ts';
-import type { VideoProbe } from '../video/probe.ts';
-import { selectExpression } from '../video/decode.ts';
-import { runProcess } from '../video/run-process.ts';
-import { sampleFrameIndices } from '../video/sampling.ts';
+import type { FfmpegBinaries } from '../core/video/ffmpeg-path.ts';
+import type { VideoProbe } from '../core/video/probe.ts';
+import { selectExpression } from '../core/video/decode.ts';
+import { runProcess } from '../core/video/run-process.ts';
+import { sampleFrameIndices } from '../core/video/sampling.ts';
 
 const THUMB_WIDTH = 192;
 

@@ -4,16 +4,16 @@
 // Usage: npx tsx scripts/gpu/bench_cuda.ts [--frames 64,256] [--configs dense,0.75/0.9,0.5/0.75] [--tokens 128]
 //        [--turns 3] [--out FILE.json]
 import { writeFileSync } from 'node:fs';
-import type { HostTensorData, KvCache, Tensor } from '../../engine/backend/backend.ts';
-import { CudaBackend, type DeviceRandomData } from '../../engine/backend/cuda/cuda-backend.ts';
-import { loadAddon } from '../../engine/backend/cuda/addon.ts';
-import { parseConfig, videoGeometry } from '../../engine/checkpoint/config.ts';
-import type { WeightSource } from '../../engine/checkpoint/weights.ts';
-import { tensorLayout, type TensorSpec } from '../../engine/models/layout.ts';
-import { LlavaOnevision } from '../../engine/models/llava-onevision.ts';
-import { presetConfig } from '../../engine/models/presets.ts';
-import { tokenSaliencyFromPatches } from '../../engine/sparse/tokenSaliency.ts';
-import { selectPrefillTokens, selectRetrieved } from '../../engine/sparse/select.ts';
+import type { HostTensorData, KvCache, Tensor } from '../../engine/core/backend/backend.ts';
+import { CudaBackend, type DeviceRandomData } from '../../engine/core/backend/cuda/cuda-backend.ts';
+import { loadAddon } from '../../engine/core/backend/cuda/addon.ts';
+import { parseConfig, videoGeometry } from '../../engine/core/checkpoint/config.ts';
+import type { WeightSource } from '../../engine/core/checkpoint/weights.ts';
+import { tensorLayout, type TensorSpec } from '../../engine/core/models/layout.ts';
+import { LlavaOnevision } from '../../engine/core/models/llava-onevision.ts';
+import { presetConfig } from '../../engine/core/models/presets.ts';
+import { tokenSaliencyFromPatches } from '../../engine/core/sparse/tokenSaliency.ts';
+import { selectPrefillTokens, selectRetrieved } from '../../engine/core/sparse/select.ts';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,5 @@
 // Decode step at Qwen2-7B geometry (synthetic bf16 weights made on the device), A/B of the decode GEMM paths:
-// off = cuBLAS per op, on = our GEMV in linear(), fused = GEMV + fused decode ops (engine/backend/fused.ts),
+// off = cuBLAS per op, on = our GEMV in linear(), fused = GEMV + fused decode ops (engine/core/backend/fused.ts),
 // fused-nopdl = fused without programmatic dependent launch.
 // Per config: ms/token (embed -> 28 layers -> lm_head, sync; and with the sampling ChatSession pays per greedy token:
 // logits download + host argmax, or the device argmax in fused mode), the
@@ -7,13 +7,13 @@
 // step vs the cuBLAS path (model-level agreement at real geometry).
 // Usage: npx tsx scripts/gpu/decode_bench.ts [--slots 12559,50191] [--steps 24] [--modes off,on,fused,fused-nopdl] [--out F.json]
 import { writeFileSync } from 'node:fs';
-import { CudaBackend, type CudaKvCache } from '../../engine/backend/cuda/cuda-backend.ts';
-import { DT, loadAddon } from '../../engine/backend/cuda/addon.ts';
-import type { GemvMode } from '../../engine/backend/cuda/cuda-fused.ts';
-import { parseConfig } from '../../engine/checkpoint/config.ts';
-import { presetConfig } from '../../engine/models/presets.ts';
-import { Qwen2 } from '../../engine/models/qwen2.ts';
-import { DeviceSyntheticWeights } from '../../engine/models/synthetic.ts';
+import { CudaBackend, type CudaKvCache } from '../../engine/core/backend/cuda/cuda-backend.ts';
+import { DT, loadAddon } from '../../engine/core/backend/cuda/addon.ts';
+import type { GemvMode } from '../../engine/core/backend/cuda/cuda-fused.ts';
+import { parseConfig } from '../../engine/core/checkpoint/config.ts';
+import { presetConfig } from '../../engine/core/models/presets.ts';
+import { Qwen2 } from '../../engine/core/models/qwen2.ts';
+import { DeviceSyntheticWeights } from '../../engine/core/models/synthetic.ts';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);

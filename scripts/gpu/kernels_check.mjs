@@ -826,11 +826,11 @@ guarded('linearResidualNorm16 timings', () => {
 
 // ---- helper D2: per-layer retrieval top-k on the device (topkRows, kernels/src/gpu_topk.cu) ----------------------
 {
-  // The engine's own topKAscending (engine/sparse/select.ts, no imports) through esbuild; absent: no JS timings.
+  // The engine's own topKAscending (engine/core/sparse/select.ts, no imports) through esbuild; absent: no JS timings.
   let topKAscending = null;
   try {
     const { readFileSync } = await import('node:fs');
-    const src = readFileSync(new URL('../../engine/sparse/select.ts', import.meta.url), 'utf8');
+    const src = readFileSync(new URL('../../engine/core/sparse/select.ts', import.meta.url), 'utf8');
     const js = require('esbuild').transformSync(src, { loader: 'ts', format: 'esm' }).code;
     ({ topKAscending } = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`));
   } catch (e) { console.log(`INFO topk: engine topKAscending not loaded (${e.message}); checks use the sort definition only`); }

@@ -1,10 +1,10 @@
 // Parity of the CUDA backend: `logits` of a checkpoint on the GPU (f32 and bf16 modes) against reference logits
 // (the CPU backend's, and HF transformers' fixture when given). Exit 1 when a tolerance is missed.
 // Usage: npx tsx scripts/gpu/kernels_parity.ts MODEL_DIR INPUTS.safetensors NAME=REF.safetensors [NAME=REF ...]
-import { SafetensorsFile } from '../../engine/checkpoint/safetensors.ts';
+import { SafetensorsFile } from '../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../engine/cli/logits.ts';
-import { loadModel } from '../../engine/models/load-model.ts';
-import { registerCudaBackend } from '../../engine/backend/cuda/register.ts';
+import { loadModel } from '../../engine/core/models/load-model.ts';
+import { registerCudaBackend } from '../../engine/core/backend/cuda/register.ts';
 
 const [dir, inputs, ...refs] = process.argv.slice(2);
 if (!dir || !inputs || !refs.length) throw new Error('usage: kernels_parity.ts MODEL_DIR INPUTS NAME=REF [...]');

@@ -9,14 +9,14 @@
 // Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1:Qn,auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0] [--reps 3]
 //        [--ref-tokens 2048] [--out F.json]
 import { writeFileSync } from 'node:fs';
-import { CudaBackend } from '../../engine/backend/cuda/cuda-backend.ts';
-import { DT, loadAddon } from '../../engine/backend/cuda/addon.ts';
-import { applyFlashEnv } from '../../engine/backend/cuda/flash-env.ts';
-import type { Backend } from '../../engine/backend/backend.ts';
-import { parseConfig } from '../../engine/checkpoint/config.ts';
-import { presetConfig } from '../../engine/models/presets.ts';
-import { Qwen2 } from '../../engine/models/qwen2.ts';
-import { DeviceSyntheticWeights } from '../../engine/models/synthetic.ts';
+import { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
+import { DT, loadAddon } from '../../engine/core/backend/cuda/addon.ts';
+import { applyFlashEnv } from '../../engine/core/backend/cuda/flash-env.ts';
+import type { Backend } from '../../engine/core/backend/backend.ts';
+import { parseConfig } from '../../engine/core/checkpoint/config.ts';
+import { presetConfig } from '../../engine/core/models/presets.ts';
+import { Qwen2 } from '../../engine/core/models/qwen2.ts';
+import { DeviceSyntheticWeights } from '../../engine/core/models/synthetic.ts';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -9,8 +9,8 @@ time). At the end the weights are loaded into transformers' own class, the two a
 accuracy is measured through transformers, and the folder is written with save_pretrained (the real HF format).
 
 Data are generated on the fly: scenes and questions from scripts/synthetic-world/world.py (the world that
-engine/synthetic/ renders for `sparsevila eval`), pixels rendered by the same integer rules in torch on the GPU.
-Prompts are the engine's (engine/session/prompt.ts): ChatML with the template's default system prompt, <video>
+engine/core/synthetic/ renders for `sparsevila eval`), pixels rendered by the same integer rules in torch on the GPU.
+Prompts are the engine's (engine/core/session/prompt.ts): ChatML with the template's default system prompt, <video>
 expanded to F*16+1 placeholders, LLaVA-Video's time instruction, then the question; under SparseVILA's multi-turn
 protocol every turn is such a single-turn prompt over the retained prefix. Some samples drop the system prompt or the
 time instruction, some carry text history (several answers with loss), some ask for a description of the whole

@@ -5,12 +5,12 @@
 // synthetic bf16 weights on the device): frame by frame (the old path) vs batched, with and without saliency.
 // Usage: npx tsx scripts/gpu/vision_check.ts [--frames 64,256] [--out FILE.json] [MODEL_DIR:INPUTS:REF ...]
 import { writeFileSync } from 'node:fs';
-import { SafetensorsFile } from '../../engine/checkpoint/safetensors.ts';
+import { SafetensorsFile } from '../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../engine/cli/logits.ts';
-import { loadModel } from '../../engine/models/load-model.ts';
-import { loadAddon } from '../../engine/backend/cuda/addon.ts';
-import { PatchSaliencyCollector } from '../../engine/sparse/saliency.ts';
-import { VISION_BATCH_ROWS } from '../../engine/models/llava-onevision.ts';
+import { loadModel } from '../../engine/core/models/load-model.ts';
+import { loadAddon } from '../../engine/core/backend/cuda/addon.ts';
+import { PatchSaliencyCollector } from '../../engine/core/sparse/saliency.ts';
+import { VISION_BATCH_ROWS } from '../../engine/core/models/llava-onevision.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args.splice(i, 2)[1] : dflt; };

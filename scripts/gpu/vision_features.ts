@@ -1,9 +1,9 @@
 // Reference vision features for scripts/gpu/vision_check.ts: the CPU backend's projected + pooled video features
 // (`video_features` [frames * tokensPerFrame, D], no image_newline row, as in the HF fixtures) of a checkpoint.
 // Usage: npx tsx scripts/gpu/vision_features.ts MODEL_DIR INPUTS.safetensors OUT.safetensors
-import { writeSafetensors } from '../../engine/checkpoint/safetensors.ts';
+import { writeSafetensors } from '../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../engine/cli/logits.ts';
-import { loadModel } from '../../engine/models/load-model.ts';
+import { loadModel } from '../../engine/core/models/load-model.ts';
 
 const [dir, inputs, out] = process.argv.slice(2);
 if (!dir || !inputs || !out) throw new Error('usage: vision_features.ts MODEL_DIR INPUTS OUT');

@@ -15,7 +15,7 @@ import world  # noqa: E402
 
 SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<video>', '<image>', '[UNK]']
 
-# ChatML as the engine's fallback (engine/tokenizer/tokenizer.ts QWEN2_CHATML_TEMPLATE): default system prompt,
+# ChatML as the engine's fallback (engine/core/tokenizer/tokenizer.ts QWEN2_CHATML_TEMPLATE): default system prompt,
 # video/image placeholders first, then the text.
 CHAT_TEMPLATE = (
     "{% for message in messages %}{% if loop.first and message['role'] != 'system' %}"

@@ -11,16 +11,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '../../engine/models/load-model.ts';
-import { ChatSession } from '../../engine/session/chat-session.ts';
-import type { SparseSettings } from '../../engine/sparse/policy.ts';
-import { SparsePolicy } from '../../engine/sparse/session-policy.ts';
-import { describeQuestion } from '../../engine/synthetic/questions.ts';
-import { COLOURS, makeScene, renderFrame, SIZE, type Scene } from '../../engine/synthetic/world.ts';
-import { parseSeedRange, writeEvalSet } from '../../engine/synthetic/eval-set.ts';
-import { resolveFfmpeg } from '../../engine/video/ffmpeg-path.ts';
-import { prepareVideo } from '../../engine/video/prepare-video.ts';
-import { loadPreprocessConfig } from '../../engine/video/preprocess-config.ts';
+import { loadModel } from '../../engine/core/models/load-model.ts';
+import { ChatSession } from '../../engine/core/session/chat-session.ts';
+import type { SparseSettings } from '../../engine/core/sparse/policy.ts';
+import { SparsePolicy } from '../../engine/core/sparse/session-policy.ts';
+import { describeQuestion } from '../../engine/core/synthetic/questions.ts';
+import { COLOURS, makeScene, renderFrame, SIZE, type Scene } from '../../engine/core/synthetic/world.ts';
+import { parseSeedRange, writeEvalSet } from '../../engine/core/synthetic/eval-set.ts';
+import { resolveFfmpeg } from '../../engine/core/video/ffmpeg-path.ts';
+import { prepareVideo } from '../../engine/core/video/prepare-video.ts';
+import { loadPreprocessConfig } from '../../engine/core/video/preprocess-config.ts';
 import type { PolicyName } from '../../electron/contract.ts';
 
 const POOLED = 4;

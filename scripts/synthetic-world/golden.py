@@ -1,5 +1,5 @@
 """Writes test/fixtures/synthetic/golden.json: scenes, questions and a hash of every rendered frame for a few seeds,
-so test/unit/synthetic checks that engine/synthetic (TypeScript) matches this Python world exactly.
+so test/unit/synthetic checks that engine/core/synthetic (TypeScript) matches this Python world exactly.
 
   python3 scripts/synthetic-world/golden.py test/fixtures/synthetic/golden.json
 """

@@ -1,6 +1,6 @@
 """The synthetic video world (Python reference), used to train the toy VLM on the GPU machine.
 
-engine/synthetic/world.ts is the same world in TypeScript (the engine's `eval` renders its videos with it); both draw
+engine/core/synthetic/world.ts is the same world in TypeScript (the engine's `eval` renders its videos with it); both draw
 from the same PRNG in the same order, so a seed gives the same scene, questions and pixels in both. The golden file
 test/fixtures/synthetic/golden.json (written by `python3 scripts/synthetic-world/golden.py`) pins that equality.
 
@@ -45,7 +45,7 @@ def imul(a, b):
 
 
 class Rng:
-    """mulberry32, bit for bit as engine/synthetic/prng.ts."""
+    """mulberry32, bit for bit as engine/core/synthetic/prng.ts."""
 
     def __init__(self, seed):
         self.state = (imul(seed & MASK32, 0x9E3779B1) + 0x7F4A7C15) & MASK32
@@ -256,7 +256,7 @@ def fnv1a(data, h=0x811C9DC5):
 
 
 def time_instruction(duration, frame_times):
-    """LLaVA-Video's time instruction, word for word (see engine/video/sampling.ts llavaVideoTimeInstruction)."""
+    """LLaVA-Video's time instruction, word for word (see engine/core/video/sampling.ts llavaVideoTimeInstruction)."""
     times = ','.join('%.2fs' % t for t in frame_times)
     return ('The video lasts for %.2f seconds, and %d frames are uniformly sampled from it. '
             'These frames are located at %s.Please answer the following questions related to this video.'
@@ -264,7 +264,7 @@ def time_instruction(duration, frame_times):
 
 
 def uniform_indices(total, n):
-    """numpy.linspace(0, total - 1, n, dtype=int), as engine/video/sampling.ts uniformFrameIndices."""
+    """numpy.linspace(0, total - 1, n, dtype=int), as engine/core/video/sampling.ts uniformFrameIndices."""
     if n == 1:
         return [0]
     step = (total - 1) / (n - 1)

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { makeCheckpoint } from '../../engine/checkpoint/make-checkpoint.ts';
-import { resolveFfmpeg } from '../../engine/video/ffmpeg-path.ts';
+import { makeCheckpoint } from '../../engine/core/checkpoint/make-checkpoint.ts';
+import { resolveFfmpeg } from '../../engine/core/video/ffmpeg-path.ts';
 import { browserUnavailable, openChromium, outputPath, rendererMissing, startServeFixture, type BrowserFixture, type ServeFixture } from './harness.ts';
 
 const blocked = browserUnavailable() ?? rendererMissing();

@@ -3,14 +3,14 @@
 // A session is reused across turns as long as what it was built from (model, video, frames, policy, prefill
 // settings) is unchanged; otherwise it is rebuilt, which also happens after an engine restart.
 import type { InspectorTurn, Settings, TurnStats } from '../../../electron/contract.ts';
-import { loadModel, type LoadedModel } from '../../models/load-model.ts';
-import { ChatSession } from '../../session/chat-session.ts';
-import { SparsePolicy } from '../../sparse/session-policy.ts';
-import { turnStats } from '../../sparse/stats.ts';
-import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../sparse/dense-compare.ts';
-import { warmUpPolicies } from '../../sparse/warm-up.ts';
-import { prepareVideo, type PreparedVideo } from '../../video/prepare-video.ts';
-import { loadPreprocessConfig } from '../../video/preprocess-config.ts';
+import { loadModel, type LoadedModel } from '../../core/models/load-model.ts';
+import { ChatSession } from '../../core/session/chat-session.ts';
+import { SparsePolicy } from '../../core/sparse/session-policy.ts';
+import { turnStats } from '../../core/sparse/stats.ts';
+import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../core/sparse/dense-compare.ts';
+import { warmUpPolicies } from '../../core/sparse/warm-up.ts';
+import { prepareVideo, type PreparedVideo } from '../../core/video/prepare-video.ts';
+import { loadPreprocessConfig } from '../../core/video/preprocess-config.ts';
 import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './ops-types.ts';
 
 interface Entry {

@@ -1,8 +1,8 @@
 // What the engine process can do. Each op validates its own args (the host is trusted, but cheap checks keep
 // errors readable).
 import { z } from 'zod';
-import { loadAddon } from '../../backend/cuda/addon.ts';
-import { registerCudaBackend } from '../../backend/cuda/register.ts';
+import { loadAddon } from '../../core/backend/cuda/addon.ts';
+import { registerCudaBackend } from '../../core/backend/cuda/register.ts';
 import { ChatSessions } from './chat-sessions.ts';
 import type { AskArgs, PrepareArgs } from './ops-types.ts';
 

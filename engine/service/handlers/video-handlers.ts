@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { VideoInfo } from '../../../electron/contract.ts';
-import { resolveFfmpeg } from '../../video/ffmpeg-path.ts';
-import { probeVideo } from '../../video/probe.ts';
-import { VideoError } from '../../video/errors.ts';
+import { resolveFfmpeg } from '../../core/video/ffmpeg-path.ts';
+import { probeVideo } from '../../core/video/probe.ts';
+import { VideoError } from '../../core/video/errors.ts';
 import { mediaUrls, thumbsDir } from '../media.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { userPath } from '../user-path.ts';
 import { makePoster, sampleThumbnails } from '../video-thumbs.ts';
-import { encodeClip, renderClip } from '../../synthetic/eval-set.ts';
+import { encodeClip, renderClip } from '../../core/synthetic/eval-set.ts';
 import type { CallHandlers } from './types.ts';
 
 /** The demo video: one clip of the shapes world the built-in model was trained on (a seed it answers well). */

@@ -3,7 +3,7 @@
 // beats being killed by the OOM killer halfway through.
 import os from 'node:os';
 import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
-import { videoGeometry, type LlavaOnevisionConfig } from '../../checkpoint/config.ts';
+import { videoGeometry, type LlavaOnevisionConfig } from '../../core/checkpoint/config.ts';
 
 export interface EstimateInput {
   config: LlavaOnevisionConfig;

@@ -3,9 +3,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ModelInfo } from '../../../electron/contract.ts';
-import { loadCheckpoint } from '../../checkpoint/load.ts';
-import { videoGeometry, type LlavaOnevisionConfig } from '../../checkpoint/config.ts';
-import { SafetensorsFile, ST_DTYPE_BYTES } from '../../checkpoint/safetensors.ts';
+import { loadCheckpoint } from '../../core/checkpoint/load.ts';
+import { videoGeometry, type LlavaOnevisionConfig } from '../../core/checkpoint/config.ts';
+import { SafetensorsFile, ST_DTYPE_BYTES } from '../../core/checkpoint/safetensors.ts';
 
 export interface ModelFolderFacts {
   info: ModelInfo;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { turnJson, turnLine } from '../../../engine/cli/chat.ts';
 import type { TurnStats } from '../../../electron/contract.ts';
-import type { TurnOutput } from '../../../engine/session/chat-session.ts';
+import type { TurnOutput } from '../../../engine/core/session/chat-session.ts';
 
 function turn(n: number, visionMs: number, prefixPrefillMs: number): TurnOutput {
   return {

@@ -6,11 +6,11 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { DEFAULT_SETTINGS } from '../../../electron/contract.ts';
-import { GraphCache } from '../../../engine/backend/cpu/ort-graphs.ts';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
+import { GraphCache } from '../../../engine/core/backend/cpu/ort-graphs.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { chatCommand } from '../../../engine/cli/chat.ts';
 import { ChatSessions } from '../../../engine/service/engine-host/chat-sessions.ts';
-import { ChatSession } from '../../../engine/session/chat-session.ts';
+import { ChatSession } from '../../../engine/core/session/chat-session.ts';
 import { makeClip, tmpDir } from '../service/fixture.ts';
 
 let work: string, modelDir: string, clip: string;

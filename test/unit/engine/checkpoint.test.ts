@@ -4,13 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
-import { loadCheckpoint } from '../../../engine/checkpoint/load.ts';
-import { parseConfig } from '../../../engine/checkpoint/config.ts';
-import { writeSafetensors, SafetensorsFile } from '../../../engine/checkpoint/safetensors.ts';
-import { canonicalName } from '../../../engine/checkpoint/weights.ts';
-import { loadModel } from '../../../engine/models/load-model.ts';
-import { presetConfig } from '../../../engine/models/presets.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
+import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { writeSafetensors, SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
+import { canonicalName } from '../../../engine/core/checkpoint/weights.ts';
+import { loadModel } from '../../../engine/core/models/load-model.ts';
+import { presetConfig } from '../../../engine/core/models/presets.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ck-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 // CPU backend ops against plain float64 references.
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 
 const be = new CpuBackend({ threads: 1 });
 

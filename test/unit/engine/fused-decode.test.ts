@@ -1,14 +1,14 @@
-// Qwen2's fused decode path (engine/backend/fused.ts) against its plain path: a CPU backend that offers the fused
+// Qwen2's fused decode path (engine/core/backend/fused.ts) against its plain path: a CPU backend that offers the fused
 // ops, each built from the plain ops it replaces, must give bit-identical decode outputs, call the hooks the same
 // way, dispose every intermediate exactly once, and fall back cleanly when an op declines.
 import { describe, expect, it } from 'vitest';
-import type { Backend, KvCache, Tensor } from '../../../engine/backend/backend.ts';
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
-import type { FusedDecodeOps } from '../../../engine/backend/fused.ts';
-import { parseConfig } from '../../../engine/checkpoint/config.ts';
-import { presetConfig } from '../../../engine/models/presets.ts';
-import { Qwen2 } from '../../../engine/models/qwen2.ts';
-import { SyntheticWeights } from '../../../engine/models/synthetic.ts';
+import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import type { FusedDecodeOps } from '../../../engine/core/backend/fused.ts';
+import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { presetConfig } from '../../../engine/core/models/presets.ts';
+import { Qwen2 } from '../../../engine/core/models/qwen2.ts';
+import { SyntheticWeights } from '../../../engine/core/models/synthetic.ts';
 
 const cfg = parseConfig(presetConfig('tiny'));
 

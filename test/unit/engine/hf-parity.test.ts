@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../engine/cli/main.ts';
-import { SafetensorsFile } from '../../../engine/checkpoint/safetensors.ts';
-import { loadModel } from '../../../engine/models/load-model.ts';
+import { SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
+import { loadModel } from '../../../engine/core/models/load-model.ts';
 import { readLogitsInputs } from '../../../engine/cli/logits.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/hf-parity');

@@ -1,15 +1,15 @@
-// Qwen2's prefill path with the optional fused ops of engine/backend/prefill-ops.ts (q/k/v fused at load + RoPE + KV
+// Qwen2's prefill path with the optional fused ops of engine/core/backend/prefill-ops.ts (q/k/v fused at load + RoPE + KV
 // write in one op; the RMSNorm in the o / down projection's epilogue): a CPU backend that offers them, each built
 // from the plain ops it replaces, must give bit-identical prefill outputs and KV cache (checked through later decode
 // steps), call the hooks the same way, call each fused op once per layer, and dispose every intermediate once.
 import { describe, expect, it } from 'vitest';
-import type { Backend, KvCache, Tensor } from '../../../engine/backend/backend.ts';
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
-import { prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../../../engine/backend/prefill-ops.ts';
-import { parseConfig } from '../../../engine/checkpoint/config.ts';
-import { presetConfig } from '../../../engine/models/presets.ts';
-import { Qwen2 } from '../../../engine/models/qwen2.ts';
-import { SyntheticWeights } from '../../../engine/models/synthetic.ts';
+import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import { prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../../../engine/core/backend/prefill-ops.ts';
+import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { presetConfig } from '../../../engine/core/models/presets.ts';
+import { Qwen2 } from '../../../engine/core/models/qwen2.ts';
+import { SyntheticWeights } from '../../../engine/core/models/synthetic.ts';
 
 const cfg = parseConfig(presetConfig('tiny'));
 type Mode = 'none' | 'base' | 'qkv' | 'resnorm' | 'both';

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SafetensorsFile, writeSafetensors } from '../../../engine/checkpoint/safetensors.ts';
-import { f32ToBf16, f32ToF16, hostToF32 } from '../../../engine/backend/dtype.ts';
+import { SafetensorsFile, writeSafetensors } from '../../../engine/core/checkpoint/safetensors.ts';
+import { f32ToBf16, f32ToF16, hostToF32 } from '../../../engine/core/backend/dtype.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'st-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 // Next-token choice.
 import { describe, expect, it } from 'vitest';
-import { argmax, createRng, sampleToken } from '../../../engine/session/sampling.ts';
+import { argmax, createRng, sampleToken } from '../../../engine/core/session/sampling.ts';
 
 const logits = Float32Array.from([1, 5, 2, 4.9, -3]);
 

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, Tensor } from '../../../engine/backend/backend.ts';
-import type { FusedDecodeOps } from '../../../engine/backend/fused.ts';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
-import { ChatSession, loadModel, type LoadedModel } from '../../../engine/session/index.ts';
-import { argmax } from '../../../engine/session/sampling.ts';
+import type { Backend, Tensor } from '../../../engine/core/backend/backend.ts';
+import type { FusedDecodeOps } from '../../../engine/core/backend/fused.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { ChatSession, loadModel, type LoadedModel } from '../../../engine/core/session/index.ts';
+import { argmax } from '../../../engine/core/session/sampling.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'greedy-'));
 let model: LoadedModel;

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
-import { loadCheckpoint } from '../../../engine/checkpoint/load.ts';
-import { ChatTemplate } from '../../../engine/tokenizer/tokenizer.ts';
-import { PromptBuilder, timeInstruction } from '../../../engine/session/prompt.ts';
-import { videoTokenCount } from '../../../engine/checkpoint/config.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
+import { ChatTemplate } from '../../../engine/core/tokenizer/tokenizer.ts';
+import { PromptBuilder, timeInstruction } from '../../../engine/core/session/prompt.ts';
+import { videoTokenCount } from '../../../engine/core/checkpoint/config.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tok-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

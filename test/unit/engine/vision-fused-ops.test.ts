@@ -3,12 +3,12 @@
 // and both match HF's get_video_features on the committed fixture.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Backend, Tensor } from '../../../engine/backend/backend.ts';
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
-import { loadCheckpoint } from '../../../engine/checkpoint/load.ts';
-import { SafetensorsFile } from '../../../engine/checkpoint/safetensors.ts';
+import type { Backend, Tensor } from '../../../engine/core/backend/backend.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
+import { SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../../engine/cli/logits.ts';
-import { LlavaOnevision } from '../../../engine/models/llava-onevision.ts';
+import { LlavaOnevision } from '../../../engine/core/models/llava-onevision.ts';
 
 const DIR = join(import.meta.dirname, '../../fixtures/hf-parity/a-single');
 

@@ -1,6 +1,6 @@
 // The addon loads on machines without a GPU (or without CUDA) and says so instead of crashing.
 import { describe, expect, it } from 'vitest';
-import { loadAddon } from '../../../engine/backend/cuda/addon.ts';
+import { loadAddon } from '../../../engine/core/backend/cuda/addon.ts';
 
 const status = loadAddon();
 
@@ -22,7 +22,7 @@ describe('native addon status', () => {
 
 describe('CUDA backend selection', () => {
   it.skipIf(status.gpu)('refuses with the reason where there is no GPU, and auto-selection falls back', async () => {
-    const { CudaBackend, tryCudaBackend } = await import('../../../engine/backend/cuda/cuda-backend.ts');
+    const { CudaBackend, tryCudaBackend } = await import('../../../engine/core/backend/cuda/cuda-backend.ts');
     expect(() => new CudaBackend()).toThrow(/CUDA backend unavailable: no GPU, using CPU/);
     const r = tryCudaBackend();
     expect(r.backend).toBeNull();

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { KernelsAddon } from '../../../engine/backend/cuda/addon.ts';
+import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
 
 const root = resolve(import.meta.dirname, '../../..');
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

@@ -1,6 +1,6 @@
 // The addon's C++ CPU references (the GPU kernels' references) against naive materialized-softmax JS.
 import { describe, expect, it } from 'vitest';
-import { loadAddon } from '../../../engine/backend/cuda/addon.ts';
+import { loadAddon } from '../../../engine/core/backend/cuda/addon.ts';
 import { maxRelErr, naiveAttention, naiveColMean, randn, rng } from './naive.ts';
 
 const status = loadAddon();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelsAddon } from '../../../engine/backend/cuda/addon.ts';
-import { applyFlashEnv } from '../../../engine/backend/cuda/flash-env.ts';
+import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
+import { applyFlashEnv } from '../../../engine/core/backend/cuda/flash-env.ts';
 
 function fakeAddon() {
   const calls: string[] = [];

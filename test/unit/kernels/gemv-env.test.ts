@@ -1,6 +1,6 @@
 // SPARSEVILA_GEMV picks the decode GEMM path of the CUDA backend: off | on | fused (0 / 1 too); default fused.
 import { afterEach, describe, expect, it } from 'vitest';
-import { gemvModeFromEnv } from '../../../engine/backend/cuda/cuda-fused.ts';
+import { gemvModeFromEnv } from '../../../engine/core/backend/cuda/cuda-fused.ts';
 
 const saved = process.env.SPARSEVILA_GEMV;
 afterEach(() => { if (saved === undefined) delete process.env.SPARSEVILA_GEMV; else process.env.SPARSEVILA_GEMV = saved; });

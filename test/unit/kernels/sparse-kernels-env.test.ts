@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelsAddon } from '../../../engine/backend/cuda/addon.ts';
-import { applySparseKernelEnv } from '../../../engine/backend/cuda/sparse-kernels-env.ts';
+import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
+import { applySparseKernelEnv } from '../../../engine/core/backend/cuda/sparse-kernels-env.ts';
 
 function fakeAddon() {
   const calls: string[] = [];

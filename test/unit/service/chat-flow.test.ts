@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Conversation, EventName, EventPayload, ModelInfo, VideoInfo } from '../../../electron/contract.ts';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { makeClip, makeService, tmpDir } from './fixture.ts';
 
 type Ev = { name: EventName; payload: EventPayload<EventName> };

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SETTINGS } from '../../../electron/contract.ts';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { ChatSessions, MAX_PREPARED_SESSIONS } from '../../../engine/service/engine-host/chat-sessions.ts';
 import { makeClip, tmpDir } from './fixture.ts';
 

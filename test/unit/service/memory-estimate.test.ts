@@ -1,8 +1,8 @@
 // The pre-prefill memory check: what fits, what does not, and that pruning and fewer frames shrink the estimate.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../../electron/contract.ts';
-import { parseConfig } from '../../../engine/checkpoint/config.ts';
-import { presetConfig } from '../../../engine/models/presets.ts';
+import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { estimateMemory } from '../../../engine/service/models/memory-estimate.ts';
 
 const cfg7b = parseConfig(presetConfig('7b'));

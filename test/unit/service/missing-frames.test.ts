@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SETTINGS, type SampledFrame, type VideoInfo } from '../../../electron/contract.ts';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { ChatSessions } from '../../../engine/service/engine-host/chat-sessions.ts';
 import { FFMPEG, makeClip, makeService, tmpDir } from './fixture.ts';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ModelInfo, VideoInfo } from '../../../electron/contract.ts';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { userPath } from '../../../engine/service/user-path.ts';
 import { makeClip, makeService, tmpDir } from './fixture.ts';
 

@@ -1,7 +1,7 @@
 // The CPU backend's saliency and retrieval scoring against the float64 references.
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
-import { kvScoresHost } from '../../../engine/sparse/kvScoresRef.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import { kvScoresHost } from '../../../engine/core/sparse/kvScoresRef.ts';
 import { naiveColumnMean, randomFloats } from './naive.ts';
 
 const backend = new CpuBackend({ threads: 1 });

@@ -1,9 +1,9 @@
 // `sparsevila bench` mechanics on a tiny model (timings are not asserted: they go to BENCHMARKS.md).
 import { describe, expect, it } from 'vitest';
-import { parseBenchConfigs } from '../../../engine/sparse/benchConfig.ts';
-import { benchPixels, benchPrompt, benchTable, runBenchConfig } from '../../../engine/sparse/benchRun.ts';
+import { parseBenchConfigs } from '../../../engine/core/sparse/benchConfig.ts';
+import { benchPixels, benchPrompt, benchTable, runBenchConfig } from '../../../engine/core/sparse/benchRun.ts';
 import { smallModel } from './tinyModel.ts';
-import { decodeFloor, decodeWeightBytes } from '../../../engine/sparse/benchFloor.ts';
+import { decodeFloor, decodeWeightBytes } from '../../../engine/core/sparse/benchFloor.ts';
 import { benchSummaryTable } from '../../../engine/cli/bench.ts';
 
 const model = smallModel(2);

@@ -1,11 +1,11 @@
 // Planted retrieval tests on hand-built KV caches (CPU backend): a few visual keys align with the question, and the
 // controller must find them; across two turns, permanent query pruning loses what the second question needs.
 import { describe, expect, it } from 'vitest';
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
-import type { KvCache } from '../../../engine/backend/backend.ts';
-import { SparseKvController } from '../../../engine/sparse/controller.ts';
-import { planPrefix, type VideoSpan } from '../../../engine/sparse/layout.ts';
-import { resolvePolicy, type SparseSettings } from '../../../engine/sparse/policy.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import type { KvCache } from '../../../engine/core/backend/backend.ts';
+import { SparseKvController } from '../../../engine/core/sparse/controller.ts';
+import { planPrefix, type VideoSpan } from '../../../engine/core/sparse/layout.ts';
+import { resolvePolicy, type SparseSettings } from '../../../engine/core/sparse/policy.ts';
 import { randomFloats } from './naive.ts';
 
 const backend = new CpuBackend({ threads: 1 });

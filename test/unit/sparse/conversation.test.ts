@@ -1,7 +1,7 @@
 // End-to-end policy tests on a small random model: exactness at zero sparsity, eviction between turns, pruning effects.
 import { describe, expect, it } from 'vitest';
-import { VideoConversation } from '../../../engine/sparse/conversation.ts';
-import type { SparseSettings } from '../../../engine/sparse/policy.ts';
+import { VideoConversation } from '../../../engine/core/sparse/conversation.ts';
+import type { SparseSettings } from '../../../engine/core/sparse/policy.ts';
 import { pixels, prefixIds, smallModel } from './tinyModel.ts';
 
 const model = smallModel();

@@ -1,7 +1,7 @@
 // The dense run behind "speedup vs dense" does the sparse answer's amount of decoding: capped at its length, and its
 // decode time scaled to the sparse step count when it stopped earlier.
 import { describe, expect, it } from 'vitest';
-import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../../engine/sparse/dense-compare.ts';
+import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../../engine/core/sparse/dense-compare.ts';
 
 const t = { visionMs: 100, prefillMs: 50, retrievalMs: 0, decodeMs: 40, ttftMs: 160, totalMs: 190, tokensPerSec: 100 };
 

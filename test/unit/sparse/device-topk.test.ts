@@ -2,14 +2,14 @@
 // choose exactly what the JS path chooses, fall back when it cannot use the op, and deviceTopK must hand the addon's
 // rows, candidates and k through and free every row.
 import { describe, expect, it } from 'vitest';
-import type { AttentionOptions, KvCache, KvTopK, Tensor } from '../../../engine/backend/backend.ts';
-import type { KernelsAddon } from '../../../engine/backend/cuda/addon.ts';
-import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow } from '../../../engine/backend/cuda/device-topk.ts';
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
-import { SparseKvController } from '../../../engine/sparse/controller.ts';
-import { planPrefix, type VideoSpan } from '../../../engine/sparse/layout.ts';
-import { resolvePolicy } from '../../../engine/sparse/policy.ts';
-import { topKAscending } from '../../../engine/sparse/select.ts';
+import type { AttentionOptions, KvCache, KvTopK, Tensor } from '../../../engine/core/backend/backend.ts';
+import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
+import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow } from '../../../engine/core/backend/cuda/device-topk.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import { SparseKvController } from '../../../engine/core/sparse/controller.ts';
+import { planPrefix, type VideoSpan } from '../../../engine/core/sparse/layout.ts';
+import { resolvePolicy } from '../../../engine/core/sparse/policy.ts';
+import { topKAscending } from '../../../engine/core/sparse/select.ts';
 import { randomFloats } from './naive.ts';
 
 /** CPU backend with deferred scores and a JS stand-in for the device top-k (same contract as the CUDA op). */

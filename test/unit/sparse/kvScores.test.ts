@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kvScoresHost } from '../../../engine/sparse/kvScoresRef.ts';
+import { kvScoresHost } from '../../../engine/core/sparse/kvScoresRef.ts';
 import { randomFloats } from './naive.ts';
 
 describe('kvScoresHost (retrieval scoring math)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compactPlan, decodeSlots, mergeAscending, planPrefix, type VideoSpan } from '../../../engine/sparse/layout.ts';
+import { compactPlan, decodeSlots, mergeAscending, planPrefix, type VideoSpan } from '../../../engine/core/sparse/layout.ts';
 
 // prefix: 3 text rows, 2 frames of a 2x2 grid (8 visual rows 3..10), newline row 11, 2 text rows -> 14 rows
 const span: VideoSpan = { start: 3, frames: 2, gridH: 2, gridW: 2, extra: 1 };

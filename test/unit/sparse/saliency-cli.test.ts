@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
-import { SafetensorsFile, writeSafetensors } from '../../../engine/checkpoint/safetensors.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { SafetensorsFile, writeSafetensors } from '../../../engine/core/checkpoint/safetensors.ts';
 import { saliencyCommand } from '../../../engine/cli/saliency.ts';
-import { tokenSaliencyFromPatches } from '../../../engine/sparse/tokenSaliency.ts';
+import { tokenSaliencyFromPatches } from '../../../engine/core/sparse/tokenSaliency.ts';
 import { randomFloats } from './naive.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sv-sal-'));

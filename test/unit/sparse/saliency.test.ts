@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attentionColumnMeanQueryBlocks, attentionColumnMeanStreaming } from '../../../engine/sparse/columnMean.ts';
-import { bilinearResizeMaps, pooledGrid, tokenSaliencyFromPatches } from '../../../engine/sparse/tokenSaliency.ts';
+import { attentionColumnMeanQueryBlocks, attentionColumnMeanStreaming } from '../../../engine/core/sparse/columnMean.ts';
+import { bilinearResizeMaps, pooledGrid, tokenSaliencyFromPatches } from '../../../engine/core/sparse/tokenSaliency.ts';
 import { naiveColumnMean, randomFloats } from './naive.ts';
 
 function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -87,7 +87,7 @@ describe('token saliency pooling (bilinear, align_corners=false)', () => {
 
 describe('token pooling matches the model\'s feature pooling', () => {
   it('equals CpuBackend.bilinearResize on a one-channel map (27x27 -> 14x14)', async () => {
-    const { CpuBackend } = await import('../../../engine/backend/cpu/cpu-backend.ts');
+    const { CpuBackend } = await import('../../../engine/core/backend/cpu/cpu-backend.ts');
     const be = new CpuBackend({ threads: 1 });
     const frames = 2, g = 27;
     const map = randomFloats(frames * g * g, 77);

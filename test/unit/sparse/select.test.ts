@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseBenchConfigs } from '../../../engine/sparse/benchConfig.ts';
-import { keepCount, selectPrefillTokens, selectRetrieved, topKAscending } from '../../../engine/sparse/select.ts';
+import { parseBenchConfigs } from '../../../engine/core/sparse/benchConfig.ts';
+import { keepCount, selectPrefillTokens, selectRetrieved, topKAscending } from '../../../engine/core/sparse/select.ts';
 
 describe('keepCount', () => {
   it('is round((1 - s) * n)', () => {

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCheckpoint } from '../../../engine/checkpoint/make-checkpoint.ts';
-import { loadModel, type LoadedModel } from '../../../engine/models/load-model.ts';
-import { ChatSession, type TurnOutput } from '../../../engine/session/chat-session.ts';
-import type { SparseSettings } from '../../../engine/sparse/policy.ts';
-import { SparsePolicy } from '../../../engine/sparse/session-policy.ts';
-import { turnStats, type TurnMeasure } from '../../../engine/sparse/stats.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { loadModel, type LoadedModel } from '../../../engine/core/models/load-model.ts';
+import { ChatSession, type TurnOutput } from '../../../engine/core/session/chat-session.ts';
+import type { SparseSettings } from '../../../engine/core/sparse/policy.ts';
+import { SparsePolicy } from '../../../engine/core/sparse/session-policy.ts';
+import { turnStats, type TurnMeasure } from '../../../engine/core/sparse/stats.ts';
 import { pixels } from './tinyModel.ts';
 
 let dir: string;

@@ -1,12 +1,12 @@
 // A small random LLaVA-OneVision (the 'small' preset geometry, 512-token vocabulary) on the CPU backend, with weights
 // scaled up so attention is peaked enough for pruning and retrieval to change outputs.
-import { CpuBackend } from '../../../engine/backend/cpu/cpu-backend.ts';
-import type { HostTensorData } from '../../../engine/backend/backend.ts';
-import { parseConfig } from '../../../engine/checkpoint/config.ts';
-import type { WeightSource } from '../../../engine/checkpoint/weights.ts';
-import { LlavaOnevision } from '../../../engine/models/llava-onevision.ts';
-import { presetConfig } from '../../../engine/models/presets.ts';
-import { SyntheticWeights } from '../../../engine/models/synthetic.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import type { HostTensorData } from '../../../engine/core/backend/backend.ts';
+import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import type { WeightSource } from '../../../engine/core/checkpoint/weights.ts';
+import { LlavaOnevision } from '../../../engine/core/models/llava-onevision.ts';
+import { presetConfig } from '../../../engine/core/models/presets.ts';
+import { SyntheticWeights } from '../../../engine/core/models/synthetic.ts';
 
 export const VIDEO_ID = 511;
 

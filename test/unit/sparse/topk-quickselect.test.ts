@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topKAscending } from '../../../engine/sparse/select.ts';
+import { topKAscending } from '../../../engine/core/sparse/select.ts';
 
 // The definition topKAscending must keep: order by score (NaN as -Infinity), ties to the lower position, first k, ascending.
 function bySort(scores: ArrayLike<number>, k: number): number[] {

@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evalConfigs, parseSparsities } from '../../../engine/cli/eval.ts';
-import { answerMatches, normalizeAnswer, parseSeedRange, readEvalSet, writeEvalSet } from '../../../engine/synthetic/eval-set.ts';
-import { describeQuestion } from '../../../engine/synthetic/questions.ts';
-import { COLOURS, makeScene, renderFrame, SHAPES, SIZE } from '../../../engine/synthetic/world.ts';
-import { resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
-import { prepareVideo } from '../../../engine/video/prepare-video.ts';
-import { loadPreprocessConfig } from '../../../engine/video/preprocess-config.ts';
+import { answerMatches, normalizeAnswer, parseSeedRange, readEvalSet, writeEvalSet } from '../../../engine/core/synthetic/eval-set.ts';
+import { describeQuestion } from '../../../engine/core/synthetic/questions.ts';
+import { COLOURS, makeScene, renderFrame, SHAPES, SIZE } from '../../../engine/core/synthetic/world.ts';
+import { resolveFfmpeg } from '../../../engine/core/video/ffmpeg-path.ts';
+import { prepareVideo } from '../../../engine/core/video/prepare-video.ts';
+import { loadPreprocessConfig } from '../../../engine/core/video/preprocess-config.ts';
 
 const MODEL = new URL('../../../assets/models/sparsevila-toy-shapes', import.meta.url).pathname;
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evalConfigs, runEval } from '../../../engine/cli/eval.ts';
-import { loadModel } from '../../../engine/models/load-model.ts';
-import { writeEvalSet } from '../../../engine/synthetic/eval-set.ts';
-import { resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
+import { loadModel } from '../../../engine/core/models/load-model.ts';
+import { writeEvalSet } from '../../../engine/core/synthetic/eval-set.ts';
+import { resolveFfmpeg } from '../../../engine/core/video/ffmpeg-path.ts';
 
 const MODEL = new URL('../../../assets/models/sparsevila-toy-shapes', import.meta.url).pathname;
 

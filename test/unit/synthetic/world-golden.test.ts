@@ -1,10 +1,10 @@
-// engine/synthetic must produce exactly the scenes, questions and pixels of scripts/synthetic-world/world.py (the
+// engine/core/synthetic must produce exactly the scenes, questions and pixels of scripts/synthetic-world/world.py (the
 // world the toy model was trained on); golden.json was written by scripts/synthetic-world/golden.py.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../../engine/synthetic/prng.ts';
-import { evalItem } from '../../../engine/synthetic/questions.ts';
-import { NUM_FRAMES, fnv1a, renderFrame } from '../../../engine/synthetic/world.ts';
+import { Rng } from '../../../engine/core/synthetic/prng.ts';
+import { evalItem } from '../../../engine/core/synthetic/questions.ts';
+import { NUM_FRAMES, fnv1a, renderFrame } from '../../../engine/core/synthetic/world.ts';
 
 const golden = JSON.parse(readFileSync(new URL('../../fixtures/synthetic/golden.json', import.meta.url), 'utf8'));
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findOnPath, resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
+import { findOnPath, resolveFfmpeg } from '../../../engine/core/video/ffmpeg-path.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ffpath-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

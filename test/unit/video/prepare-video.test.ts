@@ -5,9 +5,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
-import { prepareVideo, type VideoProgress } from '../../../engine/video/prepare-video.ts';
-import { uniformFrameIndices } from '../../../engine/video/sampling.ts';
+import { resolveFfmpeg } from '../../../engine/core/video/ffmpeg-path.ts';
+import { prepareVideo, type VideoProgress } from '../../../engine/core/video/prepare-video.ts';
+import { uniformFrameIndices } from '../../../engine/core/video/sampling.ts';
 import { FFMPEG, makeBigClip, makeBitsClip, makeRotatedClip, makeVfrClip, readFrameNumber, vfrTime } from './clips.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'prep-'));
@@ -164,7 +164,7 @@ describe('prepareVideo', { timeout: 60_000 }, () => {
     expect(again.thumbnails).toEqual(first.thumbnails);
     expect(Buffer.from(again.pixelValues.buffer).equals(Buffer.from(first.pixelValues.buffer))).toBe(true);
     expect((await prepareVideo(file, { ...opts, sampling: { mode: 'uniform', frames: 7 } })).fromCache).toBe(false);
-    expect((await prepareVideo(file, { ...opts, preprocess: { ...(await import('../../../engine/video/preprocess-config.ts')).LLAVA_ONEVISION_PREPROCESS, width: 224, height: 224 } })).fromCache).toBe(false);
+    expect((await prepareVideo(file, { ...opts, preprocess: { ...(await import('../../../engine/core/video/preprocess-config.ts')).LLAVA_ONEVISION_PREPROCESS, width: 224, height: 224 } })).fromCache).toBe(false);
     utimesSync(file, new Date(), new Date(Date.now() + 5000));
     expect((await prepareVideo(file, opts)).fromCache).toBe(false);
     // A size bound keeps only the newest entries.

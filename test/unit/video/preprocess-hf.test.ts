@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { loadPreprocessConfig } from '../../../engine/video/preprocess-config.ts';
-import { preprocessFrames } from '../../../engine/video/preprocess.ts';
-import { resizeRgb } from '../../../engine/video/resize.ts';
+import { loadPreprocessConfig } from '../../../engine/core/video/preprocess-config.ts';
+import { preprocessFrames } from '../../../engine/core/video/preprocess.ts';
+import { resizeRgb } from '../../../engine/core/video/resize.ts';
 
 const dir = path.resolve(import.meta.dirname, '../../fixtures/video');
 const sets = [

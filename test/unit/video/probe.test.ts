@@ -2,9 +2,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
-import { probeVideo } from '../../../engine/video/probe.ts';
-import { runProcess } from '../../../engine/video/run-process.ts';
+import { resolveFfmpeg } from '../../../engine/core/video/ffmpeg-path.ts';
+import { probeVideo } from '../../../engine/core/video/probe.ts';
+import { runProcess } from '../../../engine/core/video/run-process.ts';
 import { makeBigClip, makeBitsClip, makeRotatedClip, makeVfrClip } from './clips.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'probe-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatFixed2, llavaVideoTimeInstruction, sampleFrameIndices, uniformFrameIndices } from '../../../engine/video/sampling.ts';
+import { formatFixed2, llavaVideoTimeInstruction, sampleFrameIndices, uniformFrameIndices } from '../../../engine/core/video/sampling.ts';
 
 describe('sampling', () => {
   it('uniform matches numpy.linspace(0, total-1, n, dtype=int)', () => {

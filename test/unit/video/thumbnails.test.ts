@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveFfmpeg } from '../../../engine/video/ffmpeg-path.ts';
-import { probeVideo } from '../../../engine/video/probe.ts';
-import { extractThumbnails } from '../../../engine/video/thumbnails.ts';
+import { resolveFfmpeg } from '../../../engine/core/video/ffmpeg-path.ts';
+import { probeVideo } from '../../../engine/core/video/probe.ts';
+import { extractThumbnails } from '../../../engine/core/video/thumbnails.ts';
 import { makeBitsClip } from './clips.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'thumbs-'));

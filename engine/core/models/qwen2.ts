@@ -16,7 +16,7 @@ interface Qwen2Layer {
   qkv?: FusedQkv;
 }
 
-/** Hooks for sparse attention (decode retrieval): see engine/sparse. */
+/** Hooks for sparse attention (decode retrieval): see engine/core/sparse. */
 export interface Qwen2Hooks {
   /** After the layer's new keys/values are written: q [T, H*d] (RoPE applied) and the cache length now in use. */
   onQuery?: (layer: number, q: Tensor, kvLen: number) => void;

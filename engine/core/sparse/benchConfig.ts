@@ -1,5 +1,5 @@
 // `sparsevila bench` options: which policies/sparsities to time, on what workload.
-import type { PolicyName } from '../../electron/contract.ts';
+import type { PolicyName } from '../../../electron/contract.ts';
 import { checkSparsity } from './select.ts';
 import { POLICY_NAMES } from './policy.ts';
 

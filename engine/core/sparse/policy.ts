@@ -1,5 +1,5 @@
 // The comparison policies (project definitions) resolved to what the engine does at each stage.
-import type { HistoryMode, PolicyName } from '../../electron/contract.ts';
+import type { HistoryMode, PolicyName } from '../../../electron/contract.ts';
 import { checkSparsity } from './select.ts';
 
 export const POLICY_NAMES: readonly PolicyName[] = ['dense', 'prefill-only', 'query-prune', 'sparsevila'];

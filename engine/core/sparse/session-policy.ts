@@ -4,7 +4,7 @@
 //   sp.attach(s);
 //   const r = await s.ask(q, { ...o, ...sp.askOptions() });   // per turn
 //   const m = sp.finishTurn(r);  -> turnStats(m) / sp.inspector(m, frameTimes)
-import type { InspectorTurn } from '../../electron/contract.ts';
+import type { InspectorTurn } from '../../../electron/contract.ts';
 import { videoGeometry } from '../checkpoint/config.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';

@@ -1,6 +1,6 @@
 // Per-turn statistics in the contract's shapes (TurnStats for messages, InspectorTurn for the inspector) and the
 // snake_case form `sparsevila chat --json` prints.
-import type { InspectorTurn, PolicyName, Timings, TurnStats } from '../../electron/contract.ts';
+import type { InspectorTurn, PolicyName, Timings, TurnStats } from '../../../electron/contract.ts';
 
 export interface TurnMeasure {
   turn: number;

@@ -1,4 +1,4 @@
-// Fused decode ops of the CUDA backend (engine/backend/fused.ts) on the GEMV kernel (kernels/src/gpu_gemv.cu):
+// Fused decode ops of the CUDA backend (engine/core/backend/fused.ts) on the GEMV kernel (kernels/src/gpu_gemv.cu):
 // RMSNorm folded into the q/k/v (or gate/up) GEMV, SiLU·mul into the down projection's input read, residual adds
 // and biases into the GEMV epilogue, gate/up/SiLU·mul into one GEMV (GLU epilogue), RoPE + KV write in one launch.
 // A layer's decode step is 5 launches instead of ~25.

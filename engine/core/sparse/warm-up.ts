@@ -2,7 +2,7 @@
 // once on a one-frame random video: the backend builds its graphs/kernels and touches its buffers here, so neither
 // timed run pays those one-time costs. Without it the first timed run (the sparse one) paid them and the dense run
 // after it did not, which under-reported turn 1's speedup.
-import type { PolicyName } from '../../electron/contract.ts';
+import type { PolicyName } from '../../../electron/contract.ts';
 import type { LlavaOnevision } from '../models/llava-onevision.ts';
 import { benchPixels, runBenchConfig } from './benchRun.ts';
 

@@ -4,7 +4,7 @@
 //            prefill of the retained prefix (everything before the first question) at the kept rows' original positions.
 // ask():     prefill the turn's segment right after the prefix (position = dense prefix length), score visual KV by the
 //            question (per layer), decode over the retrieved set, then evict the turn's KV.
-import type { InspectorTurn } from '../../electron/contract.ts';
+import type { InspectorTurn } from '../../../electron/contract.ts';
 import type { KvCache, Tensor } from '../backend/backend.ts';
 import { videoGeometry } from '../checkpoint/config.ts';
 import type { LlavaOnevision } from '../models/llava-onevision.ts';

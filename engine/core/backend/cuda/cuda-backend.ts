@@ -49,7 +49,7 @@ export interface CudaBackendOptions {
   /** Weight / KV-cache dtype. 'f32' runs everything in float32 (parity); default 'bf16'. */
   dtype?: DType;
   /** Decode GEMMs: 'off' = cuBLAS, 'on' = our GEMV kernel for <= 4 rows, 'fused' = GEMV plus the fused decode ops
-   *  (engine/backend/fused.ts). Default: SPARSEVILA_GEMV, else 'fused'. */
+   *  (engine/core/backend/fused.ts). Default: SPARSEVILA_GEMV, else 'fused'. */
   gemv?: GemvMode;
 }
 
@@ -87,12 +87,12 @@ export class CudaBackend implements Backend {
   }
   readonly gemv: GemvMode;
   private fused: CudaFusedOps | null = null;
-  /** Fused decode ops (engine/backend/fused.ts) when gemv is 'fused', else null. */
+  /** Fused decode ops (engine/core/backend/fused.ts) when gemv is 'fused', else null. */
   fusedDecode(): FusedDecodeOps | null {
     if (this.gemv !== 'fused') return null;
     return this.fused ??= new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
   }
-  /** 16-bit prefill path (engine/backend/prefill-ops.ts: RMSNorm -> bf16, bf16 SwiGLU, residual in the o/down GEMMs):
+  /** 16-bit prefill path (engine/core/backend/prefill-ops.ts: RMSNorm -> bf16, bf16 SwiGLU, residual in the o/down GEMMs):
    *  7B dense prefill of 12559 tokens 370 ms vs 433 (H100, round 2). Env SPARSEVILA_PREFILL_FUSED=1|0; default on. */
   prefillFused = prefillFusedFromEnv(true);
   prefillOps(): PrefillOps | null {
@@ -144,7 +144,7 @@ export class CudaBackend implements Backend {
       DT[nt.dtype], eps);
     return [out, nout];
   }
-  /** Prefill q/k/v as one GEMM + bias + RoPE + KV write (engine/backend/prefill-ops.ts qkvRopeKv), 16-bit modes only.
+  /** Prefill q/k/v as one GEMM + bias + RoPE + KV write (engine/core/backend/prefill-ops.ts qkvRopeKv), 16-bit modes only.
    *  Round 5 (H200, 12559 rows, with the norm fusion): 337.4 vs 346.5 ms, accuracy vs the f32 forward 4.13e-2 vs 4.34e-2.
    *  Env SPARSEVILA_PREFILL_QKV=0 off, 1 on with the v1 kernel, 2 (or unset: default) on with v2. Read at model load
    *  (the weights are fused then). */

@@ -11,7 +11,7 @@ import type { Qwen2Hooks } from '../models/qwen2.ts';
 import { PromptBuilder, timeInstruction, type HistoryTurn, type PromptParts } from './prompt.ts';
 import { createRng, sampleToken } from './sampling.ts';
 
-/** What the session needs of a prepared video (engine/video's PreparedVideo fits). */
+/** What the session needs of a prepared video (engine/core/video's PreparedVideo fits). */
 export interface SessionVideo {
   pixelValues: Float32Array;
   frames: number;

@@ -5,7 +5,7 @@ import { videoTokenCount } from '../checkpoint/config.ts';
 import type { BenchConfig } from './benchConfig.ts';
 import { VideoConversation } from './conversation.ts';
 import { turnStats } from './stats.ts';
-import type { TurnStats } from '../../electron/contract.ts';
+import type { TurnStats } from '../../../electron/contract.ts';
 
 export interface BenchWorkload {
   frames: number;

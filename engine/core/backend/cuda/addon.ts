@@ -143,7 +143,7 @@ function candidates(): string[] {
   const list: string[] = [];
   if (process.env.SPARSEVILA_ADDON) list.push(resolve(process.env.SPARSEVILA_ADDON));
   const name = 'sparsevila_kernels.node';
-  list.push(join(here, '../../../kernels/build/Release', name));
+  list.push(join(here, '../../../../kernels/build/Release', name));
   // Packaged app: electron-builder copies the addon to resources/kernels/.
   const res = (process as { resourcesPath?: string }).resourcesPath;
   if (res) list.push(join(res, 'kernels', name));
