@@ -2,6 +2,7 @@
 import { useEffect, useRef, useState, type Ref } from 'react';
 import type { MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
 import { formatBytes } from '../lib/format.ts';
+import { prepView } from '../lib/prep-progress.ts';
 import { suggestionsFor } from '../lib/suggestions.ts';
 import type { Session } from '../state/useSession.ts';
 import { Message } from './Message.tsx';
@@ -91,7 +92,7 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
           );
         })}
       </div>
-      {session.progress && <Progress p={session.progress} onCancel={session.cancelPrepare} />}
+      {session.progress && <Progress view={prepView(session.progress, Date.now())} onCancel={session.cancelPrepare} />}
       {refusal && (
         <div className="refusal" role="alert">
           <strong>Not sent: this would not fit in memory.</strong> {refusal}

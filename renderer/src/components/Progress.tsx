@@ -1,5 +1,6 @@
 // The preparation bar shown while frames are decoded, encoded and prefilled (before the first token).
 import type { ChatProgress } from '../state/types.ts';
+import type { PrepView } from '../lib/prep-progress.ts';
 
 const STAGE: Record<ChatProgress['stage'], string> = {
   load: 'Loading the model',
@@ -10,22 +11,30 @@ const STAGE: Record<ChatProgress['stage'], string> = {
   dense: 'Running dense on the same video (to measure the speedup)',
 };
 
-export function Progress({ p, onCancel }: { p: ChatProgress; onCancel(): void }) {
-  const share = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+export function Progress({ view, onCancel }: { view: PrepView; onCancel(): void }) {
+  const { stage, step, count, share, etaSec } = view;
   return (
     <div className="progress" role="status" aria-live="polite">
       <div className="progress-text">
         <span>
-          {STAGE[p.stage]} <span className="muted">{p.total > 1 ? `${p.done}/${p.total}` : ''}</span>
+          {STAGE[stage]}
+          {step && <span className="muted"> · step {step.index} of {step.of}</span>}
+          {count && <span className="muted"> · {count.done}/{count.total}</span>}
         </span>
-        <span className="muted">{p.etaSec !== null ? `about ${Math.max(1, Math.round(p.etaSec))} s left` : ''}</span>
+        <span className="muted">{etaSec !== null ? `about ${Math.max(1, Math.round(etaSec))} s left` : ''}</span>
         <button className="btn btn-small" onClick={onCancel}>
           Cancel
         </button>
       </div>
-      <div className="bar" role="progressbar" aria-label={STAGE[p.stage]} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(share * 100)}>
-        <div className="bar-fill" style={{ width: `${share * 100}%` }} />
-      </div>
+      {share !== null ? (
+        <div className="bar" role="progressbar" aria-label={STAGE[stage]} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(share * 100)}>
+          <div className="bar-fill" style={{ width: `${share * 100}%` }} />
+        </div>
+      ) : (
+        <div className="bar" role="progressbar" aria-label={`${STAGE[stage]} (running)`}>
+          <div className="bar-fill bar-busy" />
+        </div>
+      )}
     </div>
   );
 }

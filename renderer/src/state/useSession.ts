@@ -6,7 +6,8 @@ import { errorMessage } from '../lib/format.ts';
 import { readPref, writePref } from '../lib/prefs.ts';
 import { useApi } from './api.ts';
 import { useToasts } from './toasts.tsx';
-import type { ChatProgress, ConversationSummary } from './types.ts';
+import { trackProgress, type PrepTrack } from '../lib/prep-progress.ts';
+import type { ConversationSummary } from './types.ts';
 
 export interface AskOptions {
   replaceFromMessageId?: string;
@@ -26,7 +27,8 @@ export interface Session {
   framesError: string | null;
   conversations: ConversationSummary[];
   conversation: Conversation | null;
-  progress: ChatProgress | null;
+  /** The preparation under way (decode, vision, prefill...), tracked with this window's clock. */
+  progress: PrepTrack | null;
   streamingId: string | null;
   /** Bumped whenever a turn finishes, so views that depend on turns (inspector) refetch. */
   turnsVersion: number;
@@ -58,7 +60,7 @@ export function useSession(frameCount: number | null): Session {
   const [framesError, setFramesError] = useState<string | null>(null);
   const [conversations, setConversations] = useState<ConversationSummary[]>([]);
   const [conversation, setConversation] = useState<Conversation | null>(null);
-  const [progress, setProgress] = useState<ChatProgress | null>(null);
+  const [progress, setProgress] = useState<PrepTrack | null>(null);
   const [streamingId, setStreamingId] = useState<string | null>(null);
   const [turnsVersion, setTurnsVersion] = useState(0);
 
@@ -248,7 +250,7 @@ export function useSession(frameCount: number | null): Session {
       }
     });
     const offProgress = api.on('chat.progress', (p) => {
-      if (p.conversationId === convRef.current?.id) setProgress(p);
+      if (p.conversationId === convRef.current?.id) setProgress((prev) => trackProgress(prev, p, Date.now()));
     });
     const offDone = api.on('chat.done', (p) => {
       const current = convRef.current;
