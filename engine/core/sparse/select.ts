@@ -65,6 +65,14 @@ export interface PrefillSelectOptions {
   perFrameFloor?: number;
 }
 
+/** How many visual tokens prefill pruning keeps: the global budget round((1 - sparsity) * n), raised to the per-frame
+ *  floors when they add up to more. The engine's selection and the app's memory estimate both count with this. */
+export function prefillKeepCount(opts: PrefillSelectOptions): number {
+  const floor = Math.min(opts.perFrameFloor ?? 0, opts.tokensPerFrame);
+  if (!Number.isInteger(floor) || floor < 0) throw new Error(`perFrameFloor must be a non-negative integer, got ${opts.perFrameFloor}`);
+  return Math.max(keepCount(opts.frames * opts.tokensPerFrame, opts.sparsity), opts.frames * floor);
+}
+
 /** Prefill pruning: indices (into the frame-major visual tokens) kept by global top-k with an optional per-frame floor. */
 export function selectPrefillTokens(tokenSaliency: ArrayLike<number>, opts: PrefillSelectOptions): Int32Array {
   const { frames, tokensPerFrame } = opts;
@@ -72,10 +80,9 @@ export function selectPrefillTokens(tokenSaliency: ArrayLike<number>, opts: Pref
   if (tokenSaliency.length !== n) {
     throw new Error(`prefill pruning: ${tokenSaliency.length} saliency scores for ${frames} frames x ${tokensPerFrame} tokens`);
   }
-  const budget = keepCount(n, opts.sparsity);
+  const kept = prefillKeepCount(opts);
   const floor = Math.min(opts.perFrameFloor ?? 0, tokensPerFrame);
-  if (!Number.isInteger(floor) || floor < 0) throw new Error(`perFrameFloor must be a non-negative integer, got ${opts.perFrameFloor}`);
-  if (floor === 0) return topKAscending(tokenSaliency, budget);
+  if (floor === 0) return topKAscending(tokenSaliency, kept);
 
   const taken = new Uint8Array(n);
   let count = 0;
@@ -86,7 +93,7 @@ export function selectPrefillTokens(tokenSaliency: ArrayLike<number>, opts: Pref
       count++;
     }
   }
-  const rest = Math.max(0, budget - count);
+  const rest = kept - count;
   if (rest > 0) {
     const restIdx: number[] = [];
     const restScores: number[] = [];

@@ -3,7 +3,9 @@
 // beats being killed by the OOM killer halfway through.
 import os from 'node:os';
 import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
-import { videoGeometry, type LlavaOnevisionConfig } from '../../core/checkpoint/config.ts';
+import { videoGeometry, videoTokenCount, type LlavaOnevisionConfig } from '../../core/checkpoint/config.ts';
+import { resolvePolicy } from '../../core/sparse/policy.ts';
+import { prefillKeepCount } from '../../core/sparse/select.ts';
 
 export interface EstimateInput {
   config: LlavaOnevisionConfig;
@@ -18,14 +20,24 @@ export interface EstimateInput {
   weightsResident?: boolean;
 }
 
+/** Video tokens of the prompt, and how many of them the KV cache holds after prefill pruning: counted by the
+ *  functions the engine itself uses (HF's placeholder count, and the pruning's keep count + the image_newline). */
+export function videoTokens(config: LlavaOnevisionConfig, settings: Settings): { total: number; kept: number } {
+  const { tokensPerFrame } = videoGeometry(config);
+  const total = videoTokenCount(config, settings.frames);
+  const plan = resolvePolicy(settings);
+  if (!plan.saliency) return { total, kept: total };
+  const visual = settings.frames * tokensPerFrame;
+  const kept = prefillKeepCount({ frames: settings.frames, tokensPerFrame, sparsity: plan.prefillSparsity, perFrameFloor: plan.perFrameFloor });
+  return { total, kept: kept + (total - visual) };
+}
+
 export function estimateMemory(input: EstimateInput): MemoryEstimate {
   const { config, settings } = input;
   const elem = input.backend === 'cuda' ? 2 : 4;
-  const { grid, tokensPerFrame } = videoGeometry(config);
+  const { grid } = videoGeometry(config);
   const frames = settings.frames;
-  const visualTotal = frames * tokensPerFrame + 1;
-  const pruned = settings.policy !== 'dense';
-  const visualKept = pruned ? Math.max(1, Math.round((1 - settings.prefillSparsity) * visualTotal)) : visualTotal;
+  const { total: visualTotal, kept: visualKept } = videoTokens(config, settings);
   const textTokens = input.textTokens ?? 64 + frames * 8 + 512;
   const seq = visualKept + textTokens + settings.maxNewTokens;
 

@@ -1,0 +1,50 @@
+// The memory estimate counts the KV cache's visual tokens with the engine's own functions: for each policy, sparsity
+// and per-frame floor, the estimate's count equals what a prepared engine session actually holds.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_SETTINGS, type Settings } from '../../../electron/contract.ts';
+import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { ChatSessions } from '../../../engine/service/engine-host/chat-sessions.ts';
+import { videoTokens } from '../../../engine/service/models/memory-estimate.ts';
+import { makeClip, tmpDir } from './fixture.ts';
+
+let work: string, modelDir: string, clip: string;
+beforeAll(() => {
+  work = tmpDir('sv-est-');
+  process.env.SPARSEVILA_VIDEO_CACHE = path.join(work, 'video-cache');
+  modelDir = path.join(work, 'model');
+  makeCheckpoint(modelDir, { preset: 'tiny', seed: 5 });
+  clip = makeClip(work, 'clip.mp4', 2);
+});
+afterAll(() => {
+  delete process.env.SPARSEVILA_VIDEO_CACHE;
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('memory estimate token count', () => {
+  it('equals the visual tokens the engine keeps after prefill (dense, pruned, per-frame floors)', async () => {
+    const config = loadCheckpoint(modelDir).config;
+    const sessions = new ChatSessions();
+    const cases: Partial<Settings>[] = [
+      { policy: 'dense' },
+      { policy: 'sparsevila', prefillSparsity: 0.75 },
+      { policy: 'query-prune', prefillSparsity: 0.5 },
+      // The floors (8 frames x 3) exceed the global budget round(0.7 * 32) = 22: the engine keeps 24.
+      { policy: 'prefill-only', prefillSparsity: 0.3, perFrameFloor: 3 },
+    ];
+    try {
+      for (const [i, c] of cases.entries()) {
+        const settings: Settings = { ...DEFAULT_SETTINGS, backend: 'cpu', frames: 8, maxNewTokens: 2, measureDense: false, ...c };
+        const r = await sessions.prepare({ sessionId: `s${i}`, modelPath: modelDir, videoPath: clip, settings }, () => {});
+        const est = videoTokens(config, settings);
+        // The KV cache holds the kept pooled tokens plus the one image_newline.
+        expect(est.kept, JSON.stringify(c)).toBe(r.visualTokens + 1);
+        expect(est.total).toBe(8 * 4 + 1);
+      }
+    } finally {
+      sessions.dispose();
+    }
+  }, 120_000);
+});
