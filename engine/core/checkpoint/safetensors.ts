@@ -1,6 +1,7 @@
 // safetensors reading (header parse + positioned reads of one tensor at a time, never the whole file) and writing.
-import { closeSync, existsSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import type { DType } from '../backend/backend.ts';
+import { headerTextProblem } from './header-scan.ts';
 
 export type StDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'F64' | 'I8' | 'I16' | 'BOOL';
 
@@ -33,7 +34,13 @@ export class SafetensorsFile {
   private fd: number;
 
   constructor(readonly path: string) {
-    if (!existsSync(path)) throw new SafetensorsError(path, 'file not found');
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      throw new SafetensorsError(path, 'file not found');
+    }
+    if (!st.isFile()) throw new SafetensorsError(path, `not a file (it is a ${st.isDirectory() ? 'directory' : 'special file'})`);
     this.fd = openSync(path, 'r');
     try {
       this.parse();
@@ -54,9 +61,12 @@ export class SafetensorsFile {
     }
     const hb = Buffer.alloc(headerLen);
     readSync(this.fd, hb, 0, headerLen, 8);
+    const text = hb.toString('utf8');
+    const problem = headerTextProblem(text);
+    if (problem) throw new SafetensorsError(this.path, problem);
     let header: Record<string, unknown>;
     try {
-      header = JSON.parse(hb.toString('utf8'));
+      header = JSON.parse(text);
     } catch (e) {
       throw new SafetensorsError(this.path, `header is not valid JSON (${(e as Error).message})`);
     }
@@ -73,7 +83,10 @@ export class SafetensorsFile {
       const info = v as { dtype?: string; shape?: number[]; data_offsets?: number[] };
       if (!info || typeof info.dtype !== 'string' || !Array.isArray(info.shape) || !Array.isArray(info.data_offsets)
         || info.data_offsets.length !== 2) {
-        throw new SafetensorsError(this.path, `tensor "${name}": malformed entry ${JSON.stringify(v)}`);
+        throw new SafetensorsError(this.path, `tensor "${name}": malformed entry ${String(JSON.stringify(v)).slice(0, 200)}`);
+      }
+      if (!info.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+        throw new SafetensorsError(this.path, `tensor "${name}": shape ${JSON.stringify(info.shape)} must be non-negative integers`);
       }
       const esz = ST_DTYPE_BYTES[info.dtype];
       if (!esz) throw new SafetensorsError(this.path, `tensor "${name}": unsupported dtype ${info.dtype}`);

@@ -1,7 +1,7 @@
 // The tensors of a model folder (one model.safetensors or shards listed in model.safetensors.index.json), under
 // canonical names, read one at a time straight into their own buffers.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, normalize, sep } from 'node:path';
 import type { HostTensorData } from '../backend/backend.ts';
 import { SafetensorsFile, stToDType, type StTensorInfo } from './safetensors.ts';
 
@@ -51,14 +51,7 @@ export class CheckpointWeights implements WeightSource {
     const indexPath = join(dir, 'model.safetensors.index.json');
     let shardNames: string[];
     if (existsSync(indexPath)) {
-      let index: { weight_map?: Record<string, string> };
-      try {
-        index = JSON.parse(readFileSync(indexPath, 'utf8'));
-      } catch (e) {
-        throw new WeightError(`${indexPath}: not valid JSON (${(e as Error).message})`);
-      }
-      if (!index.weight_map || typeof index.weight_map !== 'object') throw new WeightError(`${indexPath}: no weight_map`);
-      shardNames = [...new Set(Object.values(index.weight_map))].sort();
+      shardNames = shardsOfIndex(indexPath);
       for (const s of shardNames) {
         if (!existsSync(join(dir, s))) throw new WeightError(`${indexPath} lists shard "${s}" but ${join(dir, s)} does not exist`);
       }
@@ -95,6 +88,11 @@ export class CheckpointWeights implements WeightSource {
     return this.where.has(name);
   }
 
+  /** The stored shape of a tensor (by canonical name), without reading it. */
+  shapeOf(name: string): readonly number[] | undefined {
+    return this.where.get(name)?.info.shape;
+  }
+
   get(name: string, shape?: readonly number[]): HostTensorData {
     const w = this.where.get(name);
     if (!w) throw new WeightError(`missing tensor "${name}" in the checkpoint (config.json expects it)`);
@@ -110,4 +108,32 @@ export class CheckpointWeights implements WeightSource {
     for (const f of this.files) f.close();
     this.files = [];
   }
+}
+
+/** The shard files model.safetensors.index.json names, each checked to be a plain file name inside the folder. */
+function shardsOfIndex(indexPath: string): string[] {
+  let index: { weight_map?: unknown };
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8'));
+  } catch (e) {
+    throw new WeightError(`${indexPath}: not valid JSON (${(e as Error).message})`);
+  }
+  const map = index?.weight_map;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) {
+    throw new WeightError(`${indexPath}: weight_map must be an object mapping tensor names to shard files`);
+  }
+  const shards = new Set<string>();
+  for (const [tensor, shard] of Object.entries(map)) {
+    if (typeof shard !== 'string' || shard === '') {
+      throw new WeightError(`${indexPath}: weight_map[${JSON.stringify(tensor)}] must be a shard file name, got ${JSON.stringify(shard)}`);
+    }
+    shards.add(shard);
+  }
+  for (const s of shards) {
+    const n = normalize(s);
+    if (isAbsolute(s) || n === '..' || n.startsWith(`..${sep}`) || n.includes('\0')) {
+      throw new WeightError(`${indexPath}: shard "${s}" is not a file inside the model folder`);
+    }
+  }
+  return [...shards].sort();
 }
