@@ -38,7 +38,8 @@ export const DEFAULT_SETTINGS: Settings = {
   prefillSparsity: 0.75,
   decodeSparsity: 0.9,
   perFrameFloor: 0,
-  history: 'none',
+  // Follow-up questions see the earlier questions and answers, as in any chat; 'none' is the paper's protocol.
+  history: 'text',
   maxNewTokens: 256,
   temperature: 0,
   topP: 1,
@@ -227,6 +228,18 @@ export const calls = {
   'chat.estimate': {
     req: z.object({ conversationId: Id, /** Estimate for these settings (as the next chat.ask would send them). */ settings: Settings.partial().optional() }),
     res: MemoryEstimate,
+  },
+  /** How many tokens this question takes of the turn's room, before sending it (the composer's counter). */
+  'chat.measure': {
+    req: z.object({ /** Absent for a conversation not created yet (then: saved settings, no history). */ conversationId: Id.optional(), question: z.string().max(20000), settings: Settings.partial().optional() }),
+    res: z.object({
+      questionTokens: z.number().int(),
+      /** The most a question may take; a longer one is refused without using a turn. */
+      maxQuestionTokens: z.number().int(),
+      /** Earlier turns the model would see with it (history 'text'), and how many older ones give way to fit. */
+      historyTurns: z.number().int(),
+      historyDropped: z.number().int(),
+    }),
   },
   'chat.ask': {
     req: z.object({

@@ -25,6 +25,9 @@ export interface PrefixSelectionContext {
   prompt: PromptParts;
 }
 
+/** KV slots a session reserves for one turn unless told otherwise (SessionOptions.turnCapacity). */
+export const DEFAULT_TURN_CAPACITY = 2048;
+
 export interface SessionOptions {
   /** KV slots reserved for one turn (question + answer, plus text history). Default 2048. */
   turnCapacity?: number;
@@ -115,7 +118,7 @@ export class ChatSession {
 
   private constructor(readonly model: LoadedModel, readonly video: VideoEncoding, readonly prompt: PromptParts,
     readonly builder: PromptBuilder, readonly opts: SessionOptions) {
-    const turnCap = opts.turnCapacity ?? 2048;
+    const turnCap = opts.turnCapacity ?? DEFAULT_TURN_CAPACITY;
     this.cache = model.model.llm.createCache(prompt.prefixIds.length + turnCap);
   }
 

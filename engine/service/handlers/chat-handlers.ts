@@ -6,12 +6,20 @@ import type { ChatMessage, Conversation, Settings } from '../../../electron/cont
 import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent, TokenEvent } from '../engine-host/ops-types.ts';
 import { availableRam, estimateMemory } from '../models/memory-estimate.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
+import { tooLongMessage, TurnBudget } from '../turn-budget.ts';
 import type { CallHandlers } from './types.ts';
 
 export function chatHandlers(
   ctx: ServiceContext,
-): Pick<CallHandlers, 'chat.estimate' | 'chat.ask' | 'chat.stop' | 'chat.cancelPrepare' | 'inspector.get'> & { idle(): Promise<void> } {
+): Pick<CallHandlers, 'chat.estimate' | 'chat.measure' | 'chat.ask' | 'chat.stop' | 'chat.cancelPrepare' | 'inspector.get'> & { idle(): Promise<void> } {
   const running = new Map<string, Promise<void>>();
+  const budget = new TurnBudget();
+
+  /** The question measured against the turn's room, with the earlier turns that fit beside it; null without a model. */
+  const planTurn = (settings: Settings, question: string, history: { question: string; answer: string }[]) => {
+    const model = ctx.models.resolve(settings.modelId);
+    return model ? budget.plan(model.info.path, settings, question, history) : null;
+  };
 
   const settingsFor = (conv: Conversation, override?: Partial<Settings>): Settings => ({ ...conv.settings, ...(override ?? {}) });
 
@@ -61,7 +69,8 @@ export function chatHandlers(
         if (event === 'progress') ctx.emit('chat.progress', { conversationId, ...(data as ProgressEvent) });
       });
       resident = { path: model.info.path, backend: settings.backend, restarts: ctx.engine.status().restarts };
-      const history = completedTurns(ctx.conversations.get(conversationId), assistant.id);
+      const earlier = completedTurns(ctx.conversations.get(conversationId), assistant.id);
+      const history = settings.history === 'text' ? budget.plan(model.info.path, settings, question, earlier).history : earlier;
       const askArgs: AskArgs = { sessionId: conversationId, turn, question, history, settings };
       const result = await ctx.engine.request<AskResult>('ask', askArgs, (event, data) => {
         if (event === 'progress') ctx.emit('chat.progress', { conversationId, ...(data as ProgressEvent) });
@@ -88,25 +97,37 @@ export function chatHandlers(
       if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
       return estimate(settingsFor(conv, settings)).estimate;
     },
+    async 'chat.measure'({ conversationId, question, settings }) {
+      const conv = conversationId === undefined ? null : ctx.conversations.get(conversationId);
+      if (conversationId !== undefined && !conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
+      const s = conv ? settingsFor(conv, settings) : { ...ctx.settings.get(), ...(settings ?? {}) };
+      const plan = planTurn(s, question, conv ? completedTurns(conv, undefined) : []);
+      if (!plan) throw new ServiceError('invalid_request', 'No model is available: add a model folder or download one in the model manager.');
+      return { questionTokens: plan.questionTokens, maxQuestionTokens: plan.maxQuestionTokens, historyTurns: plan.history.length, historyDropped: plan.historyDropped };
+    },
     async 'chat.ask'({ conversationId, question, replaceFromMessageId, settings: override }) {
       const conv = ctx.conversations.get(conversationId);
       if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
       if (running.has(conversationId)) throw new ServiceError('invalid_request', 'an answer is still being written in this conversation; stop it first');
+      let at = conv.messages.length;
       if (replaceFromMessageId) {
-        const at = conv.messages.findIndex((m) => m.id === replaceFromMessageId);
+        at = conv.messages.findIndex((m) => m.id === replaceFromMessageId);
         if (at < 0 || conv.messages[at].role !== 'user') {
           throw new ServiceError('invalid_request', `replaceFromMessageId must name a user message of this conversation`);
         }
-        conv.messages = conv.messages.slice(0, at);
       }
       const settings = settingsFor(conv, override);
+      // Refused before anything is stored: the question stays with the user and uses no turn.
+      const plan = planTurn(settings, question, []);
+      if (plan && plan.questionTokens > plan.maxQuestionTokens) throw new ServiceError('invalid_request', tooLongMessage(plan));
+      conv.messages = conv.messages.slice(0, at);
       const now = Date.now();
       const user: ChatMessage = { id: `m-${randomUUID()}`, role: 'user', text: question, createdAt: now };
       const assistant: ChatMessage = { id: `m-${randomUUID()}`, role: 'assistant', text: '', createdAt: now, status: 'streaming' };
       conv.messages.push(user, assistant);
       conv.updatedAt = now;
       if (conv.messages.length === 2) conv.title = question.slice(0, 80);
-      const turn = conv.messages.filter((m) => m.role === 'user').length;
+      const turn = nextTurnNumber(conv.messages.slice(0, -2));
       await ctx.inspector.truncate(conversationId, turn);
       await ctx.conversations.save(conv);
       const job = runTurn(conv, settings, turn, question, assistant).finally(() => running.delete(conversationId));
@@ -129,8 +150,13 @@ export function chatHandlers(
   };
 }
 
+/** Turns the engine answered (done or stopped, with stats) are numbered; a failed one leaves its number free. */
+export function nextTurnNumber(earlier: readonly ChatMessage[]): number {
+  return 1 + earlier.filter((m) => m.role === 'assistant' && m.stats !== undefined).length;
+}
+
 /** Completed question/answer pairs before the given assistant message. */
-function completedTurns(conv: Conversation | undefined, beforeAssistantId: string): { question: string; answer: string }[] {
+function completedTurns(conv: Conversation | undefined, beforeAssistantId: string | undefined): { question: string; answer: string }[] {
   if (!conv) return [];
   const out: { question: string; answer: string }[] = [];
   const msgs = conv.messages;

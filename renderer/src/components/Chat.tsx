@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type Ref } from 'react';
 import type { MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
 import { formatBytes } from '../lib/format.ts';
 import { prepView } from '../lib/prep-progress.ts';
+import { budgetText, useQuestionBudget } from '../state/useQuestionBudget.ts';
 import { suggestionsFor } from '../lib/suggestions.ts';
 import type { Session } from '../state/useSession.ts';
 import { Message } from './Message.tsx';
@@ -22,13 +23,20 @@ interface Props {
 
 export function Chat({ session, settings, model = null, estimate, inspectedTurn, inputRef, onSeek, onInspect }: Props) {
   const [draft, setDraft] = useState('');
-  const [refusal, setRefusal] = useState<string | null>(null);
+  const [refusal, setRefusal] = useState<{ text: string; reason: 'memory' | 'length' } | null>(null);
+  /** Enter pressed while an answer is written: say why nothing was sent (the question stays in the box). */
+  const [heldBack, setHeldBack] = useState(false);
   const list = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const messages = session.conversation?.messages ?? [];
   const busy = session.streamingId !== null || messages.some((m) => m.status === 'streaming');
   const duration = session.video?.durationSec ?? null;
   const suggestions = suggestionsFor(model);
+  const budget = useQuestionBudget(session.conversation?.id ?? null, draft.trim(), settings, session.turnsVersion);
+  const size = budget && session.video ? budgetText(budget) : null;
+  useEffect(() => {
+    if (!busy) setHeldBack(false);
+  }, [busy]);
 
   // Follow the stream unless the reader scrolled up.
   useEffect(() => {
@@ -39,12 +47,13 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
   const send = async (question: string, replaceFromMessageId?: string) => {
     setRefusal(null);
     const res = await session.ask(question, { replaceFromMessageId, settings: settings ?? undefined, checkMemory: true });
-    if (res && 'refused' in res) setRefusal(res.refused);
+    if (res && 'refused' in res) setRefusal({ text: res.refused, reason: res.reason });
     return res !== null && 'messageId' in res;
   };
 
   const submit = async () => {
     const q = draft.trim();
+    if (busy && q) setHeldBack(true);
     if (!q || busy || !session.video) return;
     stick.current = true;
     if (await send(q)) setDraft('');
@@ -95,11 +104,16 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
       {session.progress && <Progress view={prepView(session.progress, Date.now())} onCancel={session.cancelPrepare} />}
       {refusal && (
         <div className="refusal" role="alert">
-          <strong>Not sent: this would not fit in memory.</strong> {refusal}
+          <strong>{refusal.reason === 'memory' ? 'Not sent: this would not fit in memory.' : 'Not sent: the question is too long.'}</strong> {refusal.text}
           <button className="icon-btn" aria-label="Dismiss" onClick={() => setRefusal(null)}>
             ×
           </button>
         </div>
+      )}
+      {heldBack && (
+        <p className="composer-note" role="status">
+          Not sent yet: an answer is still being written. Your question stays here; press Enter again when it ends, or <kbd>Esc</kbd> to stop it.
+        </p>
       )}
       <form
         className="composer"
@@ -133,7 +147,7 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
             ■ Stop
           </button>
         ) : (
-          <button type="submit" className="btn btn-primary" disabled={!draft.trim() || !session.video}>
+          <button type="submit" className="btn btn-primary" disabled={!draft.trim() || !session.video || size?.over === true} title={size?.over ? size.note ?? undefined : undefined}>
             Send
           </button>
         )}
@@ -144,6 +158,12 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
             {settings.policy}
             {settings.policy !== 'dense' && ` · prefill ${Math.round(settings.prefillSparsity * 100)}%`}
             {settings.policy === 'sparsevila' && ` · decode ${Math.round(settings.decodeSparsity * 100)}%`} · {settings.frames} frames
+          </span>
+        )}
+        {size && (
+          <span className={size.over ? 'warn' : 'muted'} title={size.note ?? 'Tokens this question takes / the most that fit in a turn (with room for the answer)'} data-testid="question-size">
+            {size.text}
+            {size.note ? ` — ${size.note}` : ''}
           </span>
         )}
         {estimate && (

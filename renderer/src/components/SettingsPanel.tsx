@@ -12,6 +12,11 @@ interface Props {
   onManageModels(): void;
 }
 
+const HISTORY_HINT: Record<Settings['history'], string> = {
+  text: 'A follow-up question can refer to earlier answers ("and after that?"). The video stays in memory; the earlier text is read again each turn.',
+  none: 'Each question sees only the video, as in the paper\'s multi-turn evaluation: "and after that?" has nothing to refer to.',
+};
+
 const FRAME_PRESETS = [8, 16, 32, 64, 128, 256];
 
 export function SettingsPanel({ settings: s, engine, models, estimate, onChange, onManageModels }: Props) {
@@ -112,12 +117,13 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
             onChange={(e) => onChange({ perFrameFloor: Math.max(0, Math.min(4096, Math.round(Number(e.target.value) || 0))) })}
           />
         </div>
-        <div className="field inline">
+        <div className="field">
           <label htmlFor="set-history">Earlier turns the model sees</label>
           <select id="set-history" className="input" value={s.history} onChange={(e) => onChange({ history: e.target.value as Settings['history'] })}>
-            <option value="none">None (paper protocol)</option>
-            <option value="text">Text of earlier Q&amp;A</option>
+            <option value="text">Earlier questions and answers (like any chat)</option>
+            <option value="none">None: each question on its own (the SparseVILA paper's evaluation protocol)</option>
           </select>
+          <p className="hint">{HISTORY_HINT[s.history]}</p>
         </div>
         <label className={s.policy === 'dense' ? 'check disabled' : 'check'} title={s.policy === 'dense' ? 'Dense is the baseline itself' : undefined}>
           <input

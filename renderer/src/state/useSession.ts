@@ -6,6 +6,7 @@ import { errorMessage } from '../lib/format.ts';
 import { readPref, writePref } from '../lib/prefs.ts';
 import { useApi } from './api.ts';
 import { useToasts } from './toasts.tsx';
+import { budgetText } from './useQuestionBudget.ts';
 import { trackProgress, type PrepTrack } from '../lib/prep-progress.ts';
 import type { ConversationSummary } from './types.ts';
 
@@ -16,7 +17,8 @@ export interface AskOptions {
   checkMemory?: boolean;
 }
 
-export type AskResult = { messageId: string } | { refused: string } | null;
+/** refused: not sent, with why (it would not fit in memory, or the question is too long); the question stays. */
+export type AskResult = { messageId: string } | { refused: string; reason: 'memory' | 'length' } | null;
 
 export interface Session {
   recent: VideoInfo[];
@@ -332,6 +334,11 @@ export function useSession(frameCount: number | null): Session {
       if (!v) return null;
       let conv = convRef.current;
       try {
+        // Measured first, so a question that cannot fit creates nothing and uses no turn.
+        const size = await api.call('chat.measure', { conversationId: conv?.id, question, settings: opts.settings }).catch(() => null);
+        if (size && size.questionTokens > size.maxQuestionTokens) {
+          return { refused: budgetText(size).note ?? '', reason: 'length' };
+        }
         if (!conv) {
           conv = await api.call('conversations.create', { videoId: v.id });
           setConversation(conv);
@@ -341,7 +348,7 @@ export function useSession(frameCount: number | null): Session {
         const convId = conv.id;
         if (opts.checkMemory) {
           const est = await api.call('chat.estimate', { conversationId: convId, settings: opts.settings }).catch(() => null);
-          if (est && !est.fits) return { refused: est.message };
+          if (est && !est.fits) return { refused: est.message, reason: 'memory' };
         }
         const res = await api.call('chat.ask', {
           conversationId: convId,

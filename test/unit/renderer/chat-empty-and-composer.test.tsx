@@ -1,8 +1,10 @@
 // An empty conversation suggests questions the model can answer: the built-in toy model only knows its shapes world.
 import { describe, expect, it } from 'vitest';
 import { renderToStaticMarkup } from 'react-dom/server';
-import type { ModelInfo } from '../../../electron/contract.ts';
+import type { ModelInfo, SparseVilaApi } from '../../../electron/contract.ts';
 import { Chat } from '../../../renderer/src/components/Chat.tsx';
+import { ApiContext } from '../../../renderer/src/state/api.ts';
+import { budgetText } from '../../../renderer/src/state/useQuestionBudget.ts';
 import type { Session } from '../../../renderer/src/state/useSession.ts';
 
 const model = (source: ModelInfo['source']): ModelInfo => ({
@@ -12,8 +14,11 @@ const model = (source: ModelInfo['source']): ModelInfo => ({
 const session = {
   video: { durationSec: 16 }, conversation: null, streamingId: null, progress: null,
 } as unknown as Session;
+const api = { call: () => new Promise(() => {}), on: () => () => {} } as unknown as SparseVilaApi;
 const chat = (m: ModelInfo | null) => renderToStaticMarkup(
-  <Chat session={session} settings={null} model={m} estimate={null} inspectedTurn={null} inputRef={null} onSeek={() => {}} onInspect={() => {}} />,
+  <ApiContext.Provider value={api}>
+    <Chat session={session} settings={null} model={m} estimate={null} inspectedTurn={null} inputRef={null} onSeek={() => {}} onInspect={() => {}} />
+  </ApiContext.Provider>,
 );
 
 describe('starter questions', () => {
@@ -39,6 +44,17 @@ describe('memory line under the question box', () => {
     const e = { weightsBytes: 4 * 2 ** 30, kvBytes: 100 * 2 ** 20, activationBytes: 20 * 2 ** 20, availableBytes: 3 * 2 ** 30, fits: true, message: '' };
     expect(memoryText(e)).toBe('memory 4.1 GB of 3.0 GB');
     expect(memoryText({ ...e, weightsLoaded: true })).toBe('memory +120 MB of 3.0 GB free (model loaded)');
+  });
+});
+
+describe('question size under the question box', () => {
+  it('counts against the limit, says plainly when it is too long and when older turns give way', () => {
+    expect(budgetText({ questionTokens: 12, maxQuestionTokens: 1776, historyTurns: 2, historyDropped: 0 })).toEqual({ text: '12 / 1776 tokens', over: false, note: null });
+    const over = budgetText({ questionTokens: 2100, maxQuestionTokens: 1776, historyTurns: 0, historyDropped: 0 });
+    expect(over.over).toBe(true);
+    expect(over.note).toBe('Too long to send: at most 1776 tokens fit with room for the answer.');
+    expect(over.note).not.toMatch(/capacity|slots/);
+    expect(budgetText({ questionTokens: 30, maxQuestionTokens: 1776, historyTurns: 5, historyDropped: 2 }).note).toBe('The 2 oldest earlier turns will not be seen (no room).');
   });
 });
 

@@ -25,6 +25,17 @@ describe('settings panel', () => {
   });
 });
 
+describe('conversation history', () => {
+  it('follow-up questions see the earlier turns by default; the paper protocol is a setting named in plain words', () => {
+    expect(DEFAULT_SETTINGS.history).toBe('text');
+    const html = panel({});
+    expect(html).toMatch(/<option value="text" selected="">Earlier questions and answers \(like any chat\)<\/option>/);
+    expect(html).toContain('None: each question on its own (the SparseVILA paper&#x27;s evaluation protocol)');
+    expect(html).toContain('can refer to earlier answers');
+    expect(panel({ history: 'none' })).toContain('has nothing to refer to');
+  });
+});
+
 describe('memory bar', () => {
   it('loaded weights are labelled and not drawn against the free memory', async () => {
     const { MemBar } = await import('../../../renderer/src/components/SettingsPanel.tsx');
