@@ -14,6 +14,7 @@ import type { CallHandlers } from './handlers/types.ts';
 import { videoHandlers } from './handlers/video-handlers.ts';
 import { mediaResponse, resolveMediaPath, type MediaResponse } from './media.ts';
 import { DownloadManager } from './models/download-manager.ts';
+import { defaultHubCacheDir } from './models/hub-cache.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { ServiceError, type ServiceContext } from './service-context.ts';
 import { ConversationStore } from './store/conversation-store.ts';
@@ -31,6 +32,8 @@ export interface ServiceOptions {
   pickVideo?: () => Promise<string | null>;
   /** Hugging Face endpoint for downloads (default HF_ENDPOINT or https://huggingface.co). */
   hubEndpoint?: string;
+  /** The Hugging Face hub cache whose models are listed and where downloads go (default: huggingface_hub's). */
+  hubCacheDir?: string;
 }
 
 export type CallResult = { ok: true; res: unknown } | { ok: false; error: ContractError };
@@ -58,7 +61,7 @@ export class AppService {
       library: new LibraryStore(opts.dataDir),
       conversations: new ConversationStore(opts.dataDir),
       inspector: new InspectorStore(opts.dataDir),
-      models: new ModelRegistry(opts.dataDir, opts.embeddedModelsDir),
+      models: new ModelRegistry(opts.dataDir, opts.embeddedModelsDir, opts.hubCacheDir ?? defaultHubCacheDir()),
       engine: opts.engine,
       emit: (name, payload) => s.emit(name, payload),
       pickVideo: opts.pickVideo,

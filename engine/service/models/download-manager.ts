@@ -1,9 +1,8 @@
-// Runs hub downloads in the background for the model manager: one at a time per repo, progress as contract events,
-// cancel by id; a finished download is validated and added to the registry.
+// Runs hub downloads (into the Hugging Face cache) in the background for the model manager: one at a time per repo,
+// progress as contract events, cancel by id; a finished download is validated and added to the registry.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { EventPayload } from '../../../electron/contract.ts';
-import { downloadHubRepo } from './hf-download.ts';
+import { downloadHubRepo, hubRepoFolder } from './hf-download.ts';
 import type { ModelRegistry } from './registry.ts';
 
 type Progress = EventPayload<'models.downloadProgress'>;
@@ -21,19 +20,19 @@ export class DownloadManager {
     for (const [id, d] of this.running) if (d.repo === repo) return id;
     const downloadId = `d-${randomUUID()}`;
     const abort = new AbortController();
-    const dest = path.join(this.registry.downloadsDir, repo.replace('/', '--'));
     let last: Progress = { downloadId, repo, file: '', receivedBytes: 0, totalBytes: 0, state: 'running' };
     const done = (async () => {
       try {
-        await downloadHubRepo(repo, dest, {
+        const { snapshotDir } = await downloadHubRepo(repo, {
           endpoint: this.endpoint,
+          cacheDir: this.registry.hubCacheDir,
           signal: abort.signal,
           onProgress: (p) => {
             last = { downloadId, repo, file: p.file, receivedBytes: p.receivedBytes, totalBytes: p.totalBytes, state: p.state === 'done' ? 'verifying' : p.state };
             this.emit(last);
           },
         });
-        await this.registry.add(dest, 'downloaded', repo);
+        await this.registry.addHubSnapshot(repo, hubRepoFolder(this.registry.hubCacheDir, repo), snapshotDir);
         this.emit({ ...last, state: 'done' });
       } catch (err) {
         if (abort.signal.aborted) this.emit({ ...last, state: 'cancelled' });

@@ -21,8 +21,16 @@ export function modelIdFor(source: ModelInfo['source'], dir: string): string {
   return `${source}-${createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16)}`;
 }
 
+export interface DescribeOptions {
+  name?: string;
+  description?: string;
+  /** The folder the model's id is derived from (default `dir`): a hub cache repo folder keeps its id across revisions. */
+  idFolder?: string;
+}
+
 /** Throws ModelFolderError with the loader's message when the folder is not a usable model. */
-export function describeModelFolder(dir: string, source: ModelInfo['source'], name?: string, description?: string): ModelFolderFacts {
+export function describeModelFolder(dir: string, source: ModelInfo['source'], opts: DescribeOptions = {}): ModelFolderFacts {
+  const { name, description } = opts;
   let ckpt;
   try {
     ckpt = loadCheckpoint(dir);
@@ -37,7 +45,7 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], na
       config: ckpt.config,
       weightsBytes,
       info: {
-        id: modelIdFor(source, dir),
+        id: modelIdFor(source, opts.idFolder ?? dir),
         name: readmeName,
         path: path.resolve(dir),
         architecture: String(ckpt.rawConfig.architectures instanceof Array ? ckpt.rawConfig.architectures[0] : ckpt.config.modelType),

@@ -1,47 +1,67 @@
-// The models the app can use: the embedded default (shipped under assets/models/), folders the user picked, and
-// downloads from the Hugging Face Hub. Only the user's entries are persisted; the embedded ones are found at start.
+// The models the app can use: the embedded default (shipped under assets/models/), LLaVA-OneVision models in the
+// Hugging Face cache (downloaded by the model manager or by Python tools), and folders the user picked. Only the
+// user's entries (and the cached models they removed from the list) are persisted; the rest are found at start.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ModelInfo } from '../../../electron/contract.ts';
 import { readJsonOr, writeJsonAtomic } from '../store/atomic-json.ts';
 import { SerialQueue } from '../store/serial-queue.ts';
+import { findCachedHubModels } from './hub-cache.ts';
 import { describeModelFolder, type ModelFolderFacts } from './model-folder.ts';
 
 const Entry = z.object({ source: z.enum(['local', 'downloaded']), path: z.string(), name: z.string().optional() });
-const RegistryFile = z.object({ version: z.literal(1), entries: z.array(Entry) });
+const RegistryFile = z.object({
+  version: z.literal(1),
+  entries: z.array(Entry),
+  /** Hub cache repo folders (models--org--name) the user removed from the list; the files stay in the cache. */
+  hiddenHubRepos: z.array(z.string()).default([]),
+});
 type Entry = z.infer<typeof Entry>;
 
 export class ModelRegistry {
   private facts = new Map<string, ModelFolderFacts>();
   private entries: Entry[] = [];
+  private hiddenHubRepos: string[] = [];
+  /** model id -> its hub cache repo folder, for the models found in the cache. */
+  private hubRepoDirs = new Map<string, string>();
   private queue = new SerialQueue();
   private readonly file: string;
-  readonly downloadsDir: string;
 
   constructor(
     dataDir: string,
     private readonly embeddedDir: string | null,
+    /** The Hugging Face hub cache the model manager reads and downloads into. */
+    readonly hubCacheDir: string,
   ) {
     this.file = path.join(dataDir, 'models.json');
-    this.downloadsDir = path.join(dataDir, 'models');
   }
 
   async load(): Promise<void> {
     this.facts.clear();
     for (const dir of this.embeddedFolders()) {
       try {
-        const f = describeModelFolder(dir, 'embedded', path.basename(dir), embeddedDescription(dir));
+        const f = describeModelFolder(dir, 'embedded', { name: path.basename(dir), description: embeddedDescription(dir) });
         this.facts.set(f.info.id, f);
       } catch (err) {
         console.warn(`[models] embedded model ${dir} is unusable: ${(err as Error).message}`);
       }
     }
-    const data = await readJsonOr(this.file, RegistryFile, { version: 1 as const, entries: [] });
+    const data = await readJsonOr(this.file, RegistryFile, { version: 1 as const, entries: [], hiddenHubRepos: [] });
     this.entries = data.entries;
+    this.hiddenHubRepos = data.hiddenHubRepos;
+    this.hubRepoDirs.clear();
+    for (const m of await this.cachedHubModels()) {
+      if (this.hiddenHubRepos.includes(m.repoDir)) continue;
+      try {
+        this.setHubModel(m.repo, m.repoDir, m.snapshotDir);
+      } catch (err) {
+        console.warn(`[models] ${m.repo} in the Hugging Face cache is unusable: ${(err as Error).message}`);
+      }
+    }
     for (const e of this.entries) {
       try {
-        const f = describeModelFolder(e.path, e.source, e.name);
+        const f = describeModelFolder(e.path, e.source, { name: e.name });
         this.facts.set(f.info.id, f);
       } catch (err) {
         console.warn(`[models] ${e.path} is no longer usable: ${(err as Error).message}`);
@@ -68,22 +88,54 @@ export class ModelRegistry {
   /** Validates and adds a folder; throws ModelFolderError with the loader's message when it is not a usable model. */
   async add(dir: string, source: 'local' | 'downloaded', name?: string): Promise<ModelInfo> {
     const resolved = path.resolve(dir);
-    const f = describeModelFolder(resolved, source, name);
+    const f = describeModelFolder(resolved, source, { name });
     this.facts.set(f.info.id, f);
     this.entries = this.entries.filter((e) => path.resolve(e.path) !== resolved).concat({ source, path: resolved, name });
     await this.save();
     return f.info;
   }
 
-  /** Forgets a model (never deletes the user's folder). Embedded models cannot be removed. */
+  /** Lists a snapshot the downloader just completed in the hub cache (shown again if the user had removed it). */
+  async addHubSnapshot(repo: string, repoDir: string, snapshotDir: string): Promise<ModelInfo> {
+    const info = this.setHubModel(repo, repoDir, snapshotDir);
+    if (this.hiddenHubRepos.includes(repoDir)) {
+      this.hiddenHubRepos = this.hiddenHubRepos.filter((d) => d !== repoDir);
+      await this.save();
+    }
+    return info;
+  }
+
+  /** Forgets a model (never deletes the user's folder or cache). Embedded models cannot be removed. */
   async remove(id: string): Promise<boolean> {
     const f = this.facts.get(id);
     if (!f) return false;
     if (f.info.source === 'embedded') throw new Error('the embedded model ships with the app and cannot be removed');
     this.facts.delete(id);
+    const repoDir = this.hubRepoDirs.get(id);
+    if (repoDir) {
+      this.hubRepoDirs.delete(id);
+      this.hiddenHubRepos = [...this.hiddenHubRepos.filter((d) => d !== repoDir), repoDir];
+    }
     this.entries = this.entries.filter((e) => path.resolve(e.path) !== f.info.path);
     await this.save();
     return true;
+  }
+
+  private setHubModel(repo: string, repoDir: string, snapshotDir: string): ModelInfo {
+    const f = describeModelFolder(snapshotDir, 'downloaded', { name: repo, idFolder: repoDir });
+    f.info.description = `${f.info.description}; in the Hugging Face cache (${repoDir})`;
+    this.facts.set(f.info.id, f);
+    this.hubRepoDirs.set(f.info.id, repoDir);
+    return f.info;
+  }
+
+  private async cachedHubModels() {
+    try {
+      return await findCachedHubModels(this.hubCacheDir);
+    } catch (err) {
+      console.warn(`[models] cannot read the Hugging Face cache ${this.hubCacheDir}: ${(err as Error).message}`);
+      return [];
+    }
   }
 
   private embeddedFolders(): string[] {
@@ -95,7 +147,7 @@ export class ModelRegistry {
   }
 
   private save(): Promise<void> {
-    const snapshot = { version: 1 as const, entries: [...this.entries] };
+    const snapshot = { version: 1 as const, entries: [...this.entries], hiddenHubRepos: [...this.hiddenHubRepos] };
     return this.queue.run('models', () => writeJsonAtomic(this.file, snapshot));
   }
 }
