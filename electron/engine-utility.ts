@@ -3,13 +3,15 @@
 import { utilityProcess } from 'electron';
 import path from 'node:path';
 import type { EngineProcess, HostToEngineMsg } from '../engine/service/engine-host/protocol.ts';
+import { ProcessOutput } from '../engine/service/engine-host/process-output.ts';
 
 export function spawnUtilityEngine(env: Record<string, string>): EngineProcess {
   const child = utilityProcess.fork(path.join(__dirname, 'engine.cjs'), [], {
     serviceName: 'SparseVILA engine',
-    stdio: 'inherit',
+    stdio: 'pipe',
     env: { ...process.env, ...env },
   });
+  const output = new ProcessOutput(child);
   let exited = false;
   return {
     get pid() {
@@ -21,6 +23,9 @@ export function spawnUtilityEngine(env: Record<string, string>): EngineProcess {
     },
     onMessage(listener) {
       child.on('message', listener);
+    },
+    onOutput(listener) {
+      output.onLine(listener);
     },
     onExit(listener) {
       child.on('exit', (code) => {

@@ -11,7 +11,7 @@ import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../core/spa
 import { warmUpPolicies } from '../../core/sparse/warm-up.ts';
 import { prepareVideo, type PreparedVideo } from '../../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../../core/video/preprocess-config.ts';
-import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './ops-types.ts';
+import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './engine-contract.ts';
 
 interface Entry {
   key: string;

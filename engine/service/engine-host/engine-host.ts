@@ -4,7 +4,17 @@
 // utilityProcess (desktop), through the EngineProcess interface.
 import { EventEmitter } from 'node:events';
 import type { EngineStatus } from '../../../electron/contract.ts';
-import { isEngineToHostMsg, type EngineProcess, type EngineReadyMsg } from './protocol.ts';
+import { EngineToHostMsg, type EngineProcess, type EngineReadyMsg, type EngineResponseMsg } from './protocol.ts';
+import {
+  describeZodError,
+  engineOps,
+  eventSchema,
+  isEngineOpName,
+  type EngineOpArgs,
+  type EngineOpEvent,
+  type EngineOpName,
+  type EngineOpResult,
+} from './engine-contract.ts';
 
 export class EngineCrashedError extends Error {
   override name = 'EngineCrashedError';
@@ -19,9 +29,19 @@ export class EngineRequestError extends Error {
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  onEvent?: (event: string, data: unknown) => void;
-  op: string;
+  onEvent?: (e: { event: string; data: unknown }) => void;
+  op: EngineOpName;
+  startedAt: number;
 }
+
+type LogFn = (fields: Record<string, unknown>, msg: string) => void;
+/** Where the host writes what happens to the engine process (a pino logger fits). */
+export interface EngineLog {
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+const silentLog: EngineLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 export interface EngineHostOptions {
   spawn: () => EngineProcess;
@@ -30,6 +50,8 @@ export interface EngineHostOptions {
   crashWindowMs?: number;
   /** How long a fresh process may take to report 'ready'. */
   startTimeoutMs?: number;
+  /** The engine process's output lines, its requests, and how it ended (log files); nothing by default. */
+  log?: EngineLog;
 }
 
 export class EngineHost {
@@ -67,16 +89,32 @@ export class EngineHost {
     return this.ready;
   }
 
-  async request<T>(op: string, args: unknown, onEvent?: (event: string, data: unknown) => void): Promise<T> {
+  /** Runs one engine op. The arguments are checked against the op's schema before they are sent, the result and
+   *  the streamed events when they arrive; a mismatch is an EngineRequestError naming the op and the field. */
+  async request<Op extends EngineOpName>(
+    op: Op,
+    args: EngineOpArgs<Op>,
+    onEvent?: (e: EngineOpEvent<Op>) => void,
+  ): Promise<EngineOpResult<Op>> {
+    if (!isEngineOpName(op)) throw new EngineRequestError(`unknown engine op "${String(op).slice(0, 80)}"`, 'unknown_op');
+    const checked = engineOps[op].req.safeParse(args);
+    if (!checked.success) throw new EngineRequestError(`engine ${op}: ${describeZodError(checked.error)}`, 'invalid_request');
     await this.start();
     const proc = this.proc;
     if (!proc) throw new EngineCrashedError('the engine is not running');
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent, op });
+    return new Promise<EngineOpResult<Op>>((resolve, reject) => {
+      this.pending.set(id, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        onEvent: onEvent as Pending['onEvent'],
+        op,
+        startedAt: Date.now(),
+      });
       this.setBusy();
+      this.log.info({ pid: proc.pid, op, id }, `-> ${op} #${id}`);
       try {
-        proc.send({ type: 'req', id, op, args });
+        proc.send({ type: 'req', id, op, args: checked.data });
       } catch (err) {
         this.pending.delete(id);
         reject(new EngineCrashedError(`could not reach the engine: ${(err as Error).message}`));
@@ -103,14 +141,21 @@ export class EngineHost {
       let settled = false;
       const proc = this.opts.spawn();
       this.proc = proc;
+      this.log.info({ pid: proc.pid }, `engine process ${proc.pid ?? '?'} started`);
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
         proc.kill();
         reject(new EngineCrashedError(`the engine did not start within ${Math.round(startTimeoutMs / 1000)} s`));
       }, startTimeoutMs);
-      proc.onMessage((msg) => {
-        if (!isEngineToHostMsg(msg)) return;
+      proc.onOutput((stream, line) => this.log.info({ pid: proc.pid, stream }, line));
+      proc.onMessage((raw) => {
+        const parsed = EngineToHostMsg.safeParse(raw);
+        if (!parsed.success) {
+          this.onMalformed(raw, describeZodError(parsed.error));
+          return;
+        }
+        const msg = parsed.data;
         if (msg.type === 'ready') {
           if (!settled) {
             settled = true;
@@ -120,19 +165,16 @@ export class EngineHost {
           }
           return;
         }
-        const p = this.pending.get(msg.id);
-        if (!p) return;
-        if (msg.type === 'event') {
-          p.onEvent?.(msg.event, msg.data);
-          return;
-        }
-        this.pending.delete(msg.id);
-        if (msg.ok) p.resolve(msg.result);
-        else p.reject(new EngineRequestError(msg.error?.message ?? `engine ${p.op} failed`, msg.error?.code));
-        this.setIdleIfDone();
+        if (msg.type === 'event') this.onEvent(msg.id, msg.event, msg.data);
+        else this.onResponse(msg);
       });
       proc.onExit((code, reason) => {
         clearTimeout(timer);
+        const inFlight = this.proc === proc ? [...this.pending.entries()].map(([id, p]) => `${p.op} #${id}`) : [];
+        this.log[this.closed ? 'info' : 'error'](
+          { pid: proc.pid, code, reason },
+          `engine process ${proc.pid ?? '?'} ended (${reason})${inFlight.length ? ` while working on ${inFlight.join(', ')}` : ''}`,
+        );
         if (this.proc !== proc) return;
         this.proc = null;
         this.ready = null;
@@ -146,8 +188,60 @@ export class EngineHost {
     });
   }
 
+  private get log(): EngineLog {
+    return this.opts.log ?? silentLog;
+  }
+
+  private onResponse(msg: EngineResponseMsg): void {
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    const ms = Date.now() - p.startedAt;
+    if (msg.ok) {
+      const result = engineOps[p.op].res.safeParse(msg.result);
+      if (result.success) {
+        this.log.info({ op: p.op, id: msg.id, ms }, `<- ${p.op} #${msg.id} ok (${ms} ms)`);
+        p.resolve(result.data);
+      } else {
+        const problem = `engine ${p.op}: the engine's result does not match the protocol (${describeZodError(result.error)})`;
+        this.log.error({ op: p.op, id: msg.id }, problem);
+        p.reject(new EngineRequestError(problem, 'bad_response'));
+      }
+    } else {
+      this.log.warn({ op: p.op, id: msg.id, ms, code: msg.error.code }, `<- ${p.op} #${msg.id} failed: ${msg.error.message}`);
+      p.reject(new EngineRequestError(msg.error.message || `engine ${p.op} failed`, msg.error.code));
+    }
+    this.setIdleIfDone();
+  }
+
+  private onEvent(id: number, event: string, data: unknown): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    const schema = eventSchema(p.op, event);
+    const checked = schema?.safeParse(data);
+    if (!checked?.success) {
+      const why = checked ? describeZodError(checked.error) : `${p.op} does not stream "${event.slice(0, 80)}" events`;
+      this.log.warn({ op: p.op, id, event }, `dropped a malformed engine event: ${why}`);
+      return;
+    }
+    p.onEvent?.({ event, data: checked.data });
+  }
+
+  /** Something that is not a protocol message. If it names a request in flight, that request fails; else it is logged. */
+  private onMalformed(raw: unknown, why: string): void {
+    const id = (raw as { id?: unknown } | null)?.id;
+    const p = typeof id === 'number' ? this.pending.get(id) : undefined;
+    const problem = `malformed message from the engine: ${why}`;
+    this.log.error({ id }, problem);
+    if (!p || typeof id !== 'number') return;
+    this.pending.delete(id);
+    p.reject(new EngineRequestError(`engine ${p.op}: ${problem}`, 'bad_response'));
+    this.setIdleIfDone();
+  }
+
   private onReady(msg: EngineReadyMsg): void {
     const wasRestart = this.current.state === 'restarting';
+    this.log.info({ pid: this.proc?.pid, backend: msg.backend }, `engine ready on ${msg.backend}${msg.message ? `: ${msg.message}` : ''}`);
     this.setStatus({
       state: 'ready',
       backend: msg.backend,

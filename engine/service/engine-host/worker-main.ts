@@ -1,8 +1,9 @@
 // Entry of the engine process. Runs as a Node child process (serve mode; process.send) or as an Electron
 // utilityProcess (desktop; process.parentPort). Everything heavy (model, video decode, native kernels) lives here so
 // that a crash takes down only this process.
-import type { EngineChannel, EngineToHostMsg, HostToEngineMsg } from './protocol.ts';
+import type { EngineChannel, EngineToHostMsg } from './protocol.ts';
 import { EngineWorker } from './engine-worker.ts';
+import { createEngineHandlers, detectEngine } from './engine-ops.ts';
 
 interface ParentPort {
   postMessage(msg: unknown): void;
@@ -14,21 +15,21 @@ function makeChannel(): EngineChannel {
   if (parentPort) {
     return {
       post: (msg: EngineToHostMsg) => parentPort.postMessage(msg),
-      onRequest: (listener) => parentPort.on('message', (e) => listener(e.data as HostToEngineMsg)),
+      onRequest: (listener) => parentPort.on('message', (e) => listener(e.data)),
     };
   }
   if (typeof process.send === 'function') {
     process.on('disconnect', () => process.exit(0));
     return {
       post: (msg: EngineToHostMsg) => process.send?.(msg),
-      onRequest: (listener) => process.on('message', (m) => listener(m as HostToEngineMsg)),
+      onRequest: (listener) => process.on('message', (m) => listener(m)),
     };
   }
   throw new Error('worker-main must be started by the engine host (no IPC channel)');
 }
 
-const worker = new EngineWorker(makeChannel());
-worker.start().catch((err: Error) => {
+const worker = new EngineWorker(makeChannel(), createEngineHandlers());
+worker.start(detectEngine).catch((err: Error) => {
   console.error(`[engine] failed to start: ${err.stack ?? err.message}`);
   process.exit(1);
 });

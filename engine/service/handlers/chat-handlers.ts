@@ -3,7 +3,7 @@
 // memory until it ends, so a kill at any moment loses at most that answer.
 import { randomUUID } from 'node:crypto';
 import type { ChatMessage, Conversation, Settings } from '../../../electron/contract.ts';
-import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent, TokenEvent } from '../engine-host/ops-types.ts';
+import type { AskArgs, PrepareArgs } from '../engine-host/engine-contract.ts';
 import { availableRam, estimateMemory } from '../models/memory-estimate.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { tooLongMessage, TurnBudget } from '../turn-budget.ts';
@@ -65,17 +65,17 @@ export function chatHandlers(
       const { model, estimate: mem } = estimate(settings);
       if (!mem.fits) throw new ServiceError('invalid_request', mem.message);
       const prepareArgs: PrepareArgs = { sessionId: conversationId, modelPath: model.info.path, videoPath: video.path, settings };
-      await ctx.engine.request<PrepareResult>('prepare', prepareArgs, (event, data) => {
-        if (event === 'progress') ctx.emit('chat.progress', { conversationId, ...(data as ProgressEvent) });
+      await ctx.engine.request('prepare', prepareArgs, (e) => {
+        if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
       });
       resident = { path: model.info.path, backend: settings.backend, restarts: ctx.engine.status().restarts };
       const earlier = completedTurns(ctx.conversations.get(conversationId), assistant.id);
       const history = settings.history === 'text' ? budget.plan(model.info.path, settings, question, earlier).history : earlier;
       const askArgs: AskArgs = { sessionId: conversationId, turn, question, history, settings };
-      const result = await ctx.engine.request<AskResult>('ask', askArgs, (event, data) => {
-        if (event === 'progress') ctx.emit('chat.progress', { conversationId, ...(data as ProgressEvent) });
-        if (event !== 'token') return;
-        const piece = (data as TokenEvent).text;
+      const result = await ctx.engine.request('ask', askArgs, (e) => {
+        if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
+        if (e.event !== 'token') return;
+        const piece = e.data.text;
         text += piece;
         ctx.emit('chat.token', { conversationId, messageId: assistant.id, text: piece });
       });
@@ -136,12 +136,12 @@ export function chatHandlers(
     },
     async 'chat.stop'({ conversationId }) {
       if (!running.has(conversationId)) return { ok: false };
-      const r = await ctx.engine.request<{ ok: boolean }>('stop', { sessionId: conversationId });
+      const r = await ctx.engine.request('stop', { sessionId: conversationId });
       return { ok: r.ok };
     },
     async 'chat.cancelPrepare'({ conversationId }) {
       if (!running.has(conversationId)) return { ok: false };
-      const r = await ctx.engine.request<{ ok: boolean }>('cancelPrepare', { sessionId: conversationId });
+      const r = await ctx.engine.request('cancelPrepare', { sessionId: conversationId });
       return { ok: r.ok };
     },
     async 'inspector.get'({ conversationId, turn }) {
