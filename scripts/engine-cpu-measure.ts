@@ -1,7 +1,7 @@
 // Dense CPU timings at a preset geometry with synthetic weights: vision per frame, LLM prefill of the 8-frame prompt
 // length, decode tokens/s. Usage: npx tsx scripts/engine-cpu-measure.ts [--preset 0.5b] [--frames 8] [--decode 16]
 import { loadModel } from '../engine/core/models/load-model.ts';
-import { videoTokenCount } from '../engine/core/checkpoint/config.ts';
+import { videoTokenCount } from '../engine/core/models/llava-onevision-config.ts';
 import { parseArgs, int, str } from '../engine/cli/args.ts';
 import type { PresetName } from '../engine/core/models/presets.ts';
 import { loadavg } from 'node:os';

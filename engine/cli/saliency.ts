@@ -3,7 +3,7 @@
 // layer feeding the projector) and token_saliency float32 [F·pooled²] (the same map pooled like the video features;
 // the trailing image_newline token has no score: it is always kept).
 import { writeSafetensors } from '../core/checkpoint/safetensors.ts';
-import { videoGeometry } from '../core/checkpoint/config.ts';
+import { videoGeometry } from '../core/models/llava-onevision-config.ts';
 import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
 import { PatchSaliencyCollector } from '../core/sparse/saliency.ts';
 import { tokenSaliencyFromPatches } from '../core/sparse/tokenSaliency.ts';

@@ -5,11 +5,13 @@
 //        [--turns 3] [--out FILE.json]
 import { writeFileSync } from 'node:fs';
 import type { HostTensorData, KvCache, Tensor } from '../../engine/core/backend/backend.ts';
-import { CudaBackend, type DeviceRandomData } from '../../engine/core/backend/cuda/cuda-backend.ts';
+import { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
+import type { DeviceRandomData } from '../../engine/core/backend/cuda/cuda-tensor.ts';
 import { loadAddon } from '../../engine/core/backend/cuda/addon.ts';
-import { parseConfig, videoGeometry } from '../../engine/core/checkpoint/config.ts';
+import { parseConfig, videoGeometry } from '../../engine/core/models/llava-onevision-config.ts';
 import type { WeightSource } from '../../engine/core/checkpoint/weights.ts';
-import { tensorLayout, type TensorSpec } from '../../engine/core/models/layout.ts';
+import { tensorLayout } from '../../engine/core/models/llava-onevision.ts';
+import type { TensorSpec } from '../../engine/core/models/tensor-spec.ts';
 import { LlavaOnevision } from '../../engine/core/models/llava-onevision.ts';
 import { presetConfig } from '../../engine/core/models/presets.ts';
 import { tokenSaliencyFromPatches } from '../../engine/core/sparse/tokenSaliency.ts';

@@ -7,10 +7,11 @@
 // step vs the cuBLAS path (model-level agreement at real geometry).
 // Usage: npx tsx scripts/gpu/decode_bench.ts [--slots 12559,50191] [--steps 24] [--modes off,on,fused,fused-nopdl] [--out F.json]
 import { writeFileSync } from 'node:fs';
-import { CudaBackend, type CudaKvCache } from '../../engine/core/backend/cuda/cuda-backend.ts';
+import { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
+import type { CudaKvCache } from '../../engine/core/backend/cuda/cuda-tensor.ts';
 import { DT, loadAddon } from '../../engine/core/backend/cuda/addon.ts';
 import type { GemvMode } from '../../engine/core/backend/cuda/cuda-fused.ts';
-import { parseConfig } from '../../engine/core/checkpoint/config.ts';
+import { parseConfig } from '../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../engine/core/models/qwen2.ts';
 import { DeviceSyntheticWeights } from '../../engine/core/models/synthetic.ts';

@@ -4,14 +4,12 @@
 // onnxruntime). Also prints the greedy tokens of ChatSession.ask (device argmax in fused mode). Exit 1 when a
 // tolerance is missed.
 // Usage: npx tsx scripts/gpu/decode_parity.ts MODEL_DIR [FRAMES]
-import { registerCudaBackend } from '../../engine/core/backend/cuda/register.ts';
 import { loadModel, type LoadedModel } from '../../engine/core/models/load-model.ts';
 import { ChatSession } from '../../engine/core/session/chat-session.ts';
 import { argmax } from '../../engine/core/session/sampling.ts';
 
 const [dir, framesArg] = process.argv.slice(2);
 if (!dir) throw new Error('usage: decode_parity.ts MODEL_DIR [FRAMES]');
-registerCudaBackend();
 const F = Number(framesArg ?? 2), STEPS = 6, Q = 'What is shown in the video?';
 
 async function run(dtype: 'f32' | 'bf16', gemv: string, forced: number[] | null) {

@@ -4,11 +4,9 @@
 import { SafetensorsFile } from '../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../engine/cli/logits.ts';
 import { loadModel } from '../../engine/core/models/load-model.ts';
-import { registerCudaBackend } from '../../engine/core/backend/cuda/register.ts';
 
 const [dir, inputs, ...refs] = process.argv.slice(2);
 if (!dir || !inputs || !refs.length) throw new Error('usage: kernels_parity.ts MODEL_DIR INPUTS NAME=REF [...]');
-registerCudaBackend();
 
 function readLogits(path: string): Float32Array {
   const f = new SafetensorsFile(path);

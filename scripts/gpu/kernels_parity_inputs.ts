@@ -3,7 +3,7 @@
 // Usage: npx tsx scripts/gpu/kernels_parity_inputs.ts MODEL_DIR FRAMES OUT.safetensors [SEED]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig, videoTokenCount } from '../../engine/core/checkpoint/config.ts';
+import { parseConfig, videoTokenCount } from '../../engine/core/models/llava-onevision-config.ts';
 import { writeSafetensors } from '../../engine/core/checkpoint/safetensors.ts';
 
 const [dir, framesArg, out, seedArg] = process.argv.slice(2);

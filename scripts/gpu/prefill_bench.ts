@@ -13,7 +13,7 @@ import { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
 import { DT, loadAddon } from '../../engine/core/backend/cuda/addon.ts';
 import { applyFlashEnv } from '../../engine/core/backend/cuda/flash-env.ts';
 import type { Backend } from '../../engine/core/backend/backend.ts';
-import { parseConfig } from '../../engine/core/checkpoint/config.ts';
+import { parseConfig } from '../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../engine/core/models/qwen2.ts';
 import { DeviceSyntheticWeights } from '../../engine/core/models/synthetic.ts';

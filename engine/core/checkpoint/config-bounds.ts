@@ -1,7 +1,8 @@
 // A parsed config.json checked against the weight files before anything proportional to one of its dimensions is
 // built: layer counts against the layers the weights hold, every width against a tensor that carries it, token ids
 // against the vocabulary. Without this, num_hidden_layers 1e9 spins through a billion-entry tensor layout and aborts.
-import { ConfigError, videoGeometry, type LlavaOnevisionConfig } from './config.ts';
+import { ConfigError } from '../models/config-fields.ts';
+import { videoGeometry, type LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
 
 /** What the check needs of a model's weights (by canonical name; see weights.ts). */
 export interface WeightIndex {

@@ -2,7 +2,7 @@
 // preprocessor config.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig, type LlavaOnevisionConfig } from './config.ts';
+import { parseConfig, type LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
 import { CheckpointWeights } from './weights.ts';
 import { checkConfigAgainstWeights, tokenIdProblem } from './config-bounds.ts';
 import { parsePreprocessConfig } from '../video/preprocess-config.ts';

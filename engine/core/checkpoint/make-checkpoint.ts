@@ -2,10 +2,10 @@
 // save_pretrained tensor names, config.json, tokenizer files, generation/preprocessor configs).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfig } from './config.ts';
+import { parseConfig } from '../models/llava-onevision-config.ts';
 import { writeSafetensors, type TensorToWrite } from './safetensors.ts';
 import { f32ToBf16, f32ToF16 } from '../backend/dtype.ts';
-import { tensorLayout } from '../models/layout.ts';
+import { tensorLayout } from '../models/llava-onevision.ts';
 import { presetConfig, type PresetName } from '../models/presets.ts';
 import { fillTensor } from '../models/synthetic.ts';
 import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';

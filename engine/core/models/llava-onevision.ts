@@ -2,12 +2,29 @@
 // SigLIP tower -> hidden_states[vision_feature_layer] -> projector -> bilinear pooling to ceil(grid/2)² per frame
 // -> all frames' tokens followed by ONE image_newline -> scattered into the <video> placeholder rows -> Qwen2.
 import type { Backend, Tensor } from '../backend/backend.ts';
-import { videoGeometry, type LlavaOnevisionConfig } from '../checkpoint/config.ts';
+import { videoGeometry, visionLayersNeeded, type LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import { SiglipVisionTower } from './siglip.ts';
-import { Projector, poolVideoFeatures } from './projector.ts';
-import { Qwen2 } from './qwen2.ts';
-import { visionLayersNeeded } from './layout.ts';
+import { SiglipVisionTower, siglipTensors } from './siglip.ts';
+import { Projector, poolVideoFeatures, projectorTensors } from './projector.ts';
+import { Qwen2, qwen2Tensors } from './qwen2.ts';
+import { loadTensors, specList, tensor, type TensorSpec } from './tensor-spec.ts';
+
+/** The checkpoint's tensors, declared by each part. Only the vision layers the projector reads are loaded;
+ *  allVisionLayers lists the whole tower (and its post_layernorm) as a checkpoint file holds it. */
+export function llavaOnevisionTensors(cfg: LlavaOnevisionConfig, opts: { allVisionLayers?: boolean } = {}) {
+  const all = opts.allVisionLayers ?? false;
+  return {
+    vision: siglipTensors(cfg.vision, all ? cfg.vision.layers : visionLayersNeeded(cfg), all),
+    projector: projectorTensors(cfg),
+    newline: tensor('image_newline', [cfg.text.hiddenSize], 'normal'),
+    text: qwen2Tensors(cfg.text),
+  };
+}
+
+/** llavaOnevisionTensors as a list, in checkpoint order. */
+export function tensorLayout(cfg: LlavaOnevisionConfig, opts: { allVisionLayers?: boolean } = {}): TensorSpec[] {
+  return specList(llavaOnevisionTensors(cfg, opts));
+}
 
 export interface VideoEncodeOptions {
   /** q, k [n*T, H*d] of the SigLIP layer whose output feeds the projector (for patch saliency), for the n frames
@@ -40,7 +57,7 @@ export class LlavaOnevision {
   static load(be: Backend, src: WeightSource, config: LlavaOnevisionConfig): LlavaOnevision {
     const vision = SiglipVisionTower.load(be, src, config.vision, visionLayersNeeded(config));
     const projector = Projector.load(be, src, config);
-    const newline = be.weight(src.get('image_newline', [config.text.hiddenSize]));
+    const newline = loadTensors(be, src, llavaOnevisionTensors(config).newline);
     const llm = Qwen2.load(be, src, config.text);
     return new LlavaOnevision(be, config, vision, projector, newline, llm);
   }

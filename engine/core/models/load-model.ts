@@ -1,17 +1,16 @@
 // loadModel: a model folder (or synthetic weights at a preset geometry) on a backend, ready for sessions.
 import type { Backend } from '../backend/backend.ts';
-import { CpuBackend } from '../backend/cpu/cpu-backend.ts';
-import { parseConfig, type LlavaOnevisionConfig } from '../checkpoint/config.ts';
+import { createBackend, type BackendChoice } from '../backend/create-backend.ts';
+export type { BackendChoice } from '../backend/create-backend.ts';
+import { parseConfig, type LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import { loadCheckpoint, type GenerationConfig } from '../checkpoint/load.ts';
 import { ChatTemplate, QWEN2_CHATML_TEMPLATE, TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';
 import { LlavaOnevision } from './llava-onevision.ts';
 import { presetConfig, PRESETS, type PresetName } from './presets.ts';
 import { DeviceSyntheticWeights, SyntheticWeights } from './synthetic.ts';
-import { tensorLayout } from './layout.ts';
+import { tensorLayout } from './llava-onevision.ts';
 import { totalmem } from 'node:os';
-
-export type BackendChoice = 'cpu' | 'cuda' | 'auto';
 
 export interface LoadModelOptions {
   backend?: BackendChoice;
@@ -33,31 +32,6 @@ export interface LoadedModel {
   preprocessor: Record<string, unknown> | null;
   loadMs: number;
   dispose(): void;
-}
-
-/** CUDA backends register here (kernels/ addon) so the engine core does not import them. */
-const backendFactories: Partial<Record<'cuda', () => Promise<Backend | null>>> = {};
-export function registerBackend(name: 'cuda', factory: () => Promise<Backend | null>): void {
-  backendFactories[name] = factory;
-}
-
-export async function createBackend(choice: BackendChoice = 'auto', threads?: number): Promise<Backend> {
-  if (choice === 'cuda' || choice === 'auto') {
-    if (!backendFactories.cuda) {
-      // The CUDA backend (kernels/ addon) registers itself; load it lazily so CPU-only use never touches it.
-      try {
-        const m = await import('../backend/cuda/register.ts');
-        m.registerCudaBackend();
-      } catch (e) {
-        if (choice === 'cuda') throw new Error(`CUDA backend cannot be loaded: ${(e as Error).message}`);
-      }
-    }
-    const f = backendFactories.cuda;
-    const be = f ? await f() : null;
-    if (be) return be;
-    if (choice === 'cuda') throw new Error('CUDA backend not available (no GPU, or the kernels addon is not built); use --backend cpu');
-  }
-  return new CpuBackend({ threads });
 }
 
 /** Bytes the weights take on a backend (f32 on CPU, 2 bytes per value on CUDA). */

@@ -1,19 +1,27 @@
 // LLaVA-OneVision multimodal projector (linear -> GELU -> linear) and its video pooling (bilinear to ceil(grid/2)).
 import type { Backend, Tensor } from '../backend/backend.ts';
-import type { GeluKind, LlavaOnevisionConfig } from '../checkpoint/config.ts';
+import type { GeluKind } from './config-fields.ts';
+import type { LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { linearGelu } from './linear-gelu.ts';
+import { linearSpec, loadTensors } from './tensor-spec.ts';
+
+/** linear_1 [D, vision hidden × feature layers] and linear_2 [D, D], biases when multimodal_projector_bias. */
+export function projectorTensors(cfg: LlavaOnevisionConfig) {
+  const D = cfg.text.hiddenSize, inD = cfg.vision.hiddenSize * cfg.featureLayers.length;
+  return {
+    linear1: linearSpec('multi_modal_projector.linear_1', D, inD, cfg.projectorBias),
+    linear2: linearSpec('multi_modal_projector.linear_2', D, D, cfg.projectorBias),
+  };
+}
 
 export class Projector {
   private constructor(private be: Backend, private act: GeluKind,
     private w1: Tensor, private b1: Tensor | undefined, private w2: Tensor, private b2: Tensor | undefined) {}
 
   static load(be: Backend, src: WeightSource, cfg: LlavaOnevisionConfig): Projector {
-    const D = cfg.text.hiddenSize, inD = cfg.vision.hiddenSize * cfg.featureLayers.length;
-    const w = (n: string, shape: number[]) => be.weight(src.get(`multi_modal_projector.${n}`, shape));
-    return new Projector(be, cfg.projectorAct,
-      w('linear_1.weight', [D, inD]), cfg.projectorBias ? w('linear_1.bias', [D]) : undefined,
-      w('linear_2.weight', [D, D]), cfg.projectorBias ? w('linear_2.bias', [D]) : undefined);
+    const t = loadTensors(be, src, projectorTensors(cfg));
+    return new Projector(be, cfg.projectorAct, t.linear1.w, t.linear1.b, t.linear2.w, t.linear2.b);
   }
 
   forward(x: Tensor): Tensor {

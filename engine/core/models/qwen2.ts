@@ -3,18 +3,49 @@
 import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
 import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
 import { prefillOps, type FusedQkv } from '../backend/prefill-ops.ts';
-import type { TextConfig } from '../checkpoint/config.ts';
+import type { TextConfig } from './qwen2-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import { TEXT_PREFIX } from './layout.ts';
+import { linearSpec, loadTensors, tensor, type Loaded } from './tensor-spec.ts';
 
-interface Qwen2Layer {
-  inNorm: Tensor;
-  qw: Tensor; qb: Tensor; kw: Tensor; kb: Tensor; vw: Tensor; vb: Tensor; ow: Tensor;
-  postNorm: Tensor;
-  gate: Tensor; up: Tensor; down: Tensor;
-  /** [q; k; v] weights + biases fused at load when the backend's prefill path wants them (qw..vb are then views). */
-  qkv?: FusedQkv;
+export const TEXT_PREFIX = 'language_model.';
+
+/** One decoder layer's tensors (HF Qwen2DecoderLayer). */
+function qwen2LayerTensors(c: TextConfig, i: number) {
+  const H = c.hiddenSize, I = c.intermediateSize, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim;
+  const p = `${TEXT_PREFIX}layers.${i}.`;
+  return {
+    inputNorm: tensor(`${p}input_layernorm.weight`, [H], 'ones'),
+    attn: {
+      q: linearSpec(`${p}self_attn.q_proj`, qd, H, true),
+      k: linearSpec(`${p}self_attn.k_proj`, kd, H, true),
+      v: linearSpec(`${p}self_attn.v_proj`, kd, H, true),
+      o: linearSpec(`${p}self_attn.o_proj`, H, qd, false),
+    },
+    postNorm: tensor(`${p}post_attention_layernorm.weight`, [H], 'ones'),
+    mlp: {
+      gate: linearSpec(`${p}mlp.gate_proj`, I, H, false),
+      up: linearSpec(`${p}mlp.up_proj`, I, H, false),
+      down: linearSpec(`${p}mlp.down_proj`, H, I, false),
+    },
+  };
 }
+
+/** The tensors of a Qwen2 decoder + lm_head (HF Qwen2ForCausalLM). lm_head is absent with tied embeddings. */
+export function qwen2Tensors(c: TextConfig) {
+  const H = c.hiddenSize, V = c.vocabSize;
+  return {
+    embed: tensor(`${TEXT_PREFIX}embed_tokens.weight`, [V, H], 'normal'),
+    layers: Array.from({ length: c.layers }, (_, i) => qwen2LayerTensors(c, i)),
+    norm: tensor(`${TEXT_PREFIX}norm.weight`, [H], 'ones'),
+    lmHead: c.tieWordEmbeddings ? undefined : LM_HEAD(c),
+  };
+}
+const LM_HEAD = (c: TextConfig) => tensor('lm_head.weight', [c.vocabSize, c.hiddenSize], 'normal');
+
+type Qwen2Layer = Loaded<ReturnType<typeof qwen2LayerTensors>> & {
+  /** [q; k; v] weights + biases fused at load when the backend's prefill path wants them (attn.q/k/v are then views). */
+  qkv?: FusedQkv;
+};
 
 /** Hooks for sparse attention (decode retrieval): see engine/core/sparse. */
 export interface Qwen2Hooks {
@@ -46,30 +77,21 @@ export class Qwen2 {
   }
 
   static load(be: Backend, src: WeightSource, cfg: TextConfig): Qwen2 {
-    const p = TEXT_PREFIX;
-    const H = cfg.hiddenSize, I = cfg.intermediateSize, qd = cfg.heads * cfg.headDim, kd = cfg.kvHeads * cfg.headDim;
-    const w = (n: string, shape: number[]) => be.weight(src.get(p + n, shape));
-    const embedTable = w('embed_tokens.weight', [cfg.vocabSize, H]);
+    const spec = qwen2Tensors(cfg);
+    const embedTable = loadTensors(be, src, spec.embed);
     const layers: Qwen2Layer[] = [];
     const pfl = prefillOps(be);
-    for (let i = 0; i < cfg.layers; i++) {
-      const l = (n: string, shape: number[]) => w(`layers.${i}.${n}`, shape);
-      layers.push({
-        inNorm: l('input_layernorm.weight', [H]),
-        qw: l('self_attn.q_proj.weight', [qd, H]), qb: l('self_attn.q_proj.bias', [qd]),
-        kw: l('self_attn.k_proj.weight', [kd, H]), kb: l('self_attn.k_proj.bias', [kd]),
-        vw: l('self_attn.v_proj.weight', [kd, H]), vb: l('self_attn.v_proj.bias', [kd]),
-        ow: l('self_attn.o_proj.weight', [H, qd]),
-        postNorm: l('post_attention_layernorm.weight', [H]),
-        gate: l('mlp.gate_proj.weight', [I, H]), up: l('mlp.up_proj.weight', [I, H]), down: l('mlp.down_proj.weight', [H, I]),
-      });
-      const L = layers[i], f = pfl?.fuseQkv?.([L.qw, L.kw, L.vw], [L.qb, L.kb, L.vb]);
-      if (f) { L.qkv = f; [L.qw, L.kw, L.vw] = f.parts.w; [L.qb, L.kb, L.vb] = f.parts.b; }
+    for (const ls of spec.layers) {
+      const L: Qwen2Layer = loadTensors(be, src, ls);
+      const a = L.attn, f = pfl?.fuseQkv?.([a.q.w, a.k.w, a.v.w], [a.q.b, a.k.b, a.v.b]);
+      if (f) { L.qkv = f; [a.q.w, a.k.w, a.v.w] = f.parts.w; [a.q.b, a.k.b, a.v.b] = f.parts.b; }
+      layers.push(L);
     }
-    const norm = w('norm.weight', [H]);
+    const norm = loadTensors(be, src, spec.norm);
     // Tied embeddings: HF omits lm_head.weight from the file (and ties it to the embeddings on load whatever the
     // flag says); an explicit lm_head wins when present.
-    const lmHead = src.has('lm_head.weight') ? be.weight(src.get('lm_head.weight', [cfg.vocabSize, H])) : embedTable;
+    const head = LM_HEAD(cfg);
+    const lmHead = src.has(head.name) ? loadTensors(be, src, head) : embedTable;
     return new Qwen2(be, cfg, embedTable, layers, norm, lmHead);
   }
 
@@ -107,7 +129,7 @@ export class Qwen2 {
           continue;
         }
       }
-      const n1 = nextNorm ?? (pf ? pf.rmsNorm16(h, L.inNorm, c.rmsNormEps) : be.rmsNorm(h, L.inNorm, c.rmsNormEps));
+      const n1 = nextNorm ?? (pf ? pf.rmsNorm16(h, L.inputNorm, c.rmsNormEps) : be.rmsNorm(h, L.inputNorm, c.rmsNormEps));
       nextNorm = null;
       const q = pf?.qkvRopeKv && L.qkv
         ? pf.qkvRopeKv(n1, L.qkv, cache, i, c.heads, opts.positions, this.invFreq, opts.at)
@@ -119,29 +141,29 @@ export class Qwen2 {
       be.dispose(q);
       if (pf) {
         let h1: Tensor, n2: Tensor;
-        if (pf.linearAddNorm16) [h1, n2] = pf.linearAddNorm16(a, L.ow, h, L.postNorm, c.rmsNormEps);
-        else { h1 = be.linearAdd!(a, L.ow, undefined, h); n2 = pf.rmsNorm16(h1, L.postNorm, c.rmsNormEps); }
+        if (pf.linearAddNorm16) [h1, n2] = pf.linearAddNorm16(a, L.attn.o.w, h, L.postNorm, c.rmsNormEps);
+        else { h1 = be.linearAdd!(a, L.attn.o.w, undefined, h); n2 = pf.rmsNorm16(h1, L.postNorm, c.rmsNormEps); }
         be.dispose(a);
         if (h !== x) be.dispose(h);
-        const act = pf.swiGlu16(n2, L.gate, L.up);
+        const act = pf.swiGlu16(n2, L.mlp.gate.w, L.mlp.up.w);
         be.dispose(n2);
         const next = this.layers[i + 1];
-        if (pf.linearAddNorm16 && next) [h, nextNorm] = pf.linearAddNorm16(act, L.down, h1, next.inNorm, c.rmsNormEps);
-        else h = be.linearAdd!(act, L.down, undefined, h1);
+        if (pf.linearAddNorm16 && next) [h, nextNorm] = pf.linearAddNorm16(act, L.mlp.down.w, h1, next.inputNorm, c.rmsNormEps);
+        else h = be.linearAdd!(act, L.mlp.down.w, undefined, h1);
         be.dispose(act); be.dispose(h1);
         continue;
       }
-      const ao = be.linear(a, L.ow);
+      const ao = be.linear(a, L.attn.o.w);
       be.dispose(a);
       const h1 = be.add(h, ao);
       be.dispose(ao);
       if (h !== x) be.dispose(h);
       const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
-      const g = be.linear(n2, L.gate), u = be.linear(n2, L.up);
+      const g = be.linear(n2, L.mlp.gate.w), u = be.linear(n2, L.mlp.up.w);
       be.dispose(n2);
       const gu = be.siluMul(g, u);
       be.dispose(g); be.dispose(u);
-      const d = be.linear(gu, L.down);
+      const d = be.linear(gu, L.mlp.down.w);
       be.dispose(gu);
       h = be.add(h1, d);
       be.dispose(h1); be.dispose(d);
@@ -160,7 +182,7 @@ export class Qwen2 {
   private fusedLayer(fx: FusedDecodeOps, i: number, L: Qwen2Layer, h: Tensor, cache: KvCache, opts: Qwen2ForwardOptions,
     kvLen: number, scale: number): Tensor | null {
     const be = this.be, c = this.cfg;
-    const qkv = fx.normLinears(h, L.inNorm, c.rmsNormEps, [L.qw, L.kw, L.vw], [L.qb, L.kb, L.vb]);
+    const qkv = fx.normLinears(h, L.inputNorm, c.rmsNormEps, [L.attn.q.w, L.attn.k.w, L.attn.v.w], [L.attn.q.b, L.attn.k.b, L.attn.v.b]);
     if (!qkv) return null;
     const [q0, k0, v] = qkv;
     const q = fx.ropeKvWrite(cache, i, q0, k0, v, c.heads, opts.positions, this.invFreq, opts.at);
@@ -170,24 +192,24 @@ export class Qwen2 {
     const slots = opts.hooks?.slots?.(i);
     const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots });
     be.dispose(q);
-    const h1 = fx.linearResidual(a, L.ow, h) ?? this.addLinear(h, a, L.ow);
+    const h1 = fx.linearResidual(a, L.attn.o.w, h) ?? this.addLinear(h, a, L.attn.o.w);
     be.dispose(a);
-    const act = fx.normSwiGlu(h1, L.postNorm, c.rmsNormEps, L.gate, L.up);
+    const act = fx.normSwiGlu(h1, L.postNorm, c.rmsNormEps, L.mlp.gate.w, L.mlp.up.w);
     if (act) {
-      const out = fx.linearResidual(act, L.down, h1) ?? this.addLinear(h1, act, L.down);
+      const out = fx.linearResidual(act, L.mlp.down.w, h1) ?? this.addLinear(h1, act, L.mlp.down.w);
       be.dispose(act); be.dispose(h1);
       return out;
     }
-    let gu = fx.normLinears(h1, L.postNorm, c.rmsNormEps, [L.gate, L.up], [undefined, undefined]);
+    let gu = fx.normLinears(h1, L.postNorm, c.rmsNormEps, [L.mlp.gate.w, L.mlp.up.w], [undefined, undefined]);
     if (!gu) {
       const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
-      gu = [be.linear(n2, L.gate), be.linear(n2, L.up)];
+      gu = [be.linear(n2, L.mlp.gate.w), be.linear(n2, L.mlp.up.w)];
       be.dispose(n2);
     }
-    let out = fx.siluMulLinearResidual(gu[0], gu[1], L.down, h1);
+    let out = fx.siluMulLinearResidual(gu[0], gu[1], L.mlp.down.w, h1);
     if (!out) {
       const s = be.siluMul(gu[0], gu[1]);
-      out = this.addLinear(h1, s, L.down);
+      out = this.addLinear(h1, s, L.mlp.down.w);
       be.dispose(s);
     }
     be.dispose(gu[0]); be.dispose(gu[1]); be.dispose(h1);
@@ -196,7 +218,7 @@ export class Qwen2 {
   /** q/k/v projections, RoPE and the K/V cache write as separate ops; returns q (RoPE applied). */
   private qkvPlain(n1: Tensor, L: Qwen2Layer, i: number, cache: KvCache, opts: Qwen2ForwardOptions): Tensor {
     const be = this.be, c = this.cfg;
-    const q0 = be.linear(n1, L.qw, L.qb), k0 = be.linear(n1, L.kw, L.kb), v = be.linear(n1, L.vw, L.vb);
+    const q0 = be.linear(n1, L.attn.q.w, L.attn.q.b), k0 = be.linear(n1, L.attn.k.w, L.attn.k.b), v = be.linear(n1, L.attn.v.w, L.attn.v.b);
     const q = be.rope(q0, c.heads, opts.positions, this.invFreq);
     const k = be.rope(k0, c.kvHeads, opts.positions, this.invFreq);
     be.dispose(q0); be.dispose(k0);

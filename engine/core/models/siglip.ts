@@ -2,17 +2,49 @@
 // with gelu_pytorch_tanh MLPs. Only the layers up to the deepest selected hidden state run; post_layernorm is not
 // applied to hidden_states[i] (the projector reads raw encoder-layer outputs).
 import type { Backend, Tensor } from '../backend/backend.ts';
-import type { VisionConfig } from '../checkpoint/config.ts';
+import type { VisionConfig } from './siglip-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import { VISION_PREFIX } from './layout.ts';
+import { linearSpec, loadTensors, tensor, type Loaded } from './tensor-spec.ts';
 import { linearAdd, linearGelu } from './linear-gelu.ts';
 
-interface SiglipLayer {
-  ln1w: Tensor; ln1b: Tensor;
-  qw: Tensor; qb: Tensor; kw: Tensor; kb: Tensor; vw: Tensor; vb: Tensor; ow: Tensor; ob: Tensor;
-  ln2w: Tensor; ln2b: Tensor;
-  fc1w: Tensor; fc1b: Tensor; fc2w: Tensor; fc2b: Tensor;
+export const VISION_PREFIX = 'vision_tower.vision_model.';
+
+/** One encoder layer's tensors (HF SiglipEncoderLayer). */
+function siglipLayerTensors(c: VisionConfig, i: number) {
+  const H = c.hiddenSize, I = c.intermediateSize, p = `${VISION_PREFIX}encoder.layers.${i}.`;
+  return {
+    ln1: { w: tensor(`${p}layer_norm1.weight`, [H], 'ones'), b: tensor(`${p}layer_norm1.bias`, [H], 'zeros') },
+    attn: {
+      q: linearSpec(`${p}self_attn.q_proj`, H, H, true),
+      k: linearSpec(`${p}self_attn.k_proj`, H, H, true),
+      v: linearSpec(`${p}self_attn.v_proj`, H, H, true),
+      o: linearSpec(`${p}self_attn.out_proj`, H, H, true),
+    },
+    ln2: { w: tensor(`${p}layer_norm2.weight`, [H], 'ones'), b: tensor(`${p}layer_norm2.bias`, [H], 'zeros') },
+    fc1: linearSpec(`${p}mlp.fc1`, I, H, true),
+    fc2: linearSpec(`${p}mlp.fc2`, H, I, true),
+  };
 }
+
+/** The tower's tensors: embeddings, encoder layers [0, layers) and, when asked, post_layernorm (which the projector
+ *  never reads). The conv patch embedding is used as a [H, C·p·p] matrix. */
+export function siglipTensors(c: VisionConfig, layers: number, postNorm = false) {
+  const H = c.hiddenSize, C = c.channels, p = c.patchSize, grid = Math.floor(c.imageSize / c.patchSize);
+  const e = `${VISION_PREFIX}embeddings.`;
+  return {
+    patch: {
+      w: tensor(`${e}patch_embedding.weight`, [H, C, p, p], 'normal', [H, C * p * p]),
+      b: tensor(`${e}patch_embedding.bias`, [H], 'small'),
+    },
+    pos: tensor(`${e}position_embedding.weight`, [grid * grid, H], 'normal'),
+    layers: Array.from({ length: layers }, (_, i) => siglipLayerTensors(c, i)),
+    postNorm: postNorm
+      ? { w: tensor(`${VISION_PREFIX}post_layernorm.weight`, [H], 'ones'), b: tensor(`${VISION_PREFIX}post_layernorm.bias`, [H], 'zeros') }
+      : undefined,
+  };
+}
+
+type SiglipLayer = Loaded<ReturnType<typeof siglipLayerTensors>>;
 
 export interface SiglipForwardOptions {
   /** Called with q and k ([n*T, H*d] for the n frames of the call, after projection, before attention) of encoder
@@ -37,29 +69,8 @@ export class SiglipVisionTower {
 
   /** Loads the embeddings and encoder layers [0, layersNeeded). */
   static load(be: Backend, src: WeightSource, cfg: VisionConfig, layersNeeded: number): SiglipVisionTower {
-    const p = VISION_PREFIX;
-    const H = cfg.hiddenSize, I = cfg.intermediateSize;
-    const w = (n: string, shape: number[]) => be.weight(src.get(p + n, shape));
-    const conv = src.get(`${p}embeddings.patch_embedding.weight`, [H, cfg.channels, cfg.patchSize, cfg.patchSize]);
-    const patchW = be.weight({ ...conv, shape: [H, cfg.channels * cfg.patchSize * cfg.patchSize] });
-    const grid = Math.floor(cfg.imageSize / cfg.patchSize);
-    const patchB = w('embeddings.patch_embedding.bias', [H]);
-    const pos = w('embeddings.position_embedding.weight', [grid * grid, H]);
-    const layers: SiglipLayer[] = [];
-    for (let i = 0; i < layersNeeded; i++) {
-      const l = (n: string, shape: number[]) => w(`encoder.layers.${i}.${n}`, shape);
-      layers.push({
-        ln1w: l('layer_norm1.weight', [H]), ln1b: l('layer_norm1.bias', [H]),
-        qw: l('self_attn.q_proj.weight', [H, H]), qb: l('self_attn.q_proj.bias', [H]),
-        kw: l('self_attn.k_proj.weight', [H, H]), kb: l('self_attn.k_proj.bias', [H]),
-        vw: l('self_attn.v_proj.weight', [H, H]), vb: l('self_attn.v_proj.bias', [H]),
-        ow: l('self_attn.out_proj.weight', [H, H]), ob: l('self_attn.out_proj.bias', [H]),
-        ln2w: l('layer_norm2.weight', [H]), ln2b: l('layer_norm2.bias', [H]),
-        fc1w: l('mlp.fc1.weight', [I, H]), fc1b: l('mlp.fc1.bias', [I]),
-        fc2w: l('mlp.fc2.weight', [H, I]), fc2b: l('mlp.fc2.bias', [H]),
-      });
-    }
-    return new SiglipVisionTower(be, cfg, patchW, patchB, pos, layers);
+    const t = loadTensors(be, src, siglipTensors(cfg, layersNeeded));
+    return new SiglipVisionTower(be, cfg, t.patch.w, t.patch.b, t.pos, t.layers);
   }
 
   /** Frames' pixels [n, C, S, S] -> patch rows [n·grid², C·p·p] in the conv weight's (c, ky, kx) order. */
@@ -133,19 +144,19 @@ export class SiglipVisionTower {
     const eps = this.cfg.layerNormEps;
     for (let i = 0; i < maxIdx; i++) {
       const L = this.layers[i];
-      const x = be.layerNorm(h, L.ln1w, L.ln1b, eps);
-      const q = be.linear(x, L.qw, L.qb), k = be.linear(x, L.kw, L.kb), v = be.linear(x, L.vw, L.vb);
+      const x = be.layerNorm(h, L.ln1.w, L.ln1.b, eps);
+      const q = be.linear(x, L.attn.q.w, L.attn.q.b), k = be.linear(x, L.attn.k.w, L.attn.k.b), v = be.linear(x, L.attn.v.w, L.attn.v.b);
       be.dispose(x);
       if (opts.onLayerQK && (opts.qkLayers ?? []).includes(i)) opts.onLayerQK(i, q, k);
       const a = be.attention(q, k, v, heads, heads, attn);
       be.dispose(q); be.dispose(k); be.dispose(v);
-      const h1 = linearAdd(be, a, L.ow, L.ob, h);
+      const h1 = linearAdd(be, a, L.attn.o.w, L.attn.o.b, h);
       be.dispose(a);
       if (!picked.has(i) || picked.get(i) !== h) be.dispose(h);
-      const x2 = be.layerNorm(h1, L.ln2w, L.ln2b, eps);
-      const f1a = linearGelu(be, x2, L.fc1w, L.fc1b, this.cfg.act);
+      const x2 = be.layerNorm(h1, L.ln2.w, L.ln2.b, eps);
+      const f1a = linearGelu(be, x2, L.fc1.w, L.fc1.b, this.cfg.act);
       be.dispose(x2);
-      h = linearAdd(be, f1a, L.fc2w, L.fc2b, h1);
+      h = linearAdd(be, f1a, L.fc2.w, L.fc2.b, h1);
       be.dispose(f1a);
       be.dispose(h1);
       if (hiddenIndices.includes(i + 1)) picked.set(i + 1, h);

@@ -1,10 +1,11 @@
 // Synthetic weights: every tensor filled by a seeded PRNG at small scale (activations stay finite), so benchmarks run
 // at real geometry without files.
 import type { HostTensorData } from '../backend/backend.ts';
-import type { LlavaOnevisionConfig } from '../checkpoint/config.ts';
+import type { LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { f32ToBf16 } from '../backend/dtype.ts';
-import { tensorLayout, type InitKind, type TensorSpec } from './layout.ts';
+import { tensorLayout } from './llava-onevision.ts';
+import type { InitKind, TensorSpec } from './tensor-spec.ts';
 
 function hash(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;

@@ -1,6 +1,6 @@
 // The prompt, split for multi-turn KV reuse: [prefix: template head + <video> expanded + time instruction]
 // [turn: question + template tail]. The prefix is prefilled once and retained; each turn's segment is evicted.
-import { videoTokenCount, type LlavaOnevisionConfig } from '../checkpoint/config.ts';
+import { videoTokenCount, type LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
 import type { ChatTemplate, TextTokenizer } from '../tokenizer/tokenizer.ts';
 
 /** LLaVA-Video's time instruction. */

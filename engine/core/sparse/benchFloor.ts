@@ -1,8 +1,9 @@
 // The decode bandwidth floor for `sparsevila bench`: bytes one decode step must read (every LLM weight matrix once,
 // one embedding row, the K/V of the cache slots it attends) divided by the measured device copy bandwidth.
 import type { Backend } from '../backend/backend.ts';
-import type { LlavaOnevisionConfig } from '../checkpoint/config.ts';
-import { tensorLayout, TEXT_PREFIX } from '../models/layout.ts';
+import type { LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
+import { tensorLayout } from '../models/llava-onevision.ts';
+import { TEXT_PREFIX } from '../models/qwen2.ts';
 import type { BenchResult, BenchWorkload } from './benchRun.ts';
 
 /** Bytes per weight / KV element on this backend (CUDA keeps bf16 unless run in f32 mode; CPU is f32). */

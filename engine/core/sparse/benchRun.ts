@@ -1,7 +1,7 @@
 // The benchmark workload behind `sparsevila bench`: one video, several turns, each policy/sparsity config timed on the
 // same model with VideoConversation (token ids in, token ids out: synthetic weights have no tokenizer).
 import type { LlavaOnevision } from '../models/llava-onevision.ts';
-import { videoTokenCount } from '../checkpoint/config.ts';
+import { videoTokenCount } from '../models/llava-onevision-config.ts';
 import type { BenchConfig } from './benchConfig.ts';
 import { VideoConversation } from './conversation.ts';
 import { turnStats } from './stats.ts';

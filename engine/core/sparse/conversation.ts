@@ -6,7 +6,7 @@
 //            question (per layer), decode over the retrieved set, then evict the turn's KV.
 import type { InspectorTurn } from '../../../electron/contract.ts';
 import type { KvCache, Tensor } from '../backend/backend.ts';
-import { videoGeometry } from '../checkpoint/config.ts';
+import { videoGeometry } from '../models/llava-onevision-config.ts';
 import type { LlavaOnevision } from '../models/llava-onevision.ts';
 import { SparseKvController, type LlmDims } from './controller.ts';
 import { planPrefix, visualTokenCount, type PrefixPlan, type VideoSpan } from './layout.ts';

@@ -5,7 +5,7 @@
 //   const r = await s.ask(q, { ...o, ...sp.askOptions() });   // per turn
 //   const m = sp.finishTurn(r);  -> turnStats(m) / sp.inspector(m, frameTimes)
 import type { InspectorTurn } from '../../../electron/contract.ts';
-import { videoGeometry } from '../checkpoint/config.ts';
+import { videoGeometry } from '../models/llava-onevision-config.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
 import type { AskOptions, ChatSession, SessionOptions, TurnOutput } from '../session/chat-session.ts';

@@ -1,7 +1,6 @@
 // What the engine process can do: one handler per op of engine-contract.ts. Handlers get arguments the worker has
 // already validated against the op's request schema.
 import { loadAddon } from '../../core/backend/cuda/addon.ts';
-import { registerCudaBackend } from '../../core/backend/cuda/register.ts';
 import { ChatSessions } from './chat-sessions.ts';
 import type { EngineOpEvent, EngineOpName, EngineOpParsedArgs, EngineOpResult } from './engine-contract.ts';
 import type { EngineReadyMsg } from './protocol.ts';
@@ -24,7 +23,6 @@ export async function detectEngine(): Promise<EngineInfo> {
 }
 
 export function createEngineHandlers(): EngineHandlers {
-  registerCudaBackend();
   const sessions = new ChatSessions();
   return {
     async ping({ delayMs }) {

@@ -3,7 +3,7 @@
 // beats being killed by the OOM killer halfway through.
 import os from 'node:os';
 import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
-import { videoGeometry, videoTokenCount, type LlavaOnevisionConfig } from '../../core/checkpoint/config.ts';
+import { videoGeometry, videoTokenCount, type LlavaOnevisionConfig } from '../../core/models/llava-onevision-config.ts';
 import { resolvePolicy } from '../../core/sparse/policy.ts';
 import { prefillKeepCount } from '../../core/sparse/select.ts';
 

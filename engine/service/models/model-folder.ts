@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ModelInfo } from '../../../electron/contract.ts';
 import { loadCheckpoint } from '../../core/checkpoint/load.ts';
-import { videoGeometry, type LlavaOnevisionConfig } from '../../core/checkpoint/config.ts';
+import { videoGeometry, type LlavaOnevisionConfig } from '../../core/models/llava-onevision-config.ts';
 import { SafetensorsFile, ST_DTYPE_BYTES } from '../../core/checkpoint/safetensors.ts';
 
 export interface ModelFolderFacts {

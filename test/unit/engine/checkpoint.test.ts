@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
-import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { writeSafetensors, SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
 import { canonicalName } from '../../../engine/core/checkpoint/weights.ts';
 import { loadModel } from '../../../engine/core/models/load-model.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import type { FusedDecodeOps } from '../../../engine/core/backend/fused.ts';
-import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../../engine/core/models/qwen2.ts';
 import { SyntheticWeights } from '../../../engine/core/models/synthetic.ts';

@@ -7,7 +7,7 @@ import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
 import { ChatTemplate } from '../../../engine/core/tokenizer/tokenizer.ts';
 import { PromptBuilder, timeInstruction } from '../../../engine/core/session/prompt.ts';
-import { videoTokenCount } from '../../../engine/core/checkpoint/config.ts';
+import { videoTokenCount } from '../../../engine/core/models/llava-onevision-config.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tok-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

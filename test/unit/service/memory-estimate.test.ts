@@ -1,7 +1,7 @@
 // The pre-prefill memory check: what fits, what does not, and that pruning and fewer frames shrink the estimate.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../../electron/contract.ts';
-import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { estimateMemory } from '../../../engine/service/models/memory-estimate.ts';
 

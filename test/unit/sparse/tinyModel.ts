@@ -2,7 +2,7 @@
 // scaled up so attention is peaked enough for pruning and retrieval to change outputs.
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import type { HostTensorData } from '../../../engine/core/backend/backend.ts';
-import { parseConfig } from '../../../engine/core/checkpoint/config.ts';
+import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import type { WeightSource } from '../../../engine/core/checkpoint/weights.ts';
 import { LlavaOnevision } from '../../../engine/core/models/llava-onevision.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';

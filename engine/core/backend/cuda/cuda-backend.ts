@@ -3,6 +3,7 @@
 // cache is one allocation per session in the weight dtype.
 import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, KvTopK, Tensor } from '../backend.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
+import { BYTES, CudaKvCache, CudaTensor, numel, type DeviceRandomData } from './cuda-tensor.ts';
 import { applyFlashEnv } from './flash-env.ts';
 import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow } from './device-topk.ts';
 import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../prefill-ops.ts';
@@ -10,40 +11,10 @@ import { applySparseKernelEnv } from './sparse-kernels-env.ts';
 import type { FusedDecodeOps } from '../fused.ts';
 import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
 
-const BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2 };
-const numel = (shape: readonly number[]) => shape.reduce((a, x) => a * x, 1);
-
 // A tensor GC'd without dispose() still frees its device memory (stream-ordered, so this is safe at any time).
 const leaks = new FinalizationRegistry<{ addon: KernelsAddon; ptr: number }>(({ addon, ptr }) => {
   try { addon.free(ptr); } catch { /* the device is gone; nothing to free */ }
 });
-
-export class CudaTensor implements Tensor {
-  disposed = false;
-  /** `base` set: a view into base's memory (never freed by itself; keeps base alive). */
-  constructor(readonly shape: readonly number[], readonly dtype: DType, readonly ptr: number, readonly base: CudaTensor | null = null) {}
-  get size(): number { return numel(this.shape); }
-  get cols(): number { return this.shape[this.shape.length - 1] ?? 1; }
-  get rows(): number { return this.shape.length <= 1 ? 1 : this.size / this.cols; }
-  get bytes(): number { return this.size * BYTES[this.dtype]; }
-}
-
-export class CudaKvCache implements KvCache {
-  length = 0;
-  constructor(readonly layers: number, readonly kvHeads: number, readonly headDim: number, readonly capacity: number,
-    readonly dtype: DType, readonly k: number, readonly v: number) {}
-  get row(): number { return this.kvHeads * this.headDim; }
-  layerOffset(layer: number): number {
-    if (!(layer >= 0 && layer < this.layers)) throw new Error(`KV cache: layer ${layer} outside [0, ${this.layers})`);
-    return layer * this.capacity * this.row * BYTES[this.dtype];
-  }
-}
-
-/** HostTensorData that asks for device-side synthetic values instead of carrying bytes (benchmarks at real sizes
- *  without a multi-GB host copy): uniform with standard deviation `std`, or constant `fill`. */
-export interface DeviceRandomData extends HostTensorData {
-  deviceRandom: { seed: number; std: number } | { fill: number };
-}
 
 export interface CudaBackendOptions {
   /** Weight / KV-cache dtype. 'f32' runs everything in float32 (parity); default 'bf16'. */

@@ -5,7 +5,7 @@
 import type { KvCache, Tensor } from '../backend.ts';
 import type { FusedDecodeOps } from '../fused.ts';
 import { DT, type KernelsAddon } from './addon.ts';
-import type { CudaKvCache, CudaTensor } from './cuda-backend.ts';
+import type { CudaKvCache, CudaTensor } from './cuda-tensor.ts';
 
 export type GemvMode = 'off' | 'on' | 'fused';
 
