@@ -1,6 +1,8 @@
-// Electron Forge 8 configuration (Forge's CLI needs Node >= 22.13; `npm run dist` uses electron-builder). Same
-// layout as electron-builder.config.cjs: the app is the prebuilt dist/ (npm run build), the addon and the embedded
-// model are extra resources (resources/kernels, resources/models), native modules are unpacked from the asar.
+// Electron Forge 8 configuration, for `npx electron-forge package|make` on Node >= 22.13 (Forge 8's CLI refuses older
+// Node). The project's own installers are built by electron-builder (`npm run dist`, electron-builder.config.cjs);
+// this file describes the same layout for Forge users: the app is the prebuilt dist/ (npm run build), the addon and
+// the embedded model are extra resources (resources/kernels, resources/models), native modules are unpacked from the
+// asar. Its makers are devDependencies; test/unit/electron/installer-config.test.ts loads each one with its config.
 import type { ForgeConfig } from '@electron-forge/shared-types';
 
 const config: ForgeConfig = {

@@ -58,11 +58,22 @@ describe('electron-builder config', () => {
     expect(builder.asarUnpack).toContain('**/*.node');
   });
 
-  it('forge config mirrors it (typed, config only)', () => {
+  it('forge config mirrors it', () => {
     expect(forgeConfig.packagerConfig?.extraResource).toEqual(['kernels/build/Release', 'assets/models']);
     expect(forgeConfig.makers?.map((m) => ('name' in m ? m.name : ''))).toEqual(
       expect.arrayContaining(['@electron-forge/maker-squirrel', '@electron-forge/maker-dmg', '@electron-forge/maker-deb']),
     );
+  });
+
+  it("forge config's makers are installed and load with their config, for platforms they support", async () => {
+    for (const entry of forgeConfig.makers ?? []) {
+      expect('name' in entry, 'makers are named like Forge resolves them').toBe(true);
+      const { name, config, platforms } = entry as { name: string; config?: unknown; platforms?: string[] };
+      const Maker = ((await import(name)) as { default: new (config: unknown, platforms?: string[]) => { name: string; defaultPlatforms: string[] } }).default;
+      const maker = new Maker(config, platforms);
+      expect(`@electron-forge/maker-${maker.name}`).toBe(name);
+      for (const p of platforms ?? []) expect(maker.defaultPlatforms, `${name} on ${p}`).toContain(p);
+    }
   });
 
   // Copies ~180 MB of native modules, so it runs on request (SPARSEVILA_PACKAGING_TEST=1), not in every `npm test`.
