@@ -167,6 +167,8 @@ export const Conversation = z.object({
   updatedAt: z.number(),
   settings: Settings,
   messages: z.array(ChatMessage),
+  /** The messages the last edit or regenerate replaced (from index `at`), kept so it can be undone. */
+  replaced: z.object({ at: z.number().int().min(0), messages: z.array(ChatMessage) }).optional(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -221,7 +223,7 @@ export const calls = {
   'videos.recent': { req: z.object({}), res: z.array(VideoInfo) },
   'videos.remove': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
   'videos.frames': { req: z.object({ videoId: Id, frames: z.number().int().min(1).max(1024) }), res: z.array(SampledFrame) },
-  'conversations.list': { req: z.object({ videoId: Id }), res: z.array(Conversation.omit({ messages: true })) },
+  'conversations.list': { req: z.object({ videoId: Id }), res: z.array(Conversation.omit({ messages: true, replaced: true })) },
   'conversations.get': { req: z.object({ id: Id }), res: Conversation },
   'conversations.create': { req: z.object({ videoId: Id }), res: Conversation },
   'conversations.delete': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
@@ -252,6 +254,8 @@ export const calls = {
     }),
     res: z.object({ turnId: Id, userMessageId: Id, assistantMessageId: Id }),
   },
+  /** Undo the last edit or regenerate: its new question and answer go, the messages it replaced come back. */
+  'chat.undoReplace': { req: z.object({ conversationId: Id }), res: Conversation },
   'chat.stop': { req: z.object({ conversationId: Id }), res: z.object({ ok: z.boolean() }) },
   'chat.cancelPrepare': { req: z.object({ conversationId: Id }), res: z.object({ ok: z.boolean() }) },
   'inspector.get': { req: z.object({ conversationId: Id, turn: z.number().int().min(1) }), res: InspectorTurn.nullable() },

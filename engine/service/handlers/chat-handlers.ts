@@ -11,7 +11,7 @@ import type { CallHandlers } from './types.ts';
 
 export function chatHandlers(
   ctx: ServiceContext,
-): Pick<CallHandlers, 'chat.estimate' | 'chat.measure' | 'chat.ask' | 'chat.stop' | 'chat.cancelPrepare' | 'inspector.get'> & { idle(): Promise<void> } {
+): Pick<CallHandlers, 'chat.estimate' | 'chat.measure' | 'chat.ask' | 'chat.undoReplace' | 'chat.stop' | 'chat.cancelPrepare' | 'inspector.get'> & { idle(): Promise<void> } {
   const running = new Map<string, Promise<void>>();
   const budget = new TurnBudget();
 
@@ -120,7 +120,10 @@ export function chatHandlers(
       // Refused before anything is stored: the question stays with the user and uses no turn.
       const plan = planTurn(settings, question, []);
       if (plan && plan.questionTokens > plan.maxQuestionTokens) throw new ServiceError('invalid_request', tooLongMessage(plan));
+      // An edit or regenerate keeps what it replaces until the next one, so it can be undone (chat.undoReplace).
+      const replaced = replaceFromMessageId ? { at, messages: conv.messages.slice(at) } : undefined;
       conv.messages = conv.messages.slice(0, at);
+      conv.replaced = replaced;
       const now = Date.now();
       const user: ChatMessage = { id: `m-${randomUUID()}`, role: 'user', text: question, createdAt: now };
       const assistant: ChatMessage = { id: `m-${randomUUID()}`, role: 'assistant', text: '', createdAt: now, status: 'streaming' };
@@ -128,11 +131,26 @@ export function chatHandlers(
       conv.updatedAt = now;
       if (conv.messages.length === 2) conv.title = question.slice(0, 80);
       const turn = nextTurnNumber(conv.messages.slice(0, -2));
-      await ctx.inspector.truncate(conversationId, turn);
+      if (replaced) await ctx.inspector.setAside(conversationId, turn);
+      else await ctx.inspector.truncate(conversationId, turn);
       await ctx.conversations.save(conv);
       const job = runTurn(conv, settings, turn, question, assistant).finally(() => running.delete(conversationId));
       running.set(conversationId, job);
       return { turnId: `t-${randomUUID()}`, userMessageId: user.id, assistantMessageId: assistant.id };
+    },
+    async 'chat.undoReplace'({ conversationId }) {
+      const conv = ctx.conversations.get(conversationId);
+      if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
+      if (running.has(conversationId)) throw new ServiceError('invalid_request', 'an answer is still being written in this conversation; stop it first');
+      if (!conv.replaced) throw new ServiceError('invalid_request', 'there is no edit or regenerate to undo in this conversation');
+      const { at, messages } = conv.replaced;
+      const kept = conv.messages.slice(0, at);
+      conv.messages = [...kept, ...messages];
+      delete conv.replaced;
+      conv.updatedAt = Date.now();
+      await ctx.inspector.restoreAside(conversationId, nextTurnNumber(kept));
+      await ctx.conversations.save(conv);
+      return conv;
     },
     async 'chat.stop'({ conversationId }) {
       if (!running.has(conversationId)) return { ok: false };

@@ -6,7 +6,7 @@ import { Conversation } from '../../../electron/contract.ts';
 import { cleanTempFiles, readJsonOr, writeJsonAtomic } from './atomic-json.ts';
 import { SerialQueue } from './serial-queue.ts';
 
-export type ConversationSummary = Omit<Conversation, 'messages'>;
+export type ConversationSummary = Omit<Conversation, 'messages' | 'replaced'>;
 
 export class ConversationStore {
   private cache = new Map<string, Conversation>();
@@ -45,7 +45,7 @@ export class ConversationStore {
     return [...this.cache.values()]
       .filter((c) => c.videoId === videoId)
       .sort((a, b) => b.updatedAt - a.updatedAt)
-      .map(({ messages: _messages, ...rest }) => rest);
+      .map(({ messages: _messages, replaced: _replaced, ...rest }) => rest);
   }
 
   latestForVideo(videoId: string): string | null {

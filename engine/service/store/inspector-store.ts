@@ -5,6 +5,9 @@ import path from 'node:path';
 import { InspectorTurn } from '../../../electron/contract.ts';
 import { readJsonOr, writeJsonAtomic } from './atomic-json.ts';
 
+/** File name prefix of the turns an edit or regenerate set aside (for its undo). */
+const ASIDE = 'replaced-';
+
 export class InspectorStore {
   private readonly dir: string;
 
@@ -20,26 +23,47 @@ export class InspectorStore {
     await writeJsonAtomic(this.fileOf(conversationId, data.turn), data);
   }
 
-  /** Drops turns >= fromTurn (after an edit or regenerate replaced them). */
+  /** Drops turns >= fromTurn. */
   async truncate(conversationId: string, fromTurn: number): Promise<void> {
-    const dir = path.join(this.dir, conversationId);
+    await this.dropTurns(conversationId, '', fromTurn);
+  }
+
+  /** Sets turns >= fromTurn aside (an edit or regenerate replaced them), dropping what was set aside before. */
+  async setAside(conversationId: string, fromTurn: number): Promise<void> {
+    await this.dropTurns(conversationId, ASIDE, 0);
+    for (const turn of await this.turnsFrom(conversationId, '', fromTurn)) {
+      await fs.rename(this.fileOf(conversationId, turn), this.fileOf(conversationId, turn, ASIDE));
+    }
+  }
+
+  /** Undoes setAside: turns >= fromTurn written since are dropped and the ones set aside come back. */
+  async restoreAside(conversationId: string, fromTurn: number): Promise<void> {
+    await this.dropTurns(conversationId, '', fromTurn);
+    for (const turn of await this.turnsFrom(conversationId, ASIDE, 0)) {
+      await fs.rename(this.fileOf(conversationId, turn, ASIDE), this.fileOf(conversationId, turn));
+    }
+  }
+
+  private async turnsFrom(conversationId: string, prefix: string, fromTurn: number): Promise<number[]> {
     let names: string[];
     try {
-      names = await fs.readdir(dir);
+      names = await fs.readdir(path.join(this.dir, conversationId));
     } catch {
-      return;
+      return [];
     }
-    for (const n of names) {
-      const m = /^turn-(\d+)\.json$/.exec(n);
-      if (m && Number(m[1]) >= fromTurn) await fs.rm(path.join(dir, n), { force: true });
-    }
+    const re = new RegExp(`^${prefix}turn-(\\d+)\\.json$`);
+    return names.map((n) => re.exec(n)).filter((m) => m !== null && Number(m[1]) >= fromTurn).map((m) => Number(m![1]));
+  }
+
+  private async dropTurns(conversationId: string, prefix: string, fromTurn: number): Promise<void> {
+    for (const turn of await this.turnsFrom(conversationId, prefix, fromTurn)) await fs.rm(this.fileOf(conversationId, turn, prefix), { force: true });
   }
 
   async removeConversation(conversationId: string): Promise<void> {
     await fs.rm(path.join(this.dir, conversationId), { recursive: true, force: true });
   }
 
-  private fileOf(conversationId: string, turn: number): string {
-    return path.join(this.dir, conversationId, `turn-${turn}.json`);
+  private fileOf(conversationId: string, turn: number, prefix = ''): string {
+    return path.join(this.dir, conversationId, `${prefix}turn-${turn}.json`);
   }
 }

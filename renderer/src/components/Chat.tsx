@@ -29,6 +29,7 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
   const list = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   const messages = session.conversation?.messages ?? [];
+  const replaced = session.conversation?.replaced;
   const busy = session.streamingId !== null || messages.some((m) => m.status === 'streaming');
   const duration = session.video?.durationSec ?? null;
   const suggestions = suggestionsFor(model);
@@ -44,9 +45,9 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   });
 
-  const send = async (question: string, replaceFromMessageId?: string) => {
+  const send = async (question: string, replaceFromMessageId?: string, override: Partial<Settings> = {}) => {
     setRefusal(null);
-    const res = await session.ask(question, { replaceFromMessageId, settings: settings ?? undefined, checkMemory: true });
+    const res = await session.ask(question, { replaceFromMessageId, settings: settings ? { ...settings, ...override } : undefined, checkMemory: true });
     if (res && 'refused' in res) setRefusal({ text: res.refused, reason: res.reason });
     return res !== null && 'messageId' in res;
   };
@@ -95,7 +96,14 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
               inspected={m.stats !== undefined && m.stats.turn === inspectedTurn}
               onSeek={onSeek}
               onEdit={m.role === 'user' ? (text) => void send(text, m.id) : undefined}
-              onRegenerate={prevUser ? () => void send(prevUser.text, prevUser.id) : undefined}
+              laterCount={messages.length - i - 1}
+              replaced={
+                m.role === 'user' && replaced && replaced.at === i && replaced.messages.length > 0
+                  ? { later: Math.max(0, replaced.messages.length - 2), onUndo: () => void session.undoReplace() }
+                  : undefined
+              }
+              greedy={settings !== null && settings.temperature === 0}
+              onRegenerate={prevUser ? (temperature) => void send(prevUser.text, prevUser.id, temperature === undefined ? {} : { temperature }) : undefined}
               onInspect={m.stats ? () => onInspect(m.stats!.turn) : undefined}
             />
           );

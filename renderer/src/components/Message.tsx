@@ -1,6 +1,7 @@
 // One chat message with its actions (copy, edit-and-resend, regenerate, inspect) and, for answers, its statistics.
 import { useState } from 'react';
 import type { ChatMessage } from '../../../electron/contract.ts';
+import { countOf } from '../lib/format.ts';
 import { RichText } from './RichText.tsx';
 import { StatsLine } from './StatsLine.tsx';
 
@@ -11,11 +12,23 @@ interface Props {
   inspected: boolean;
   onSeek(sec: number): void;
   onEdit?(text: string): void;
-  onRegenerate?(): void;
+  /** Regenerate; `temperature` overrides the setting for this answer only. */
+  onRegenerate?(temperature?: number): void;
   onInspect?(): void;
+  /** Messages after this question that an edit would replace (the edit form says so). */
+  laterCount?: number;
+  /** This turn replaced an earlier version of itself and `later` messages after it (the last edit or regenerate):
+   *  offer to undo it. */
+  replaced?: { later: number; onUndo(): void };
+  /** Sampling is greedy (temperature 0): regenerating gives the same answer, so offer a temperature. */
+  greedy?: boolean;
 }
 
-export function Message({ m, durationSec, busy, inspected, onSeek, onEdit, onRegenerate, onInspect }: Props) {
+/** The temperature offered to regenerate a greedy answer differently. */
+export const REGENERATE_TEMPERATURE = 0.7;
+
+export function Message({ m, durationSec, busy, inspected, onSeek, onEdit, onRegenerate, onInspect, laterCount = 0, replaced, greedy = false }: Props) {
+  const [regenChoice, setRegenChoice] = useState(false);
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(m.text);
   const [copied, setCopied] = useState(false);
@@ -69,6 +82,11 @@ export function Message({ m, durationSec, busy, inspected, onSeek, onEdit, onReg
                 }
               }}
             />
+            {laterCount > 0 && (
+              <p className="hint edit-warn" role="note">
+                Resending replaces the {laterCount === 1 ? 'message' : `${laterCount} messages`} after this question; you can undo it afterwards.
+              </p>
+            )}
             <div className="row end">
               <button type="button" className="btn btn-small" onClick={() => setEditing(false)}>
                 Cancel
@@ -80,6 +98,14 @@ export function Message({ m, durationSec, busy, inspected, onSeek, onEdit, onReg
           </form>
         ) : (
           <div className="msg-body">{m.text}</div>
+        )}
+        {!editing && replaced && (
+          <div className="replaced-note" role="status">
+            This replaced the previous version of this turn{replaced.later > 0 ? ` and ${countOf(replaced.later, 'later message')}` : ''}.{' '}
+            <button className="act" disabled={busy} onClick={replaced.onUndo}>
+              Undo
+            </button>
+          </div>
         )}
         {!editing && (
           <div className="msg-actions">
@@ -124,7 +150,12 @@ export function Message({ m, durationSec, busy, inspected, onSeek, onEdit, onReg
             {copied ? 'Copied' : 'Copy'}
           </button>
           {onRegenerate && (
-            <button className="act" disabled={busy} onClick={onRegenerate}>
+            <button
+              className="act"
+              disabled={busy}
+              aria-expanded={greedy ? regenChoice : undefined}
+              onClick={() => (greedy ? setRegenChoice((v) => !v) : onRegenerate())}
+            >
               Regenerate
             </button>
           )}
@@ -133,6 +164,31 @@ export function Message({ m, durationSec, busy, inspected, onSeek, onEdit, onReg
               Inspect turn {m.stats.turn}
             </button>
           )}
+        </div>
+      )}
+      {onRegenerate && greedy && regenChoice && !streaming && (
+        <div className="regen-choice" role="group" aria-label="Regenerate how">
+          <span className="muted">At temperature 0 the model picks the likeliest word each time: the same settings give the same answer.</span>
+          <button
+            className="btn btn-small btn-primary"
+            disabled={busy}
+            onClick={() => {
+              setRegenChoice(false);
+              onRegenerate(REGENERATE_TEMPERATURE);
+            }}
+          >
+            Regenerate at temperature {REGENERATE_TEMPERATURE}
+          </button>
+          <button
+            className="btn btn-small"
+            disabled={busy}
+            onClick={() => {
+              setRegenChoice(false);
+              onRegenerate();
+            }}
+          >
+            Same settings
+          </button>
         </div>
       )}
     </article>

@@ -44,6 +44,8 @@ export interface Session {
   newConversation(): Promise<void>;
   deleteConversation(id: string): Promise<void>;
   ask(question: string, opts?: AskOptions): Promise<AskResult>;
+  /** Undo the last edit or regenerate: the messages it replaced come back. */
+  undoReplace(): Promise<void>;
   stop(): void;
   cancelPrepare(): void;
 }
@@ -363,14 +365,11 @@ export function useSession(frameCount: number | null): Session {
         const assistant: ChatMessage = { id: res.assistantMessageId, role: 'assistant', text: early, createdAt: now, status: 'streaming' };
         setConversation((c) => {
           if (!c || c.id !== convId) return c;
-          let kept = c.messages;
-          if (opts.replaceFromMessageId) {
-            const at = kept.findIndex((m) => m.id === opts.replaceFromMessageId);
-            if (at >= 0) kept = kept.slice(0, at);
-          }
           // A fast engine may already have finished (and the re-read conversation holds these messages).
-          if (kept.some((m) => m.id === assistant.id)) return c;
-          return { ...c, messages: [...kept, user, assistant], updatedAt: now };
+          if (c.messages.some((m) => m.id === assistant.id)) return c;
+          const at = opts.replaceFromMessageId ? c.messages.findIndex((m) => m.id === opts.replaceFromMessageId) : -1;
+          if (at < 0) return { ...c, messages: [...c.messages, user, assistant], updatedAt: now, replaced: undefined };
+          return { ...c, messages: [...c.messages.slice(0, at), user, assistant], updatedAt: now, replaced: { at, messages: c.messages.slice(at) } };
         });
         setStreamingId(res.assistantMessageId);
         void refreshConversations(v.id);
@@ -382,6 +381,18 @@ export function useSession(frameCount: number | null): Session {
     },
     [api, fail, refreshConversations],
   );
+
+  const undoReplace = useCallback(async () => {
+    const c = convRef.current;
+    if (!c) return;
+    try {
+      const restored = await api.call('chat.undoReplace', { conversationId: c.id });
+      if (convRef.current?.id === restored.id) setConversation(restored);
+      setTurnsVersion((v) => v + 1);
+    } catch (e) {
+      fail('Undo', e);
+    }
+  }, [api, fail]);
 
   const stop = useCallback(() => {
     const c = convRef.current;
@@ -413,6 +424,7 @@ export function useSession(frameCount: number | null): Session {
     newConversation,
     deleteConversation,
     ask,
+    undoReplace,
     stop,
     cancelPrepare,
   };
