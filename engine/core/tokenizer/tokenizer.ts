@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
+import { renderWithLimits } from './template-render.ts';
 
 export class TokenizerError extends Error {
   constructor(msg: string) {
@@ -19,10 +20,22 @@ function readJson(path: string): Record<string, unknown> {
   }
 }
 
+/** Model types @huggingface/tokenizers implements; an unknown one would otherwise be guessed from the vocabulary. */
+const MODEL_TYPES = ['BPE', 'WordPiece', 'Unigram'];
+
+function checkModelType(json: Record<string, unknown>): void {
+  const model = json.model as Record<string, unknown> | null | undefined;
+  if (!model || typeof model !== 'object' || Array.isArray(model)) throw new TokenizerError('tokenizer.json has no "model" object');
+  if (model.type !== undefined && !MODEL_TYPES.includes(model.type as string)) {
+    throw new TokenizerError(`tokenizer model type ${JSON.stringify(model.type)} is not supported (known: ${MODEL_TYPES.join(', ')})`);
+  }
+}
+
 export class TextTokenizer {
   private constructor(private tok: Tokenizer, readonly config: Record<string, unknown>) {}
 
   static fromJson(json: Record<string, unknown>, config: Record<string, unknown> = {}): TextTokenizer {
+    checkModelType(json);
     return new TextTokenizer(new Tokenizer(json, config), config);
   }
 
@@ -30,6 +43,11 @@ export class TextTokenizer {
     const path = join(dir, 'tokenizer.json');
     if (!existsSync(path)) throw new TokenizerError(`${dir}: tokenizer.json is missing (needed to read and write text)`);
     const json = readJson(path);
+    try {
+      checkModelType(json);
+    } catch (e) {
+      throw new TokenizerError(`${path}: ${(e as Error).message}`);
+    }
     const cfgPath = join(dir, 'tokenizer_config.json');
     const config = existsSync(cfgPath) ? readJson(cfgPath) : {};
     try {
@@ -89,7 +107,7 @@ export class ChatTemplate {
   }
 
   render(messages: ChatMessage[], addGenerationPrompt: boolean): string {
-    return this.template.render({ ...this.extra, messages, add_generation_prompt: addGenerationPrompt });
+    return renderWithLimits(this.template, { ...this.extra, messages, add_generation_prompt: addGenerationPrompt });
   }
 }
 
