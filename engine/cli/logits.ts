@@ -4,9 +4,12 @@
 import { SafetensorsFile, writeSafetensors } from '../core/checkpoint/safetensors.ts';
 import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
 import { hostToF32 } from '../core/backend/dtype.ts';
-import { parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
+import { oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
 
 export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
+/** Shared with `saliency`, which reads the same inputs. */
+export const MODEL_INPUT_OPTIONS: CommandOptions = { strings: ['model', 'inputs', 'out', 'backend'] };
+export const BACKENDS = ['cpu', 'cuda', 'auto'] as const satisfies readonly BackendChoice[];
 
 export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float32Array | null; frames: number } {
   const f = new SafetensorsFile(path);
@@ -32,14 +35,12 @@ export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float
 }
 
 export async function logitsCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['help']);
-  if (a.flags.has('help')) { console.log(LOGITS_HELP); return 0; }
-  rejectUnknownOptions(a, LOGITS_HELP);
+  if (wantsHelp(argv)) { console.log(LOGITS_HELP); return 0; }
+  const a = parseCommandArgs(argv, MODEL_INPUT_OPTIONS, LOGITS_HELP);
   const modelDir = str(a, 'model', true)!;
   const inputs = str(a, 'inputs', true)!;
   const out = str(a, 'out', true)!;
-  const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
-  if (!['cpu', 'cuda', 'auto'].includes(backend)) throw new UsageError(`--backend must be cpu, cuda or auto (got ${backend})`);
+  const backend = oneOf(a, 'backend', BACKENDS, 'auto');
   const { ids, pixels, frames } = readLogitsInputs(inputs);
   const m = await loadModel(modelDir, { backend });
   const logits = m.model.logits(ids, pixels, frames);

@@ -1,4 +1,5 @@
 // The `sparsevila` CLI: one module per subcommand, dispatched by name.
+import { UsageError } from './args.ts';
 
 type Command = { run: (argv: string[]) => Promise<number>; help: string };
 
@@ -39,6 +40,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`sparsevila ${name}: ${err.message}${err.usage ? `\n\n${err.usage}` : ''}`);
+      return 2;
+    }
     console.error(`sparsevila ${name}: ${(err as Error).message}`);
     return 1;
   }

@@ -4,23 +4,21 @@
 // the trailing image_newline token has no score: it is always kept).
 import { writeSafetensors } from '../core/checkpoint/safetensors.ts';
 import { videoGeometry } from '../core/models/llava-onevision-config.ts';
-import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { loadModel } from '../core/models/load-model.ts';
 import { PatchSaliencyCollector } from '../core/sparse/saliency.ts';
 import { tokenSaliencyFromPatches } from '../core/sparse/tokenSaliency.ts';
-import { parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
-import { readLogitsInputs } from './logits.ts';
+import { oneOf, parseCommandArgs, str, UsageError, wantsHelp } from './args.ts';
+import { BACKENDS, MODEL_INPUT_OPTIONS, readLogitsInputs } from './logits.ts';
 
 export const SALIENCY_HELP = 'sparsevila saliency --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
 
 export async function saliencyCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['help']);
-  if (a.flags.has('help')) { console.log(SALIENCY_HELP); return 0; }
-  rejectUnknownOptions(a, SALIENCY_HELP);
+  if (wantsHelp(argv)) { console.log(SALIENCY_HELP); return 0; }
+  const a = parseCommandArgs(argv, MODEL_INPUT_OPTIONS, SALIENCY_HELP);
   const modelDir = str(a, 'model', true)!;
   const inputs = str(a, 'inputs', true)!;
   const out = str(a, 'out', true)!;
-  const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
-  if (!['cpu', 'cuda', 'auto'].includes(backend)) throw new UsageError(`--backend must be cpu, cuda or auto (got ${backend})`);
+  const backend = oneOf(a, 'backend', BACKENDS, 'auto');
   const { pixels, frames } = readLogitsInputs(inputs);
   if (!pixels) throw new UsageError(`${inputs}: no "pixel_values_videos" tensor (saliency needs the video)`);
   const m = await loadModel(modelDir, { backend });

@@ -8,6 +8,7 @@ import { spawnChildEngine } from '../service/engine-host/child-process.ts';
 import { defaultDataDir, defaultRendererDir, embeddedModelsDir, packageRoot } from '../service/paths.ts';
 import { AppService } from '../service/service.ts';
 import { startServeServer, type ServeHandle } from '../service/serve/http-server.ts';
+import { int, parseCommandArgs, str, UsageError, wantsHelp } from './args.ts';
 
 export const SERVE_USAGE = `usage: sparsevila serve [--port N] [--host ADDR] [--data DIR] [--renderer DIR]
 
@@ -24,25 +25,20 @@ export interface ServeArgs {
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const out: ServeArgs = { port: 0, host: '127.0.0.1', dataDir: defaultDataDir(), rendererDir: defaultRendererDir(), token: randomBytes(24).toString('base64url') };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value\n\n${SERVE_USAGE}`);
-      return v;
-    };
-    if (a === '--port') {
-      const p = Number(value());
-      if (!Number.isInteger(p) || p < 0 || p > 65535) throw new Error(`--port must be an integer from 0 to 65535`);
-      out.port = p;
-    } else if (a === '--host') out.host = value();
-    else if (a === '--data') out.dataDir = path.resolve(value());
-    else if (a === '--renderer') out.rendererDir = path.resolve(value());
-    else throw new Error(`unknown option ${a}\n\n${SERVE_USAGE}`);
-  }
-  if (process.env.SPARSEVILA_SERVE_TOKEN) out.token = process.env.SPARSEVILA_SERVE_TOKEN;
-  return out;
+  const a = parseCommandArgs(argv, { strings: ['port', 'host', 'data', 'renderer'] }, SERVE_USAGE);
+  const port = int(a, 'port', 0)!;
+  if (port < 0 || port > 65535) throw new UsageError('--port must be an integer from 0 to 65535', SERVE_USAGE);
+  const dir = (name: string, def: string) => {
+    const v = str(a, name);
+    return v === undefined ? def : path.resolve(v);
+  };
+  return {
+    port,
+    host: str(a, 'host') ?? '127.0.0.1',
+    dataDir: dir('data', defaultDataDir()),
+    rendererDir: dir('renderer', defaultRendererDir()),
+    token: process.env.SPARSEVILA_SERVE_TOKEN || randomBytes(24).toString('base64url'),
+  };
 }
 
 export interface RunningServe {
@@ -90,17 +86,11 @@ export async function startServe(args: ServeArgs): Promise<RunningServe> {
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  if (wantsHelp(argv)) {
     console.log(SERVE_USAGE);
     return 0;
   }
-  let args: ServeArgs;
-  try {
-    args = parseServeArgs(argv);
-  } catch (err) {
-    console.error((err as Error).message);
-    return 2;
-  }
+  const args = parseServeArgs(argv);
   let running: RunningServe;
   try {
     running = await startServe(args);
