@@ -8,7 +8,8 @@ import { VideoError } from '../../core/video/errors.ts';
 import { mediaUrls, thumbsDir } from '../media.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { userPath } from '../user-path.ts';
-import { makePoster, sampleThumbnails } from '../video-thumbs.ts';
+import { LLAVA_ONEVISION_PREPROCESS, loadPreprocessConfig, type PreprocessConfig } from '../../core/video/preprocess-config.ts';
+import { filmstrip, makePoster } from '../video-thumbs.ts';
 import { encodeClip, renderClip } from '../../core/synthetic/eval-set.ts';
 import type { CallHandlers } from './types.ts';
 
@@ -24,6 +25,16 @@ export function videoHandlers(
       return resolveFfmpeg({ ffmpegPath: ctx.settings.get().ffmpegPath });
     } catch (err) {
       throw new ServiceError('invalid_request', (err as Error).message);
+    }
+  };
+  /** How the active model's processor sizes frames: the filmstrip samples into the cache entry its engine will read. */
+  const preprocess = (): PreprocessConfig => {
+    const model = ctx.models.resolve(ctx.settings.get().modelId);
+    if (!model) return LLAVA_ONEVISION_PREPROCESS;
+    try {
+      return loadPreprocessConfig(model.info.path);
+    } catch {
+      return LLAVA_ONEVISION_PREPROCESS; // the engine will say what is wrong with the model when it loads it
     }
   };
   /** Probe a file, make its poster, and put it in the library (recent videos). */
@@ -103,8 +114,7 @@ export function videoHandlers(
       if (!video) throw new ServiceError('not_found', `no video with id ${videoId}; open it first`);
       const b = bins();
       try {
-        const probe = await probeVideo(b, video.path, { timeoutMs: 30_000 });
-        const thumbs = await sampleThumbnails(b, probe, frames, thumbsDir(ctx.dataDir, videoId));
+        const thumbs = await filmstrip(b, video.path, frames, preprocess(), thumbsDir(ctx.dataDir, videoId));
         const missing = thumbs.filter((t) => t.missing).length;
         if (video.missingFrames !== missing) await ctx.library.patch(videoId, { missingFrames: missing });
         return thumbs.map((t) => ({ index: t.index, timeSec: t.timeSec, thumbUrl: mediaUrls.thumb(videoId, t.name), ...(t.missing ? { missing: true } : {}) }));
