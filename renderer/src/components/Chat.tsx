@@ -188,7 +188,7 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
   );
 }
 
-/** "memory 4.1 GB of 22 GB", or once the weights are loaded "memory +120 MB of 6.3 GB free" (what is still needed). */
+/** "memory 4.1 GiB of 22 GiB", or once the weights are loaded "memory +120 MiB of 6.3 GiB free" (what is still needed). */
 export function memoryText(e: MemoryEstimate): string {
   const rest = e.kvBytes + e.activationBytes;
   return e.weightsLoaded

@@ -16,6 +16,8 @@ interface Props {
   overlay: OverlayInput;
   retained: number;
   retrieved: number;
+  /** Where `retrieved` was read: "at any layer", "at layer 4" (the badge counts what the overlay shows). */
+  readWhere: string;
   perFrame: number;
   onHover(frame: number, row: number, col: number): void;
   onLeave(): void;
@@ -47,7 +49,7 @@ export const FrameTile = memo(function FrameTile(p: Props) {
         ref={canvas}
         style={{ width: p.width, height }}
         role="img"
-        aria-label={`Frame ${p.index + 1} at ${p.timeLabel}: ${p.retained} of ${p.perFrame} tokens kept, ${p.retrieved} retrieved`}
+        aria-label={`Frame ${p.index + 1} at ${p.timeLabel}: ${p.retained} of ${p.perFrame} tokens kept, ${p.retrieved} read ${p.readWhere}`}
         onMouseMove={(e) => {
           const r = e.currentTarget.getBoundingClientRect();
           const col = Math.min(p.overlay.gridW - 1, Math.floor(((e.clientX - r.left) / r.width) * p.overlay.gridW));
@@ -62,7 +64,7 @@ export const FrameTile = memo(function FrameTile(p: Props) {
           {p.timeLabel}
           {p.missing && <em className="tile-missing"> missing</em>}
         </span>
-        <span className="tile-counts">
+        <span className="tile-counts" title={`${p.retained} of ${p.perFrame} tokens kept · ${p.retrieved} read ${p.readWhere}`}>
           <b className="c-ret">{p.retained}</b>/<span>{p.perFrame}</span> · <b className="c-rtv">{p.retrieved}</b>
         </span>
       </figcaption>

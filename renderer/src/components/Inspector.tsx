@@ -122,14 +122,14 @@ export function Inspector(p: Props) {
             step={1}
             value={layer === 'any' ? -1 : Math.min(layer, Math.max(0, layers - 1))}
             disabled={layers === 0}
-            aria-valuetext={layer === 'any' ? 'any layer' : `layer ${layer}`}
+            aria-valuetext={layer === 'any' ? 'any layer' : `layer ${layer + 1} of ${layers}`}
             onChange={(e) => {
               const v = Number(e.target.value);
               setLayer(v < 0 ? 'any' : v);
             }}
           />
           <output htmlFor="insp-layer" className="ctl-out">
-            {layers === 0 ? 'no retrieval' : layer === 'any' ? `any of ${layers} layers` : `${Math.min(layer, layers - 1)} / ${layers - 1}${layerReads(a.data, layer)}`}
+            {layers === 0 ? 'no retrieval' : layer === 'any' ? `any of ${layers} layers` : `layer ${Math.min(layer, layers - 1) + 1} of ${layers}${layerReads(a.data, layer)}`}
           </output>
         </div>
         <div className="ctl">
@@ -215,6 +215,9 @@ export function Inspector(p: Props) {
   );
 }
 
+/** Within 2 %: no turn is called faster. */
+const sameTime = (ratio: number) => ratio < 1.02;
+
 /** End-to-end time of two turns side by side, and whether that comparison is like for like. */
 export function CompareTimes({ a, b }: { a: InspectorTurn; b: InspectorTurn }) {
   const ta = a.stats.timings.totalMs, tb = b.stats.timings.totalMs;
@@ -226,7 +229,7 @@ export function CompareTimes({ a, b }: { a: InspectorTurn; b: InspectorTurn }) {
     <p className="overlap-line" aria-label="Time comparison">
       Total: turn {a.turn} ({a.stats.policy}) <b>{formatMs(ta)}</b> vs turn {b.turn} ({b.stats.policy}) <b>{formatMs(tb)}</b>
       {encodedA === encodedB ? (
-        <span className="muted"> — turn {fast.turn} took {ratio.toFixed(2)}× less time than turn {slow.turn}</span>
+        <span className="muted"> — {sameTime(ratio) ? 'about the same time' : `turn ${fast.turn} was ${ratio.toFixed(2)}× faster than turn ${slow.turn}`}</span>
       ) : (
         <span className="warn">
           {' '}— not like for like: only turn {encodedA ? a.turn : b.turn} includes encoding the video (the first question on a
@@ -242,7 +245,7 @@ export function CompareTimes({ a, b }: { a: InspectorTurn; b: InspectorTurn }) {
 function OverlapLine({ a, b, layer }: { a: InspectorTurn; b: InspectorTurn; layer: LayerView }) {
   const o = useMemo(() => retrievalOverlap(a, b, layer), [a, b, layer]);
   if (!o) return null;
-  const where = layer === 'any' ? 'at any layer' : `at layer ${layer}`;
+  const where = layer === 'any' ? 'at any layer' : `at layer ${layer + 1}`;
   return (
     <p className="overlap-line" aria-label="Retrieval overlap">
       Tokens read {where}: <b>{o.both}</b> by both turns · <b className="c-rtv">{o.onlyA}</b> only by turn {a.turn} ·{' '}

@@ -20,11 +20,11 @@ export function LayerStrip({ turn, layer, onLayer }: { turn: InspectorTurn; laye
               key={l}
               className={on ? 'layer-bar on' : 'layer-bar'}
               aria-pressed={on}
-              title={`layer ${l}: ${n} token${n === 1 ? '' : 's'} read, ${formatPercent(m)} of the question's attention over kept visual tokens`}
+              title={`layer ${l + 1} of ${layers}: ${n} token${n === 1 ? '' : 's'} read, ${formatPercent(m)} of the question's attention over kept visual tokens`}
               onClick={() => onLayer(on ? 'any' : l)}
             >
               <i style={{ height: `${Math.max(2, Math.min(1, m) * 100)}%` }} />
-              <span>{l}</span>
+              <span>{l + 1}</span>
             </button>
           );
         })}

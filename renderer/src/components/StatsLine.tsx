@@ -4,7 +4,6 @@ import { countOf, formatBytes, formatCount, formatMs, formatSpeedup } from '../l
 
 export function StatsLine({ stats }: { stats: TurnStats }) {
   const t = stats.timings;
-  const dense = stats.policy === 'dense';
   return (
     <dl className="stats-line" aria-label="Answer statistics">
       <Stat k="policy" v={stats.policy} title="Policy used for this turn" />
@@ -15,10 +14,12 @@ export function StatsLine({ stats }: { stats: TurnStats }) {
         v={`${formatCount(stats.visualTokensRetained)}/${formatCount(stats.visualTokensTotal)} kept`}
         title="Visual tokens kept after prefill pruning / total"
       />
-      {!dense && stats.policy !== 'prefill-only' && (
-        <Stat k="read" v={`${formatCount(stats.visualTokensRetrieved)} retrieved`} title="Visual tokens decode attended to (mean over layers)" />
+      {stats.policy === 'sparsevila' && (
+        <Stat k="read" v={`${formatCount(stats.visualTokensRetrieved)} retrieved`} title="Visual tokens decode attended to (mean over layers; each layer picks its own)" />
       )}
-      {stats.policy === 'prefill-only' && <Stat k="read" v="all kept" title="Prefill-only has no decode retrieval: decode reads every kept visual token" />}
+      {(stats.policy === 'prefill-only' || stats.policy === 'query-prune') && (
+        <Stat k="read" v="all kept" title={`${stats.policy} has no decode retrieval: decode reads every kept visual token`} />
+      )}
       <Stat k="KV" v={formatBytes(stats.kvBytes)} title="KV cache size after this turn" />
       {!!stats.missingFrames && (
         <Stat

@@ -21,7 +21,7 @@ export function TokenLegend({ turn, layer }: { turn: InspectorTurn; layer: Layer
         <span key={c} data-cls={c}>
           <i className="sw" style={{ background: SWATCH[c], outline: c === PRUNED ? '1px solid #3a4152' : undefined }} /> {labels[c]}
           {c === RETRIEVED && layers > 1 && layer === 'any' && <span className="muted"> (any layer; brighter = more layers)</span>}
-          {c === RETRIEVED && layer !== 'any' && <span className="muted"> (at layer {Math.min(layer, layers - 1)})</span>}
+          {c === RETRIEVED && layer !== 'any' && <span className="muted"> (at layer {Math.min(layer, layers - 1) + 1} of {layers})</span>}
         </span>
       ))}
     </div>

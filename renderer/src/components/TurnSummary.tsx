@@ -9,7 +9,9 @@ const PHASES = [
   ['decodeMs', 'decode', 'ph-decode'],
 ] as const;
 
-export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
+/** `readAnyLayer`: visual tokens read at one layer or more this turn (what the frames' badges add up to at "any layer"). */
+export function TurnSummary({ s, scaleMs, readAnyLayer = null }: { s: TurnStats; scaleMs: number; readAnyLayer?: number | null }) {
+  const retrieves = s.policy === 'sparsevila';
   const t = s.timings;
   const sum = PHASES.reduce((a, [k]) => a + t[k], 0);
   const scale = Math.max(scaleMs, sum, 1);
@@ -20,18 +22,25 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
       <div className="counts">
         <Count label="visual tokens" value={formatCount(s.visualTokensTotal)} title="Visual tokens the sampled frames make (after the 2x pooling)" />
         <Count
-          label="kept after prefill"
+          label={s.policy === 'query-prune' ? 'kept after query pruning' : 'kept after prefill'}
           value={formatCount(s.visualTokensRetained)}
           sub={formatPercent(retainedShare)}
           cls="c-ret"
-          title="In the KV cache this turn: the rest were pruned before the language model by vision saliency (or by turn 1's question under query-prune)"
+          title={s.policy === 'query-prune'
+            ? 'In the KV cache this turn: turn 1\'s question chose these and the rest were deleted for good (after prefill pruning by vision saliency)'
+            : 'In the KV cache this turn: the rest were pruned before the language model by vision saliency'}
         />
-        <Count
-          label="retrieved (mean/layer)"
-          value={s.policy === 'sparsevila' || s.policy === 'query-prune' ? formatCount(s.visualTokensRetrieved) : 'all kept'}
-          sub={s.policy === 'sparsevila' || s.policy === 'query-prune' ? formatPercent(retrievedShare) + ' of kept' : undefined}
-          cls="c-rtv"
-        />
+        {retrieves ? (
+          <Count
+            label="retrieved per layer (mean)"
+            value={formatCount(s.visualTokensRetrieved)}
+            sub={`${formatPercent(retrievedShare)} of kept${readAnyLayer !== null ? ` · ${formatCount(readAnyLayer)} at any layer` : ''}`}
+            cls="c-rtv"
+            title="Each layer reads its own top tokens: the mean over layers of how many it read, and how many were read by at least one layer (what the frames' badges add up to)"
+          />
+        ) : (
+          <Count label="read by decode" value="all kept" cls="c-rtv" title={`${s.policy} has no decode retrieval: every kept visual token is read at every layer`} />
+        )}
         <Count label="KV cache" value={formatBytes(s.kvBytes)} title="Size of the key/value cache after this turn" />
         {s.retrievedMassShare !== null && (
           <Count
@@ -79,7 +88,11 @@ export function TurnSummary({ s, scaleMs }: { s: TurnStats; scaleMs: number }) {
           {!s.denseTimings && s.policy !== 'dense' && (
             <span className="muted">no dense run to compare: tick “Also run dense each turn” in Settings for the speedup</span>
           )}
-          {s.denseTimings && <span className="muted">dense (lower bar): total {formatMs(s.denseTimings.totalMs)} vs {formatMs(t.totalMs)}</span>}
+          {s.denseTimings && (
+            <span className="muted">
+              total: this turn {formatMs(t.totalMs)} (upper bar) vs dense {formatMs(s.denseTimings.totalMs)} (lower bar)
+            </span>
+          )}
         </div>
       </div>
     </div>

@@ -31,6 +31,8 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
   const depth = useMemo(() => (effLayer === 'any' && layers > 0 ? retrievalDepth(data) : null), [data, effLayer, layers]);
   const saliency = useMemo(() => normalizedSaliency(data), [data]);
   const counts = useMemo(() => countsPerFrame(data, cls), [data, cls]);
+  const readAnyLayer = useMemo(() => (layers > 0 ? new Set(data.retrievedByLayer.flat()).size : null), [data, layers]);
+  const readWhere = effLayer === 'any' ? 'at any layer' : `at layer ${effLayer + 1}`;
   const perFrame = data.gridH * data.gridW;
   const timeLabels = useMemo(() => clockLabels(data.frameTimes), [data]);
   const effMode = mode === 'saliency' && saliency ? 'saliency' : 'tokens';
@@ -94,9 +96,9 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
     if (layers > 0 && cls[v] !== PRUNED) {
       let k = 0;
       for (const list of data.retrievedByLayer) if (list.includes(v)) k++;
-      layersText = ` · read at ${k}/${layers} layers`;
+      layersText = ` · read at ${k} of ${layers} layers`;
     }
-    hoverText = `Frame ${hover.f + 1} (${timeLabels[hover.f] ?? ''}) · token row ${hover.r}, col ${hover.c} · ${state}${sal}${layersText}`;
+    hoverText = `Frame ${hover.f + 1} (${timeLabels[hover.f] ?? ''}) · token row ${hover.r + 1} of ${data.gridH}, column ${hover.c + 1} of ${data.gridW} · ${state}${sal}${layersText}`;
   }
 
   const s = data.stats;
@@ -109,7 +111,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
         {question && <p className="turn-q" title={question}>“{question}”</p>}
         {layers === 0 && <p className="turn-note">No decode retrieval under {s.policy}: every kept token is read at every layer.</p>}
       </header>
-      <TurnSummary s={s} scaleMs={scaleMs} />
+      <TurnSummary s={s} scaleMs={scaleMs} readAnyLayer={readAnyLayer} />
       {effMode === 'tokens' && <TokenLegend turn={data} layer={effLayer} />}
       {onLayer && <LayerStrip turn={data} layer={effLayer} onLayer={onLayer} />}
       <FrameTimeline
@@ -138,6 +140,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
             overlay={o}
             retained={counts[f].retained}
             retrieved={counts[f].retrieved}
+            readWhere={layers > 0 ? readWhere : 'every kept token (no retrieval)'}
             perFrame={perFrame}
             onHover={onHover}
             onLeave={onLeave}

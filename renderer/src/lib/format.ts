@@ -40,9 +40,10 @@ export function formatSpeedup(x: number): { text: string; slower: boolean } {
   return { text: `${x.toFixed(2)}×${slower ? ' (slower)' : ''}`, slower };
 }
 
+/** Binary units named as such (KiB, MiB, GiB), like the memory estimate's messages: 1536 -> "1.5 KiB". */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '–';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
   let i = 0;
   while (v >= 1024 && i < units.length - 1) {

@@ -42,8 +42,8 @@ describe('memory line under the question box', () => {
   it('once the model is loaded, shows what is still needed against what is free', async () => {
     const { memoryText } = await import('../../../renderer/src/components/Chat.tsx');
     const e = { weightsBytes: 4 * 2 ** 30, kvBytes: 100 * 2 ** 20, activationBytes: 20 * 2 ** 20, availableBytes: 3 * 2 ** 30, fits: true, message: '' };
-    expect(memoryText(e)).toBe('memory 4.1 GB of 3.0 GB');
-    expect(memoryText({ ...e, weightsLoaded: true })).toBe('memory +120 MB of 3.0 GB free (model loaded)');
+    expect(memoryText(e)).toBe('memory 4.1 GiB of 3.0 GiB');
+    expect(memoryText({ ...e, weightsLoaded: true })).toBe('memory +120 MiB of 3.0 GiB free (model loaded)');
   });
 });
 

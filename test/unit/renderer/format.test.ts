@@ -10,7 +10,7 @@ describe('format', () => {
   });
   it('formats sizes and durations', () => {
     expect(formatBytes(512)).toBe('512 B');
-    expect(formatBytes(14.2 * 1024 * 1024)).toBe('14.2 MB');
+    expect(formatBytes(14.2 * 1024 * 1024)).toBe('14.2 MiB');
     expect(formatMs(0.5)).toBe('0.50 ms');
     expect(formatMs(412.4)).toBe('412 ms');
     expect(formatMs(2200)).toBe('2.20 s');

@@ -27,7 +27,7 @@ describe('inspector: comparing two turns\' times', () => {
   });
   it('states the ratio when both are alike', () => {
     const html = renderToStaticMarkup(<CompareTimes a={turn(1, 'sparsevila', 100, 200)} b={turn(2, 'dense', 150, 500)} />);
-    expect(html).toContain('turn 1 took 2.50× less time than turn 2');
+    expect(html).toContain('turn 1 was 2.50× faster than turn 2');
     expect(html).not.toContain('not like for like');
   });
 });

@@ -47,8 +47,8 @@ describe('per-layer strip', () => {
     const data = { ...turn('sparsevila', true), massShareByLayer: [0.41, 0.8] };
     const html = renderToStaticMarkup(<TurnView data={data} question="q" frames={null} layer={1} mode="tokens" tileWidth={100} aspect={1} scaleMs={1} onSeek={() => {}} onLayer={() => {}} />);
     expect(html.match(/class="layer-bar( on)?"/g)?.length).toBe(2);
-    expect(html).toContain('layer 0: 1 token read, 41% of the question');
-    expect(html).toMatch(/class="layer-bar on" aria-pressed="true" title="layer 1:/);
+    expect(html).toContain('layer 1 of 2: 1 token read, 41% of the question');
+    expect(html).toMatch(/class="layer-bar on" aria-pressed="true" title="layer 2 of 2:/);
     const dense = renderToStaticMarkup(<TurnView data={{ ...turn('dense', false), massShareByLayer: null }} question="q" frames={null} layer="any" mode="tokens" tileWidth={100} aspect={1} scaleMs={1} onSeek={() => {}} onLayer={() => {}} />);
     expect(dense).not.toContain('layer-bar');
   });

@@ -41,9 +41,9 @@ describe('memory bar', () => {
     const { MemBar } = await import('../../../renderer/src/components/SettingsPanel.tsx');
     const e = { weightsBytes: 4 * 2 ** 30, kvBytes: 2 ** 30, activationBytes: 0, availableBytes: 2 * 2 ** 30, fits: true, message: '' };
     const loaded = renderToStaticMarkup(<MemBar e={{ ...e, weightsLoaded: true }} />);
-    expect(loaded).toContain('weights 4.0 GB (loaded)');
+    expect(loaded).toContain('weights 4.0 GiB (loaded)');
     expect(loaded).toContain('class="mem-w" style="width:0%"');
-    expect(loaded).toContain('of 2.0 GB free');
+    expect(loaded).toContain('of 2.0 GiB free');
     expect(renderToStaticMarkup(<MemBar e={e} />)).not.toContain('(loaded)');
   });
 });
