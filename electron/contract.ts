@@ -260,6 +260,9 @@ export const calls = {
   'chat.cancelPrepare': { req: z.object({ conversationId: Id }), res: z.object({ ok: z.boolean() }) },
   'inspector.get': { req: z.object({ conversationId: Id, turn: z.number().int().min(1) }), res: InspectorTurn.nullable() },
   'engine.status': { req: z.object({}), res: EngineStatus },
+  /** The folder of the log files (app, serve mode and engine process): opened in the file manager by the desktop
+   *  app (opened: true); serve mode only returns its path (the browser cannot open local folders). */
+  'app.openLogs': { req: z.object({}), res: z.object({ path: z.string(), opened: z.boolean() }) },
 } as const;
 
 export type CallName = keyof typeof calls;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { EngineHost } from '../engine/service/engine-host/engine-host.ts';
 import { AppService } from '../engine/service/service.ts';
+import { copyConsoleTo, openLogFiles } from '../engine/service/log-files.ts';
 import { APP_ORIGIN, handleAppScheme, registerAppScheme } from './app-protocol.ts';
 import { spawnUtilityEngine } from './engine-utility.ts';
 import { IPC_CALL, IPC_EVENT } from './ipc-channels.ts';
@@ -61,18 +62,30 @@ function createWindow(): BrowserWindow {
 }
 
 async function start(): Promise<void> {
+  const logs = openLogFiles(app.getPath('userData'), 'app');
+  copyConsoleTo(logs.main);
+  logs.main.info({ version: app.getVersion(), platform: process.platform, packaged: app.isPackaged }, 'app started');
+  app.on('child-process-gone', (_event, details) => logs.main.error({ ...details }, `child process gone: ${details.type} ${details.name ?? ''} (${details.reason}, exit code ${details.exitCode})`));
+  app.on('render-process-gone', (_event, _wc, details) => logs.main.error({ ...details }, `renderer gone (${details.reason}, exit code ${details.exitCode})`));
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   // Packaged: the native addon ships as an extra resource (electron-builder: resources/kernels; Forge:
   // resources/Release); tell the engine where.
   const addonDir = resourcesDir('kernels') ?? resourcesDir('Release');
   const addon = addonDir ? path.join(addonDir, 'sparsevila_kernels.node') : null;
-  const engine = new EngineHost({ spawn: () => spawnUtilityEngine(addon && existsSync(addon) ? { SPARSEVILA_ADDON: addon } : {}) });
+  const engine = new EngineHost({
+    spawn: () => spawnUtilityEngine(addon && existsSync(addon) ? { SPARSEVILA_ADDON: addon } : {}),
+    log: logs.engine,
+  });
   service = await AppService.create({
     dataDir: app.getPath('userData'),
     version: app.getVersion(),
     serveMode: false,
     engine,
     embeddedModelsDir: embeddedModelsDir(),
+    openFolder: async (dir) => {
+      const failure = await shell.openPath(dir);
+      if (failure) throw new Error(failure);
+    },
     pickVideo: async () => {
       const r = await dialog.showOpenDialog(mainWindow ?? BrowserWindow.getFocusedWindow()!, {
         title: 'Open a video',

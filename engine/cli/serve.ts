@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { copyConsoleTo, openLogFiles } from '../service/log-files.ts';
 import { EngineHost } from '../service/engine-host/engine-host.ts';
 import { spawnChildEngine } from '../service/engine-host/child-process.ts';
 import { defaultDataDir, defaultRendererDir, embeddedModelsDir, packageRoot } from '../service/paths.ts';
@@ -55,7 +56,14 @@ export class ServeError extends Error {
 /** Starts everything serve mode needs; used by the CLI and by the end-to-end tests. */
 export async function startServe(args: ServeArgs): Promise<RunningServe> {
   const version = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  const engine = new EngineHost({ spawn: () => spawnChildEngine() });
+  const logs = openLogFiles(args.dataDir, 'serve');
+  const restoreConsole = copyConsoleTo(logs.main);
+  logs.main.info({ version, host: args.host, port: args.port }, 'serve mode started');
+  const engine = new EngineHost({ spawn: () => spawnChildEngine(), log: logs.engine });
+  const closeLogs = async () => {
+    restoreConsole();
+    await logs.close();
+  };
   const service = await AppService.create({
     dataDir: args.dataDir,
     version,
@@ -69,6 +77,7 @@ export async function startServe(args: ServeArgs): Promise<RunningServe> {
     handle = await startServeServer({ service, staticDir: args.rendererDir, host: args.host, port: args.port, token: args.token });
   } catch (err) {
     await service.close(); // the engine process too, or it would keep this process alive
+    await closeLogs();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new ServeError(`port ${args.port} on ${args.host} is already in use: pick another with --port N, or --port 0 for any free one`);
     if (code === 'EADDRNOTAVAIL') throw new ServeError(`${args.host} is not an address of this machine (--host)`);
@@ -81,6 +90,7 @@ export async function startServe(args: ServeArgs): Promise<RunningServe> {
     async close() {
       await handle.close();
       await service.close();
+      await closeLogs();
     },
   };
 }

@@ -20,6 +20,8 @@ export interface ServiceContext {
   emit<N extends EventName>(name: N, payload: EventPayload<N>): void;
   /** Native file dialog (Electron); absent in serve mode, where the renderer asks for a path instead. */
   pickVideo?: () => Promise<string | null>;
+  /** Shows a folder in the file manager (Electron); absent in serve mode. Rejects with the reason it could not. */
+  openFolder?: (dir: string) => Promise<void>;
 }
 
 /** A failure the caller caused or can act on; its message goes to the renderer as is. */

@@ -30,6 +30,7 @@ export interface ServiceOptions {
   /** Folder holding the embedded model(s) (assets/models); null when the app ships none. */
   embeddedModelsDir: string | null;
   pickVideo?: () => Promise<string | null>;
+  openFolder?: (dir: string) => Promise<void>;
   /** Hugging Face endpoint for downloads (default HF_ENDPOINT or https://huggingface.co). */
   hubEndpoint?: string;
   /** The Hugging Face hub cache whose models are listed and where downloads go (default: huggingface_hub's). */
@@ -65,6 +66,7 @@ export class AppService {
       engine: opts.engine,
       emit: (name, payload) => s.emit(name, payload),
       pickVideo: opts.pickVideo,
+      openFolder: opts.openFolder,
     };
     await Promise.all([ctx.settings.load(), ctx.library.load(), ctx.conversations.load(), ctx.models.load()]);
     s.ctx = ctx;

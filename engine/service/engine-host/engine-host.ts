@@ -127,12 +127,21 @@ export class EngineHost {
     return this.proc?.pid;
   }
 
+  /** Stops the engine process; resolves once it has exited (or after a few seconds if it does not say so). */
   async close(): Promise<void> {
     this.closed = true;
     const proc = this.proc;
     this.proc = null;
     this.failPending(new EngineCrashedError('the engine was shut down'));
-    proc?.kill();
+    if (!proc) return;
+    let timer: NodeJS.Timeout | undefined;
+    const exited = new Promise<void>((resolve) => {
+      proc.onExit(() => resolve());
+      timer = setTimeout(resolve, 5_000);
+    });
+    proc.kill();
+    await exited;
+    clearTimeout(timer);
   }
 
   private launch(): Promise<void> {

@@ -1,6 +1,7 @@
 // Generation and sparsity settings, the backend, and the memory estimate for the next question.
 import type { EngineStatus, MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
 import { formatBytes } from '../lib/format.ts';
+import { LogsFolderButton } from './LogsFolderButton.tsx';
 import { POLICIES, usesDecodeSparsity, usesPrefillSparsity } from '../lib/policies.ts';
 
 interface Props {
@@ -178,6 +179,7 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
             onChange={(e) => onChange({ ffmpegPath: e.target.value.trim() || null })}
           />
         </div>
+        <LogsFolderButton />
       </details>
     </div>
   );

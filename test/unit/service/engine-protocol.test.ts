@@ -84,6 +84,7 @@ describe('engine process: requests are validated when they arrive', () => {
 function fakeEngine(answer: (req: HostToEngineMsg) => unknown[]): () => EngineProcess {
   return () => {
     let onMessage: (m: unknown) => void = () => {};
+    const onExit: ((code: number | null, reason: string) => void)[] = [];
     const proc: EngineProcess = {
       pid: 1234,
       send: (req) => setTimeout(() => answer(req).forEach((m) => onMessage(m)), 0),
@@ -92,8 +93,8 @@ function fakeEngine(answer: (req: HostToEngineMsg) => unknown[]): () => EnginePr
         setTimeout(() => l({ type: 'ready', backend: 'cpu', gpuName: null, gpuMemoryBytes: null, message: null }), 0);
       },
       onOutput: () => {},
-      onExit: () => {},
-      kill: () => {},
+      onExit: (l) => onExit.push(l),
+      kill: () => onExit.forEach((l) => l(null, 'killed by SIGKILL')),
     };
     return proc;
   };
