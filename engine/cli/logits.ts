@@ -4,6 +4,7 @@
 import { SafetensorsFile, writeSafetensors } from '../core/checkpoint/safetensors.ts';
 import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
 import { hostToF32 } from '../core/backend/dtype.ts';
+import { checkIdsInVocab, tokenIdsFromBytes } from '../core/checkpoint/token-ids.ts';
 import { oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
 
 export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
@@ -18,10 +19,7 @@ export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float
     if (!idInfo) throw new UsageError(`${path}: no "input_ids" tensor`);
     if (idInfo.dtype !== 'I64' && idInfo.dtype !== 'I32') throw new UsageError(`${path}: input_ids must be int64 (got ${idInfo.dtype})`);
     if (idInfo.shape.length !== 2 || idInfo.shape[0] !== 1) throw new UsageError(`${path}: input_ids must be [1, T] (got ${JSON.stringify(idInfo.shape)})`);
-    const raw = f.readBytes('input_ids');
-    const ids = idInfo.dtype === 'I64'
-      ? Int32Array.from(new BigInt64Array(raw.buffer, raw.byteOffset, idInfo.shape[1]), (x) => Number(x))
-      : new Int32Array(raw.buffer, raw.byteOffset, idInfo.shape[1]);
+    const ids = tokenIdsFromBytes(f.readBytes('input_ids'), idInfo.dtype, idInfo.shape[1], `${path}: input_ids`);
     const pv = f.tensors.get('pixel_values_videos');
     if (!pv) return { ids, pixels: null, frames: 0 };
     if (pv.shape.length !== 5 || pv.shape[0] !== 1) throw new UsageError(`${path}: pixel_values_videos must be [1, F, 3, H, W] (got ${JSON.stringify(pv.shape)})`);
@@ -43,6 +41,7 @@ export async function logitsCommand(argv: string[]): Promise<number> {
   const backend = oneOf(a, 'backend', BACKENDS, 'auto');
   const { ids, pixels, frames } = readLogitsInputs(inputs);
   const m = await loadModel(modelDir, { backend });
+  checkIdsInVocab(ids, m.config.text.vocabSize, `${inputs}: input_ids`);
   const logits = m.model.logits(ids, pixels, frames);
   const V = m.config.text.vocabSize;
   writeSafetensors(out, { logits: { dtype: 'F32', shape: [1, ids.length, V], data: logits } });
