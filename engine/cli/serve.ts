@@ -1,7 +1,7 @@
 // `sparsevila serve`: the app's contract and renderer over HTTP + WebSocket on loopback, for a browser window (and how
 // the renderer is tested without Electron). Prints the URL with its one-time token and runs until Ctrl+C.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { copyConsoleTo, openLogFiles } from '../service/log-files.ts';
 import { EngineHost } from '../service/engine-host/engine-host.ts';
@@ -55,6 +55,12 @@ export class ServeError extends Error {
 
 /** Starts everything serve mode needs; used by the CLI and by the end-to-end tests. */
 export async function startServe(args: ServeArgs): Promise<RunningServe> {
+  if (!existsSync(path.join(args.rendererDir, 'index.html'))) {
+    throw new ServeError(
+      `the app's renderer is not built (${path.join(args.rendererDir, 'index.html')} is missing), so a browser would get nothing to show: ` +
+        'run `npm run build:renderer` first (`npm run serve` builds it and starts serve mode), or point --renderer at a built one',
+    );
+  }
   const version = (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const logs = openLogFiles(args.dataDir, 'serve');
   const restoreConsole = copyConsoleTo(logs.main);
