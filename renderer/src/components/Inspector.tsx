@@ -4,9 +4,9 @@ import { useMemo, useState } from 'react';
 import type { Conversation, InspectorTurn, PolicyName, SampledFrame, VideoInfo } from '../../../electron/contract.ts';
 import { formatMs } from '../lib/format.ts';
 import { usePref } from '../lib/prefs.ts';
-import { COLORS, heat, rgba } from '../lib/overlay.ts';
+import { cellPaint, heat, swatchStyle } from '../lib/overlay.ts';
 import { POLICIES } from '../lib/policies.ts';
-import { retrievalOverlap, type LayerView } from '../lib/tokenMap.ts';
+import { PRUNED, RETAINED, RETRIEVED, retrievalOverlap, type LayerView } from '../lib/tokenMap.ts';
 import { useInspectorTurn } from '../state/useInspectorTurn.ts';
 import { TurnView } from './TurnView.tsx';
 
@@ -281,13 +281,13 @@ function Legend({ saliency }: { saliency: boolean }) {
   return (
     <div className="legend" aria-label="Legend">
       <span>
-        <i className="sw" style={{ background: rgba(COLORS.pruned), outline: '1px solid #3a4152' }} /> pruned at prefill
+        <i className="sw" style={swatchStyle(cellPaint({ cls: Uint8Array.of(PRUNED), depth: null, layers: 0 }, 0))} /> pruned at prefill
       </span>
       <span>
-        <i className="sw" style={{ background: rgba([COLORS.retained[0], COLORS.retained[1], COLORS.retained[2], 150]) }} /> kept, not read this turn
+        <i className="sw" style={swatchStyle(cellPaint({ cls: Uint8Array.of(RETAINED), depth: null, layers: 0 }, 0))} /> kept, not read this turn
       </span>
       <span>
-        <i className="sw" style={{ background: rgba(COLORS.retrieved) }} /> retrieved this turn <span className="muted">(any-layer view: brighter = more layers)</span>
+        <i className="sw" style={swatchStyle(cellPaint({ cls: Uint8Array.of(RETRIEVED), depth: null, layers: 0 }, 0))} /> retrieved this turn <span className="muted">(outlined, colours untouched; any-layer view: brighter outline = more layers)</span>
       </span>
     </div>
   );

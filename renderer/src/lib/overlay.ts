@@ -1,17 +1,45 @@
-// Paints one frame's token grid over its thumbnail. The grid is filled as an RGBA bitmap of gridW x gridH pixels and
-// scaled up without smoothing: two draw calls per frame, cheap enough for 1000+ frames.
+// Paints one frame's token grid over its thumbnail. The neutral dimming is an RGBA bitmap of gridW x gridH pixels scaled
+// up without smoothing (one draw call), then read tokens get an outline each: cheap enough for 1000+ frames.
 import { PRUNED, READ_ALL, RETRIEVED } from './tokenMap.ts';
 
+// The token view never changes the colour of what it marks (the questions may be about colours): tokens the model did
+// not read are dimmed with neutral black, and read tokens are left as they are, outlined in amber where cells are big
+// enough to draw a line.
 export const COLORS = {
-  pruned: [10, 12, 18, 205] as const,
-  retained: [86, 156, 255, 70] as const,
-  retrieved: [255, 178, 36, 200] as const,
-  /** Read at every layer (no retrieval): the retrieved hue, light enough to see the frame through it. */
-  readAll: [255, 178, 36, 80] as const,
+  /** Neutral dimming (black at this alpha) of pruned tokens and of kept tokens not read this turn. */
+  pruned: [0, 0, 0, 215] as const,
+  retained: [0, 0, 0, 120] as const,
+  /** The outline of a retrieved token (never a fill). */
+  retrieved: [255, 178, 36, 230] as const,
 };
+
+/** What is drawn over one token: a neutral dim (black alpha 0-255) and an amber outline's alpha (0 = none). */
+export interface CellPaint {
+  dim: number;
+  outline: number;
+}
+
+export function cellPaint(o: Pick<OverlayInput, 'cls' | 'depth' | 'layers'>, v: number): CellPaint {
+  const c = o.cls[v];
+  if (c === PRUNED) return { dim: COLORS.pruned[3], outline: 0 };
+  if (c === READ_ALL) return { dim: 0, outline: 0 };
+  if (c !== RETRIEVED) return { dim: COLORS.retained[3], outline: 0 };
+  // Any-layer view: read at fewer layers is a little dimmer (brighter = more layers), still without a hue.
+  const share = o.depth && o.layers > 0 ? Math.min(1, o.depth[v] / o.layers) : 1;
+  return { dim: Math.round(70 * (1 - share)), outline: Math.round(120 + 110 * share) };
+}
 
 export function rgba(c: readonly [number, number, number, number]): string {
   return `rgba(${c[0]},${c[1]},${c[2]},${(c[3] / 255).toFixed(2)})`;
+}
+
+/** A legend swatch as the overlay draws a class over a mid-grey "frame": its dimming and its outline. */
+export function swatchStyle(p: CellPaint): { background: string; boxShadow?: string } {
+  const [r, g, b, a] = COLORS.retrieved;
+  return {
+    background: `linear-gradient(rgba(0,0,0,${(p.dim / 255).toFixed(2)}), rgba(0,0,0,${(p.dim / 255).toFixed(2)})), #9aa3b5`,
+    ...(p.outline > 0 ? { boxShadow: `inset 0 0 0 2px rgba(${r},${g},${b},${(a / 255).toFixed(2)})` } : {}),
+  };
 }
 
 /** Inferno-like ramp for saliency (t in [0,1]). */
@@ -75,14 +103,11 @@ export function drawFrame(ctx: CanvasRenderingContext2D, w: number, h: number, i
       px[k + 3] = o.cls[v] === PRUNED ? 235 : 150;
       continue;
     }
-    const c = o.cls[v] === PRUNED ? COLORS.pruned : o.cls[v] === RETRIEVED ? COLORS.retrieved : o.cls[v] === READ_ALL ? COLORS.readAll : COLORS.retained;
-    px[k] = c[0];
-    px[k + 1] = c[1];
-    px[k + 2] = c[2];
-    px[k + 3] = c[3];
-    if (o.cls[v] === RETRIEVED && o.depth && o.layers > 0) {
-      px[k + 3] = Math.round(70 + 170 * Math.min(1, o.depth[v] / o.layers));
-    }
+    const { dim } = cellPaint(o, v);
+    px[k] = 0;
+    px[k + 1] = 0;
+    px[k + 2] = 0;
+    px[k + 3] = dim;
   }
   sctx.putImageData(data, 0, 0);
   ctx.imageSmoothingEnabled = false;
@@ -106,6 +131,22 @@ export function drawFrame(ctx: CanvasRenderingContext2D, w: number, h: number, i
       ctx.lineTo(w, y);
     }
     ctx.stroke();
+  }
+  if (o.mode === 'tokens') outlineRead(ctx, o, cw, ch);
+}
+
+/** Amber outlines around read tokens (inset so neighbours' lines do not merge); skipped where cells are too small. */
+function outlineRead(ctx: CanvasRenderingContext2D, o: OverlayInput, cw: number, ch: number): void {
+  if (cw < 4 || ch < 4) return;
+  const [r, g, b] = COLORS.retrieved;
+  const line = cw >= 12 && ch >= 12 ? 2 : 1;
+  ctx.lineWidth = line;
+  for (let i = 0; i < o.gridH * o.gridW; i++) {
+    const { outline } = cellPaint(o, o.offset + i);
+    if (outline === 0) continue;
+    ctx.strokeStyle = `rgba(${r},${g},${b},${(outline / 255).toFixed(2)})`;
+    const x = (i % o.gridW) * cw, y = Math.floor(i / o.gridW) * ch;
+    ctx.strokeRect(x + line / 2 + 0.5, y + line / 2 + 0.5, cw - line - 1, ch - line - 1);
   }
 }
 
