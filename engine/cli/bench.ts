@@ -8,9 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
 import { PRESETS, type PresetName } from '../core/models/presets.ts';
-import { parseBenchConfigs } from '../core/sparse/benchConfig.ts';
-import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../core/sparse/benchFloor.ts';
-import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/sparse/benchRun.ts';
+import { parseBenchConfigs } from '../core/bench/config.ts';
+import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../core/bench/floor.ts';
+import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
+import { warmUpPolicies } from '../core/bench/warm-up.ts';
+import { progressWriter } from './progress.ts';
 import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
 
 export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
@@ -71,8 +73,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const configs = parseBenchConfigs(str(a, 'configs') ?? 'dense,0.75:0.9');
   const json = a.flags.has('json');
-  const out = str(a, 'out');
-  const log = (s: string) => process.stderr.write(s);
+  const outFile = str(a, 'out');
+  const stderr = progressWriter();
+  const log = (s: string) => stderr.line(s);
 
   const m = await loadModel(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
   const machine = {
@@ -83,12 +86,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   try {
     if (!a.flags.has('no-warmup')) {
       // Graph/kernel creation and first-touch costs go here, once per distinct policy, on a one-frame video.
-      const seen = new Set<string>();
-      for (const c of configs) {
-        if (seen.has(c.policy)) continue;
-        seen.add(c.policy);
-        runBenchConfig(m.model, c, { ...base, frames: 1, turns: 2, newTokens: 2 }, benchPixels(m.model, 1));
-      }
+      await warmUpPolicies(m, configs, base);
       log('warm-up done\n');
     }
     const copyGBps = measureCopyGBps(m.backend);
@@ -100,7 +98,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const pixels = benchPixels(m.model, F);
       const results: BenchRun['results'] = [];
       for (const c of configs) {
-        const r = runBenchConfig(m.model, c, w, pixels, log);
+        const r = await runBenchConfig(m, c, w, pixels, { log, progress: stderr.progress });
         results.push({ ...r, floor: decodeFloor(m.config, m.backend, r, w, copyGBps) });
       }
       runs.push({ workload: w, results });
@@ -109,7 +107,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
       model: m.name, machine, date: new Date().toISOString(), copyGBps, weightBytesPerToken,
       workload: runs[0].workload, results: runs[0].results, runs,
     };
-    if (out) writeFileSync(out, JSON.stringify(report, null, 1));
+    if (outFile) writeFileSync(outFile, JSON.stringify(report, null, 1));
     if (json) {
       console.log(JSON.stringify(report, null, 1));
     } else {

@@ -6,16 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel, type BackendChoice, type LoadedModel } from '../core/models/load-model.ts';
 import { ChatSession } from '../core/session/chat-session.ts';
-import { POLICY_NAMES, type SparseSettings } from '../core/sparse/policy.ts';
-import { SparsePolicy } from '../core/sparse/session-policy.ts';
+import { POLICY_NAMES, type PolicyName, type SparseSettings } from '../core/sparse/policy.ts';
 import { describeQuestion, type Question } from '../core/synthetic/questions.ts';
 import { makeScene } from '../core/synthetic/world.ts';
 import { answerMatches, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../core/synthetic/eval-set.ts';
 import { resolveFfmpeg } from '../core/video/ffmpeg-path.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import type { PolicyName } from '../../electron/contract.ts';
 import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
+import { progressWriter } from './progress.ts';
 
 export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--write-set DIR] [--frames 16]
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
@@ -78,22 +77,18 @@ export function configLabel(c: EvalConfig): string {
   return `${c.policy} p=${c.prefillSparsity} r=${c.decodeSparsity}`;
 }
 
-async function openSession(model: LoadedModel, video: PreparedVideo, c: EvalConfig) {
-  const settings: SparseSettings = { policy: c.policy, prefillSparsity: c.prefillSparsity, decodeSparsity: c.decodeSparsity, perFrameFloor: 0, history: 'none' };
-  const sp = new SparsePolicy(model, settings);
-  const session = await ChatSession.create(model, video, { history: 'none', ...sp.sessionOptions() });
-  sp.attach(session);
-  return { sp, session };
+function openSession(model: LoadedModel, video: PreparedVideo, c: EvalConfig): Promise<ChatSession> {
+  const sparse: SparseSettings = { policy: c.policy, prefillSparsity: c.prefillSparsity, decodeSparsity: c.decodeSparsity, perFrameFloor: 0, history: 'none' };
+  return ChatSession.create(model, video, { sparse });
 }
 
-async function ask(sp: SparsePolicy, session: ChatSession, q: Question) {
+async function ask(session: ChatSession, q: Question) {
   const maxNewTokens = q.type === 'describe' ? 12 : 3;
-  const r = await session.ask(q.question, { maxNewTokens, temperature: 0, topP: 1, seed: 0, ...sp.askOptions() });
-  const m = sp.finishTurn(r);
-  return { ok: answerMatches(r.answer, q.answer), answer: r.answer, m, r };
+  const r = await session.ask(q.question, { maxNewTokens, temperature: 0, topP: 1, seed: 0 });
+  return { ok: answerMatches(r.answer, q.answer), answer: r.answer, m: r.measure, r };
 }
 
-export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, opts: { frames: number; configs: EvalConfig[]; single: number; describe?: boolean; log?: (s: string) => void }): Promise<EvalResults> {
+export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, opts: { frames: number; configs: EvalConfig[]; single: number; describe?: boolean; progress?: (label: string, done: number, total: number) => void }): Promise<EvalResults> {
   if (!model.dir) throw new UsageError('eval needs a model folder (its preprocessor config and tokenizer)');
   const preprocess = loadPreprocessConfig(model.dir);
   const single = { correct: 0, total: 0, byType: {} as Record<string, { correct: number; total: number }> };
@@ -106,11 +101,11 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
     const video = await prepareVideo(join(setDir, item.video), { sampling: { mode: 'uniform', frames: opts.frames }, preprocess, thumbnailWidth: 0, cacheDir: null });
     for (const [ci, c] of opts.configs.entries()) {
       const res = results[ci];
-      const { sp, session } = await openSession(model, video, c);
+      const session = await openSession(model, video, c);
       try {
         const turnsAsked = opts.describe ? [...item.conversation, describeQuestion(makeScene(item.seed))] : item.conversation;
         for (const [t, q] of turnsAsked.entries()) {
-          const a = await ask(sp, session, q);
+          const a = await ask(session, q);
           res.turns[t] ??= { correct: 0, total: 0 };
           res.turns[t].total++;
           if (a.ok) res.turns[t].correct++;
@@ -125,7 +120,7 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
         }
         if (c.policy === 'dense') {
           for (const q of item.single.slice(0, opts.single)) {
-            const a = await ask(sp, session, q);
+            const a = await ask(session, q);
             single.total++;
             const bt = (single.byType[q.type] ??= { correct: 0, total: 0 });
             bt.total++;
@@ -137,7 +132,7 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
       }
     }
     timedTurns += item.conversation.length + (opts.describe ? 1 : 0);
-    opts.log?.(`\rvideo ${vi + 1}/${set.items.length}: dense single-turn ${single.correct}/${single.total}`);
+    opts.progress?.(`dense single-turn ${single.correct}/${single.total} right; video`, vi + 1, set.items.length);
   }
   for (const r of results) {
     for (const k of Object.keys(r.meanMs) as (keyof ConfigResult['meanMs'])[]) r.meanMs[k] = round(r.meanMs[k] / Math.max(1, timedTurns));
@@ -174,7 +169,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const policies = (str(a, 'policies') ?? POLICY_NAMES.join(',')).split(',').filter(Boolean) as PolicyName[];
   for (const p of policies) if (!POLICY_NAMES.includes(p)) throw new UsageError(`--policies: unknown policy "${p}" (${POLICY_NAMES.join(', ')})`);
   const configs = evalConfigs(policies, parseSparsities(str(a, 'sparsities') ?? '0.5:0.75,0.75:0.9'));
-  const log = (s: string) => process.stderr.write(s);
+  const stderr = progressWriter();
+  const log = (s: string) => stderr.line(s);
   let seeds: number[] | null;
   try { seeds = parseSeedRange(setSpec); } catch (e) { throw new UsageError((e as Error).message); }
   let setDir = setSpec;
@@ -189,8 +185,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const model = await loadModel(modelDir, { backend: (str(a, 'backend') ?? 'auto') as BackendChoice, threads: int(a, 'threads') });
   try {
     const t0 = Date.now();
-    const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, describe: a.flags.has('describe'), log });
-    log(`\n${set.items.length} videos in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, describe: a.flags.has('describe'), progress: stderr.progress });
+    log(`${set.items.length} videos in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     const out = str(a, 'out');
     if (out) writeFileSync(out, JSON.stringify(r, null, 1) + '\n');
     process.stdout.write(resultsMarkdown(r));

@@ -20,14 +20,12 @@ async function run(dtype: 'f32' | 'bf16', gemv: string, forced: number[] | null)
   const video = { pixelValues: Float32Array.from({ length: F * 3 * S * S }, (_, i) => Math.sin(i * 0.013)), frames: F,
     frameTimes: Array.from({ length: F }, (_, i) => i), durationSec: F };
   const s = await ChatSession.create(m, video);
-  const rows: Float32Array[] = [s.prefillTurn(s.builder.turnIds(s.prompt, Q))];
   const tokens: number[] = [];
-  for (let k = 0; k < STEPS; k++) {
-    const id = forced ? forced[k] : argmax(rows[k]);
+  const rows = s.stepLogits(s.builder!.turnIds(s.prompt, Q), STEPS, (logits, k) => {
+    const id = forced ? forced[k] : argmax(logits);
     tokens.push(id);
-    rows.push(s.decodeStep(id));
-  }
-  s.evictTurn();
+    return id;
+  });
   const greedy = await s.ask(Q, { maxNewTokens: STEPS });
   s.dispose();
   return { rows, tokens, greedy: greedy.tokenIds, device: m.backend.device };

@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { loadModel } from '../../engine/core/models/load-model.ts';
 import { ChatSession } from '../../engine/core/session/chat-session.ts';
 import type { SparseSettings } from '../../engine/core/sparse/policy.ts';
-import { SparsePolicy } from '../../engine/core/sparse/session-policy.ts';
 import { describeQuestion } from '../../engine/core/synthetic/questions.ts';
 import { COLOURS, makeScene, renderFrame, SIZE, type Scene } from '../../engine/core/synthetic/world.ts';
 import { parseSeedRange, writeEvalSet } from '../../engine/core/synthetic/eval-set.ts';
@@ -95,12 +94,11 @@ async function main(): Promise<void> {
       const objs = tokenObjects(scene, video.frameIndices);
       const order = [...scene.objects.keys()].sort((a, b) => scene.objects[a].start - scene.objects[b].start);
       for (const c of configs) {
-        const sp = new SparsePolicy(model, c);
-        const session = await ChatSession.create(model, video, { history: 'none', ...sp.sessionOptions() });
-        sp.attach(session);
+        const session = await ChatSession.create(model, video, { sparse: c });
+        const sp = session.policy;
         try {
-          const r = await session.ask(q.question, { maxNewTokens: 12, temperature: 0, topP: 1, seed: 0, ...sp.askOptions() });
-          const m = sp.finishTurn(r);
+          const r = await session.ask(q.question, { maxNewTokens: 12, temperature: 0, topP: 1, seed: 0 });
+          const m = r.measure;
           // the question's per-layer scores over the retained visual tokens (the controller keeps them until the next turn)
           const ctl = (sp as unknown as { controller: { scoreSums: (Float64Array | null)[]; scoreRows: number[] } }).controller;
           const scores = ctl.scoreSums.every((x) => x) ? ctl.scoreSums.map((x, l) => ({ ids: m.retainedIds, w: x!.map((v) => v / ctl.scoreRows[l]) })) : null;

@@ -1,15 +1,23 @@
-// A multi-turn chat about one video, in explicit steps so sparse policies can hook in:
-//   create: encodeVideo -> buildPrompt -> prefillPrefix (optionally keeping only selected visual tokens)
-//   ask:    prefillTurn (question) -> [decode hooks, e.g. retrieval] -> decode -> evictTurn
+// A multi-turn chat about one video: the one conversation loop the app, serve mode, `chat`, `eval` and `bench` run.
+// Fixed per video (create): model, backend, video, frames, and the policy's prefill side (saliency, pruning):
+//   encodeVideo -> prompt -> prefillPrefix (only the visual tokens the policy keeps)
+// Per turn (ask): decode sparsity and sampling:
+//   prefill the question (the policy scores visual KV) -> the policy picks what decode reads -> decode -> evict the turn
 // KV layout: [retained prefix: template head + video tokens + time instruction][this turn: question + answer].
-// Kept tokens keep their original RoPE positions; a turn continues at the position right after the prefix.
-import type { KvCache, Tensor } from '../backend/backend.ts';
+// Kept tokens keep their original RoPE positions; a turn continues at the position right after the dense prefix.
+import type { Tensor } from '../backend/backend.ts';
 import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
+import { videoGeometry } from '../models/llava-onevision-config.ts';
 import type { LoadedModel } from '../models/load-model.ts';
-import type { VideoEncodeOptions, VideoEncoding } from '../models/llava-onevision.ts';
+import type { VideoEncoding } from '../models/llava-onevision.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
+import { findVideoSpan, planPrefix, type PrefixPlan } from '../sparse/layout.ts';
+import { DENSE_SETTINGS, type SparseSettings } from '../sparse/policy.ts';
+import { PrefixKv } from '../sparse/prefix-kv.ts';
+import { SparsePolicy } from '../sparse/session-policy.ts';
+import type { InspectorTurn, TurnMeasure } from '../sparse/stats.ts';
 import { PromptBuilder, timeInstruction, type HistoryTurn, type PromptParts } from './prompt.ts';
-import { createRng, sampleToken } from './sampling.ts';
+import { createRng, sampleToken, type SamplingOptions } from './sampling.ts';
 
 /** What the session needs of a prepared video (engine/core/video's PreparedVideo fits). */
 export interface SessionVideo {
@@ -20,36 +28,22 @@ export interface SessionVideo {
   timeInstruction?: string;
 }
 
-export interface PrefixSelectionContext {
-  video: VideoEncoding;
-  prompt: PromptParts;
-}
-
 /** KV slots a session reserves for one turn unless told otherwise (SessionOptions.turnCapacity). */
 export const DEFAULT_TURN_CAPACITY = 2048;
 
 export interface SessionOptions {
+  /** The policy, fixed for the video: prefill pruning and saliency, the decode mode and its default sparsity, and
+   *  what the model sees of earlier turns. Default dense. */
+  sparse?: SparseSettings;
   /** KV slots reserved for one turn (question + answer, plus text history). Default 2048. */
   turnCapacity?: number;
   /** Put LLaVA-Video's time instruction after the video. Default true. */
   timeInstruction?: boolean;
-  /** What the model sees of earlier turns: nothing (default), or their text re-prefilled each turn. */
-  history?: 'none' | 'text';
+  /** The prompt prefix as token ids, video placeholders included, for models without a tokenizer (the bench's
+   *  synthetic weights; turns then go through askTokens). Default: the model's chat template. */
+  prefixIds?: Int32Array;
   signal?: AbortSignal;
   onProgress?: (stage: 'vision' | 'prefill', done: number, total: number) => void;
-  /** Per frame q/k of the SigLIP layer feeding the projector (patch saliency). */
-  onFrameQK?: VideoEncodeOptions['onFrameQK'];
-  /** Prefill pruning: ascending indices into the video's pooled tokens (0 .. frames*tokensPerFrame-1) to keep.
-   *  The image_newline and all text are always kept. Undefined keeps everything. */
-  selectVisualTokens?: (ctx: PrefixSelectionContext) => Int32Array | undefined;
-}
-
-export interface TurnContext {
-  session: ChatSession;
-  turn: number;
-  /** Slots of this turn's segment in the cache: [turnStart, kvLen). */
-  turnStart: number;
-  kvLen: number;
 }
 
 export interface AskOptions {
@@ -57,13 +51,13 @@ export interface AskOptions {
   temperature?: number;
   topP?: number;
   seed?: number;
+  /** This turn's decode sparsity (default: the session policy's). */
+  decodeSparsity?: number;
+  /** Tokens that end the answer (default: the model's generation config). [] always writes maxNewTokens (bench). */
+  eosTokenIds?: readonly number[];
   signal?: AbortSignal;
   /** Streaming: called with each new piece of answer text (and the token id). */
   onToken?: (delta: string, tokenId: number) => void;
-  /** Hooks while the question is prefilled (e.g. to score visual tokens with the question's queries). */
-  prefillHooks?: Qwen2Hooks;
-  /** Called once after the question prefill; the hooks it returns apply to every decode step (retrieval). */
-  decodeHooks?: (ctx: TurnContext) => Qwen2Hooks | undefined;
 }
 
 export interface TurnTimings {
@@ -71,10 +65,10 @@ export interface TurnTimings {
   visionMs: number;
   /** Prefill of the retained prefix (first turn only; 0 later). */
   prefixPrefillMs: number;
-  /** Prefill of this turn's question segment. */
+  /** Prefill of this turn's question segment (the policy's scoring in it included). */
   prefillMs: number;
   decodeMs: number;
-  /** From ask() to the first answer token (includes the question prefill). */
+  /** From ask() to the first answer token (includes the question prefill and the retrieval). */
   ttftMs: number;
   totalMs: number;
 }
@@ -89,245 +83,285 @@ export interface TurnOutput {
   stopReason: 'eos' | 'max_tokens' | 'aborted';
   /** Tokens in this turn's prompt segment. */
   promptTokens: number;
-  /** Visual tokens in the retained prefix (after any pruning), and before pruning. */
+  /** Visual tokens in the retained prefix at the end of the turn (after any pruning), and before pruning. */
   visualTokens: number;
   visualTokensTotal: number;
   /** KV cache bytes in use at the end of the turn (before eviction). */
   kvBytes: number;
   decodeTokensPerSec: number;
   timings: TurnTimings;
+  /** The policy's account of the turn: what was retained and retrieved, and the timings with retrieval split out. */
+  measure: TurnMeasure;
 }
+
+/** The video as encoded for the session: its geometry (the tokens themselves are freed after the prefix prefill). */
+export type SessionVideoGeometry = Pick<VideoEncoding, 'frames' | 'grid' | 'pooled' | 'tokensPerFrame'>;
 
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export class ChatSession {
-  readonly cache: KvCache;
-  /** Cache slots of the retained prefix. */
-  prefixSlots = 0;
-  /** RoPE position of each retained prefix slot. */
-  prefixPositions: Int32Array = new Int32Array(0);
-  /** Cache slots holding visual tokens (pooled video tokens; not the newline), ascending; and their token index. */
-  visualSlots: Int32Array = new Int32Array(0);
-  visualTokenIndex: Int32Array = new Int32Array(0);
-  /** Position where each turn's segment starts (right after the original, unpruned prefix). */
-  turnPosition = 0;
+  readonly policy: SparsePolicy;
+  readonly video: SessionVideoGeometry;
   turns = 0;
+  /** What the model sees of earlier turns under history "text" (callers may replace it, e.g. after an edit). */
   readonly history: HistoryTurn[] = [];
-  private firstTurnTimings: { visionMs: number; prefixPrefillMs: number } | null = null;
+  private readonly kv: PrefixKv;
+  /** Position where each turn's segment starts (right after the original, unpruned prefix). */
+  private readonly turnPosition: number;
+  private firstTurnTimings: { visionMs: number; prefixPrefillMs: number } | null;
   private disposed = false;
 
-  private constructor(readonly model: LoadedModel, readonly video: VideoEncoding, readonly prompt: PromptParts,
-    readonly builder: PromptBuilder, readonly opts: SessionOptions) {
-    const turnCap = opts.turnCapacity ?? DEFAULT_TURN_CAPACITY;
-    this.cache = model.model.llm.createCache(prompt.prefixIds.length + turnCap);
+  private constructor(readonly model: LoadedModel, readonly prompt: PromptParts, readonly builder: PromptBuilder | null,
+    readonly opts: SessionOptions, policy: SparsePolicy, video: SessionVideoGeometry, kv: PrefixKv,
+    firstTurnTimings: { visionMs: number; prefixPrefillMs: number }) {
+    this.policy = policy;
+    this.video = video;
+    this.kv = kv;
+    this.turnPosition = kv.layout.nextPosition;
+    this.firstTurnTimings = firstTurnTimings;
   }
 
   static async create(model: LoadedModel, video: SessionVideo, opts: SessionOptions = {}): Promise<ChatSession> {
-    if (!model.tokenizer) throw new Error(`model ${model.name} has no tokenizer.json: chat needs one`);
+    const policy = new SparsePolicy(model.model, opts.sparse ?? DENSE_SETTINGS);
+    const { prompt, builder } = ChatSession.buildPrompt(model, video, opts);
+    const be = model.backend;
     const t0 = performance.now();
-    const enc = ChatSession.encodeVideo(model, video, opts);
-    const visionMs = performance.now() - t0;
-    const builder = new PromptBuilder(model.tokenizer, model.chatTemplate, model.config);
-    const instruction = opts.timeInstruction === false ? null
-      : video.timeInstruction ?? timeInstruction(video.durationSec, video.frameTimes);
-    const prompt = builder.build(video.frames, instruction);
-    const s = new ChatSession(model, enc, prompt, builder, opts);
-    await yieldToEventLoop();
-    const t1 = performance.now();
-    s.prefillPrefix();
-    s.firstTurnTimings = { visionMs, prefixPrefillMs: performance.now() - t1 };
-    return s;
-  }
-
-  /** Step 1: SigLIP -> projector -> pooling, frame by frame. */
-  static encodeVideo(model: LoadedModel, video: SessionVideo, opts: SessionOptions): VideoEncoding {
-    return model.model.encodeVideo(video.pixelValues, video.frames, {
+    const enc = model.model.encodeVideo(video.pixelValues, video.frames, {
       signal: opts.signal,
-      onFrameQK: opts.onFrameQK,
+      onFrameQK: policy.frameQK(),
       onFrame: (d, n) => opts.onProgress?.('vision', d, n),
     });
-  }
-
-  /** Step 2: prefill the retained prefix (kept visual tokens only), positions = original token indices. */
-  prefillPrefix(): void {
-    const be = this.model.backend, p = this.prompt, v = this.video;
-    const nVisual = v.frames * v.tokensPerFrame;
-    const keep = this.opts.selectVisualTokens?.({ video: v, prompt: p });
-    const x = this.model.model.embedPrompt(p.prefixIds, v.tokens);
-    let rows: Int32Array;
-    if (keep) {
-      for (let i = 0; i < keep.length; i++) {
-        if (keep[i] < 0 || keep[i] >= nVisual || (i > 0 && keep[i] <= keep[i - 1])) {
-          throw new Error('selectVisualTokens must return ascending indices within the video tokens');
-        }
-      }
-      const list: number[] = [];
-      for (let i = 0; i < p.videoStart; i++) list.push(i);
-      for (const k of keep) list.push(p.videoStart + k);
-      for (let i = p.videoStart + nVisual; i < p.prefixIds.length; i++) list.push(i);
-      rows = Int32Array.from(list);
-      this.visualSlots = Int32Array.from(keep, (_, i) => p.videoStart + i);
-      this.visualTokenIndex = Int32Array.from(keep);
-    } else {
-      rows = Int32Array.from({ length: p.prefixIds.length }, (_, i) => i);
-      this.visualSlots = Int32Array.from({ length: nVisual }, (_, i) => p.videoStart + i);
-      this.visualTokenIndex = Int32Array.from({ length: nVisual }, (_, i) => i);
+    be.sync();
+    const visionMs = performance.now() - t0;
+    const geometry = { frames: enc.frames, grid: enc.grid, pooled: enc.pooled, tokensPerFrame: enc.tokensPerFrame };
+    let kv: PrefixKv;
+    let prefixPrefillMs: number;
+    try {
+      await yieldToEventLoop();
+      const t1 = performance.now();
+      kv = ChatSession.prefillPrefix(model, enc, prompt, policy, opts);
+      prefixPrefillMs = performance.now() - t1;
+    } finally {
+      be.dispose(enc.tokens);
     }
-    const xs = keep ? be.gatherRows(x, rows) : x;
+    policy.attach(kv);
+    return new ChatSession(model, prompt, builder, opts, policy, geometry, kv, { visionMs, prefixPrefillMs });
+  }
+
+  private static buildPrompt(model: LoadedModel, video: SessionVideo, opts: SessionOptions): { prompt: PromptParts; builder: PromptBuilder | null } {
+    const cfg = model.config;
+    if (opts.prefixIds) {
+      const span = findVideoSpan(opts.prefixIds, cfg.videoTokenId, video.frames, videoGeometry(cfg).pooled);
+      const videoCount = video.frames * videoGeometry(cfg).tokensPerFrame + span.extra;
+      return { prompt: { prefixIds: opts.prefixIds, videoStart: span.start, videoCount, turnTail: '' }, builder: null };
+    }
+    if (!model.tokenizer) throw new Error(`model ${model.name} has no tokenizer.json: chat needs one`);
+    const builder = new PromptBuilder(model.tokenizer, model.chatTemplate, cfg);
+    const instruction = opts.timeInstruction === false ? null
+      : video.timeInstruction ?? timeInstruction(video.durationSec, video.frameTimes);
+    return { prompt: builder.build(video.frames, instruction), builder };
+  }
+
+  /** The retained prefix (the visual tokens the policy keeps) into a new cache, at the original positions. */
+  private static prefillPrefix(model: LoadedModel, enc: VideoEncoding, p: PromptParts, policy: SparsePolicy, opts: SessionOptions): PrefixKv {
+    const be = model.backend, llm = model.model.llm;
+    const nVisual = enc.frames * enc.tokensPerFrame;
+    const keep = policy.selectVisualTokens(enc.frames, enc.tokensPerFrame) ?? Int32Array.from({ length: nVisual }, (_, i) => i);
+    const span = { start: p.videoStart, frames: enc.frames, gridH: enc.pooled, gridW: enc.pooled, extra: p.videoCount - nVisual };
+    const layout = planPrefix(p.prefixIds.length, span, keep);
+    const rows = layout.rows;
+    const x = model.model.embedPrompt(p.prefixIds, enc.tokens);
+    const xs = rows.length === p.prefixIds.length ? x : be.gatherRows(x, rows);
     if (xs !== x) be.dispose(x);
-    this.opts.onProgress?.('prefill', 0, rows.length);
-    const h = this.model.model.llm.forward(xs, this.cache, { positions: rows, at: 0, lastOnly: true });
-    be.dispose(xs);
-    be.dispose(h);
-    this.opts.onProgress?.('prefill', rows.length, rows.length);
-    this.prefixSlots = rows.length;
-    this.prefixPositions = rows;
-    this.cache.length = rows.length;
-    this.turnPosition = p.prefixIds.length;
+    const cache = llm.createCache(rows.length + (opts.turnCapacity ?? DEFAULT_TURN_CAPACITY));
+    try {
+      opts.onProgress?.('prefill', 0, rows.length);
+      const h = llm.forward(xs, cache, { positions: rows, at: 0, lastOnly: true });
+      be.dispose(h);
+      cache.length = rows.length;
+      be.sync();
+    } catch (err) {
+      be.disposeKvCache(cache);
+      throw err;
+    } finally {
+      be.dispose(xs);
+    }
+    opts.onProgress?.('prefill', rows.length, rows.length);
+    return new PrefixKv(be, cache, layout);
   }
 
-  /** Step 3: prefill a turn segment after the prefix; returns the last row's logits. */
-  prefillTurn(ids: Int32Array, hooks?: Qwen2Hooks): Float32Array {
-    const be = this.model.backend, logits = this.turnLogits(ids, hooks);
-    const out = be.toHost(logits);
-    be.dispose(logits);
-    return out;
+  get cache() {
+    return this.kv.cache;
   }
 
-  /** prefillTurn with the logits left on the backend (greedy decoding reads only their argmax). */
-  private turnLogits(ids: Int32Array, hooks?: Qwen2Hooks): Tensor {
-    const be = this.model.backend, llm = this.model.model.llm;
-    const at = this.cache.length;
-    if (at + ids.length >= this.cache.capacity) {
-      throw new Error(`the question (${ids.length} tokens) does not fit the session's turn capacity (${this.cache.capacity - this.prefixSlots} slots)`);
+  /** The retained prefix as it sits in the cache (read-only: the session and its policy change it, nobody else). */
+  get layout(): Readonly<PrefixPlan> {
+    return this.kv.layout;
+  }
+
+  /** Cache slots of the retained prefix. */
+  get prefixSlots(): number {
+    return this.kv.prefixSlots;
+  }
+
+  /** Visual tokens in the retained prefix. */
+  get visualTokens(): number {
+    return this.kv.layout.visualIds.length;
+  }
+
+  /** The inspector's view of a finished turn. */
+  inspector(m: TurnMeasure, frameTimes: readonly number[]): InspectorTurn {
+    return this.policy.inspector(m, frameTimes);
+  }
+
+  /** One turn: the question as text, through the chat template (and the text history under history "text"). */
+  async ask(question: string, o: AskOptions = {}): Promise<TurnOutput> {
+    const q = question.trim();
+    if (!q) throw new Error('empty question');
+    if (!this.builder) throw new Error('this session was opened from token ids (no tokenizer): ask with askTokens');
+    const history = this.policy.plan.history === 'text' ? this.history : [];
+    const r = await this.runTurn(this.builder.turnIds(this.prompt, q, history), q, o);
+    this.history.push({ question: q, answer: r.answer });
+    return r;
+  }
+
+  /** One turn given as token ids that continue the prompt (question + assistant header). */
+  async askTokens(ids: Int32Array, o: AskOptions = {}): Promise<TurnOutput> {
+    if (ids.length === 0) throw new Error('empty question');
+    if (ids.includes(this.model.config.videoTokenId)) throw new Error('the question must not contain video placeholder tokens');
+    return this.runTurn(ids, '', o);
+  }
+
+  /** The question's tokens into the cache after the prefix (or after what is already there); returns the last row's
+   *  logits, on the backend. */
+  private extend(ids: Int32Array, hooks: Qwen2Hooks | undefined): Tensor {
+    const be = this.model.backend, llm = this.model.model.llm, cache = this.kv.cache;
+    const at = cache.length;
+    if (at + ids.length >= cache.capacity) {
+      throw new Error(`the question (${ids.length} tokens) does not fit the session's turn capacity (${cache.capacity - this.prefixSlots} slots)`);
     }
     const x = llm.embed(ids);
     const positions = Int32Array.from({ length: ids.length }, (_, i) => this.turnPosition + (at - this.prefixSlots) + i);
-    const h = llm.forward(x, this.cache, { positions, at, hooks, lastOnly: true });
+    const h = llm.forward(x, cache, { positions, at, hooks, lastOnly: true });
     be.dispose(x);
-    this.cache.length = at + ids.length;
+    cache.length = at + ids.length;
     const logits = llm.logits(h);
     be.dispose(h);
     return logits;
   }
 
-  /** The backend's fused ops when sampling is greedy (the device then picks the token), else null. */
-  private greedyOps(sampling: Parameters<typeof sampleToken>[1]): FusedDecodeOps | null {
-    return sampling.temperature > 1e-5 ? null : fusedDecodeOps(this.model.backend);
-  }
-
-  /** The greedy token of device logits (4 bytes back instead of the logits), or a host sample when the backend
-   *  declines; frees the logits. */
-  private takeToken(logits: Tensor, fx: FusedDecodeOps, sampling: Parameters<typeof sampleToken>[1]): number {
+  /** The next token from backend logits, which it frees: greedy on the device when the backend can (4 bytes back
+   *  instead of the logits), else sampled on the host. */
+  private pick(logits: Tensor, fx: FusedDecodeOps | null, sampling: SamplingOptions): number {
+    const be = this.model.backend;
     try {
-      const id = fx.argmaxRows(logits);
+      const id = fx?.argmaxRows(logits);
       if (id) return id[0];
-      return sampleToken(this.model.backend.toHost(logits), sampling);
+      return sampleToken(be.toHost(logits), sampling);
     } finally {
-      this.model.backend.dispose(logits);
+      be.dispose(logits);
     }
   }
 
-  /** The next token after `ids`: greedy on the device when the backend can. */
-  private nextToken(ids: Int32Array, hooks: Qwen2Hooks | undefined, sampling: Parameters<typeof sampleToken>[1], prefill: boolean): number {
-    const fx = this.greedyOps(sampling);
-    if (fx) return this.takeToken(this.turnLogits(ids, hooks), fx, sampling);
-    return sampleToken(prefill ? this.prefillTurn(ids, hooks) : this.decodeStep(ids[0], hooks), sampling);
-  }
-
-  /** Step 4: one decode step for token `id`; returns next-token logits. */
-  decodeStep(id: number, hooks?: Qwen2Hooks): Float32Array {
-    return this.prefillTurn(Int32Array.of(id), hooks);
-  }
-
-  /** Step 5: drop this turn's KV (question + answer); the prefix stays. */
-  evictTurn(): void {
-    this.cache.length = this.prefixSlots;
-  }
-
-  async ask(question: string, o: AskOptions = {}): Promise<TurnOutput> {
+  /** Parity checks: host logits of the prefill of `ids` and of `steps` decode steps, each step's token chosen by `pick`
+   *  from the previous logits; dense attention whatever the policy, and the turn is evicted after. */
+  stepLogits(ids: Int32Array, steps: number, pick: (logits: Float32Array, step: number) => number): Float32Array[] {
     if (this.disposed) throw new Error('session disposed');
-    const q = question.trim();
-    if (!q) throw new Error('empty question');
-    const tok = this.model.tokenizer!;
+    const be = this.model.backend;
+    const host = (t: Tensor) => {
+      try { return be.toHost(t); } finally { be.dispose(t); }
+    };
+    try {
+      const rows = [host(this.extend(ids, undefined))];
+      for (let k = 0; k < steps; k++) rows.push(host(this.extend(Int32Array.of(pick(rows[k], k)), undefined)));
+      return rows;
+    } finally {
+      this.kv.evictTurn();
+    }
+  }
+
+  private async runTurn(ids: Int32Array, question: string, o: AskOptions): Promise<TurnOutput> {
+    if (this.disposed) throw new Error('session disposed');
+    const tok = this.model.tokenizer;
+    const be = this.model.backend, cache = this.kv.cache;
     const t0 = performance.now();
     const turn = ++this.turns;
-    const ids = this.builder.turnIds(this.prompt, q, this.opts.history === 'text' ? this.history : []);
     const maxNew = o.maxNewTokens ?? 256;
-    const rng = createRng(o.seed ?? 0);
-    const sampling = { temperature: o.temperature ?? 0, topP: o.topP ?? 1, rng };
-    const eos = new Set(this.model.generation.eosTokenIds);
-    const turnStart = this.cache.length;
+    if (!(Number.isInteger(maxNew) && maxNew >= 1)) throw new Error(`maxNewTokens must be a positive integer, got ${maxNew}`);
+    const sampling: SamplingOptions = { temperature: o.temperature ?? 0, topP: o.topP ?? 1, rng: createRng(o.seed ?? 0) };
+    // Greedy: the backend's fused ops pick the token on the device (null: the host samples from the logits).
+    const fx = sampling.temperature > 1e-5 ? null : fusedDecodeOps(be);
+    const eos = new Set(o.eosTokenIds ?? this.model.generation.eosTokenIds);
     const generated: number[] = [];
     let text = '';
     let stop: TurnOutput['stopReason'] = 'max_tokens';
     let kvBytes = 0;
     let prefillMs = 0, decodeMs = 0, ttftMs = 0;
+    const prefillHooks = this.policy.beginTurn(o.decodeSparsity);
     try {
-      let next = this.nextToken(ids, o.prefillHooks, sampling, true);
+      let next = this.pick(this.extend(ids, prefillHooks), fx, sampling);
       prefillMs = performance.now() - t0;
-      const hooks = o.decodeHooks?.({ session: this, turn, turnStart, kvLen: this.cache.length });
+      const hooks = this.policy.afterQuestion(cache.length);
       const td = performance.now();
-      const fx = this.greedyOps(sampling);
       for (let k = 0; k < maxNew; k++) {
         if (o.signal?.aborted) { stop = 'aborted'; break; }
         const id = next;
         if (k === 0) ttftMs = performance.now() - t0;
         if (eos.has(id)) { stop = 'eos'; break; }
         generated.push(id);
-        const more = k + 1 < maxNew && this.cache.length + 1 < this.cache.capacity;
-        // Greedy on the device: queue the next step before the text work below, so the GPU computes meanwhile.
-        let queued = more && fx ? this.turnLogits(Int32Array.of(id), hooks) : null;
+        const more = k + 1 < maxNew && cache.length + 1 < cache.capacity;
+        // Queue the next step before the text work below, so the device computes meanwhile.
+        let queued = more ? this.extend(Int32Array.of(id), hooks) : null;
         try {
-          const full = tok.decode(generated, true);
-          // Hold back text ending in an incomplete UTF-8 sequence (decoded as U+FFFD) until it completes.
-          if (!full.endsWith('\uFFFD') && full.length >= text.length) {
-            const delta = full.slice(text.length);
-            text = full;
-            if (delta) o.onToken?.(delta, id);
-          }
-          if (!more) break;
-          if (queued && fx) {
-            await yieldToEventLoop();
-            const l = queued;
-            queued = null;
-            next = this.takeToken(l, fx, sampling);
+          if (tok) {
+            const full = tok.decode(generated, true);
+            // Hold back text ending in an incomplete UTF-8 sequence (decoded as U+FFFD) until it completes.
+            if (!full.endsWith('\uFFFD') && full.length >= text.length) {
+              const delta = full.slice(text.length);
+              text = full;
+              if (delta) o.onToken?.(delta, id);
+            }
           } else {
-            next = this.nextToken(Int32Array.of(id), hooks, sampling, false);
-            await yieldToEventLoop();
+            o.onToken?.('', id);
           }
+          if (!queued) break;
+          if (fx) await yieldToEventLoop();
+          const l = queued;
+          queued = null;
+          next = this.pick(l, fx, sampling);
+          if (!fx) await yieldToEventLoop();
         } finally {
-          if (queued) this.model.backend.dispose(queued);
+          if (queued) be.dispose(queued);
         }
       }
       decodeMs = performance.now() - td;
-      kvBytes = this.model.backend.kvBytes(this.cache, this.cache.length);
+      kvBytes = be.kvBytes(cache, cache.length);
     } finally {
-      this.evictTurn();
+      this.kv.evictTurn();
     }
-    const answer = tok.decode(generated, true);
+    const answer = tok ? tok.decode(generated, true) : '';
     if (answer.length > text.length) o.onToken?.(answer.slice(text.length), generated[generated.length - 1] ?? -1);
-    this.history.push({ question: q, answer });
     const first = this.firstTurnTimings;
     this.firstTurnTimings = null;
     const nVisual = this.video.frames * this.video.tokensPerFrame;
     // The first token comes from the prefill; each later one, and an EOS or a cancel after one, cost a decode step.
     const decodeSteps = Math.max(0, generated.length - 1 + (stop === 'eos' || stop === 'aborted' ? 1 : 0));
+    const timings: TurnTimings = {
+      visionMs: first?.visionMs ?? 0, prefixPrefillMs: first?.prefixPrefillMs ?? 0, prefillMs, decodeMs, ttftMs,
+      totalMs: performance.now() - t0,
+    };
+    const measure = this.policy.finishTurn({ turn, tokens: generated.length, stopReason: stop, visualTokensTotal: nVisual, kvBytes, timings });
     return {
-      turn, question: q, answer, tokenIds: generated, tokens: generated.length, stopReason: stop,
-      promptTokens: ids.length, visualTokens: this.visualSlots.length, visualTokensTotal: nVisual, kvBytes,
+      turn, question, answer, tokenIds: generated, tokens: generated.length, stopReason: stop,
+      promptTokens: ids.length, visualTokens: this.visualTokens, visualTokensTotal: nVisual, kvBytes,
       decodeTokensPerSec: decodeSteps > 0 && decodeMs > 0 ? (decodeSteps * 1000) / decodeMs : 0,
-      timings: {
-        visionMs: first?.visionMs ?? 0, prefixPrefillMs: first?.prefixPrefillMs ?? 0, prefillMs, decodeMs, ttftMs,
-        totalMs: performance.now() - t0,
-      },
+      timings, measure,
     };
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.model.backend.disposeKvCache(this.cache);
-    this.model.backend.dispose(this.video.tokens as Tensor);
+    this.model.backend.disposeKvCache(this.kv.cache);
   }
 }

@@ -7,9 +7,12 @@
 //                                       visual slots by the question's attention (Backend.kvScores)
 //   finishQuestion()                 -> per layer top-k (sparsevila), or permanent compaction at turn 1 (query-prune)
 //   slotsFor(layer, kvLen)           -> the slots decode attends to (undefined = all)
-//   endTurn()                        -> evict the turn's question/answer KV (truncate to the retained prefix)
+//   endTurn()                        -> forget the turn's selection (the session evicts the turn's KV)
+// The session owns the cache and its layout; the controller reads them through PolicyKv and asks for the one change a
+// policy makes to the prefix (query-prune's compaction) through PolicyKv.compactPrefix.
 import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
-import { compactPlan, decodeSlots, mergeAscending, type PrefixPlan } from './layout.ts';
+import { decodeSlots, mergeAscending, type PrefixPlan } from './layout.ts';
+import type { PolicyKv } from './prefix-kv.ts';
 import type { PolicyPlan } from './policy.ts';
 import { checkSparsity, keepCount, selectRetrieved, topKAscending } from './select.ts';
 
@@ -32,9 +35,6 @@ export interface TurnRetrieval {
 }
 
 export class SparseKvController {
-  private plan: PrefixPlan;
-  private prefixSlots: number;
-  private turn = 0;
   private scoreSums: (Float64Array | null)[] = [];
   private scoreRows: number[] = [];
   // Scores still on the device (Backend.kvScoresDeferred): collected in finishQuestion with one synchronisation.
@@ -51,21 +51,21 @@ export class SparseKvController {
 
   constructor(
     private readonly backend: Backend,
-    private readonly cache: KvCache,
-    plan: PrefixPlan,
+    private readonly kv: PolicyKv,
     private readonly policy: PolicyPlan,
     private readonly dims: LlmDims,
-  ) {
-    this.plan = plan;
-    this.prefixSlots = plan.rows.length;
+  ) {}
+
+  private get plan(): Readonly<PrefixPlan> {
+    return this.kv.layout;
   }
 
-  get prefix(): PrefixPlan {
-    return this.plan;
+  private get prefixSlots(): number {
+    return this.kv.layout.rows.length;
   }
 
-  get prefixLength(): number {
-    return this.prefixSlots;
+  private get cache(): KvCache {
+    return this.kv.cache;
   }
 
   /** Whether the question prefill needs the per-layer query hook this turn. */
@@ -82,7 +82,6 @@ export class SparseKvController {
     if (this.cache.length !== this.prefixSlots) {
       throw new Error(`beginTurn: cache holds ${this.cache.length} slots, expected the retained prefix of ${this.prefixSlots}`);
     }
-    this.turn++;
     this.scoreSums = Array.from({ length: this.dims.layers }, () => null);
     this.pendingScores = [];
     this.scoreRows = Array.from({ length: this.dims.layers }, () => 0);
@@ -152,17 +151,12 @@ export class SparseKvController {
       const k = keepCount(mean.length, this.turnSparsity);
       const pos = topKAscending(mean, k);
       const keepIds = Int32Array.from(pos, (p) => this.plan.visualIds[p]);
-      const { plan, keepSlots } = compactPlan(this.plan, keepIds);
-      const keep = new Int32Array(keepSlots.length + (kvLen - this.prefixSlots));
-      keep.set(keepSlots);
-      for (let s = this.prefixSlots, o = keepSlots.length; s < kvLen; s++, o++) keep[o] = s;
-      this.backend.kvCompact(this.cache, keep);
+      if (this.cache.length !== kvLen) throw new Error(`finishQuestion: the cache holds ${this.cache.length} slots, expected ${kvLen}`);
+      this.kv.compactPrefix(keepIds);
       let total = 0, kept = 0;
       for (let i = 0; i < mean.length; i++) total += mean[i];
       for (const p of pos) kept += mean[p];
       this.permanentMass = total > 0 ? kept / total : 1;
-      this.plan = plan;
-      this.prefixSlots = keepSlots.length;
       this.compacted = true;
     }
     this.backend.sync();
@@ -230,9 +224,8 @@ export class SparseKvController {
     return { retainedIds: this.turnRetainedIds, retrievedByLayer: null, massShareByLayer: null, retrievalMs: this.retrievalMs, scoringMs: this.scoringMs };
   }
 
-  /** Turn end: evict the turn's question and answer KV; the retained prefix stays. */
+  /** Turn end: the turn's selection is forgotten (the session has evicted the turn's KV; the prefix stays). */
   endTurn(): void {
-    this.cache.length = this.prefixSlots;
     this.base = Array.from({ length: this.dims.layers }, () => null);
     this.lastSelected = [];
     this.lastMass = [];

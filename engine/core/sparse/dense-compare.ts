@@ -2,7 +2,7 @@
 // question, video and text history, and the same number of decode steps. Greedy dense and sparse answers can differ
 // in length (a one-word sparse answer against a ten-word dense one would flatter sparse), so the dense run is capped
 // at the sparse answer's length and, if it stopped earlier, its decode time is scaled to the sparse step count.
-import type { Timings } from '../../../electron/contract.ts';
+import type { Timings } from './stats.ts';
 
 /** Decode steps of an answer: every generated token after the first, plus the step that produced EOS. */
 export function decodeSteps(tokens: number, stopReason: string): number {

@@ -18,6 +18,20 @@ export function visualTokenCount(span: VideoSpan): number {
   return span.frames * span.gridH * span.gridW;
 }
 
+/** The contiguous run of video placeholders in a prompt prefix: F·pooled² grid tokens then one image_newline. */
+export function findVideoSpan(ids: Int32Array, videoTokenId: number, frames: number, pooled: number): VideoSpan {
+  const start = ids.indexOf(videoTokenId);
+  const expected = frames * pooled * pooled + 1;
+  if (start < 0) throw new Error(`the prompt prefix has no video placeholder (token id ${videoTokenId})`);
+  let end = start;
+  while (end < ids.length && ids[end] === videoTokenId) end++;
+  if (end - start !== expected) {
+    throw new Error(`the prompt has ${end - start} consecutive video placeholders, expected ${expected} (${frames} frames x ${pooled}x${pooled} + 1)`);
+  }
+  if (ids.indexOf(videoTokenId, end) >= 0) throw new Error('the prompt has more than one run of video placeholders');
+  return { start, frames, gridH: pooled, gridW: pooled, extra: 1 };
+}
+
 /** The retained prefix as it sits in the KV cache (slot i of the cache holds dense row rows[i]). */
 export interface PrefixPlan {
   /** Dense rows that enter the LLM, ascending; also their RoPE positions. */

@@ -1,6 +1,9 @@
 // The comparison policies (project definitions) resolved to what the engine does at each stage.
-import type { HistoryMode, PolicyName } from '../../../electron/contract.ts';
 import { checkSparsity } from './select.ts';
+
+export type PolicyName = 'dense' | 'prefill-only' | 'query-prune' | 'sparsevila';
+/** What the model sees of earlier turns: nothing, or their text re-prefilled each turn. */
+export type HistoryMode = 'none' | 'text';
 
 export const POLICY_NAMES: readonly PolicyName[] = ['dense', 'prefill-only', 'query-prune', 'sparsevila'];
 
@@ -19,6 +22,9 @@ export const DEFAULT_SPARSE: SparseSettings = {
   perFrameFloor: 0,
   history: 'none',
 };
+
+/** No pruning, no retrieval: every visual token in the prefix and in every decode step. */
+export const DENSE_SETTINGS: SparseSettings = { policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, perFrameFloor: 0, history: 'none' };
 
 export interface PolicyPlan {
   policy: PolicyName;

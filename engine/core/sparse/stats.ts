@@ -1,6 +1,53 @@
-// Per-turn statistics in the contract's shapes (TurnStats for messages, InspectorTurn for the inspector) and the
-// snake_case form `sparsevila chat --json` prints.
-import type { InspectorTurn, PolicyName, Timings, TurnStats } from '../../../electron/contract.ts';
+// Per-turn statistics: the engine core's own types (the app service maps them to the UI contract's shapes), the
+// inspector's view of a turn.
+import type { PolicyName } from './policy.ts';
+
+/** One turn's timings, the same definitions in the app, `chat --json`, `bench` and `eval`. */
+export interface Timings {
+  visionMs: number;
+  /** LLM prefill: the retained prefix (turn 1 only) + this turn's question, without the retrieval scoring in it. */
+  prefillMs: number;
+  retrievalMs: number;
+  decodeMs: number;
+  /** From the question to the first answer token; turn 1 includes vision encoding and the prefix prefill. */
+  ttftMs: number;
+  totalMs: number;
+  /** Decode rate: tokens after the first (and the step that produced EOS) over decodeMs. */
+  tokensPerSec: number;
+}
+
+export interface TurnStats {
+  turn: number;
+  policy: PolicyName;
+  tokens: number;
+  visualTokensTotal: number;
+  visualTokensRetained: number;
+  /** Mean over layers of the visual tokens decode attended to this turn. */
+  visualTokensRetrieved: number;
+  kvBytes: number;
+  /** Share of dense attention mass (over retained visual tokens) that the retrieved set captured, mean over layers. */
+  retrievedMassShare: number | null;
+  timings: Timings;
+  /** Dense run of the same turn, when measured. */
+  denseTimings: Timings | null;
+  speedupVsDense: number | null;
+}
+
+/** What the inspector draws for one turn. Visual token v is (frame, row, col) in the pooled grid, row-major. */
+export interface InspectorTurn {
+  turn: number;
+  frames: number;
+  gridH: number;
+  gridW: number;
+  frameTimes: number[];
+  /** Token saliency [frames*gridH*gridW] (prefill scores), or null under dense. */
+  saliency: number[] | null;
+  /** Retained visual token ids (ascending). */
+  retained: number[];
+  /** Per LLM layer: retrieved visual token ids this turn (subset of retained). Empty lists under dense. */
+  retrievedByLayer: number[][];
+  stats: TurnStats;
+}
 
 export interface TurnMeasure {
   turn: number;
@@ -15,6 +62,8 @@ export interface TurnMeasure {
   /** Per layer share of the dense attention mass (over retained visual tokens) the retrieved set holds. */
   massShareByLayer: number[] | null;
   kvBytes: number;
+  /** The part of timings.prefillMs spent on the retained prefix (turn 1 only; 0 later). */
+  prefixPrefillMs: number;
   timings: Timings;
   denseTimings: Timings | null;
 }
@@ -73,34 +122,5 @@ export function inspectorTurn(m: TurnMeasure, f: InspectorFrameInfo): InspectorT
     retained: Array.from(m.retainedIds),
     retrievedByLayer: m.retrievedByLayer ? m.retrievedByLayer.map((r) => Array.from(r)) : [],
     stats: turnStats(m),
-  };
-}
-
-const snake = (k: string) => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
-
-/** camelCase keys -> snake_case, recursively (for the CLI's --json lines). */
-export function snakeCaseKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(snakeCaseKeys);
-  if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) {
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [snake(k), snakeCaseKeys(x)]));
-  }
-  return v;
-}
-
-/** The sparse fields of a `sparsevila chat --json` line (snake_case), merged into the CLI's per-turn object. */
-export function sparseTurnJson(m: TurnMeasure, gridH: number, gridW: number): Record<string, unknown> {
-  const s = turnStats(m);
-  const per = gridH * gridW;
-  const cell = (v: number) => [Math.floor(v / per), Math.floor((v % per) / gridW), v % gridW];
-  return {
-    policy: m.policy,
-    visual_tokens_retained: m.retainedIds.length,
-    visual_tokens_retrieved: s.visualTokensRetrieved,
-    retrieved_mass_share: s.retrievedMassShare,
-    stats: snakeCaseKeys(s),
-    /** Retained visual tokens as [frame, row, col] of the pooled grid. */
-    retained_cells: Array.from(m.retainedIds, cell),
-    retrieved_by_layer: m.retrievedByLayer ? m.retrievedByLayer.map((r) => Array.from(r)) : null,
-    mass_share_by_layer: m.massShareByLayer,
   };
 }

@@ -2,25 +2,25 @@
 // shared and kept while it is in use, and per-conversation abort controllers for 'stop' and 'cancelPrepare'.
 // A session is reused across turns as long as what it was built from (model, video, frames, policy, prefill
 // settings) is unchanged; otherwise it is rebuilt, which also happens after an engine restart.
-import type { InspectorTurn, Settings, TurnStats } from '../../../electron/contract.ts';
+import type { Settings } from '../../../electron/contract.ts';
 import { loadModel, type LoadedModel } from '../../core/models/load-model.ts';
 import { ChatSession } from '../../core/session/chat-session.ts';
-import { SparsePolicy } from '../../core/sparse/session-policy.ts';
+import { DENSE_SETTINGS, type SparseSettings } from '../../core/sparse/policy.ts';
 import { turnStats } from '../../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../core/sparse/dense-compare.ts';
-import { warmUpPolicies } from '../../core/sparse/warm-up.ts';
+import { warmUpPolicies } from '../../core/bench/warm-up.ts';
 import { prepareVideo, type PreparedVideo } from '../../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../../core/video/preprocess-config.ts';
 import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './engine-contract.ts';
+import { contractInspectorTurn, contractTurnStats } from './turn-contract.ts';
 
 interface Entry {
   key: string;
   modelKey: string;
   video: PreparedVideo;
   session: ChatSession;
-  policy: SparsePolicy;
   /** With settings.measureDense: a dense session on the same video, asked the same questions, for the speedup. */
-  dense: { session: ChatSession; policy: SparsePolicy } | null;
+  dense: ChatSession | null;
 }
 
 export class CancelledError extends Error {
@@ -48,7 +48,7 @@ export class ChatSessions {
       // Most recently used last (Map order), for evictBeyond.
       this.sessions.delete(sessionId);
       this.sessions.set(sessionId, existing);
-      return { frames: existing.video.frames, visualTokens: existing.session.visualSlots.length, reused: true };
+      return { frames: existing.video.frames, visualTokens: existing.session.visualTokens, reused: true };
     }
     this.drop(sessionId);
     this.preparing.get(sessionId)?.abort();
@@ -69,17 +69,18 @@ export class ChatSessions {
         },
       });
       this.throwIfCancelled(abort);
-      const policy = new SparsePolicy(loaded, {
+      // Fixed for the session: the policy's prefill side; decode sparsity and sampling come with each question.
+      const sparse: SparseSettings = {
         policy: settings.policy,
         prefillSparsity: settings.prefillSparsity,
         decodeSparsity: settings.decodeSparsity,
         perFrameFloor: settings.perFrameFloor,
         history: settings.history,
-      });
+      };
       const compareDense = settings.measureDense && settings.policy !== 'dense';
       if (compareDense && this.model) {
         // Fair speedup: both policies warm before either is timed (otherwise the sparse run pays the graph builds).
-        const todo = [policy.plan.policy, 'dense' as const].filter((p) => !this.model!.warmed.has(p));
+        const todo = [sparse.policy, 'dense' as const].filter((p) => !this.model!.warmed.has(p));
         const started = Date.now();
         for (const [i, p] of todo.entries()) {
           const eta = i > 0 ? ((Date.now() - started) / 1000 / i) * (todo.length - i) : null;
@@ -87,13 +88,13 @@ export class ChatSessions {
           // Each warm-up is synchronous compute: let the progress event (and a cancel) through first.
           await new Promise((resolve) => setImmediate(resolve));
           this.throwIfCancelled(abort);
-          warmUpPolicies(loaded.model, [{ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity }]);
+          await warmUpPolicies(loaded, [{ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity }]);
           this.model.warmed.add(p);
         }
       }
       const stageStart = { vision: 0, prefill: 0 };
       const session = await ChatSession.create(loaded, video, {
-        ...policy.sessionOptions(),
+        sparse,
         signal: abort.signal,
         onProgress: (stage, done, total) => {
           if (done === 0) stageStart[stage] = Date.now();
@@ -105,14 +106,12 @@ export class ChatSessions {
         session.dispose();
         this.throwIfCancelled(abort);
       }
-      policy.attach(session);
       let dense: Entry['dense'] = null;
       if (compareDense) {
-        const densePolicy = new SparsePolicy(loaded, { policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, perFrameFloor: 0, history: settings.history });
         try {
           const started = Date.now();
-          const denseSession = await ChatSession.create(loaded, video, {
-            ...densePolicy.sessionOptions(),
+          dense = await ChatSession.create(loaded, video, {
+            sparse: { ...DENSE_SETTINGS, history: settings.history },
             signal: abort.signal,
             // One bar for the whole dense preparation: its frames, then its prefill as the last step.
             onProgress: (stage, done, total) => {
@@ -122,16 +121,14 @@ export class ChatSessions {
               progress({ stage: 'dense', done: Math.min(d, n), total: n, etaSec: d > 0 ? rate * (n - d) : null });
             },
           });
-          densePolicy.attach(denseSession);
-          dense = { session: denseSession, policy: densePolicy };
         } catch (err) {
           session.dispose();
           throw err;
         }
       }
-      this.sessions.set(sessionId, { key, modelKey, video, session, policy, dense });
+      this.sessions.set(sessionId, { key, modelKey, video, session, dense });
       this.evictBeyond(MAX_PREPARED_SESSIONS, sessionId);
-      return { frames: video.frames, visualTokens: session.visualSlots.length, reused: false };
+      return { frames: video.frames, visualTokens: session.visualTokens, reused: false };
     } catch (err) {
       if (abort.signal.aborted) throw new CancelledError('preparing the video was cancelled');
       throw err;
@@ -154,33 +151,29 @@ export class ChatSessions {
         maxNewTokens: s.maxNewTokens,
         temperature: s.temperature,
         topP: s.topP,
+        decodeSparsity: s.decodeSparsity,
         signal: abort.signal,
         onToken: (delta) => onToken(delta),
-        ...entry.policy.askOptions(s.decodeSparsity),
       });
-      const measure = entry.policy.finishTurn(r);
+      const measure = r.measure;
       if (entry.dense && r.stopReason !== 'aborted') {
         // The same turn, dense, not streamed: its timings give the speedup shown with the answer.
         progress({ stage: 'dense', done: 0, total: 1, etaSec: null });
-        entry.dense.session.history.splice(0, entry.dense.session.history.length, ...args.history);
-        const d = await entry.dense.session.ask(args.question, {
+        entry.dense.history.splice(0, entry.dense.history.length, ...args.history);
+        const d = await entry.dense.ask(args.question, {
           maxNewTokens: denseTokenBudget(r.tokens),
           temperature: s.temperature,
           topP: s.topP,
           signal: abort.signal,
-          ...entry.dense.policy.askOptions(0),
         });
-        const denseMeasure = entry.dense.policy.finishTurn(d);
+        const denseMeasure = d.measure;
         // Stopped while the dense run was going (the answer itself was complete): no speedup rather than a wrong one.
         if (d.stopReason !== 'aborted') {
           measure.denseTimings = alignDenseTimings(denseMeasure.timings, decodeSteps(d.tokens, d.stopReason), decodeSteps(r.tokens, r.stopReason));
         }
       }
-      const missing = entry.video.missingFrames;
-      const stats: TurnStats = { ...turnStats(measure), turn: args.turn, ...(missing > 0 ? { missingFrames: missing } : {}) };
-      const inspector: InspectorTurn = {
-        ...entry.policy.inspector(measure, entry.video.frameTimes), turn: args.turn, stats, massShareByLayer: measure.massShareByLayer,
-      };
+      const stats = contractTurnStats(turnStats(measure), args.turn, entry.video.missingFrames);
+      const inspector = contractInspectorTurn(entry.session.inspector(measure, entry.video.frameTimes), stats, measure.massShareByLayer);
       return { text: r.answer, stopped: r.stopReason === 'aborted', stats, inspector };
     } finally {
       this.asking.delete(args.sessionId);
@@ -205,7 +198,7 @@ export class ChatSessions {
     if (!e) return false;
     this.asking.get(sessionId)?.abort();
     e.session.dispose();
-    e.dense?.session.dispose();
+    e.dense?.dispose();
     this.sessions.delete(sessionId);
     return true;
   }

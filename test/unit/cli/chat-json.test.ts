@@ -1,28 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import { turnJson, turnLine } from '../../../engine/cli/chat.ts';
-import type { TurnStats } from '../../../electron/contract.ts';
 import type { TurnOutput } from '../../../engine/core/session/chat-session.ts';
+import { makeTimings, turnStats, type TurnMeasure, type TurnStats } from '../../../engine/core/sparse/stats.ts';
 
 function turn(n: number, visionMs: number, prefixPrefillMs: number): TurnOutput {
+  const timings = { visionMs, prefixPrefillMs, prefillMs: 5, decodeMs: 7, ttftMs: 6, totalMs: 13 };
+  const measure: TurnMeasure = {
+    turn: n, policy: 'sparsevila', tokens: 1, visualTotal: 256, retainedIds: Int32Array.of(0, 17, 40), retrievedByLayer: null,
+    massShareByLayer: null, kvBytes: 100, prefixPrefillMs,
+    timings: makeTimings({ visionMs, prefillMs: prefixPrefillMs + 4, retrievalMs: 1, decodeMs: 7, ttftMs: visionMs + prefixPrefillMs + 6, tokens: 2 }),
+    denseTimings: null,
+  };
   return {
     turn: n, question: 'q', answer: 'a', tokenIds: [1], tokens: 1, stopReason: 'eos', promptTokens: 9,
-    visualTokens: 64, visualTokensTotal: 256, kvBytes: 100, decodeTokensPerSec: 0,
-    timings: { visionMs, prefixPrefillMs, prefillMs: 5, decodeMs: 7, ttftMs: 6, totalMs: 13 },
+    visualTokens: 64, visualTokensTotal: 256, kvBytes: 100, decodeTokensPerSec: 0, timings, measure,
   };
 }
 
-describe('sparsevila chat --json timings', () => {
+const line = (r: TurnOutput) => turnJson(r, turnStats(r.measure), 4);
+
+describe('sparsevila chat --json', () => {
   it('turn 1 TTFT and total include vision encoding and the prefix prefill (as TurnStats and bench do)', () => {
-    const j = turnJson(turn(1, 150, 80));
-    expect(j.ttft_ms).toBe(150 + 80 + 6);
-    expect(j.total_ms).toBe(150 + 80 + 13);
-    expect(j.ttft_ms as number).toBeGreaterThanOrEqual((j.vision_ms as number) + (j.prefill_ms as number));
+    const j = line(turn(1, 150, 80)) as { timings: Record<string, number> };
+    expect(j.timings.ttft_ms).toBe(150 + 80 + 6);
+    expect(j.timings.total_ms).toBe(150 + 80 + 4 + 1 + 7);
   });
 
-  it('later turns: TTFT is the question prefill to the first token only', () => {
-    const j = turnJson(turn(2, 0, 0));
-    expect(j.ttft_ms).toBe(6);
-    expect(j.total_ms).toBe(13);
+  it('one value per field: no name of the line is repeated in its timings, and the prefill splits', () => {
+    const j = line(turn(1, 150, 80)) as Record<string, unknown> & { timings: Record<string, number> };
+    expect(Object.keys(j)).not.toContain('stats');
+    for (const k of Object.keys(j)) expect(Object.keys(j.timings)).not.toContain(k);
+    expect((j.prefix_prefill_ms as number) + (j.question_prefill_ms as number)).toBe(j.timings.prefill_ms);
+    expect(j.prefix_prefill_ms).toBe(80);
+    expect(j.retained_cells).toEqual([[0, 0, 0], [1, 0, 1], [2, 2, 0]]);
+  });
+
+  it('later turns: no prefix prefill, TTFT is the question prefill to the first token only', () => {
+    const j = line(turn(2, 0, 0)) as { prefix_prefill_ms: number; timings: Record<string, number> };
+    expect(j.prefix_prefill_ms).toBe(0);
+    expect(j.timings.ttft_ms).toBe(6);
   });
 });
 

@@ -3,10 +3,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { ChatSession, loadModel, type LoadedModel } from '../../../engine/core/session/index.ts';
 import { argmax } from '../../../engine/core/session/sampling.ts';
+import { DENSE_SETTINGS } from '../../../engine/core/sparse/policy.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sess-'));
 let model: LoadedModel;
@@ -28,7 +29,7 @@ describe('chat session', () => {
     const s = await ChatSession.create(model, video);
     const r = await s.ask('What happens?', { maxNewTokens: 6 });
     expect(r.tokens).toBeGreaterThan(0);
-    const turn = s.builder.turnIds(s.prompt, 'What happens?');
+    const turn = s.builder!.turnIds(s.prompt, 'What happens?');
     const full = Int32Array.from([...s.prompt.prefixIds, ...turn, ...r.tokenIds]);
     const px = video.pixelValues;
     const logits = model.model.logits(full, px, F);
@@ -89,10 +90,11 @@ describe('chat session', () => {
     expect(k).toBeGreaterThan(0);
     const eosModel = { ...model, generation: { ...model.generation, eosTokenIds: [g.tokenIds[k]] } };
     const s2 = await ChatSession.create(eosModel, video);
-    let steps = 0;
-    const step = s2.decodeStep.bind(s2);
-    s2.decodeStep = (id, hooks) => { steps++; return step(id, hooks); };
+    // One lm_head per step: the question prefill's, then one per decode step.
+    const lmHead = vi.spyOn(model.model.llm, 'logits');
     const r = await s2.ask('Q', { maxNewTokens: 6 });
+    const steps = lmHead.mock.calls.length - 1;
+    lmHead.mockRestore();
     s2.dispose();
     expect(r.stopReason).toBe('eos');
     expect(r.tokens).toBe(k);
@@ -100,19 +102,28 @@ describe('chat session', () => {
     expect((r.decodeTokensPerSec * r.timings.decodeMs) / 1000).toBeCloseTo(steps, 6);
   });
 
-  it('prefill pruning keeps original positions: keeping every token equals dense', async () => {
+  it('prefill pruning keeps original positions: pruning nothing equals dense', async () => {
     const dense = await ChatSession.create(model, video);
-    const all = await ChatSession.create(model, video, {
-      selectVisualTokens: ({ video: v }) => Int32Array.from({ length: v.frames * v.tokensPerFrame }, (_, i) => i),
-    });
-    const few = await ChatSession.create(model, video, { selectVisualTokens: () => Int32Array.of(0, 5, 9) });
-    expect(few.visualSlots.length).toBe(3);
+    const none = await ChatSession.create(model, video, { sparse: { ...DENSE_SETTINGS, policy: 'prefill-only', prefillSparsity: 0 } });
+    const few = await ChatSession.create(model, video, { sparse: { ...DENSE_SETTINGS, policy: 'prefill-only', prefillSparsity: 0.75 } });
+    expect(few.visualTokens).toBe(3);
     expect(few.prefixSlots).toBe(dense.prefixSlots - (F * 4 - 3));
-    expect(few.turnPosition).toBe(dense.turnPosition);
+    expect(few.layout.nextPosition).toBe(dense.layout.nextPosition);
     const q = 'Where is it?';
     const d = await dense.ask(q, { maxNewTokens: 6 });
-    expect((await all.ask(q, { maxNewTokens: 6 })).tokenIds).toEqual(d.tokenIds);
-    await expect(ChatSession.create(model, video, { selectVisualTokens: () => Int32Array.of(3, 1) })).rejects.toThrow(/ascending/);
-    for (const s of [dense, all, few]) s.dispose();
+    expect((await none.ask(q, { maxNewTokens: 6 })).tokenIds).toEqual(d.tokenIds);
+    for (const s of [dense, none, few]) s.dispose();
+  });
+
+  it('token-id prompts: a prefix without the video placeholders, or a question with one, is refused', async () => {
+    const vid = model.config.videoTokenId;
+    await expect(ChatSession.create(model, video, { prefixIds: Int32Array.of(1, 2, 3) })).rejects.toThrow(/no video placeholder/);
+    const prefix = Int32Array.from([1, ...new Array(F * 4 + 1).fill(vid), 2]);
+    const s = await ChatSession.create(model, video, { prefixIds: prefix });
+    await expect(s.askTokens(Int32Array.of(5, vid))).rejects.toThrow(/video placeholder/);
+    await expect(s.ask('hello')).rejects.toThrow(/askTokens/);
+    const r = await s.askTokens(Int32Array.of(5, 6, 7), { maxNewTokens: 3, eosTokenIds: [] });
+    expect(r.tokens).toBe(3);
+    s.dispose();
   });
 });

@@ -5,6 +5,7 @@ import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import type { KvCache } from '../../../engine/core/backend/backend.ts';
 import { SparseKvController } from '../../../engine/core/sparse/controller.ts';
 import { planPrefix, type VideoSpan } from '../../../engine/core/sparse/layout.ts';
+import { PrefixKv } from '../../../engine/core/sparse/prefix-kv.ts';
 import { resolvePolicy, type SparseSettings } from '../../../engine/core/sparse/policy.ts';
 import { randomFloats } from './naive.ts';
 
@@ -51,16 +52,17 @@ function askQuestion(ctl: SparseKvController, cache: KvCache, axis: number, seed
   return cache.length;
 }
 
-function controller(cache: KvCache, s: Partial<SparseSettings>): SparseKvController {
+function controller(cache: KvCache, s: Partial<SparseSettings>): { ctl: SparseKvController; kv: PrefixKv } {
   const all = Int32Array.from({ length: 12 }, (_, i) => i);
   const policy = resolvePolicy({ policy: 'sparsevila', prefillSparsity: 0, decodeSparsity: 0, perFrameFloor: 0, history: 'none', ...s });
-  return new SparseKvController(backend, cache, planPrefix(PREFIX, span, all), policy, dims);
+  const kv = new PrefixKv(backend, cache, planPrefix(PREFIX, span, all));
+  return { ctl: new SparseKvController(backend, kv, policy, dims), kv };
 }
 
 describe('decode retrieval (planted)', () => {
   it('finds the visual keys aligned with the question in every layer', () => {
     const cache = filledCache(new Map([[3, 0], [9, 0]]));
-    const ctl = controller(cache, { decodeSparsity: 10 / 12 }); // keep round(2) of 12
+    const { ctl, kv } = controller(cache, { decodeSparsity: 10 / 12 }); // keep round(2) of 12
     const kvLen = askQuestion(ctl, cache, 0, 100);
     const r = ctl.turnRetrieval();
     expect(r.retrievedByLayer).not.toBeNull();
@@ -73,7 +75,7 @@ describe('decode retrieval (planted)', () => {
 
   it('decode attention ignores visual tokens outside the retrieved set', () => {
     const cache = filledCache(new Map([[3, 0], [9, 0]]));
-    const ctl = controller(cache, { decodeSparsity: 10 / 12 });
+    const { ctl, kv } = controller(cache, { decodeSparsity: 10 / 12 });
     const kvLen = askQuestion(ctl, cache, 0, 100);
     const q = backend.fromHost(randomFloats(qw, 5), [1, qw]);
     const run = () => backend.toHost(backend.kvAttention(cache, 1, q, dims.heads, kvLen, {
@@ -91,7 +93,7 @@ describe('decode retrieval (planted)', () => {
 
   it('at r = 0 keeps every visual token and reads the whole cache', () => {
     const cache = filledCache(new Map([[3, 0]]));
-    const ctl = controller(cache, { decodeSparsity: 0 });
+    const { ctl, kv } = controller(cache, { decodeSparsity: 0 });
     const kvLen = askQuestion(ctl, cache, 0, 100);
     expect(ctl.slotsFor(0, kvLen)).toBeUndefined();
     expect(ctl.turnRetrieval().retrievedByLayer!.every((ids) => ids.length === 12)).toBe(true);
@@ -104,9 +106,10 @@ describe('two turns (planted): permanent query pruning vs SparseVILA', () => {
 
   it('sparsevila retrieves turn 2\'s token because nothing was deleted', () => {
     const cache = filledCache(planted);
-    const ctl = controller(cache, { policy: 'sparsevila', decodeSparsity: 11 / 12 });
+    const { ctl, kv } = controller(cache, { policy: 'sparsevila', decodeSparsity: 11 / 12 });
     askQuestion(ctl, cache, 0, 100);
     expect(Array.from(ctl.turnRetrieval().retrievedByLayer![0])).toEqual([2]);
+    kv.evictTurn();
     ctl.endTurn();
     expect(cache.length).toBe(PREFIX);
     askQuestion(ctl, cache, 1, 200);
@@ -117,18 +120,19 @@ describe('two turns (planted): permanent query pruning vs SparseVILA', () => {
 
   it('query-prune deletes turn 2\'s token at turn 1 and cannot get it back', () => {
     const cache = filledCache(planted);
-    const ctl = controller(cache, { policy: 'query-prune', decodeSparsity: 11 / 12 });
+    const { ctl, kv } = controller(cache, { policy: 'query-prune', decodeSparsity: 11 / 12 });
     askQuestion(ctl, cache, 0, 100);
     const t1 = ctl.turnRetrieval();
     expect(Array.from(t1.retainedIds)).toHaveLength(12);
     expect(Array.from(t1.retrievedByLayer![0])).toEqual([2]);
     expect(cache.length).toBe(PREFIX - 11 + 3); // compacted: 11 visual slots gone, question kept for decode
+    kv.evictTurn();
     ctl.endTurn();
     expect(cache.length).toBe(PREFIX - 11);
     askQuestion(ctl, cache, 1, 200);
     const t2 = ctl.turnRetrieval();
     expect(Array.from(t2.retainedIds)).toEqual([2]);
-    expect(Array.from(ctl.prefix.visualIds)).not.toContain(10);
+    expect(Array.from(kv.layout.visualIds)).not.toContain(10);
     expect(ctl.slotsFor(0, cache.length)).toBeUndefined(); // decode is dense over what is left
   });
 });

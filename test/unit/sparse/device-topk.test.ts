@@ -8,6 +8,7 @@ import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow }
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import { SparseKvController } from '../../../engine/core/sparse/controller.ts';
 import { planPrefix, type VideoSpan } from '../../../engine/core/sparse/layout.ts';
+import { PrefixKv } from '../../../engine/core/sparse/prefix-kv.ts';
 import { resolvePolicy } from '../../../engine/core/sparse/policy.ts';
 import { topKAscending } from '../../../engine/core/sparse/select.ts';
 import { randomFloats } from './naive.ts';
@@ -49,7 +50,7 @@ function turn(backend: CpuBackend, sparsity: number, seed: number, chunks: numbe
   }
   cache.length = PREFIX;
   const policy = resolvePolicy({ policy: 'sparsevila', prefillSparsity: 0, decodeSparsity: sparsity, perFrameFloor: 0, history: 'none' });
-  const ctl = new SparseKvController(backend, cache, planPrefix(PREFIX, span, Int32Array.from({ length: 36 }, (_, i) => i)), policy, dims);
+  const ctl = new SparseKvController(backend, new PrefixKv(backend, cache, planPrefix(PREFIX, span, Int32Array.from({ length: 36 }, (_, i) => i))), policy, dims);
   const { at } = ctl.beginTurn();
   const rows = 4, per = rows / chunks;
   for (let c = 0; c < chunks; c++) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBenchConfigs } from '../../../engine/core/sparse/benchConfig.ts';
+import { parseBenchConfigs } from '../../../engine/core/bench/config.ts';
 import { keepCount, selectPrefillTokens, selectRetrieved, topKAscending } from '../../../engine/core/sparse/select.ts';
 
 describe('keepCount', () => {

@@ -7,7 +7,6 @@ import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.
 import { loadModel, type LoadedModel } from '../../../engine/core/models/load-model.ts';
 import { ChatSession, type TurnOutput } from '../../../engine/core/session/chat-session.ts';
 import type { SparseSettings } from '../../../engine/core/sparse/policy.ts';
-import { SparsePolicy } from '../../../engine/core/sparse/session-policy.ts';
 import { turnStats, type TurnMeasure } from '../../../engine/core/sparse/stats.ts';
 import { pixels } from './tinyModel.ts';
 
@@ -25,22 +24,16 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(s: Partial<SparseSettings>, maxNewTokens = 6): Promise<{ out: TurnOutput[]; m: TurnMeasure[]; sp: SparsePolicy }> {
-  const sp = new SparsePolicy(model, { policy: 'sparsevila', prefillSparsity: 0, decodeSparsity: 0, perFrameFloor: 0, history: 'none', ...s });
-  const session = await ChatSession.create(model, video, sp.sessionOptions());
-  sp.attach(session);
+async function run(s: Partial<SparseSettings>, maxNewTokens = 6): Promise<{ out: TurnOutput[]; m: TurnMeasure[]; session: ChatSession }> {
+  const sparse = { policy: 'sparsevila' as const, prefillSparsity: 0, decodeSparsity: 0, perFrameFloor: 0, history: 'none' as const, ...s };
+  const session = await ChatSession.create(model, video, { sparse });
   const out: TurnOutput[] = [];
-  const m: TurnMeasure[] = [];
-  for (const q of QS) {
-    const r = await session.ask(q, { maxNewTokens, ...sp.askOptions() });
-    out.push(r);
-    m.push(sp.finishTurn(r));
-  }
+  for (const q of QS) out.push(await session.ask(q, { maxNewTokens }));
   session.dispose();
-  return { out, m, sp };
+  return { out, m: out.map((r) => r.measure), session };
 }
 
-describe('SparsePolicy in ChatSession', () => {
+describe('the policies in ChatSession', () => {
   it('sparsevila at p = r = 0 answers exactly like dense, turn after turn', async () => {
     const dense = await run({ policy: 'dense' });
     const sv = await run({ policy: 'sparsevila' });
@@ -50,7 +43,7 @@ describe('SparsePolicy in ChatSession', () => {
   });
 
   it('prunes, retrieves and reports per turn', async () => {
-    const { out, m, sp } = await run({ policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5 });
+    const { out, m, session } = await run({ policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5 });
     expect(out[0].visualTokens).toBe(24);
     for (const t of m) {
       expect(t.retainedIds.length).toBe(24);
@@ -63,7 +56,7 @@ describe('SparsePolicy in ChatSession', () => {
     }
     expect(m[0].timings.visionMs).toBeGreaterThan(0);
     expect(m[1].timings.visionMs).toBe(0);
-    const insp = sp.inspector(m[1], video.frameTimes);
+    const insp = session.inspector(m[1], video.frameTimes);
     expect(insp.saliency).toHaveLength(FRAMES * 16);
     expect(insp.retained).toEqual(Array.from(m[1].retainedIds));
   });

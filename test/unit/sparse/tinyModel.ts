@@ -5,6 +5,8 @@ import type { HostTensorData } from '../../../engine/core/backend/backend.ts';
 import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import type { WeightSource } from '../../../engine/core/checkpoint/weights.ts';
 import { LlavaOnevision } from '../../../engine/core/models/llava-onevision.ts';
+import type { LoadedModel } from '../../../engine/core/models/load-model.ts';
+import { ChatTemplate, QWEN2_CHATML_TEMPLATE } from '../../../engine/core/tokenizer/tokenizer.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { SyntheticWeights } from '../../../engine/core/models/synthetic.ts';
 
@@ -46,4 +48,13 @@ export function prefixIds(frames: number, tokensPerFrame: number): Int32Array {
   const head = [3, 17, 42, 99];
   const tail = [7, 250, 13];
   return Int32Array.from([...head, ...new Array(frames * tokensPerFrame + 1).fill(VIDEO_ID), ...tail]);
+}
+
+/** The model as loadModel returns it (no tokenizer: sessions on it take token ids, like the bench's). */
+export function asLoaded(model: LlavaOnevision): LoadedModel {
+  return {
+    name: 'tiny-scaled', dir: null, config: model.config, backend: model.be, model, tokenizer: null,
+    chatTemplate: new ChatTemplate(QWEN2_CHATML_TEMPLATE), generation: { eosTokenIds: [1] }, preprocessor: null,
+    loadMs: 0, dispose() {},
+  };
 }

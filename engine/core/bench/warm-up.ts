@@ -2,9 +2,9 @@
 // once on a one-frame random video: the backend builds its graphs/kernels and touches its buffers here, so neither
 // timed run pays those one-time costs. Without it the first timed run (the sparse one) paid them and the dense run
 // after it did not, which under-reported turn 1's speedup.
-import type { PolicyName } from '../../../electron/contract.ts';
-import type { LlavaOnevision } from '../models/llava-onevision.ts';
-import { benchPixels, runBenchConfig } from './benchRun.ts';
+import type { LoadedModel } from '../models/load-model.ts';
+import type { PolicyName } from '../sparse/policy.ts';
+import { benchPixels, runBenchConfig, type BenchWorkload } from './run.ts';
 
 export interface WarmUpPolicy {
   policy: PolicyName;
@@ -18,19 +18,21 @@ export const DENSE_MEASUREMENT_NOTE = 'speedup vs dense: both policies are warme
   + 'time taken over as many steps as the sparse answer had; speedup = dense total / sparse total '
   + '(turn 1 includes vision and the prefix prefill)';
 
-/** Runs each distinct policy once (two 2-token turns on one frame); returns the time it took in ms. */
-export function warmUpPolicies(model: LlavaOnevision, policies: readonly WarmUpPolicy[]): number {
+/** Runs each distinct policy once (two 2-token turns on one frame, through ChatSession like the timed runs); returns
+ *  the time it took in ms. */
+export async function warmUpPolicies(model: LoadedModel, policies: readonly WarmUpPolicy[],
+  text: Pick<BenchWorkload, 'headTokens' | 'instructionTokens' | 'questionTokens'> = {}): Promise<number> {
   const t0 = performance.now();
   const seen = new Set<PolicyName>();
-  const pixels = benchPixels(model, 1);
+  const pixels = benchPixels(model.model, 1);
   for (const p of policies) {
     if (seen.has(p.policy)) continue;
     seen.add(p.policy);
     const dense = p.policy === 'dense';
-    runBenchConfig(model, {
+    await runBenchConfig(model, {
       label: `warm-up ${p.policy}`, policy: p.policy,
       prefillSparsity: dense ? 0 : p.prefillSparsity, decodeSparsity: dense ? 0 : p.decodeSparsity,
-    }, { frames: 1, turns: 2, newTokens: 2 }, pixels);
+    }, { ...text, frames: 1, turns: 2, newTokens: 2 }, pixels);
   }
   return performance.now() - t0;
 }

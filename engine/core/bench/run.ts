@@ -1,11 +1,12 @@
 // The benchmark workload behind `sparsevila bench`: one video, several turns, each policy/sparsity config timed on the
-// same model with VideoConversation (token ids in, token ids out: synthetic weights have no tokenizer).
+// same model through ChatSession, the app's conversation loop (token ids in, token ids out: synthetic weights have no
+// tokenizer, so the prompt is random text ids shaped like the real one).
 import type { LlavaOnevision } from '../models/llava-onevision.ts';
+import type { LoadedModel } from '../models/load-model.ts';
 import { videoTokenCount } from '../models/llava-onevision-config.ts';
-import type { BenchConfig } from './benchConfig.ts';
-import { VideoConversation } from './conversation.ts';
-import { turnStats } from './stats.ts';
-import type { TurnStats } from '../../../electron/contract.ts';
+import { ChatSession } from '../session/chat-session.ts';
+import type { BenchConfig } from './config.ts';
+import { turnStats, type TurnStats } from '../sparse/stats.ts';
 
 export interface BenchWorkload {
   frames: number;
@@ -68,18 +69,36 @@ export function benchPixels(model: LlavaOnevision, frames: number, seed = 3): Fl
   return Float32Array.from({ length: frames * v.channels * v.imageSize * v.imageSize }, () => rnd() * 2 - 1);
 }
 
-export function runBenchConfig(model: LlavaOnevision, config: BenchConfig, w: BenchWorkload,
-  pixels: Float32Array, log: (s: string) => void = () => {}): BenchResult {
-  const { prefix, questions } = benchPrompt(model, w);
-  const conv = new VideoConversation(model, {
-    policy: config.policy, prefillSparsity: config.prefillSparsity, decodeSparsity: config.decodeSparsity, perFrameFloor: 0, history: 'none',
-  }, { turnCapacity: (w.questionTokens ?? 24) + w.newTokens + 8 });
+/** One config on one video: ChatSession.create (vision + prefix prefill), then `turns` questions of `newTokens` greedy
+ *  tokens each (no EOS stop: every config decodes as many tokens), through the session + policy the app runs. */
+export interface BenchReport {
+  /** Whole lines (each ends in a newline). */
+  log?: (line: string) => void;
+  /** Vision tower progress, frame by frame. */
+  progress?: (label: string, done: number, total: number) => void;
+}
+
+export async function runBenchConfig(model: LoadedModel, config: BenchConfig, w: BenchWorkload,
+  pixels: Float32Array, report: BenchReport = {}): Promise<BenchResult> {
+  const log = report.log ?? (() => {});
+  const { prefix, questions } = benchPrompt(model.model, w);
+  const video = { pixelValues: pixels, frames: w.frames, frameTimes: Array.from({ length: w.frames }, (_, i) => i), durationSec: w.frames };
+  const session = await ChatSession.create(model, video, {
+    prefixIds: prefix,
+    sparse: { policy: config.policy, prefillSparsity: config.prefillSparsity, decodeSparsity: config.decodeSparsity, perFrameFloor: 0, history: 'none' },
+    turnCapacity: (w.questionTokens ?? 24) + w.newTokens + 8,
+    onProgress: (stage, d, n) => { if (stage === 'vision') report.progress?.(`  ${config.label}: vision`, d, n); },
+  });
   try {
-    const prep = conv.prepare(pixels, w.frames, prefix, { onFrame: (d, n) => log(`\r  ${config.label}: vision ${d}/${n}`) });
-    log(`\r  ${config.label}: vision ${prep.visionMs.toFixed(0)} ms, prefix prefill ${prep.prefillMs.toFixed(0)} ms (${prep.prefixTokens} tokens)\n`);
+    const prefixTokens = session.prefixSlots, visualRetained = session.visualTokens;
     const turns: TurnStats[] = [];
+    let visionMs = 0, prefixPrefillMs = 0;
     for (let t = 0; t < w.turns; t++) {
-      const r = conv.ask(questions[t], { maxNewTokens: w.newTokens, eosTokenIds: [] });
+      const r = await session.askTokens(questions[t], { maxNewTokens: w.newTokens, eosTokenIds: [] });
+      if (t === 0) {
+        ({ visionMs, prefixPrefillMs } = r.timings);
+        log(`  ${config.label}: vision ${visionMs.toFixed(0)} ms, prefix prefill ${prefixPrefillMs.toFixed(0)} ms (${prefixTokens} tokens)\n`);
+      }
       const s = turnStats(r.measure);
       turns.push(s);
       log(`  ${config.label}: turn ${t + 1} ttft ${s.timings.ttftMs.toFixed(0)} ms, decode ${s.timings.tokensPerSec.toFixed(2)} tok/s\n`);
@@ -87,18 +106,18 @@ export function runBenchConfig(model: LlavaOnevision, config: BenchConfig, w: Be
     const decodeRates = turns.map((s) => s.timings.tokensPerSec);
     return {
       config,
-      prefixTokens: prep.prefixTokens,
-      visualTotal: prep.visualTotal,
-      visualRetained: prep.visualRetained,
-      visionMs: prep.visionMs,
-      prefixPrefillMs: prep.prefillMs,
+      prefixTokens,
+      visualTotal: session.video.frames * session.video.tokensPerFrame,
+      visualRetained,
+      visionMs,
+      prefixPrefillMs,
       turns,
       endToEndMs: turns.reduce((a, s) => a + s.timings.totalMs, 0),
       llmPrefillMs: turns.reduce((a, s) => a + s.timings.prefillMs, 0),
       meanDecodeTokensPerSec: decodeRates.reduce((a, b) => a + b, 0) / decodeRates.length,
     };
   } finally {
-    conv.dispose();
+    session.dispose();
   }
 }
 

@@ -4,7 +4,7 @@ import type { Backend } from '../backend/backend.ts';
 import type { LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
 import { tensorLayout } from '../models/llava-onevision.ts';
 import { TEXT_PREFIX } from '../models/qwen2.ts';
-import type { BenchResult, BenchWorkload } from './benchRun.ts';
+import type { BenchResult, BenchWorkload } from './run.ts';
 
 /** Bytes per weight / KV element on this backend (CUDA keeps bf16 unless run in f32 mode; CPU is f32). */
 export function elementBytes(be: Backend): number {

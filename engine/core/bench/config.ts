@@ -1,7 +1,6 @@
 // `sparsevila bench` options: which policies/sparsities to time, on what workload.
-import type { PolicyName } from '../../../electron/contract.ts';
-import { checkSparsity } from './select.ts';
-import { POLICY_NAMES } from './policy.ts';
+import { checkSparsity } from '../sparse/select.ts';
+import { POLICY_NAMES, type PolicyName } from '../sparse/policy.ts';
 
 export interface BenchConfig {
   label: string;
