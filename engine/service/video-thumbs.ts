@@ -7,7 +7,7 @@ import type { FfmpegBinaries } from '../core/video/ffmpeg-path.ts';
 import type { PreprocessConfig } from '../core/video/preprocess-config.ts';
 import type { VideoProbe } from '../core/video/probe.ts';
 import { runProcess } from '../core/video/run-process.ts';
-import { sampleVideo } from '../core/video/sample-video.ts';
+import { sampledVideoKey, sampleVideo, type SampledVideo, type SampleVideoOptions } from '../core/video/sample-video.ts';
 
 export async function makePoster(bins: FfmpegBinaries, probe: VideoProbe, out: string): Promise<boolean> {
   if (existsSync(out)) return true;
@@ -40,12 +40,26 @@ async function place(src: string, dst: string): Promise<void> {
   await fs.rename(tmp, dst);
 }
 
+/** Filmstrip requests for the same file version + sampling share one run (the renderer may ask twice quickly). */
+const running = new Map<string, Promise<SampledVideo>>();
+
+function sampleShared(file: string, options: SampleVideoOptions): Promise<SampledVideo> {
+  const key = sampledVideoKey(file, options);
+  if (!key) return sampleVideo(file, options);
+  let run = running.get(key);
+  if (!run) {
+    run = sampleVideo(file, options).finally(() => running.delete(key));
+    running.set(key, run);
+  }
+  return run;
+}
+
 /**
  * The filmstrip of `frames` uniformly sampled frames, as the engine samples them for `preprocess`'s model: the cache
  * entry's thumbnails, placed in `dir` as f<N>-<i>.jpg for the media server.
  */
 export async function filmstrip(bins: FfmpegBinaries, file: string, frames: number, preprocess: PreprocessConfig, dir: string): Promise<Thumb[]> {
-  const s = await sampleVideo(file, { binaries: bins, sampling: { mode: 'uniform', frames }, preprocess });
+  const s = await sampleShared(file, { binaries: bins, sampling: { mode: 'uniform', frames }, preprocess });
   await fs.mkdir(dir, { recursive: true });
   const missing = new Set(s.missing);
   const thumbs = s.frameTimes.map((timeSec, i) => ({ index: i, timeSec, name: `f${frames}-${i}.jpg`, missing: missing.has(i) }));
