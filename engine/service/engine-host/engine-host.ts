@@ -112,7 +112,7 @@ export class EngineHost {
         startedAt: Date.now(),
       });
       this.setBusy();
-      this.log.info({ pid: proc.pid, op, id }, `-> ${op} #${id}`);
+      this.log.info({ enginePid: proc.pid, op, id }, `-> ${op} #${id}`);
       try {
         proc.send({ type: 'req', id, op, args: checked.data });
       } catch (err) {
@@ -150,14 +150,14 @@ export class EngineHost {
       let settled = false;
       const proc = this.opts.spawn();
       this.proc = proc;
-      this.log.info({ pid: proc.pid }, `engine process ${proc.pid ?? '?'} started`);
+      this.log.info({ enginePid: proc.pid }, `engine process ${proc.pid ?? '?'} started`);
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
         proc.kill();
         reject(new EngineCrashedError(`the engine did not start within ${Math.round(startTimeoutMs / 1000)} s`));
       }, startTimeoutMs);
-      proc.onOutput((stream, line) => this.log.info({ pid: proc.pid, stream }, line));
+      proc.onOutput((stream, line) => this.log.info({ enginePid: proc.pid, stream }, line));
       proc.onMessage((raw) => {
         const parsed = EngineToHostMsg.safeParse(raw);
         if (!parsed.success) {
@@ -181,7 +181,7 @@ export class EngineHost {
         clearTimeout(timer);
         const inFlight = this.proc === proc ? [...this.pending.entries()].map(([id, p]) => `${p.op} #${id}`) : [];
         this.log[this.closed ? 'info' : 'error'](
-          { pid: proc.pid, code, reason },
+          { enginePid: proc.pid, code, reason },
           `engine process ${proc.pid ?? '?'} ended (${reason})${inFlight.length ? ` while working on ${inFlight.join(', ')}` : ''}`,
         );
         if (this.proc !== proc) return;
@@ -250,7 +250,7 @@ export class EngineHost {
 
   private onReady(msg: EngineReadyMsg): void {
     const wasRestart = this.current.state === 'restarting';
-    this.log.info({ pid: this.proc?.pid, backend: msg.backend }, `engine ready on ${msg.backend}${msg.message ? `: ${msg.message}` : ''}`);
+    this.log.info({ enginePid: this.proc?.pid, backend: msg.backend }, `engine ready on ${msg.backend}${msg.message ? `: ${msg.message}` : ''}`);
     this.setStatus({
       state: 'ready',
       backend: msg.backend,

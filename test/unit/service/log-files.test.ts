@@ -13,7 +13,7 @@ interface LogLine {
   level: number;
   msg: string;
   stream?: string;
-  pid?: number;
+  enginePid?: number;
 }
 const readLog = (file: string): LogLine[] =>
   readFileSync(file, 'utf8')
@@ -52,7 +52,7 @@ describe('log files', () => {
       () => {
         const lines = readLog(logs.file).filter((l) => l.proc === 'engine');
         // Its own output (stderr, captured by the host), then its end, with the signal and what it was doing.
-        expect(lines).toContainEqual(expect.objectContaining({ stream: 'stderr', pid, msg: expect.stringMatching(new RegExp(`^\\[engine\\] ready \\(pid ${pid}\\)`)) }));
+        expect(lines).toContainEqual(expect.objectContaining({ stream: 'stderr', enginePid: pid, msg: expect.stringMatching(new RegExp(`^\\[engine\\] ready \\(pid ${pid}\\)`)) }));
         expect(lines).toContainEqual(
           expect.objectContaining({ level: 50, msg: expect.stringMatching(new RegExp(`^engine process ${pid} ended \\(killed by SIGKILL\\) while working on ping #2`)) }),
         );

@@ -144,6 +144,8 @@ function candidates(): string[] {
   if (process.env.SPARSEVILA_ADDON) list.push(resolve(process.env.SPARSEVILA_ADDON));
   const name = 'sparsevila_kernels.node';
   list.push(join(here, '../../../../kernels/build/Release', name));
+  // Bundled (dist/cli/*.mjs, dist/electron/engine.cjs run from a checkout): two levels below the package root.
+  list.push(join(here, '../../kernels/build/Release', name));
   // Packaged app: electron-builder copies the addon to resources/kernels/.
   const res = (process as { resourcesPath?: string }).resourcesPath;
   if (res) list.push(join(res, 'kernels', name));
