@@ -86,7 +86,7 @@ for (const N of SLOTS) {
         be.dispose(h);
         const hostMs = performance.now() - t0;  // enqueue time: the GPU is busy behind it unless this exceeds ms/token
         let out: Float32Array | null = null;
-        if (download === 'device') be.fusedDecode()!.argmaxRows(lg);  // what ChatSession does for greedy decoding
+        if (download === 'device') be.deviceSampler!.argmaxRows(lg);  // what ChatSession does for greedy decoding
         else if (download) {
           out = be.toHost(lg);
           let best = 0;

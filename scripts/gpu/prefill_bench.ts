@@ -72,13 +72,12 @@ function timedObject<T extends object>(obj: T, sync: { sync(): void }, prefix: s
   return new Proxy(obj, {
     get(target, prop, recv) {
       const v = Reflect.get(target, prop, recv);
+      // The layer ops (FusedLayerOps) are timed per composite op: the kernels inside them run on the real backend.
+      if (prop === 'layerOps') return timedObject(v as object, sync, 'layerOps.');
       if (typeof v !== 'function' || prop === 'sync' || prop === 'dispose') return typeof v === 'function' ? v.bind(target) : v;
-      if (prop === 'prefillOps') {
-        return () => { const ops = v.call(target); return ops ? timedObject(ops, sync, '') : ops; };
-      }
       return (...args: unknown[]) => {
-        // linear / linearAdd are keyed by their weight shape (q/k/v/o/gate/up/down differ).
-        const w = prop === 'linear' || prop === 'linearAdd' || prop === 'linearAddNorm16' ? (args[1] as { shape?: number[] }).shape : undefined;
+        // linear is keyed by its weight shape (q/k/v/o/gate/up/down differ).
+        const w = prop === 'linear' ? (args[1] as { shape?: number[] }).shape : undefined;
         const key = prefix + (w ? `${String(prop)} ${w.join('x')}` : String(prop));
         return timedCall(sync, key, () => v.apply(target, args));
       };

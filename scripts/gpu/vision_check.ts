@@ -9,6 +9,7 @@ import { SafetensorsFile } from '../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../engine/cli/logits.ts';
 import { loadModel } from '../../engine/core/models/load-model.ts';
 import { loadAddon } from '../../engine/core/backend/cuda/addon.ts';
+import { PrimitiveLayerOps } from '../../engine/core/backend/layer-ops.ts';
 import { PatchSaliencyCollector } from '../../engine/core/sparse/saliency.ts';
 import { VISION_BATCH_ROWS } from '../../engine/core/models/llava-onevision.ts';
 
@@ -240,19 +241,20 @@ await guarded('vision timing 7b', async () => {
         A.setLayerNormVersion(1); A.setLinearLowpVersion(1);
       }
       // Host-side patch rearrangement instead of the device patchify.
-      Object.defineProperty(be, 'patchify', { value: undefined, configurable: true });
+      const ops = be.layerOps;
+      Object.defineProperty(ops, 'patchRows', { value: (...a: Parameters<typeof ops.patchRows>) => PrimitiveLayerOps.prototype.patchRows.apply(ops, a), configurable: true });
       time(`vision ${F} frames, batched, patchify on the host (JS)`, F, enc());
-      delete (be as unknown as Record<string, unknown>).patchify;
+      delete (ops as unknown as Record<string, unknown>).patchRows;
       // Where the time goes: every backend op synced and timed (adds sync overhead; read the shares).
       const acc = new Map<string, { ms: number; n: number }>();
-      const names = ['fromHost', 'linear', 'linearGelu', 'linearAdd', 'layerNorm', 'attention', 'add', 'concatRows', 'bilinearResize',
+      const names = ['fromHost', 'linear', 'layerNorm', 'attention', 'add', 'concatRows', 'bilinearResize',
         'gelu', 'toHost', 'dispose'] as const;
+      const opNames = ['linearGelu', 'linearAdd', 'patchRows'] as const;
       const rec = be as unknown as Record<string, (...a: unknown[]) => unknown>;
-      const orig = new Map<string, (...a: unknown[]) => unknown>();
-      for (const nme of names) {
-        const f = rec[nme].bind(be);
-        orig.set(nme, f);
-        rec[nme] = (...a: unknown[]) => {
+      const opRec = ops as unknown as Record<string, (...a: unknown[]) => unknown>;
+      for (const [obj, nme] of [...names.map((n) => [rec, n] as const), ...opNames.map((n) => [opRec, n] as const)]) {
+        const f = obj[nme].bind(obj === rec ? be : ops);
+        obj[nme] = (...a: unknown[]) => {
           be.sync();
           const t0 = performance.now();
           const r = f(...a);
@@ -263,16 +265,12 @@ await guarded('vision timing 7b', async () => {
           return r;
         };
       }
-      const pf = be.patchify!;
-      let patchMs = 0;
-      Object.defineProperty(be, 'patchify', { value: (...a: Parameters<typeof pf>) => { be.sync(); const t0 = performance.now(); const r = pf(...a); be.sync(); patchMs += performance.now() - t0; return r; }, configurable: true });
       const t0 = performance.now();
       be.dispose(m.model.encodeVideo(px, F).tokens);
       be.sync();
       const total = performance.now() - t0;
       for (const nme of names) delete rec[nme];
-      delete (be as unknown as Record<string, unknown>).patchify;
-      acc.set('patchify', { ms: patchMs, n: 0 });
+      for (const nme of opNames) delete opRec[nme];
       const rows = [...acc.entries()].sort((a, b) => b[1].ms - a[1].ms);
       const opsMs = rows.reduce((a, [, e]) => a + e.ms, 0);
       console.log(`BREAKDOWN vision ${F} frames, every op synced: total ${total.toFixed(1)} ms, in ops ${opsMs.toFixed(1)} ms, host between ops ${(total - opsMs).toFixed(1)} ms`);

@@ -52,10 +52,87 @@ export interface KvTopK {
   kept: Float64Array;
 }
 
+/** A linear layer's parameters: x · wᵀ + b. A handle, so that a quantized weight can implement it later. */
+export interface Linear {
+  readonly w: Tensor;
+  readonly b?: Tensor;
+}
+
+/** An RMSNorm: its weight and epsilon. */
+export interface RmsNormWeights {
+  readonly w: Tensor;
+  readonly eps: number;
+}
+
+/** A SiLU-gated MLP: down(silu(gate(x)) * up(x)). */
+export interface SwiGluWeights {
+  readonly gate: Linear;
+  readonly up: Linear;
+  readonly down: Linear;
+}
+
+/** A layer's q/k/v projections as LayerOps.packQkv stored them (a backend may keep them fused). */
+export interface QkvProjection {
+  readonly q: Linear;
+  readonly k: Linear;
+  readonly v: Linear;
+}
+
+/** Rotary positions of a run of rows: one position per row and the inverse frequencies (rotate_half RoPE, as in
+ *  Qwen2). Its own type so that multi-stream positions (M-RoPE) can be added beside it. */
+export interface RopePositions {
+  readonly positions: Int32Array;
+  readonly invFreq: Float32Array;
+}
+
+/** The residual stream between layer ops: h (f32), and optionally RMSNorm(h) with weight `normed.w`, computed ahead
+ *  by the op that produced h (the CUDA prefill path does it in the GEMM's epilogue). The next op reads and frees it. */
+export interface Hidden {
+  readonly h: Tensor;
+  readonly normed: { readonly w: Tensor; readonly t: Tensor } | null;
+}
+
+/** The composite (layer-level) ops models are written with. Every backend has them: engine/core/backend/layer-ops.ts
+ *  builds them from the primitives; the CUDA backend overrides them with fused kernels (same math up to rounding).
+ *  None frees its inputs, except a Hidden's `normed`. */
+export interface LayerOps {
+  /** Load time: a layer's q/k/v projections as the backend keeps them (the CUDA prefill path fuses [q; k; v]). The
+   *  given tensors belong to the result afterwards (they may be freed and replaced by views). */
+  packQkv(q: Linear, k: Linear, v: Linear): QkvProjection;
+  /** The attention block's input: n = RMSNorm(x.h); q, k, v = n projected; q and k rotated (RoPE); k and v written to
+   *  cache slots [at, at + T) of `layer`. Returns q [T, heads·d] (f32, RoPE applied). */
+  attentionInput(x: Hidden, norm: RmsNormWeights, qkv: QkvProjection, heads: number, rope: RopePositions, cache: KvCache,
+    layer: number, at: number): Tensor;
+  /** residual + a · oᵀ (+ b). `next`: the norm the following op applies to the result, which the backend may
+   *  compute in the same pass (Hidden.normed). */
+  residualLinear(a: Tensor, o: Linear, residual: Tensor, next: RmsNormWeights | null): Hidden;
+  /** The MLP block: x.h + down(silu(gate(n)) * up(n)) with n = RMSNorm(x.h, norm); `next` as in residualLinear. */
+  residualSwiGlu(x: Hidden, norm: RmsNormWeights, mlp: SwiGluWeights, next: RmsNormWeights | null): Hidden;
+  /** gelu(x · wᵀ + b) (an MLP's first half). The result only feeds a linear (a backend may return it in its 16-bit
+   *  weight dtype). */
+  linearGelu(x: Tensor, lin: Linear, kind: 'tanh' | 'erf'): Tensor;
+  /** residual + x · wᵀ + b (a projection added to the residual stream). */
+  linearAdd(x: Tensor, lin: Linear, residual: Tensor): Tensor;
+  /** Frames' pixels [frames, C, S, S] -> patch rows [frames·(S/p)², C·p·p] in (c, ky, kx) order (the vision tower's
+   *  patch embedding input), on the backend. */
+  patchRows(pixels: Float32Array, frames: number, channels: number, size: number, patch: number): Tensor;
+}
+
+/** Greedy sampling without downloading the logits. */
+export interface DeviceSampler {
+  /** Per row of x [rows, V], the index of its largest value (ties -> the lowest index, as a host loop with `>` finds
+   *  it); null when it cannot (the caller then samples the downloaded logits). */
+  argmaxRows(x: Tensor): Int32Array | null;
+}
+
 export interface Backend {
   readonly name: 'cpu' | 'cuda';
   /** Human-readable description of the device (GPU name, CPU threads). */
   readonly device: string;
+  /** The layer-level ops, built on this backend's primitives (see LayerOps). */
+  readonly layerOps: LayerOps;
+  /** Greedy token picking on the device, or null where the logits are sampled on the host. */
+  readonly deviceSampler: DeviceSampler | null;
 
   /** Upload a weight once (converted to the backend's compute dtype). */
   weight(data: HostTensorData): Tensor;
@@ -75,14 +152,6 @@ export interface Backend {
   add(a: Tensor, b: Tensor): Tensor;
   /** GELU; 'tanh' is gelu_pytorch_tanh, 'erf' the exact one. */
   gelu(x: Tensor, kind: 'tanh' | 'erf'): Tensor;
-  /** Optional fused gelu(x · wᵀ + b) (an MLP's first half). Models fall back to linear + gelu where it is absent. The
-   *  result only feeds a linear (a backend may return it in its 16-bit weight dtype). */
-  linearGelu?(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor;
-  /** Optional fused residual + x · wᵀ + b (a projection added to the residual stream; models fall back to linear + add). */
-  linearAdd?(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor;
-  /** Optional: pixels [frames*C*S, S] (frames of C×S×S) -> patch rows [frames*(S/p)², C*p*p] in (c, ky, kx) order (the
-   *  vision tower's patch embedding input); models do it on the host where it is absent. */
-  patchify?(pixels: Tensor, frames: number, channels: number, size: number, patch: number): Tensor;
   /** silu(gate) * up, elementwise */
   siluMul(gate: Tensor, up: Tensor): Tensor;
   /** Rotary embedding (rotate_half form, as in Qwen2/Llama) on x [T, H*d] with per-row positions. */

@@ -1,9 +1,8 @@
 // LLaVA-OneVision multimodal projector (linear -> GELU -> linear) and its video pooling (bilinear to ceil(grid/2)).
-import type { Backend, Tensor } from '../backend/backend.ts';
+import type { Backend, Linear, Tensor } from '../backend/backend.ts';
 import type { GeluKind } from './config-fields.ts';
 import type { LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import { linearGelu } from './linear-gelu.ts';
 import { linearSpec, loadTensors } from './tensor-spec.ts';
 
 /** linear_1 [D, vision hidden × feature layers] and linear_2 [D, D], biases when multimodal_projector_bias. */
@@ -16,18 +15,18 @@ export function projectorTensors(cfg: LlavaOnevisionConfig) {
 }
 
 export class Projector {
-  private constructor(private be: Backend, private act: GeluKind,
-    private w1: Tensor, private b1: Tensor | undefined, private w2: Tensor, private b2: Tensor | undefined) {}
+  private constructor(private be: Backend, private act: GeluKind, private linear1: Linear, private linear2: Linear) {}
 
   static load(be: Backend, src: WeightSource, cfg: LlavaOnevisionConfig): Projector {
     const t = loadTensors(be, src, projectorTensors(cfg));
-    return new Projector(be, cfg.projectorAct, t.linear1.w, t.linear1.b, t.linear2.w, t.linear2.b);
+    return new Projector(be, cfg.projectorAct, t.linear1, t.linear2);
   }
 
+  /** LlavaOnevisionMultiModalProjector: linear_2(act(linear_1(x))). */
   forward(x: Tensor): Tensor {
     const be = this.be;
-    const a = linearGelu(be, x, this.w1, this.b1, this.act);
-    const o = be.linear(a, this.w2, this.b2);
+    const a = be.layerOps.linearGelu(x, this.linear1, this.act);
+    const o = be.linear(a, this.linear2.w, this.linear2.b);
     be.dispose(a);
     return o;
   }

@@ -1,11 +1,9 @@
 // Qwen2 decoder (HF Qwen2Model + lm_head): RMSNorm, q/k/v projections with bias, o_proj without, rotate-half RoPE,
 // grouped-query attention over a preallocated KV cache, SiLU-gated MLP.
-import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
-import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
-import { prefillOps, type FusedQkv } from '../backend/prefill-ops.ts';
+import type { Backend, Hidden, KvCache, Linear, QkvProjection, RmsNormWeights, SwiGluWeights, Tensor } from '../backend/backend.ts';
 import type { TextConfig } from './qwen2-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import { linearSpec, loadTensors, tensor, type Loaded } from './tensor-spec.ts';
+import { linearSpec, loadTensors, tensor } from './tensor-spec.ts';
 
 export const TEXT_PREFIX = 'language_model.';
 
@@ -42,10 +40,14 @@ export function qwen2Tensors(c: TextConfig) {
 }
 const LM_HEAD = (c: TextConfig) => tensor('lm_head.weight', [c.vocabSize, c.hiddenSize], 'normal');
 
-type Qwen2Layer = Loaded<ReturnType<typeof qwen2LayerTensors>> & {
-  /** [q; k; v] weights + biases fused at load when the backend's prefill path wants them (attn.q/k/v are then views). */
-  qkv?: FusedQkv;
-};
+/** A decoder layer as the forward uses it (q/k/v as the backend packed them). */
+interface Qwen2Layer {
+  inputNorm: RmsNormWeights;
+  qkv: QkvProjection;
+  o: Linear;
+  postNorm: RmsNormWeights;
+  mlp: SwiGluWeights;
+}
 
 /** Hooks for sparse attention (decode retrieval): see engine/core/sparse. */
 export interface Qwen2Hooks {
@@ -77,16 +79,15 @@ export class Qwen2 {
   }
 
   static load(be: Backend, src: WeightSource, cfg: TextConfig): Qwen2 {
-    const spec = qwen2Tensors(cfg);
+    const spec = qwen2Tensors(cfg), eps = cfg.rmsNormEps;
     const embedTable = loadTensors(be, src, spec.embed);
-    const layers: Qwen2Layer[] = [];
-    const pfl = prefillOps(be);
-    for (const ls of spec.layers) {
-      const L: Qwen2Layer = loadTensors(be, src, ls);
-      const a = L.attn, f = pfl?.fuseQkv?.([a.q.w, a.k.w, a.v.w], [a.q.b, a.k.b, a.v.b]);
-      if (f) { L.qkv = f; [a.q.w, a.k.w, a.v.w] = f.parts.w; [a.q.b, a.k.b, a.v.b] = f.parts.b; }
-      layers.push(L);
-    }
+    const layers = spec.layers.map((ls): Qwen2Layer => {
+      const t = loadTensors(be, src, ls);
+      return {
+        inputNorm: { w: t.inputNorm, eps }, qkv: be.layerOps.packQkv(t.attn.q, t.attn.k, t.attn.v), o: t.attn.o,
+        postNorm: { w: t.postNorm, eps }, mlp: t.mlp,
+      };
+    });
     const norm = loadTensors(be, src, spec.norm);
     // Tied embeddings: HF omits lm_head.weight from the file (and ties it to the embeddings on load whatever the
     // flag says); an explicit lm_head wins when present.
@@ -106,68 +107,30 @@ export class Qwen2 {
   /** Runs the decoder on input embeddings x [T, D], writing K/V into cache slots [at, at+T). Does not change
    *  cache.length (the caller owns it). Returns final-normed hidden states ([T, D], or [1, D] with lastOnly). */
   forward(x: Tensor, cache: KvCache, opts: Qwen2ForwardOptions): Tensor {
-    const be = this.be, c = this.cfg;
+    const be = this.be, ops = be.layerOps, c = this.cfg;
     const T = x.shape[0];
     if (opts.positions.length !== T) throw new Error(`Qwen2: ${opts.positions.length} positions for ${T} rows`);
     if (opts.at + T > cache.capacity) throw new Error(`KV cache capacity ${cache.capacity} exceeded (${opts.at + T} slots needed)`);
     const scale = 1 / Math.sqrt(c.headDim);
     const kvLen = opts.at + T;
-    // Decode-sized inputs take the backend's fused ops when it has them (same math, ~4x fewer launches).
-    const fx = T <= 4 ? fusedDecodeOps(be) : null;
-    // Prefill-sized inputs: 16-bit MLP intermediates and the residual adds fused into the o / down GEMMs.
-    const pf = T > 4 && be.linearAdd ? prefillOps(be) : null;
-    let h = x;
-    // The next layer's input RMSNorm when the previous down projection computed it in its epilogue.
-    let nextNorm: Tensor | null = null;
+    const rope = { positions: opts.positions, invFreq: this.invFreq };
+    let s: Hidden = { h: x, normed: null };
     for (let i = 0; i < c.layers; i++) {
-      const L = this.layers[i];
-      if (fx) {
-        const next = this.fusedLayer(fx, i, L, h, cache, opts, kvLen, scale);
-        if (next) {
-          if (h !== x) be.dispose(h);
-          h = next;
-          continue;
-        }
-      }
-      const n1 = nextNorm ?? (pf ? pf.rmsNorm16(h, L.inputNorm, c.rmsNormEps) : be.rmsNorm(h, L.inputNorm, c.rmsNormEps));
-      nextNorm = null;
-      const q = pf?.qkvRopeKv && L.qkv
-        ? pf.qkvRopeKv(n1, L.qkv, cache, i, c.heads, opts.positions, this.invFreq, opts.at)
-        : this.qkvPlain(n1, L, i, cache, opts);
-      be.dispose(n1);
+      const L = this.layers[i], next = this.layers[i + 1];
+      // Qwen2DecoderLayer: h + o_proj(attention(rope(q, k, v of input_layernorm(h)))) ...
+      const q = ops.attentionInput(s, L.inputNorm, L.qkv, c.heads, rope, cache, i, opts.at);
       opts.hooks?.onQuery?.(i, q, kvLen);
-      const slots = opts.hooks?.slots?.(i);
-      const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots });
+      const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots: opts.hooks?.slots?.(i) });
       be.dispose(q);
-      if (pf) {
-        let h1: Tensor, n2: Tensor;
-        if (pf.linearAddNorm16) [h1, n2] = pf.linearAddNorm16(a, L.attn.o.w, h, L.postNorm, c.rmsNormEps);
-        else { h1 = be.linearAdd!(a, L.attn.o.w, undefined, h); n2 = pf.rmsNorm16(h1, L.postNorm, c.rmsNormEps); }
-        be.dispose(a);
-        if (h !== x) be.dispose(h);
-        const act = pf.swiGlu16(n2, L.mlp.gate.w, L.mlp.up.w);
-        be.dispose(n2);
-        const next = this.layers[i + 1];
-        if (pf.linearAddNorm16 && next) [h, nextNorm] = pf.linearAddNorm16(act, L.mlp.down.w, h1, next.inputNorm, c.rmsNormEps);
-        else h = be.linearAdd!(act, L.mlp.down.w, undefined, h1);
-        be.dispose(act); be.dispose(h1);
-        continue;
-      }
-      const ao = be.linear(a, L.attn.o.w);
+      const s1 = ops.residualLinear(a, L.o, s.h, L.postNorm);
       be.dispose(a);
-      const h1 = be.add(h, ao);
-      be.dispose(ao);
-      if (h !== x) be.dispose(h);
-      const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
-      const g = be.linear(n2, L.mlp.gate.w), u = be.linear(n2, L.mlp.up.w);
-      be.dispose(n2);
-      const gu = be.siluMul(g, u);
-      be.dispose(g); be.dispose(u);
-      const d = be.linear(gu, L.mlp.down.w);
-      be.dispose(gu);
-      h = be.add(h1, d);
-      be.dispose(h1); be.dispose(d);
+      if (s.h !== x) be.dispose(s.h);
+      // ... then h + mlp(post_attention_layernorm(h)).
+      s = ops.residualSwiGlu(s1, L.postNorm, L.mlp, next ? next.inputNorm : null);
+      be.dispose(s1.h);
     }
+    const h = s.h;
+    if (s.normed) be.dispose(s.normed.t);
     let last = h;
     if (opts.lastOnly && T > 1) {
       last = be.sliceRows(h, T - 1, T);
@@ -175,62 +138,6 @@ export class Qwen2 {
     const out = be.rmsNorm(last, this.norm, c.rmsNormEps);
     if (last !== h) be.dispose(last);
     if (h !== x) be.dispose(h);
-    return out;
-  }
-
-  /** One layer through the fused decode ops; null (nothing done) when the backend declines the shapes. */
-  private fusedLayer(fx: FusedDecodeOps, i: number, L: Qwen2Layer, h: Tensor, cache: KvCache, opts: Qwen2ForwardOptions,
-    kvLen: number, scale: number): Tensor | null {
-    const be = this.be, c = this.cfg;
-    const qkv = fx.normLinears(h, L.inputNorm, c.rmsNormEps, [L.attn.q.w, L.attn.k.w, L.attn.v.w], [L.attn.q.b, L.attn.k.b, L.attn.v.b]);
-    if (!qkv) return null;
-    const [q0, k0, v] = qkv;
-    const q = fx.ropeKvWrite(cache, i, q0, k0, v, c.heads, opts.positions, this.invFreq, opts.at);
-    for (const t of qkv) be.dispose(t);
-    if (!q) return null;
-    opts.hooks?.onQuery?.(i, q, kvLen);
-    const slots = opts.hooks?.slots?.(i);
-    const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots });
-    be.dispose(q);
-    const h1 = fx.linearResidual(a, L.attn.o.w, h) ?? this.addLinear(h, a, L.attn.o.w);
-    be.dispose(a);
-    const act = fx.normSwiGlu(h1, L.postNorm, c.rmsNormEps, L.mlp.gate.w, L.mlp.up.w);
-    if (act) {
-      const out = fx.linearResidual(act, L.mlp.down.w, h1) ?? this.addLinear(h1, act, L.mlp.down.w);
-      be.dispose(act); be.dispose(h1);
-      return out;
-    }
-    let gu = fx.normLinears(h1, L.postNorm, c.rmsNormEps, [L.mlp.gate.w, L.mlp.up.w], [undefined, undefined]);
-    if (!gu) {
-      const n2 = be.rmsNorm(h1, L.postNorm, c.rmsNormEps);
-      gu = [be.linear(n2, L.mlp.gate.w), be.linear(n2, L.mlp.up.w)];
-      be.dispose(n2);
-    }
-    let out = fx.siluMulLinearResidual(gu[0], gu[1], L.mlp.down.w, h1);
-    if (!out) {
-      const s = be.siluMul(gu[0], gu[1]);
-      out = this.addLinear(h1, s, L.mlp.down.w);
-      be.dispose(s);
-    }
-    be.dispose(gu[0]); be.dispose(gu[1]); be.dispose(h1);
-    return out;
-  }
-  /** q/k/v projections, RoPE and the K/V cache write as separate ops; returns q (RoPE applied). */
-  private qkvPlain(n1: Tensor, L: Qwen2Layer, i: number, cache: KvCache, opts: Qwen2ForwardOptions): Tensor {
-    const be = this.be, c = this.cfg;
-    const q0 = be.linear(n1, L.attn.q.w, L.attn.q.b), k0 = be.linear(n1, L.attn.k.w, L.attn.k.b), v = be.linear(n1, L.attn.v.w, L.attn.v.b);
-    const q = be.rope(q0, c.heads, opts.positions, this.invFreq);
-    const k = be.rope(k0, c.kvHeads, opts.positions, this.invFreq);
-    be.dispose(q0); be.dispose(k0);
-    be.kvWrite(cache, i, k, v, opts.at);
-    be.dispose(k); be.dispose(v);
-    return q;
-  }
-  /** add(res, linear(x, w)) with the intermediate freed. */
-  private addLinear(res: Tensor, x: Tensor, w: Tensor): Tensor {
-    const y = this.be.linear(x, w);
-    const out = this.be.add(res, y);
-    this.be.dispose(y);
     return out;
   }
 

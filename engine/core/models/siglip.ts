@@ -5,7 +5,6 @@ import type { Backend, Tensor } from '../backend/backend.ts';
 import type { VisionConfig } from './siglip-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { linearSpec, loadTensors, tensor, type Loaded } from './tensor-spec.ts';
-import { linearAdd, linearGelu } from './linear-gelu.ts';
 
 export const VISION_PREFIX = 'vision_tower.vision_model.';
 
@@ -73,39 +72,6 @@ export class SiglipVisionTower {
     return new SiglipVisionTower(be, cfg, t.patch.w, t.patch.b, t.pos, t.layers);
   }
 
-  /** Frames' pixels [n, C, S, S] -> patch rows [n·grid², C·p·p] in the conv weight's (c, ky, kx) order. */
-  private patchify(px: Float32Array, frames: number): Float32Array {
-    const { channels: C, patchSize: p, imageSize: S } = this.cfg;
-    const g = this.grid;
-    const row = C * p * p;
-    const out = new Float32Array(frames * g * g * row);
-    for (let f = 0; f < frames; f++) {
-      for (let c = 0; c < C; c++) {
-        for (let py = 0; py < g; py++) {
-          for (let ky = 0; ky < p; ky++) {
-            let src = ((f * C + c) * S + py * p + ky) * S;
-            let o = (f * g + py) * g * row + (c * p + ky) * p;
-            for (let pxi = 0; pxi < g; pxi++, o += row) for (let kx = 0; kx < p; kx++) out[o + kx] = px[src++];
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Patch rows of n frames as a backend tensor: rearranged on the device when the backend can, else on the host. */
-  private patches(px: Float32Array, frames: number): Tensor {
-    const { channels: C, patchSize: p, imageSize: S } = this.cfg;
-    const be = this.be;
-    if (be.patchify) {
-      const raw = be.fromHost(px, [frames * C * S, S]);
-      const out = be.patchify(raw, frames, C, S, p);
-      be.dispose(raw);
-      return out;
-    }
-    return be.fromHost(this.patchify(px, frames), [frames * this.grid * this.grid, C * p * p]);
-  }
-
   /** Position embeddings repeated for n frames (kept for the next call with the same n). */
   private tiledPos: { frames: number; t: Tensor } | null = null;
   private positions(frames: number): Tensor {
@@ -131,8 +97,8 @@ export class SiglipVisionTower {
     if (pixels.length !== frames * C * S * S) throw new Error(`SigLIP: ${frames} frame(s) need ${frames}×${C}×${S}×${S} values, got ${pixels.length}`);
     const maxIdx = Math.max(...hiddenIndices);
     if (maxIdx > this.layers.length) throw new Error(`SigLIP: hidden state ${maxIdx} needs ${maxIdx} layers, ${this.layers.length} loaded`);
-    const g = this.grid;
-    const patches = this.patches(pixels, frames);
+    const ops = be.layerOps;
+    const patches = ops.patchRows(pixels, frames, C, S, this.cfg.patchSize);
     const emb = be.linear(patches, this.patchW, this.patchB);
     be.dispose(patches);
     let h = be.add(emb, this.positions(frames));
@@ -144,19 +110,20 @@ export class SiglipVisionTower {
     const eps = this.cfg.layerNormEps;
     for (let i = 0; i < maxIdx; i++) {
       const L = this.layers[i];
+      // SiglipEncoderLayer: h + out_proj(attention(layer_norm1(h))), then h + fc2(gelu(fc1(layer_norm2(h)))).
       const x = be.layerNorm(h, L.ln1.w, L.ln1.b, eps);
       const q = be.linear(x, L.attn.q.w, L.attn.q.b), k = be.linear(x, L.attn.k.w, L.attn.k.b), v = be.linear(x, L.attn.v.w, L.attn.v.b);
       be.dispose(x);
       if (opts.onLayerQK && (opts.qkLayers ?? []).includes(i)) opts.onLayerQK(i, q, k);
       const a = be.attention(q, k, v, heads, heads, attn);
       be.dispose(q); be.dispose(k); be.dispose(v);
-      const h1 = linearAdd(be, a, L.attn.o.w, L.attn.o.b, h);
+      const h1 = ops.linearAdd(a, L.attn.o, h);
       be.dispose(a);
       if (!picked.has(i) || picked.get(i) !== h) be.dispose(h);
       const x2 = be.layerNorm(h1, L.ln2.w, L.ln2.b, eps);
-      const f1a = linearGelu(be, x2, L.fc1.w, L.fc1.b, this.cfg.act);
+      const f1a = ops.linearGelu(x2, L.fc1, this.cfg.act);
       be.dispose(x2);
-      h = linearAdd(be, f1a, L.fc2.w, L.fc2.b, h1);
+      h = ops.linearAdd(f1a, L.fc2, h1);
       be.dispose(f1a);
       be.dispose(h1);
       if (hiddenIndices.includes(i + 1)) picked.set(i + 1, h);

@@ -5,8 +5,7 @@
 //   prefill the question (the policy scores visual KV) -> the policy picks what decode reads -> decode -> evict the turn
 // KV layout: [retained prefix: template head + video tokens + time instruction][this turn: question + answer].
 // Kept tokens keep their original RoPE positions; a turn continues at the position right after the dense prefix.
-import type { Tensor } from '../backend/backend.ts';
-import { fusedDecodeOps, type FusedDecodeOps } from '../backend/fused.ts';
+import type { DeviceSampler, Tensor } from '../backend/backend.ts';
 import { videoGeometry } from '../models/llava-onevision-config.ts';
 import type { LoadedModel } from '../models/load-model.ts';
 import type { VideoEncoding } from '../models/llava-onevision.ts';
@@ -252,7 +251,7 @@ export class ChatSession {
 
   /** The next token from backend logits, which it frees: greedy on the device when the backend can (4 bytes back
    *  instead of the logits), else sampled on the host. */
-  private pick(logits: Tensor, fx: FusedDecodeOps | null, sampling: SamplingOptions): number {
+  private pick(logits: Tensor, fx: DeviceSampler | null, sampling: SamplingOptions): number {
     const be = this.model.backend;
     try {
       const id = fx?.argmaxRows(logits);
@@ -289,8 +288,8 @@ export class ChatSession {
     const maxNew = o.maxNewTokens ?? 256;
     if (!(Number.isInteger(maxNew) && maxNew >= 1)) throw new Error(`maxNewTokens must be a positive integer, got ${maxNew}`);
     const sampling: SamplingOptions = { temperature: o.temperature ?? 0, topP: o.topP ?? 1, rng: createRng(o.seed ?? 0) };
-    // Greedy: the backend's fused ops pick the token on the device (null: the host samples from the logits).
-    const fx = sampling.temperature > 1e-5 ? null : fusedDecodeOps(be);
+    // Greedy: the backend's device sampler picks the token (null: the host samples from the logits).
+    const fx = sampling.temperature > 1e-5 ? null : be.deviceSampler;
     const eos = new Set(o.eosTokenIds ?? this.model.generation.eosTokenIds);
     const generated: number[] = [];
     let text = '';

@@ -1,10 +1,12 @@
-// Qwen2's fused decode path (engine/core/backend/fused.ts) against its plain path: a CPU backend that offers the fused
-// ops, each built from the plain ops it replaces, must give bit-identical decode outputs, call the hooks the same
-// way, dispose every intermediate exactly once, and fall back cleanly when an op declines.
+// The fused decode path (engine/core/backend/fused-layer-ops.ts FusedLayerOps on DecodeKernels) against the plain
+// LayerOps: a CPU backend whose decode kernels are each built from the plain ops they replace must give bit-identical
+// Qwen2 decode outputs, call the hooks the same way, dispose every intermediate exactly once, and fall back cleanly
+// (op by op) when a kernel declines.
 import { describe, expect, it } from 'vitest';
 import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
-import type { FusedDecodeOps } from '../../../engine/core/backend/fused.ts';
+import { FusedLayerOps, type DecodeKernels } from '../../../engine/core/backend/fused-layer-ops.ts';
+import { PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
 import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../../engine/core/models/qwen2.ts';
@@ -21,13 +23,13 @@ function tracked(fused: 'none' | 'all' | 'decline-rope' | 'decline-mlp') {
   const be = new Proxy(cpu, {
     get(target, prop, recv) {
       if (prop === 'dispose') return (x: Tensor) => { if (!live.delete(x)) throw new Error('dispose of a dead or unknown tensor'); };
-      if (prop === 'fusedDecode') return fused === 'none' ? undefined : () => fx;
+      if (prop === 'layerOps') return layerOps;
       const v = Reflect.get(target, prop, recv);
       if (typeof v !== 'function' || prop === 'weight') return v;
       return (...args: unknown[]) => track(v.apply(target, args));
     },
   }) as Backend;
-  const fx: FusedDecodeOps = {
+  const fx: DecodeKernels = {
     normLinears(x, w, eps, ws, bs) {
       if (fused === 'decline-mlp' && ws.length === 2) return null;
       calls.push(`normLinears${ws.length}`);
@@ -56,7 +58,6 @@ function tracked(fused: 'none' | 'all' | 'decline-rope' | 'decline-mlp') {
       be.dispose(s); be.dispose(y);
       return out;
     },
-    argmaxRows: () => null,
     ropeKvWrite(cache: KvCache, layer, q, k, v, heads, positions, invFreq, at) {
       if (fused === 'decline-rope') return null;
       calls.push('ropeKvWrite');
@@ -66,6 +67,7 @@ function tracked(fused: 'none' | 'all' | 'decline-rope' | 'decline-mlp') {
       return qr;
     },
   };
+  const layerOps = fused === 'none' ? new PrimitiveLayerOps(be) : new FusedLayerOps(be, { decode: fx, prefill: null, vision: null });
   return { be, live, calls };
 }
 
@@ -107,9 +109,15 @@ describe('Qwen2 fused decode path', () => {
         expect(f.calls.filter((c) => c === 'normSwiGlu')).toHaveLength(L);
         expect(f.calls.filter((c) => c === 'linearResidual')).toHaveLength(2 * L);
       }
-      if (mode === 'decline-rope') expect(f.calls.some((c) => c === 'normSwiGlu')).toBe(false);
+      if (mode === 'decline-rope') {
+        // q/k/v ran as plain ops after the declined RoPE + KV write; the o projection and the MLP stay fused.
+        expect(f.calls.filter((c) => c === 'normLinears3')).toHaveLength(L);
+        expect(f.calls.some((c) => c === 'ropeKvWrite')).toBe(false);
+        expect(f.calls.filter((c) => c === 'normSwiGlu')).toHaveLength(0);
+        expect(f.calls.filter((c) => c === 'linearResidual')).toHaveLength(L);
+        expect(f.calls.filter((c) => c === 'siluMulLinearResidual')).toHaveLength(L);
+      }
       if (mode === 'decline-mlp') expect(f.calls.filter((c) => c === 'linearResidual')).toHaveLength(L);
-      if (mode === 'decline-rope') expect(f.calls.some((c) => c === 'linearResidual')).toBe(false);
     });
   }
 });

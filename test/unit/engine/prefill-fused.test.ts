@@ -1,11 +1,14 @@
-// Qwen2's prefill path with the optional fused ops of engine/core/backend/prefill-ops.ts (q/k/v fused at load + RoPE + KV
-// write in one op; the RMSNorm in the o / down projection's epilogue): a CPU backend that offers them, each built
-// from the plain ops it replaces, must give bit-identical prefill outputs and KV cache (checked through later decode
-// steps), call the hooks the same way, call each fused op once per layer, and dispose every intermediate once.
+// The fused prefill path (engine/core/backend/fused-layer-ops.ts FusedLayerOps on PrefillKernels: 16-bit norm and
+// SwiGLU input, q/k/v fused at load + RoPE + KV write in one op, the RMSNorm in the o / down projection's epilogue): a
+// CPU backend whose prefill kernels are each built from the plain ops they replace must give bit-identical Qwen2
+// prefill outputs and KV cache (checked through later decode steps), call the hooks the same way, call each fused
+// kernel once per layer, and dispose every intermediate once.
 import { describe, expect, it } from 'vitest';
 import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
-import { prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../../../engine/core/backend/prefill-ops.ts';
+import { prefillQkvFromEnv, prefillResNormFromEnv } from '../../../engine/core/backend/cuda/prefill-env.ts';
+import { FusedLayerOps, type FusedQkv, type PrefillKernels } from '../../../engine/core/backend/fused-layer-ops.ts';
+import { PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
 import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../../engine/core/models/qwen2.ts';
@@ -23,28 +26,28 @@ function tracked(mode: Mode) {
     else if (v && typeof v === 'object' && 'shape' in (v as object)) live.add(v as unknown as Tensor);
     return v;
   };
-  const linearAdd = (x: Tensor, w: Tensor, b: Tensor | undefined, res: Tensor) => {
-    const y = be.linear(x, w, b), out = be.add(res, y);
+  const linearAdd = (x: Tensor, w: Tensor, res: Tensor) => {
+    const y = be.linear(x, w), out = be.add(res, y);
     be.dispose(y);
     return out;
   };
   const be = new Proxy(cpu, {
     get(target, prop, recv) {
       if (prop === 'dispose') return (x: Tensor) => { if (!live.delete(x)) throw new Error('dispose of a dead or unknown tensor'); };
-      if (prop === 'prefillOps') return mode === 'none' ? undefined : () => ops;
-      if (prop === 'linearAdd') return mode === 'none' ? undefined : linearAdd;
+      if (prop === 'layerOps') return layerOps;
       const v = Reflect.get(target, prop, recv);
       if (typeof v !== 'function' || prop === 'weight') return v;
       return (...args: unknown[]) => track(v.apply(target, args));
     },
   }) as Backend;
-  const ops: PrefillOps = {
+  const ops: PrefillKernels = {
     rmsNorm16: (x, w, eps) => be.rmsNorm(x, w, eps),
     swiGlu16(x, gate, up) {
       const g = be.linear(x, gate), u = be.linear(x, up), out = be.siluMul(g, u);
       be.dispose(g); be.dispose(u);
       return out;
     },
+    fuseQkv: null, qkvRopeKv: null, linearAddNorm16: null,
   };
   if (mode === 'qkv' || mode === 'both') {
     ops.fuseQkv = (w, b) => {
@@ -64,10 +67,11 @@ function tracked(mode: Mode) {
   if (mode === 'resnorm' || mode === 'both') {
     ops.linearAddNorm16 = (x, w, res, normW, eps) => {
       calls.push('linearAddNorm16');
-      const h = linearAdd(x, w, undefined, res);
+      const h = linearAdd(x, w, res);
       return [h, be.rmsNorm(h, normW, eps)];
     };
   }
+  const layerOps = mode === 'none' ? new PrimitiveLayerOps(be) : new FusedLayerOps(be, { decode: null, prefill: ops, vision: null });
   return { be, live, calls };
 }
 

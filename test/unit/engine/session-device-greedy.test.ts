@@ -1,12 +1,11 @@
-// Greedy decoding on the device: when the backend offers FusedDecodeOps.argmaxRows, ChatSession samples with it
+// Greedy decoding on the device: when the backend has a DeviceSampler, ChatSession samples with it
 // (4 bytes back per token instead of the logits) and produces exactly the tokens of the host path; sampling with a
 // temperature keeps the host path.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend, Tensor } from '../../../engine/core/backend/backend.ts';
-import type { FusedDecodeOps } from '../../../engine/core/backend/fused.ts';
+import type { Backend, DeviceSampler, Tensor } from '../../../engine/core/backend/backend.ts';
 import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { ChatSession, loadModel, type LoadedModel } from '../../../engine/core/session/index.ts';
 import { argmax } from '../../../engine/core/session/sampling.ts';
@@ -29,13 +28,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 /** The model's backend, offering only argmaxRows (computed on the host here), counting its calls. */
 function withDeviceArgmax(m: LoadedModel) {
   let calls = 0;
-  const decline = () => null;
-  const fx: FusedDecodeOps = {
-    normLinears: decline, normSwiGlu: decline, linearResidual: decline, siluMulLinearResidual: decline, ropeKvWrite: decline,
+  const fx: DeviceSampler = {
     argmaxRows: (x: Tensor) => { calls++; return Int32Array.of(argmax(m.backend.toHost(x))); },
   };
   const backend = new Proxy(m.backend, {
-    get: (t, p, r) => (p === 'fusedDecode' ? () => fx : Reflect.get(t, p, r)),
+    get: (t, p, r) => (p === 'deviceSampler' ? fx : Reflect.get(t, p, r)),
   }) as Backend;
   return { model: { ...m, backend }, calls: () => calls };
 }

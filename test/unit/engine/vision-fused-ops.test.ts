@@ -1,10 +1,11 @@
-// The vision tower's optional backend ops (patchify, linearGelu, linearAdd) change no numbers: a CPU backend that
-// offers them (plain reference implementations here) gives the same video features as the CPU backend without them,
-// and both match HF's get_video_features on the committed fixture.
+// The vision tower's fused kernels (FusedLayerOps on VisionKernels: patchify, linearGelu, linearAdd) change no numbers:
+// a CPU backend that has them (plain reference implementations here) gives the same video features as the CPU
+// backend's plain LayerOps, and both match HF's get_video_features on the committed fixture.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Backend, Tensor } from '../../../engine/core/backend/backend.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import { FusedLayerOps, type VisionKernels } from '../../../engine/core/backend/fused-layer-ops.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
 import { SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../../engine/cli/logits.ts';
@@ -12,10 +13,11 @@ import { LlavaOnevision } from '../../../engine/core/models/llava-onevision.ts';
 
 const DIR = join(import.meta.dirname, '../../fixtures/hf-parity/a-single');
 
-/** CpuBackend plus the optional ops, each written independently of the model code, counting their calls. */
+/** CpuBackend with vision kernels, each written independently of the model code, counting their calls. */
 function withOptionalOps(be: CpuBackend, calls: Record<string, number>): Backend {
   const ext = Object.create(be) as Backend;
-  ext.patchify = (pixels: Tensor, frames: number, C: number, S: number, p: number) => {
+  const vision = {} as { -readonly [K in keyof VisionKernels]: VisionKernels[K] };
+  vision.patchify = (pixels: Tensor, frames: number, C: number, S: number, p: number) => {
     calls.patchify = (calls.patchify ?? 0) + 1;
     const px = be.toHost(pixels), g = Math.floor(S / p);
     const out = new Float32Array(frames * g * g * C * p * p);
@@ -25,15 +27,16 @@ function withOptionalOps(be: CpuBackend, calls: Record<string, number>): Backend
         out[o++] = px[((f * C + c) * S + py * p + ky) * S + qx * p + kx];
     return be.fromHost(out, [frames * g * g, C * p * p]);
   };
-  ext.linearGelu = (x, w, b, kind) => {
+  vision.linearGelu = (x, w, b, kind) => {
     calls.linearGelu = (calls.linearGelu ?? 0) + 1;
     const h = be.linear(x, w, b);
     return be.gelu(h, kind);
   };
-  ext.linearAdd = (x, w, b, residual) => {
+  vision.linearAdd = (x, w, b, residual) => {
     calls.linearAdd = (calls.linearAdd ?? 0) + 1;
     return be.add(residual, be.linear(x, w, b));
   };
+  Object.defineProperty(ext, 'layerOps', { value: new FusedLayerOps(ext, { decode: null, prefill: null, vision }) });
   return ext;
 }
 

@@ -1,7 +1,8 @@
 // The CPU backend: GEMMs, attention, GELU, SiLU·mul and LayerNorm run in onnxruntime-node graphs (multi-threaded,
 // vectorized); cheap row-wise ops (RMSNorm, RoPE, add, gathers, pooling) are plain loops over Float32Arrays.
 import { availableParallelism, cpus } from 'node:os';
-import type { AttentionOptions, Backend, HostTensorData, KvCache, Tensor } from '../backend.ts';
+import type { AttentionOptions, Backend, HostTensorData, KvCache, LayerOps, Tensor } from '../backend.ts';
+import { PrimitiveLayerOps } from '../layer-ops.ts';
 import { hostToF32 } from '../dtype.ts';
 import {
   GraphCache, attentionColSumGraph, attentionGraph, geluGraph, layerNormGraph, linearGraph, ortTensor, siluMulGraph,
@@ -50,6 +51,9 @@ const MASKED = -1e30;
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly device: string;
+  readonly layerOps: LayerOps = new PrimitiveLayerOps(this);
+  /** Logits are sampled on the host. */
+  readonly deviceSampler = null;
   private graphs: GraphCache;
 
   constructor(opts: { threads?: number } = {}) {

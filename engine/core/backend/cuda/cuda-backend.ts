@@ -1,14 +1,14 @@
 // The CUDA backend: every op of backend.ts on the GPU through the kernels/ addon. Weights are uploaded once (bf16,
 // f16, or f32 for parity runs); activations are f32; GEMMs run on cuBLAS (tensor cores for bf16/f16 weights); the KV
 // cache is one allocation per session in the weight dtype.
-import type { AttentionOptions, Backend, DType, HostTensorData, KvCache, KvTopK, Tensor } from '../backend.ts';
+import type { AttentionOptions, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
+import { FusedLayerOps, type FusedKernels, type FusedQkv, type PrefillKernels, type VisionKernels } from '../fused-layer-ops.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { BYTES, CudaKvCache, CudaTensor, numel, type DeviceRandomData } from './cuda-tensor.ts';
 import { applyFlashEnv } from './flash-env.ts';
 import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow } from './device-topk.ts';
-import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv, type FusedQkv, type PrefillOps } from '../prefill-ops.ts';
+import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv } from './prefill-env.ts';
 import { applySparseKernelEnv } from './sparse-kernels-env.ts';
-import type { FusedDecodeOps } from '../fused.ts';
 import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
 
 // A tensor GC'd without dispose() still frees its device memory (stream-ordered, so this is safe at any time).
@@ -47,6 +47,8 @@ export class CudaBackend implements Backend {
       const kernel = gpuTopkKernelFromEnv();
       this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k, kernel);
     }
+    this.fused = new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
+    this.layerOps = new FusedLayerOps(this, this.kernels());
   }
   /** Per-layer retrieval top-k on the device (default; absent with SPARSEVILA_GPU_TOPK=0, so the controller ranks in JS). */
   readonly kvScoresTopK?: (rows: readonly (() => Float32Array)[], k: number) => KvTopK | null;
@@ -57,17 +59,27 @@ export class CudaBackend implements Backend {
     return deviceTopK(this.a, dev as DeviceScoreRow[], k, kernel);
   }
   readonly gemv: GemvMode;
-  private fused: CudaFusedOps | null = null;
-  /** Fused decode ops (engine/core/backend/fused.ts) when gemv is 'fused', else null. */
-  fusedDecode(): FusedDecodeOps | null {
-    if (this.gemv !== 'fused') return null;
-    return this.fused ??= new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
+  private readonly fused: CudaFusedOps;
+  readonly layerOps: LayerOps;
+  /** The GEMV argmax when gemv is 'fused' (the decode path ChatSession pipelines), else null. */
+  get deviceSampler(): DeviceSampler | null {
+    return this.gemv === 'fused' ? this.fused : null;
   }
-  /** 16-bit prefill path (engine/core/backend/prefill-ops.ts: RMSNorm -> bf16, bf16 SwiGLU, residual in the o/down GEMMs):
-   *  7B dense prefill of 12559 tokens 370 ms vs 433 (H100, round 2). Env SPARSEVILA_PREFILL_FUSED=1|0; default on. */
+  /** The fused kernels FusedLayerOps runs, as the switches below choose them at each call. */
+  private kernels(): FusedKernels {
+    const be = this;
+    return {
+      get decode() { return be.gemv === 'fused' ? be.fused : null; },
+      get prefill() { return be.prefillKernels(); },
+      vision: be.visionKernels(),
+    };
+  }
+  /** 16-bit prefill path (RMSNorm -> bf16, bf16 SwiGLU, residual in the o/down GEMMs): 7B dense prefill of 12559
+   *  tokens 370 ms vs 433 (H100, round 2). Env SPARSEVILA_PREFILL_FUSED=1|0; default on. */
   prefillFused = prefillFusedFromEnv(true);
-  prefillOps(): PrefillOps | null {
+  private prefillKernels(): PrefillKernels | null {
     if (!this.prefillFused || this.dtype === 'f32' || typeof this.a.linearTo16 !== 'function') return null;
+    const qkv = this.prefillQkv && typeof this.a.qkvRopeKv === 'function';
     return {
       rmsNorm16: (x, w, eps) => {
         const xt = this.f32(x, 'rmsNorm16'), wt = this.t(w);
@@ -90,14 +102,10 @@ export class CudaBackend implements Backend {
         this.dispose(g); this.dispose(u);
         return out;
       },
-      ...(this.prefillQkv && typeof this.a.qkvRopeKv === 'function'
-        ? { fuseQkv: (w: readonly [Tensor, Tensor, Tensor], b: readonly [Tensor, Tensor, Tensor]) => this.fuseQkv(w, b),
-          qkvRopeKv: (x: Tensor, qkv: FusedQkv, cache: KvCache, layer: number, heads: number, positions: Int32Array,
-            invFreq: Float32Array, at: number) => this.qkvRopeKv(x, qkv, cache, layer, heads, positions, invFreq, at) }
-        : {}),
-      ...(this.prefillResNorm && typeof this.a.linearResidualNorm16 === 'function'
-        ? { linearAddNorm16: (x: Tensor, w: Tensor, residual: Tensor, normW: Tensor, eps: number) => this.linearAddNorm16(x, w, residual, normW, eps) }
-        : {}),
+      fuseQkv: qkv ? (w, b) => this.fuseQkv(w, b) : null,
+      qkvRopeKv: qkv ? (x, f, cache, layer, heads, positions, invFreq, at) => this.qkvRopeKv(x, f, cache, layer, heads, positions, invFreq, at) : null,
+      linearAddNorm16: this.prefillResNorm && typeof this.a.linearResidualNorm16 === 'function'
+        ? (x, w, residual, normW, eps) => this.linearAddNorm16(x, w, residual, normW, eps) : null,
     };
   }
   /** Prefill: the RMSNorm after the o / down projections in their epilogue (prefill-ops.ts linearAddNorm16).
@@ -255,14 +263,19 @@ export class CudaBackend implements Backend {
     this.a.linearLowp(out.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0);
     return out;
   }
-  linearGelu(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor {
+  /** The vision tower's fused GEMMs (declined, so run as linear + gelu / add, when fuseLinearGelu is off, the weights
+   *  are f32 for linearAdd, or the addon predates them) and the device patch rearrangement. */
+  private visionKernels(): VisionKernels {
+    const be = this;
+    return {
+      linearGelu: (x, w, b, kind) => this.linearGeluKernel(x, w, b, kind),
+      linearAdd: (x, w, b, residual) => this.linearAddKernel(x, w, b, residual),
+      get patchify() { return be.a.patchify ? be.patchifyKernel : null; },
+    };
+  }
+  private linearGeluKernel(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor | null {
     const xt = this.t(x), wt = this.t(w);
-    if (!this.a.linearAct || !this.fuseLinearGelu) {
-      const h = this.linear(x, w, b);
-      const g = this.gelu(h, kind);
-      this.dispose(h);
-      return g;
-    }
+    if (!this.a.linearAct || !this.fuseLinearGelu) return null;
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
     if (wt.shape.length !== 2 || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype))
       throw new Error(`linearGelu: x ${JSON.stringify(xt.shape)} ${xt.dtype} vs weight ${JSON.stringify(wt.shape)} ${wt.dtype}`);
@@ -274,14 +287,9 @@ export class CudaBackend implements Backend {
       kind === 'tanh' ? 1 : 2);
     return out;
   }
-  linearAdd(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor {
+  private linearAddKernel(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor | null {
     const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAdd');
-    if (!this.a.linearResidual || !this.fuseLinearGelu || wt.dtype === 'f32') {
-      const h = this.linear(x, w, b);
-      const o = this.add(residual, h);
-      this.dispose(h);
-      return o;
-    }
+    if (!this.a.linearResidual || !this.fuseLinearGelu || wt.dtype === 'f32') return null;
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
     if (wt.shape.length !== 2 || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype) || rt.size !== M * N)
       throw new Error(`linearAdd: x ${JSON.stringify(xt.shape)} ${xt.dtype}, weight ${JSON.stringify(wt.shape)}, residual ${JSON.stringify(rt.shape)}`);
@@ -291,17 +299,14 @@ export class CudaBackend implements Backend {
     this.a.linearResidual(out.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0, rt.ptr);
     return out;
   }
-  get patchify(): Backend['patchify'] {
-    if (!this.a.patchify) return undefined;
-    return (pixels, frames, channels, size, patch) => {
-      const pt = this.f32(pixels, 'patchify');
-      if (pt.size !== frames * channels * size * size) throw new Error(`patchify: ${pt.size} values are not ${frames}x${channels}x${size}x${size}`);
-      const g = Math.floor(size / patch);
-      const out = this.alloc([frames * g * g, channels * patch * patch]);
-      this.a.patchify!(out.ptr, pt.ptr, frames, channels, size, patch);
-      return out;
-    };
-  }
+  private readonly patchifyKernel = (pixels: Tensor, frames: number, channels: number, size: number, patch: number): Tensor => {
+    const pt = this.f32(pixels, 'patchify');
+    if (pt.size !== frames * channels * size * size) throw new Error(`patchify: ${pt.size} values are not ${frames}x${channels}x${size}x${size}`);
+    const g = Math.floor(size / patch);
+    const out = this.alloc([frames * g * g, channels * patch * patch]);
+    this.a.patchify!(out.ptr, pt.ptr, frames, channels, size, patch);
+    return out;
+  };
   /** linearGelu as one GEMM writing the weight dtype + one bias/GELU pass (false: linear + gelu). */
   fuseLinearGelu = process.env.SPARSEVILA_VISION_FUSED !== '0';
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {

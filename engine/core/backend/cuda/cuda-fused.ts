@@ -1,9 +1,9 @@
-// Fused decode ops of the CUDA backend (engine/core/backend/fused.ts) on the GEMV kernel (kernels/src/gpu_gemv.cu):
+// Decode kernels of the CUDA backend (engine/core/backend/fused-layer-ops.ts DecodeKernels, and greedy argmax) on the GEMV kernel (kernels/src/gpu_gemv.cu):
 // RMSNorm folded into the q/k/v (or gate/up) GEMV, SiLU·mul into the down projection's input read, residual adds
 // and biases into the GEMV epilogue, gate/up/SiLU·mul into one GEMV (GLU epilogue), RoPE + KV write in one launch.
 // A layer's decode step is 5 launches instead of ~25.
-import type { KvCache, Tensor } from '../backend.ts';
-import type { FusedDecodeOps } from '../fused.ts';
+import type { DeviceSampler, KvCache, Tensor } from '../backend.ts';
+import type { DecodeKernels } from '../fused-layer-ops.ts';
 import { DT, type KernelsAddon } from './addon.ts';
 import type { CudaKvCache, CudaTensor } from './cuda-tensor.ts';
 
@@ -22,7 +22,7 @@ export function gemvModeFromEnv(dflt: GemvMode = 'fused'): GemvMode {
 const MAX_ROWS = 4, MAX_OUTPUTS = 4;
 const MODE = { plain: 0, rmsNorm: 1, siluMul: 2, glu: 4 } as const;
 
-export class CudaFusedOps implements FusedDecodeOps {
+export class CudaFusedOps implements DecodeKernels, DeviceSampler {
   private invFreqs = new WeakMap<Float32Array, CudaTensor>();
 
   constructor(private a: KernelsAddon, private alloc: (shape: readonly number[]) => CudaTensor,
