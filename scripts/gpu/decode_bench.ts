@@ -1,5 +1,5 @@
 // Decode step at Qwen2-7B geometry (synthetic bf16 weights made on the device), A/B of the decode GEMM paths:
-// off = cuBLAS per op, on = our GEMV in linear(), fused = GEMV + fused decode ops (engine/core/backend/fused.ts),
+// off = cuBLAS per op, on = our GEMV in linear(), fused = GEMV + fused decode ops (engine/core/backend/fused-layer-ops.ts),
 // fused-nopdl = fused without programmatic dependent launch.
 // Per config: ms/token (embed -> 28 layers -> lm_head, sync; and with the sampling ChatSession pays per greedy token:
 // logits download + host argmax, or the device argmax in fused mode), the

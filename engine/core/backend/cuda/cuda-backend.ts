@@ -20,7 +20,7 @@ export interface CudaBackendOptions {
   /** Weight / KV-cache dtype. 'f32' runs everything in float32 (parity); default 'bf16'. */
   dtype?: DType;
   /** Decode GEMMs: 'off' = cuBLAS, 'on' = our GEMV kernel for <= 4 rows, 'fused' = GEMV plus the fused decode ops
-   *  (engine/core/backend/fused.ts). Default: SPARSEVILA_GEMV, else 'fused'. */
+   *  (engine/core/backend/fused-layer-ops.ts). Default: SPARSEVILA_GEMV, else 'fused'. */
   gemv?: GemvMode;
 }
 
@@ -108,7 +108,7 @@ export class CudaBackend implements Backend {
         ? (x, w, residual, normW, eps) => this.linearAddNorm16(x, w, residual, normW, eps) : null,
     };
   }
-  /** Prefill: the RMSNorm after the o / down projections in their epilogue (prefill-ops.ts linearAddNorm16).
+  /** Prefill: the RMSNorm after the o / down projections in their epilogue (fused-layer-ops.ts PrefillKernels.linearAddNorm16).
    *  Round 4 (H200, 12559 rows): 362 vs 370 ms, accuracy unchanged (4.34e-2 vs 4.38e-2 against the f32 forward).
    *  Env SPARSEVILA_PREFILL_RESNORM=1|0; default on. */
   prefillResNorm = prefillResNormFromEnv(true);
@@ -123,7 +123,7 @@ export class CudaBackend implements Backend {
       DT[nt.dtype], eps);
     return [out, nout];
   }
-  /** Prefill q/k/v as one GEMM + bias + RoPE + KV write (engine/core/backend/prefill-ops.ts qkvRopeKv), 16-bit modes only.
+  /** Prefill q/k/v as one GEMM + bias + RoPE + KV write (fused-layer-ops.ts PrefillKernels.qkvRopeKv), 16-bit modes only.
    *  Round 5 (H200, 12559 rows, with the norm fusion): 337.4 vs 346.5 ms, accuracy vs the f32 forward 4.13e-2 vs 4.34e-2.
    *  Env SPARSEVILA_PREFILL_QKV=0 off, 1 on with the v1 kernel, 2 (or unset: default) on with v2. Read at model load
    *  (the weights are fused then). */
