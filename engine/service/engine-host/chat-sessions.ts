@@ -139,7 +139,10 @@ export class ChatSessions {
 
   async ask(args: AskArgs, onToken: (text: string) => void, progress: (p: ProgressEvent) => void = () => {}): Promise<AskResult> {
     const entry = this.sessions.get(args.sessionId);
-    if (!entry) throw new Error('this conversation is not prepared in the engine (it may have restarted); ask again');
+    if (!entry) {
+      // The code lets the app service prepare again (chat-handlers.ts) instead of failing the turn.
+      throw Object.assign(new Error('this conversation is not prepared in the engine (it may have restarted); ask again'), { code: 'NOT_PREPARED' });
+    }
     if (this.asking.has(args.sessionId)) throw new Error('an answer is already being written in this conversation');
     const s = args.settings;
     // What the model sees of earlier turns comes from the app's copy (edits and regenerations replace turns).

@@ -7,12 +7,14 @@ import type { AskArgs, PrepareArgs } from '../engine-host/engine-contract.ts';
 import { availableRam, estimateMemory } from '../models/memory-estimate.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { tooLongMessage, TurnBudget } from '../turn-budget.ts';
+import { TurnSlots } from './turn-slots.ts';
 import type { CallHandlers } from './types.ts';
 
 export function chatHandlers(
   ctx: ServiceContext,
 ): Pick<CallHandlers, 'chat.estimate' | 'chat.measure' | 'chat.ask' | 'chat.undoReplace' | 'chat.stop' | 'chat.cancelPrepare' | 'inspector.get'> & { idle(): Promise<void> } {
   const running = new Map<string, Promise<void>>();
+  const slots = new TurnSlots();
   const budget = new TurnBudget();
 
   /** The question measured against the turn's room, with the earlier turns that fit beside it; null without a model. */
@@ -60,33 +62,65 @@ export function chatHandlers(
       ctx.emit('chat.done', { conversationId, messageId: assistant.id, status, error: extra.error, stats: extra.stats });
     };
     let text = '';
+    if (!(await slots.acquire(conversationId))) {
+      await finish('stopped', '', { error: 'stopped before it started (it was waiting for other conversations\' answers)' });
+      return;
+    }
     try {
       if (!video) throw new ServiceError('not_found', 'the conversation\'s video is no longer in the library; open it again');
       const { model, estimate: mem } = estimate(settings);
       if (!mem.fits) throw new ServiceError('invalid_request', mem.message);
       const prepareArgs: PrepareArgs = { sessionId: conversationId, modelPath: model.info.path, videoPath: video.path, settings };
-      await ctx.engine.request('prepare', prepareArgs, (e) => {
-        if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
-      });
-      resident = { path: model.info.path, backend: settings.backend, restarts: ctx.engine.status().restarts };
-      const earlier = completedTurns(ctx.conversations.get(conversationId), assistant.id);
-      const history = settings.history === 'text' ? budget.plan(model.info.path, settings, question, earlier).history : earlier;
-      const askArgs: AskArgs = { sessionId: conversationId, turn, question, history, settings };
-      const result = await ctx.engine.request('ask', askArgs, (e) => {
-        if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
-        if (e.event !== 'token') return;
-        const piece = e.data.text;
-        text += piece;
-        ctx.emit('chat.token', { conversationId, messageId: assistant.id, text: piece });
-      });
+      const prepareAndAsk = async () => {
+        await ctx.engine.request('prepare', prepareArgs, (e) => {
+          if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
+        });
+        resident = { path: model.info.path, backend: settings.backend, restarts: ctx.engine.status().restarts };
+        const earlier = completedTurns(ctx.conversations.get(conversationId), assistant.id);
+        const history = settings.history === 'text' ? budget.plan(model.info.path, settings, question, earlier).history : earlier;
+        const askArgs: AskArgs = { sessionId: conversationId, turn, question, history, settings };
+        return ctx.engine.request('ask', askArgs, (e) => {
+          if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
+          if (e.event !== 'token') return;
+          const piece = e.data.text;
+          text += piece;
+          ctx.emit('chat.token', { conversationId, messageId: assistant.id, text: piece });
+        });
+      };
+      // The engine may still drop this conversation between its preparation and its question (it drops the least
+      // recently prepared, which can be a waiting one): prepare it again, a bounded number of times.
+      let result;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          result = await prepareAndAsk();
+          break;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'NOT_PREPARED' || attempt >= 3) throw err;
+        }
+      }
       if (result.inspector) await ctx.inspector.put(conversationId, { ...result.inspector, turn });
       await finish(result.stopped ? 'stopped' : 'done', result.text, { stats: { ...result.stats, turn } });
     } catch (err) {
       const message = (err as Error).message || String(err);
       const cancelled = (err as { code?: string }).code === 'ABORTED';
       await finish(cancelled ? 'stopped' : 'error', text, { error: message });
+    } finally {
+      slots.release();
     }
   }
+
+  /** Marks the conversation busy at once (no await between the check and the mark, so asks arriving together cannot
+   *  all pass the check); returns the function that ends the mark when the turn does not start after all. */
+  const claim = (conversationId: string): (() => void) => {
+    if (running.has(conversationId)) throw new ServiceError('invalid_request', 'an answer is still being written in this conversation; stop it first');
+    let end!: () => void;
+    const pending = new Promise<void>((resolve) => { end = resolve; });
+    running.set(conversationId, pending);
+    return () => {
+      if (running.get(conversationId) === pending) running.delete(conversationId);
+      end();
+    };
+  };
 
   return {
     async idle() {
@@ -108,35 +142,41 @@ export function chatHandlers(
     async 'chat.ask'({ conversationId, question, replaceFromMessageId, settings: override }) {
       const conv = ctx.conversations.get(conversationId);
       if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
-      if (running.has(conversationId)) throw new ServiceError('invalid_request', 'an answer is still being written in this conversation; stop it first');
-      let at = conv.messages.length;
-      if (replaceFromMessageId) {
-        at = conv.messages.findIndex((m) => m.id === replaceFromMessageId);
-        if (at < 0 || conv.messages[at].role !== 'user') {
-          throw new ServiceError('invalid_request', `replaceFromMessageId must name a user message of this conversation`);
+      const unclaim = claim(conversationId);
+      try {
+        let at = conv.messages.length;
+        if (replaceFromMessageId) {
+          at = conv.messages.findIndex((m) => m.id === replaceFromMessageId);
+          if (at < 0 || conv.messages[at].role !== 'user') {
+            throw new ServiceError('invalid_request', `replaceFromMessageId must name a user message of this conversation`);
+          }
         }
+        const settings = settingsFor(conv, override);
+        // Refused before anything is stored: the question stays with the user and uses no turn.
+        const plan = planTurn(settings, question, []);
+        if (plan && plan.questionTokens > plan.maxQuestionTokens) throw new ServiceError('invalid_request', tooLongMessage(plan));
+        // An edit or regenerate keeps what it replaces until the next one, so it can be undone (chat.undoReplace).
+        const replaced = replaceFromMessageId ? { at, messages: conv.messages.slice(at) } : undefined;
+        conv.messages = conv.messages.slice(0, at);
+        conv.replaced = replaced;
+        const now = Date.now();
+        const user: ChatMessage = { id: `m-${randomUUID()}`, role: 'user', text: question, createdAt: now };
+        const assistant: ChatMessage = { id: `m-${randomUUID()}`, role: 'assistant', text: '', createdAt: now, status: 'streaming' };
+        conv.messages.push(user, assistant);
+        conv.updatedAt = now;
+        if (conv.messages.length === 2) conv.title = question.slice(0, 80);
+        const turn = nextTurnNumber(conv.messages.slice(0, -2));
+        if (replaced) await ctx.inspector.setAside(conversationId, turn);
+        else await ctx.inspector.truncate(conversationId, turn);
+        await ctx.conversations.save(conv);
+        const job = runTurn(conv, settings, turn, question, assistant).finally(() => running.delete(conversationId));
+        running.set(conversationId, job);
+        unclaim(); // the mark is the job now (unclaim only ends a pending mark)
+        return { turnId: `t-${randomUUID()}`, userMessageId: user.id, assistantMessageId: assistant.id };
+      } catch (err) {
+        unclaim();
+        throw err;
       }
-      const settings = settingsFor(conv, override);
-      // Refused before anything is stored: the question stays with the user and uses no turn.
-      const plan = planTurn(settings, question, []);
-      if (plan && plan.questionTokens > plan.maxQuestionTokens) throw new ServiceError('invalid_request', tooLongMessage(plan));
-      // An edit or regenerate keeps what it replaces until the next one, so it can be undone (chat.undoReplace).
-      const replaced = replaceFromMessageId ? { at, messages: conv.messages.slice(at) } : undefined;
-      conv.messages = conv.messages.slice(0, at);
-      conv.replaced = replaced;
-      const now = Date.now();
-      const user: ChatMessage = { id: `m-${randomUUID()}`, role: 'user', text: question, createdAt: now };
-      const assistant: ChatMessage = { id: `m-${randomUUID()}`, role: 'assistant', text: '', createdAt: now, status: 'streaming' };
-      conv.messages.push(user, assistant);
-      conv.updatedAt = now;
-      if (conv.messages.length === 2) conv.title = question.slice(0, 80);
-      const turn = nextTurnNumber(conv.messages.slice(0, -2));
-      if (replaced) await ctx.inspector.setAside(conversationId, turn);
-      else await ctx.inspector.truncate(conversationId, turn);
-      await ctx.conversations.save(conv);
-      const job = runTurn(conv, settings, turn, question, assistant).finally(() => running.delete(conversationId));
-      running.set(conversationId, job);
-      return { turnId: `t-${randomUUID()}`, userMessageId: user.id, assistantMessageId: assistant.id };
     },
     async 'chat.undoReplace'({ conversationId }) {
       const conv = ctx.conversations.get(conversationId);
@@ -153,11 +193,13 @@ export function chatHandlers(
       return conv;
     },
     async 'chat.stop'({ conversationId }) {
+      if (slots.cancel(conversationId)) return { ok: true };
       if (!running.has(conversationId)) return { ok: false };
       const r = await ctx.engine.request('stop', { sessionId: conversationId });
       return { ok: r.ok };
     },
     async 'chat.cancelPrepare'({ conversationId }) {
+      if (slots.cancel(conversationId)) return { ok: true };
       if (!running.has(conversationId)) return { ok: false };
       const r = await ctx.engine.request('cancelPrepare', { sessionId: conversationId });
       return { ok: r.ok };
