@@ -3,6 +3,7 @@
 // zod schema; payloads are validated at the boundary on the serving side (never trust the renderer, never trust the
 // network) and results are typed on the calling side.
 import { z } from 'zod';
+import { SETTINGS_LIMITS } from './settings-limits.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared value types
@@ -15,13 +16,13 @@ export type HistoryMode = z.infer<typeof HistoryMode>;
 
 export const Settings = z.object({
   backend: z.enum(['auto', 'cuda', 'cpu']),
-  frames: z.number().int().min(1).max(1024),
+  frames: z.number().int().min(SETTINGS_LIMITS.frames.min).max(SETTINGS_LIMITS.frames.max),
   policy: PolicyName,
   prefillSparsity: z.number().min(0).max(0.99),
   decodeSparsity: z.number().min(0).max(0.99),
   perFrameFloor: z.number().int().min(0).max(4096),
   history: HistoryMode,
-  maxNewTokens: z.number().int().min(1).max(8192),
+  maxNewTokens: z.number().int().min(SETTINGS_LIMITS.maxNewTokens.min).max(SETTINGS_LIMITS.maxNewTokens.max),
   temperature: z.number().min(0).max(5),
   topP: z.number().gt(0).max(1),
   modelId: z.string().max(4096).nullable(),
@@ -222,7 +223,7 @@ export const calls = {
   'videos.demo': { req: z.object({}), res: VideoInfo },
   'videos.recent': { req: z.object({}), res: z.array(VideoInfo) },
   'videos.remove': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
-  'videos.frames': { req: z.object({ videoId: Id, frames: z.number().int().min(1).max(1024) }), res: z.array(SampledFrame) },
+  'videos.frames': { req: z.object({ videoId: Id, frames: z.number().int().min(SETTINGS_LIMITS.frames.min).max(SETTINGS_LIMITS.frames.max) }), res: z.array(SampledFrame) },
   'conversations.list': { req: z.object({ videoId: Id }), res: z.array(Conversation.omit({ messages: true, replaced: true })) },
   'conversations.get': { req: z.object({ id: Id }), res: Conversation },
   'conversations.create': { req: z.object({ videoId: Id }), res: Conversation },

@@ -10,6 +10,7 @@ import { SettingsPanel } from './components/SettingsPanel.tsx';
 import { Splitter } from './components/Splitter.tsx';
 import { TopBar } from './components/TopBar.tsx';
 import { Welcome } from './components/Welcome.tsx';
+import { framesFor, type FrameSampling } from './lib/frame-sampling.ts';
 import { usePref } from './lib/prefs.ts';
 import { ApiContext, useApi } from './state/api.ts';
 import { ToastProvider, useToasts } from './state/toasts.tsx';
@@ -45,6 +46,7 @@ function Shell() {
   const [playerH, setPlayerH] = usePref('playerHeight', 300);
   const [tab, setTab] = usePref<'inspector' | 'settings'>('rightTab', 'inspector');
   const [modelsOpen, setModelsOpen] = useState(false);
+  const [sampling, setSampling] = usePref<FrameSampling>('frameSampling', { mode: 'count' });
   const [dragging, setDragging] = useState(false);
   const [turn, setTurn] = useState<number | null>(null);
   const [compare, setCompare] = useState<number | null>(null);
@@ -90,6 +92,12 @@ function Shell() {
       setCompare(m.stats.turn);
     }
   }, [session.conversation]);
+
+  // Sampling by rate: the open video's length sets the frame count.
+  const rateFrames = settings ? framesFor(sampling, session.video?.durationSec ?? null, settings.frames) : null;
+  useEffect(() => {
+    if (settings && rateFrames !== null && rateFrames !== settings.frames) update({ frames: rateFrames });
+  }, [rateFrames, settings, update]);
 
   const seek = useCallback((sec: number) => player.current?.seek(sec), []);
 
@@ -209,7 +217,18 @@ function Shell() {
               onReask={(t, p) => void reask(t, p)}
             />
           ) : settings ? (
-            <SettingsPanel settings={settings} engine={engine} models={models.models} estimate={estimate} onChange={update} onManageModels={() => setModelsOpen(true)} />
+            <SettingsPanel
+              settings={settings}
+              engine={engine}
+              models={models.models}
+              estimate={estimate}
+              onChange={update}
+              onManageModels={() => setModelsOpen(true)}
+              sampling={sampling}
+              onSampling={setSampling}
+              durationSec={session.video?.durationSec ?? null}
+              tokensPerFrame={activeModel?.tokensPerFrame ?? null}
+            />
           ) : (
             <p className="muted pad">Loading settings…</p>
           )}

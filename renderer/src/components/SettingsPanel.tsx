@@ -1,8 +1,12 @@
 // Generation and sparsity settings, the backend, and the memory estimate for the next question.
 import type { EngineStatus, MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
+import { SETTINGS_LIMITS } from '../../../electron/settings-limits.ts';
 import { formatBytes } from '../lib/format.ts';
 import { LogsFolderButton } from './LogsFolderButton.tsx';
+import type { Checked, FrameSampling as FrameSamplingPref } from '../lib/frame-sampling.ts';
 import { POLICIES, usesDecodeSparsity, usesPrefillSparsity } from '../lib/policies.ts';
+import { CheckedInput } from './CheckedInput.tsx';
+import { FrameSampling } from './FrameSampling.tsx';
 
 interface Props {
   settings: Settings;
@@ -11,6 +15,11 @@ interface Props {
   estimate: MemoryEstimate | null;
   onChange(patch: Partial<Settings>): void;
   onManageModels(): void;
+  /** Frames by count or by rate; the open video's length and the model's tokens per frame say what they imply. */
+  sampling?: FrameSamplingPref;
+  onSampling?(s: FrameSamplingPref): void;
+  durationSec?: number | null;
+  tokensPerFrame?: number | null;
 }
 
 const HISTORY_HINT: Record<Settings['history'], string> = {
@@ -18,9 +27,16 @@ const HISTORY_HINT: Record<Settings['history'], string> = {
   none: 'Each question sees only the video, as in the paper\'s multi-turn evaluation: "and after that?" has nothing to refer to.',
 };
 
-const FRAME_PRESETS = [8, 16, 32, 64, 128, 256];
+function checkMaxNewTokens(raw: string): Checked {
+  const v = Number(raw.trim()), { min: lo, max: hi } = SETTINGS_LIMITS.maxNewTokens;
+  if (raw.trim() === '' || !Number.isInteger(v)) return { ok: false, error: `Max new tokens: type a whole number from ${lo} to ${hi}.` };
+  if (v < lo || v > hi) return { ok: false, error: `Max new tokens: ${v} is outside ${lo}–${hi}.` };
+  return { ok: true, value: v };
+}
 
-export function SettingsPanel({ settings: s, engine, models, estimate, onChange, onManageModels }: Props) {
+export function SettingsPanel(props: Props) {
+  const { settings: s, engine, models, estimate, onChange, onManageModels } = props;
+  const { sampling = { mode: 'count' }, onSampling = () => {}, durationSec = null, tokensPerFrame = null } = props;
   const policy = POLICIES.find((p) => p.id === s.policy);
   return (
     <div className="settings" aria-label="Settings">
@@ -61,22 +77,15 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
         </div>
       </fieldset>
 
-      <fieldset className="group">
-        <legend>Video</legend>
-        <div className="field">
-          <label htmlFor="set-frames">Frames sampled</label>
-          <div className="row">
-            <IntInput id="set-frames" min={1} max={1024} value={s.frames} onValue={(v) => onChange({ frames: v })} />
-            <div className="seg" role="group" aria-label="Frame presets">
-              {FRAME_PRESETS.map((n) => (
-                <button key={n} className={n === s.frames ? 'seg-btn on' : 'seg-btn'} aria-pressed={n === s.frames} onClick={() => onChange({ frames: n })}>
-                  {n}
-                </button>
-              ))}
-            </div>
-          </div>
-        </div>
-      </fieldset>
+      <FrameSampling
+        settings={s}
+        sampling={sampling}
+        durationSec={durationSec}
+        tokensPerFrame={tokensPerFrame}
+        estimate={estimate}
+        onSampling={onSampling}
+        onChange={onChange}
+      />
 
       <fieldset className="group">
         <legend>Sparsity</legend>
@@ -148,7 +157,7 @@ export function SettingsPanel({ settings: s, engine, models, estimate, onChange,
         <legend>Generation</legend>
         <div className="field inline">
           <label htmlFor="set-max">Max new tokens</label>
-          <IntInput id="set-max" min={1} max={8192} value={s.maxNewTokens} onValue={(v) => onChange({ maxNewTokens: v })} />
+          <CheckedInput id="set-max" value={s.maxNewTokens} check={checkMaxNewTokens} onValue={(v) => onChange({ maxNewTokens: v })} />
         </div>
         <Slider id="set-temp" label="Temperature (0 = greedy)" value={s.temperature} max={2} step={0.05} percent={false} onChange={(v) => onChange({ temperature: v })} />
         <Slider id="set-topp" label="Top-p" value={s.topP} min={0.05} max={1} step={0.01} percent={false} disabled={s.temperature === 0} onChange={(v) => onChange({ topP: v })} />
@@ -214,25 +223,6 @@ function Slider(props: {
         onChange={(e) => props.onChange(Number(e.target.value))}
       />
     </div>
-  );
-}
-
-/** A whole-number field that reports only values inside [min, max]; anything else is left for the user to fix. */
-function IntInput(props: { id: string; min: number; max: number; value: number; onValue: (v: number) => void }) {
-  const { id, min, max, value, onValue } = props;
-  return (
-    <input
-      id={id}
-      className="input num"
-      type="number"
-      min={min}
-      max={max}
-      value={value}
-      onChange={(e) => {
-        const v = Math.round(Number(e.target.value));
-        if (v >= min && v <= max) onValue(v);
-      }}
-    />
   );
 }
 
