@@ -40,6 +40,7 @@ function build(cli, withCuda, nvcc) {
     `--CDSPARSEVILA_CUDA=${withCuda ? 'ON' : 'OFF'}`];
   if (withCuda) {
     args.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.SPARSEVILA_CUDA_ARCHS ?? '80;86;89;90;120'}`);
+    if (process.env.SPARSEVILA_PTXAS_SPILLS === '1') args.push('--CDSPARSEVILA_WARN_SPILLS=ON');
     if (nvcc !== 'nvcc') args.push(`--CDCMAKE_CUDA_COMPILER=${nvcc}`);
   }
   const r = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });

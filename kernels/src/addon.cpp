@@ -1,8 +1,8 @@
 // Node-API entry: CPU references (always) and the GPU functions (CUDA build) or their explanation (CPU build).
 #include <napi.h>
 
-#include "bindings.h"
 #include "cpu_ref.h"
+#include "entry_points.h"
 #include "napi_util.h"
 
 using namespace sv::napi;
@@ -15,8 +15,12 @@ void requireLen(const Napi::CallbackInfo& info, const char* fn, size_t have, siz
                                         std::to_string(want));
 }
 
+}  // namespace
+
+namespace sv::bind {
+
 // cpuColMeanSoftmax(q, k, Tq, Tk, Hq, Hkv, d, scale, causalBase) -> Float32Array [Tk]
-Napi::Value CpuColMean(const Napi::CallbackInfo& info) {
+Napi::Value CpuColMeanSoftmax(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const char* fn = "cpuColMeanSoftmax";
     auto q = f32(info, 0, fn), k = f32(info, 1, fn);
@@ -64,11 +68,14 @@ Napi::Value CpuCompactRows(const Napi::CallbackInfo& info) {
   });
 }
 
+}  // namespace sv::bind
+
+namespace {
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("cpuColMeanSoftmax", Napi::Function::New(env, CpuColMean));
-  exports.Set("cpuSlotAttention", Napi::Function::New(env, CpuSlotAttention));
-  exports.Set("cpuTopk", Napi::Function::New(env, CpuTopk));
-  exports.Set("cpuCompactRows", Napi::Function::New(env, CpuCompactRows));
+#define SV_REGISTER(js, fn) exports.Set(#js, Napi::Function::New(env, sv::bind::fn, #js));
+  SV_CPU_ENTRY_POINTS(SV_REGISTER)
+#undef SV_REGISTER
   registerGpu(env, exports);
   return exports;
 }

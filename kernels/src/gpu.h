@@ -42,7 +42,8 @@ void gatherRows(uint64_t out, uint64_t x, int dt, int cols, const int32_t* idx, 
 void bilinear(uint64_t out, uint64_t x, int frames, int h, int w, int oh, int ow, int C);
 
 // Attention of q [Tq, Hq*d] (f32) over k/v rows (dtype kvdt, ldkv elements per row, Tk rows), optionally only
-// `slots` (host, ascending) of them. causalBase < 0: no mask. Output f32 [Tq, Hq*d].
+// `slots` (host, ascending) of them. causalBase < 0: no mask. Output f32 [Tq, Hq*d]. <= 16 query rows: a decode
+// kernel (KernelConfig::decodeAttention); more: flash or cuBLAS chunks (KernelConfig::prefillAttention).
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots);
 // Block-diagonal attention (vision tower): q, k, v [frames*T, H*d] f32, frame f's rows attend only to frame f's rows.
@@ -52,19 +53,11 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
 // The same on the flash kernel (gpu_flash.cu; cdt BF16/F16, d a multiple of 8 up to 128): no score matrix in memory.
 void flashBlockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
                          float scale);
-// Which decode kernel (<= 16 query rows) attention() uses: 3, 4 (default: ~2 blocks/SM, online softmax), 5 (4 + L2
-// prefetch of the next tile), 6 (4 + the tile's V rows copied to shared memory with cp.async during the scores) or 7
-// (4 with twice the loads in flight per thread).
-void setDecodeAttentionVersion(int version);
 // 16-bit activations for the vision tower (gpu_vision.cu): LayerNorm / GELU of f32 input written in dtype odt, and
 // a linear whose activations x already have the 16-bit weight dtype (no cast). Output of linearLowp is f32.
 void layerNormTo(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, uint64_t b, int bdt,
                  float eps);
 void geluTo(uint64_t out, int odt, uint64_t x, size_t n, bool tanhApprox);
-// layerNormTo kernel: 1 = block per row (default), 2 = warp per row, row in registers (cols % 4 == 0, <= 1536).
-void setLayerNormVersion(int v);
-// linearLowp with a bias: 1 = f32 GEMM output + bias pass (default), 2 = 16-bit GEMM output + one pass bias -> f32.
-void setLinearLowpVersion(int v);
 void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt);
 // out (dtype odt) = GELU(x · wᵀ + b), the GEMM writing the weight dtype (16-bit: a third of the bytes of f32 + bias +
 // GELU passes). act 1 = tanh GELU, 2 = erf. x is f32 (cast inside) or already in the weight dtype.
@@ -75,11 +68,6 @@ void patchify(uint64_t out, uint64_t px, int frames, int C, int S, int p);
 // out (f32) = res (f32) + x · wᵀ + b, the GEMM writing the weight dtype (the residual connection after a projection).
 void linearResidual(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt,
                     uint64_t res);
-// Prefill attention on the tensor-core flash kernel (default) or the cuBLAS chunked path (comparison).
-void setFlash(bool on);
-// Which flash kernel setFlash(true) runs: 0 automatic (default: v7 for <= 64 rows, else v2); 1 WMMA v1; 2-7 mma.sync
-// with S/P/O in registers (gpu_flash.cu).
-void setFlashVersion(int version);
 // LLM prefill MLP in 16 bits (gpu_prefill.cu): out (weight dtype) = x · wᵀ, x f32 (cast inside) or in the weight
 // dtype; and out = SiLU(g) * u with g, u, out all 16-bit dtype dt.
 void linearTo16(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N);
@@ -94,28 +82,18 @@ void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int
 // the following RMSNorm in its epilogue (prefill). x f32 or in the weight dtype.
 void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N,
                           uint64_t b, int bdt, uint64_t res, uint64_t nw, int nwdt, float eps);
-// qkvRopeKv's second kernel: 1 one column per thread (default), 2 two columns (4/8-byte accesses; falls back to 1).
-void setQkvRopeKvVersion(int version);
-// linearResidualNorm16's epilogue: 1 scalar, 2 16-byte vectors (default; falls back to 1 when shapes do not allow).
-void setResidualNormVersion(int version);
 // Streaming column mean of softmax over `frames` independent blocks: q rows [frames*Tq, Hq*d] f32, k rows
 // [frames*Tk, *] (dtype kdt, ldk elements per row, kv head g at column g*d). out f32 [frames*Tk].
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,
                     int Hkv, int d, float scale, int causalBase);
-// Which colMeanSoftmax kernel runs: 1 SIMT f32, 2 tensor cores with bf16 operands (default), 3 tensor cores with
-// hi + lo bf16 operands (f32-grade scores). KERNELS.md "Streaming saliency" has the numbers.
-void setSaliencyVersion(int version);
-// The same through a materialized attention matrix (cuBLAS + softmax + column sum): the baseline it replaces.
-void colMeanMaterialized(uint64_t out, uint64_t q, uint64_t k, int frames, int T, int H, int d, float scale);
+// The kernel: KernelConfig::saliency (tensor cores with bf16 operands, or SIMT f32). KERNELS.md "Streaming saliency".
 // Rows keep[i] -> row i in each of `layers` blocks of `capacity` rows (elements of dtype dt, rowElems per row).
 void compactRows(uint64_t base, int dt, int layers, int capacity, int rowElems, const int32_t* keep, int nKeep);
 // Per-row top-k (decode retrieval, kernels/src/gpu_topk.cu): row r = f32 scores at device pointer rows[r], position i
 // reads rows[r][cand ? cand[i] : i] (cand host, n entries). outIdx i32 [nRows][k]: the positions of the k best
 // scores, ascending, ties to the lower position, NaN ranked as -Infinity, -0 equal to +0 (topKAscending's rule).
 // outMass f64 [nRows][2] (0: none): each row's score sum and the selected part of it. 0 <= k <= n.
-// version 2 (default) gathers the keys into scratch once; 1 re-reads the scores in each of its 5 passes.
-void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k,
-              int version = 2);
+void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k);
 // Copy f32 rows into a cache block (converting to its dtype): dst rows [at, at+T).
 void writeRows(uint64_t dst, int dstDt, int rowElems, int at, uint64_t src, int T);
 

@@ -11,6 +11,7 @@
 #include "gpu.h"
 #include "gpu_flash.h"
 #include "gpu_internal.cuh"
+#include "kernel_config.h"
 
 namespace sv::gpu {
 namespace {
@@ -235,20 +236,10 @@ __device__ __forceinline__ void unpack8(const uint4& x, float* o) {
   for (int e = 0; e < 8; ++e) o[e] = toF(h[e]);
 }
 
-__device__ __forceinline__ void prefetchL2(const void* p) { asm volatile("prefetch.global.L2 [%0];" ::"l"(p)); }
-
-// PF (v5): at the start of each tile, every thread asks L2 for the K and V rows of its slot in the NEXT tile, so
-// that tile's loads hit L2 instead of waiting on HBM (no registers held, unlike a register prefetch).
-// VS (v6): each thread starts a cp.async copy of its slot's V row into shared memory before computing its scores,
-// so the V reads of a tile overlap the K reads instead of following them.
-__device__ __forceinline__ void cpAsync16(void* smem, const void* gmem) {
-  const unsigned dst = static_cast<unsigned>(__cvta_generic_to_shared(smem));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(dst), "l"(gmem) : "memory");
-}
-template <typename KT, int D, int GM, bool PF, bool VS = false, int KB = kKBatch, int VU = kDecUnroll>
+template <typename KT, int D, int GM>
 __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
   constexpr int LPR = D / 4, RPW = 32 / LPR, NW = kDecThreads / 32, RPS = NW * RPW;
-  extern __shared__ uint4 vtile[];  // VS: [kDecThreads][D * sizeof(KT) / 16]
+  constexpr int KB = kKBatch, VU = kDecUnroll;
   __shared__ __align__(16) float qs[GM][D];
   __shared__ float ps[GM][kDecThreads];
   __shared__ int sl[kDecThreads];
@@ -275,16 +266,6 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
   const int sub = lane / LPR, cl = lane % LPR;
   for (int s0 = begin; s0 < end; s0 += kDecThreads) {
     const int n = min(kDecThreads, end - s0);
-    if (PF && s0 + kDecThreads + tid < end) {
-      const int sn = a.slots ? a.slots[s0 + kDecThreads + tid] : s0 + kDecThreads + tid;
-      const KT* kr = K + size_t(sn) * a.ldkv + size_t(g) * D;
-      const KT* vr = V + size_t(sn) * a.ldkv + size_t(g) * D;
-#pragma unroll
-      for (int o = 0; o < D * int(sizeof(KT)); o += 128) {
-        prefetchL2(reinterpret_cast<const char*>(kr) + o);
-        prefetchL2(reinterpret_cast<const char*>(vr) + o);
-      }
-    }
     __syncthreads();  // q staged / the previous tile's p and slots consumed
     float sc[GM];
 #pragma unroll
@@ -292,13 +273,6 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
     if (tid < n) {
       const int slot = a.slots ? a.slots[s0 + tid] : s0 + tid;
       sl[tid] = slot;
-      if (VS) {
-        constexpr int CH = D * int(sizeof(KT)) / 16;
-        const uint4* vr = reinterpret_cast<const uint4*>(V + size_t(slot) * a.ldkv + size_t(g) * D);
-#pragma unroll
-        for (int c = 0; c < CH; ++c) cpAsync16(&vtile[tid * CH + c], vr + c);
-        asm volatile("cp.async.commit_group;\n" ::: "memory");
-      }
       if (slot <= limit) {
 #pragma unroll
         for (int j = 0; j < GM; ++j) sc[j] = 0.f;
@@ -343,23 +317,7 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) acc[j][e] *= alpha;
     }
-    if (VS) asm volatile("cp.async.wait_group 0;\n" ::: "memory");
     __syncthreads();
-    if (VS) {
-      constexpr int CH = D * int(sizeof(KT)) / 16;
-      for (int r = w * RPW + sub; r < n; r += RPS) {
-        const uint2 x = reinterpret_cast<const uint2*>(&vtile[r * CH])[cl];
-        const KT* h = reinterpret_cast<const KT*>(&x);
-        const float vf[4] = {toF(h[0]), toF(h[1]), toF(h[2]), toF(h[3])};
-#pragma unroll
-        for (int j = 0; j < GM; ++j) {
-          const float p = ps[j][r];
-#pragma unroll
-          for (int e = 0; e < 4; ++e) acc[j][e] = fmaf(p, vf[e], acc[j][e]);
-        }
-      }
-      continue;
-    }
     for (int r = w * RPW + sub; r < n; r += VU * RPS) {
       uint2 x[VU];
 #pragma unroll
@@ -418,27 +376,10 @@ __global__ void __launch_bounds__(kDecThreads, 2) decodeKernelV4(DecArgs a) {
 }
 
 template <typename KT, int D>
-void launchDecodeV4(const DecArgs& a, int Tq, bool prefetch, bool vstage, bool wide) {
+void launchDecodeV4(const DecArgs& a, int Tq) {
   const dim3 grid(a.nb, a.Hkv, Tq);
-  if (wide) {  // v7: 8 K loads (128 B) and 16 V rows in flight per thread
-    if (a.G <= 4) decodeKernelV4<KT, D, 4, false, false, 8, 16><<<grid, kDecThreads, 0, stream()>>>(a);
-    else decodeKernelV4<KT, D, 8, false, false, 8, 16><<<grid, kDecThreads, 0, stream()>>>(a);
-  } else if (vstage) {
-    const int smem = kDecThreads * D * int(sizeof(KT));
-    if (a.G <= 4) {
-      check(cudaFuncSetAttribute(decodeKernelV4<KT, D, 4, false, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem), "smem decode v6");
-      decodeKernelV4<KT, D, 4, false, true><<<grid, kDecThreads, smem, stream()>>>(a);
-    } else {
-      check(cudaFuncSetAttribute(decodeKernelV4<KT, D, 8, false, true>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem), "smem decode v6");
-      decodeKernelV4<KT, D, 8, false, true><<<grid, kDecThreads, smem, stream()>>>(a);
-    }
-  } else if (prefetch) {
-    if (a.G <= 4) decodeKernelV4<KT, D, 4, true><<<grid, kDecThreads, 0, stream()>>>(a);
-    else decodeKernelV4<KT, D, 8, true><<<grid, kDecThreads, 0, stream()>>>(a);
-  } else {
-    if (a.G <= 4) decodeKernelV4<KT, D, 4, false><<<grid, kDecThreads, 0, stream()>>>(a);
-    else decodeKernelV4<KT, D, 8, false><<<grid, kDecThreads, 0, stream()>>>(a);
-  }
+  if (a.G <= 4) decodeKernelV4<KT, D, 4><<<grid, kDecThreads, 0, stream()>>>(a);
+  else decodeKernelV4<KT, D, 8><<<grid, kDecThreads, 0, stream()>>>(a);
   SV_LAUNCH("attention decode v4");
 }
 
@@ -458,7 +399,7 @@ bool decodeV4Fits(int Hq, int Hkv, int d, int kvdt, int ldkv, uint64_t k, uint64
 }
 
 void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
-              float scale, int causalBase, const int* dSlots, int nSlots, bool prefetch, bool vstage, bool wide) {
+              float scale, int causalBase, const int* dSlots, int nSlots) {
   DecArgs a{};
   a.q = reinterpret_cast<const float*>(q);
   a.k = reinterpret_cast<const void*>(k);
@@ -477,9 +418,9 @@ void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t
   a.pl = buf + rows;
   a.pacc = buf + 2 * rows;
   if (d == 64) {
-    if (kvdt == F16) launchDecodeV4<__half, 64>(a, Tq, prefetch, vstage, wide); else launchDecodeV4<__nv_bfloat16, 64>(a, Tq, prefetch, vstage, wide);
+    if (kvdt == F16) launchDecodeV4<__half, 64>(a, Tq); else launchDecodeV4<__nv_bfloat16, 64>(a, Tq);
   } else {
-    if (kvdt == F16) launchDecodeV4<__half, 128>(a, Tq, prefetch, vstage, wide); else launchDecodeV4<__nv_bfloat16, 128>(a, Tq, prefetch, vstage, wide);
+    if (kvdt == F16) launchDecodeV4<__half, 128>(a, Tq); else launchDecodeV4<__nv_bfloat16, 128>(a, Tq);
   }
   const int cthreads = std::max(32, std::min(256, (d + 31) / 32 * 32));
   combineKernel<<<unsigned(size_t(Tq) * Hq), cthreads, size_t(nb) * 4, stream()>>>(reinterpret_cast<float*>(out), a.pm,
@@ -487,14 +428,14 @@ void decodeV4(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t
   SV_LAUNCH("attention combine (v4)");
 }
 
-// ---- v8 decode: one launch. Each group of D/8 lanes owns whole slots: it loads a slot's K row and V row together
+// ---- v9 decode: one launch. Each group of D/8 lanes owns whole slots: it loads a slot's K row and V row together
 // (16-byte loads, R slots in flight per lane), reduces the G scores with shuffles and keeps its own online softmax,
 // so K and V reads overlap and no block-wide barrier sits between them. Blocks are sized from the slot count (a small
 // set gets few blocks of one pass each; a large one about two blocks per SM). Split-K partials are combined by the
 // last block of each (row, kv head) to finish, found with a device counter that the same block resets to zero.
-constexpr int kV8Threads = 256;
-constexpr int kV8MaxBlocks = 128;  // partials per (row, kv head); bounds the combine's shared memory
-constexpr int kV8Counters = 4096;
+constexpr int kV9Threads = 256;
+constexpr int kV9MaxBlocks = 128;  // partials per (row, kv head); bounds the combine's shared memory
+constexpr int kV9Counters = 4096;
 
 __device__ __forceinline__ float4 lds4(const float* p) {
   float4 v;
@@ -503,14 +444,16 @@ __device__ __forceinline__ float4 lds4(const float* p) {
   return v;
 }
 // R: slots in flight per lane group (a K and a V row each); MINB: resident blocks per SM the registers allow.
+// v9 = R 4, MINB 1 (v8, R 2 with 2 blocks per SM, measured slower: kernels/dev/HISTORY.md).
+constexpr int kV9Slots = 4, kV9BlocksPerSm = 1;
 template <typename KT, int D, int GM, int R, int MINB>
-__global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, float* out, int* counters) {
-  constexpr int LPR = D / 8, GPW = 32 / LPR, NW = kV8Threads / 32, NG = NW * GPW;
+__global__ void __launch_bounds__(kV9Threads, MINB) decodeKernelV9(DecArgs a, float* out, int* counters) {
+  constexpr int LPR = D / 8, GPW = 32 / LPR, NW = kV9Threads / 32, NG = NW * GPW;
   __shared__ __align__(16) float qs[GM][D];
   __shared__ float gm[NG][GM];
   __shared__ __align__(16) float red[NW][GM][D];
   __shared__ float redl[NW][GM];
-  __shared__ float wgt[GM][kV8MaxBlocks];
+  __shared__ float wgt[GM][kV9MaxBlocks];
   __shared__ float tot[GM];
   __shared__ int last;
   const int b = blockIdx.x, g = blockIdx.y, t = blockIdx.z, G = a.G, nb = a.nb;
@@ -520,7 +463,7 @@ __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, fl
   const long limit = a.causalBase >= 0 ? long(a.causalBase) + t : LONG_MAX;
   const KT* K = static_cast<const KT*>(a.k) + size_t(g) * D;
   const KT* V = static_cast<const KT*>(a.v) + size_t(g) * D;
-  for (int i = tid; i < GM * D; i += kV8Threads) {
+  for (int i = tid; i < GM * D; i += kV9Threads) {
     const int j = i / D, c = i % D;
     qs[j][c] = j < G ? a.q[size_t(t) * a.Hq * D + size_t(g * G + j) * D + c] * a.scale : 0.f;
   }
@@ -630,7 +573,7 @@ __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, fl
   __syncthreads();
   const size_t row0 = size_t(t) * a.Hq + size_t(g) * G;
   if (nb == 1) {
-    for (int o = tid; o < G * D; o += kV8Threads) {
+    for (int o = tid; o < G * D; o += kV9Threads) {
       const int j = o / D, c = o % D;
       float sum = 0.f, l = 0.f;
 #pragma unroll
@@ -639,7 +582,7 @@ __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, fl
     }
     return;
   }
-  for (int o = tid; o < G * D; o += kV8Threads) {
+  for (int o = tid; o < G * D; o += kV9Threads) {
     const int j = o / D, c = o % D;
     float sum = 0.f;
 #pragma unroll
@@ -683,7 +626,7 @@ __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, fl
   }
   __syncthreads();
   constexpr int D4 = D / 4;
-  for (int o = tid; o < G * D4; o += kV8Threads) {
+  for (int o = tid; o < G * D4; o += kV9Threads) {
     const int j = o / D4, c4 = o % D4;
     const float4* p = reinterpret_cast<const float4*>(a.pacc + (row0 + j) * nb * D) + c4;
     float4 s = make_float4(0.f, 0.f, 0.f, 0.f);
@@ -698,32 +641,28 @@ __global__ void __launch_bounds__(kV8Threads, MINB) decodeKernelV8(DecArgs a, fl
   }
 }
 
-template <typename KT, int D, int R, int MINB>
-void launchDecodeV8(const DecArgs& a, int Tq, float* out, int* counters) {
-  const dim3 grid(a.nb, a.Hkv, Tq);
-  if (a.G <= 4) decodeKernelV8<KT, D, 4, R, MINB><<<grid, kV8Threads, 0, stream()>>>(a, out, counters);
-  else if (a.G == 7) decodeKernelV8<KT, D, 7, R, MINB><<<grid, kV8Threads, 0, stream()>>>(a, out, counters);  // Qwen2-7B
-  else decodeKernelV8<KT, D, 8, R, MINB><<<grid, kV8Threads, 0, stream()>>>(a, out, counters);
-  SV_LAUNCH("attention decode v8");
-}
 template <typename KT, int D>
-void launchDecodeV8(const DecArgs& a, int Tq, float* out, int* counters, bool deep) {
-  if (deep) launchDecodeV8<KT, D, 4, 1>(a, Tq, out, counters);
-  else launchDecodeV8<KT, D, 2, 2>(a, Tq, out, counters);
+void launchDecodeV9(const DecArgs& a, int Tq, float* out, int* counters) {
+  constexpr int R = kV9Slots, MINB = kV9BlocksPerSm;
+  const dim3 grid(a.nb, a.Hkv, Tq);
+  if (a.G <= 4) decodeKernelV9<KT, D, 4, R, MINB><<<grid, kV9Threads, 0, stream()>>>(a, out, counters);
+  else if (a.G == 7) decodeKernelV9<KT, D, 7, R, MINB><<<grid, kV9Threads, 0, stream()>>>(a, out, counters);  // Qwen2-7B
+  else decodeKernelV9<KT, D, 8, R, MINB><<<grid, kV9Threads, 0, stream()>>>(a, out, counters);
+  SV_LAUNCH("attention decode v9");
 }
 
-int* v8Counters() {
+int* v9Counters() {
   static int* c = nullptr;
   if (!c) {
-    check(cudaMalloc(reinterpret_cast<void**>(&c), kV8Counters * 4), "decode v8 counters");
-    check(cudaMemsetAsync(c, 0, kV8Counters * 4, stream()), "decode v8 counters");  // the stream is non-blocking
+    check(cudaMalloc(reinterpret_cast<void**>(&c), kV9Counters * 4), "decode v9 counters");
+    check(cudaMemsetAsync(c, 0, kV9Counters * 4, stream()), "decode v9 counters");  // the stream is non-blocking
   }
   return c;
 }
 
-void decodeV8(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
-              float scale, int causalBase, const int* dSlots, int nSlots, bool deep) {
-  if (size_t(Tq) * Hkv > size_t(kV8Counters)) fail("attention decode v8: too many rows x kv heads");
+void decodeV9(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
+              float scale, int causalBase, const int* dSlots, int nSlots) {
+  if (size_t(Tq) * Hkv > size_t(kV9Counters)) fail("attention decode v9: too many rows x kv heads");
   DecArgs a{};
   a.q = reinterpret_cast<const float*>(q);
   a.k = reinterpret_cast<const void*>(k);
@@ -732,12 +671,11 @@ void decodeV8(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t
   a.scale = scale;
   a.slots = dSlots;
   // One pass of the block's lane groups (R slots each) is the smallest block; about two blocks per SM at most.
-  // deep (v9): 4 slots in flight per lane group, one block per SM; else 2 slots, two blocks per SM.
-  const int R = deep ? 4 : 2, perSm = deep ? 1 : 2;
-  const long pass = long(kV8Threads / 32) * (32 / (d / 8)) * R;
+  const int R = kV9Slots, perSm = kV9BlocksPerSm;
+  const long pass = long(kV9Threads / 32) * (32 / (d / 8)) * R;
   const long want = std::max<long>(1, (long(perSm) * smCount() + long(Tq) * Hkv - 1) / (long(Tq) * Hkv));
   long per = std::max<long>(pass, (nSlots + want - 1) / want);
-  per = std::max<long>(per, (nSlots + kV8MaxBlocks - 1) / kV8MaxBlocks);
+  per = std::max<long>(per, (nSlots + kV9MaxBlocks - 1) / kV9MaxBlocks);
   per = (per + pass - 1) / pass * pass;
   a.per = int(per);
   a.nb = int((nSlots + per - 1) / per);
@@ -747,11 +685,11 @@ void decodeV8(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t
   a.pm = buf + rows * d;
   a.pl = a.pm + rows;
   float* o = reinterpret_cast<float*>(out);
-  int* cnt = v8Counters();
+  int* cnt = v9Counters();
   if (d == 64) {
-    if (kvdt == F16) launchDecodeV8<__half, 64>(a, Tq, o, cnt, deep); else launchDecodeV8<__nv_bfloat16, 64>(a, Tq, o, cnt, deep);
+    if (kvdt == F16) launchDecodeV9<__half, 64>(a, Tq, o, cnt); else launchDecodeV9<__nv_bfloat16, 64>(a, Tq, o, cnt);
   } else {
-    if (kvdt == F16) launchDecodeV8<__half, 128>(a, Tq, o, cnt, deep); else launchDecodeV8<__nv_bfloat16, 128>(a, Tq, o, cnt, deep);
+    if (kvdt == F16) launchDecodeV9<__half, 128>(a, Tq, o, cnt); else launchDecodeV9<__nv_bfloat16, 128>(a, Tq, o, cnt);
   }
 }
 
@@ -897,10 +835,6 @@ void gemmPath(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, const vo
   }
 }
 
-// Prefill runs on the mma.sync flash kernel (gpu_flash.cu): 358 TFLOP/s causal at 12544 rows on an H100 vs 69 for
-// the cuBLAS chunked path (KERNELS.md); setFlash(false) selects the chunked path for comparison.
-bool gUseFlash = true;
-
 }  // namespace
 
 // The 28 layers of a decode step pass the same slot list: the last list stays on the device (stream-ordered
@@ -935,18 +869,6 @@ const int* deviceSlots(const int32_t* slots, int n, int Tk) {
   return c.dev;
 }
 
-void setFlash(bool on) { gUseFlash = on; }
-
-namespace {
-// 0 = automatic: v9 below kAutoV9Slots slots, v4 above. Round 5 (H200, 40 calls back to back): v9 11.2 / 18.1 / 24.3 /
-// 73.4 us vs v4 13.4 / 21.8 / 28.1 / 68.1 at 1258 / 5018 / 12545 / 50177 slots, both correct.
-int gDecodeVersion = 0;
-constexpr int kAutoV9Slots = 30000;
-}
-void setDecodeAttentionVersion(int version) {
-  if (version != 0 && (version < 3 || version > 9)) fail("setDecodeAttentionVersion: version must be 0 (automatic) or 3 to 9");
-  gDecodeVersion = version;
-}
 
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots) {
@@ -956,20 +878,26 @@ void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_
   const int n = slots ? nSlots : Tk;
   if (n <= 0) fail("attention: no key slots");
   const int* dSlots = slots ? deviceSlots(slots, nSlots, Tk) : nullptr;
-  const int ver = gDecodeVersion ? gDecodeVersion : n < kAutoV9Slots ? 9 : 4;
-  if (Tq <= 16 && ver >= 8 && out % 16 == 0 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
-    decodeV8(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, ver == 9);
+  const KernelConfig& cfg = kernelConfig();
+  // Automatic (round 5, H200, 40 calls back to back): v9 11.2 / 18.1 / 24.3 / 73.4 us vs v4 13.4 / 21.8 / 28.1 / 68.1
+  // at 1258 / 5018 / 12545 / 50177 slots.
+  const DecodeAttention ver = cfg.decodeAttention != DecodeAttention::kAuto ? cfg.decodeAttention
+                              : n < kDecodeAutoV9Slots                     ? DecodeAttention::kV9
+                                                                           : DecodeAttention::kV4;
+  const bool fits = Tq <= 16 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v);
+  if (fits && ver == DecodeAttention::kV9 && out % 16 == 0) {
+    decodeV9(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n);
     return;
   }
-  if (Tq <= 16 && ver >= 4 && decodeV4Fits(Hq, Hkv, d, kvdt, ldkv, k, v)) {
-    decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n, ver == 5, ver == 6, ver == 7);
+  if (fits && ver != DecodeAttention::kSplit) {
+    decodeV4(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n);
     return;
   }
   if (Tq <= 16 && Hq / Hkv <= kMaxG) {
     splitPath(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, scale, causalBase, dSlots, n);
     return;
   }
-  const bool flash = gUseFlash && flashSupported(d, kvdt);
+  const bool flash = cfg.prefillAttention != PrefillAttention::kCublas && flashSupported(d, kvdt);
   if (flash && !slots) {
     flashAttention(FlashArgs{reinterpret_cast<const float*>(q), reinterpret_cast<const void*>(k),
                              reinterpret_cast<const void*>(v), reinterpret_cast<float*>(out), Tq, Tk, Hq, Hkv, d, ldkv,

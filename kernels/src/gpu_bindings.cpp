@@ -2,14 +2,14 @@
 #include <cstring>
 #include <vector>
 
-#include "bindings.h"
+#include "entry_points.h"
 #include "gpu.h"
 #include "napi_util.h"
 
 using namespace sv::napi;
 namespace g = sv::gpu;
 
-namespace {
+namespace sv::bind {
 
 Napi::Value Info(const Napi::CallbackInfo& info) {
   g::Info r = g::info();
@@ -54,10 +54,6 @@ FN(Download)
 END
 FN(Copy) g::copyD2D(ptr(info, 0, fn), ptr(info, 1, fn), size_t(num(info, 2, fn))); END
 FN(Sync) g::sync(); END
-FN(SetFlash) g::setFlash(flag(info, 0)); END
-FN(SetSaliencyVersion) g::setSaliencyVersion(i32(info, 0, fn)); END
-FN(SetDecodeAttentionVersion) g::setDecodeAttentionVersion(i32(info, 0, fn)); END
-FN(SetFlashVersion) g::setFlashVersion(i32(info, 0, fn)); END
 FN(Fill) g::fill(ptr(info, 0, fn), i32(info, 1, fn), size_t(num(info, 2, fn)), float(num(info, 3, fn))); END
 FN(RandomFill)
   g::randomFill(ptr(info, 0, fn), i32(info, 1, fn), size_t(num(info, 2, fn)), uint64_t(num(info, 3, fn)),
@@ -137,8 +133,6 @@ FN(LinearResidual)
   g::linearResidual(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
                     i32(info, 6, fn), i32(info, 7, fn), ptr(info, 8, fn), i32(info, 9, fn), ptr(info, 10, fn));
 END
-FN(SetLayerNormVersion) g::setLayerNormVersion(i32(info, 0, fn)); END
-FN(SetLinearLowpVersion) g::setLinearLowpVersion(i32(info, 0, fn)); END
 // patchify(out, px, frames, C, S, p)
 FN(Patchify)
   g::patchify(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), i32(info, 5, fn));
@@ -176,8 +170,6 @@ FN(LinearResidualNorm16)
                           i32(info, 5, fn), ptr(info, 6, fn), i32(info, 7, fn), i32(info, 8, fn), ptr(info, 9, fn),
                           i32(info, 10, fn), ptr(info, 11, fn), ptr(info, 12, fn), i32(info, 13, fn), float(num(info, 14, fn)));
 END
-FN(SetResidualNormVersion) g::setResidualNormVersion(i32(info, 0, fn)); END
-FN(SetQkvRopeKvVersion) g::setQkvRopeKvVersion(i32(info, 0, fn)); END
 // flashBlockAttention(out, q, k, v, frames, T, H, d, cdt, scale): same arguments as blockAttention
 FN(FlashBlockAttention)
   g::flashBlockAttention(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn),
@@ -189,18 +181,13 @@ FN(ColMeanSoftmax)
                     i32(info, 5, fn), i32(info, 6, fn), i32(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn),
                     i32(info, 10, fn), float(num(info, 11, fn)), i32(info, 12, fn));
 END
-// colMeanMaterialized(out, q, k, frames, T, H, d, scale)
-FN(ColMeanMaterialized)
-  g::colMeanMaterialized(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
-                         i32(info, 5, fn), i32(info, 6, fn), float(num(info, 7, fn)));
-END
 // compactRows(base, dt, layers, capacity, rowElems, keep)
 FN(CompactRows)
   auto keep = i32s(info, 5, fn);
   g::compactRows(ptr(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), keep.first,
                  int(keep.second));
 END
-// topkRows(outIdx, outMass|0, rows: Float64Array of device pointers, n, cand: Int32Array|null, k, version = 2)
+// topkRows(outIdx, outMass|0, rows: Float64Array of device pointers, n, cand: Int32Array|null, k)
 FN(TopkRows)
   auto rows = typed<double, napi_float64_array>(info, 2, fn, "Float64Array");
   auto cand = i32s(info, 4, fn, true);
@@ -211,28 +198,17 @@ FN(TopkRows)
     if (!(rows.first[r] > 0 && rows.first[r] < 9007199254740992.0)) throw std::runtime_error("topkRows: bad row pointer");
     p[r] = uint64_t(rows.first[r]);
   }
-  const int version = info.Length() > 6 && !info[6].IsUndefined() ? i32(info, 6, fn) : 2;
-  g::topkRows(ptr(info, 0, fn), ptr(info, 1, fn), p.data(), int(p.size()), n, cand.first, i32(info, 5, fn), version);
+  g::topkRows(ptr(info, 0, fn), ptr(info, 1, fn), p.data(), int(p.size()), n, cand.first, i32(info, 5, fn));
 END
 // writeRows(dst, dt, rowElems, at, src, T)
 FN(WriteRows)
   g::writeRows(ptr(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), ptr(info, 4, fn), i32(info, 5, fn));
 END
 
-}  // namespace
-
-void registerGemv(Napi::Env env, Napi::Object exports);  // gpu_gemv_bindings.cpp
+}  // namespace sv::bind
 
 void registerGpu(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, Info));
-  struct { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); } table[] = {
-      {"alloc", Alloc}, {"free", Free}, {"upload", Upload}, {"download", Download}, {"copy", Copy}, {"sync", Sync}, {"setFlash", SetFlash},
-      {"setSaliencyVersion", SetSaliencyVersion}, {"setDecodeAttentionVersion", SetDecodeAttentionVersion}, {"setFlashVersion", SetFlashVersion},
-      {"fill", Fill}, {"randomFill", RandomFill}, {"cast", Cast}, {"linear", Linear}, {"embed", Embed},
-      {"rmsNorm", RmsNorm}, {"layerNorm", LayerNorm}, {"add", Add}, {"gelu", Gelu}, {"siluMul", SiluMul},
-      {"rope", Rope}, {"gatherRows", GatherRows}, {"bilinear", Bilinear}, {"attention", Attention}, {"blockAttention", BlockAttention}, {"flashBlockAttention", FlashBlockAttention}, {"linearTo16", LinearTo16}, {"siluMul16", SiluMul16}, {"rmsNormTo16", RmsNormTo16}, {"qkvRopeKv", QkvRopeKv}, {"linearResidualNorm16", LinearResidualNorm16}, {"setResidualNormVersion", SetResidualNormVersion}, {"setQkvRopeKvVersion", SetQkvRopeKvVersion}, {"layerNormTo", LayerNormTo}, {"geluTo", GeluTo}, {"linearLowp", LinearLowp}, {"linearAct", LinearAct}, {"linearResidual", LinearResidual}, {"patchify", Patchify}, {"setLayerNormVersion", SetLayerNormVersion}, {"setLinearLowpVersion", SetLinearLowpVersion},
-      {"colMeanSoftmax", ColMeanSoftmax}, {"colMeanMaterialized", ColMeanMaterialized}, {"compactRows", CompactRows},
-      {"writeRows", WriteRows}, {"topkRows", TopkRows}};
-  for (auto& e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
-  registerGemv(env, exports);
+#define SV_REGISTER(js, fn) exports.Set(#js, Napi::Function::New(env, sv::bind::fn, #js));
+  SV_GPU_ENTRY_POINTS(SV_REGISTER)
+#undef SV_REGISTER
 }

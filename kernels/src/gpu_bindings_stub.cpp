@@ -1,5 +1,7 @@
 // CPU-only build: the GPU entry points exist, report why there is no GPU path, and never crash.
-#include "bindings.h"
+#include <cstring>
+
+#include "entry_points.h"
 
 namespace {
 Napi::Value Info(const Napi::CallbackInfo& info) {
@@ -16,9 +18,7 @@ Napi::Value NotBuilt(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void registerGpu(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, Info));
-  for (const char* name : {"alloc", "free", "upload", "download", "copy", "sync", "setFlash", "setSaliencyVersion", "setDecodeAttentionVersion", "setFlashVersion", "fill", "randomFill", "cast", "linear",
-                           "embed", "rmsNorm", "layerNorm", "add", "gelu", "siluMul", "rope", "gatherRows", "bilinear",
-                           "attention", "blockAttention", "flashBlockAttention", "linearTo16", "siluMul16", "rmsNormTo16", "qkvRopeKv", "linearResidualNorm16", "setResidualNormVersion", "setQkvRopeKvVersion", "layerNormTo", "geluTo", "linearLowp", "linearAct", "linearResidual", "patchify", "setLayerNormVersion", "setLinearLowpVersion", "colMeanSoftmax", "colMeanMaterialized", "compactRows", "writeRows", "topkRows", "gemv", "setGemv", "gemvEnabled", "ropeKvWrite", "argmaxRows", "setGemvPdl"})
-    exports.Set(name, Napi::Function::New(env, NotBuilt, name));
+#define SV_REGISTER(js, fn) exports.Set(#js, Napi::Function::New(env, std::strcmp(#js, "info") ? NotBuilt : Info, #js));
+  SV_GPU_ENTRY_POINTS(SV_REGISTER)
+#undef SV_REGISTER
 }

@@ -19,15 +19,13 @@ struct FlashArgs {
 };
 
 bool flashSupported(int d, int kvdt);
-// 1: WMMA v1 (S/P/O through shared memory); 2: mma.sync with S/P/O in registers (gpu_flash_mma.cuh). 0 (default):
-// automatic = v7 for <= 64 rows, else v9.
-// 8-11: wgmma (Hopper sm_90a, gpu_flash_wgmma.cu); elsewhere, or for d != 128 / few row tiles, these run v2.
-void setFlashVersion(int version);
 // Vision tower: `frames` independent blocks of T rows, no mask; q, k, v, out f32 [frames*T, H*d]; k and v are cast
 // to cdt (bf16 or f16) in scratch first. d a multiple of 8, at most 128.
 bool flashBlockSupported(int d, int cdt);
 void flashBlockAttention(float* out, const float* q, const float* k, const float* v, int frames, int T, int H, int d,
                          int cdt, float scale);
+// v7 for <= 64 rows; else v9 (wgmma, gpu_flash_wgmma.cu) where it runs (sm_90a, d 128, enough row tiles) and
+// KernelConfig::prefillAttention allows it; else v2 (gpu_flash_mma.cuh).
 void flashAttention(const FlashArgs& a, int kvdt);
 
 }  // namespace sv::gpu

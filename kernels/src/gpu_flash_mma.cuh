@@ -1,5 +1,5 @@
 // Dense prefill attention v2: FlashAttention-2 layout on mma.sync (m16n8k16, bf16/f16 in, f32 accumulate).
-// One block per (128 query rows, query head): 4 warps x 32 contiguous rows (v2, v3) or 8 warps x 16 rows (v4). K/V tiles of 64 keys
+// One block per (query rows, query head): 4 warps x 32 contiguous rows (v2) or 4 warps x 16 rows (v7, <= 64 rows). K/V tiles of 64 keys
 // stream through shared memory (cp.async, double-buffered, 16-byte chunks XOR-swizzled by row so ldmatrix is
 // conflict-free). Scores, probabilities and the output accumulator never leave registers: the S accumulator
 // fragments are re-packed in place as the A operand of P·V. Online softmax in the log2 domain (ex2.approx, scale·log2e
@@ -101,7 +101,7 @@ struct Tile {
 
 // WARPS warps of MT 16-row m-tiles each (block rows = 16 * MT * WARPS); SUB: keys per softmax step (64, or 32 to
 // halve the score registers); the copied tile is always kBN keys. MINB: blocks per SM the registers must allow.
-template <typename T, int D, int SUB, int WARPS, int MT, int MINB, bool QREG>
+template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
 __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
   constexpr int kWarps = WARPS, kMT = MT, kWarpRows = 16 * MT, kBM = WARPS * kWarpRows;
   static_assert(D % 16 == 0, "head dim tile must be a multiple of 16");
@@ -215,16 +215,6 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
     lrow[mt][0] = lrow[mt][1] = 0.f;
   }
 
-  // QREG: the warp's Q fragments stay in registers for the whole key loop (else re-read from shared memory).
-  uint32_t qreg[QREG ? D / 16 : 1][QREG ? kMT : 1][4];
-  if constexpr (QREG) {
-    __syncthreads();
-#pragma unroll
-    for (int ks = 0; ks < D / 16; ++ks)
-#pragma unroll
-      for (int mt = 0; mt < kMT; ++mt) ldsm4(qreg[ks][mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
-  }
-
   for (int it = itBegin; it < itEnd; ++it) {
     const int j0 = it * kBN, buf = (it - itBegin) & 1;
     if (it + 1 < itEnd) loadKV(j0 + kBN, buf ^ 1);
@@ -250,14 +240,7 @@ __global__ void __launch_bounds__(WARPS * 32, MINB) flashKernel(FlashArgs a) {
       for (int ks = 0; ks < D / 16; ++ks) {
         uint32_t qa[kMT][4];
 #pragma unroll
-        for (int mt = 0; mt < kMT; ++mt) {
-          if constexpr (QREG) {
-#pragma unroll
-            for (int e = 0; e < 4; ++e) qa[mt][e] = qreg[ks][mt][e];
-          } else {
-            ldsm4(qa[mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
-          }
-        }
+        for (int mt = 0; mt < kMT; ++mt) ldsm4(qa[mt], qBase + 2 * (mt * 16 * P + L::chunkOff(ks, xQV)));
 #pragma unroll
         for (int np = 0; np < SUB / 16; ++np) {
           uint32_t b[4];
@@ -401,11 +384,11 @@ __global__ void combineKernel(float* out, const float* partO, const float* partM
   }
 }
 
-template <typename T, int D, int SUB, int WARPS, int MT, int MINB, bool QREG>
+template <typename T, int D, int SUB, int WARPS, int MT, int MINB>
 void launch(const FlashArgs& a) {
   constexpr int kBM = WARPS * 16 * MT;
   constexpr size_t smem = size_t(kBM + 4 * kBN) * Tile<D>::P * sizeof(T);
-  check(cudaFuncSetAttribute(flashKernel<T, D, SUB, WARPS, MT, MINB, QREG>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
+  check(cudaFuncSetAttribute(flashKernel<T, D, SUB, WARPS, MT, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)),
         "flash v2 smem");
   const int rows = a.seg ? a.seg : a.Tq, segs = a.seg ? a.Tq / a.seg : 1;
   const unsigned tiles = unsigned((rows + kBM - 1) / kBM);
@@ -417,7 +400,7 @@ void launch(const FlashArgs& a) {
   if (!a.seg && !a.colPos && blocks < want && keyTiles >= 16)
     splits = int(std::min<long>({(want + blocks - 1) / blocks, keyTiles / 8, 64L}));
   if (splits <= 1) {
-    flashKernel<T, D, SUB, WARPS, MT, MINB, QREG><<<dim3(a.Hq, tiles, segs), WARPS * 32, smem, stream()>>>(a);
+    flashKernel<T, D, SUB, WARPS, MT, MINB><<<dim3(a.Hq, tiles, segs), WARPS * 32, smem, stream()>>>(a);
     SV_LAUNCH("flash attention v2");
     return;
   }
@@ -427,7 +410,7 @@ void launch(const FlashArgs& a) {
   b.partO = buf;
   b.partM = buf + prow * a.d;
   b.partL = b.partM + prow;
-  flashKernel<T, D, SUB, WARPS, MT, MINB, QREG><<<dim3(a.Hq, tiles, splits), WARPS * 32, smem, stream()>>>(b);
+  flashKernel<T, D, SUB, WARPS, MT, MINB><<<dim3(a.Hq, tiles, splits), WARPS * 32, smem, stream()>>>(b);
   SV_LAUNCH("flash attention v2 (key splits)");
   combineKernel<<<unsigned(size_t(a.Tq) * a.Hq), std::min(128, (a.d + 31) / 32 * 32), 0, stream()>>>(
       a.out, b.partO, b.partM, b.partL, a.Tq * a.Hq, a.d, splits);

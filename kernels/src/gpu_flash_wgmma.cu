@@ -1,6 +1,6 @@
-// Dense prefill attention v8/v9 for Hopper (sm_90a only): FlashAttention-3 style on warpgroup MMA (wgmma).
-// One block of 2 warpgroups per (128 query rows, query head); each warpgroup owns 64 rows. K/V tiles of BN keys
-// (v8: 128, v9: 64) stream through shared memory with cp.async, double-buffered, in the 128-byte-swizzled layout
+// Dense prefill attention v9 for Hopper (sm_90a only): FlashAttention-3 style on warpgroup MMA (wgmma).
+// One block of 2 warpgroups per (128 query rows, query head); each warpgroup owns 64 rows. K/V tiles of 64 keys
+// (2 blocks per SM; v8's 128-key tiles and the v10/v11 in-warpgroup pipelines were slower) stream through shared memory with cp.async, double-buffered, in the 128-byte-swizzled layout
 // the wgmma descriptors read (rows of 64 elements = 128 bytes, 16-byte chunk c of row r at c ^ (r mod 8), the
 // head dim split in two 64-column halves). S = Q·Kᵀ: wgmma with both operands in shared memory (K-major);
 // online softmax on the accumulator registers in the log2 domain; P re-packed to 16 bits in registers as the A
@@ -25,7 +25,7 @@ int smCountForFlash();  // gpu_flash.cu
 
 namespace {
 
-constexpr int kD = 128, kBM = 128, kThreads = 256;
+constexpr int kD = 128, kBM = 128, kBN = 64, kThreads = 256;
 
 template <int BN>
 struct Layout {
@@ -50,20 +50,11 @@ __device__ __forceinline__ void fenceProxyAsync() { asm volatile("fence.proxy.as
 __device__ __forceinline__ void wgFence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgCommit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgWait0() { asm volatile("wgmma.wait_group.sync.aligned 0;\n" ::: "memory"); }
-template <int N>
-__device__ __forceinline__ void wgWait() { asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory"); }
 // Keeps the compiler from moving reads/writes of accumulator registers across the asynchronous MMAs.
 template <int N>
 __device__ __forceinline__ void regFence(float (&r)[N]) {
 #pragma unroll
   for (int i = 0; i < N; ++i) asm volatile("" : "+f"(r[i])::"memory");
-}
-template <int N>
-__device__ __forceinline__ void regFenceU(uint32_t (&r)[N][4]) {
-#pragma unroll
-  for (int i = 0; i < N; ++i)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) asm volatile("" : "+r"(r[i][e])::"memory");
 }
 __device__ __forceinline__ float fastExp2(float x) {
   float y;
@@ -83,14 +74,6 @@ __device__ __forceinline__ void wgmmaSS_n64_bf16(float (&d)[32], uint64_t da, ui
       : "l"(da), "l"(db), "r"(scaleD));
 }
 
-__device__ __forceinline__ void wgmmaSS_n128_bf16(float (&d)[64], uint64_t da, uint64_t db, int scaleD) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-      : "l"(da), "l"(db), "r"(scaleD));
-}
-
 __device__ __forceinline__ void wgmmaRS_n64_bf16(float (&d)[32], const uint32_t (&a)[4], uint64_t db) {
   asm volatile(
       "{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
@@ -104,14 +87,6 @@ __device__ __forceinline__ void wgmmaSS_n64_f16(float (&d)[32], uint64_t da, uin
       "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
       "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, %32, %33, p, 1, 1, 0, 0;\n}\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-      : "l"(da), "l"(db), "r"(scaleD));
-}
-
-__device__ __forceinline__ void wgmmaSS_n128_f16(float (&d)[64], uint64_t da, uint64_t db, int scaleD) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31,%32,%33,%34,%35,%36,%37,%38,%39,%40,%41,%42,%43,%44,%45,%46,%47,%48,%49,%50,%51,%52,%53,%54,%55,%56,%57,%58,%59,%60,%61,%62,%63}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
       : "l"(da), "l"(db), "r"(scaleD));
 }
 
@@ -129,7 +104,8 @@ struct Ops;
 template <int BN>
 struct Ops<__nv_bfloat16, BN> {
   static __device__ __forceinline__ void ss(float (&d)[BN / 2], uint64_t a, uint64_t b, int sc) {
-    if constexpr (BN == 128) wgmmaSS_n128_bf16(d, a, b, sc); else wgmmaSS_n64_bf16(d, a, b, sc);
+    static_assert(BN == 64, "v9 runs 64-key tiles");
+    wgmmaSS_n64_bf16(d, a, b, sc);
   }
   static __device__ __forceinline__ void rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b) { wgmmaRS_n64_bf16(d, a, b); }
   static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
@@ -140,7 +116,8 @@ struct Ops<__nv_bfloat16, BN> {
 template <int BN>
 struct Ops<__half, BN> {
   static __device__ __forceinline__ void ss(float (&d)[BN / 2], uint64_t a, uint64_t b, int sc) {
-    if constexpr (BN == 128) wgmmaSS_n128_f16(d, a, b, sc); else wgmmaSS_n64_f16(d, a, b, sc);
+    static_assert(BN == 64, "v9 runs 64-key tiles");
+    wgmmaSS_n64_f16(d, a, b, sc);
   }
   static __device__ __forceinline__ void rs(float (&d)[32], const uint32_t (&a)[4], uint64_t b) { wgmmaRS_n64_f16(d, a, b); }
   static __device__ __forceinline__ uint32_t pack(float lo, float hi) {
@@ -158,8 +135,8 @@ __global__ void probeKernel(int* out) {
 #endif
 }
 
-template <typename T, int BN, bool PIPE>
-__global__ void __launch_bounds__(kThreads, BN == 64 && !PIPE ? 2 : 1) wgmmaKernel(FlashArgs a) {
+template <typename T, int BN>
+__global__ void __launch_bounds__(kThreads, BN == 64 ? 2 : 1) wgmmaKernel(FlashArgs a) {
 #ifdef SV_HAVE_WGMMA
   using L = Layout<BN>;
   using O = Ops<T, BN>;
@@ -214,7 +191,7 @@ __global__ void __launch_bounds__(kThreads, BN == 64 && !PIPE ? 2 : 1) wgmmaKern
       if (doV) cpAsync16(vS + so, V + off, in);
     }
   };
-  if (nTiles > 0) loadKV(0, 0, true, !PIPE);  // PIPE: V lags K by one tile
+  if (nTiles > 0) loadKV(0, 0, true, true);
   cpCommit();
 
   // Q tile: f32 -> T, same swizzled layout (rows past Tq are zero).
@@ -242,111 +219,6 @@ __global__ void __launch_bounds__(kThreads, BN == 64 && !PIPE ? 2 : 1) wgmmaKern
   for (int i = 0; i < 32; ++i) o0[i] = o1[i] = 0.f;
   float mrow[2] = {-INFINITY, -INFINITY}, lrow[2] = {0.f, 0.f};
 
-  // PIPE: a software pipeline inside each warpgroup. Iteration it issues Q·K(it) and P(it-1)·V(it-1) back to back,
-  // waits only for the scores, and runs the softmax of tile it while P·V is still on the tensor cores; O is
-  // rescaled once that MMA has finished. The copy group of iteration it holds K(it+1) and V(it); the loop runs one
-  // extra step for the last P·V.
-  auto pipelinedLoop = [&]() {
-    uint32_t paPrev[BN / 16][4];
-    bool pend = false;
-    for (int it = 0; it <= nTiles; ++it) {
-      const int j0 = it * BN, buf = it & 1;
-      __syncthreads();  // every warpgroup is done with the buffers these copies overwrite
-      if (it + 1 < nTiles) loadKV(j0 + BN, buf ^ 1, true, false);
-      if (it < nTiles) loadKV(j0, buf, false, true);
-      cpCommit();
-      cpWait<1>();
-      fenceProxyAsync();
-      __syncthreads();
-
-      const bool haveS = it < nTiles && wgActive && (!causal || pos(j0) <= base + wRowLast);
-      if (!haveS && !pend) continue;
-      float s[NS];
-      wgFence();
-      if (haveS) {
-#pragma unroll
-        for (int ks = 0; ks < kD / 16; ++ks) {
-          const uint64_t dq = desc128(qS + (ks >> 2) * kBM * 128 + wg * 64 * 128 + (ks & 3) * 32, 16, 1024);
-          const uint64_t dk = desc128(kS + buf * L::kKV + (ks >> 2) * BN * 128 + (ks & 3) * 32, 16, 1024);
-          O::ss(s, dq, dk, ks > 0);
-        }
-        wgCommit();
-      }
-      if (pend) {
-#pragma unroll
-        for (int kk = 0; kk < BN / 16; ++kk) {
-          const uint32_t vb = vS + (buf ^ 1) * L::kKV + kk * 16 * 128;
-          O::rs(o0, paPrev[kk], desc128(vb, 1024, 1024));
-          O::rs(o1, paPrev[kk], desc128(vb + BN * 128, 1024, 1024));
-        }
-        wgCommit();
-      }
-      float alpha[2] = {1.f, 1.f};
-      uint32_t paCur[BN / 16][4];
-      if (haveS) {
-        if (pend) wgWait<1>(); else wgWait<0>();
-        regFence(s);
-        const bool mask = j0 + BN > Tk || (causal && pos(min(j0 + BN, Tk) - 1) > base + wRow0);
-        if (mask) {
-#pragma unroll
-          for (int i = 0; i < NS; ++i) {
-            const int j = j0 + (i >> 2) * 8 + (lane & 3) * 2 + (i & 1);
-            const long lim = causal ? base + rowBase + ((i >> 1) & 1) * 8 : LONG_MAX;
-            if (j >= Tk || pos(j) > lim) s[i] = -INFINITY;
-          }
-        }
-#pragma unroll
-        for (int hr = 0; hr < 2; ++hr) {
-          float mx = -INFINITY;
-#pragma unroll
-          for (int i = 0; i < NS; i += 4) mx = fmaxf(mx, fmaxf(s[i + 2 * hr], s[i + 2 * hr + 1]));
-          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-          mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-          const float mNew = fmaxf(mrow[hr], mx * sl2);
-          const float mUse = mNew == -INFINITY ? 0.f : mNew;
-          alpha[hr] = fastExp2(mrow[hr] - mUse);
-          mrow[hr] = mNew;
-          float sum = 0.f;
-#pragma unroll
-          for (int i = 0; i < NS; i += 4)
-#pragma unroll
-            for (int e = 0; e < 2; ++e) {
-              const float p = fastExp2(fmaf(s[i + 2 * hr + e], sl2, -mUse));
-              s[i + 2 * hr + e] = p;
-              sum += p;
-            }
-          lrow[hr] = lrow[hr] * alpha[hr] + sum;
-        }
-#pragma unroll
-        for (int kk = 0; kk < BN / 16; ++kk)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) paCur[kk][e] = O::pack(s[8 * kk + 2 * e], s[8 * kk + 2 * e + 1]);
-      }
-      if (pend) {
-        wgWait<0>();
-        regFence(o0);
-        regFence(o1);
-        regFenceU(paPrev);  // the in-flight MMA read these until now
-      }
-      if (haveS) {
-#pragma unroll
-        for (int i = 0; i < 32; ++i) {
-          const float al = alpha[(i >> 1) & 1];
-          o0[i] *= al;
-          o1[i] *= al;
-        }
-#pragma unroll
-        for (int kk = 0; kk < BN / 16; ++kk)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) paPrev[kk][e] = paCur[kk][e];
-      }
-      pend = haveS;
-    }
-  };
-
-  if constexpr (PIPE) {
-    pipelinedLoop();
-  } else {
   for (int it = 0; it < nTiles; ++it) {
     const int j0 = it * BN, buf = it & 1;
     if (it + 1 < nTiles) loadKV(j0 + BN, buf ^ 1, true, true);
@@ -435,7 +307,6 @@ __global__ void __launch_bounds__(kThreads, BN == 64 && !PIPE ? 2 : 1) wgmmaKern
     }
     __syncthreads();  // the next iteration's copies overwrite the buffer just read
   }
-  }
   cpWait<0>();
 
 #pragma unroll
@@ -459,15 +330,15 @@ __global__ void __launch_bounds__(kThreads, BN == 64 && !PIPE ? 2 : 1) wgmmaKern
 
 int gWgmma = -1;  // -1 not probed; 0 unavailable; 1 the sm_90a kernels run here
 
-template <typename T, int BN, bool PIPE>
+template <typename T, int BN>
 void launchT(const FlashArgs& a) {
   constexpr size_t smem = Layout<BN>::bytes;
-  check(cudaFuncSetAttribute(wgmmaKernel<T, BN, PIPE>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "flash v8 smem");
+  check(cudaFuncSetAttribute(wgmmaKernel<T, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem)), "flash v9 smem");
   const int rows = a.seg ? a.seg : a.Tq, segs = a.seg ? a.Tq / a.seg : 1;
   const unsigned tiles = unsigned((rows + kBM - 1) / kBM);
   if (tiles > 65535u || segs > 65535) fail("flash attention: too many query rows or segments for one launch");
-  wgmmaKernel<T, BN, PIPE><<<dim3(a.Hq, tiles, segs), kThreads, smem, stream()>>>(a);
-  SV_LAUNCH("flash attention v8 (wgmma)");
+  wgmmaKernel<T, BN><<<dim3(a.Hq, tiles, segs), kThreads, smem, stream()>>>(a);
+  SV_LAUNCH("flash attention v9 (wgmma)");
 }
 
 }  // namespace
@@ -494,7 +365,7 @@ bool flashWgmmaAvailable() {
   return gWgmma == 1;
 }
 
-bool flashWgmma(const FlashArgs& a, int kvdt, int version) {
+bool flashWgmma(const FlashArgs& a, int kvdt) {
   if (a.d != kD || (kvdt != BF16 && kvdt != F16) || a.partO) return false;
   if (a.ldkv % 8 != 0 || !flashWgmmaAvailable()) return false;
   // Few row tiles over many keys: v2 splits the keys across SMs; this kernel does not.
@@ -502,10 +373,7 @@ bool flashWgmma(const FlashArgs& a, int kvdt, int version) {
   const long blocks = long((rows + kBM - 1) / kBM) * a.Hq * (a.seg ? a.Tq / a.seg : 1);
   if (!a.seg && !a.colPos && blocks < 2L * smCountForFlash() && a.Tk >= 16 * 64) return false;
   const bool bf = kvdt == BF16;
-  if (version == 9) bf ? launchT<__nv_bfloat16, 64, false>(a) : launchT<__half, 64, false>(a);
-  else if (version == 10) bf ? launchT<__nv_bfloat16, 128, true>(a) : launchT<__half, 128, true>(a);
-  else if (version == 11) bf ? launchT<__nv_bfloat16, 64, true>(a) : launchT<__half, 64, true>(a);
-  else bf ? launchT<__nv_bfloat16, 128, false>(a) : launchT<__half, 128, false>(a);
+  bf ? launchT<__nv_bfloat16, kBN>(a) : launchT<__half, kBN>(a);
   return true;
 }
 

@@ -7,12 +7,12 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <atomic>
 #include <string>
 
 #include "gpu.h"
 #include "gpu_gemv.h"
 #include "gpu_internal.cuh"
+#include "kernel_config.h"
 
 namespace sv::gpu {
 namespace {
@@ -201,14 +201,13 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
   }
 }
 
-std::atomic<bool> gPdl{true};
 bool pdlUsable() {
   static const bool hopper = [] {
     int dev = 0, major = 0;
     return cudaGetDevice(&dev) == cudaSuccess &&
            cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess && major >= 9;
   }();
-  return hopper && gPdl;
+  return hopper && kernelConfig().gemvPdl;
 }
 
 template <int M, int R, int U, int MODE, bool BF16, bool GLU = false>
@@ -238,33 +237,24 @@ void launch(Params& p) {
   SV_LAUNCH("gemv");
 }
 
+// R = 4 rows per block, U = 2 chunk steps (v0; the R2 U4 / R8 U1 / R8 U2 tilings were within noise of it).
 template <int M, int MODE, bool BF16>
-void launchM(Params& p, int variant, bool glu) {
+void launchM(Params& p, bool glu) {
   if constexpr (MODE != kGemvSiluMul) {
     if (glu) return launch<M, 4, 2, MODE, BF16, true>(p);
-  }
-  if constexpr (M == 1 && MODE == kGemvPlain) {
-    switch (variant) {
-      case 1: return launch<1, 2, 4, MODE, BF16>(p);
-      case 2: return launch<1, 8, 1, MODE, BF16>(p);
-      case 3: return launch<1, 8, 2, MODE, BF16>(p);
-      default: break;
-    }
   }
   launch<M, 4, 2, MODE, BF16>(p);
 }
 
 template <int MODE, bool BF16>
-void launchMode(Params& p, int M, int variant, bool glu) {
+void launchMode(Params& p, int M, bool glu) {
   switch (M) {
-    case 1: return launchM<1, MODE, BF16>(p, variant, glu);
-    case 2: return launchM<2, MODE, BF16>(p, variant, glu);
-    case 3: return launchM<3, MODE, BF16>(p, variant, glu);
-    default: return launchM<4, MODE, BF16>(p, variant, glu);
+    case 1: return launchM<1, MODE, BF16>(p, glu);
+    case 2: return launchM<2, MODE, BF16>(p, glu);
+    case 3: return launchM<3, MODE, BF16>(p, glu);
+    default: return launchM<4, MODE, BF16>(p, glu);
   }
 }
-
-std::atomic<bool> gOn{false};
 
 }  // namespace
 
@@ -274,7 +264,7 @@ bool gemvFits(int M, int K, int wdt, uint64_t x, uint64_t w) {
 }
 
 void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, float eps, const GemvSeg* segs,
-          int nSegs, int variant) {
+          int nSegs) {
   const bool glu = (mode & kGemvGlu) != 0;
   mode &= ~kGemvGlu;
   if (nSegs < 1 || nSegs > kGemvMaxSegs) fail("gemv: 1 to " + std::to_string(kGemvMaxSegs) + " outputs");
@@ -301,14 +291,10 @@ void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, 
   }
   const bool bf = wdt == BF16;
   switch (mode) {
-    case kGemvRmsNorm: return bf ? launchMode<kGemvRmsNorm, true>(p, M, variant, glu) : launchMode<kGemvRmsNorm, false>(p, M, variant, glu);
-    case kGemvSiluMul: return bf ? launchMode<kGemvSiluMul, true>(p, M, variant, false) : launchMode<kGemvSiluMul, false>(p, M, variant, false);
-    default: return bf ? launchMode<kGemvPlain, true>(p, M, variant, glu) : launchMode<kGemvPlain, false>(p, M, variant, glu);
+    case kGemvRmsNorm: return bf ? launchMode<kGemvRmsNorm, true>(p, M, glu) : launchMode<kGemvRmsNorm, false>(p, M, glu);
+    case kGemvSiluMul: return bf ? launchMode<kGemvSiluMul, true>(p, M, false) : launchMode<kGemvSiluMul, false>(p, M, false);
+    default: return bf ? launchMode<kGemvPlain, true>(p, M, glu) : launchMode<kGemvPlain, false>(p, M, glu);
   }
 }
-
-void setGemv(bool on) { gOn = on; }
-void setGemvPdl(bool on) { gPdl = on; }
-bool gemvEnabled() { return gOn; }
 
 }  // namespace sv::gpu

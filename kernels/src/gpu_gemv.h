@@ -27,17 +27,12 @@ struct GemvSeg {
 // Whether gemv() takes this shape (else use the cuBLAS path): M in [1, kGemvMaxM], K % 8 == 0, bf16/f16 weights,
 // 16-byte aligned pointers.
 bool gemvFits(int M, int K, int wdt, uint64_t x, uint64_t w);
-// variant: 0 = default tiling; 1..3 = alternative tilings (M = 1, plain input only; for timing comparisons).
+// linear() routes decode-sized bf16/f16 GEMMs here when KernelConfig::gemvLinear is set. With KernelConfig::gemvPdl
+// (programmatic dependent launch, sm_90+) each GEMV may start streaming its weights while the previous kernel drains
+// (it waits for that kernel before reading x / res or writing out), so the kernel right before a gemv() must not be
+// the one writing its weights (weights are made at load time, long before).
 void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, float eps, const GemvSeg* segs,
-          int nSegs, int variant = 0);
-// linear() routes decode-sized bf16/f16 GEMMs through gemv() when on (the CUDA backend turns it on unless
-// SPARSEVILA_GEMV=off); off = cuBLAS for all.
-void setGemv(bool on);
-// Programmatic dependent launch for the GEMV kernels on sm_90+ (default on): each may start streaming its weights
-// while the previous kernel drains (it waits for that kernel before reading x / res or writing out). So the kernel
-// right before a gemv() must not be the one writing its weights (weights are made at load time, long before).
-void setGemvPdl(bool on);
-bool gemvEnabled();
+          int nSegs);
 
 }  // namespace sv::gpu
 

@@ -1,13 +1,14 @@
-// JS bindings of the decode GEMV (gpu_gemv.h); registered by registerGpu in gpu_bindings.cpp.
+// JS bindings of the decode GEMV and decode-step helpers (gpu_gemv.h); listed in entry_points.h.
+#include "entry_points.h"
 #include "gpu_gemv.h"
 #include "napi_util.h"
 
 using namespace sv::napi;
 namespace g = sv::gpu;
 
-namespace {
+namespace sv::bind {
 
-// gemv(M, K, wdt, x, mode, aux, auxDt, eps, segs, variant?) with segs a Float64Array of
+// gemv(M, K, wdt, x, mode, aux, auxDt, eps, segs) with segs a Float64Array of
 // [w, bias|0, biasDt, res|0, out, N] per output (1 to 4 outputs).
 Napi::Value Gemv(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
@@ -26,9 +27,8 @@ Napi::Value Gemv(const Napi::CallbackInfo& info) {
         if (v[j] < 0) throw typeError(info.Env(), fn, "segs holds a negative pointer");
       segs[s] = g::GemvSeg{uint64_t(v[0]), uint64_t(v[1]), uint64_t(v[3]), uint64_t(v[4]), int(v[5]), int(v[2])};
     }
-    int variant = info.Length() > 9 && info[9].IsNumber() ? i32(info, 9, fn) : 0;
     g::gemv(i32(info, 0, fn), i32(info, 1, fn), i32(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
-            i32(info, 6, fn), float(num(info, 7, fn)), segs, int(n), variant);
+            i32(info, 6, fn), float(num(info, 7, fn)), segs, int(n));
     return info.Env().Undefined();
   });
 }
@@ -56,23 +56,4 @@ Napi::Value ArgmaxRows(const Napi::CallbackInfo& info) {
     return out;
   });
 }
-Napi::Value SetGemv(const Napi::CallbackInfo& info) {
-  g::setGemv(flag(info, 0));
-  return info.Env().Undefined();
-}
-Napi::Value SetGemvPdl(const Napi::CallbackInfo& info) {
-  g::setGemvPdl(flag(info, 0));
-  return info.Env().Undefined();
-}
-Napi::Value GemvEnabled(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), g::gemvEnabled()); }
-
-}  // namespace
-
-void registerGemv(Napi::Env env, Napi::Object exports) {
-  exports.Set("gemv", Napi::Function::New(env, Gemv, "gemv"));
-  exports.Set("setGemv", Napi::Function::New(env, SetGemv, "setGemv"));
-  exports.Set("argmaxRows", Napi::Function::New(env, ArgmaxRows, "argmaxRows"));
-  exports.Set("ropeKvWrite", Napi::Function::New(env, RopeKvWrite, "ropeKvWrite"));
-  exports.Set("setGemvPdl", Napi::Function::New(env, SetGemvPdl, "setGemvPdl"));
-  exports.Set("gemvEnabled", Napi::Function::New(env, GemvEnabled, "gemvEnabled"));
-}
+}  // namespace sv::bind

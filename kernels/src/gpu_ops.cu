@@ -4,6 +4,7 @@
 #include "gpu.h"
 #include "gpu_gemv.h"
 #include "gpu_internal.cuh"
+#include "kernel_config.h"
 
 namespace sv::gpu {
 namespace {
@@ -178,7 +179,7 @@ void cast(uint64_t dst, int dstDt, uint64_t src, int srcDt, size_t n) {
 
 void linear(uint64_t out, uint64_t x, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt) {
   if (M <= 0 || N <= 0 || K <= 0) fail("linear: empty shape");
-  if (gemvEnabled() && gemvFits(M, K, wdt, x, w)) {  // decode-sized: one weight-streaming launch, bias fused
+  if (kernelConfig().gemvLinear && gemvFits(M, K, wdt, x, w)) {  // decode-sized: one weight-streaming launch, bias fused
     GemvSeg s;
     s.w = w; s.bias = b; s.biasDt = bdt; s.out = out; s.N = N;
     gemv(M, K, wdt, x, kGemvPlain, 0, F32, 0.f, &s, 1);

@@ -209,14 +209,7 @@ __global__ void qkvRopeKvVec2Kernel(float* q, T* kCache, T* vCache, const TC* C,
   }
 }
 
-int gQkvVersion = 1;  // 1 = one column per thread; 2 = two (when the shapes allow)
-
 }  // namespace
-
-void setQkvRopeKvVersion(int version) {
-  if (version != 1 && version != 2) fail("setQkvRopeKvVersion: version must be 1 or 2");
-  gQkvVersion = version;
-}
 
 void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int wdt, uint64_t b, int bdt, int Hq, int Hkv,
                int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at) {
@@ -254,7 +247,8 @@ void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int
   void* kc = reinterpret_cast<void*>(kCache);
   void* vc = reinterpret_cast<void*>(vCache);
   const void* bp = reinterpret_cast<const void*>(b);
-  if (gQkvVersion == 2 && d % 4 == 0 && bdt == F32 && cdt == wdt && ((qOut | b | kCache | vCache) & 7) == 0) {
+  // Two columns per thread (v2, what the backend has run since round 4b) where the shapes allow; else one (v1).
+  if (d % 4 == 0 && bdt == F32 && cdt == wdt && ((qOut | b | kCache | vCache) & 7) == 0) {
     const float* bf = reinterpret_cast<const float*>(b);
     if (wdt == BF16)
       qkvRopeKvVec2Kernel<<<T, 256, sh, stream()>>>(q, static_cast<__nv_bfloat16*>(kc), static_cast<__nv_bfloat16*>(vc), Cf, bf,
@@ -338,13 +332,6 @@ __global__ void residualNormVecKernel(float* out, T* nout, const float* res, con
 
 }  // namespace
 
-namespace {
-int gResNormVersion = 2;  // 1 = scalar epilogue, 2 = 16-byte vectors (when the shapes allow)
-}
-void setResidualNormVersion(int version) {
-  if (version != 1 && version != 2) fail("setResidualNormVersion: version must be 1 or 2");
-  gResNormVersion = version;
-}
 
 void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N,
                           uint64_t b, int bdt, uint64_t res, uint64_t nw, int nwdt, float eps) {
@@ -367,7 +354,8 @@ void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int 
   const float* r = reinterpret_cast<const float*>(res);
   const void* bp = reinterpret_cast<const void*>(b);
   const void* nwp = reinterpret_cast<const void*>(nw);
-  const bool vec = gResNormVersion == 2 && N % 8 == 0 && nwdt == F32 && (!b || bdt == F32) &&
+  // 16-byte vectors (v2) where the shapes allow; else the scalar epilogue (v1).
+  const bool vec = N % 8 == 0 && nwdt == F32 && (!b || bdt == F32) &&
                    ((out | nout | res | nw | b | reinterpret_cast<uint64_t>(C)) & 15) == 0;
   if (vec) {
     const float* bf = reinterpret_cast<const float*>(b);

@@ -9,10 +9,17 @@
 
 #include "gpu.h"
 #include "gpu_internal.cuh"
+#include "kernel_config.h"
 
 namespace sv::gpu {
 
 void fail(const std::string& what) { throw std::runtime_error(what); }
+
+namespace {
+KernelConfig gConfig;
+}
+const KernelConfig& kernelConfig() { return gConfig; }
+void setKernelConfig(const KernelConfig& c) { gConfig = c; }
 
 Info info() {
   Info r;

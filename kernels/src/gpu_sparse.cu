@@ -9,6 +9,7 @@
 
 #include "gpu.h"
 #include "gpu_internal.cuh"
+#include "kernel_config.h"
 
 namespace sv::gpu {
 namespace {
@@ -550,58 +551,12 @@ void launchColMeanTc(const TcArgs& a) {
   SV_LAUNCH("colMean column pass (tensor cores)");
 }
 
+// bf16 operands (v2). The QS / KS template flags (hi + lo bf16 terms of q / k, v3) are not instantiated: v3 was
+// f32-grade but 1.4x slower (kernels/dev/HISTORY.md).
 template <typename KT>
-void colMeanTc(const TcArgs& a, bool split) {
-  // A bf16 K is exact in one bf16 term: only q needs its lo part then.
-  constexpr bool kExactK = std::is_same<KT, __nv_bfloat16>::value;
-  if (!split) launchColMeanTc<KT, false, false>(a);
-  else launchColMeanTc<KT, true, !kExactK>(a);
-}
+void colMeanTc(const TcArgs& a) { launchColMeanTc<KT, false, false>(a); }
 
-// Materialized baseline pieces.
-__global__ void softmaxInPlace(float* S, int n, float scale) {
-  float* s = S + size_t(blockIdx.x) * n;
-  float m = -INFINITY;
-  for (int j = threadIdx.x; j < n; j += blockDim.x) m = fmaxf(m, s[j]);
-  __shared__ float part[32];
-  m = warpMax(m);
-  if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = m;
-  __syncthreads();
-  float M = -INFINITY;
-  for (int i = 0; i < int(blockDim.x >> 5); ++i) M = fmaxf(M, part[i]);
-  __syncthreads();
-  float l = 0.f;
-  for (int j = threadIdx.x; j < n; j += blockDim.x) l += expf((s[j] - M) * scale);
-  l = warpSum(l);
-  if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = l;
-  __syncthreads();
-  float L = 0.f;
-  for (int i = 0; i < int(blockDim.x >> 5); ++i) L += part[i];
-  for (int j = threadIdx.x; j < n; j += blockDim.x) s[j] = expf((s[j] - M) * scale) / L;
-}
-__global__ void columnSum(float* out, const float* P, int rows, int n, float norm) {
-  for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < n; j += gridDim.x * blockDim.x) {
-    float t = 0.f;
-    for (int r = 0; r < rows; ++r) t += P[size_t(r) * n + j];
-    out[j] = t * norm;
-  }
-}
-__global__ void headMajor(float* dst, const float* q, int T, int H, int d) {
-  size_t n = size_t(T) * H * d;
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    int c = int(i % d);
-    size_t ht = i / d;
-    int t = int(ht % T), h = int(ht / T);
-    dst[i] = q[(size_t(t) * H + h) * d + c];
-  }
-}
-
-// 1: SIMT (v1), 2: tensor cores with bf16 operands, 3: tensor cores with hi + lo bf16 operands (KERNELS.md).
-// Head dims above 128 always take v1. Default v2: round 2 (H100) 2.07 ms vs v1 10.56 ms at 64 SigLIP frames, top-k
-// equal to the float64 reference's except near-ties.
-int gSaliencyVersion = 2;
-
-void colMeanTensorCores(uint64_t out, const ColArgs& c, int kdt, bool split) {
+void colMeanTensorCores(uint64_t out, const ColArgs& c, int kdt) {
   TcArgs a{};
   a.q = c.q;
   a.k = c.k;
@@ -627,17 +582,12 @@ void colMeanTensorCores(uint64_t out, const ColArgs& c, int kdt, bool split) {
   a.part = buf + rows;
   a.out = reinterpret_cast<float*>(out);
   check(cudaMemsetAsync(a.out, 0, size_t(a.frames) * a.Tk * 4, stream()), "colMean zero");
-  if (kdt == F32) colMeanTc<float>(a, split);
-  else if (kdt == F16) colMeanTc<__half>(a, split);
-  else colMeanTc<__nv_bfloat16>(a, split);
+  if (kdt == F32) colMeanTc<float>(a);
+  else if (kdt == F16) colMeanTc<__half>(a);
+  else colMeanTc<__nv_bfloat16>(a);
 }
 
 }  // namespace
-
-void setSaliencyVersion(int v) {
-  if (v < 1 || v > 3) fail("setSaliencyVersion: version must be 1, 2 or 3");
-  gSaliencyVersion = v;
-}
 
 void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int frames, int Tq, int Tk, int Hq,
                     int Hkv, int d, float scale, int causalBase) {
@@ -652,8 +602,10 @@ void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int 
   a.causalBase = causalBase;
   a.scale = scale;
   a.norm = 1.f / (float(Hq) * Tq);
-  if (gSaliencyVersion >= 2 && d <= 32 * kWpl * 2) {  // the tensor-core loaders take head dims up to 128
-    colMeanTensorCores(out, a, kdt, gSaliencyVersion == 3);
+  // Tensor cores (v2) by default: round 2 (H100) 2.07 ms vs the SIMT v1 10.56 ms at 64 SigLIP frames, top-k equal to
+  // the float64 reference's except near-ties. Their loaders take head dims up to 128; larger ones run v1.
+  if (kernelConfig().saliency == Saliency::kTensorCore && d <= 32 * kWpl * 2) {
+    colMeanTensorCores(out, a, kdt);
     return;
   }
   // Enough pass-1 blocks to fill the GPU when there are few query rows (retrieval scoring over a long cache).
@@ -670,29 +622,6 @@ void colMeanSoftmax(uint64_t out, uint64_t q, uint64_t k, int kdt, int ldk, int 
   if (kdt == F32) launchColMean<float>(a);
   else if (kdt == F16) launchColMean<__half>(a);
   else launchColMean<__nv_bfloat16>(a);
-}
-
-void colMeanMaterialized(uint64_t out, uint64_t q, uint64_t k, int frames, int T, int H, int d, float scale) {
-  const size_t qk = size_t(T) * H * d;
-  char* base = static_cast<char*>(scratch(2 * qk * 4 + size_t(H) * T * T * 4));
-  float* qh = reinterpret_cast<float*>(base);
-  float* kh = qh + qk;
-  float* S = kh + qk;
-  for (int f = 0; f < frames; ++f) {
-    const float* qf = reinterpret_cast<const float*>(q) + f * qk;
-    const float* kf = reinterpret_cast<const float*>(k) + f * qk;
-    headMajor<<<unsigned(std::min<size_t>((qk + 255) / 256, 65535)), 256, 0, stream()>>>(qh, qf, T, H, d);
-    headMajor<<<unsigned(std::min<size_t>((qk + 255) / 256, 65535)), 256, 0, stream()>>>(kh, kf, T, H, d);
-    SV_LAUNCH("materialized permute");
-    // S_h [T, T] = Q_h · K_hᵀ for every head.
-    gemmStridedBatched(kOpT, kOpN, T, T, d, kh, F32, d, (long long)T * d, qh, F32, d, (long long)T * d, S, F32, T,
-                       (long long)T * T, H);
-    softmaxInPlace<<<unsigned(H * T), 256, 0, stream()>>>(S, T, scale);
-    SV_LAUNCH("materialized softmax");
-    columnSum<<<unsigned((T + 255) / 256), 256, 0, stream()>>>(reinterpret_cast<float*>(out) + size_t(f) * T, S, H * T, T,
-                                                               1.f / (float(H) * T));
-    SV_LAUNCH("materialized column sum");
-  }
 }
 
 }  // namespace sv::gpu

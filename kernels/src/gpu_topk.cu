@@ -3,7 +3,7 @@
 // warp-aggregated atomics) finds the k-th best key and how many of the keys equal to it are taken, then a stable
 // block-wide compaction writes the selected positions in ascending order, equal keys taken lowest position first.
 // The order is topKAscending's (engine/sparse/select.ts): NaN ranks as -Infinity (ties with it), -0 equals +0.
-// Version 2 (default) gathers the keys once into scratch; version 1 re-reads the scores in every pass.
+// The keys are gathered once into scratch (v2; v1 re-read the scores in every pass, ~10 % slower).
 #include <cstring>
 #include <vector>
 
@@ -50,10 +50,8 @@ __device__ double blockSumD(double v, double* red) {
 // Inverse of topkKey (NaN came back as -Infinity, -0 as +0: only the selected sum sees them, see topkRows).
 __device__ __forceinline__ float keyValue(uint32_t k) { return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k); }
 
-// v1 (G = false) reads row[cand[i]] in every pass. v2 (G = true) reads it once: the first pass writes the keys to a
-// contiguous scratch row (and builds the first histogram); later passes and the compaction read those, 4 loads in
-// flight per thread.
-template <bool G>
+// The first pass reads row[cand[i]] once, writes the keys to a contiguous scratch row (and builds the first
+// histogram); later passes and the compaction read those, 4 loads in flight per thread.
 __global__ void __launch_bounds__(kTopkThreads) topkRowsKernel(TopkArgs a, uint32_t* keysAll) {
   __shared__ unsigned hist[256];
   __shared__ unsigned scan[32];
@@ -63,7 +61,7 @@ __global__ void __launch_bounds__(kTopkThreads) topkRowsKernel(TopkArgs a, uint3
   const float* row = reinterpret_cast<const float*>(a.rows[blockIdx.x]);
   int* out = a.out + size_t(blockIdx.x) * a.k;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5, n = a.n, k = a.k;
-  uint32_t* keys = G ? keysAll + size_t(blockIdx.x) * n : nullptr;
+  uint32_t* keys = keysAll + size_t(blockIdx.x) * n;
   constexpr int U = 4;  // loads in flight per thread in the histogram passes
   double total = 0.0;
 
@@ -75,7 +73,7 @@ __global__ void __launch_bounds__(kTopkThreads) topkRowsKernel(TopkArgs a, uint3
       if (digit[u] < 256 && lane == __ffs(peers) - 1) atomicAdd(&hist[digit[u]], unsigned(__popc(peers)));
     }
   };
-  if (G) {
+  {
     // Gather pass: keys to scratch, the score sum, and the top digit's histogram.
     for (int i = tid; i < 256; i += kTopkThreads) hist[i] = 0;
     __syncthreads();
@@ -114,7 +112,7 @@ __global__ void __launch_bounds__(kTopkThreads) topkRowsKernel(TopkArgs a, uint3
     uint32_t prefix = 0, mask = 0;
     rem = k;  // how many still to take among the keys matching `prefix`
     for (int shift = 24; shift >= 0; shift -= 8) {
-      if (!G || shift != 24) {
+      if (shift != 24) {
         for (int i = tid; i < 256; i += kTopkThreads) hist[i] = 0;
         __syncthreads();
         for (int c0 = 0; c0 < n; c0 += U * kTopkThreads) {
@@ -122,7 +120,7 @@ __global__ void __launch_bounds__(kTopkThreads) topkRowsKernel(TopkArgs a, uint3
 #pragma unroll
           for (int u = 0; u < U; ++u) {
             const int i = c0 + u * kTopkThreads + tid;
-            key[u] = i < n ? (G ? keys[i] : topkKey(topkVal(row, a.cand, i))) : 0u;
+            key[u] = i < n ? keys[i] : 0u;
           }
           unsigned digit[U];
 #pragma unroll
@@ -173,14 +171,8 @@ __global__ void __launch_bounds__(kTopkThreads) topkRowsKernel(TopkArgs a, uint3
 #pragma unroll
     for (int j = 0; j < kTopkItems; ++j) {
       const int i = i0 + j;
-      if (G) {
-        key[j] = i < n ? keys[i] : 0u;
-        v[j] = keyValue(key[j]);
-      } else {
-        v[j] = i < n ? topkVal(row, a.cand, i) : 0.f;
-        key[j] = topkKey(v[j]);
-        if (i < n) total += double(v[j]);
-      }
+      key[j] = i < n ? keys[i] : 0u;
+      v[j] = keyValue(key[j]);
       if (i < n) cnt += key[j] > thr ? 1u : key[j] == thr ? 1u << 16 : 0u;
     }
     // Block exclusive scan of cnt (chunk totals stay below 2^16 in each half).
@@ -232,11 +224,9 @@ __global__ void __launch_bounds__(kTopkThreads) topkRowsKernel(TopkArgs a, uint3
 
 }  // namespace
 
-void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k,
-              int version) {
+void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k) {
   if (nRows <= 0) return;
   if (n <= 0 || k < 0 || k > n) fail("topkRows: need n > 0 and 0 <= k <= n");
-  if (version != 1 && version != 2) fail("topkRows: version must be 1 or 2");
   for (int r = 0; r < nRows; ++r)
     if (!rows[r]) fail("topkRows: null row pointer");
   if (cand)
@@ -250,12 +240,8 @@ void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows
   uint8_t* d = uploadArgs(host.data(), host.size());
   TopkArgs a{reinterpret_cast<const uint64_t*>(d), cand ? reinterpret_cast<const int*>(d + rowBytes) : nullptr, n, k,
              reinterpret_cast<int*>(outIdx), reinterpret_cast<double*>(outMass)};
-  if (version == 2) {
-    auto* keys = static_cast<uint32_t*>(scratch(size_t(nRows) * n * 4));
-    topkRowsKernel<true><<<nRows, kTopkThreads, 0, stream()>>>(a, keys);
-  } else {
-    topkRowsKernel<false><<<nRows, kTopkThreads, 0, stream()>>>(a, nullptr);
-  }
+  auto* keys = static_cast<uint32_t*>(scratch(size_t(nRows) * n * 4));
+  topkRowsKernel<<<nRows, kTopkThreads, 0, stream()>>>(a, keys);
   SV_LAUNCH("topkRows");
 }
 

@@ -115,46 +115,6 @@ __global__ void layerNormToKernel(void* out, int odt, const float* x, int cols, 
   const size_t o = size_t(blockIdx.x) * cols;
   for (int c = threadIdx.x; c < cols; c += blockDim.x) st(out, odt, o + c, (xr[c] - mean) * r * ld(w, wdt, c) + ld(b, bdt, c));
 }
-// The same, one warp per row with the row in registers (cols % 4 == 0, cols <= 128 * kVec): one read of x, no block
-// barriers. v1 (above, a block per row, three passes over the row in cache) ran at 1.2 TB/s on so400m rows.
-template <int kVec>
-__global__ void layerNormWarpKernel(void* out, int odt, const float* x, int rows, int cols, const void* w, int wdt,
-                                    const void* b, int bdt, float eps) {
-  const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32, lane = threadIdx.x & 31;
-  if (row >= rows) return;
-  const float4* xr = reinterpret_cast<const float4*>(x + size_t(row) * cols);
-  const int n4 = cols / 4;
-  float4 v[kVec];
-  float s = 0.f;
-#pragma unroll
-  for (int e = 0; e < kVec; ++e) {
-    const int i = lane + 32 * e;
-    v[e] = i < n4 ? xr[i] : make_float4(0.f, 0.f, 0.f, 0.f);
-    s += v[e].x + v[e].y + v[e].z + v[e].w;
-  }
-  const float mean = warpSum(s) / cols;
-  float q = 0.f;
-#pragma unroll
-  for (int e = 0; e < kVec; ++e) {
-    if (lane + 32 * e < n4) {
-      const float a = v[e].x - mean, bb = v[e].y - mean, c = v[e].z - mean, d = v[e].w - mean;
-      q += a * a + bb * bb + c * c + d * d;
-    }
-  }
-  const float r = rsqrtf(warpSum(q) / cols + eps);
-  const size_t o = size_t(row) * cols;
-#pragma unroll
-  for (int e = 0; e < kVec; ++e) {
-    const int i = lane + 32 * e;
-    if (i < n4) {
-      const int c = 4 * i;
-      st(out, odt, o + c, (v[e].x - mean) * r * ld(w, wdt, c) + ld(b, bdt, c));
-      st(out, odt, o + c + 1, (v[e].y - mean) * r * ld(w, wdt, c + 1) + ld(b, bdt, c + 1));
-      st(out, odt, o + c + 2, (v[e].z - mean) * r * ld(w, wdt, c + 2) + ld(b, bdt, c + 2));
-      st(out, odt, o + c + 3, (v[e].w - mean) * r * ld(w, wdt, c + 3) + ld(b, bdt, c + 3));
-    }
-  }
-}
 __global__ void geluToKernel(void* out, int odt, const float* x, size_t n, bool tanhApprox) {
   for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
     const float v = x[i];
@@ -206,12 +166,6 @@ __global__ void biasAddKernel(float* out, const void* b, int bdt, int M, int N) 
   }
 }
 unsigned rowGrid(int M) { return unsigned(std::min(M, 65535 * 8)); }
-__global__ void biasOutKernel(float* out, const void* C, int cdt, const void* b, int bdt, int M, int N) {
-  for (int r = blockIdx.x; r < M; r += gridDim.x) {
-    const size_t o = size_t(r) * N;
-    for (int j = threadIdx.x; j < N; j += blockDim.x) out[o + j] = ld(C, cdt, o + j) + ld(b, bdt, j);
-  }
-}
 size_t align256(size_t b) { return (b + 255) / 256 * 256; }
 
 }  // namespace
@@ -257,27 +211,9 @@ void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames
   }
 }
 
-static int gLayerNormVersion = 1;  // v2 is checked + timed in vision_check; default once a round shows it faster
-static int gLinearLowpVersion = 1;  // same for v2
-void setLinearLowpVersion(int v) {
-  if (v != 1 && v != 2) fail("setLinearLowpVersion: 1 (f32 GEMM output + bias pass) or 2 (16-bit GEMM output + bias into f32)");
-  gLinearLowpVersion = v;
-}
-void setLayerNormVersion(int v) {
-  if (v != 1 && v != 2) fail("setLayerNormVersion: 1 (block per row) or 2 (warp per row)");
-  gLayerNormVersion = v;
-}
 void layerNormTo(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, uint64_t b, int bdt,
                  float eps) {
   if (rows <= 0) return;
-  if (gLayerNormVersion == 2 && cols % 4 == 0 && cols <= 128 * 12 && (x & 15) == 0) {
-    layerNormWarpKernel<12><<<(rows + 7) / 8, 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt,
-                                                                  reinterpret_cast<const float*>(x), rows, cols,
-                                                                  reinterpret_cast<const void*>(w), wdt,
-                                                                  reinterpret_cast<const void*>(b), bdt, eps);
-    SV_LAUNCH("layerNormTo (warp)");
-    return;
-  }
   layerNormToKernel<<<rows, 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt, reinterpret_cast<const float*>(x), cols,
                                                 reinterpret_cast<const void*>(w), wdt, reinterpret_cast<const void*>(b), bdt, eps);
   SV_LAUNCH("layerNormTo");
@@ -291,16 +227,6 @@ void geluTo(uint64_t out, int odt, uint64_t x, size_t n, bool tanhApprox) {
 void linearLowp(uint64_t out, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N, uint64_t b, int bdt) {
   if (M <= 0 || N <= 0 || K <= 0) fail("linear: empty shape");
   if (xdt != wdt || xdt == F32) fail("linearLowp: activations must have the (16-bit) weight dtype");
-  if (b && gLinearLowpVersion == 2) {
-    // v2: the GEMM writes the 16-bit dtype, one pass adds the bias into the f32 output (8 bytes per element moved
-    // instead of 12 for an f32 GEMM output + an in-place bias pass). The consumer (attention) rounds to 16 bits anyway.
-    void* C = scratch(align256(size_t(M) * N * dtypeSize(wdt)));
-    gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, reinterpret_cast<const void*>(x), xdt, K, C, wdt, N);
-    biasOutKernel<<<rowGrid(M), 256, 0, stream()>>>(reinterpret_cast<float*>(out), C, wdt, reinterpret_cast<const void*>(b), bdt,
-                                                   M, N);
-    SV_LAUNCH("linearLowp bias (v2)");
-    return;
-  }
   gemmEx(kOpT, kOpN, N, M, K, reinterpret_cast<const void*>(w), wdt, K, reinterpret_cast<const void*>(x), xdt, K,
          reinterpret_cast<void*>(out), F32, N);
   if (b) {

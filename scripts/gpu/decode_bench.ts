@@ -35,8 +35,7 @@ be.sync();
 const setMode = (m: string) => {
   const g = m.replace('-nopdl', '') as GemvMode;
   (be as unknown as { gemv: GemvMode }).gemv = g;
-  addon.setGemv(g !== 'off');
-  addon.setGemvPdl?.(!m.endsWith('-nopdl'));
+  addon.configure({ gemvLinear: g !== 'off', gemvPdl: !m.endsWith('-nopdl') });
 };
 
 // Copy bandwidth for the floor (bytes read + written).

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Flash attention v8-v11 (wgmma, sm_90a; gpu_flash_wgmma.cu) vs the CPU reference and vs flash v2, then timings at
-// Qwen2-7B geometry. Its own process (kernels_check.sh 'check' step runs it after kernels_check.mjs), so a faulting
-// kernel here cannot take the other checks' CUDA context down. Off Hopper, v8-v11 fall back to v2 (INFO line).
+// Flash attention v9 (wgmma, sm_90a; gpu_flash_wgmma.cu: prefillAttention 'auto') vs the CPU reference and vs flash
+// v2 ('mma', what non-Hopper GPUs run), then timings at Qwen2-7B geometry. Its own process (kernels_check.sh 'check'
+// step runs it after kernels_check.mjs), so a faulting kernel here cannot take the other checks' CUDA context down.
+// Off Hopper, 'auto' runs v2 too (INFO line).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bf16Round, createHarness, DT, f16Round, loadAddon } from './check_harness.mjs';
@@ -12,15 +13,14 @@ const info = A.info();
 const results = { info, checks: [], timings: [] };
 console.log('device:', JSON.stringify(info));
 if (!info.available) { console.error('no GPU'); process.exit(2); }
-if (typeof A.setFlashVersion !== 'function') { console.log('FAIL addon has no setFlashVersion'); process.exit(1); }
-try { A.setFlashVersion(8); } catch (e) { console.log(`FAIL setFlashVersion(8): ${e.message ?? e}`); process.exit(1); }
-console.log('INFO v8-v11 run the wgmma kernels only on compute capability 9.x with the sm_90a build of gpu_flash_wgmma.cu; elsewhere (and for d != 128 or few row tiles over many keys) they run v2');
+console.log("INFO 'auto' runs the wgmma kernel v9 only on compute capability 9.x with the sm_90a build of gpu_flash_wgmma.cu; elsewhere (and for d != 128 or few row tiles over many keys) it runs v2");
+const MODES = { auto: 'flash auto (v9 wgmma)', mma: 'flash v2 (mma.sync)' };
 
 const { seed0, rand, randn, live, dev, host, check, guarded, time } = createHarness(A, results, { stopOnCudaError: true, warm: 1, reps: 5 });
 console.log('seed', seed0);
 
 // Shapes the engine sends flash (prefill over itself, over a cache prefix, gathered slots, GQA, ragged ends).
-// d64 and few-row-tile shapes fall back to v2 inside the addon: they still must be right under v8-v11.
+// d64 and few-row-tile shapes fall back to v2 inside the addon: they still must be right under 'auto'.
 const cases = [
   { name: '300 rows causal bf16 d128 GQA 7:1', Tq: 300, Tk: 300, Hq: 7, Hkv: 1, d: 128, causal: 0, dt: 'bf16' },
   { name: '520 rows causal bf16 d128 GQA 2:1, peaky q', Tq: 520, Tk: 520, Hq: 4, Hkv: 2, d: 128, causal: 0, dt: 'bf16', qs: 4 },
@@ -32,7 +32,7 @@ const cases = [
   { name: '40 rows over a 3000-slot cache (v2 key splits) bf16 d128', Tq: 40, Tk: 3000, Hq: 4, Hkv: 2, d: 128, causal: 2960, dt: 'bf16' },
   { name: '133 rows causal f16 d64 GQA 2:1 (v2)', Tq: 133, Tk: 140, Hq: 4, Hkv: 2, d: 64, causal: 7, dt: 'f16' },
 ];
-for (const c of cases) guarded(`flash v8-v11: ${c.name}`, () => {
+for (const c of cases) guarded(`flash v9 / v2: ${c.name}`, () => {
   const q = randn(c.Tq * c.Hq * c.d, c.qs ?? 1), k = randn(c.Tk * c.Hkv * c.d), v = randn(c.Tk * c.Hkv * c.d);
   let slots = null;
   if (c.sel) {
@@ -44,55 +44,54 @@ for (const c of cases) guarded(`flash v8-v11: ${c.name}`, () => {
   const ref = A.cpuSlotAttention(round(q), round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
   const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
   const Tk = slots ? slots.length : c.Tk;
-  for (const ver of [8, 9, 10, 11, 2]) {
-    A.setFlash(true);
-    A.setFlashVersion(ver);
+  for (const mode of Object.keys(MODES)) {
+    A.configure({ prefillAttention: mode });
     const n = c.Tq * c.Hq * c.d, out = A.alloc(n * 4);
     live.push(out);
     A.fill(out, DT.f32, n, NaN);
     A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
-    check(`attention (flash v${ver}): ${c.name}`, host(out, n), ref, 1e-2);
+    check(`attention (${MODES[mode]}): ${c.name}`, host(out, n), ref, 1e-2);
   }
   void Tk;
 });
 
-// Real geometry: 28/4 heads, d128, bf16 cache; v8-v11 against v2 (both GPU), then timings.
-guarded('flash v8-v11 at Qwen2-7B geometry', () => {
+// Real geometry: 28/4 heads, d128, bf16 cache; v9 against v2 (both GPU), then timings.
+guarded('flash v9 / v2 at Qwen2-7B geometry', () => {
   const Hq = 28, Hkv = 4, hd = 128, L = 50176;
   const Kc = A.alloc(L * Hkv * hd * 2), Vc = A.alloc(L * Hkv * hd * 2); live.push(Kc, Vc);
   A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
   for (const Tq of [12544, 50176]) {
     const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
     A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
-    const run = (ver, causal) => {
-      A.setFlash(true); A.setFlashVersion(ver);
+    const run = (mode, causal) => {
+      A.configure({ prefillAttention: mode });
       A.fill(op, DT.f32, Tq * Hq * hd, NaN);
       A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), causal, null);
       return host(op, Tq * Hq * hd);
     };
     if (Tq < 20000) {
       for (const causal of [0, -1]) {
-        const ref = run(2, causal);
-        for (const ver of [8, 9, 10, 11]) check(`attention (flash v${ver}) vs v2: ${causal ? 'full' : 'causal'} ${Tq} rows, 28/4 heads d128 bf16`, run(ver, causal), ref, 1e-2);
+        const ref = run('mma', causal);
+        check(`attention (flash v9) vs v2: ${causal ? 'full' : 'causal'} ${Tq} rows, 28/4 heads d128 bf16`, run('auto', causal), ref, 1e-2);
       }
     }
-    for (const ver of [2, 8, 9, 10, 11]) {
-      A.setFlash(true); A.setFlashVersion(ver);
-      time(`prefill attention causal ${Tq} rows (one layer, bf16, flash v${ver})`,
+    for (const mode of Object.keys(MODES)) {
+      A.configure({ prefillAttention: mode });
+      time(`prefill attention causal ${Tq} rows (one layer, bf16, ${MODES[mode]})`,
         () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
         { extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
     }
     if (Tq < 20000) {
-      for (const ver of [2, 8, 9, 10, 11]) {
-        A.setFlash(true); A.setFlashVersion(ver);
-        time(`prefill attention full ${Tq} rows (one layer, bf16, flash v${ver})`,
+      for (const mode of Object.keys(MODES)) {
+        A.configure({ prefillAttention: mode });
+        time(`prefill attention full ${Tq} rows (one layer, bf16, ${MODES[mode]})`,
           () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), -1, null),
           { extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq) / ms / 1e9 }) });
       }
     }
   }
 });
-try { A.setFlashVersion(0); } catch { /* context gone */ }
+try { A.configure({ prefillAttention: 'auto' }); } catch { /* context gone */ }
 
 const fails = results.checks.filter((c) => !c.ok).length;
 console.log(`${fails ? 'FAIL' : 'PASS'} flash_wgmma_check: ${results.checks.length - fails}/${results.checks.length} checks`);

@@ -26,9 +26,9 @@ for (const c of [
   const q = randn(c.frames * c.Tq * c.Hq * c.d, 3), k = randn(c.frames * c.Tk * c.Hkv * c.d, 3);
   const kr = c.dt === 'bf16' ? bf16Round(k) : k;
   const out = empty(c.frames * c.Tk);
-  A.setSaliencyVersion(1);  // the SIMT f32 kernel, at f32 tolerance; the default (v2) and v3 are checked further down
+  A.configure({ saliency: 'simt' });  // the SIMT f32 kernel, at f32 tolerance; the default (tensor cores) is checked further down
   A.colMeanSoftmax(out, dev(q), dev(k, c.dt), DT[c.dt], c.Hkv * c.d, c.frames, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal);
-  A.setSaliencyVersion(2);
+  A.configure({ saliency: 'tensor-core' });
   const got = host(out, c.frames * c.Tk);
   const ref = new Float32Array(c.frames * c.Tk);
   for (let f = 0; f < c.frames; f++) {
@@ -37,11 +37,6 @@ for (const c of [
   }
   // f16 K is compared against the f32 reference: its rounding (2^-11) bounds the error.
   check(`colMeanSoftmax: ${c.name}`, got, ref, c.dt === 'f16' ? 2e-2 : 2e-4);
-  if (c.Tq === c.Tk && c.frames === 2) {
-    const m = empty(c.frames * c.Tk);
-    A.colMeanMaterialized(m, dev(q), dev(k), c.frames, c.Tq, c.Hq, c.d, 1 / Math.sqrt(c.d));
-    check('colMeanMaterialized baseline vs reference', host(m, c.frames * c.Tk), ref, 2e-4);
-  }
 });
 
 for (const c of [
@@ -77,18 +72,16 @@ for (const c of [
   const qr = c.dt === 'f32' || c.Tq <= 16 ? q : round(q);  // the prefill paths round q to the K/V dtype
   const ref = A.cpuSlotAttention(qr, kr2, vr2, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
   void kr; void vr;
-  // Prefill shapes the flash kernels take run once per flash version (2-7: mma.sync; 1: WMMA), then on the
-  // cuBLAS chunked path.
+  // Prefill shapes the flash kernels take run on every shipped prefill path: automatic (v7 / wgmma v9 / v2), flash
+  // without wgmma (v7 / v2, what non-Hopper GPUs run), and the cuBLAS chunked path.
   const flashToo = c.Tq > 16 && c.dt !== 'f32' && (c.d === 64 || c.d === 128);
-  for (const ver of flashToo ? [2, 3, 4, 5, 6, 7, 1, 0] : [0]) {
-    A.setFlash(ver > 0);
-    if (ver > 0) A.setFlashVersion(ver);
+  for (const mode of flashToo ? ['auto', 'mma', 'cublas'] : ['auto']) {
+    A.configure({ prefillAttention: mode });
     const out = empty(c.Tq * c.Hq * c.d);
     A.attention(out, dev(q), c.Tq, c.Hq, c.Hkv, c.d, dev(k, c.dt), dev(v, c.dt), DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
-    check(`attention${ver ? ` (flash v${ver})` : ''}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, c.dt === 'f32' ? 1e-4 : 1e-2);
+    check(`attention${flashToo ? ` (prefill ${mode})` : ''}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, c.dt === 'f32' ? 1e-4 : 1e-2);
   }
-  A.setFlash(true);  // defaults: flash on, automatic version
-  A.setFlashVersion(0);
+  A.configure({ prefillAttention: 'auto' });
 });
 
 // Vision tower attention on the flash kernel: frames independent blocks, no mask, f32 q/k/v cast to 16 bits.
@@ -97,7 +90,6 @@ for (const c of [
   { name: '2 frames x 150 rows, 2 heads d64 f16', F: 2, T: 150, H: 2, d: 64, dt: 'f16' },
   { name: '2 frames x 129 rows, 2 heads d128 bf16', F: 2, T: 129, H: 2, d: 128, dt: 'bf16' },
 ]) guarded(`flashBlockAttention: ${c.name}`, () => {
-  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
   const n = c.F * c.T * c.H * c.d, scale = 1 / Math.sqrt(c.d);
   const q = randn(n, 2), k = randn(n, 2), v = randn(n);
   const round = c.dt === 'f16' ? f16Round : bf16Round;
@@ -107,13 +99,9 @@ for (const c of [
     const sl = (a) => a.subarray(f * per, (f + 1) * per);
     ref.set(A.cpuSlotAttention(sl(qr), sl(kr), sl(vr), c.T, c.T, c.H, c.H, c.d, scale, -1, null), f * per);
   }
-  for (const ver of [2, 3, 4, 5, 6, 7]) {
-    A.setFlashVersion(ver);
-    const out = empty(n);
-    A.flashBlockAttention(out, dev(q), dev(k), dev(v), c.F, c.T, c.H, c.d, DT[c.dt], scale);
-    check(`flashBlockAttention (v${ver}): ${c.name}`, host(out, n), ref, 1e-2);
-  }
-  A.setFlashVersion(0);
+  const out = empty(n);
+  A.flashBlockAttention(out, dev(q), dev(k), dev(v), c.F, c.T, c.H, c.d, DT[c.dt], scale);
+  check(`flashBlockAttention: ${c.name}`, host(out, n), ref, 1e-2);
 });
 
 // 16-bit prefill MLP pieces (gpu_prefill.cu) vs double-precision references.
@@ -272,11 +260,9 @@ for (const c of [
   const refs = gemvRef(c.M, c.K, x, c.mode, aux, 1e-6, segs);
   const outs = segs.map((s) => empty(c.M * s.N));
   const spec = new Float64Array(segs.flatMap((s, i) => [s.wd, s.b ? dev(s.b) : 0, DT.f32, s.res ? dev(s.res) : 0, outs[i], s.N]));
-  for (const variant of c.M === 1 && c.mode === 0 ? [0, 1, 2, 3] : [0]) {
-    outs.forEach((o, i) => A.fill(o, DT.f32, c.M * segs[i].N, NaN));
-    A.gemv(c.M, c.K, DT[c.dt], dev(x), c.mode, aux ? dev(aux) : 0, DT.f32, 1e-6, spec, variant);
-    segs.forEach((s, i) => check(`gemv${variant ? ` v${variant}` : ''}: ${c.name} [out ${i}]`, host(outs[i], c.M * s.N), refs[i], 1e-4));
-  }
+  outs.forEach((o, i) => A.fill(o, DT.f32, c.M * segs[i].N, NaN));
+  A.gemv(c.M, c.K, DT[c.dt], dev(x), c.mode, aux ? dev(aux) : 0, DT.f32, 1e-6, spec);
+  segs.forEach((s, i) => check(`gemv: ${c.name} [out ${i}]`, host(outs[i], c.M * s.N), refs[i], 1e-4));
 });
 for (const c of [
   { name: 'M=1 bf16 rmsNorm, gate/up biased', M: 1, K: 3584, N: 1003, dt: 'bf16', mode: 1, bias: true },
@@ -290,7 +276,7 @@ for (const c of [
   const ref = g.map((v, i) => v / (1 + Math.exp(-v)) * u[i]);
   const out = empty(c.M * c.N);
   const spec = new Float64Array([segs[0].wd, segs[0].b ? dev(segs[0].b) : 0, DT.f32, 0, out, c.N, segs[1].wd, segs[1].b ? dev(segs[1].b) : 0, DT.f32, 0, 0, c.N]);
-  A.gemv(c.M, c.K, DT[c.dt], dev(x), c.mode | 4, aux ? dev(aux) : 0, DT.f32, 1e-6, spec, 0);
+  A.gemv(c.M, c.K, DT[c.dt], dev(x), c.mode | 4, aux ? dev(aux) : 0, DT.f32, 1e-6, spec);
   check(`gemv GLU: ${c.name}`, host(out, c.M * c.N), ref, 1e-4);
 });
 guarded('ropeKvWrite (decode RoPE + KV cache write)', () => {
@@ -330,26 +316,25 @@ guarded('argmaxRows (device greedy sampling)', () => {
   const buf = new Float32Array(V);
   time('baseline: download 152064 logits + JS argmax', () => { A.download(xd, buf); let b = 0; for (let i = 1; i < V; i++) if (buf[i] > buf[b]) b = i; }, { reps: 20 });
 });
-guarded('linear through gemv (setGemv) vs cuBLAS path', () => {
+guarded('linear through gemv (gemvLinear) vs cuBLAS path', () => {
   const K = 3584, N = 777;
   const x = randn(3 * K), w = randn(N * K, 0.05), b = randn(N);
   const wd = dev(w, 'bf16'), xd = dev(x), bd = dev(b);
   const [ref] = gemvRef(3, K, x, 0, null, 0, [{ w: bf16Round(w), b, res: null, N }]);
   for (const M of [1, 3]) {
     for (const on of [true, false]) {
-      A.setGemv(on);
+      A.configure({ gemvLinear: on });
       const o = empty(M * N);
       A.linear(o, xd, M, K, wd, DT.bf16, N, bd, DT.f32);
       // cuBLAS rounds x to bf16 first: 1e-2; the gemv path keeps x in f32.
       check(`linear M=${M} bf16 via ${on ? 'gemv' : 'cuBLAS'}`, host(o, M * N), ref.subarray(0, M * N), on ? 1e-4 : 2e-2);
     }
   }
-  A.setGemv(false);
+  A.configure({ gemvLinear: false });
 });
 
-// ---- helper D (issue #6): tensor-core saliency (v2 bf16 operands, v3 hi+lo bf16) and decode attention v4 ----------
-// Saliency tolerances. v1 and v3 are compared with the exact float64 reference at 2e-4 (f32-grade scores: v3's hi+lo
-// split keeps ~16 significant bits per operand). v2 rounds q and k to bf16 (unit roundoff u = 2^-8), so it is checked
+// ---- tensor-core saliency (v2, bf16 operands) vs SIMT (v1), decode attention v4 / v9 / split -------------------------
+// Saliency tolerances. v1 is compared with the exact float64 reference at 2e-4. v2 rounds q and k to bf16 (unit roundoff u = 2^-8), so it is checked
 // twice: (a) against the reference computed from the SAME rounded operands, at 2e-4 — that isolates the kernel's own
 // arithmetic (exact bf16 products, f32 accumulation, ex2.approx); (b) against the exact reference at 2e-2: a score
 // s = scale·Σ q_c k_c moves by |Δs| <= 2u·scale·Σ|q_c k_c|, RMS about u·sqrt(2/3)·|s|-scale (~0.01 at the test's score
@@ -403,8 +388,8 @@ for (const c of [
   };
   const exact = refOf(q, kStored), rounded = refOf(bf16Round(q), bf16Round(kStored));
   const qd = dev(q), kd = dev(k, c.dt);
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
+  for (const v of [1, 2]) {
+    A.configure({ saliency: v === 1 ? 'simt' : 'tensor-core' });
     const out = empty(c.frames * c.Tk);
     A.colMeanSoftmax(out, qd, kd, DT[c.dt], c.Hkv * c.d, c.frames, c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal);
     const got = host(out, c.frames * c.Tk);
@@ -417,7 +402,7 @@ for (const c of [
       checkTopk(`colMeanSoftmax v${v} top-k vs exact: ${c.name}`, got, exact, c.frames, c.Tk, c.keep, 2e-4);
     }
   }
-  A.setSaliencyVersion(2);
+  A.configure({ saliency: 'tensor-core' });
 });
 
 for (const c of [
@@ -427,7 +412,7 @@ for (const c of [
   { name: 'decode 1 row GQA 2:1 d64 f16, 5000 slots', Tq: 1, Tk: 5000, Hq: 4, Hkv: 2, d: 64, causal: 4999, dt: 'f16', sel: 0 },
   { name: 'decode 2 rows GQA 6:1 d128 bf16, 37 slots', Tq: 2, Tk: 37, Hq: 12, Hkv: 2, d: 128, causal: 35, dt: 'bf16', sel: 0 },
   { name: 'decode 1 row GQA 8:1 d64 bf16, 25% of 9000', Tq: 1, Tk: 9000, Hq: 8, Hkv: 1, d: 64, causal: 8999, dt: 'bf16', sel: 0.25 },
-  // v8/v9 block sizing: 1 slot, one partial, a few blocks, ~20 / ~40 / the 128-block cap; f16; G = 4 and 8
+  // v9 block sizing: 1 slot, one partial, a few blocks, ~20 / ~40 / the 128-block cap; f16; G = 4 and 8
   ...[1, 7, 129, 1258, 5018, 50177].map((n) => ({ name: `decode 1 row GQA 7:1 d128 bf16, ${n} listed slots of ${n + 17}`, Tq: 1, Tk: n + 17, Hq: 28, Hkv: 4, d: 128, causal: n + 16, dt: 'bf16', sel: 0, nSel: n })),
   { name: 'decode 1 row GQA 7:1 d128 f16, 5018 listed slots', Tq: 1, Tk: 5100, Hq: 28, Hkv: 4, d: 128, causal: 5099, dt: 'f16', sel: 0, nSel: 5018 },
   { name: 'decode 3 rows GQA 4:1 d128 bf16 causal tail, 1258 listed slots', Tq: 3, Tk: 1300, Hq: 16, Hkv: 4, d: 128, causal: 1297, dt: 'bf16', sel: 0, nSel: 1258, tail: true },
@@ -448,17 +433,15 @@ for (const c of [
   const round = c.dt === 'f16' ? f16RoundD : bf16Round;
   const ref = A.cpuSlotAttention(q, round(k), round(v), c.Tq, c.Tk, c.Hq, c.Hkv, c.d, 1 / Math.sqrt(c.d), c.causal, slots);
   const qd = dev(q), kd = dev(k, c.dt), vd = dev(v, c.dt);
-  for (const ver of c.nSel ? [4, 8, 9] : [3, 4, 5, 6, 7, 8, 9]) {
-    A.setDecodeAttentionVersion(ver);
+  for (const ver of c.nSel ? ['v4', 'v9'] : ['split', 'v4', 'v9']) {
+    A.configure({ decodeAttention: ver });
     const out = empty(c.Tq * c.Hq * c.d);
     A.attention(out, qd, c.Tq, c.Hq, c.Hkv, c.d, kd, vd, DT[c.dt], c.Hkv * c.d, c.Tk, 1 / Math.sqrt(c.d), c.causal, slots);
     // K/V are exact in the reference (rounded the same way); only f32 accumulation order and __expf differ.
-    check(`attention decode v${ver}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, 1e-4);
+    check(`attention decode ${ver}: ${c.name}`, host(out, c.Tq * c.Hq * c.d), ref, 1e-4);
   }
-  A.setDecodeAttentionVersion(0);  // automatic (the default)
+  A.configure({ decodeAttention: 'auto' });
 });
-
-// ---- end helper D checks
 
 // ---- timings ---------------------------------------------------------------------------------------------------
 guarded('timings', () => {
@@ -468,14 +451,13 @@ guarded('timings', () => {
   const copyMs = time('device copy 2 GiB', () => A.copy(d, s, bytes), { extra: (ms) => ({ GBps: (2 * bytes) / ms / 1e6 }) });
   results.copyGBps = (2 * bytes) / copyMs / 1e6;
 
-  // Saliency: SigLIP-so400m frames (729 patches, 16 heads x 72), 64 frames, streaming vs materialized.
+  // Saliency: SigLIP-so400m frames (729 patches, 16 heads x 72), 64 frames.
   const F = 64, T = 729, H = 16, dd = 72;
   const q = A.alloc(F * T * H * dd * 4), k = A.alloc(F * T * H * dd * 4), o = A.alloc(F * T * 4); live.push(q, k, o);
   A.randomFill(q, DT.f32, F * T * H * dd, 2, 2); A.randomFill(k, DT.f32, F * T * H * dd, 3, 2);
   const flop = 2 * 2 * F * H * T * T * dd;  // two passes of q·k
   time('saliency streaming 64 frames SigLIP-so400m', () => A.colMeanSoftmax(o, q, k, DT.f32, H * dd, F, T, T, H, H, dd, 1 / Math.sqrt(dd), -1),
     { extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  time('saliency materialized 64 frames SigLIP-so400m', () => A.colMeanMaterialized(o, q, k, F, T, H, dd, 1 / Math.sqrt(dd)), { reps: 5 });
 
   // GEMMs (Qwen2-7B MLP up projection), prefill-sized and decode-sized.
   const Kd = 3584, Nd = 18944;
@@ -506,51 +488,45 @@ guarded('timings', () => {
     const qx = A.alloc(rows * Hq * hd * 4), ox = A.alloc(rows * Hq * hd * 4); live.push(qx, ox);
     A.randomFill(qx, DT.f32, rows * Hq * hd, 12, 1);
     let refOut = null;
-    for (const ver of [0, 2, 3, 4, 5, 6, 7]) {
-      A.setFlash(ver > 0);
-      if (ver > 0) A.setFlashVersion(ver);
-      time(`prefill attention ${rows} rows over ${L} slots, causal (bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`,
+    for (const mode of ['cublas', 'auto']) {
+      A.configure({ prefillAttention: mode });
+      time(`prefill attention ${rows} rows over ${L} slots, causal (bf16, ${mode === 'auto' ? 'flash' : 'cuBLAS chunks'})`,
         () => A.attention(ox, qx, rows, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - rows, null),
         { reps: 5, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * rows * L) / ms / 1e9 }) });
-      if (ver === 0) refOut = host(ox, rows * Hq * hd);
-      else check(`attention (flash v${ver}) vs cuBLAS chunks: ${rows} rows over ${L} slots (key splits)`, host(ox, rows * Hq * hd), refOut, 1e-2);
+      if (mode === 'cublas') refOut = host(ox, rows * Hq * hd);
+      else check(`attention (flash) vs cuBLAS chunks: ${rows} rows over ${L} slots (key splits)`, host(ox, rows * Hq * hd), refOut, 1e-2);
     }
-    A.setFlash(true);
-    A.setFlashVersion(0);
   }
   for (const Tq of [12544, 50176]) {
     const qp = A.alloc(Tq * Hq * hd * 4), op = A.alloc(Tq * Hq * hd * 4); live.push(qp, op);
     A.randomFill(qp, DT.f32, Tq * Hq * hd, 9, 1);
-    // 0: cuBLAS chunks; 1: WMMA flash v1; 2-7: mma.sync flash (gpu_flash.cu setFlashVersion).
-    for (const ver of Tq > 20000 ? [2, 3, 4, 5, 6, 7, 0] : [2, 3, 4, 5, 6, 7, 1, 0]) {
-      A.setFlash(ver > 0);
-      if (ver > 0) A.setFlashVersion(ver);
-      time(`prefill attention causal ${Tq} rows (one layer, bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
-        { reps: ver ? 5 : 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
+    // auto: wgmma v9 on Hopper; mma: flash v2 (non-Hopper GPUs); cublas: the chunked path.
+    const label = { auto: 'flash auto', mma: 'flash v2 (mma.sync)', cublas: 'cuBLAS chunks' };
+    for (const mode of ['auto', 'mma', 'cublas']) {
+      A.configure({ prefillAttention: mode });
+      time(`prefill attention causal ${Tq} rows (one layer, bf16, ${label[mode]})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null),
+        { reps: mode === 'cublas' ? 3 : 5, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq / 2) / ms / 1e9 }) });
     }
     // Many row tiles at the real geometry: the flash kernels against the cuBLAS chunked path (both on the GPU).
     if (Tq < 20000) {
-      const run = (ver) => {
-        A.setFlash(ver > 0);
-        if (ver > 0) A.setFlashVersion(ver);
+      const run = (mode) => {
+        A.configure({ prefillAttention: mode });
         A.fill(op, DT.f32, Tq * Hq * hd, NaN);
         A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), 0, null);
         return host(op, Tq * Hq * hd);
       };
-      const refOut = run(0);
-      for (const ver of [2, 3, 4, 5, 6, 7]) check(`attention (flash v${ver}) vs cuBLAS chunks: causal ${Tq} rows, 28/4 heads d128 bf16`, run(ver), refOut, 1e-2);
+      const refOut = run('cublas');
+      for (const mode of ['auto', 'mma']) check(`attention (${label[mode]}) vs cuBLAS chunks: causal ${Tq} rows, 28/4 heads d128 bf16`, run(mode), refOut, 1e-2);
     }
     // Non-causal (full) attention, e.g. a long prefix over itself without the mask: twice the causal FLOPs.
     if (Tq < 20000) {
-      for (const ver of [2, 3, 4, 5, 6, 7, 0]) {
-        A.setFlash(ver > 0);
-        if (ver > 0) A.setFlashVersion(ver);
-        time(`prefill attention full ${Tq} rows (one layer, bf16, ${ver ? `flash v${ver}` : 'cuBLAS chunks'})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), -1, null),
+      for (const mode of ['auto', 'mma', 'cublas']) {
+        A.configure({ prefillAttention: mode });
+        time(`prefill attention full ${Tq} rows (one layer, bf16, ${label[mode]})`, () => A.attention(op, qp, Tq, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, Tq, 1 / Math.sqrt(hd), -1, null),
           { reps: 3, warm: 1, extra: (ms) => ({ TFLOPs: (2 * 2 * Hq * hd * Tq * Tq) / ms / 1e9 }) });
       }
     }
-    A.setFlash(true);
-    A.setFlashVersion(0);
+    A.configure({ prefillAttention: 'auto' });
   }
   // Decode-sized GEMM against the lm_head (152064 x 3584 bf16).
   const wl = A.alloc(152064 * 3584 * 2), xl = A.alloc(3584 * 4), yl = A.alloc(152064 * 4); live.push(wl, xl, yl);
@@ -591,59 +567,58 @@ guarded('gemv timings', () => {
   const summary = [];
   for (const name of ['gate', 'down', 'q', 'k', 'lm_head']) {
     const w = W[name], bytes = w.N * w.K * 2;
-    A.setGemv(false);
+    A.configure({ gemvLinear: false });
     const tb = batch(`M=1 ${w.N}x${w.K} cuBLAS (cast + GEMM)`, () => A.linear(y, x, 1, w.K, w.p, DT.bf16, w.N, 0, 0), bytes);
     const spec = new Float64Array(seg(w, y));
-    const tv = [0, 1, 2, 3].map((v) => batch(`M=1 ${w.N}x${w.K} gemv v${v}`, () => A.gemv(1, w.K, DT.bf16, x, 0, 0, DT.f32, 0, spec, v), bytes));
-    for (const M of [2, 4]) batch(`M=${M} ${w.N}x${w.K} gemv (M rows)`, () => A.gemv(M, w.K, DT.bf16, x, 0, 0, DT.f32, 0, spec, 0), bytes);
-    summary.push(`${name} ${w.N}x${w.K}: cuBLAS ${(tb * 1e3).toFixed(1)} us, gemv v0-3 ${tv.map((t) => (t * 1e3).toFixed(1)).join(' / ')} us`);
+    const tv = batch(`M=1 ${w.N}x${w.K} gemv`, () => A.gemv(1, w.K, DT.bf16, x, 0, 0, DT.f32, 0, spec), bytes);
+    for (const M of [2, 4]) batch(`M=${M} ${w.N}x${w.K} gemv (M rows)`, () => A.gemv(M, w.K, DT.bf16, x, 0, 0, DT.f32, 0, spec), bytes);
+    summary.push(`${name} ${w.N}x${w.K}: cuBLAS ${(tb * 1e3).toFixed(1)} us, gemv ${(tv * 1e3).toFixed(1)} us`);
   }
   // Fused layer pieces vs the unfused op sequence the model runs today.
   const qkv = new Float64Array([...seg(W.q, y, bias), ...seg(W.k, y2, bias), ...seg(W.v, y3, bias)]);
   const qkvBytes = (H + 2 * KV) * H * 2;
-  batch('fused rmsNorm + q/k/v + bias (1 launch)', () => A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, qkv, 0), qkvBytes);
-  A.setGemv(false);
+  batch('fused rmsNorm + q/k/v + bias (1 launch)', () => A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, qkv), qkvBytes);
+  A.configure({ gemvLinear: false });
   batch('unfused rmsNorm, 3 x cuBLAS linear + bias', () => {
     A.rmsNorm(x2, x, 1, H, nw, DT.f32, 1e-6);
     A.linear(y, x2, 1, H, W.q.p, DT.bf16, H, bias, DT.f32); A.linear(y2, x2, 1, H, W.k.p, DT.bf16, KV, bias, DT.f32);
     A.linear(y3, x2, 1, H, W.v.p, DT.bf16, KV, bias, DT.f32);
   }, qkvBytes);
   const gu = new Float64Array([...seg(W.gate, y), ...seg(W.up, y2)]);
-  batch('fused rmsNorm + gate/up (1 launch)', () => A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, gu, 0), 2 * I * H * 2);
+  batch('fused rmsNorm + gate/up (1 launch)', () => A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, gu), 2 * I * H * 2);
   const glu = new Float64Array([...seg(W.gate, y2), ...seg(W.up, 0)]);
-  batch('fused rmsNorm + gate/up + silu*up (GLU epilogue, 1 launch)', () => A.gemv(1, H, DT.bf16, x, 1 | 4, nw, DT.f32, 1e-6, glu, 0), 2 * I * H * 2);
-  batch('down + residual (plain input, 1 launch)', () => A.gemv(1, I, DT.bf16, x, 0, 0, DT.f32, 0, new Float64Array(seg(W.down, y3, 0, x)), 0), I * H * 2);
+  batch('fused rmsNorm + gate/up + silu*up (GLU epilogue, 1 launch)', () => A.gemv(1, H, DT.bf16, x, 1 | 4, nw, DT.f32, 1e-6, glu), 2 * I * H * 2);
+  batch('down + residual (plain input, 1 launch)', () => A.gemv(1, I, DT.bf16, x, 0, 0, DT.f32, 0, new Float64Array(seg(W.down, y3, 0, x))), I * H * 2);
   const dn = new Float64Array(seg(W.down, y3, 0, x));
-  batch('fused silu*up + down + residual (1 launch)', () => A.gemv(1, I, DT.bf16, x, 2, x2, DT.f32, 0, dn, 0), I * H * 2);
+  batch('fused silu*up + down + residual (1 launch)', () => A.gemv(1, I, DT.bf16, x, 2, x2, DT.f32, 0, dn), I * H * 2);
   // The GEMVs of a whole decode step (28 layers of qkv, o + residual, GLU, down + residual; lm_head), back to back,
   // with and without programmatic dependent launch: the GEMV part of ms/token.
   const oSpec = new Float64Array(seg(W.q, y2, 0, x)), dnSpec = new Float64Array(seg(W.down, y3, 0, x)), lmSpec = new Float64Array(seg(W.lm_head, y));
   const stepBytes = 28 * (qkvBytes + H * H * 2 + 3 * I * H * 2) + V * H * 2;
   for (const pdl of [true, false]) {
-    A.setGemvPdl(pdl);
+    A.configure({ gemvPdl: pdl });
     batch(`decode-step GEMVs (28 layers + lm_head), PDL ${pdl ? 'on' : 'off'}`, () => {
       for (let l = 0; l < 28; l++) {
-        A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, qkv, 0); A.gemv(1, H, DT.bf16, x, 0, 0, DT.f32, 0, oSpec, 0);
-        A.gemv(1, H, DT.bf16, x, 1 | 4, nw, DT.f32, 1e-6, glu, 0); A.gemv(1, I, DT.bf16, x, 0, 0, DT.f32, 0, dnSpec, 0);
+        A.gemv(1, H, DT.bf16, x, 1, nw, DT.f32, 1e-6, qkv); A.gemv(1, H, DT.bf16, x, 0, 0, DT.f32, 0, oSpec);
+        A.gemv(1, H, DT.bf16, x, 1 | 4, nw, DT.f32, 1e-6, glu); A.gemv(1, I, DT.bf16, x, 0, 0, DT.f32, 0, dnSpec);
       }
-      A.gemv(1, H, DT.bf16, x, 0, 0, DT.f32, 0, lmSpec, 0);
+      A.gemv(1, H, DT.bf16, x, 0, 0, DT.f32, 0, lmSpec);
     }, stepBytes, 4);
   }
-  A.setGemvPdl(true);
-  A.setGemv(true);
+  A.configure({ gemvPdl: true, gemvLinear: true });
   batch('linear() routed to gemv, M=1 gate', () => A.linear(y, x, 1, H, W.gate.p, DT.bf16, I, 0, 0), I * H * 2);
-  A.setGemv(false);
+  A.configure({ gemvLinear: false });
   console.log(`GEMV SUMMARY\n  ${summary.join('\n  ')}`);
 });
 
-// ---- helper D timings: saliency v1/v2/v3, retrieval scores v1/v2/v3, decode attention v3/v4 ----------------------
+// ---- timings: saliency v1/v2, retrieval scores v1/v2, decode attention split / v4 / v9 -----------------------------
 guarded('timings (saliency, retrieval, decode versions)', () => {
   const F = 64, T = 729, H = 16, dd = 72;
   const q = A.alloc(F * T * H * dd * 4), k = A.alloc(F * T * H * dd * 4), o = A.alloc(F * T * 4); live.push(q, k, o);
   A.randomFill(q, DT.f32, F * T * H * dd, 2, 2); A.randomFill(k, DT.f32, F * T * H * dd, 3, 2);
   const flop = 2 * 2 * F * H * T * T * dd;
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
+  for (const v of [1, 2]) {
+    A.configure({ saliency: v === 1 ? 'simt' : 'tensor-core' });
     time(`saliency v${v} 64 frames SigLIP-so400m`, () => A.colMeanSoftmax(o, q, k, DT.f32, H * dd, F, T, T, H, H, dd, 1 / Math.sqrt(dd), -1),
       { extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
   }
@@ -652,19 +627,19 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
   A.randomFill(Kc, DT.bf16, L * Hkv * hd, 6, 1); A.randomFill(Vc, DT.bf16, L * Hkv * hd, 7, 1);
   const q1 = A.alloc(64 * Hq * hd * 4), o1 = A.alloc(64 * Hq * hd * 4), colL = A.alloc(L * 4); live.push(q1, o1, colL);
   A.randomFill(q1, DT.f32, 64 * Hq * hd, 8, 1);
-  for (const v of [1, 2, 3]) {
-    A.setSaliencyVersion(v);
+  for (const v of [1, 2]) {
+    A.configure({ saliency: v === 1 ? 'simt' : 'tensor-core' });
     time(`retrieval scores v${v}: 32 question rows over ${L} slots`, () => A.colMeanSoftmax(colL, q1, Kc, DT.bf16, Hkv * hd, 1, 32, L, Hq, Hkv, hd, 1 / Math.sqrt(hd), L - 32),
       { extra: (ms) => ({ GBps: (L * Hkv * hd * 2) / ms / 1e6 }) });
   }
-  A.setSaliencyVersion(2);
+  A.configure({ saliency: 'tensor-core' });
   for (const want of [L, 12545, 5018, 1258]) {  // dense; ~1/4, ~1/10, ~1/40 of the cache, evenly spread
     const sel = want === L ? null : Int32Array.from({ length: want }, (_, j) => Math.floor((j * L) / want));
     const n = sel ? sel.length : L;
     const bytes = 2 * n * Hkv * hd * 2, call = () => A.attention(o1, q1, 1, Hq, Hkv, hd, Kc, Vc, DT.bf16, Hkv * hd, L, 1 / Math.sqrt(hd), L - 1, sel);
-    for (const ver of [3, 4, 5, 6, 7, 8, 9]) {
-      A.setDecodeAttentionVersion(ver);
-      time(`decode attention v${ver} 1 row over ${n} of ${L} slots (bf16)`, call,
+    for (const ver of ['split', 'v4', 'v9', 'auto']) {
+      A.configure({ decodeAttention: ver });
+      time(`decode attention ${ver} 1 row over ${n} of ${L} slots (bf16)`, call,
         { reps: 50, warm: 5, extra: (ms) => ({ GBps: bytes / ms / 1e6, floorUs: bytes / 2.95e6 }) });
       // 40 calls back to back, one sync (as inside a decode step): no per-call sync latency in the number.
       for (let i = 0; i < 3; i++) call();
@@ -672,46 +647,36 @@ guarded('timings (saliency, retrieval, decode versions)', () => {
       const per = [];
       for (let r = 0; r < 7; r++) { const t0 = process.hrtime.bigint(); for (let i = 0; i < 40; i++) call(); A.sync(); per.push(Number(process.hrtime.bigint() - t0) / 1e6 / 40); }
       per.sort((x, y) => x - y);
-      const row = { name: `decode attention v${ver} 1 row over ${n} of ${L} slots (bf16), 40 back to back`, ms: per[3], min: per[0], max: per[6], GBps: bytes / per[3] / 1e6, floorUs: bytes / 2.95e6 };
+      const row = { name: `decode attention ${ver} 1 row over ${n} of ${L} slots (bf16), 40 back to back`, ms: per[3], min: per[0], max: per[6], GBps: bytes / per[3] / 1e6, floorUs: bytes / 2.95e6 };
       results.timings.push(row);
       console.log(`TIME ${row.name}: ${(per[3] * 1e3).toFixed(1)} us/call ${JSON.stringify(row)}`);
     }
   }
-  A.setDecodeAttentionVersion(0);  // automatic (the default)
+  A.configure({ decodeAttention: 'auto' });
 });
-
-// ---- end helper D timings
 
 // Vision tower attention, 64 SigLIP-so400m frames (729 rows, 16 heads x 72): flash vs blockAttention (cuBLAS).
 guarded('flash vision attention timings', () => {
-  if (typeof A.flashBlockAttention !== 'function') throw new Error('addon has no flashBlockAttention');
   const F = 64, T = 729, H = 16, dd = 72, n = F * T * H * dd, scale = 1 / Math.sqrt(dd);
   const [q, k, v, o1, o2] = [0, 1, 2, 3, 4].map(() => { const p = A.alloc(n * 4); live.push(p); return p; });
   A.randomFill(q, DT.f32, n, 21, 2); A.randomFill(k, DT.f32, n, 22, 2); A.randomFill(v, DT.f32, n, 23, 1);
   const flop = 2 * 2 * F * H * T * T * dd;
-  if (typeof A.blockAttention === 'function') {
-    time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  const ref = typeof A.blockAttention === 'function' ? host(o1, n) : null;  // o1 holds blockAttention's output
-  for (const ver of [2, 3, 4, 5, 6, 7]) {
-    A.setFlashVersion(ver);
-    time(`vision attention 64 frames (flash v${ver}, bf16)`, () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
-      { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-    if (ref) check(`flashBlockAttention (v${ver}) vs blockAttention: 64 frames x 729, 16x72 bf16`, host(o2, n), ref, 1e-2);
-  }
-  A.setFlashVersion(0);
+  time('vision attention 64 frames (blockAttention, cuBLAS bf16)', () => A.blockAttention(o1, q, k, v, F, T, H, dd, DT.bf16, scale),
+    { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  const ref = host(o1, n);  // o1 holds blockAttention's output
+  time('vision attention 64 frames (flash v2, bf16)', () => A.flashBlockAttention(o2, q, k, v, F, T, H, dd, DT.bf16, scale),
+    { reps: 5, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
+  check('flashBlockAttention vs blockAttention: 64 frames x 729, 16x72 bf16', host(o2, n), ref, 1e-2);
 });
 
-// ---- helper A3: prefill q/k/v as one GEMM + bias + RoPE + KV-cache write (gpu_prefill.cu qkvRopeKv) -------------
+// ---- prefill q/k/v as one GEMM + bias + RoPE + KV-cache write (gpu_prefill.cu qkvRopeKv) ----------------------------
+// The d 6 shape takes the one-column kernel (v1, the fallback where d % 4 != 0); the others the two-column v2.
 guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
-  if (typeof A.qkvRopeKv !== 'function') throw new Error('addon has no qkvRopeKv');
-  for (const ver of [1, 2]) for (const c of [
+  for (const c of [
     { T: 37, K: 200, Hq: 7, Hkv: 1, d: 128, dt: 'bf16', xdt: 'bf16', at: 5, cap: 50 },
     { T: 19, K: 96, Hq: 4, Hkv: 2, d: 64, dt: 'f16', xdt: 'f32', at: 0, cap: 20 },
     { T: 6, K: 48, Hq: 3, Hkv: 3, d: 6, dt: 'bf16', xdt: 'f32', at: 2, cap: 9 },
   ]) {
-    A.setQkvRopeKvVersion(ver);
     const { T, K, Hq, Hkv, d, dt, at, cap } = c, half = d / 2, N = (Hq + 2 * Hkv) * d, kvRow = Hkv * d;
     const round = dt === 'bf16' ? bf16Round : f16Round;
     const x = randn(T * K, 2), w = randn(N * K, 0.3), b = randn(N, 3);
@@ -732,7 +697,7 @@ guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
     }
     const qo = empty(T * Hq * d), kc = empty(cap * kvRow, dt), vc = empty(cap * kvRow, dt);
     A.qkvRopeKv(qo, dev(x, c.xdt), DT[c.xdt], T, K, dev(w, dt), DT[dt], dev(b), DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT[dt], at);
-    const name = `qkvRopeKv v${ver} ${dt} weights, ${c.xdt} x, ${T} rows, ${Hq}+2x${Hkv} heads of ${d}, slots from ${at}`;
+    const name = `qkvRopeKv ${dt} weights, ${c.xdt} x, ${T} rows, ${Hq}+2x${Hkv} heads of ${d}, slots from ${at}`;
     check(`${name}: q`, host(qo, T * Hq * d), qRef, 1e-3);  // f32 GEMM output: q is not rounded to 16 bits
     const all = (p) => { const f = empty(cap * kvRow); A.cast(f, DT.f32, p, DT[dt], cap * kvRow); return host(f, cap * kvRow); };
     const ka = all(kc), va = all(vc);
@@ -743,10 +708,8 @@ guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
     results.checks.push({ name: `${name}: other cache slots untouched`, ok });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: other cache slots untouched`);
   }
-  A.setQkvRopeKvVersion(1);
 });
 guarded('qkvRopeKv timings', () => {
-  if (typeof A.qkvRopeKv !== 'function') throw new Error('addon has no qkvRopeKv');
   // Qwen2-7B layer, 12559 prefill rows (64 frames): fused vs the separate ops the plain path runs.
   const T = 12559, K = 3584, Hq = 28, Hkv = 4, d = 128, N = (Hq + 2 * Hkv) * d, kvRow = Hkv * d, qd = Hq * d;
   const buf = (n, dt) => { const p = A.alloc(n * (dt === 'f32' ? 4 : 2)); live.push(p); return p; };
@@ -765,21 +728,16 @@ guarded('qkvRopeKv timings', () => {
     A.rope(q, q0, T, Hq, d, pos, inv); A.rope(k1, k0, T, Hkv, d, pos, inv);
     A.writeRows(kc, DT.bf16, kvRow, 0, k1, T); A.writeRows(vc, DT.bf16, kvRow, 0, v0, T);
   }, { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  for (const ver of [1, 2]) {
-    A.setQkvRopeKvVersion(ver);
-    time(`prefill q/k/v fused qkvRopeKv v${ver} (one GEMM N=${N} + bias + RoPE + KV write), ${T} rows 7B`,
-      () => A.qkvRopeKv(q, x, DT.bf16, T, K, w, DT.bf16, b, DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT.bf16, 0),
-      { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  A.setQkvRopeKvVersion(1);
+  time(`prefill q/k/v fused qkvRopeKv (one GEMM N=${N} + bias + RoPE + KV write), ${T} rows 7B`,
+    () => A.qkvRopeKv(q, x, DT.bf16, T, K, w, DT.bf16, b, DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT.bf16, 0),
+    { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
   time(`prefill q/k/v GEMM alone (linearTo16 N=${N}), ${T} rows 7B (floor for the fused op)`,
     () => A.linearTo16(q0, x, DT.bf16, T, K, w, DT.bf16, N), { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
 });
 guarded('linearResidualNorm16 (o / down projection + residual + next RMSNorm)', () => {
-  if (typeof A.linearResidualNorm16 !== 'function') throw new Error('addon has no linearResidualNorm16');
   const to32 = (p, n, dt) => { const f = empty(n); A.cast(f, DT.f32, p, DT[dt], n); return host(f, n); };
-  for (const ver of [1, 2]) for (const c of [{ M: 29, K: 300, N: 520, dt: 'bf16', xdt: 'bf16', bias: false }, { M: 7, K: 64, N: 3584, dt: 'f16', xdt: 'f32', bias: true }, { M: 3, K: 40, N: 100, dt: 'bf16', xdt: 'f32', bias: true }]) {
-    A.setResidualNormVersion(ver);
+  // 16-byte vector epilogue (v2) where N % 8 == 0 and the bias is f32; the 100-column shape takes the scalar v1.
+  for (const c of [{ M: 29, K: 300, N: 520, dt: 'bf16', xdt: 'bf16', bias: false }, { M: 7, K: 64, N: 3584, dt: 'f16', xdt: 'f32', bias: true }, { M: 3, K: 40, N: 100, dt: 'bf16', xdt: 'f32', bias: true }]) {
     const { M, K, N, dt } = c, round = dt === 'bf16' ? bf16Round : f16Round;
     const x = randn(M * K, 2), w = randn(N * K, 0.2), res = randn(M * N, 3), nw = randn(N, 1.5), b = c.bias ? randn(N) : null;
     const xr = round(x), wr = round(w), nwr = Float32Array.from(nw);
@@ -794,14 +752,12 @@ guarded('linearResidualNorm16 (o / down projection + residual + next RMSNorm)', 
     }
     const out = empty(M * N), nout = empty(M * N, dt);
     A.linearResidualNorm16(out, nout, dev(x, c.xdt), DT[c.xdt], M, K, dev(w, dt), DT[dt], N, b ? dev(b) : 0, DT.f32, dev(res), dev(nw), DT.f32, 1e-6);
-    const name = `linearResidualNorm16 v${ver} ${dt} weights, ${c.xdt} x, ${M}x${K} · ${N}x${K}ᵀ${b ? ' + bias' : ''}`;
+    const name = `linearResidualNorm16 ${dt} weights, ${c.xdt} x, ${M}x${K} · ${N}x${K}ᵀ${b ? ' + bias' : ''}`;
     check(`${name}: residual out (f32)`, host(out, M * N), hRef, 1e-2);
     check(`${name}: normed out (${dt})`, to32(nout, M * N, dt), round(nRef), 2e-2);
   }
-  A.setResidualNormVersion(2);
 });
 guarded('linearResidualNorm16 timings', () => {
-  if (typeof A.linearResidualNorm16 !== 'function') throw new Error('addon has no linearResidualNorm16');
   const M = 12559, K = 3584, N = 3584;  // the o projection of Qwen2-7B at 64 frames
   const buf = (n, dt) => { const p = A.alloc(n * (dt === 'f32' ? 4 : 2)); live.push(p); return p; };
   const x = buf(M * K, 'f32'), w = buf(N * K, 'bf16'), res = buf(M * N, 'f32'), nw = buf(N, 'f32');
@@ -812,17 +768,12 @@ guarded('linearResidualNorm16 timings', () => {
     A.linearResidual(out, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res);
     A.rmsNormTo16(nout, DT.bf16, out, M, N, nw, DT.f32, 1e-6);
   }, { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  for (const ver of [1, 2]) {
-    A.setResidualNormVersion(ver);
-    time(`o projection fused linearResidualNorm16 v${ver} (norm in the epilogue), ${M} rows 7B, f32 attention output`,
-      () => A.linearResidualNorm16(out, nout, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res, nw, DT.f32, 1e-6),
-      { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
-  }
-  A.setResidualNormVersion(2);
+  time(`o projection fused linearResidualNorm16 (norm in the epilogue), ${M} rows 7B, f32 attention output`,
+    () => A.linearResidualNorm16(out, nout, x, DT.f32, M, K, w, DT.bf16, N, 0, 0, res, nw, DT.f32, 1e-6),
+    { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
   time(`o projection GEMM alone (linearTo16, f32 x cast inside), ${M} rows 7B (floor)`, () => A.linearTo16(nout, x, DT.f32, M, K, w, DT.bf16, N),
     { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
 });
-// ---- end helper A3
 
 // ---- helper D2: per-layer retrieval top-k on the device (topkRows, kernels/src/gpu_topk.cu) ----------------------
 {
@@ -846,7 +797,7 @@ guarded('linearResidualNorm16 timings', () => {
     results.checks.push({ name, err: bad, tol, ok });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${bad} (tol ${tol})`);
   };
-  // rows: Float32Array[] of length L each; cand: positions into them or null. Runs topkRows v2 and v1, checks every row.
+  // rows: Float32Array[] of length L each; cand: positions into them or null. Runs topkRows, checks every row.
   function runTopk(name, rows, L, cand, k, { cpu = true } = {}) {
     const n = cand ? cand.length : L, R = rows.length;
     const base = A.alloc(R * L * 4); live.push(base);
@@ -860,9 +811,9 @@ guarded('linearResidualNorm16 timings', () => {
       for (const i of def) kept += s[i];
       return { def, engine: topKAscending ? topKAscending(s, k) : null, cpu: cpu ? A.cpuTopk(s, k) : null, total, kept };
     });
-    for (const v of [2, 1]) {
+    {
       A.fill(idx, DT.f32, Math.max(1, R * k), NaN);
-      A.topkRows(idx, mass, Float64Array.from(rows, (_, i) => base + i * L * 4), n, cand, k, v);
+      A.topkRows(idx, mass, Float64Array.from(rows, (_, i) => base + i * L * 4), n, cand, k);
       const got = new Int32Array(R * k), m = new Float64Array(2 * R);
       if (k) A.download(idx, got);
       A.download(mass, m);
@@ -875,10 +826,10 @@ guarded('linearResidualNorm16 timings', () => {
         const rel = (x, y) => (x === y ? 0 : Math.abs(x - y) / Math.max(1e-30, Math.abs(y)));
         if (Number.isFinite(ref.total)) massErr = Math.max(massErr, rel(m[2 * r], ref.total), rel(m[2 * r + 1], ref.kept));
       });
-      report(`topkRows v${v} ${name} vs definition (mismatched positions)`, badDef);
-      if (topKAscending) report(`topkRows v${v} ${name} vs engine topKAscending`, badEngine);
-      if (cpu) report(`topkRows v${v} ${name} vs cpuTopk`, badCpu);
-      report(`topkRows v${v} ${name} mass (sum, selected sum) rel err`, massErr, 1e-9);
+      report(`topkRows ${name} vs definition (mismatched positions)`, badDef);
+      if (topKAscending) report(`topkRows ${name} vs engine topKAscending`, badEngine);
+      if (cpu) report(`topkRows ${name} vs cpuTopk`, badCpu);
+      report(`topkRows ${name} mass (sum, selected sum) rel err`, massErr, 1e-9);
     }
   }
   const rowsOf = (R, L, f) => Array.from({ length: R }, () => Float32Array.from({ length: L }, f));
@@ -906,12 +857,10 @@ guarded('linearResidualNorm16 timings', () => {
       const ptrs = Float64Array.from({ length: R }, (_, r) => base + r * L * 4);
       const idx = A.alloc(R * k * 4), mass = A.alloc(R * 16); live.push(idx, mass);
       const gotIdx = new Int32Array(R * k), gotMass = new Float64Array(2 * R);
-      for (const v of [2, 1]) {
-        time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows v${v} (+ download indices)`, () => {
-          A.topkRows(idx, mass, ptrs, n, cand, k, v); A.download(idx, gotIdx); A.download(mass, gotMass);
-        }, { reps: 20 });
-        time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows v${v} kernel only`, () => A.topkRows(idx, mass, ptrs, n, cand, k, v), { reps: 20 });
-      }
+      time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows (+ download indices)`, () => {
+        A.topkRows(idx, mass, ptrs, n, cand, k); A.download(idx, gotIdx); A.download(mass, gotMass);
+      }, { reps: 20 });
+      time(`per-layer top-k ${R} x ${n} k=${k} GPU topkRows kernel only`, () => A.topkRows(idx, mass, ptrs, n, cand, k), { reps: 20 });
       if (topKAscending) {
         const all = new Float32Array(L);
         time(`per-layer top-k ${R} x ${n} k=${k} download + JS topKAscending (previous path)`, () => {

@@ -37,11 +37,11 @@ echo "cublas: $SPARSEVILA_CUBLAS_DIR"
 rc=0
 case " $steps " in *" check "*)
   timeout ${CHECK_TIMEOUT:-400} node scripts/gpu/kernels_check.mjs 2>&1 | tee "$OUT/kernels_check.log" | grep -v '^TIME\|^PASS' || rc=1
-  # Flash v8/v9 (wgmma, sm_90a) in a process of its own: a faulting kernel there cannot end the checks above.
+  # Flash v9 (wgmma, sm_90a) vs v2 in a process of its own: a faulting kernel there cannot end the checks above.
   timeout ${WGMMA_TIMEOUT:-120} node scripts/gpu/flash_wgmma_check.mjs > "$OUT/flash_wgmma.log" 2>&1 || { echo "FAIL flash_wgmma_check (rc $?)" >> "$OUT/flash_wgmma.log"; rc=1; }
   grep '^FAIL\|^INFO\|^TIME' "$OUT/flash_wgmma.log" | cut -c1-160 ;; esac
 case " $steps " in *" wgmma "*)
-  # Only the flash v8/v9 checks + timings (also part of 'check').
+  # Only the flash v9 / v2 checks + timings (also part of 'check').
   timeout ${WGMMA_TIMEOUT:-120} node scripts/gpu/flash_wgmma_check.mjs 2>&1 | tee "$OUT/flash_wgmma.log" || rc=1 ;; esac
 case " $steps " in *" parity "*)
   p=.device/parity
@@ -52,9 +52,6 @@ case " $steps " in *" parity "*)
       refs="hf-$f=$h/reference.safetensors"
       [ -f $p/$f-cpu.safetensors ] && refs="$refs cpu-$f=$p/$f-cpu.safetensors"
       timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors $refs || rc=1
-      # Again with the fused prefill q/k/v step's v1 kernel (the default run above uses v2; SPARSEVILA_PREFILL_QKV=0 = separate ops).
-      SPARSEVILA_PREFILL_QKV=1 timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors \
-        $(echo $refs | sed 's/=/-qkv=/g') || rc=1
     done; } 2>&1 | tee "$OUT/parity.log" ;; esac
 case " $steps " in *" vision "*)
   # Vision tower: blockAttention vs CPU reference, CUDA features vs CPU (small checkpoint) and HF fixtures, vision ms at 7B.

@@ -3,10 +3,10 @@
 // synced and timed through a proxy, so the sum is a little above the wall time). Optional A/B of the prefill
 // attention and of the 16-bit prefill MLP (--modes auto:1,auto:0,off:0 = flash:fused) to show what each is worth in
 // the model; an optional third field adds the A3 fusions: q = q/k/v as one GEMM + bias + RoPE + KV write
-// (SPARSEVILA_PREFILL_QKV; Q = the same with its v2 RoPE / cache-write kernel), n = the RMSNorm after the o / down projections in their epilogue (SPARSEVILA_PREFILL_RESNORM),
+// (SPARSEVILA_PREFILL_QKV; Q is accepted as q, the v1 kernel is gone: kernels/dev/HISTORY.md), n = the RMSNorm after the o / down projections in their epilogue (SPARSEVILA_PREFILL_RESNORM),
 // e.g. auto:1:qn. Accuracy: at --ref-tokens rows every mode's final hidden states are compared with an f32-mode forward of
 // the same weights (rounded to bf16 as the bf16 model holds them): the fused MLP must be as close as the plain path.
-// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1:Qn,auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0] [--reps 3]
+// Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0] [--reps 3]
 //        [--ref-tokens 2048] [--out F.json]
 import { writeFileSync } from 'node:fs';
 import { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
@@ -23,21 +23,20 @@ const arg = (name: string, dflt: string) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const TOKENS = arg('tokens', '12559').split(',').map(Number);
-const MODES = arg('modes', 'auto:1:Qn,auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0').split(',').map((m) => {
+const MODES = arg('modes', 'auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0').split(',').map((m) => {
   const [flash, fused, extra = ''] = m.split(':');
-  return { flash, fused: fused === '1', qkv: /q/i.test(extra), qkv2: extra.includes('Q'), resNorm: extra.includes('n') };
+  return { flash, fused: fused === '1', qkv: /q/i.test(extra), resNorm: extra.includes('n') };
 });
 type Mode = (typeof MODES)[number];
 const label = (m: Mode) =>
-  `fused MLP ${m.fused ? 'on' : 'off'}${m.qkv ? `, fused q/k/v on${m.qkv2 ? ' (kernel v2)' : ''}` : ''}${m.resNorm ? ', norm in o/down epilogue on' : ''}`;
+  `fused MLP ${m.fused ? 'on' : 'off'}${m.qkv ? ', fused q/k/v on' : ''}${m.resNorm ? ', norm in o/down epilogue on' : ''}`;
 const modeKey = (m: Mode) =>
-  `${m.flash}:${m.fused ? 1 : 0}${m.qkv || m.resNorm ? `:${m.qkv ? (m.qkv2 ? 'Q' : 'q') : ''}${m.resNorm ? 'n' : ''}` : ''}`;
+  `${m.flash}:${m.fused ? 1 : 0}${m.qkv || m.resNorm ? `:${m.qkv ? 'q' : ''}${m.resNorm ? 'n' : ''}` : ''}`;
 const setMode = (m: Mode) => {
   applyFlashEnv(addon, m.flash);
   be.prefillFused = m.fused;
   be.prefillQkv = m.qkv;
   be.prefillResNorm = m.resNorm;
-  addon.setQkvRopeKvVersion?.(m.qkv2 ? 2 : 1);
 };
 const REPS = Number(arg('reps', '3'));
 const OUT = arg('out', '');
@@ -117,7 +116,6 @@ for (const T of TOKENS) {
   be.prefillFused = prefillDefault;
   be.prefillQkv = qkvDefault;
   be.prefillResNorm = resNormDefault;
-  addon.setQkvRopeKvVersion?.(2);  // the backend default
   be.dispose(input);
   be.disposeKvCache(cache);
 }
@@ -171,6 +169,5 @@ if (REF_T > 0) {
   be.prefillFused = prefillDefault;
   be.prefillQkv = qkvDefault;
   be.prefillResNorm = resNormDefault;
-  addon.setQkvRopeKvVersion?.(2);  // the backend default
 }
 if (OUT) writeFileSync(OUT, JSON.stringify({ device: be.device, rows, accuracy }, null, 1));

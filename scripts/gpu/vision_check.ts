@@ -96,33 +96,7 @@ await guarded('16-bit activation ops', () => {
   const ln32 = A.alloc(M * K * 4), ln16 = A.alloc(M * K * 2), ge32 = A.alloc(M * K * 4), ge16 = A.alloc(M * K * 2);
   A.layerNorm(ln32, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
   A.layerNormTo(ln16, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
-  check('layerNormTo bf16 (default version) vs layerNorm f32 (rounded)', down(ln16, M * K, 'bf16'), bf16(down(ln32, M * K, 'f32')), 1e-2);
-  if (A.setLayerNormVersion) {
-    const ln1 = A.alloc(M * K * 2), l3 = A.alloc(3 * 100 * 4), o3 = A.alloc(3 * 100 * 4);
-    A.setLayerNormVersion(1);
-    A.layerNormTo(ln1, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
-    A.setLayerNormVersion(2);
-    A.layerNormTo(ln16, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
-    check('layerNormTo v2 (warp per row) vs layerNorm f32 (rounded)', down(ln16, M * K, 'bf16'), bf16(down(ln32, M * K, 'f32')), 1e-2);
-    check('layerNormTo v2 vs v1 (bf16)', down(ln16, M * K, 'bf16'), down(ln1, M * K, 'bf16'), 1e-2);
-    A.setLayerNormVersion(1);
-    A.layerNormTo(ln16, DT.bf16, px, M, K, pg, DT.f32, pb, DT.f32, 1e-6);
-    // A width that is not a multiple of 4 falls back to v1.
-    const x3 = randn(3 * 99);
-    A.upload(l3, x3);
-    A.setLayerNormVersion(2);
-    A.layerNormTo(o3, DT.f32, l3, 3, 99, pg, DT.f32, pb, DT.f32, 1e-6);
-    A.setLayerNormVersion(1);
-    const g3 = new Float32Array(3 * 99), ref3 = new Float32Array(3 * 99);
-    A.download(o3, g3);
-    for (let r = 0; r < 3; r++) {
-      const row = x3.subarray(r * 99, r * 99 + 99);
-      const mu = row.reduce((a, b) => a + b, 0) / 99, va = row.reduce((a, b) => a + (b - mu) ** 2, 0) / 99;
-      for (let c = 0; c < 99; c++) ref3[r * 99 + c] = (row[c] - mu) / Math.sqrt(va + 1e-6) * g[c] + b[c];
-    }
-    check('layerNormTo f32 output, 99 columns (v1 fallback)', g3, ref3, 1e-5);
-    for (const p of [ln1, l3, o3]) A.free(p);
-  }
+  check('layerNormTo bf16 vs layerNorm f32 (rounded)', down(ln16, M * K, 'bf16'), bf16(down(ln32, M * K, 'f32')), 1e-2);
   A.gelu(ge32, px, M * K, true);
   A.geluTo(ge16, DT.bf16, px, M * K, true);
   check('geluTo bf16 vs gelu f32 (rounded)', down(ge16, M * K, 'bf16'), bf16(down(ge32, M * K, 'f32')), 1e-2);
@@ -130,14 +104,6 @@ await guarded('16-bit activation ops', () => {
   A.linear(y32, lnr, M, K, pw, DT.bf16, N, pbias, DT.f32);
   A.linearLowp(y16, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32);
   check('linearLowp (bf16 x) vs linear (f32 x cast inside)', down(y16, M * N, 'f32'), down(y32, M * N, 'f32'), 1e-2);
-  if (A.setLinearLowpVersion) {
-    const y2 = A.alloc(M * N * 4);
-    A.setLinearLowpVersion(2);
-    A.linearLowp(y2, ln16, DT.bf16, M, K, pw, DT.bf16, N, pbias, DT.f32);
-    A.setLinearLowpVersion(1);
-    check('linearLowp v2 (bf16 GEMM output + bias pass) vs linear', down(y2, M * N, 'f32'), down(y32, M * N, 'f32'), 1e-2);
-    A.free(y2);
-  }
   // linearAct: GELU(x wᵀ + b) with a bf16 GEMM output, vs linear (f32 out) then gelu (f32).
   const g32 = A.alloc(M * N * 4), a16 = A.alloc(M * N * 2), a32 = A.alloc(M * N * 4);
   for (const act of [1, 2]) {
@@ -232,14 +198,6 @@ await guarded('vision timing 7b', async () => {
       cb.lowpActivations = true;
       cb.fuseLinearGelu = true;
       for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
-      // Newer kernel versions (default off until a round shows them correct and faster).
-      if (A.setLayerNormVersion && A.setLinearLowpVersion) {
-        A.setLayerNormVersion(2);
-        time(`vision ${F} frames, batched, layerNormTo v2 (warp per row)`, F, enc());
-        A.setLinearLowpVersion(2);
-        time(`vision ${F} frames, batched, layerNormTo v2 + linearLowp v2 (bf16 GEMM output for q/k/v)`, F, enc());
-        A.setLayerNormVersion(1); A.setLinearLowpVersion(1);
-      }
       // Host-side patch rearrangement instead of the device patchify.
       const ops = be.layerOps;
       Object.defineProperty(ops, 'patchRows', { value: (...a: Parameters<typeof ops.patchRows>) => PrimitiveLayerOps.prototype.patchRows.apply(ops, a), configurable: true });
@@ -282,20 +240,6 @@ await guarded('vision timing 7b', async () => {
       time(`vision ${F} frames, batched, attention ${vb.visionAttention}`, F, enc());
       vb.visionAttention = was;
     }
-  }
-  // LayerNorm of 64 frames x 729 rows x 1152 (f32 in, bf16 out): v1 vs v2.
-  if (A.setLayerNormVersion) {
-    const rows = 64 * T, C = v.hiddenSize;
-    const xi = A.alloc(rows * C * 4), xo = A.alloc(rows * C * 2), gw = A.alloc(C * 4), gb = A.alloc(C * 4);
-    A.randomFill(xi, DT.f32, rows * C, 31, 1); A.fill(gw, DT.f32, C, 1); A.fill(gb, DT.f32, C, 0);
-    for (const ver of [1, 2]) {
-      A.setLayerNormVersion(ver);
-      time(`layerNormTo v${ver} 64 frames x 729 x 1152 (f32 -> bf16)`, 64, () => A.layerNormTo(xo, DT.bf16, xi, rows, C, gw, DT.f32, gb, DT.f32, 1e-6));
-      const last = results.timings[results.timings.length - 1];
-      last.GBps = (rows * C * 6) / (last.ms as number) / 1e6;
-    }
-    A.setLayerNormVersion(1);
-    for (const p of [xi, xo, gw, gb]) A.free(p);
   }
   // The attention alone, 64 frames (one layer): batched blocks vs the per-frame path.
   const F = 64, H = v.heads, d = v.headDim, n = F * T * H * d;

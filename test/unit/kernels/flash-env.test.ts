@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
+import type { AddonKernelConfig, KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
 import { applyFlashEnv } from '../../../engine/core/backend/cuda/flash-env.ts';
 
 function fakeAddon() {
-  const calls: string[] = [];
-  const addon = {
-    setFlash: (on: boolean) => { calls.push(`flash ${on}`); },
-    setFlashVersion: (v: number) => { calls.push(`version ${v}`); },
-  } as unknown as KernelsAddon;
+  const calls: Partial<AddonKernelConfig>[] = [];
+  const addon = { configure: (c: Partial<AddonKernelConfig>) => { calls.push(c); } } as unknown as KernelsAddon;
   return { addon, calls };
 }
 
@@ -18,17 +15,15 @@ describe('SPARSEVILA_FLASH', () => {
     applyFlashEnv(addon, ' ');
     expect(calls).toEqual([]);
   });
-  it('turns flash off or picks a version', () => {
+  it('picks the cuBLAS path, flash without wgmma, or the automatic choice', () => {
     const { addon, calls } = fakeAddon();
-    applyFlashEnv(addon, 'off');
-    applyFlashEnv(addon, '0');
-    applyFlashEnv(addon, '3');
-    applyFlashEnv(addon, 'auto');
-    expect(calls).toEqual(['flash false', 'flash false', 'version 3', 'flash true', 'version 0', 'flash true']);
+    for (const v of ['off', '0', 'mma', ' AUTO ']) applyFlashEnv(addon, v);
+    expect(calls.map((c) => c.prefillAttention)).toEqual(['cublas', 'cublas', 'mma', 'auto']);
   });
-  it('rejects other values', () => {
-    const { addon } = fakeAddon();
-    expect(() => applyFlashEnv(addon, '12')).toThrow(/off, auto or 1-11/);
-    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off, auto or 1-11/);
+  it('rejects the removed version numbers and anything else', () => {
+    const { addon, calls } = fakeAddon();
+    expect(() => applyFlashEnv(addon, '3')).toThrow(/off, auto or mma/);
+    expect(() => applyFlashEnv(addon, 'fast')).toThrow(/off, auto or mma/);
+    expect(calls).toEqual([]);
   });
 });

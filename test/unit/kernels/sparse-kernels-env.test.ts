@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
+import type { AddonKernelConfig, KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
 import { applySparseKernelEnv } from '../../../engine/core/backend/cuda/sparse-kernels-env.ts';
 
 function fakeAddon() {
-  const calls: string[] = [];
-  const addon = {
-    setSaliencyVersion: (v: number) => { calls.push(`saliency ${v}`); },
-    setDecodeAttentionVersion: (v: number) => { calls.push(`decode ${v}`); },
-  } as unknown as KernelsAddon;
+  const calls: Partial<AddonKernelConfig>[] = [];
+  const addon = { configure: (c: Partial<AddonKernelConfig>) => { calls.push(c); } } as unknown as KernelsAddon;
   return { addon, calls };
 }
 
@@ -18,16 +15,21 @@ describe('SPARSEVILA_SALIENCY / SPARSEVILA_DECODE_ATTN', () => {
     applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: ' ', SPARSEVILA_DECODE_ATTN: '' });
     expect(calls).toEqual([]);
   });
-  it('picks the versions', () => {
+  it('maps the shipped versions onto the kernel configuration', () => {
     const { addon, calls } = fakeAddon();
     applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: '2', SPARSEVILA_DECODE_ATTN: '4' });
-    applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: '3' });
-    expect(calls).toEqual(['saliency 2', 'decode 4', 'saliency 3']);
+    applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: '1' });
+    applySparseKernelEnv(addon, { SPARSEVILA_DECODE_ATTN: '0' });
+    applySparseKernelEnv(addon, { SPARSEVILA_DECODE_ATTN: '3' });
+    applySparseKernelEnv(addon, { SPARSEVILA_DECODE_ATTN: '9' });
+    expect(calls).toEqual([{ saliency: 'tensor-core', decodeAttention: 'v4' }, { saliency: 'simt' },
+      { decodeAttention: 'auto' }, { decodeAttention: 'split' }, { decodeAttention: 'v9' }]);
   });
-  it('rejects other values before touching the addon', () => {
+  it('rejects removed versions and other values before touching the addon', () => {
     const { addon, calls } = fakeAddon();
-    expect(() => applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: '4' })).toThrow(/SPARSEVILA_SALIENCY must be one of 1, 2, 3/);
-    expect(() => applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: '2', SPARSEVILA_DECODE_ATTN: 'fast' })).toThrow(/SPARSEVILA_DECODE_ATTN/);
+    expect(() => applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: '3' })).toThrow(/SPARSEVILA_SALIENCY must be one of 1, 2/);
+    expect(() => applySparseKernelEnv(addon, { SPARSEVILA_SALIENCY: '2', SPARSEVILA_DECODE_ATTN: '8' })).toThrow(/SPARSEVILA_DECODE_ATTN must be one of 0, 3, 4, 9/);
+    expect(() => applySparseKernelEnv(addon, { SPARSEVILA_DECODE_ATTN: 'constructor' })).toThrow(/SPARSEVILA_DECODE_ATTN/);
     expect(calls).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionOptions, KvCache, KvTopK, Tensor } from '../../../engine/core/backend/backend.ts';
 import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
-import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow } from '../../../engine/core/backend/cuda/device-topk.ts';
+import { deviceTopK, gpuTopkFromEnv, type DeviceScoreRow } from '../../../engine/core/backend/cuda/device-topk.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import { SparseKvController } from '../../../engine/core/sparse/controller.ts';
 import { planPrefix, type VideoSpan } from '../../../engine/core/sparse/layout.ts';
@@ -114,8 +114,8 @@ describe('deviceTopK (CUDA backend side, fake addon)', () => {
         const src = mem.get(p)!;
         new Uint8Array(into.buffer, into.byteOffset, into.byteLength).set(new Uint8Array(src.buffer, 0, into.byteLength));
       },
-      topkRows: (outIdx: number, outMass: number, rows: Float64Array, n: number, cand: Int32Array | null, k: number, v: number) => {
-        calls.push([Array.from(rows), n, k, v]);
+      topkRows: (outIdx: number, outMass: number, rows: Float64Array, n: number, cand: Int32Array | null, k: number) => {
+        calls.push([Array.from(rows), n, k]);
         const idx = new Int32Array(mem.get(outIdx)!.buffer), mass = new Float64Array(mem.get(outMass)!.buffer);
         rows.forEach((p, r) => {
           const all = mem.get(p) as Float32Array, s = Float32Array.from({ length: n }, (_, i) => all[cand ? cand[i] : i]);
@@ -139,7 +139,7 @@ describe('deviceTopK (CUDA backend side, fake addon)', () => {
       return { ptr: 10 + r, candidates: cand, live: true, free: () => freed.push(10 + r) };
     });
     const res = deviceTopK(addon, rows, 2);
-    expect(calls).toEqual([[[10, 11], 5, 2, 2]]);
+    expect(calls).toEqual([[[10, 11], 5, 2]]);
     expect(res.positions.map((p) => Array.from(p))).toEqual([[0, 1], [0, 1]]);  // row 0: 5, then the first of the 1s
     expect(Array.from(res.total)).toEqual([9, 3]);
     expect(Array.from(res.kept)).toEqual([6, 3]);
@@ -162,10 +162,5 @@ describe('SPARSEVILA_GPU_TOPK', () => {
     expect(gpuTopkFromEnv('0')).toBe(false);
     expect(gpuTopkFromEnv(' 1 ')).toBe(true);
     expect(() => gpuTopkFromEnv('yes')).toThrow(/SPARSEVILA_GPU_TOPK/);
-  });
-  it('SPARSEVILA_GPU_TOPK_KERNEL picks 2 unless 1', () => {
-    expect(gpuTopkKernelFromEnv(undefined)).toBe(2);
-    expect(gpuTopkKernelFromEnv('1')).toBe(1);
-    expect(() => gpuTopkKernelFromEnv('3')).toThrow(/KERNEL/);
   });
 });

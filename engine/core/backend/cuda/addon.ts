@@ -20,9 +20,39 @@ export interface AddonInfo {
   error?: string;
 }
 
+/** The shipped kernel variants the addon can be told to run (kernels/src/kernel_config.h; KERNELS.md has the
+ *  numbers behind each default). `configure` takes any subset and returns the whole configuration. */
+export interface AddonKernelConfig {
+  /** > 16 query rows: 'auto' = flash (v7 <= 64 rows, else wgmma v9 on sm_90a with d 128, else v2), 'mma' = flash
+   *  without wgmma (what non-Hopper GPUs run), 'cublas' = cuBLAS GEMMs over query chunks. Default 'auto'. */
+  prefillAttention: 'auto' | 'mma' | 'cublas';
+  /** <= 16 query rows: 'auto' = v9 below 30000 slots, v4 above; 'split' = the generic split-K kernel. Default 'auto'. */
+  decodeAttention: 'auto' | 'v4' | 'v9' | 'split';
+  /** colMeanSoftmax: tensor cores with bf16 operands (default; head dims up to 128) or SIMT f32. */
+  saliency: 'tensor-core' | 'simt';
+  /** linear() sends decode-sized (<= 4 rows) bf16/f16 GEMMs to the GEMV kernel. Default false (the backend sets it). */
+  gemvLinear: boolean;
+  /** Programmatic dependent launch of the GEMV kernels on sm_90+. Default true. */
+  gemvPdl: boolean;
+}
+
+/** Every function the addon exports, in kernels/src/entry_points.h order (test/unit/kernels/addon-entry-points.test.ts
+ *  checks a built addon against this list; the type below must name exactly these). */
+export const ADDON_FUNCTIONS = [
+  'cpuColMeanSoftmax', 'cpuSlotAttention', 'cpuTopk', 'cpuCompactRows',
+  'info', 'configure', 'alloc', 'free', 'upload', 'download', 'copy', 'sync', 'fill', 'randomFill', 'cast', 'linear',
+  'embed', 'rmsNorm', 'layerNorm', 'add', 'gelu', 'siluMul', 'rope', 'gatherRows', 'bilinear', 'attention',
+  'blockAttention', 'flashBlockAttention', 'layerNormTo', 'geluTo', 'linearLowp', 'linearAct', 'linearResidual',
+  'patchify', 'linearTo16', 'siluMul16', 'rmsNormTo16', 'qkvRopeKv', 'linearResidualNorm16', 'colMeanSoftmax',
+  'compactRows', 'writeRows', 'topkRows', 'gemv', 'ropeKvWrite', 'argmaxRows',
+] as const;
+export type AddonFunctionName = (typeof ADDON_FUNCTIONS)[number];
+
 /** Device pointers are JS numbers. All GPU calls queue work on one stream; `download` and `sync` wait. */
 export interface KernelsAddon {
   info(): AddonInfo;
+  /** Sets the given fields of the kernel configuration; returns the whole configuration. */
+  configure(config?: Partial<AddonKernelConfig>): AddonKernelConfig;
   // CPU references
   cpuColMeanSoftmax(q: Float32Array, k: Float32Array, Tq: number, Tk: number, Hq: number, Hkv: number, d: number,
     scale: number, causalBase: number): Float32Array;
@@ -37,10 +67,6 @@ export interface KernelsAddon {
   download(ptr: number, into: ArrayBufferView): void;
   copy(dst: number, src: number, bytes: number): void;
   sync(): void;
-  /** Prefill attention on the flash kernel (true) or the cuBLAS chunked path (false). */
-  setFlash?(on: boolean): void;
-  /** Flash kernel version: 0 automatic (default), 1 WMMA, 2-7 mma.sync configurations (kernels/src/gpu_flash.cu). */
-  setFlashVersion?(version: number): void;
   fill(ptr: number, dt: number, n: number, value: number): void;
   randomFill(ptr: number, dt: number, n: number, seed: number, scale: number): void;
   cast(dst: number, dstDt: number, src: number, srcDt: number, n: number): void;
@@ -55,75 +81,64 @@ export interface KernelsAddon {
   rope(out: number, x: number, T: number, H: number, d: number, positions: Int32Array, invFreq: Float32Array): void;
   gatherRows(out: number, x: number, dt: number, cols: number, idx: Int32Array, rows: number): void;
   bilinear(out: number, x: number, frames: number, h: number, w: number, oh: number, ow: number, C: number): void;
+  /** <= 16 query rows: a decode kernel (AddonKernelConfig.decodeAttention); more: flash or cuBLAS (prefillAttention). */
   attention(out: number, q: number, Tq: number, Hq: number, Hkv: number, d: number, k: number, v: number, kvdt: number,
     ldkv: number, Tk: number, scale: number, causalBase: number, slots: Int32Array | null): void;
+  /** Block-diagonal attention: frames x T rows of q, k, v [frames*T, H*d] (f32), GEMMs in dtype cdt. */
+  blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
+    cdt: number, scale: number): void;
+  /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128). */
+  flashBlockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
+    cdt: number, scale: number): void;
   /** 16-bit activations (vision tower): LayerNorm / GELU of f32 x written in dtype odt; linear over 16-bit x. */
   layerNormTo(out: number, odt: number, x: number, rows: number, cols: number, w: number, wdt: number, b: number, bdt: number,
     eps: number): void;
   geluTo(out: number, odt: number, x: number, n: number, tanh: boolean): void;
   linearLowp(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number, b: number, bdt: number): void;
-  /** out (dtype odt) = GELU(x · wᵀ + b) with the GEMM writing the weight dtype; act 1 tanh, 2 erf. Absent in older addons. */
-  linearAct?(out: number, odt: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number,
+  /** out (dtype odt) = GELU(x · wᵀ + b) with the GEMM writing the weight dtype; act 1 tanh, 2 erf. */
+  linearAct(out: number, odt: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number,
     b: number, bdt: number, act: number): void;
-  /** Pixels [frames, C, S, S] f32 -> patch rows [frames*(S/p)², C*p*p]. Absent in older addons. */
-  patchify?(out: number, px: number, frames: number, C: number, S: number, p: number): void;
-  /** layerNormTo kernel: 1 block per row (default), 2 warp per row. Absent in older addons. */
-  setLayerNormVersion?(v: number): void;
-  /** linearLowp with bias: 1 f32 GEMM output + bias pass (default), 2 16-bit GEMM output + bias into f32. */
-  setLinearLowpVersion?(v: number): void;
-  /** out (f32) = res + x · wᵀ + b with the GEMM writing the weight dtype. Absent in older addons. */
-  linearResidual?(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number,
+  /** out (f32) = res + x · wᵀ + b with the GEMM writing the weight dtype. */
+  linearResidual(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number,
     b: number, bdt: number, res: number): void;
-  /** Block-diagonal attention: frames x T rows of q, k, v [frames*T, H*d] (f32), GEMMs in dtype cdt. */
+  /** Pixels [frames, C, S, S] f32 -> patch rows [frames*(S/p)², C*p*p]. */
+  patchify(out: number, px: number, frames: number, C: number, S: number, p: number): void;
   /** 16-bit prefill MLP (kernels/src/gpu_prefill.cu): out (weight dtype) = x · wᵀ; out = SiLU(g) * u in dtype dt. */
-  linearTo16?(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number): void;
-  siluMul16?(out: number, g: number, u: number, dt: number, n: number): void;
-  rmsNormTo16?(out: number, odt: number, x: number, rows: number, cols: number, w: number, wdt: number, eps: number): void;
+  linearTo16(out: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number, N: number): void;
+  siluMul16(out: number, g: number, u: number, dt: number, n: number): void;
+  rmsNormTo16(out: number, odt: number, x: number, rows: number, cols: number, w: number, wdt: number, eps: number): void;
   /** Prefill q/k/v: one GEMM over [q; k; v] weights + bias + RoPE; q -> qOut (f32), k / v -> cache rows [at, at+T). */
-  qkvRopeKv?(qOut: number, x: number, xdt: number, T: number, K: number, w: number, wdt: number, b: number, bdt: number,
+  qkvRopeKv(qOut: number, x: number, xdt: number, T: number, K: number, w: number, wdt: number, b: number, bdt: number,
     Hq: number, Hkv: number, d: number, positions: Int32Array, invFreq: Float32Array, kCache: number, vCache: number,
     cdt: number, at: number): void;
   /** out (f32) = res + x · wᵀ (+ b), nout (weight dtype) = RMSNorm(out) with weight nw (prefill o / down projection). */
-  linearResidualNorm16?(out: number, nout: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number,
+  linearResidualNorm16(out: number, nout: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number,
     N: number, b: number, bdt: number, res: number, nw: number, nwdt: number, eps: number): void;
-  /** linearResidualNorm16 epilogue: 1 scalar, 2 16-byte vectors (default). */
-  setResidualNormVersion?(version: number): void;
-  /** qkvRopeKv's RoPE / cache-write kernel: 1 one column per thread (default), 2 two columns. */
-  setQkvRopeKvVersion?(version: number): void;
-  blockAttention(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
-    cdt: number, scale: number): void;
-  /** The same on the flash kernel (16-bit cdt, d a multiple of 8 up to 128); absent in older addons. */
-  flashBlockAttention?(out: number, q: number, k: number, v: number, frames: number, T: number, H: number, d: number,
-    cdt: number, scale: number): void;
-  /** colMeanSoftmax kernel: 1 SIMT f32, 2 tensor cores bf16 operands (default), 3 tensor cores hi+lo bf16. */
-  setSaliencyVersion(version: number): void;
-  /** Decode attention kernel (<= 16 query rows): 3, 4 (default: persistent blocks, online softmax), 5 (4 + L2 prefetch),
-   *  6 (4 + V rows staged in shared memory with cp.async), 7 (4 with twice the loads in flight). */
-  setDecodeAttentionVersion(version: number): void;
+  /** Streaming column mean of softmax (AddonKernelConfig.saliency picks the kernel). */
   colMeanSoftmax(out: number, q: number, k: number, kdt: number, ldk: number, frames: number, Tq: number, Tk: number,
     Hq: number, Hkv: number, d: number, scale: number, causalBase: number): void;
-  colMeanMaterialized(out: number, q: number, k: number, frames: number, T: number, H: number, d: number,
-    scale: number): void;
   compactRows(base: number, dt: number, layers: number, capacity: number, rowElems: number, keep: Int32Array): void;
   writeRows(dst: number, dt: number, rowElems: number, at: number, src: number, T: number): void;
   /** Per-row top-k (gpu_topk.cu): rows = device pointers of f32 score rows, position i reads row[cand ? cand[i] : i];
-   *  outIdx i32 [rows][k] ascending positions (topKAscending's rule), outMass f64 [rows][2] (sum, selected sum) or 0.
-   *  version 2 (default): keys gathered once into scratch; 1: scores re-read in every pass. Absent in older addons. */
-  topkRows?(outIdx: number, outMass: number, rows: Float64Array, n: number, cand: Int32Array | null, k: number,
-    version?: number): void;
+   *  outIdx i32 [rows][k] ascending positions (topKAscending's rule), outMass f64 [rows][2] (sum, selected sum) or 0. */
+  topkRows(outIdx: number, outMass: number, rows: Float64Array, n: number, cand: Int32Array | null, k: number): void;
   /** Decode GEMV (kernels/src/gpu_gemv.h): segs = [w, bias|0, biasDt, res|0, out, N] per output (1-4 outputs);
-   *  mode 0 plain, 1 RMSNorm(x) * aux, 2 silu(x) * aux. */
+   *  mode 0 plain, 1 RMSNorm(x) * aux, 2 silu(x) * aux, | 4 GLU epilogue. */
   gemv(M: number, K: number, wdt: number, x: number, mode: number, aux: number, auxDt: number, eps: number,
-    segs: Float64Array, variant?: number): void;
-  /** Route decode-sized linear() calls through gemv (true) or cuBLAS (false). */
-  setGemv(on: boolean): void;
-  /** Programmatic dependent launch of the GEMV kernels on sm_90+ (default on). */
-  setGemvPdl?(on: boolean): void;
-  gemvEnabled(): boolean;
+    segs: Float64Array): void;
   ropeKvWrite(qOut: number, q: number, k: number, v: number, T: number, Hq: number, Hkv: number, d: number,
     positions: Int32Array, invFreq: number, kCache: number, vCache: number, cdt: number, at: number): void;
   /** Index of the largest value of each row of x [rows, cols] (f32; ties -> lowest index); waits for the GPU. */
   argmaxRows(x: number, rows: number, cols: number): Int32Array;
+}
+// KernelsAddon declares exactly ADDON_FUNCTIONS: adding a function to one and not the other fails to typecheck.
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const declaredOnce: SameKeys<keyof KernelsAddon, AddonFunctionName> = true;
+void declaredOnce;
+
+/** The functions of ADDON_FUNCTIONS that `addon` does not export (an addon built from older sources). */
+export function missingFunctions(addon: object): AddonFunctionName[] {
+  return ADDON_FUNCTIONS.filter((name) => typeof (addon as Record<string, unknown>)[name] !== 'function');
 }
 
 export interface AddonStatus {
@@ -163,6 +178,12 @@ export function loadAddon(): AddonStatus {
     if (!existsSync(path)) { tried.push(path); continue; }
     try {
       const addon = require(path) as KernelsAddon;
+      const missing = missingFunctions(addon);
+      if (missing.length) {
+        cached = { addon: null, path, gpu: false, info: null,
+          message: `no GPU, using CPU (the native addon at ${path} is out of date: it lacks ${missing.join(', ')}; rebuild it with npm run build:addon)` };
+        return cached;
+      }
       const info = addon.info();
       const gpu = info.built === 'cuda' && info.available;
       const message = gpu

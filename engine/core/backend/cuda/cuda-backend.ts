@@ -6,7 +6,7 @@ import { FusedLayerOps, type FusedKernels, type FusedQkv, type PrefillKernels, t
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { BYTES, CudaKvCache, CudaTensor, numel, type DeviceRandomData } from './cuda-tensor.ts';
 import { applyFlashEnv } from './flash-env.ts';
-import { deviceTopK, gpuTopkFromEnv, gpuTopkKernelFromEnv, type DeviceScoreRow } from './device-topk.ts';
+import { deviceTopK, gpuTopkFromEnv, type DeviceScoreRow } from './device-topk.ts';
 import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv } from './prefill-env.ts';
 import { applySparseKernelEnv } from './sparse-kernels-env.ts';
 import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
@@ -38,25 +38,19 @@ export class CudaBackend implements Backend {
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
     applyFlashEnv(this.a);
     applySparseKernelEnv(this.a);
-    // The fused q/k/v step's RoPE / cache kernel: v2 (two columns per thread) unless SPARSEVILA_PREFILL_QKV=1 asks for v1.
-    this.a.setQkvRopeKvVersion?.(process.env.SPARSEVILA_PREFILL_QKV?.trim() === '1' ? 1 : 2);
     this.gemv = opts.gemv ?? gemvModeFromEnv();
-    if (typeof this.a.setGemv === 'function') this.a.setGemv(this.gemv !== 'off');
-    else this.gemv = 'off';  // an addon built before the GEMV kernel
-    if (gpuTopkFromEnv() && typeof this.a.topkRows === 'function') {
-      const kernel = gpuTopkKernelFromEnv();
-      this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k, kernel);
-    }
+    this.a.configure({ gemvLinear: this.gemv !== 'off' });
+    if (gpuTopkFromEnv()) this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k);
     this.fused = new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
     this.layerOps = new FusedLayerOps(this, this.kernels());
   }
   /** Per-layer retrieval top-k on the device (default; absent with SPARSEVILA_GPU_TOPK=0, so the controller ranks in JS). */
   readonly kvScoresTopK?: (rows: readonly (() => Float32Array)[], k: number) => KvTopK | null;
   private deferredRows = new WeakMap<() => Float32Array, DeviceScoreRow>();
-  private scoresTopK(rows: readonly (() => Float32Array)[], k: number, kernel: 1 | 2): KvTopK | null {
+  private scoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null {
     const dev = rows.map((f) => this.deferredRows.get(f));
     if (dev.some((r) => !r || !r.live || r.candidates !== dev[0]!.candidates)) return null;
-    return deviceTopK(this.a, dev as DeviceScoreRow[], k, kernel);
+    return deviceTopK(this.a, dev as DeviceScoreRow[], k);
   }
   readonly gemv: GemvMode;
   private readonly fused: CudaFusedOps;
@@ -270,7 +264,7 @@ export class CudaBackend implements Backend {
     return {
       linearGelu: (x, w, b, kind) => this.linearGeluKernel(x, w, b, kind),
       linearAdd: (x, w, b, residual) => this.linearAddKernel(x, w, b, residual),
-      get patchify() { return be.a.patchify ? be.patchifyKernel : null; },
+      get patchify() { return be.patchifyKernel; },
     };
   }
   private linearGeluKernel(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor | null {

@@ -13,15 +13,6 @@ export function gpuTopkFromEnv(value = process.env.SPARSEVILA_GPU_TOPK): boolean
   throw new Error(`SPARSEVILA_GPU_TOPK must be 0 or 1, got "${value}"`);
 }
 
-/** SPARSEVILA_GPU_TOPK_KERNEL=1|2 picks the topkRows kernel (2, the default: keys gathered once; 1: scores re-read in
- *  every pass), for A/B runs. */
-export function gpuTopkKernelFromEnv(value = process.env.SPARSEVILA_GPU_TOPK_KERNEL): 1 | 2 {
-  const v = value?.trim();
-  if (!v || v === '2') return 2;
-  if (v === '1') return 1;
-  throw new Error(`SPARSEVILA_GPU_TOPK_KERNEL must be 1 or 2, got "${value}"`);
-}
-
 /** One layer's scores still on the device: f32 over all cache slots, read at `candidates`. */
 export interface DeviceScoreRow {
   ptr: number;
@@ -32,8 +23,7 @@ export interface DeviceScoreRow {
 }
 
 /** Ranks the rows on the device; frees them. All rows must be live and share one candidates array. */
-export function deviceTopK(addon: KernelsAddon, rows: readonly DeviceScoreRow[], k: number, kernel: 1 | 2 = 2): KvTopK {
-  if (typeof addon.topkRows !== 'function') throw new Error('kvScoresTopK: this addon has no topkRows; rebuild it');
+export function deviceTopK(addon: KernelsAddon, rows: readonly DeviceScoreRow[], k: number): KvTopK {
   const R = rows.length, cand = R ? rows[0].candidates : new Int32Array(0), n = cand.length;
   if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`kvScoresTopK: k ${k} outside [0, ${n}]`);
   if (rows.some((r) => !r.live || r.candidates !== cand)) throw new Error('kvScoresTopK: rows must be live and share candidates');
@@ -44,7 +34,7 @@ export function deviceTopK(addon: KernelsAddon, rows: readonly DeviceScoreRow[],
   }
   const idxPtr = addon.alloc(Math.max(4, R * k * 4)), massPtr = addon.alloc(R * 16);
   try {
-    addon.topkRows(idxPtr, massPtr, Float64Array.from(rows, (r) => r.ptr), n, cand, k, kernel);
+    addon.topkRows(idxPtr, massPtr, Float64Array.from(rows, (r) => r.ptr), n, cand, k);
     const idx = new Int32Array(R * k), mass = new Float64Array(2 * R);
     if (k) addon.download(idxPtr, idx);
     addon.download(massPtr, mass);
