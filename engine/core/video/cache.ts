@@ -3,7 +3,8 @@
 // values, which are rebuilt on load), the sampled frame indices and times, the probe and the filmstrip thumbnails.
 // Entries are written to a temp dir and renamed into place, so the app service and the engine process can share it.
 // Policy: least recently used entries go once the cache exceeds its byte bound; an entry whose file changed (size,
-// mtime or inode) is never served (the key differs) and is deleted when the file's new version is cached.
+// mtime or inode) is never served (the key differs) and is deleted when the file's new version is cached; entries of
+// an older cache format and scratch dirs left by a killed process are deleted whenever an entry is written.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,15 @@ export function fileIdentity(file: string): CacheIdentity | null {
     return s.isFile() ? { path: path.resolve(file), sizeBytes: s.size, mtimeMs: s.mtimeMs, inode: s.ino } : null;
   } catch {
     return null;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
   }
 }
 
@@ -127,7 +137,7 @@ export class VideoCache {
       if (!this.load(key)) throw err;
       this.discard(scratch);
     }
-    this.dropOtherVersions(meta.identity);
+    this.dropStale(meta.identity);
     return dir;
   }
 
@@ -140,15 +150,23 @@ export class VideoCache {
     return readdirSync(this.root).filter((n) => !n.startsWith('.tmp-')).map((name) => ({ name, dir: path.join(this.root, name) }));
   }
 
-  /** Deletes the entries made from another version (size, mtime, inode) of this file. */
-  dropOtherVersions(id: CacheIdentity): void {
+  /**
+   * Deletes the entries made from another version (size, mtime, inode) of this file, entries of an older cache format
+   * (they cannot be served), and scratch dirs whose process is gone (killed mid-decode).
+   */
+  dropStale(id: CacheIdentity): void {
     for (const e of this.entries()) {
       try {
         const other = (JSON.parse(readFileSync(path.join(e.dir, META), 'utf8')) as Partial<CacheEntryMeta>).identity;
-        if (other && other.path === id.path && !sameVersion(other, id)) rmSync(e.dir, { recursive: true, force: true });
+        if (!other || (other.path === id.path && !sameVersion(other, id))) rmSync(e.dir, { recursive: true, force: true });
       } catch {
         // unreadable entries are left to prune()
       }
+    }
+    if (!existsSync(this.root)) return;
+    for (const name of readdirSync(this.root)) {
+      const pid = /^\.tmp-[0-9a-f]+-(\d+)-\d+$/.exec(name)?.[1];
+      if (pid && !processAlive(Number(pid))) rmSync(path.join(this.root, name), { recursive: true, force: true });
     }
   }
 

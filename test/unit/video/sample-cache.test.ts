@@ -1,7 +1,7 @@
 // One video pipeline: the filmstrip and the model's frames come from one sampled-video cache entry (one frame-index
 // computation, one decode), prepared videos are reused from memory, and a changed file is decoded again.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -86,6 +86,18 @@ describe('one sampled-video cache for the filmstrip and the model', { timeout: 1
     expect(modelFrameNumbers(changed.pixelValues, 4)).toEqual(uniformFrameIndices(20, 4));
     expect(first.thumbnails.some((t) => existsSync(t))).toBe(false);
     expect((await prepareVideo(file, opts)).source).toBe('memory');
+  });
+
+  it('writing an entry deletes entries of an older cache format and scratch dirs of processes that are gone', async () => {
+    const cacheDir = path.join(dir, 'cache-stale');
+    const old = path.join(cacheDir, '0123456789abcdef0123456789abcdef');
+    const orphan = path.join(cacheDir, '.tmp-0123-99999999-1');
+    const live = path.join(cacheDir, `.tmp-0123-${process.pid}-1`);
+    for (const d of [old, orphan, live]) mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(old, 'meta.json'), JSON.stringify({ frames: 1, width: 1, height: 1, frameTimes: [0] }));
+    writeFileSync(path.join(old, 'frames.rgb'), new Uint8Array(3));
+    await sampleVideo(clip, { binaries: bins, cacheDir, sampling: { mode: 'uniform', frames: 2 } });
+    expect([existsSync(old), existsSync(orphan), existsSync(live)]).toEqual([false, false, true]);
   });
 
   it('caching off (cacheDir null) decodes every time', async () => {
