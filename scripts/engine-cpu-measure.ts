@@ -2,12 +2,12 @@
 // length, decode tokens/s. Usage: npx tsx scripts/engine-cpu-measure.ts [--preset 0.5b] [--frames 8] [--decode 16]
 import { loadModel } from '../engine/core/models/load-model.ts';
 import { videoTokenCount } from '../engine/core/models/llava-onevision-config.ts';
-import { parseArgs, int, str } from '../engine/cli/args.ts';
+import { int, parseCommandArgs, str } from '../engine/cli/args.ts';
 import type { PresetName } from '../engine/core/models/presets.ts';
 import { loadavg } from 'node:os';
 import { argmax } from '../engine/core/session/sampling.ts';
 
-const a = parseArgs(process.argv.slice(2));
+const a = parseCommandArgs(process.argv.slice(2), { strings: ['preset', 'frames', 'decode', 'vision-frames'] }, 'engine-cpu-measure.ts [--preset P] [--frames N] [--decode N] [--vision-frames N]');
 const preset = (str(a, 'preset') ?? '0.5b') as PresetName;
 const frames = int(a, 'frames', 8)!;
 const decodeSteps = int(a, 'decode', 16)!;

@@ -67,32 +67,6 @@ function explainParseError(err: Error & { code?: string }): string {
   }
 }
 
-// Legacy parser for the commands not converted yet (bench, chat, eval, video: reworked on another branch).
-export function parseArgs(argv: readonly string[], booleans: readonly string[] = []): ParsedArgs {
-  const flags = new Map<string, string | true>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      if (eq > 0) { flags.set(a.slice(2, eq), a.slice(eq + 1)); continue; }
-      const name = a.slice(2);
-      if (booleans.includes(name) || i + 1 >= argv.length || argv[i + 1].startsWith('--')) flags.set(name, true);
-      else flags.set(name, argv[++i]);
-    } else positional.push(a);
-  }
-  return { flags, positional };
-}
-
-/** A typo'd option must not be silently ignored: every option given has to appear as `--name` in the command's help. */
-export function rejectUnknownOptions(a: ParsedArgs, help: string): void {
-  for (const name of a.flags.keys()) {
-    if (name === 'help') continue;
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    if (!new RegExp(`--${escaped}(?![\\w-])`).test(help)) throw new UsageError(`unknown option --${name} (see --help)`);
-  }
-}
-
 export function str(a: ParsedArgs, name: string, required = false): string | undefined {
   const v = a.flags.get(name);
   if (v === undefined) {
@@ -102,6 +76,9 @@ export function str(a: ParsedArgs, name: string, required = false): string | und
   if (v === true) throw new UsageError(`--${name} needs a value`, a.usage);
   return v;
 }
+
+/** --backend's values (BackendChoice). */
+export const BACKENDS = ['cpu', 'cuda', 'auto'] as const;
 
 /** A value from a fixed set (e.g. --backend cpu|cuda|auto). */
 export function oneOf<T extends string>(a: ParsedArgs, name: string, choices: readonly T[], def: T): T {

@@ -11,8 +11,11 @@ import { LLAVA_ONEVISION_PREPROCESS } from '../core/video/preprocess-config.ts';
 import { prepareVideo } from '../core/video/prepare-video.ts';
 import { probeVideo, type VideoProbe } from '../core/video/probe.ts';
 import { uniformFrameIndices } from '../core/video/sampling.ts';
+import { parseCommandArgs, str, wantsHelp, type CommandOptions } from './args.ts';
 
-const HELP = `usage: sparsevila bench-video [--clip FILE] [--frames 32,256] [--methods select,seek,auto,naive] [--json]
+export const BENCH_VIDEO_OPTIONS: CommandOptions = { strings: ['clip', 'frames', 'methods'], booleans: ['json'] };
+
+export const BENCH_VIDEO_HELP = `usage: sparsevila bench-video [--clip FILE] [--frames 32,256] [--methods select,seek,auto,naive] [--json]
 Without --clip, generates (once) a 10-minute 1920x1080 30 fps H.264 clip (lavfi testsrc, GOP 250) under
 ${path.join(os.tmpdir(), 'sparsevila-bench')}.`;
 
@@ -67,18 +70,16 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 export async function benchVideoCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
+  if (wantsHelp(argv)) {
+    console.log(BENCH_VIDEO_HELP);
     return 0;
   }
-  const get = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
+  const a = parseCommandArgs(argv, BENCH_VIDEO_OPTIONS, BENCH_VIDEO_HELP);
+  const get = (name: string) => str(a, name);
   const bins = resolveFfmpeg();
-  const clip = get('--clip') ?? benchClip(bins);
-  const counts = (get('--frames') ?? '32,256').split(',').map(Number);
-  const methods = (get('--methods') ?? 'select,seek,auto,naive').split(',');
+  const clip = get('clip') ?? benchClip(bins);
+  const counts = (get('frames') ?? '32,256').split(',').map(Number);
+  const methods = (get('methods') ?? 'select,seek,auto,naive').split(',');
   const probe = await probeVideo(bins, clip);
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
   const rows: { frames: number; method: string; seconds: number; cpuSeconds: number | null; maxDiffVsFirst: number }[] = [];
@@ -109,7 +110,7 @@ export async function benchVideoCommand(argv: string[]): Promise<number> {
       console.error(`  ${n} frames  ${method.padEnd(6)} ${seconds.toFixed(2)} s wall, ${cpu ?? '?'} s CPU  (max |Δ| vs ${methods[0]}: ${row.maxDiffVsFirst})`);
     }
   }
-  if (argv.includes('--json')) console.log(JSON.stringify({ clip, probe, load, rows }, null, 2));
+  if (a.flags.has('json')) console.log(JSON.stringify({ clip, probe, load, rows }, null, 2));
   else {
     console.log(`load average before: ${load}`);
     console.log('| frames | method | wall s | CPU s (ours + ffmpeg) |');

@@ -13,7 +13,7 @@ import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } fro
 import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
 import { warmUpPolicies } from '../core/bench/warm-up.ts';
 import { progressWriter } from './progress.ts';
-import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
+import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 
 export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
   [--turns N] [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9]
@@ -21,12 +21,17 @@ export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | 
 Defaults: --synthetic 0.5b --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
   text around the video: --head-tokens 5, --instruction-tokens 20 + 8 x frames (the time instruction), --question-tokens 24`;
 
+export const BENCH_OPTIONS: CommandOptions = {
+  strings: ['synthetic', 'model', 'backend', 'frames', 'turns', 'new-tokens', 'configs', 'head-tokens', 'instruction-tokens', 'question-tokens', 'out', 'threads'],
+  booleans: ['json', 'no-warmup'],
+};
+
 export interface BenchRun {
   workload: BenchWorkload;
   results: (BenchResult & { floor: DecodeFloor })[];
 }
 
-function frameList(a: ReturnType<typeof parseArgs>): number[] {
+function frameList(a: ParsedArgs): number[] {
   const s = str(a, 'frames') ?? '16';
   const list = s.split(',').map((x) => Number(x.trim()));
   if (!list.length || list.some((n) => !(Number.isInteger(n) && n >= 1))) throw new UsageError(`--frames must be positive integers (e.g. 64,256), got "${s}"`);
@@ -55,14 +60,12 @@ export function benchSummaryTable(runs: BenchRun[]): string {
 }
 
 export async function benchCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['help', 'json', 'no-warmup']);
-  if (a.flags.has('help')) { console.log(BENCH_HELP); return 0; }
-  rejectUnknownOptions(a, BENCH_HELP);
+  if (wantsHelp(argv)) { console.log(BENCH_HELP); return 0; }
+  const a = parseCommandArgs(argv, BENCH_OPTIONS, BENCH_HELP);
   const modelDir = str(a, 'model');
   const synthetic = (str(a, 'synthetic') ?? (modelDir ? undefined : '0.5b')) as PresetName | undefined;
   if (synthetic && !PRESETS.includes(synthetic)) throw new UsageError(`--synthetic must be one of ${PRESETS.join(', ')}`);
-  const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
-  if (!['cpu', 'cuda', 'auto'].includes(backend)) throw new UsageError(`--backend must be cpu, cuda or auto (got ${backend})`);
+  const backend = oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto');
   const frames = frameList(a);
   const base = {
     turns: int(a, 'turns', 3)!, newTokens: int(a, 'new-tokens', 32)!,

@@ -12,7 +12,7 @@ import { DENSE_SETTINGS, sparseSettingsFromFlags } from '../core/sparse/policy.t
 import { turnStats, type Timings, type TurnMeasure, type TurnStats } from '../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../core/sparse/dense-compare.ts';
 import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../core/bench/warm-up.ts';
-import { float, int, parseArgs, rejectUnknownOptions, str, UsageError, type ParsedArgs } from './args.ts';
+import { BACKENDS, float, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 import { progressWriter } from './progress.ts';
 
 export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.join('|')}) --video FILE [--frames N] [--json]
@@ -26,6 +26,12 @@ Questions are read from stdin, one per line. Default policy: sparsevila at P=0.7
   kv_bytes, retrieved_mass_share, timings {vision_ms, prefill_ms, retrieval_ms, decode_ms, ttft_ms, total_ms,
   tokens_per_sec}, dense_timings, speedup_vs_dense, question, answer, stop_reason, prompt_tokens, prefix_prefill_ms +
   question_prefill_ms (= timings.prefill_ms), retained_cells [frame, row, col], retrieved_by_layer, mass_share_by_layer.`;
+
+export const CHAT_OPTIONS: CommandOptions = {
+  strings: ['model', 'synthetic', 'video', 'frames', 'backend', 'max-new-tokens', 'temperature', 'top-p', 'seed', 'history', 'threads',
+    'policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor'],
+  booleans: ['json', 'no-time-instruction', 'no-cache', 'measure-dense'],
+};
 
 function sparseFlags(a: ParsedArgs): Record<string, string | undefined> {
   const names = ['policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor', 'history'];
@@ -87,16 +93,14 @@ export function checkVideoFile(file: string): void {
 }
 
 export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableStream } = {}): Promise<number> {
-  const a = parseArgs(argv, ['help', 'json', 'no-time-instruction', 'no-cache', 'measure-dense']);
-  if (a.flags.has('help')) { console.log(CHAT_HELP); return 0; }
-  rejectUnknownOptions(a, CHAT_HELP);
+  if (wantsHelp(argv)) { console.log(CHAT_HELP); return 0; }
+  const a = parseCommandArgs(argv, CHAT_OPTIONS, CHAT_HELP);
   const modelDir = str(a, 'model');
   const synthetic = str(a, 'synthetic') as PresetName | undefined;
   if (!modelDir && !synthetic) throw new UsageError('give --model DIR (or --synthetic PRESET)');
   const videoFile = str(a, 'video', true)!;
   const json = a.flags.has('json');
-  const backend = (str(a, 'backend') ?? 'auto') as BackendChoice;
-  if (!['cpu', 'cuda', 'auto'].includes(backend)) throw new UsageError(`--backend must be cpu, cuda or auto (got ${backend})`);
+  const backend = oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto');
   const frames = int(a, 'frames', 8)!;
   let sparse;
   try { sparse = sparseSettingsFromFlags(sparseFlags(a)); } catch (e) { throw new UsageError((e as Error).message); }

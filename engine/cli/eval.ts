@@ -13,7 +13,7 @@ import { answerMatches, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet 
 import { resolveFfmpeg } from '../core/video/ffmpeg-path.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { int, parseArgs, rejectUnknownOptions, str, UsageError } from './args.ts';
+import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
 import { progressWriter } from './progress.ts';
 
 export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--write-set DIR] [--frames 16]
@@ -23,6 +23,11 @@ export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--write-set
 --set DIR reads a set written before. Each video: N single-turn questions (dense) and a 3-turn conversation whose
 turns ask about different objects (every policy x sparsity); --describe adds a last turn "describe the video ."
 whose several-word answer (every object in order) exercises decode-time retrieval. Sparsity pairs are prefill:decode.`;
+
+export const EVAL_OPTIONS: CommandOptions = {
+  strings: ['model', 'set', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'backend', 'threads', 'out'],
+  booleans: ['describe'],
+};
 
 export interface EvalConfig {
   policy: PolicyName;
@@ -160,9 +165,8 @@ export function resultsMarkdown(r: EvalResults): string {
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['help', 'describe']);
-  if (a.flags.has('help')) { console.log(EVAL_HELP); return 0; }
-  rejectUnknownOptions(a, EVAL_HELP);
+  if (wantsHelp(argv)) { console.log(EVAL_HELP); return 0; }
+  const a = parseCommandArgs(argv, EVAL_OPTIONS, EVAL_HELP);
   const modelDir = str(a, 'model', true)!;
   const setSpec = str(a, 'set', true)!;
   const frames = int(a, 'frames', 16)!;
@@ -182,7 +186,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   } else {
     set = readEvalSet(setDir);
   }
-  const model = await loadModel(modelDir, { backend: (str(a, 'backend') ?? 'auto') as BackendChoice, threads: int(a, 'threads') });
+  const model = await loadModel(modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads') });
   try {
     const t0 = Date.now();
     const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, describe: a.flags.has('describe'), progress: stderr.progress });

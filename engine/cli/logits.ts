@@ -2,15 +2,14 @@
 // IN: input_ids int64 [1,T] (video token repeated once per video feature token), pixel_values_videos float32 [1,F,3,H,W].
 // OUT: logits float32 [1,T,V]. The HF-parity interface: keep it stable.
 import { SafetensorsFile, writeSafetensors } from '../core/checkpoint/safetensors.ts';
-import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { loadModel } from '../core/models/load-model.ts';
 import { hostToF32 } from '../core/backend/dtype.ts';
 import { checkIdsInVocab, tokenIdsFromBytes } from '../core/checkpoint/token-ids.ts';
-import { oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
+import { BACKENDS, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
 
 export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
 /** Shared with `saliency`, which reads the same inputs. */
 export const MODEL_INPUT_OPTIONS: CommandOptions = { strings: ['model', 'inputs', 'out', 'backend'] };
-export const BACKENDS = ['cpu', 'cuda', 'auto'] as const satisfies readonly BackendChoice[];
 
 export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float32Array | null; frames: number } {
   const f = new SafetensorsFile(path);

@@ -1,13 +1,15 @@
 // sparsevila make-checkpoint --out DIR [--preset tiny|small|0.5b|7b] [--seed N] [--shards N] [--dtype f32|f16|bf16]
 import { makeCheckpoint } from '../core/checkpoint/make-checkpoint.ts';
 import { PRESETS, type PresetName } from '../core/models/presets.ts';
-import { float, int, oneOf, parseCommandArgs, str, wantsHelp } from './args.ts';
+import { float, int, oneOf, parseCommandArgs, str, wantsHelp, type CommandOptions } from './args.ts';
 
 export const MAKE_CHECKPOINT_HELP = `sparsevila make-checkpoint --out DIR [--preset ${PRESETS.join('|')}] [--seed N] [--shards N] [--dtype f32|f16|bf16] [--std X] [--hub-layout]`;
 
+export const MAKE_CHECKPOINT_OPTIONS: CommandOptions = { strings: ['out', 'preset', 'seed', 'shards', 'dtype', 'std'], booleans: ['hub-layout'] };
+
 export async function makeCheckpointCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) { console.log(MAKE_CHECKPOINT_HELP); return 0; }
-  const a = parseCommandArgs(argv, { strings: ['out', 'preset', 'seed', 'shards', 'dtype', 'std'], booleans: ['hub-layout'] }, MAKE_CHECKPOINT_HELP);
+  const a = parseCommandArgs(argv, MAKE_CHECKPOINT_OPTIONS, MAKE_CHECKPOINT_HELP);
   const out = str(a, 'out', true)!;
   const preset = oneOf<PresetName>(a, 'preset', PRESETS, 'tiny');
   const dtype = oneOf(a, 'dtype', ['f32', 'f16', 'bf16'] as const, 'f32');

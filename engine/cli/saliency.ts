@@ -7,8 +7,8 @@ import { videoGeometry } from '../core/models/llava-onevision-config.ts';
 import { loadModel } from '../core/models/load-model.ts';
 import { PatchSaliencyCollector } from '../core/sparse/saliency.ts';
 import { tokenSaliencyFromPatches } from '../core/sparse/tokenSaliency.ts';
-import { oneOf, parseCommandArgs, str, UsageError, wantsHelp } from './args.ts';
-import { BACKENDS, MODEL_INPUT_OPTIONS, readLogitsInputs } from './logits.ts';
+import { BACKENDS, oneOf, parseCommandArgs, str, UsageError, wantsHelp } from './args.ts';
+import { MODEL_INPUT_OPTIONS, readLogitsInputs } from './logits.ts';
 
 export const SALIENCY_HELP = 'sparsevila saliency --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
 

@@ -9,7 +9,7 @@ import { spawnChildEngine } from '../service/engine-host/child-process.ts';
 import { defaultDataDir, defaultRendererDir, embeddedModelsDir, packageRoot } from '../service/paths.ts';
 import { AppService } from '../service/service.ts';
 import { startServeServer, type ServeHandle } from '../service/serve/http-server.ts';
-import { int, parseCommandArgs, str, UsageError, wantsHelp } from './args.ts';
+import { int, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
 
 export const SERVE_USAGE = `usage: sparsevila serve [--port N] [--host ADDR] [--data DIR] [--renderer DIR]
 
@@ -25,8 +25,10 @@ export interface ServeArgs {
   token: string;
 }
 
+export const SERVE_OPTIONS: CommandOptions = { strings: ['port', 'host', 'data', 'renderer'] };
+
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const a = parseCommandArgs(argv, { strings: ['port', 'host', 'data', 'renderer'] }, SERVE_USAGE);
+  const a = parseCommandArgs(argv, SERVE_OPTIONS, SERVE_USAGE);
   const port = int(a, 'port', 0)!;
   if (port < 0 || port > 65535) throw new UsageError('--port must be an integer from 0 to 65535', SERVE_USAGE);
   const dir = (name: string, def: string) => {

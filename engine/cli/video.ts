@@ -1,35 +1,30 @@
 // `sparsevila video FILE`: probe a video and prepare its frames as the model would get them (progress on stderr).
-import { parseArgs, UsageError } from './args.ts';
+import { float, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
 import { prepareVideo } from '../core/video/prepare-video.ts';
 import type { SamplingSpec } from '../core/video/sampling.ts';
 
-const HELP = `usage: sparsevila video FILE [--frames N] [--fps F] [--model DIR] [--strategy auto|select|seek]
+export const VIDEO_HELP = `usage: sparsevila video FILE [--frames N] [--fps F] [--model DIR] [--strategy auto|select|seek]
                        [--cache DIR | --no-cache] [--ffmpeg PATH] [--json]
 Probes FILE, samples N frames (default 32; with --fps: F frames per second, at most N), decodes them in one ffmpeg
 pass, preprocesses them with the model's preprocessor_config.json (default: LLaVA-OneVision SigLIP 384) and prints
 the frame times and the LLaVA-Video time instruction. Reopening the same file and settings hits the cache.`;
 
+export const VIDEO_OPTIONS: CommandOptions = { strings: ['frames', 'fps', 'model', 'strategy', 'cache', 'ffmpeg'], booleans: ['json', 'no-cache'], positionals: 1 };
+
 export async function videoCommand(argv: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(argv, ['json', 'no-cache', 'help']);
-  if (flags.has('help')) {
-    console.log(HELP);
+  if (wantsHelp(argv)) {
+    console.log(VIDEO_HELP);
     return 0;
   }
+  const a = parseCommandArgs(argv, VIDEO_OPTIONS, VIDEO_HELP);
+  const { flags, positional } = a;
   const file = positional[0];
-  if (!file) throw new UsageError(`missing FILE\n${HELP}`);
-  const num = (name: string, dflt: number) => {
-    const v = flags.get(name);
-    if (v === undefined) return dflt;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new UsageError(`--${name} needs a number`);
-    return n;
-  };
-  const frames = num('frames', 32);
-  const sampling: SamplingSpec = flags.has('fps') ? { mode: 'fps', fps: num('fps', 1), maxFrames: frames } : { mode: 'uniform', frames };
-  const strategy = (flags.get('strategy') ?? 'auto') as 'auto' | 'select' | 'seek';
-  if (!['auto', 'select', 'seek'].includes(strategy)) throw new UsageError('--strategy must be auto, select or seek');
-  const model = flags.get('model');
+  if (!file) throw new UsageError('missing FILE', VIDEO_HELP);
+  const frames = float(a, 'frames', 32)!;
+  const sampling: SamplingSpec = flags.has('fps') ? { mode: 'fps', fps: float(a, 'fps', 1)!, maxFrames: frames } : { mode: 'uniform', frames };
+  const strategy = oneOf(a, 'strategy', ['auto', 'select', 'seek'] as const, 'auto');
+  const model = str(a, 'model');
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
@@ -38,10 +33,10 @@ export async function videoCommand(argv: string[]): Promise<number> {
     const v = await prepareVideo(file, {
       sampling,
       strategy,
-      preprocess: typeof model === 'string' ? loadPreprocessConfig(model) : undefined,
-      cacheDir: flags.has('no-cache') ? null : typeof flags.get('cache') === 'string' ? (flags.get('cache') as string) : undefined,
+      preprocess: model ? loadPreprocessConfig(model) : undefined,
+      cacheDir: flags.has('no-cache') ? null : str(a, 'cache'),
       thumbnailWidth: flags.has('no-cache') ? 0 : 160,
-      ffmpegPath: typeof flags.get('ffmpeg') === 'string' ? (flags.get('ffmpeg') as string) : undefined,
+      ffmpegPath: str(a, 'ffmpeg'),
       signal: ac.signal,
       onProgress: (p) => {
         const now = Date.now();
