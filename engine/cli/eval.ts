@@ -152,7 +152,8 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
 const round = (x: number) => Math.round(x * 100) / 100;
 const pct = (c: { correct: number; total: number } | undefined) => (c && c.total ? `${((100 * c.correct) / c.total).toFixed(1)}%` : '-');
 
-export function resultsMarkdown(r: EvalResults): string {
+/** Accuracy per conversation turn and mean timings, one row per config. */
+export function resultsTable(r: EvalResults): string {
   const turns = Math.max(...r.configs.map((c) => c.turns.length));
   const head = ['config', ...Array.from({ length: turns }, (_, i) => `turn ${i + 1}`), 'visual kept', 'vision ms', 'prefill ms', 'retrieval ms', 'decode ms', 'TTFT ms'];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
@@ -160,8 +161,12 @@ export function resultsMarkdown(r: EvalResults): string {
     lines.push(`| ${c.label} | ${Array.from({ length: turns }, (_, i) => pct(c.turns[i])).join(' | ')} | ${c.visualTokensRetained} | `
       + `${c.meanMs.vision} | ${c.meanMs.prefill} | ${c.meanMs.retrieval} | ${c.meanMs.decode} | ${c.meanMs.ttft} |`);
   }
+  return lines.join('\n');
+}
+
+export function resultsMarkdown(r: EvalResults): string {
   const types = Object.entries(r.single.byType).sort().map(([t, c]) => `${t} ${pct(c)}`).join(', ');
-  return `Dense single-turn accuracy: ${pct(r.single)} (${r.single.correct}/${r.single.total}; ${types})\n\n${lines.join('\n')}\n`;
+  return `Dense single-turn accuracy: ${pct(r.single)} (${r.single.correct}/${r.single.total}; ${types})\n\n${resultsTable(r)}\n`;
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {

@@ -9,7 +9,7 @@ from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGener
 ap = argparse.ArgumentParser()
 ap.add_argument("--frames", default="64,256")
 ap.add_argument("--tokens", type=int, default=128)
-ap.add_argument("--out", default="bench_hf.json")
+ap.add_argument("--out", default="cuda-7b.hf.json")
 args = ap.parse_args()
 
 vision = SiglipVisionConfig(hidden_size=1152, intermediate_size=4304, num_hidden_layers=26, num_attention_heads=16,

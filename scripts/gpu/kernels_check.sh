@@ -19,7 +19,9 @@
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
 # Usage: scripts/gpu/kernels_check.sh [check] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill]   (default: check parity vision bench hf;
-#   clibench = the CLI benchmark + HF, CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
+#   clibench = the CLI benchmark (the app's ChatSession loop) + HF into $OUT/cuda-7b.bench.json and $OUT/cuda-7b.hf.json,
+#   which BENCHMARKS.md's tables are generated from: copy them to assets/benchmarks/ and run npx tsx scripts/benchmarks-md.ts;
+#   CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 steps="${*:-check parity vision bench hf}"
@@ -65,15 +67,18 @@ case " $steps " in *" clibench "*)
   # `sparsevila bench` at LLaVA-Video-7B geometry (synthetic weights drawn on the GPU), then HF transformers, same shapes.
   clibench() { timeout ${CLIBENCH_TIMEOUT:-300} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic 7b \
     ${CLIBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --head-tokens 14 --instruction-tokens 20 --question-tokens 20} \
-    --out "$OUT/clibench.json" >> "$OUT/clibench.log" 2>&1; }
+    --out "$OUT/cuda-7b.bench.json" >> "$OUT/clibench.log" 2>&1; }
   : > "$OUT/clibench.log"
   clibench || { r=$?; echo "FAIL clibench (rc $r)" >> "$OUT/clibench.log"; rc=1
     # A crash (not a timeout) gets one retry on the previous kernels, so the call still yields a table.
     if [ $r -ne 124 ] && [ $r -ne 137 ]; then echo "RETRY with SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0" >> "$OUT/clibench.log"
       SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0 clibench || echo "FAIL clibench retry (rc $?)" >> "$OUT/clibench.log"; fi; }
-  tr '\r' '\n' < "$OUT/clibench.log" | grep -v '^  .*vision [0-9]*/' | tail -40
+  grep -v '^  .*vision [0-9]*/' "$OUT/clibench.log" | tail -40
   [ "${CLIBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:---frames 64,256 --tokens 128} \
-    --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1; } ;; esac
+    --out "$OUT/cuda-7b.hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1; }
+  # BENCHMARKS.md's CUDA block as it will read once the two files are committed under assets/benchmarks/.
+  [ -f "$OUT/cuda-7b.bench.json" ] && node node_modules/tsx/dist/cli.mjs scripts/gpu/bench_table.ts "$OUT/cuda-7b.bench.json" \
+    $( [ -f "$OUT/cuda-7b.hf.json" ] && echo "$OUT/cuda-7b.hf.json" ) | tee "$OUT/cuda-7b.md" ;; esac
 case " $steps " in *" decode "*)
   # Decode step at Qwen2-7B geometry: cuBLAS vs our GEMV vs GEMV + fused decode ops (off/on/fused), dense and sparse slot sets.
   [ -d .device/parity/small ] && { timeout 120 node node_modules/tsx/dist/cli.mjs scripts/gpu/decode_parity.ts .device/parity/small 2>&1 | tee "$OUT/decode_parity.log" || rc=1; }

@@ -1,0 +1,54 @@
+// BENCHMARKS.md's tables are what scripts/benchmarks-md.ts generates from the committed JSON (text and numbers cannot
+// drift), and the CUDA block renders a `sparsevila bench --out` + bench_hf.py pair when they are committed.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBenchConfigs } from '../../../engine/core/bench/config.ts';
+import { decodeFloor } from '../../../engine/core/bench/floor.ts';
+import { benchPixels, runBenchConfig } from '../../../engine/core/bench/run.ts';
+import { jsonReader, regenerate, type BenchJson } from '../../../scripts/benchmarks-md.ts';
+import { asLoaded, smallModel } from '../sparse/tinyModel.ts';
+
+const root = path.resolve(__dirname, '../../..');
+
+describe('BENCHMARKS.md', () => {
+  it('equals what scripts/benchmarks-md.ts generates from the committed JSON', () => {
+    const md = readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8');
+    expect(md).toContain('<!-- benchmarks-md eval assets/benchmarks/toy-eval-0-60.json -->');
+    expect(regenerate(md, jsonReader(root))).toBe(md);
+  });
+
+  it('a block whose numbers were edited by hand is regenerated from its JSON', () => {
+    const md = readFileSync(path.join(root, 'BENCHMARKS.md'), 'utf8');
+    const edited = md.replace('| dense | 100.0% | 100.0% |', '| dense | 99.0% | 100.0% |');
+    expect(edited).not.toBe(md);
+    expect(regenerate(edited, jsonReader(root))).toBe(md);
+  });
+
+  it('renders the CUDA block from a bench JSON and an HF JSON', async () => {
+    const model = asLoaded(smallModel(2));
+    const w = { frames: 2, turns: 1, newTokens: 3 };
+    const results = [];
+    for (const c of parseBenchConfigs('dense,0.5:0.5')) {
+      const r = await runBenchConfig(model, c, w, benchPixels(model.model, 2));
+      results.push({ ...r, floor: decodeFloor(model.config, model.backend, r, w, 10) });
+    }
+    const bench: BenchJson = { model: 'tiny', machine: { device: 'TestGPU', node: 'v0' }, date: '2026-12-04', copyGBps: 4000, weightBytesPerToken: 2e9, runs: [{ workload: w, results }] };
+    const hf = { device: 'TestGPU', torch: '9', results: [{ frames: 2, tokens_in: 40, vision_ms: 2 * results[0].visionMs, prefill_ms: 10, decode_ms_per_token: 1 }] };
+    const files: Record<string, unknown> = { 'b.json': bench, 'h.json': hf };
+    const md = 'x\n<!-- benchmarks-md cuda-7b b.json h.json -->\nold\n<!-- /benchmarks-md -->\ny\n';
+    const out = regenerate(md, (f) => files[f] ?? null);
+    expect(out).toMatch(/^x\n<!-- benchmarks-md cuda-7b b.json h.json -->\ntiny on TestGPU, 2026-12-04 \(node v0\); device copy rate 4.00 TB\/s/);
+    expect(out).toContain(`| 2 | dense | ${results[0].prefixTokens} |`);
+    expect(out).toContain('| 2 | sparsevila(0.5,0.5) |');
+    expect(out).toContain('| 2 | 40 | ');
+    expect(out).toContain('| 2.00x / ');  // HF vision was set to twice ours
+    expect(out).not.toContain('old');
+    expect(regenerate('<!-- benchmarks-md cuda-7b b.json h.json -->\n<!-- /benchmarks-md -->', () => null)).toMatch(/Not measured through this path yet/);
+  });
+
+  it('names an unknown generator and a missing input', () => {
+    expect(() => regenerate('<!-- benchmarks-md nope a.json -->\n<!-- /benchmarks-md -->', () => null)).toThrow(/unknown generator "nope"/);
+    expect(() => regenerate('<!-- benchmarks-md eval a.json -->\n<!-- /benchmarks-md -->', () => null)).toThrow(/a.json is missing/);
+  });
+});
