@@ -42,8 +42,10 @@ export class EngineWorker {
       this.channel.post({ type: 'res', id, ok: true, result });
     } catch (err) {
       const e = err as Error & { code?: unknown };
-      console.error(`[engine] ${op} #${id} failed: ${e?.stack ?? String(err)}`);
-      this.fail(id, e?.message || String(err), typeof e?.code === 'string' ? e.code : undefined);
+      const code = typeof e?.code === 'string' ? e.code : undefined;
+      // An error with a code is an expected outcome (ABORTED: stopped by the user); others get their stack in the log.
+      console.error(`[engine] ${op} #${id} failed: ${code ? `${code}: ${e.message}` : (e?.stack ?? String(err))}`);
+      this.fail(id, e?.message || String(err), code);
     }
   }
 
