@@ -192,6 +192,8 @@ export const MemoryEstimate = z.object({
   message: z.string(),
   /** The engine already holds the weights in the memory counted here (CPU): only KV and activations are still needed. */
   weightsLoaded: z.boolean().optional(),
+  /** The prompt's video tokens and how many the KV cache keeps after prefill pruning, counted as the engine counts. */
+  visualTokens: z.object({ total: z.number().int(), kept: z.number().int() }).optional(),
 });
 export type MemoryEstimate = z.infer<typeof MemoryEstimate>;
 

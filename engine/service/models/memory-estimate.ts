@@ -68,7 +68,10 @@ export function estimateMemory(input: EstimateInput): MemoryEstimate {
   const message = fits
     ? `About ${gib(need)} ${resident ? 'more ' : ''}needed (${w}, KV cache ${gib(kvBytes)}${kvNote}, activations ${gib(activationBytes)}) of ${gib(input.availableBytes)} ${where}.`
     : `This would need about ${gib(need)} (${w}, KV cache ${gib(kvBytes)} for ${visualKept} visual tokens${kvNote}, activations ${gib(activationBytes)}) but only ${gib(input.availableBytes)} of ${where} is available. Use fewer frames (now ${frames}), a higher prefill sparsity${denseTwin ? ', turn off measuring dense' : ''}, or a smaller model.`;
-  return { weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, fits, message, ...(resident ? { weightsLoaded: true } : {}) };
+  return {
+    weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, fits, message, ...(resident ? { weightsLoaded: true } : {}),
+    visualTokens: { total: visualTotal, kept: visualKept },
+  };
 }
 
 /** Memory the CPU backend can count on now. */

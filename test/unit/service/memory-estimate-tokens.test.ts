@@ -7,7 +7,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../../../electron/contract.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
 import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { ChatSessions } from '../../../engine/service/engine-host/chat-sessions.ts';
-import { videoTokens } from '../../../engine/service/models/memory-estimate.ts';
+import { estimateMemory, videoTokens } from '../../../engine/service/models/memory-estimate.ts';
 import { makeClip, tmpDir } from './fixture.ts';
 
 let work: string, modelDir: string, clip: string;
@@ -42,6 +42,8 @@ describe('memory estimate token count', () => {
         // The KV cache holds the kept pooled tokens plus the one image_newline.
         expect(est.kept, JSON.stringify(c)).toBe(r.visualTokens + 1);
         expect(est.total).toBe(8 * 4 + 1);
+        // What the app's estimate (chat.estimate) reports.
+        expect(estimateMemory({ config, parameters: 1e6, settings, backend: 'cpu', availableBytes: 2 ** 34 }).visualTokens).toEqual(est);
       }
     } finally {
       sessions.dispose();
