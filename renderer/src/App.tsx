@@ -15,7 +15,7 @@ import { usePref } from './lib/prefs.ts';
 import { ApiContext, useApi } from './state/api.ts';
 import { ToastProvider, useToasts } from './state/toasts.tsx';
 import { useEstimate } from './state/useEstimate.ts';
-import { playerHeight } from './lib/layout.ts';
+import { CENTER_MIN, columns, playerHeight } from './lib/layout.ts';
 import { useModels } from './state/useModels.ts';
 import { useSession } from './state/useSession.ts';
 import { useSettings } from './state/useSettings.ts';
@@ -70,9 +70,9 @@ function Shell() {
     window.addEventListener('resize', onResize);
     return () => window.removeEventListener('resize', onResize);
   }, []);
-  const CENTER_MIN = 380;
-  const left = Math.max(200, Math.min(leftW, winW - CENTER_MIN - 330));
-  const right = Math.max(320, Math.min(rightW, winW - left - CENTER_MIN - 10));
+  const [leftOpen, setLeftOpen] = usePref('libraryOpen', true);
+  const [rightOpen, setRightOpen] = usePref('sidePanelOpen', true);
+  const { left, right, template } = columns(winW, leftW, rightW, leftOpen, rightOpen);
   const shownPlayerH = playerHeight(playerH, winH);
 
   // A new conversation starts the inspector on its latest turn again.
@@ -139,7 +139,7 @@ function Shell() {
   return (
     <div
       className="app"
-      style={{ gridTemplateColumns: `${left}px 5px minmax(0, 1fr) 5px ${right}px` }}
+      style={{ gridTemplateColumns: template }}
       onDragOver={(e) => {
         if (e.dataTransfer.types.includes('Files')) {
           e.preventDefault();
@@ -157,9 +157,10 @@ function Shell() {
         info={info}
         model={activeModel}
         onModels={() => setModelsOpen(true)}
+        panels={{ library: leftOpen, side: rightOpen, onLibrary: setLeftOpen, onSide: setRightOpen }}
       />
-      <Library session={session} serveMode={info?.serveMode ?? true} />
-      <Splitter side="left" size={left} min={200} max={480} label="Resize library" onResize={setLeftW} />
+      {leftOpen ? <Library session={session} serveMode={info?.serveMode ?? true} /> : <div aria-hidden="true" />}
+      {leftOpen ? <Splitter side="left" size={left} min={200} max={480} label="Resize library" onResize={setLeftW} /> : <div aria-hidden="true" />}
       <main className="center">
         {session.video ? (
           <>
@@ -183,8 +184,12 @@ function Shell() {
           <Welcome serveMode={info?.serveMode ?? true} hasRecent={session.recent.length > 0} onDemo={session.openDemo} />
         )}
       </main>
-      <Splitter side="right" size={right} min={320} max={Math.max(320, winW - left - CENTER_MIN - 10)} label="Resize side panel" onResize={setRightW} />
-      <aside className="side" aria-label="Side panel">
+      {rightOpen ? (
+        <Splitter side="right" size={right} min={320} max={Math.max(320, winW - left - CENTER_MIN - 10)} label="Resize side panel" onResize={setRightW} />
+      ) : (
+        <div aria-hidden="true" />
+      )}
+      <aside className="side" aria-label="Side panel" hidden={!rightOpen}>
         <div className="tabs" role="tablist">
           <button role="tab" id="tab-inspector" aria-selected={tab === 'inspector'} aria-controls="panel-side" className={tab === 'inspector' ? 'tab on' : 'tab'} onClick={() => setTab('inspector')}>
             Inspector

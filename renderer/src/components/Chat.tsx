@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type Ref } from 'react';
 import type { MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
 import { formatBytes } from '../lib/format.ts';
 import { prepView } from '../lib/prep-progress.ts';
+import { isNearBottom } from '../lib/scroll.ts';
 import { budgetText, useQuestionBudget } from '../state/useQuestionBudget.ts';
 import { suggestionsFor } from '../lib/suggestions.ts';
 import type { Session } from '../state/useSession.ts';
@@ -39,11 +40,27 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
     if (!busy) setHeldBack(false);
   }, [busy]);
 
-  // Follow the stream unless the reader scrolled up.
+  // Follow the stream unless the reader scrolled up: after each render, and whenever the list's content or height
+  // changes outside a render (text wrapping, the progress bar or an answer's statistics appearing).
   useEffect(() => {
     const el = list.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   });
+  useEffect(() => {
+    const el = list.current;
+    if (!el) return;
+    const follow = () => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    };
+    const mo = new MutationObserver(follow);
+    mo.observe(el, { childList: true, subtree: true, characterData: true });
+    const ro = new ResizeObserver(follow);
+    ro.observe(el);
+    return () => {
+      mo.disconnect();
+      ro.disconnect();
+    };
+  }, []);
 
   const send = async (question: string, replaceFromMessageId?: string, override: Partial<Settings> = {}) => {
     setRefusal(null);
@@ -69,7 +86,7 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
         aria-label="Messages"
         onScroll={(e) => {
           const el = e.currentTarget;
-          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+          stick.current = isNearBottom(el.scrollHeight, el.scrollTop, el.clientHeight);
         }}
       >
         {messages.length === 0 && (

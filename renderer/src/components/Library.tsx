@@ -2,6 +2,8 @@
 import { useEffect, useState } from 'react';
 import type { VideoInfo } from '../../../electron/contract.ts';
 import { countOf, formatClock, formatRelative } from '../lib/format.ts';
+import { relativePathProblem } from '../lib/paths.ts';
+import { ConfirmDialog } from './Dialog.tsx';
 import type { Session } from '../state/useSession.ts';
 import { useApi } from '../state/api.ts';
 import { useToasts } from '../state/toasts.tsx';
@@ -17,6 +19,8 @@ export function Library({ session, serveMode }: Props) {
   const [path, setPath] = useState('');
   const [showPath, setShowPath] = useState(serveMode);
   const [opening, setOpening] = useState(false);
+  const [pathError, setPathError] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<{ id: string; title: string } | null>(null);
 
   const pick = async () => {
     try {
@@ -46,6 +50,8 @@ export function Library({ session, serveMode }: Props) {
               e.preventDefault();
               const p = path.trim();
               if (!p || opening) return;
+              setPathError(relativePathProblem(p, '/home/me/videos/talk.mp4'));
+              if (relativePathProblem(p, '')) return;
               setOpening(true);
               // A path that did not open stays in the box, to be corrected.
               void session.openPath(p).then((ok) => {
@@ -63,7 +69,11 @@ export function Library({ session, serveMode }: Props) {
                 className="input"
                 placeholder="/home/me/videos/talk.mp4"
                 value={path}
-                onChange={(e) => setPath(e.target.value)}
+                onChange={(e) => {
+                  setPath(e.target.value);
+                  setPathError(null);
+                }}
+                aria-invalid={pathError !== null}
                 spellCheck={false}
                 autoComplete="off"
               />
@@ -71,6 +81,11 @@ export function Library({ session, serveMode }: Props) {
                 {opening ? 'Opening…' : 'Open'}
               </button>
             </div>
+            {pathError && (
+              <p className="form-error" role="alert">
+                {pathError}
+              </p>
+            )}
           </form>
         ) : (
           <button className="link-btn" onClick={() => setShowPath(true)}>
@@ -128,7 +143,7 @@ export function Library({ session, serveMode }: Props) {
                     aria-label={`Delete conversation ${c.title}`}
                     title="Delete conversation"
                     onClick={() => {
-                      if (confirm(`Delete “${c.title || 'Untitled'}”?`)) void session.deleteConversation(c.id);
+                      setDeleting({ id: c.id, title: c.title || 'Untitled' });
                     }}
                   >
                     ×
@@ -138,6 +153,15 @@ export function Library({ session, serveMode }: Props) {
             </ul>
           )}
         </section>
+      )}
+      {deleting && (
+        <ConfirmDialog
+          title="Delete this conversation?"
+          body={<p>“{deleting.title}” and its answers and inspector data are deleted. This cannot be undone.</p>}
+          confirm="Delete"
+          onConfirm={() => void session.deleteConversation(deleting.id)}
+          onCancel={() => setDeleting(null)}
+        />
       )}
     </nav>
   );

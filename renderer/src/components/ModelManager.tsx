@@ -1,8 +1,10 @@
 // Installed models, adding a local Hugging Face folder, and downloading listed models with progress.
-import { useEffect, useRef, useState } from 'react';
-import type { Settings } from '../../../electron/contract.ts';
+import { useState } from 'react';
+import type { ModelInfo, Settings } from '../../../electron/contract.ts';
 import { errorMessage, formatBytes, formatParams } from '../lib/format.ts';
+import { relativePathProblem, samePath } from '../lib/paths.ts';
 import type { ModelsState } from '../state/useModels.ts';
+import { ConfirmDialog, Dialog } from './Dialog.tsx';
 
 interface Props {
   state: ModelsState;
@@ -17,19 +19,25 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
   const [path, setPath] = useState('');
   const [adding, setAdding] = useState(false);
   const [addError, setAddError] = useState<string | null>(null);
-  const box = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    box.current?.querySelector<HTMLElement>('button, input')?.focus();
-  }, []);
+  /** The model just added: offered to use, never switched to silently. */
+  const [added, setAdded] = useState<ModelInfo | null>(null);
+  const [removing, setRemoving] = useState<ModelInfo | null>(null);
 
   const add = async () => {
-    setAdding(true);
     setAddError(null);
+    setAdded(null);
+    const p = path.trim();
+    const relative = relativePathProblem(p, '/models/llava-onevision-qwen2-0.5b-ov-hf');
+    if (relative) return setAddError(relative);
+    const known = state.models.find((m) => samePath(m.path, p));
+    if (known) return setAddError(`This folder is already in the list as “${known.name}” (${SOURCE_LABEL[known.source]}).`);
+    setAdding(true);
     try {
-      const m = await state.addLocal(path.trim());
+      const before = new Set(state.models.map((m) => m.id));
+      const m = await state.addLocal(p);
       setPath('');
-      onUse({ modelId: m.id });
+      if (before.has(m.id)) setAddError(`This folder is already in the list as “${m.name}”.`);
+      else setAdded(m);
     } catch (e) {
       setAddError(errorMessage(e));
     } finally {
@@ -40,20 +48,7 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
   const installedRepos = new Set(state.models.map((m) => m.name));
 
   return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        className="modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="models-h"
-        ref={box}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.stopPropagation();
-            onClose();
-          }
-        }}
-      >
+    <Dialog labelledBy="models-h" onClose={onClose}>
         <header className="modal-head">
           <h2 id="models-h">Models</h2>
           <button className="icon-btn" aria-label="Close" onClick={onClose}>
@@ -84,7 +79,7 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
                       Use
                     </button>
                     {m.source !== 'embedded' && (
-                      <button className="btn btn-small btn-ghost" title="Remove from this list; the folder and its files stay on disk" onClick={() => void state.remove(m.id)}>
+                      <button className="btn btn-small btn-ghost" title="Remove from this list; the folder and its files stay on disk" onClick={() => setRemoving(m)}>
                         Remove
                       </button>
                     )}
@@ -123,6 +118,22 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
           {addError && (
             <p className="form-error" role="alert">
               {addError}
+            </p>
+          )}
+          {added && (
+            <p className="form-ok" role="status">
+              Added “{added.name}”.{' '}
+              {added.id !== activeId && (
+                <button
+                  className="btn btn-small"
+                  onClick={() => {
+                    onUse({ modelId: added.id });
+                    setAdded(null);
+                  }}
+                >
+                  Use it
+                </button>
+              )}
             </p>
           )}
         </section>
@@ -177,7 +188,15 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
             </ul>
           )}
         </section>
-      </div>
-    </div>
+      {removing && (
+        <ConfirmDialog
+          title="Remove this model from the list?"
+          body={<p>“{removing.name}” leaves the list; its folder and files stay on disk ({removing.path}).</p>}
+          confirm="Remove"
+          onConfirm={() => void state.remove(removing.id)}
+          onCancel={() => setRemoving(null)}
+        />
+      )}
+    </Dialog>
   );
 }

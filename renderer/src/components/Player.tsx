@@ -1,6 +1,7 @@
 // The video player and, under it, the filmstrip of the frames the model sees. Other views seek it via the handle.
 import { useEffect, useImperativeHandle, useMemo, useRef, useState, type Ref } from 'react';
 import type { SampledFrame, VideoInfo } from '../../../electron/contract.ts';
+import { scrollLeftToShow } from '../lib/scroll.ts';
 import { clockLabels, formatClock } from '../lib/format.ts';
 import { CutOffNote } from './CutOffNote.tsx';
 
@@ -42,10 +43,16 @@ export function Player({ ref, video, frames, framesLoading, framesError = null, 
   let current = -1;
   if (frames) for (let i = 0; i < frames.length; i++) if (frames[i].timeSec <= time + 1e-3) current = i;
 
+  // The current frame stays in view in the strip (scrolling only the strip, never the page around it), also when the
+  // frames arrive after the playhead moved.
   useEffect(() => {
-    const item = strip.current?.children[current] as HTMLElement | undefined;
-    item?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-  }, [current]);
+    const list = strip.current;
+    const item = list?.children[current] as HTMLElement | undefined;
+    if (!list || !item) return;
+    const itemLeft = item.getBoundingClientRect().left - list.getBoundingClientRect().left + list.scrollLeft;
+    const left = scrollLeftToShow(itemLeft, item.offsetWidth, list.scrollLeft, list.clientWidth);
+    if (left !== null) list.scrollTo({ left, behavior: 'smooth' });
+  }, [current, frames]);
 
   return (
     <section className="player" aria-label="Player">
