@@ -111,8 +111,7 @@ export class ChatSession {
   private disposed = false;
 
   private constructor(readonly model: LoadedModel, readonly prompt: PromptParts, readonly builder: PromptBuilder | null,
-    readonly opts: SessionOptions, policy: SparsePolicy, video: SessionVideoGeometry, kv: PrefixKv,
-    firstTurnTimings: { visionMs: number; prefixPrefillMs: number }) {
+    policy: SparsePolicy, video: SessionVideoGeometry, kv: PrefixKv, firstTurnTimings: { visionMs: number; prefixPrefillMs: number }) {
     this.policy = policy;
     this.video = video;
     this.kv = kv;
@@ -144,7 +143,7 @@ export class ChatSession {
       be.dispose(enc.tokens);
     }
     policy.attach(kv);
-    return new ChatSession(model, prompt, builder, opts, policy, geometry, kv, { visionMs, prefixPrefillMs });
+    return new ChatSession(model, prompt, builder, policy, geometry, kv, { visionMs, prefixPrefillMs });
   }
 
   private static buildPrompt(model: LoadedModel, video: SessionVideo, opts: SessionOptions): { prompt: PromptParts; builder: PromptBuilder | null } {
