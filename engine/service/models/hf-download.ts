@@ -228,9 +228,11 @@ async function appendFrom(
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
         chunk = await reader.read();
-      } catch {
+      } catch (err) {
         if (opts.signal?.aborted) throw new HubDownloadError('download cancelled');
-        throw new HubDownloadError(`${f.path}: the connection ended after ${received} of ${f.size} bytes; retry to resume`);
+        // @huggingface/hub's blob stream fails with the reason as a bare string (e.g. an HTTP error on the Range request).
+        const why = typeof err === 'string' ? err : (err as Error).message;
+        throw new HubDownloadError(`${f.path}: the connection ended after ${received} of ${f.size} bytes (${why}); retry to resume`);
       }
       if (chunk.done) break;
       if (received + chunk.value.byteLength > f.size) {
