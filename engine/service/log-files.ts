@@ -46,20 +46,30 @@ export function openLogFiles(dataDir: string, program: LogProgram, rotation: { s
 }
 
 const levels = { log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;
+type ConsoleMethod = keyof typeof levels;
+const consoleLogs = new Set<Logger>();
+let originalConsole: Map<ConsoleMethod, (...args: unknown[]) => void> | null = null;
 
 /** Copies what this process prints through console.log/info/warn/error into the log (it still prints). Returns the
- *  function that undoes it. */
+ *  function that undoes it. Several logs may copy at once (serve modes started by one test process). */
 export function copyConsoleTo(log: Logger): () => void {
-  const originals = new Map<keyof typeof levels, (...args: unknown[]) => void>();
-  for (const method of Object.keys(levels) as (keyof typeof levels)[]) {
-    const original = console[method];
-    originals.set(method, original);
-    console[method] = (...args: unknown[]) => {
-      original.apply(console, args);
-      log[levels[method]](format(...args));
-    };
+  consoleLogs.add(log);
+  if (!originalConsole) {
+    originalConsole = new Map();
+    for (const method of Object.keys(levels) as ConsoleMethod[]) {
+      const original = console[method];
+      originalConsole.set(method, original);
+      console[method] = (...args: unknown[]) => {
+        original.apply(console, args);
+        const line = format(...args);
+        for (const l of consoleLogs) l[levels[method]](line);
+      };
+    }
   }
   return () => {
-    for (const [method, original] of originals) console[method] = original;
+    consoleLogs.delete(log);
+    if (consoleLogs.size > 0 || !originalConsole) return;
+    for (const [method, original] of originalConsole) console[method] = original;
+    originalConsole = null;
   };
 }

@@ -61,18 +61,24 @@ describe('log files', () => {
     );
   }, 30_000);
 
-  it('copy what the process prints to the console, and stop when asked', async () => {
-    const logs = openTempLogs();
+  it('copy what the process prints to the console, each while asked (two at once: serve modes in one test process)', async () => {
+    const [a, b] = [openTempLogs(), openTempLogs()];
     const print = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const restore = copyConsoleTo(logs.main);
     try {
+      const stopA = copyConsoleTo(a.main);
+      const stopB = copyConsoleTo(b.main);
       console.error('[service] something failed:', new Error('disk full'));
+      stopA();
+      console.error('only in b');
+      stopB();
+      console.error('in neither');
     } finally {
-      restore();
       print.mockRestore();
     }
-    console.error('after restore: not in the log');
-    await vi.waitFor(() => expect(readLog(logs.file).map((l) => l.msg)).toEqual([expect.stringMatching(/^\[service\] something failed: Error: disk full/)]));
+    await vi.waitFor(() => {
+      expect(readLog(a.file).map((l) => l.msg)).toEqual([expect.stringMatching(/^\[service\] something failed: Error: disk full/)]);
+      expect(readLog(b.file).map((l) => l.msg)).toEqual([expect.stringMatching(/^\[service\] something failed/), 'only in b']);
+    });
   });
 
   it('app.openLogs returns the logs folder in serve mode (nothing to open there)', async () => {
