@@ -11,6 +11,7 @@ export function modelHandlers(
 ): Pick<CallHandlers, 'models.list' | 'models.addLocal' | 'models.remove' | 'models.catalog' | 'models.download' | 'models.cancelDownload'> {
   return {
     async 'models.list'() {
+      await ctx.models.refreshHubCache();
       return ctx.models.list();
     },
     async 'models.addLocal'({ path }) {

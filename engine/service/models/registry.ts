@@ -8,7 +8,7 @@ import type { ModelInfo } from '../../../electron/contract.ts';
 import { readJsonOr, writeJsonAtomic } from '../store/atomic-json.ts';
 import { SerialQueue } from '../store/serial-queue.ts';
 import { findCachedHubModels } from './hub-cache.ts';
-import { describeModelFolder, type ModelFolderFacts } from './model-folder.ts';
+import { describeModelFolder, modelIdFor, type ModelFolderFacts } from './model-folder.ts';
 
 const Entry = z.object({ source: z.enum(['local', 'downloaded']), path: z.string(), name: z.string().optional() });
 const RegistryFile = z.object({
@@ -25,6 +25,7 @@ export class ModelRegistry {
   private hiddenHubRepos: string[] = [];
   /** model id -> its hub cache repo folder, for the models found in the cache. */
   private hubRepoDirs = new Map<string, string>();
+  private unusableSnapshots = new Set<string>();
   private queue = new SerialQueue();
   private readonly file: string;
 
@@ -51,14 +52,8 @@ export class ModelRegistry {
     this.entries = data.entries;
     this.hiddenHubRepos = data.hiddenHubRepos;
     this.hubRepoDirs.clear();
-    for (const m of await this.cachedHubModels()) {
-      if (this.hiddenHubRepos.includes(m.repoDir)) continue;
-      try {
-        this.setHubModel(m.repo, m.repoDir, m.snapshotDir);
-      } catch (err) {
-        console.warn(`[models] ${m.repo} in the Hugging Face cache is unusable: ${(err as Error).message}`);
-      }
-    }
+    this.unusableSnapshots.clear();
+    await this.refreshHubCache();
     for (const e of this.entries) {
       try {
         const f = describeModelFolder(e.path, e.source, { name: e.name });
@@ -66,6 +61,32 @@ export class ModelRegistry {
       } catch (err) {
         console.warn(`[models] ${e.path} is no longer usable: ${(err as Error).message}`);
       }
+    }
+  }
+
+  /** Re-reads the hub cache: models fetched since (by Python tools too) appear, deleted ones go. A snapshot already
+   *  described (or found unusable) is not read again. */
+  async refreshHubCache(): Promise<void> {
+    const seen = new Set<string>();
+    for (const m of await this.cachedHubModels()) {
+      if (this.hiddenHubRepos.includes(m.repoDir)) continue;
+      const id = modelIdFor('downloaded', m.repoDir);
+      if (this.facts.get(id)?.info.path === path.resolve(m.snapshotDir) || this.unusableSnapshots.has(m.snapshotDir)) {
+        if (this.facts.has(id)) seen.add(id);
+        continue;
+      }
+      try {
+        this.setHubModel(m.repo, m.repoDir, m.snapshotDir);
+        seen.add(id);
+      } catch (err) {
+        this.unusableSnapshots.add(m.snapshotDir);
+        console.warn(`[models] ${m.repo} in the Hugging Face cache is unusable: ${(err as Error).message}`);
+      }
+    }
+    for (const id of [...this.hubRepoDirs.keys()]) {
+      if (seen.has(id)) continue;
+      this.hubRepoDirs.delete(id);
+      this.facts.delete(id);
     }
   }
 

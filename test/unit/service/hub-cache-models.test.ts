@@ -4,7 +4,7 @@
 // removing a cached model hides it (the files stay).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { EventPayload, ModelInfo } from '../../../electron/contract.ts';
 import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
@@ -62,6 +62,14 @@ describe('models in the Hugging Face cache', () => {
       expect(list.res).toHaveLength(1);
       expect(list.res[0]).toMatchObject({ name: 'acme/tiny-llava', source: 'downloaded', path: snapshot, architecture: 'LlavaOnevisionForConditionalGeneration' });
       expect(list.res[0].description).toContain('Hugging Face cache');
+
+      // Fetched while the app runs (e.g. by transformers): the next list shows it; deleted from the cache: it goes.
+      placeInHubCache(path.join(hfHome, 'hub'), 'acme/later-llava', tinyModel, commit('later'));
+      const later = (await svc.service.call('models.list', {})) as { ok: true; res: ModelInfo[] };
+      expect(later.res.map((m) => m.name)).toEqual(['acme/later-llava', 'acme/tiny-llava']);
+      rmSync(path.join(hfHome, 'hub', 'models--acme--later-llava'), { recursive: true });
+      const gone = (await svc.service.call('models.list', {})) as { ok: true; res: ModelInfo[] };
+      expect(gone.res.map((m) => m.name)).toEqual(['acme/tiny-llava']);
     } finally {
       await svc.close();
     }
