@@ -17,8 +17,8 @@ function serveHint(what) {
   const text =
     `npm start: ${what}, so the desktop window cannot open. The same app runs in your browser without Electron: ` +
     '`npm run serve` builds the renderer and prints a http://127.0.0.1:PORT/?token=... URL to open (after ' +
-    '`npm run build:renderer`, `npx sparsevila serve` does the same). To get the desktop app, allow downloads from github.com or set ' +
-    'ELECTRON_MIRROR, and run `npm start` again.';
+    '`npm run build:renderer`, `npx sparsevila serve` does the same). To get the desktop app, allow downloads from ' +
+    'github.com or set ELECTRON_MIRROR, and run `npm start` again.';
   return text.replace(/(.{1,100})(?: |$)/g, '$1\n').trimEnd();
 }
 
