@@ -12,7 +12,7 @@ import { conversationHandlers } from './handlers/conversation-handlers.ts';
 import { modelHandlers } from './handlers/model-handlers.ts';
 import type { CallHandlers } from './handlers/types.ts';
 import { videoHandlers } from './handlers/video-handlers.ts';
-import { mediaResponse, resolveMediaPath, type MediaResponse } from './media.ts';
+import { serveMedia, type MediaResponse } from './media.ts';
 import { DownloadManager } from './models/download-manager.ts';
 import { defaultHubCacheDir } from './models/hub-cache.ts';
 import { ModelRegistry } from './models/registry.ts';
@@ -111,9 +111,7 @@ export class AppService {
 
   /** A /media/... URL path as a response (404 for anything unknown). */
   async media(pathname: string, range: string | null | undefined): Promise<MediaResponse> {
-    const file = resolveMediaPath(pathname, this.ctx.dataDir, this.ctx.library);
-    if (!file) return { status: 404, headers: { 'Content-Type': 'text/plain' }, body: null };
-    return mediaResponse(file, range);
+    return serveMedia(pathname, range, this.ctx.dataDir, this.ctx.library);
   }
 
   get engine(): EngineHost {

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { logsDir } from '../log-files.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
+import { checkFfmpegSetting } from './ffmpeg-setting.ts';
 import type { CallHandlers } from './types.ts';
 
 export function appHandlers(
@@ -14,6 +15,7 @@ export function appHandlers(
       return ctx.settings.get();
     },
     async 'settings.set'(patch) {
+      if (patch.ffmpegPath !== undefined) await checkFfmpegSetting(patch.ffmpegPath);
       return ctx.settings.update(patch);
     },
     async 'engine.status'() {

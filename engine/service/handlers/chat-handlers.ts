@@ -7,6 +7,7 @@ import type { AskArgs, PrepareArgs } from '../engine-host/engine-contract.ts';
 import { availableRam, estimateMemory } from '../models/memory-estimate.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { tooLongMessage, TurnBudget } from '../turn-budget.ts';
+import { checkFfmpegSetting } from './ffmpeg-setting.ts';
 import { TurnSlots } from './turn-slots.ts';
 import type { CallHandlers } from './types.ts';
 
@@ -142,6 +143,7 @@ export function chatHandlers(
     async 'chat.ask'({ conversationId, question, replaceFromMessageId, settings: override }) {
       const conv = ctx.conversations.get(conversationId);
       if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
+      await checkFfmpegSetting(override?.ffmpegPath);
       const unclaim = claim(conversationId);
       try {
         let at = conv.messages.length;

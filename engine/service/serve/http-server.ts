@@ -136,7 +136,14 @@ export async function startServeServer(opts: ServeOptions): Promise<ServeHandle>
     } catch {
       return json(res, 400, { ok: false, error: { code: 'invalid_request', message: 'body is not valid JSON' } }, headers);
     }
-    const result = await opts.service.call(decodeURIComponent(name), payload);
+    let callName: string;
+    try {
+      callName = decodeURIComponent(name);
+    } catch {
+      const message = `call name ${JSON.stringify(name.slice(0, 100))} is not valid URL encoding`;
+      return json(res, 400, { ok: false, error: { code: 'invalid_request', message } }, headers);
+    }
+    const result = await opts.service.call(callName, payload);
     json(res, result.ok ? 200 : result.error.code === 'unknown_call' || result.error.code === 'not_found' ? 404 : result.error.code === 'internal' ? 500 : 400, result, headers);
   }
 

@@ -62,13 +62,28 @@ export async function readJsonOr<T>(file: string, schema: z.ZodType<T>, fallback
   return fallback;
 }
 
-/** Removes temp files a killed writer left behind. */
-export async function cleanTempFiles(dir: string): Promise<void> {
+/** Removes temp files a killed writer left behind (`.<name>.<pid>.<hex>.tmp`, of `baseName` only when given). A file
+ *  whose writer is still running (another process sharing the data folder) is kept: its rename is still to come. */
+export async function cleanTempFiles(dir: string, baseName?: string): Promise<void> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith('.tmp')).map((n) => fs.rm(path.join(dir, n), { force: true })));
+  const stale = names.filter((n) => {
+    const m = /^\.(.+)\.(\d+)\.[0-9a-f]+\.tmp$/.exec(n);
+    return m !== null && (baseName === undefined || m[1] === baseName) && !processAlive(Number(m[2]));
+  });
+  await Promise.all(stale.map((n) => fs.rm(path.join(dir, n), { force: true })));
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

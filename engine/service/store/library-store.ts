@@ -2,13 +2,16 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { VideoInfo } from '../../../electron/contract.ts';
-import { readJsonOr, writeJsonAtomic } from './atomic-json.ts';
+import { cleanTempFiles, readJsonOr, writeJsonAtomic } from './atomic-json.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { fileIdentity, FileIdentity } from './file-identity.ts';
 
-const LibraryFile = z.object({ version: z.literal(1), videos: z.array(VideoInfo) });
+/** files: the file each video's path named when it was opened (media is served only while it still does). */
+const LibraryFile = z.object({ version: z.literal(1), videos: z.array(VideoInfo), files: z.record(z.string(), FileIdentity).optional() });
 
 export class LibraryStore {
   private videos = new Map<string, VideoInfo>();
+  private files = new Map<string, FileIdentity>();
   private queue = new SerialQueue();
   private readonly file: string;
 
@@ -17,8 +20,21 @@ export class LibraryStore {
   }
 
   async load(): Promise<void> {
+    await cleanTempFiles(path.dirname(this.file), path.basename(this.file));
     const data = await readJsonOr(this.file, LibraryFile, { version: 1 as const, videos: [] });
     this.videos = new Map(data.videos.map((v) => [v.id, v]));
+    this.files = new Map(Object.entries(data.files ?? {}));
+    // Entries from before identities were kept: the file the path names now.
+    const missing = data.videos.filter((v) => !this.files.has(v.id));
+    for (const v of missing) {
+      const id = await fileIdentity(v.path);
+      if (id) this.files.set(v.id, id);
+    }
+  }
+
+  /** The file the video's path named when it was opened, or undefined. */
+  identity(id: string): FileIdentity | undefined {
+    return this.files.get(id);
   }
 
   get(id: string): VideoInfo | undefined {
@@ -29,8 +45,12 @@ export class LibraryStore {
     return [...this.videos.values()].sort((a, b) => b.lastOpenedAt - a.lastOpenedAt);
   }
 
+  /** Adds or re-opens a video: its path's file now is the one media will serve. */
   async put(video: VideoInfo): Promise<void> {
     this.videos.set(video.id, video);
+    const id = await fileIdentity(video.path);
+    if (id) this.files.set(video.id, id);
+    else this.files.delete(video.id);
     await this.save();
   }
 
@@ -45,12 +65,13 @@ export class LibraryStore {
 
   async remove(id: string): Promise<boolean> {
     const had = this.videos.delete(id);
+    this.files.delete(id);
     if (had) await this.save();
     return had;
   }
 
   private save(): Promise<void> {
-    const snapshot = { version: 1 as const, videos: [...this.videos.values()] };
+    const snapshot = { version: 1 as const, videos: [...this.videos.values()], files: Object.fromEntries(this.files) };
     return this.queue.run('library', () => writeJsonAtomic(this.file, snapshot));
   }
 }

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SETTINGS, Settings } from '../../../electron/contract.ts';
-import { readJsonOr, writeJsonAtomic } from './atomic-json.ts';
+import { cleanTempFiles, readJsonOr, writeJsonAtomic } from './atomic-json.ts';
 import { SerialQueue } from './serial-queue.ts';
 
 const StoredSettings = Settings.partial();
@@ -17,6 +17,7 @@ export class SettingsStore {
   }
 
   async load(): Promise<Settings> {
+    await cleanTempFiles(path.dirname(this.file), path.basename(this.file));
     const stored = await readJsonOr(this.file, StoredSettings as z.ZodType<Partial<Settings>>, {});
     this.current = Settings.parse({ ...DEFAULT_SETTINGS, ...stored });
     return this.get();
