@@ -78,6 +78,9 @@ export async function startServe(args: ServeArgs): Promise<RunningServe> {
     serveMode: true,
     engine,
     embeddedModelsDir: embeddedModelsDir(),
+  }).catch(async (err: unknown) => {
+    await closeLogs();
+    throw err;
   });
   engine.start().catch((err: Error) => console.error(`[serve] engine: ${err.message}`));
   let handle: ServeHandle;
