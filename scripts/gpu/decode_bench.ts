@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
 import type { CudaKvCache } from '../../engine/core/backend/cuda/cuda-tensor.ts';
 import { DT, loadAddon } from '../../engine/core/backend/cuda/addon.ts';
-import type { GemvMode } from '../../engine/core/backend/cuda/cuda-fused.ts';
+import type { GemvMode } from '../../engine/core/backend/cuda/kernel-config.ts';
 import { parseConfig } from '../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../engine/core/models/qwen2.ts';
@@ -34,8 +34,7 @@ be.sync();
 // 'fused-nopdl': fused without programmatic dependent launch of the GEMV kernels.
 const setMode = (m: string) => {
   const g = m.replace('-nopdl', '') as GemvMode;
-  (be as unknown as { gemv: GemvMode }).gemv = g;
-  addon.configure({ gemvLinear: g !== 'off', gemvPdl: !m.endsWith('-nopdl') });
+  be.configure({ gemv: g, gemvPdl: !m.endsWith('-nopdl') });
 };
 
 // Copy bandwidth for the floor (bytes read + written).

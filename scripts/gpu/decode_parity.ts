@@ -1,5 +1,5 @@
 // Decode-path parity on a real checkpoint: the logits of a question prefill and of 6 decode steps (same forced
-// tokens) on the CUDA backend in bf16 with SPARSEVILA_GEMV = off (cuBLAS) / on / fused, against the CUDA f32 mode
+// tokens) on the CUDA backend in bf16 with KernelConfig.gemv = off (cuBLAS) / on / fused, against the CUDA f32 mode
 // (exact path, itself checked against the CPU backend and HF by kernels_parity.ts; the GPU machine has no
 // onnxruntime). Also prints the greedy tokens of ChatSession.ask (device argmax in fused mode). Exit 1 when a
 // tolerance is missed.
@@ -7,15 +7,14 @@
 import { loadModel, type LoadedModel } from '../../engine/core/models/load-model.ts';
 import { ChatSession } from '../../engine/core/session/chat-session.ts';
 import { argmax } from '../../engine/core/session/sampling.ts';
+import type { GemvMode } from '../../engine/core/backend/cuda/kernel-config.ts';
 
 const [dir, framesArg] = process.argv.slice(2);
 if (!dir) throw new Error('usage: decode_parity.ts MODEL_DIR [FRAMES]');
 const F = Number(framesArg ?? 2), STEPS = 6, Q = 'What is shown in the video?';
 
-async function run(dtype: 'f32' | 'bf16', gemv: string, forced: number[] | null) {
-  process.env.SPARSEVILA_GEMV = gemv;
-  process.env.SPARSEVILA_CUDA_DTYPE = dtype;
-  const m: LoadedModel = await loadModel(dir, { backend: 'cuda' });
+async function run(dtype: 'f32' | 'bf16', gemv: GemvMode, forced: number[] | null) {
+  const m: LoadedModel = await loadModel(dir, { backend: 'cuda', kernels: { dtype, gemv } });
   const S = m.config.vision.imageSize;
   const video = { pixelValues: Float32Array.from({ length: F * 3 * S * S }, (_, i) => Math.sin(i * 0.013)), frames: F,
     frameTimes: Array.from({ length: F }, (_, i) => i), durationSec: F };
@@ -33,7 +32,7 @@ async function run(dtype: 'f32' | 'bf16', gemv: string, forced: number[] | null)
 
 let failed = 0;
 const cpu = await run('f32', 'off', null);  // the reference ("cpu" below: the exact f32 path)
-for (const gemv of ['off', 'on', 'fused']) {
+for (const gemv of ['off', 'on', 'fused'] as const) {
   const g = await run('bf16', gemv, cpu.tokens);
   let worst = 0;
   g.rows.forEach((r, i) => {

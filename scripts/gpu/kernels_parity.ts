@@ -20,8 +20,7 @@ const { ids, pixels, frames } = readLogitsInputs(inputs);
 const TOL = { f32: 1e-4, bf16: 2e-2 } as const;
 let failed = 0;
 for (const dtype of ['f32', 'bf16'] as const) {
-  process.env.SPARSEVILA_CUDA_DTYPE = dtype;
-  const m = await loadModel(dir, { backend: 'cuda' });
+  const m = await loadModel(dir, { backend: 'cuda', kernels: { dtype } });
   const t0 = performance.now();
   const got = m.model.logits(ids, pixels, frames);
   const ms = performance.now() - t0;

@@ -11,7 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
 import { DT, loadAddon } from '../../engine/core/backend/cuda/addon.ts';
-import { applyFlashEnv } from '../../engine/core/backend/cuda/flash-env.ts';
+import { kernelConfigFromEnv } from '../../engine/core/backend/cuda/kernel-config-env.ts';
 import type { Backend } from '../../engine/core/backend/backend.ts';
 import { parseConfig } from '../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../engine/core/models/presets.ts';
@@ -33,19 +33,18 @@ const label = (m: Mode) =>
 const modeKey = (m: Mode) =>
   `${m.flash}:${m.fused ? 1 : 0}${m.qkv || m.resNorm ? `:${m.qkv ? 'q' : ''}${m.resNorm ? 'n' : ''}` : ''}`;
 const setMode = (m: Mode) => {
-  applyFlashEnv(addon, m.flash);
-  be.prefillFused = m.fused;
-  be.prefillQkv = m.qkv;
-  be.prefillResNorm = m.resNorm;
+  // The flash spelling is SPARSEVILA_FLASH's (auto | mma | off).
+  const { prefillAttention } = kernelConfigFromEnv({ SPARSEVILA_FLASH: m.flash });
+  be.configure({ prefillAttention, prefillFused: m.fused, prefillQkv: m.qkv, prefillResNorm: m.resNorm });
 };
 const REPS = Number(arg('reps', '3'));
 const OUT = arg('out', '');
 
 const be = new CudaBackend({ dtype: 'bf16' });
-const prefillDefault = be.prefillFused, qkvDefault = be.prefillQkv, resNormDefault = be.prefillResNorm;
+const defaults = { ...be.config };
 // The q/k/v weights are fused at load when the switch is on then; per mode the switch picks the path (the plain
 // path reads the same weights through views).
-if (MODES.some((m) => m.qkv)) be.prefillQkv = true;
+if (MODES.some((m) => m.qkv)) be.configure({ prefillQkv: true });
 const addon = loadAddon().addon!;
 const cfg = parseConfig(presetConfig('7b'));
 const t = cfg.text;
@@ -112,10 +111,7 @@ for (const T of TOKENS) {
     console.log(`prefill ${T} tokens, flash ${mode}, ${label(m)}: ${ms.toFixed(1)} ms (min ${ts[0].toFixed(1)}) | per op (synced): ${JSON.stringify(ops)}`);
     rows.push({ tokens: T, flash: mode, fused, qkv, resNorm, ms, min: ts[0], perOpMs: ops });
   }
-  applyFlashEnv(addon, 'auto');
-  be.prefillFused = prefillDefault;
-  be.prefillQkv = qkvDefault;
-  be.prefillResNorm = resNormDefault;
+  be.configure(defaults);
   be.dispose(input);
   be.disposeKvCache(cache);
 }
@@ -165,9 +161,6 @@ if (REF_T > 0) {
     const base = a3 ? 'the 16-bit path without them' : 'the plain path';
     console.log(`${ok ? 'PASS' : 'FAIL'} prefill ${REF_T} tokens, flash ${m.flash}: ${label(m)} as close to the f32 forward as ${base} (${mine.toExponential(2)} vs ${plain.toExponential(2)}, allowed 1.25x + 1e-3)`);
   }
-  applyFlashEnv(addon, 'auto');
-  be.prefillFused = prefillDefault;
-  be.prefillQkv = qkvDefault;
-  be.prefillResNorm = resNormDefault;
+  be.configure(defaults);
 }
 if (OUT) writeFileSync(OUT, JSON.stringify({ device: be.device, rows, accuracy }, null, 1));

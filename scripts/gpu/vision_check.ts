@@ -9,6 +9,7 @@ import { SafetensorsFile } from '../../engine/core/checkpoint/safetensors.ts';
 import { readLogitsInputs } from '../../engine/cli/logits.ts';
 import { loadModel } from '../../engine/core/models/load-model.ts';
 import { loadAddon } from '../../engine/core/backend/cuda/addon.ts';
+import type { CudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
 import { PrimitiveLayerOps } from '../../engine/core/backend/layer-ops.ts';
 import { PatchSaliencyCollector } from '../../engine/core/sparse/saliency.ts';
 import { VISION_BATCH_ROWS } from '../../engine/core/models/llava-onevision.ts';
@@ -145,9 +146,8 @@ for (const spec of args) {
     const { pixels, frames } = readLogitsInputs(inputs);
     if (!pixels) throw new Error(`${inputs} has no pixel values`);
     for (const dtype of ['f32', 'bf16', 'bf16-flash'] as const) {
-      process.env.SPARSEVILA_CUDA_DTYPE = dtype === 'bf16-flash' ? 'bf16' : dtype;
-      const m = await loadModel(dir, { backend: 'cuda' });
-      (m.backend as unknown as { visionAttention: string }).visionAttention = dtype === 'bf16-flash' ? 'flash' : 'cublas';
+      const m = await loadModel(dir, { backend: 'cuda', kernels: {
+        dtype: dtype === 'bf16-flash' ? 'bf16' : dtype, visionAttention: dtype === 'bf16-flash' ? 'flash' : 'cublas' } });
       const enc = m.model.encodeVideo(pixels, frames);
       const got = m.backend.toHost(enc.tokens);
       m.backend.dispose(enc.tokens);
@@ -165,9 +165,8 @@ for (const spec of args) {
 
 // ---- 3. vision ms at 7B geometry --------------------------------------------------------------------------------
 await guarded('vision timing 7b', async () => {
-  process.env.SPARSEVILA_CUDA_DTYPE = 'bf16';
-  const m = await loadModel('', { backend: 'cuda', synthetic: '7b' });
-  const be = m.backend, v = m.config.vision;
+  const m = await loadModel('', { backend: 'cuda', synthetic: '7b', kernels: { dtype: 'bf16' } });
+  const be = m.backend as CudaBackend, v = m.config.vision;
   const T = Math.floor(v.imageSize / v.patchSize) ** 2;
   const frameSize = v.channels * v.imageSize * v.imageSize;
   const time = (name: string, F: number, fn: () => void, extra: Record<string, unknown> = {}) => {
@@ -189,14 +188,12 @@ await guarded('vision timing 7b', async () => {
       col.result();
     });
     if (F <= 64) {
-      const cb = be as unknown as { lowpActivations: boolean; fuseLinearGelu: boolean };
-      cb.fuseLinearGelu = false;
+      be.configure({ visionFused: false });
       time(`vision ${F} frames, batched, unfused linear + gelu / linear + add`, F, enc());
-      cb.lowpActivations = false;
+      be.configure({ visionLowp: false });
       time(`vision ${F} frames, batched, unfused, f32 LayerNorm/GELU outputs`, F, enc());
       time(`vision ${F} frames, frame by frame (previous path: unfused, f32 activations, one frame per op)`, F, enc({ framesPerBatch: 1 }));
-      cb.lowpActivations = true;
-      cb.fuseLinearGelu = true;
+      be.configure({ visionFused: true, visionLowp: true });
       for (const fpb of [11, 44]) time(`vision ${F} frames, ${fpb} frames per op`, F, enc({ framesPerBatch: fpb }));
       // Host-side patch rearrangement instead of the device patchify.
       const ops = be.layerOps;
@@ -234,11 +231,10 @@ await guarded('vision timing 7b', async () => {
       console.log(`BREAKDOWN vision ${F} frames, every op synced: total ${total.toFixed(1)} ms, in ops ${opsMs.toFixed(1)} ms, host between ops ${(total - opsMs).toFixed(1)} ms`);
       for (const [nme, e] of rows) console.log(`BREAKDOWN   ${nme.padEnd(14)} ${e.ms.toFixed(1).padStart(8)} ms  ${e.n} calls`);
       results.timings.push({ name: `breakdown ${F} frames`, total, ops: Object.fromEntries(rows) });
-      const vb = be as unknown as { visionAttention: 'cublas' | 'flash' };
-      const was = vb.visionAttention;
-      vb.visionAttention = vb.visionAttention === 'flash' ? 'cublas' : 'flash';
-      time(`vision ${F} frames, batched, attention ${vb.visionAttention}`, F, enc());
-      vb.visionAttention = was;
+      const was = be.config.visionAttention, other = was === 'flash' ? 'cublas' : 'flash';
+      be.configure({ visionAttention: other });
+      time(`vision ${F} frames, batched, attention ${other}`, F, enc());
+      be.configure({ visionAttention: was });
     }
   }
   // The attention alone, 64 frames (one layer): batched blocks vs the per-frame path.

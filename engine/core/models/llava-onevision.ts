@@ -37,8 +37,8 @@ export interface VideoEncodeOptions {
 }
 
 /** Patch rows per vision-tower batch: GEMMs of this many rows keep a GPU busy; activations stay ~1 GB at so400m.
- *  SPARSEVILA_VISION_BATCH_ROWS overrides it (1: frame by frame, the previous path). */
-export const VISION_BATCH_ROWS = Number(process.env.SPARSEVILA_VISION_BATCH_ROWS) > 0 ? Number(process.env.SPARSEVILA_VISION_BATCH_ROWS) : 16384;
+ *  VideoEncodeOptions.framesPerBatch overrides it (1: frame by frame, the previous path). */
+export const VISION_BATCH_ROWS = 16384;
 
 export interface VideoEncoding {
   /** [frames * tokensPerFrame + 1, D]: frame-major pooled tokens (row-major grid), then the image_newline row. */

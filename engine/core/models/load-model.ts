@@ -2,6 +2,7 @@
 import type { Backend } from '../backend/backend.ts';
 import { createBackend, type BackendChoice } from '../backend/create-backend.ts';
 export type { BackendChoice } from '../backend/create-backend.ts';
+import type { KernelConfig } from '../backend/cuda/kernel-config.ts';
 import { parseConfig, type LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import { loadCheckpoint, type GenerationConfig } from '../checkpoint/load.ts';
 import { ChatTemplate, QWEN2_CHATML_TEMPLATE, TextTokenizer } from '../tokenizer/tokenizer.ts';
@@ -18,6 +19,8 @@ export interface LoadModelOptions {
   synthetic?: PresetName;
   seed?: number;
   threads?: number;
+  /** CUDA kernel choices (engine/core/backend/cuda/kernel-config.ts). */
+  kernels?: Partial<KernelConfig>;
 }
 
 export interface LoadedModel {
@@ -51,7 +54,7 @@ function checkFits(config: LlavaOnevisionConfig, backend: Backend): void {
 
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const t0 = performance.now();
-  const backend = await createBackend(opts.backend ?? 'auto', opts.threads);
+  const backend = await createBackend(opts.backend ?? 'auto', { threads: opts.threads, kernels: opts.kernels });
   if (opts.synthetic) {
     if (!PRESETS.includes(opts.synthetic)) throw new Error(`unknown synthetic preset "${opts.synthetic}" (known: ${PRESETS.join(', ')})`);
     const config = parseConfig(presetConfig(opts.synthetic));

@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
-import { prefillQkvFromEnv, prefillResNormFromEnv } from '../../../engine/core/backend/cuda/prefill-env.ts';
 import { FusedLayerOps, type FusedQkv, type PrefillKernels } from '../../../engine/core/backend/fused-layer-ops.ts';
 import { PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
 import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
@@ -118,20 +117,4 @@ describe('Qwen2 prefill with fused q/k/v and residual + norm ops', () => {
       expect(count('linearAddNorm16')).toBe(mode === 'qkv' ? 0 : 2 * n - 1);
     });
   }
-});
-
-describe('prefill fusion switches', () => {
-  it('SPARSEVILA_PREFILL_QKV: unset -> default, 1/on/2 -> on, 0/off -> off, else an error', () => {
-    expect(prefillQkvFromEnv(false, undefined)).toBe(false);
-    expect(prefillQkvFromEnv(true, ' ')).toBe(true);
-    for (const v of ['1', 'on', '2', ' 2 ']) expect(prefillQkvFromEnv(false, v)).toBe(true);
-    for (const v of ['0', 'OFF']) expect(prefillQkvFromEnv(true, v)).toBe(false);
-    expect(() => prefillQkvFromEnv(false, '3')).toThrow(/SPARSEVILA_PREFILL_QKV/);
-  });
-  it('SPARSEVILA_PREFILL_RESNORM: 1/0 only', () => {
-    expect(prefillResNormFromEnv(false, '1')).toBe(true);
-    expect(prefillResNormFromEnv(true, '0')).toBe(false);
-    expect(prefillResNormFromEnv(true, undefined)).toBe(true);
-    expect(() => prefillResNormFromEnv(false, '2')).toThrow(/SPARSEVILA_PREFILL_RESNORM/);
-  });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AttentionOptions, KvCache, KvTopK, Tensor } from '../../../engine/core/backend/backend.ts';
 import type { KernelsAddon } from '../../../engine/core/backend/cuda/addon.ts';
-import { deviceTopK, gpuTopkFromEnv, type DeviceScoreRow } from '../../../engine/core/backend/cuda/device-topk.ts';
+import { deviceTopK, type DeviceScoreRow } from '../../../engine/core/backend/cuda/device-topk.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import { SparseKvController } from '../../../engine/core/sparse/controller.ts';
 import { planPrefix, type VideoSpan } from '../../../engine/core/sparse/layout.ts';
@@ -153,14 +153,5 @@ describe('deviceTopK (CUDA backend side, fake addon)', () => {
     const { addon } = fakeAddon(new Map());
     const row: DeviceScoreRow = { ptr: 1, candidates: new Int32Array(3), live: true, free: () => {} };
     expect(() => deviceTopK(addon, [row], 4)).toThrow(/outside/);
-  });
-});
-
-describe('SPARSEVILA_GPU_TOPK', () => {
-  it('is on unless 0', () => {
-    expect(gpuTopkFromEnv(undefined)).toBe(true);
-    expect(gpuTopkFromEnv('0')).toBe(false);
-    expect(gpuTopkFromEnv(' 1 ')).toBe(true);
-    expect(() => gpuTopkFromEnv('yes')).toThrow(/SPARSEVILA_GPU_TOPK/);
   });
 });

@@ -5,81 +5,77 @@ import type { AttentionOptions, Backend, DeviceSampler, DType, HostTensorData, K
 import { FusedLayerOps, type FusedKernels, type FusedQkv, type PrefillKernels, type VisionKernels } from '../fused-layer-ops.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { BYTES, CudaKvCache, CudaTensor, numel, type DeviceRandomData } from './cuda-tensor.ts';
-import { applyFlashEnv } from './flash-env.ts';
-import { deviceTopK, gpuTopkFromEnv, type DeviceScoreRow } from './device-topk.ts';
-import { prefillFusedFromEnv, prefillQkvFromEnv, prefillResNormFromEnv } from './prefill-env.ts';
-import { applySparseKernelEnv } from './sparse-kernels-env.ts';
-import { CudaFusedOps, gemvModeFromEnv, type GemvMode } from './cuda-fused.ts';
+import { deviceTopK, type DeviceScoreRow } from './device-topk.ts';
+import { CudaFusedOps } from './cuda-fused.ts';
+import { addonKernelConfig, DEFAULT_KERNEL_CONFIG, withKernelConfig, type KernelConfig } from './kernel-config.ts';
 
 // A tensor GC'd without dispose() still frees its device memory (stream-ordered, so this is safe at any time).
 const leaks = new FinalizationRegistry<{ addon: KernelsAddon; ptr: number }>(({ addon, ptr }) => {
   try { addon.free(ptr); } catch { /* the device is gone; nothing to free */ }
 });
 
-export interface CudaBackendOptions {
-  /** Weight / KV-cache dtype. 'f32' runs everything in float32 (parity); default 'bf16'. */
-  dtype?: DType;
-  /** Decode GEMMs: 'off' = cuBLAS, 'on' = our GEMV kernel for <= 4 rows, 'fused' = GEMV plus the fused decode ops
-   *  (engine/core/backend/fused-layer-ops.ts). Default: SPARSEVILA_GEMV, else 'fused'. */
-  gemv?: GemvMode;
-}
-
 export class CudaBackend implements Backend {
   readonly name = 'cuda' as const;
   readonly device: string;
   readonly dtype: DType;
   private readonly a: KernelsAddon;
+  private cfg: KernelConfig;
 
-  constructor(opts: CudaBackendOptions = {}) {
+  /** `kernels`: the fields of DEFAULT_KERNEL_CONFIG to change (kernel-config.ts). */
+  constructor(kernels: Partial<KernelConfig> = {}) {
     const st = loadAddon();
     if (!st.addon || !st.gpu) throw new Error(`CUDA backend unavailable: ${st.message}`);
     this.a = st.addon;
-    this.dtype = opts.dtype ?? 'bf16';
+    this.cfg = withKernelConfig(DEFAULT_KERNEL_CONFIG, kernels);
+    this.dtype = this.cfg.dtype;
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
-    applyFlashEnv(this.a);
-    applySparseKernelEnv(this.a);
-    this.gemv = opts.gemv ?? gemvModeFromEnv();
-    this.a.configure({ gemvLinear: this.gemv !== 'off' });
-    if (gpuTopkFromEnv()) this.kvScoresTopK = (rows, k) => this.scoresTopK(rows, k);
+    this.a.configure(addonKernelConfig(this.cfg));
     this.fused = new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
     this.layerOps = new FusedLayerOps(this, this.kernels());
   }
-  /** Per-layer retrieval top-k on the device (default; absent with SPARSEVILA_GPU_TOPK=0, so the controller ranks in JS). */
-  readonly kvScoresTopK?: (rows: readonly (() => Float32Array)[], k: number) => KvTopK | null;
-  private deferredRows = new WeakMap<() => Float32Array, DeviceScoreRow>();
-  private scoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null {
+
+  /** The kernels in use. */
+  get config(): Readonly<KernelConfig> { return this.cfg; }
+  /** Changes kernel choices from now on (A/B runs). The dtype is fixed at creation; prefillQkv acts at model load. */
+  configure(changes: Partial<KernelConfig>): void {
+    if (changes.dtype !== undefined && changes.dtype !== this.dtype) throw new Error(`kernel config: dtype is fixed at ${this.dtype} once the backend exists`);
+    this.cfg = withKernelConfig(this.cfg, changes);
+    this.a.configure(addonKernelConfig(this.cfg));
+  }
+
+  /** Per-layer retrieval top-k on the device; null with deviceTopK off (the controller then ranks in JS). */
+  kvScoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null {
+    if (!this.cfg.deviceTopK) return null;
     const dev = rows.map((f) => this.deferredRows.get(f));
     if (dev.some((r) => !r || !r.live || r.candidates !== dev[0]!.candidates)) return null;
     return deviceTopK(this.a, dev as DeviceScoreRow[], k);
   }
-  readonly gemv: GemvMode;
+  private deferredRows = new WeakMap<() => Float32Array, DeviceScoreRow>();
   private readonly fused: CudaFusedOps;
   readonly layerOps: LayerOps;
   /** The GEMV argmax when gemv is 'fused' (the decode path ChatSession pipelines), else null. */
   get deviceSampler(): DeviceSampler | null {
-    return this.gemv === 'fused' ? this.fused : null;
+    return this.cfg.gemv === 'fused' ? this.fused : null;
   }
-  /** The fused kernels FusedLayerOps runs, as the switches below choose them at each call. */
+  /** The fused kernels FusedLayerOps runs, as the configuration chooses them at each call. */
   private kernels(): FusedKernels {
     const be = this;
     return {
-      get decode() { return be.gemv === 'fused' ? be.fused : null; },
+      get decode() { return be.cfg.gemv === 'fused' ? be.fused : null; },
       get prefill() { return be.prefillKernels(); },
       vision: be.visionKernels(),
     };
   }
-  /** 16-bit prefill path (RMSNorm -> bf16, bf16 SwiGLU, residual in the o/down GEMMs): 7B dense prefill of 12559
-   *  tokens 370 ms vs 433 (H100, round 2). Env SPARSEVILA_PREFILL_FUSED=1|0; default on. */
-  prefillFused = prefillFusedFromEnv(true);
+  /** The 16-bit prefill kernels (KernelConfig.prefillFused / prefillQkv / prefillResNorm; none in f32 mode). */
   private prefillKernels(): PrefillKernels | null {
-    if (!this.prefillFused || this.dtype === 'f32' || typeof this.a.linearTo16 !== 'function') return null;
-    const qkv = this.prefillQkv && typeof this.a.qkvRopeKv === 'function';
+    if (!this.cfg.prefillFused || this.dtype === 'f32') return null;
+    const qkv = this.cfg.prefillQkv;
     return {
       rmsNorm16: (x, w, eps) => {
         const xt = this.f32(x, 'rmsNorm16'), wt = this.t(w);
         if (wt.size !== xt.cols) throw new Error(`rmsNorm16: weight ${wt.size} vs ${xt.cols} columns`);
         const out = this.alloc(xt.shape, this.dtype);
-        this.a.rmsNormTo16!(out.ptr, DT[this.dtype], xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], eps);
+        this.a.rmsNormTo16(out.ptr, DT[this.dtype], xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], eps);
         return out;
       },
       swiGlu16: (x, gate, up) => {
@@ -89,23 +85,19 @@ export class CudaBackend implements Backend {
           (xt.dtype !== 'f32' && xt.dtype !== gt.dtype))
           throw new Error(`swiGlu16: x ${JSON.stringify(xt.shape)} ${xt.dtype} vs gate/up ${JSON.stringify(gt.shape)} ${gt.dtype}`);
         const g = this.alloc([M, N], gt.dtype), u = this.alloc([M, N], gt.dtype);
-        this.a.linearTo16!(g.ptr, xt.ptr, DT[xt.dtype], M, K, gt.ptr, DT[gt.dtype], N);
-        this.a.linearTo16!(u.ptr, xt.ptr, DT[xt.dtype], M, K, ut.ptr, DT[ut.dtype], N);
+        this.a.linearTo16(g.ptr, xt.ptr, DT[xt.dtype], M, K, gt.ptr, DT[gt.dtype], N);
+        this.a.linearTo16(u.ptr, xt.ptr, DT[xt.dtype], M, K, ut.ptr, DT[ut.dtype], N);
         const out = this.alloc([M, N], gt.dtype);
-        this.a.siluMul16!(out.ptr, g.ptr, u.ptr, DT[gt.dtype], M * N);
+        this.a.siluMul16(out.ptr, g.ptr, u.ptr, DT[gt.dtype], M * N);
         this.dispose(g); this.dispose(u);
         return out;
       },
       fuseQkv: qkv ? (w, b) => this.fuseQkv(w, b) : null,
       qkvRopeKv: qkv ? (x, f, cache, layer, heads, positions, invFreq, at) => this.qkvRopeKv(x, f, cache, layer, heads, positions, invFreq, at) : null,
-      linearAddNorm16: this.prefillResNorm && typeof this.a.linearResidualNorm16 === 'function'
-        ? (x, w, residual, normW, eps) => this.linearAddNorm16(x, w, residual, normW, eps) : null,
+      linearAddNorm16: this.cfg.prefillResNorm ? (x, w, residual, normW, eps) => this.linearAddNorm16(x, w, residual, normW, eps) : null,
     };
   }
-  /** Prefill: the RMSNorm after the o / down projections in their epilogue (fused-layer-ops.ts PrefillKernels.linearAddNorm16).
-   *  Round 4 (H200, 12559 rows): 362 vs 370 ms, accuracy unchanged (4.34e-2 vs 4.38e-2 against the f32 forward).
-   *  Env SPARSEVILA_PREFILL_RESNORM=1|0; default on. */
-  prefillResNorm = prefillResNormFromEnv(true);
+  /** Prefill: the RMSNorm after the o / down projections in their epilogue (PrefillKernels.linearAddNorm16). */
   private linearAddNorm16(x: Tensor, w: Tensor, residual: Tensor, normW: Tensor, eps: number): [Tensor, Tensor] {
     const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAddNorm16'), nt = this.t(normW);
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
@@ -113,15 +105,11 @@ export class CudaBackend implements Backend {
       rt.size !== M * N || nt.size !== N)
       throw new Error(`linearAddNorm16: x ${JSON.stringify(xt.shape)} ${xt.dtype}, weight ${JSON.stringify(wt.shape)} ${wt.dtype}, residual ${JSON.stringify(rt.shape)}, norm ${nt.size}`);
     const out = this.alloc([M, N]), nout = this.alloc([M, N], wt.dtype);
-    this.a.linearResidualNorm16!(out.ptr, nout.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, 0, 0, rt.ptr, nt.ptr,
+    this.a.linearResidualNorm16(out.ptr, nout.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, 0, 0, rt.ptr, nt.ptr,
       DT[nt.dtype], eps);
     return [out, nout];
   }
-  /** Prefill q/k/v as one GEMM + bias + RoPE + KV write (fused-layer-ops.ts PrefillKernels.qkvRopeKv), 16-bit modes only.
-   *  Round 5 (H200, 12559 rows, with the norm fusion): 337.4 vs 346.5 ms, accuracy vs the f32 forward 4.13e-2 vs 4.34e-2.
-   *  Env SPARSEVILA_PREFILL_QKV=0 off, 1 on with the v1 kernel, 2 (or unset: default) on with v2. Read at model load
-   *  (the weights are fused then). */
-  prefillQkv = prefillQkvFromEnv(true);
+  /** Load time: [q; k; v] weights and biases in one allocation each (PrefillKernels.fuseQkv), 16-bit modes only. */
   private fuseQkv(w: readonly [Tensor, Tensor, Tensor], b: readonly [Tensor, Tensor, Tensor]): FusedQkv | null {
     const ws = w.map((x) => this.t(x)), bs = b.map((x) => this.t(x));
     const K = ws[0].cols;
@@ -157,7 +145,7 @@ export class CudaBackend implements Backend {
     if (!(at >= 0 && at + T <= c.capacity)) throw new Error(`qkvRopeKv: slots [${at}, ${at + T}) exceed capacity ${c.capacity}`);
     const q = this.alloc([T, heads * d]);
     const off = c.layerOffset(layer);
-    this.a.qkvRopeKv!(q.ptr, xt.ptr, DT[xt.dtype], T, K, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], heads, c.kvHeads, d,
+    this.a.qkvRopeKv(q.ptr, xt.ptr, DT[xt.dtype], T, K, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], heads, c.kvHeads, d,
       positions, invFreq, c.k + off, c.v + off, DT[c.dtype], at);
     return q;
   }
@@ -239,12 +227,10 @@ export class CudaBackend implements Backend {
     this.a.embed(out.ptr, tb.ptr, DT[tb.dtype], D, ids, V);
     return out;
   }
-  /** LayerNorm and GELU write 16-bit outputs in bf16/f16 mode: their consumer is always a linear, which would cast
-   *  them to the weight dtype anyway (same numbers, fewer bytes moved). Off in f32 mode. SPARSEVILA_VISION_FUSED=0 turns
-   *  this and the fused linearGelu / linearAdd off (the previous path). */
-  lowpActivations = process.env.SPARSEVILA_VISION_FUSED !== '0';
+  /** LayerNorm and GELU write 16-bit outputs in bf16/f16 mode (KernelConfig.visionLowp): their consumer is always a
+   *  linear, which would cast them to the weight dtype anyway (same numbers, fewer bytes moved). Off in f32 mode. */
   private lowpOut(): DType {
-    return this.lowpActivations && this.dtype !== 'f32' && typeof this.a.layerNormTo === 'function' ? this.dtype : 'f32';
+    return this.cfg.visionLowp && this.dtype !== 'f32' ? this.dtype : 'f32';
   }
   private linearLowp(xt: CudaTensor, w: Tensor, b?: Tensor): Tensor {
     const wt = this.t(w);
@@ -257,19 +243,18 @@ export class CudaBackend implements Backend {
     this.a.linearLowp(out.ptr, xt.ptr, DT[xt.dtype], M, K, wt.ptr, DT[wt.dtype], N, bt ? bt.ptr : 0, bt ? DT[bt.dtype] : 0);
     return out;
   }
-  /** The vision tower's fused GEMMs (declined, so run as linear + gelu / add, when fuseLinearGelu is off, the weights
-   *  are f32 for linearAdd, or the addon predates them) and the device patch rearrangement. */
+  /** The vision tower's fused GEMMs (declined, so run as linear + gelu / add, with KernelConfig.visionFused off or, for
+   *  linearAdd, f32 weights) and the device patch rearrangement. */
   private visionKernels(): VisionKernels {
-    const be = this;
     return {
       linearGelu: (x, w, b, kind) => this.linearGeluKernel(x, w, b, kind),
       linearAdd: (x, w, b, residual) => this.linearAddKernel(x, w, b, residual),
-      get patchify() { return be.patchifyKernel; },
+      patchify: this.patchifyKernel,
     };
   }
   private linearGeluKernel(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor | null {
     const xt = this.t(x), wt = this.t(w);
-    if (!this.a.linearAct || !this.fuseLinearGelu) return null;
+    if (!this.cfg.visionFused) return null;
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
     if (wt.shape.length !== 2 || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype))
       throw new Error(`linearGelu: x ${JSON.stringify(xt.shape)} ${xt.dtype} vs weight ${JSON.stringify(wt.shape)} ${wt.dtype}`);
@@ -283,7 +268,7 @@ export class CudaBackend implements Backend {
   }
   private linearAddKernel(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor | null {
     const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAdd');
-    if (!this.a.linearResidual || !this.fuseLinearGelu || wt.dtype === 'f32') return null;
+    if (!this.cfg.visionFused || wt.dtype === 'f32') return null;
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
     if (wt.shape.length !== 2 || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype) || rt.size !== M * N)
       throw new Error(`linearAdd: x ${JSON.stringify(xt.shape)} ${xt.dtype}, weight ${JSON.stringify(wt.shape)}, residual ${JSON.stringify(rt.shape)}`);
@@ -298,11 +283,9 @@ export class CudaBackend implements Backend {
     if (pt.size !== frames * channels * size * size) throw new Error(`patchify: ${pt.size} values are not ${frames}x${channels}x${size}x${size}`);
     const g = Math.floor(size / patch);
     const out = this.alloc([frames * g * g, channels * patch * patch]);
-    this.a.patchify!(out.ptr, pt.ptr, frames, channels, size, patch);
+    this.a.patchify(out.ptr, pt.ptr, frames, channels, size, patch);
     return out;
   };
-  /** linearGelu as one GEMM writing the weight dtype + one bias/GELU pass (false: linear + gelu). */
-  fuseLinearGelu = process.env.SPARSEVILA_VISION_FUSED !== '0';
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     if (x instanceof CudaTensor && x.dtype !== 'f32' && !x.disposed) return this.linearLowp(x, w, b);
     const xt = this.f32(x, 'linear'), wt = this.t(w);
@@ -429,14 +412,11 @@ export class CudaBackend implements Backend {
     if (opts.slots || opts.causalBase !== undefined) throw new Error('attention: blocks cannot be combined with slots or causalBase');
     const k32 = this.f32(kt, 'attention'), v32 = this.f32(vt, 'attention');
     const out = this.alloc(qt.shape);
-    const flash = this.visionAttention === 'flash' && this.dtype !== 'f32' && d % 8 === 0 && d <= 128 && this.a.flashBlockAttention;
-    if (flash) this.a.flashBlockAttention!(out.ptr, qt.ptr, k32.ptr, v32.ptr, n, qt.rows / n, heads, d, DT[this.dtype], opts.scale);
+    const flash = this.cfg.visionAttention === 'flash' && this.dtype !== 'f32' && d % 8 === 0 && d <= 128;
+    if (flash) this.a.flashBlockAttention(out.ptr, qt.ptr, k32.ptr, v32.ptr, n, qt.rows / n, heads, d, DT[this.dtype], opts.scale);
     else this.a.blockAttention(out.ptr, qt.ptr, k32.ptr, v32.ptr, n, qt.rows / n, heads, d, DT[this.dtype], opts.scale);
     return out;
   }
-  /** Vision-tower (blocks) attention: 'flash' (default; the flash kernel, 16-bit modes only: 1.16 vs 5.16 ms for 64
-   *  frames) or 'cublas' = strided-batched GEMMs + softmax. Env SPARSEVILA_VISION_ATTN=flash|cublas. */
-  visionAttention: 'cublas' | 'flash' = process.env.SPARSEVILA_VISION_ATTN === 'cublas' ? 'cublas' : 'flash';
   private castTo(x: CudaTensor, dtype: DType): CudaTensor {
     const out = this.alloc(x.shape, dtype);
     this.a.cast(out.ptr, DT[dtype], x.ptr, DT[x.dtype], x.size);
@@ -549,11 +529,11 @@ export class CudaBackend implements Backend {
 }
 
 /** The CUDA backend when a GPU is usable, else null and the reason (for `--backend auto` and the settings UI). */
-export function tryCudaBackend(opts: CudaBackendOptions = {}): { backend: CudaBackend | null; message: string } {
+export function tryCudaBackend(kernels: Partial<KernelConfig> = {}): { backend: CudaBackend | null; message: string } {
   const st = loadAddon();
   if (!st.gpu) return { backend: null, message: st.message };
   try {
-    return { backend: new CudaBackend(opts), message: st.message };
+    return { backend: new CudaBackend(kernels), message: st.message };
   } catch (e) {
     return { backend: null, message: `no GPU, using CPU (${(e as Error).message})` };
   }

@@ -7,18 +7,6 @@ import type { DecodeKernels } from '../fused-layer-ops.ts';
 import { DT, type KernelsAddon } from './addon.ts';
 import type { CudaKvCache, CudaTensor } from './cuda-tensor.ts';
 
-export type GemvMode = 'off' | 'on' | 'fused';
-
-/** SPARSEVILA_GEMV = off | on | fused (also 0 / 1); unset: the default below. */
-export function gemvModeFromEnv(dflt: GemvMode = 'fused'): GemvMode {
-  const v = process.env.SPARSEVILA_GEMV?.trim().toLowerCase();
-  if (!v) return dflt;
-  if (v === '0' || v === 'off') return 'off';
-  if (v === '1' || v === 'on') return 'on';
-  if (v === 'fused') return 'fused';
-  throw new Error(`SPARSEVILA_GEMV must be off, on or fused, got "${v}"`);
-}
-
 const MAX_ROWS = 4, MAX_OUTPUTS = 4;
 const MODE = { plain: 0, rmsNorm: 1, siluMul: 2, glu: 4 } as const;
 

@@ -4,15 +4,6 @@
 import type { KvTopK } from '../backend.ts';
 import type { KernelsAddon } from './addon.ts';
 
-/** SPARSEVILA_GPU_TOPK=0 keeps the JS top-k (A/B runs); unset or 1: the device top-k (default since round 4: every
- *  topkRows check PASS on an H200, 28 x 12579 in 0.074 ms vs 10.9 ms for download + JS, 28 x 50211 0.195 vs 37.4). */
-export function gpuTopkFromEnv(value = process.env.SPARSEVILA_GPU_TOPK): boolean {
-  const v = value?.trim();
-  if (!v || v === '1') return true;
-  if (v === '0') return false;
-  throw new Error(`SPARSEVILA_GPU_TOPK must be 0 or 1, got "${value}"`);
-}
-
 /** One layer's scores still on the device: f32 over all cache slots, read at `candidates`. */
 export interface DeviceScoreRow {
   ptr: number;
