@@ -1,9 +1,9 @@
 // Dense LLM prefill at Qwen2-7B geometry (synthetic bf16 weights made on the device): wall time of Qwen2.forward
-// over T rows (28 layers, KV written, flash attention by default), then a per-op breakdown (each Backend call
+// over T rows (28 layers, KV written, flash attention by default), then a per-op breakdown (each Backend and LayerOps call
 // synced and timed through a proxy, so the sum is a little above the wall time). Optional A/B of the prefill
 // attention and of the 16-bit prefill MLP (--modes auto:1,auto:0,off:0 = flash:fused) to show what each is worth in
 // the model; an optional third field adds the A3 fusions: q = q/k/v as one GEMM + bias + RoPE + KV write
-// (SPARSEVILA_PREFILL_QKV; Q is accepted as q, the v1 kernel is gone: kernels/dev/HISTORY.md), n = the RMSNorm after the o / down projections in their epilogue (SPARSEVILA_PREFILL_RESNORM),
+// (KernelConfig.prefillQkv; Q is accepted as q, the v1 kernel is gone: kernels/dev/HISTORY.md), n = the RMSNorm after the o / down projections in their epilogue (KernelConfig.prefillResNorm),
 // e.g. auto:1:qn. Accuracy: at --ref-tokens rows every mode's final hidden states are compared with an f32-mode forward of
 // the same weights (rounded to bf16 as the bf16 model holds them): the fused MLP must be as close as the plain path.
 // Usage: npx tsx scripts/gpu/prefill_bench.ts [--tokens 12559] [--modes auto:1:qn,auto:1:q,auto:1:n,auto:1,auto:0,off:0] [--reps 3]
