@@ -10,6 +10,9 @@
 #   cp -r node_modules/@esbuild/linux-x64 .device/node_modules/@esbuild/
 #   cp -r node_modules/@huggingface/{tokenizers,jinja} .device/node_modules/@huggingface/
 #   SPARSEVILA_CUDA_ARCHS=90 npm run build:addon && cp kernels/build/Release/sparsevila_kernels.node .device/addon/
+#   (for 'ops', the CUDA-vs-CPU op table: the CPU backend's onnxruntime-node, linux x64 only, compressed)
+#   tar cJf .device/ort.tar.xz -C node_modules onnxruntime-common onnxruntime-node/package.json onnxruntime-node/dist \
+#     onnxruntime-node/lib onnxruntime-node/bin/napi-v6/linux/x64
 #   node bin/sparsevila.js make-checkpoint --out .device/parity/small --preset small --seed 3 --shards 2
 #   npx tsx scripts/gpu/kernels_parity_inputs.ts .device/parity/small 4 .device/parity/in.safetensors 5
 #   npx tsx scripts/gpu/vision_features.ts .device/parity/small .device/parity/in.safetensors .device/parity/small-vision-cpu.safetensors
@@ -18,13 +21,13 @@
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill]   (default: check parity vision bench hf;
+# Usage: scripts/gpu/kernels_check.sh [check] [ops] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill]   (default: check ops parity vision bench hf;
 #   clibench = the CLI benchmark (the app's ChatSession loop) + HF into $OUT/cuda-7b.bench.json and $OUT/cuda-7b.hf.json,
 #   which BENCHMARKS.md's tables are generated from: copy them to assets/benchmarks/ and run npx tsx scripts/benchmarks-md.ts;
 #   CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
-steps="${*:-check parity vision bench hf}"
+steps="${*:-check ops parity vision bench hf}"
 tar xJf .device/node.tar.xz -C /tmp && export PATH=/tmp/bin:$PATH
 [ -e node_modules ] || ln -s .device/node_modules node_modules
 lib=$(find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -1)
@@ -42,6 +45,12 @@ case " $steps " in *" check "*)
   # Flash v9 (wgmma, sm_90a) vs v2 in a process of its own: a faulting kernel there cannot end the checks above.
   timeout ${WGMMA_TIMEOUT:-120} node scripts/gpu/flash_wgmma_check.mjs > "$OUT/flash_wgmma.log" 2>&1 || { echo "FAIL flash_wgmma_check (rc $?)" >> "$OUT/flash_wgmma.log"; rc=1; }
   grep '^FAIL\|^INFO\|^TIME' "$OUT/flash_wgmma.log" | cut -c1-160 ;; esac
+case " $steps " in *" ops "*)
+  # Every CUDA backend op vs the CPU backend under each shipped kernel configuration (scripts/gpu/backend_ops.ts).
+  [ -f .device/ort.tar.xz ] && [ ! -d .device/node_modules/onnxruntime-node ] && tar xJf .device/ort.tar.xz -C .device/node_modules
+  OUT="$OUT" timeout ${OPS_TIMEOUT:-300} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/backend_ops.ts > "$OUT/backend_ops.log" 2>&1 \
+    || { echo "FAIL backend_ops (rc $?)" >> "$OUT/backend_ops.log"; rc=1; }
+  grep '^FAIL' "$OUT/backend_ops.log" | cut -c1-200; tail -1 "$OUT/backend_ops.log" ;; esac
 case " $steps " in *" wgmma "*)
   # Only the flash v9 / v2 checks + timings (also part of 'check').
   timeout ${WGMMA_TIMEOUT:-120} node scripts/gpu/flash_wgmma_check.mjs 2>&1 | tee "$OUT/flash_wgmma.log" || rc=1 ;; esac
