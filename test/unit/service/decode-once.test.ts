@@ -1,38 +1,25 @@
 // Frames are decoded once per video + sampling: the filmstrip (videos.frames, sampled for the active model) fills the
 // cache entry the engine then reads for each conversation's first question and for re-asks with new settings; a
 // changed file is decoded again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, rmSync, utimesSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { copyFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SETTINGS, type ModelInfo, type SampledFrame, type Settings, type VideoInfo } from '../../../electron/contract.ts';
-import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { clearPreparedVideos } from '../../../engine/core/video/prepare-video.ts';
 import { ChatSessions } from '../../../engine/service/engine-host/chat-sessions.ts';
 import type { ProgressEvent } from '../../../engine/service/engine-host/engine-contract.ts';
-import { makeClip, makeService, tmpDir } from './fixture.ts';
+import { engineWork, makeClip, makeService } from './fixture.ts';
 
-let work: string, modelDir: string, clip: string;
-beforeAll(() => {
-  work = tmpDir('sv-once-');
-  process.env.SPARSEVILA_VIDEO_CACHE = path.join(work, 'video-cache');
-  modelDir = path.join(work, 'model');
-  makeCheckpoint(modelDir, { preset: 'tiny', seed: 3 });
-  clip = path.join(work, 'clip.mp4');
-  copyFileSync(makeClip(work, 'source.mp4', 3), clip);
-});
-afterAll(() => {
-  delete process.env.SPARSEVILA_VIDEO_CACHE;
-  rmSync(work, { recursive: true, force: true });
-});
+const w = engineWork('sv-once-', 3, 3);
 
 describe('decode once per video + sampling', () => {
   it('the filmstrip decodes; conversations and re-asks reuse its frames; a changed file decodes again', async () => {
-    const svc = await makeService(path.join(work, 'data'));
+    const svc = await makeService(path.join(w.work, 'data'));
     let strip: SampledFrame[];
     try {
-      const model = (await svc.service.call('models.addLocal', { path: modelDir })) as { ok: true; res: ModelInfo };
+      const model = (await svc.service.call('models.addLocal', { path: w.modelDir })) as { ok: true; res: ModelInfo };
       await svc.service.call('settings.set', { modelId: model.res.id });
-      const video = ((await svc.service.call('videos.open', { path: clip })) as { ok: true; res: VideoInfo }).res;
+      const video = ((await svc.service.call('videos.open', { path: w.clip })) as { ok: true; res: VideoInfo }).res;
       strip = ((await svc.service.call('videos.frames', { videoId: video.id, frames: 6 })) as { ok: true; res: SampledFrame[] }).res;
       expect(strip).toHaveLength(6);
     } finally {
@@ -45,7 +32,7 @@ describe('decode once per video + sampling', () => {
     const settings: Settings = { ...DEFAULT_SETTINGS, backend: 'cpu', frames: 6, maxNewTokens: 2, measureDense: false };
     const decoded = async (sessionId: string, s: Settings = settings) => {
       const stages: ProgressEvent['stage'][] = [];
-      await sessions.prepare({ sessionId, modelPath: modelDir, videoPath: clip, settings: s }, (p) => stages.push(p.stage));
+      await sessions.prepare({ sessionId, modelPath: w.modelDir, videoPath: w.clip, settings: s }, (p) => stages.push(p.stage));
       return stages.includes('decode');
     };
     try {
@@ -55,8 +42,8 @@ describe('decode once per video + sampling', () => {
       expect(r.inspector?.frameTimes).toEqual(strip.map((f) => f.timeSec));
       expect(await decoded('second')).toBe(false);
       expect(await decoded('first', { ...settings, policy: 'dense' })).toBe(false); // re-ask with new settings
-      copyFileSync(makeClip(work, 'other.mp4', 2), clip);
-      utimesSync(clip, new Date(), new Date(Date.now() + 10_000));
+      copyFileSync(makeClip(w.work, 'other.mp4', 2), w.clip);
+      utimesSync(w.clip, new Date(), new Date(Date.now() + 10_000));
       expect(await decoded('third')).toBe(true);
     } finally {
       sessions.dispose();

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { EngineHost } from '../../../engine/service/engine-host/engine-host.ts';
 import { spawnChildEngine } from '../../../engine/service/engine-host/child-process.ts';
 import { AppService } from '../../../engine/service/service.ts';
@@ -31,4 +33,24 @@ export function makeClip(dir: string, name = 'clip.mp4', seconds = 4): string {
 
 export function tmpDir(prefix = 'sv-t-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/**
+ * For tests that run the engine's ChatSessions in this process: a temp folder with its own video cache
+ * (SPARSEVILA_VIDEO_CACHE), a tiny checkpoint and a 10 fps clip, made before the file's tests and removed after.
+ */
+export function engineWork(prefix: string, seed: number, clipSeconds = 2): { work: string; modelDir: string; clip: string } {
+  const w = { work: '', modelDir: '', clip: '' };
+  beforeAll(() => {
+    w.work = tmpDir(prefix);
+    process.env.SPARSEVILA_VIDEO_CACHE = path.join(w.work, 'video-cache');
+    w.modelDir = path.join(w.work, 'model');
+    makeCheckpoint(w.modelDir, { preset: 'tiny', seed });
+    w.clip = makeClip(w.work, 'clip.mp4', clipSeconds);
+  });
+  afterAll(() => {
+    delete process.env.SPARSEVILA_VIDEO_CACHE;
+    rmSync(w.work, { recursive: true, force: true });
+  });
+  return w;
 }

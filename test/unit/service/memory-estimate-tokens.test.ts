@@ -1,31 +1,17 @@
 // The memory estimate counts the KV cache's visual tokens with the engine's own functions: for each policy, sparsity
 // and per-frame floor, the estimate's count equals what a prepared engine session actually holds.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, type Settings } from '../../../electron/contract.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
-import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
 import { ChatSessions } from '../../../engine/service/engine-host/chat-sessions.ts';
 import { estimateMemory, videoTokens } from '../../../engine/service/models/memory-estimate.ts';
-import { makeClip, tmpDir } from './fixture.ts';
+import { engineWork } from './fixture.ts';
 
-let work: string, modelDir: string, clip: string;
-beforeAll(() => {
-  work = tmpDir('sv-est-');
-  process.env.SPARSEVILA_VIDEO_CACHE = path.join(work, 'video-cache');
-  modelDir = path.join(work, 'model');
-  makeCheckpoint(modelDir, { preset: 'tiny', seed: 5 });
-  clip = makeClip(work, 'clip.mp4', 2);
-});
-afterAll(() => {
-  delete process.env.SPARSEVILA_VIDEO_CACHE;
-  rmSync(work, { recursive: true, force: true });
-});
+const w = engineWork('sv-est-', 5);
 
 describe('memory estimate token count', () => {
   it('equals the visual tokens the engine keeps after prefill (dense, pruned, per-frame floors)', async () => {
-    const config = loadCheckpoint(modelDir).config;
+    const config = loadCheckpoint(w.modelDir).config;
     const sessions = new ChatSessions();
     const cases: Partial<Settings>[] = [
       { policy: 'dense' },
@@ -37,7 +23,7 @@ describe('memory estimate token count', () => {
     try {
       for (const [i, c] of cases.entries()) {
         const settings: Settings = { ...DEFAULT_SETTINGS, backend: 'cpu', frames: 8, maxNewTokens: 2, measureDense: false, ...c };
-        const r = await sessions.prepare({ sessionId: `s${i}`, modelPath: modelDir, videoPath: clip, settings }, () => {});
+        const r = await sessions.prepare({ sessionId: `s${i}`, modelPath: w.modelDir, videoPath: w.clip, settings }, () => {});
         const est = videoTokens(config, settings);
         // The KV cache holds the kept pooled tokens plus the one image_newline.
         expect(est.kept, JSON.stringify(c)).toBe(r.visualTokens + 1);
