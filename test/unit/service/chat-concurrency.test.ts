@@ -15,6 +15,8 @@ import { makeClip, makeService, tmpDir } from './fixture.ts';
 
 const work = tmpDir('sv-concurrent-');
 const clip = makeClip(work, 'clip.mp4', 2);
+const modelDir = path.join(work, 'model');
+makeCheckpoint(modelDir, { preset: 'tiny', seed: 2 });
 let svc: { service: AppService; close(): Promise<void> } | null = null;
 afterAll(async () => {
   await svc?.close();
@@ -56,8 +58,6 @@ describe('chat.ask at once', () => {
   }, 60_000);
 
   it(`${MAX_PREPARED_SESSIONS + 2} conversations asking at once all get answers`, async () => {
-    const modelDir = path.join(work, 'model');
-    makeCheckpoint(modelDir, { preset: 'tiny', seed: 2 });
     svc = await makeServiceWith(path.join(work, 'data-many'), new LruEngine());
     const { service } = svc;
     const done: EventPayload<'chat.done'>[] = [];
@@ -72,6 +72,27 @@ describe('chat.ask at once', () => {
     await service.idle();
     expect(done.map((d) => [d.status, d.error ?? ''])).toEqual(convs.map(() => ['done', '']));
   }, 60_000);
+
+  it('a turn waiting for the others can be stopped before it starts', async () => {
+    const s = await makeServiceWith(path.join(work, 'data-wait'), new LruEngine());
+    try {
+      const done: EventPayload<'chat.done'>[] = [];
+      s.service.on((name, payload) => {
+        if (name === 'chat.done') done.push(payload as EventPayload<'chat.done'>);
+      });
+      const model = (await s.service.call('models.addLocal', { path: modelDir })) as { ok: true; res: ModelInfo };
+      await s.service.call('settings.set', { modelId: model.res.id, frames: 2, maxNewTokens: 2, backend: 'cpu' });
+      const convs = await conversations(s.service, TURNS_AT_ONCE + 1);
+      await Promise.all(convs.map((c) => s.service.call('chat.ask', { conversationId: c.id, question: 'q' })));
+      const last = convs[convs.length - 1].id;
+      expect(await s.service.call('chat.stop', { conversationId: last })).toEqual({ ok: true, res: { ok: true } });
+      await s.service.idle();
+      expect(done.find((d) => d.conversationId === last)).toMatchObject({ status: 'stopped', error: expect.stringMatching(/stopped before it started/) });
+      expect(done.filter((d) => d.status === 'done')).toHaveLength(TURNS_AT_ONCE);
+    } finally {
+      await s.close();
+    }
+  }, 30_000);
 
   it('the engine says "not prepared" with a code the service can act on', async () => {
     const sessions = new ChatSessions();
