@@ -183,17 +183,18 @@ export interface Backend {
    *  `candidates` only (same order). */
   kvScores(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): Float32Array;
-  /** Optional: kvScores left on the device; the returned function downloads them (same numbers). Retrieval scores all
-   *  layers of a question prefill this way, with one host synchronisation instead of one per layer. `candidates`
-   *  must not change until the function has been called. */
-  kvScoresDeferred?(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
+  /** kvScores whose download is deferred: the returned function gives them (same numbers). Retrieval scores all
+   *  layers of a question prefill this way, with one host synchronisation instead of one per layer on the GPU (the CPU
+   *  computes them at once). `candidates` must not change until the function has been called. */
+  kvScoresDeferred(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): () => Float32Array;
-  /** Optional, with kvScoresDeferred: per-row top-k of scores still on the device (decode retrieval, one row per layer),
-   *  so only the chosen positions come back. `rows`: functions returned by this backend's kvScoresDeferred for the same
+  /** Per-row top-k of kvScoresDeferred scores still on the device (decode retrieval, one row per layer), so only the
+   *  chosen positions come back. `rows`: functions returned by this backend's kvScoresDeferred for the same
    *  `candidates` array, none called yet. Per row: topKAscending(scores, k) (positions into candidates, ascending, ties
    *  to the lower position, NaN last), the row's score sum (`total`) and the selected part of it (`kept`). Consumes the
-   *  rows. Returns null when it cannot (a row not from this backend or already downloaded): download them instead. */
-  kvScoresTopK?(rows: readonly (() => Float32Array)[], k: number): KvTopK | null;
+   *  rows. Returns null when it cannot (no device top-k, as on the CPU, or a row not from this backend or already
+   *  downloaded): the caller downloads them and ranks them in JS instead. */
+  kvScoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null;
   /** Keep only `keep` slots (ascending), packed to the front, in every layer; length becomes keep.length. */
   kvCompact(cache: KvCache, keep: Int32Array): void;
   /** Bytes held by the cache's first `length` slots. */

@@ -98,12 +98,8 @@ export class SparseKvController {
     const t0 = performance.now();
     const rows = q.shape[0];
     const opts = { scale: 1 / Math.sqrt(this.dims.headDim), causalBase };
-    if (this.backend.kvScoresDeferred) {
-      const get = this.backend.kvScoresDeferred(this.cache, layer, q, this.dims.heads, kvLen, this.plan.visualSlots, opts);
-      this.pendingScores.push({ layer, rows, get });
-    } else {
-      this.addScores(layer, rows, this.backend.kvScores(this.cache, layer, q, this.dims.heads, kvLen, this.plan.visualSlots, opts));
-    }
+    const get = this.backend.kvScoresDeferred(this.cache, layer, q, this.dims.heads, kvLen, this.plan.visualSlots, opts);
+    this.pendingScores.push({ layer, rows, get });
     const dt = performance.now() - t0;
     this.retrievalMs += dt;
     this.scoringMs += dt;
@@ -168,7 +164,7 @@ export class SparseKvController {
   private selectOnDevice(): boolean {
     const { layers } = this.dims;
     const pending = this.pendingScores;
-    if (!this.backend.kvScoresTopK || pending.length !== layers || this.scoreSums.some((s) => s)) return false;
+    if (pending.length !== layers || this.scoreSums.some((s) => s)) return false;
     const byLayer = new Array<(() => Float32Array) | undefined>(layers);
     for (const p of pending) {
       if (!(p.layer >= 0 && p.layer < layers) || byLayer[p.layer]) return false;

@@ -13,18 +13,18 @@ import { resolvePolicy } from '../../../engine/core/sparse/policy.ts';
 import { topKAscending } from '../../../engine/core/sparse/select.ts';
 import { randomFloats } from './naive.ts';
 
-/** CPU backend with deferred scores and a JS stand-in for the device top-k (same contract as the CUDA op). */
+/** CPU backend with a JS stand-in for the device top-k over its deferred scores (same contract as the CUDA op). */
 class RankingCpu extends CpuBackend {
   topkCalls = 0;
   private rows = new WeakMap<() => Float32Array, Float32Array>();
-  kvScoresDeferred(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
+  override kvScoresDeferred(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): () => Float32Array {
     const s = this.kvScores(cache, layer, q, heads, kvLen, candidates, opts);
     const get = () => s;
     this.rows.set(get, s);
     return get;
   }
-  kvScoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null {
+  override kvScoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null {
     this.topkCalls++;
     const ss = rows.map((f) => this.rows.get(f));
     if (ss.some((s) => !s)) return null;

@@ -1,7 +1,7 @@
 // The CPU backend: GEMMs, attention, GELU, SiLU·mul and LayerNorm run in onnxruntime-node graphs (multi-threaded,
 // vectorized); cheap row-wise ops (RMSNorm, RoPE, add, gathers, pooling) are plain loops over Float32Arrays.
 import { availableParallelism, cpus } from 'node:os';
-import type { AttentionOptions, Backend, HostTensorData, KvCache, LayerOps, Tensor } from '../backend.ts';
+import type { AttentionOptions, Backend, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
 import { PrimitiveLayerOps } from '../layer-ops.ts';
 import { hostToF32 } from '../dtype.ts';
 import {
@@ -391,6 +391,17 @@ export class CpuBackend implements Backend {
     const inv = 1 / (heads * Tq);
     for (let i = 0; i < candidates.length; i++) out[i] = sums[candidates[i]] * inv;
     return out;
+  }
+
+  kvScoresDeferred(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
+    opts: AttentionOptions): () => Float32Array {
+    const scores = this.kvScores(cache, layer, q, heads, kvLen, candidates, opts);
+    return () => scores;
+  }
+
+  /** No device ranking here: the caller ranks the scores in JS. */
+  kvScoresTopK(_rows: readonly (() => Float32Array)[], _k: number): KvTopK | null {
+    return null;
   }
 
   kvCompact(cache: KvCache, keep: Int32Array): void {
