@@ -61,8 +61,9 @@ export function Player({ ref, video, frames, framesLoading, framesError = null, 
           ref={el}
           src={video.mediaUrl}
           controls
+          // No poster: the library's poster is a frame from inside the video, shown here beside a clock reading 0:00.
+          // The player shows the frame at its own time (the first, until it plays or seeks).
           preload="metadata"
-          poster={video.posterUrl ?? undefined}
           onTimeUpdate={(e) => setTime(e.currentTarget.currentTime)}
           onSeeked={(e) => setTime(e.currentTarget.currentTime)}
           onError={() => {

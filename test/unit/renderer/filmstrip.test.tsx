@@ -51,3 +51,11 @@ describe('filmstrip when sampling failed', () => {
     expect(html).not.toContain('not sampled yet');
   });
 });
+
+describe('player poster (issue 16 item 10)', () => {
+  it('the player does not show the library poster (a frame from 10% in) beside a clock reading 0:00', () => {
+    const html = renderToStaticMarkup(<Player video={{ ...video, posterUrl: '/media/thumb/v-1/poster.jpg' }} frames={null} framesLoading={false} height={200} />);
+    expect(html).toMatch(/<video /);
+    expect(html).not.toContain('poster=');
+  });
+});
