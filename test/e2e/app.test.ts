@@ -1,8 +1,12 @@
 // Issue #7's end-to-end test: the real app in serve mode, driven in Debian Chromium like a person would.
 // A small random-weight checkpoint (make-checkpoint) and a lavfi clip are generated here; the real engine answers.
 // Open a video, add the model in the model manager, ask two questions, stop a third answer, and check that the
-// inspector draws something different for different turns. Screenshots of library, chat and inspector go to
-// test-output/ (assets/screenshots/ holds the copies the README shows).
+// inspector draws something different for different turns. Issue 16's chat and layout behaviour is checked on the way:
+// relative paths and duplicate model folders refused, no silent model switch, focus kept in dialogs (Esc closes them),
+// the composer's token counter and up-front refusal, Enter while streaming, the list kept at the bottom, edit + undo,
+// regenerate at temperature 0, the compare view fitting at 1024 and 1440 px, hiding the library, deleting through the
+// app's own dialog. Screenshots of library, chat and inspector go to test-output/ (assets/screenshots/ holds the copies
+// the README shows).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,10 +82,28 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await dialog.getByLabel('Model folder path').fill(path.join(work, 'not-a-model'));
     await dialog.getByRole('button', { name: 'Add' }).click();
     await expect.poll(() => text(dialog.getByRole('alert')), POLL).toMatch(/not-a-model|not found|does not exist|no such/i);
+    // A relative path is refused with a hint (issue 16 item 10).
+    await dialog.getByLabel('Model folder path').fill('models/small');
+    await dialog.getByRole('button', { name: 'Add' }).click();
+    await expect.poll(() => text(dialog.getByRole('alert')), POLL).toMatch(/relative path: use the full \(absolute\) path/);
     await dialog.getByLabel('Model folder path').fill(modelDir);
     await dialog.getByRole('button', { name: 'Add' }).click();
+    // Added, but not switched to silently: the app offers it.
+    await dialog.getByRole('button', { name: 'Use it' }).waitFor({ timeout: 20_000 });
+    expect(await dialog.locator('.model.active', { hasText: 'local folder' }).count()).toBe(0);
+    await dialog.getByRole('button', { name: 'Use it' }).click();
     await dialog.locator('.model.active', { hasText: 'local folder' }).waitFor({ timeout: 20_000 });
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    // The same folder again (written with a trailing slash) is not a second entry.
+    const listed = await dialog.locator('.model').count();
+    await dialog.getByLabel('Model folder path').fill(`${modelDir}/`);
+    await dialog.getByRole('button', { name: 'Add' }).click();
+    await expect.poll(() => text(dialog.getByRole('alert')), POLL).toMatch(/already in the list/);
+    expect(await dialog.locator('.model').count()).toBe(listed);
+    // Focus stays in the dialog (Tab wraps), so Esc closes it from wherever focus went.
+    for (let i = 0; i < 25; i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => Boolean(document.activeElement?.closest('[role=dialog]')))).toBe(true);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog', { name: 'Models' }).count(), POLL).toBe(0);
 
     // Settings: few frames and short answers keep the test fast.
     await page.getByRole('tab', { name: 'Settings' }).click();
@@ -96,6 +118,12 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await expect.poll(() => text(page.locator('.toast')), POLL).toMatch(/Could not open the video: .*not found/);
     expect(await page.locator('#video-path').inputValue()).toBe(typo);
     await page.locator('.toast button').first().click();
+
+    // Library: a relative path is refused with a hint, and stays to be corrected.
+    await page.locator('#video-path').fill('videos/clip.mp4');
+    await page.locator('.path-form button[type=submit]').click();
+    await expect.poll(() => text(page.locator('.path-form [role=alert]')), POLL).toMatch(/relative path/);
+    expect(await page.locator('#video-path').inputValue()).toBe('videos/clip.mp4');
 
     // Library: open the clip by path; the filmstrip fills with its sampled frames.
     await page.locator('#video-path').fill(videoPath);
@@ -132,6 +160,19 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await box.press('Enter');
     await waitForAnswers(page, 2);
     expect(await page.evaluate(() => (window as unknown as { sawProgress: boolean }).sawProgress)).toBe(true);
+
+    // The composer counts the question against the turn's room; a too-long one is refused up front, in plain words,
+    // stays in the box and uses no turn (issue 16 item 6).
+    await box.fill('How many squares?');
+    await expect.poll(() => text(page.getByTestId('question-size')), POLL).toMatch(/^\d+ \/ \d+ tokens/);
+    const tooLong = 'describe the red square and the blue circle again '.repeat(380);
+    await box.fill(tooLong);
+    await expect.poll(() => text(page.getByTestId('question-size')), POLL).toMatch(/Too long to send/);
+    await box.press('Enter');
+    await expect.poll(() => text(page.locator('.refusal')), POLL).toMatch(/Not sent: the question is too long\..*at most \d+ tokens fit/);
+    expect(await box.inputValue()).toBe(tooLong);
+    expect(await page.locator('.msg-user').count()).toBe(2);
+    await page.locator('.refusal button').click();
     const answers = page.locator('.msg-assistant');
     expect(await text(answers.nth(0).locator('.stats-line'))).toContain('TTFT');
     expect(await text(answers.nth(1).locator('.stats-line'))).toContain('kept');
@@ -148,12 +189,25 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     // A third question with a long answer, stopped with Esc.
     await page.locator('#tab-settings').click();
     await page.locator('#set-max').fill('4000');
+    // The paper's protocol (no history): this random-weight model then writes a long answer to stop.
+    await page.locator('#set-history').selectOption('none');
     await page.locator('#tab-inspector').click();
     await box.fill('Describe everything in detail.');
     await box.press('Enter');
     const third = answers.nth(2);
     await expect.poll(() => third.getAttribute('aria-busy'), POLL).toBe('true');
     await page.waitForFunction(() => (document.querySelectorAll('.msg-assistant')[2]?.textContent ?? '').replace('Thinking…', '').length > 0, undefined, { timeout: 60_000 });
+    // Enter while the answer streams says why nothing was sent; the question stays (issue 16 item 6).
+    await box.fill('And then?');
+    await box.press('Enter');
+    await expect.poll(() => text(page.locator('.composer-note')), POLL).toMatch(/Not sent yet: an answer is still being written/);
+    expect(await box.inputValue()).toBe('And then?');
+    // The list stays at the bottom while the answer grows (issue 16 item 8).
+    expect(await page.evaluate(() => {
+      const el = document.querySelector('.messages')!;
+      return el.scrollHeight - el.scrollTop - el.clientHeight;
+    })).toBeLessThan(40);
+    await box.fill('');
     await page.keyboard.press('Escape');
     await expect.poll(() => text(third.locator('.badge-warn')), POLL).toBe('Stopped');
     await page.screenshot({ path: outputPath('app-chat.png') });
@@ -186,6 +240,17 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     await expect.poll(() => text(page.locator('.msg-user').nth(3)), POLL).toContain('What is shown at the end?');
     await waitForAnswers(page, 4);
     expect(await page.locator('.msg-assistant').count()).toBe(4);
+    // The edit says what it replaced and can be undone (issue 16 item 5).
+    const edited = page.locator('.msg-user').nth(3);
+    await expect.poll(() => text(edited.locator('.replaced-note')), POLL).toContain('This replaced the previous version of this turn');
+    await edited.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => text(page.locator('.msg-user').nth(3)), POLL).toContain('What is shown in the first seconds?');
+    expect(await page.locator('.msg-assistant').count()).toBe(4);
+    // Regenerate at temperature 0 says the answer would be the same and offers a temperature.
+    await page.locator('.msg-assistant').nth(3).getByRole('button', { name: 'Regenerate', exact: true }).click();
+    await expect.poll(() => text(page.getByRole('group', { name: 'Regenerate how' })), POLL).toMatch(/same settings give the same answer/);
+    await page.getByRole('group', { name: 'Regenerate how' }).getByRole('button', { name: 'Same settings' }).waitFor();
+    await page.locator('.msg-assistant').nth(3).getByRole('button', { name: 'Regenerate', exact: true }).click();
 
     // State survives a reload: the same video and conversation come back.
     await page.reload();
@@ -205,6 +270,32 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     expect(await serverConvs()).toBe(convs);
     await page.locator('.conv-list .conv-open').first().click();
     await expect.poll(() => page.locator('.msg-assistant').count(), POLL).toBe(4);
+
+    // At 1024 px the compare view fits its panel; the library can be hidden to give it room (issue 16 item 8).
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.getByRole('tab', { name: 'Inspector' }).click();
+    const overflow = () => page.evaluate(() => {
+      const body = document.querySelector('.side-body')!;
+      return [...body.querySelectorAll('.insp-col, .counts, .turn-summary')].filter((e) => e.getBoundingClientRect().right > body.getBoundingClientRect().right + 1).length;
+    });
+    expect(await overflow()).toBe(0);
+    await page.getByRole('button', { name: 'Hide the library' }).click();
+    expect(await page.locator('nav.library').count()).toBe(0);
+    expect(await overflow()).toBe(0);
+    await page.getByRole('button', { name: 'Show the library' }).click();
+    await page.locator('nav.library').waitFor();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(await overflow()).toBe(0);
+
+    // Deleting asks in the app's own dialog; Esc there closes it and deletes nothing (issue 16 item 10).
+    const convCount = await page.locator('.conv-list .conv').count();
+    await page.locator('.conv-list .conv').first().hover();
+    await page.locator('.conv-list .conv-del').first().click();
+    const confirmDialog = page.getByRole('dialog', { name: 'Delete this conversation?' });
+    await confirmDialog.waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirmDialog.count(), POLL).toBe(0);
+    expect(await page.locator('.conv-list .conv').count()).toBe(convCount);
 
     expect(problems.filter((p) => /Content Security Policy|Refused to|page error/i.test(p))).toEqual([]);
   }, 180_000);
