@@ -74,7 +74,9 @@ describe('chat.ask at once', () => {
   }, 60_000);
 
   it('a turn waiting for the others can be stopped before it starts', async () => {
-    const s = await makeServiceWith(path.join(work, 'data-wait'), new LruEngine());
+    // Preparations slow enough that the others are still running when the stop arrives.
+    const engine = new LruEngine(1500);
+    const s = await makeServiceWith(path.join(work, 'data-wait'), engine);
     try {
       const done: EventPayload<'chat.done'>[] = [];
       s.service.on((name, payload) => {
@@ -84,7 +86,8 @@ describe('chat.ask at once', () => {
       await s.service.call('settings.set', { modelId: model.res.id, frames: 2, maxNewTokens: 2, backend: 'cpu' });
       const convs = await conversations(s.service, TURNS_AT_ONCE + 1);
       await Promise.all(convs.map((c) => s.service.call('chat.ask', { conversationId: c.id, question: 'q' })));
-      const last = convs[convs.length - 1].id;
+      while (engine.started.size < TURNS_AT_ONCE) await new Promise((r) => setTimeout(r, 10));
+      const last = convs.find((c) => !engine.started.has(c.id))!.id;
       expect(await s.service.call('chat.stop', { conversationId: last })).toEqual({ ok: true, res: { ok: true } });
       await s.service.idle();
       expect(done.find((d) => d.conversationId === last)).toMatchObject({ status: 'stopped', error: expect.stringMatching(/stopped before it started/) });
@@ -105,6 +108,10 @@ describe('chat.ask at once', () => {
  *  first unless it is answering, ask on a dropped one fails with NOT_PREPARED), with a decode that takes a while, so
  *  preparations of several conversations overlap as they do with real videos. */
 class LruEngine {
+  /** Conversations whose preparation has begun. */
+  readonly started = new Set<string>();
+  constructor(private prepareMs = 30) {}
+
   private prepared = new Map<string, true>();
   private asking = new Set<string>();
 
@@ -118,7 +125,8 @@ class LruEngine {
   async request(op: string, args: { sessionId: string; turn?: number }): Promise<unknown> {
     const id = args.sessionId;
     if (op === 'prepare') {
-      await new Promise((r) => setTimeout(r, 30));
+      this.started.add(id);
+      await new Promise((r) => setTimeout(r, this.prepareMs));
       this.prepared.delete(id);
       this.prepared.set(id, true);
       for (const other of [...this.prepared.keys()]) {
