@@ -16,25 +16,26 @@ const DIR = join(import.meta.dirname, '../../fixtures/hf-parity/a-single');
 /** CpuBackend with vision kernels, each written independently of the model code, counting their calls. */
 function withOptionalOps(be: CpuBackend, calls: Record<string, number>): Backend {
   const ext = Object.create(be) as Backend;
-  const vision = {} as { -readonly [K in keyof VisionKernels]: VisionKernels[K] };
-  vision.patchify = (pixels: Tensor, frames: number, C: number, S: number, p: number) => {
-    calls.patchify = (calls.patchify ?? 0) + 1;
-    const px = be.toHost(pixels), g = Math.floor(S / p);
-    const out = new Float32Array(frames * g * g * C * p * p);
-    let o = 0;
-    for (let f = 0; f < frames; f++) for (let py = 0; py < g; py++) for (let qx = 0; qx < g; qx++)
-      for (let c = 0; c < C; c++) for (let ky = 0; ky < p; ky++) for (let kx = 0; kx < p; kx++)
-        out[o++] = px[((f * C + c) * S + py * p + ky) * S + qx * p + kx];
-    return be.fromHost(out, [frames * g * g, C * p * p]);
-  };
-  vision.linearGelu = (x, w, b, kind) => {
-    calls.linearGelu = (calls.linearGelu ?? 0) + 1;
-    const h = be.linear(x, w, b);
-    return be.gelu(h, kind);
-  };
-  vision.linearAdd = (x, w, b, residual) => {
-    calls.linearAdd = (calls.linearAdd ?? 0) + 1;
-    return be.add(residual, be.linear(x, w, b));
+  const vision: VisionKernels = {
+    patchify: (pixels: Tensor, frames: number, C: number, S: number, p: number) => {
+      calls.patchify = (calls.patchify ?? 0) + 1;
+      const px = be.toHost(pixels), g = Math.floor(S / p);
+      const out = new Float32Array(frames * g * g * C * p * p);
+      let o = 0;
+      for (let f = 0; f < frames; f++) for (let py = 0; py < g; py++) for (let qx = 0; qx < g; qx++)
+        for (let c = 0; c < C; c++) for (let ky = 0; ky < p; ky++) for (let kx = 0; kx < p; kx++)
+          out[o++] = px[((f * C + c) * S + py * p + ky) * S + qx * p + kx];
+      return be.fromHost(out, [frames * g * g, C * p * p]);
+    },
+    linearGelu: (x, w, b, kind) => {
+      calls.linearGelu = (calls.linearGelu ?? 0) + 1;
+      const h = be.linear(x, w, b);
+      return be.gelu(h, kind);
+    },
+    linearAdd: (x, w, b, residual) => {
+      calls.linearAdd = (calls.linearAdd ?? 0) + 1;
+      return be.add(residual, be.linear(x, w, b));
+    },
   };
   Object.defineProperty(ext, 'layerOps', { value: new FusedLayerOps(ext, { decode: null, prefill: null, vision }) });
   return ext;
