@@ -4,8 +4,9 @@
 // output by its normalized mean squared error. Used by test/unit/kernels/backend-ops.test.ts (where the addon finds a
 // GPU) and scripts/gpu/backend_ops.ts (the device run, over every shipped kernel variant).
 import type { Backend, Hidden, Linear, RmsNormWeights, Tensor } from '../../../engine/core/backend/backend.ts';
-import { loadAddon, type AddonKernelConfig } from '../../../engine/core/backend/cuda/addon.ts';
+import { loadAddon } from '../../../engine/core/backend/cuda/addon.ts';
 import { CudaBackend } from '../../../engine/core/backend/cuda/cuda-backend.ts';
+import type { KernelConfig } from '../../../engine/core/backend/cuda/kernel-config.ts';
 import { topKAscending } from '../../../engine/core/sparse/select.ts';
 
 /** Uniform values in [-scale, scale) from a fixed seed (mulberry32). */
@@ -217,25 +218,25 @@ export function compareBackends(ref: Backend, test: Backend, tol: number, cases:
   });
 }
 
-/** The CUDA configurations the table runs under: every shipped kernel variant is on at least one of them. */
+/** The CUDA configurations the table runs under: every shipped kernel variant and fallback is on at least one. */
 export interface CudaVariant {
   name: string;
-  dtype: 'f32' | 'bf16';
-  gemv?: 'off' | 'on' | 'fused';
-  config: Partial<AddonKernelConfig>;
+  /** Fields of the backend's KernelConfig (engine/core/backend/cuda/kernel-config.ts) to change. */
+  kernels: Partial<KernelConfig>;
   /** NMSE bound: f32 mode against the f32 CPU; bf16 mode rounds activations into its GEMMs and attention. */
   tol: number;
 }
 export const CUDA_VARIANTS: readonly CudaVariant[] = [
-  { name: 'f32 weights and cache, defaults', dtype: 'f32', config: {}, tol: 1e-5 },
-  { name: 'bf16, defaults (flash v7 / wgmma v9 on sm_90a / v2, decode v9, tensor-core saliency, fused GEMV and 16-bit prefill ops)',
-    dtype: 'bf16', config: {}, tol: 2e-3 },
-  { name: 'bf16, flash without wgmma (v7 / v2), decode v4, SIMT saliency', dtype: 'bf16',
-    config: { prefillAttention: 'mma', decodeAttention: 'v4', saliency: 'simt' }, tol: 2e-3 },
-  { name: 'bf16, cuBLAS prefill attention, split-K decode, cuBLAS decode GEMMs', dtype: 'bf16', gemv: 'off',
-    config: { prefillAttention: 'cublas', decodeAttention: 'split' }, tol: 2e-3 },
-  { name: 'bf16, GEMV for decode-sized linear() without the fused decode ops, no PDL', dtype: 'bf16', gemv: 'on',
-    config: { gemvPdl: false }, tol: 2e-3 },
+  { name: 'f32 weights and cache, defaults', kernels: { dtype: 'f32' }, tol: 1e-5 },
+  { name: 'bf16, defaults (flash v7 / wgmma v9 on sm_90a / v2, decode v9, tensor-core saliency, fused GEMV decode, 16-bit prefill with q/k/v and norm fusion, device top-k, flash vision attention)',
+    kernels: {}, tol: 2e-3 },
+  { name: 'bf16, flash without wgmma (v7 / v2), decode v4, SIMT saliency',
+    kernels: { prefillAttention: 'mma', decodeAttention: 'v4', saliency: 'simt' }, tol: 2e-3 },
+  { name: 'bf16, cuBLAS prefill attention, split-K decode, cuBLAS decode GEMMs, plain prefill ops, JS top-k, cuBLAS unfused vision ops',
+    kernels: { prefillAttention: 'cublas', decodeAttention: 'split', gemv: 'off', prefillFused: false, deviceTopK: false,
+      visionAttention: 'cublas', visionFused: false, visionLowp: false }, tol: 2e-3 },
+  { name: 'bf16, GEMV in linear() without the fused decode kernels, no PDL, 16-bit prefill without q/k/v and norm fusion',
+    kernels: { gemv: 'on', gemvPdl: false, prefillQkv: false, prefillResNorm: false }, tol: 2e-3 },
 ];
 
 /** Runs the table on a CUDA backend configured as `v` against `ref`; restores the addon's kernel configuration. */
@@ -244,9 +245,7 @@ export function runCudaVariant(ref: Backend, v: CudaVariant): OpResult[] {
   if (!addon) throw new Error(loadAddon().message);
   const before = addon.configure();
   try {
-    const be = new CudaBackend({ dtype: v.dtype, gemv: v.gemv ?? 'fused' });
-    addon.configure(v.config);
-    return compareBackends(ref, be, v.tol);
+    return compareBackends(ref, new CudaBackend(v.kernels), v.tol);
   } finally {
     addon.configure(before);
   }
