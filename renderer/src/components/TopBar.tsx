@@ -17,17 +17,7 @@ export function TopBar({ video, engine, info, model, onModels, panels }: Props) 
   const where = engine ? (engine.backend === 'cuda' ? engine.gpuName ?? 'GPU' : 'CPU') : '…';
   return (
     <header className="topbar">
-      {panels && (
-        <button
-          className="icon-btn panel-toggle"
-          aria-pressed={panels.library}
-          aria-label={panels.library ? 'Hide the library' : 'Show the library'}
-          title={panels.library ? 'Hide the library' : 'Show the library'}
-          onClick={() => panels.onLibrary(!panels.library)}
-        >
-          ◧
-        </button>
-      )}
+      {panels && <PanelToggle name="the library" icon="◧" open={panels.library} onOpen={panels.onLibrary} />}
       <div className="brand">
         <span className="logo" aria-hidden="true">
           ◧
@@ -49,17 +39,7 @@ export function TopBar({ video, engine, info, model, onModels, panels }: Props) 
         <button className="btn btn-small btn-ghost" onClick={onModels} title="Model manager" aria-label={`Model manager${model ? ` (using ${model.name})` : ''}`}>
           {model ? model.name : 'Models'}
         </button>
-        {panels && (
-          <button
-            className="icon-btn panel-toggle"
-            aria-pressed={panels.side}
-            aria-label={panels.side ? 'Hide the side panel' : 'Show the side panel'}
-            title={panels.side ? 'Hide the inspector and settings' : 'Show the inspector and settings'}
-            onClick={() => panels.onSide(!panels.side)}
-          >
-            ◨
-          </button>
-        )}
+        {panels && <PanelToggle name="the side panel" icon="◨" open={panels.side} onOpen={panels.onSide} />}
         <span className={`engine-pill st-${state}`} role="status" title={engine?.message ?? undefined}>
           <i aria-hidden="true" />
           {state === 'ready' ? where : state === 'busy' ? `${where} · busy` : state}
@@ -67,5 +47,14 @@ export function TopBar({ video, engine, info, model, onModels, panels }: Props) 
         </span>
       </div>
     </header>
+  );
+}
+
+function PanelToggle({ name, icon, open, onOpen }: { name: string; icon: string; open: boolean; onOpen(open: boolean): void }) {
+  const label = `${open ? 'Hide' : 'Show'} ${name}`;
+  return (
+    <button className="icon-btn panel-toggle" aria-pressed={open} aria-label={label} title={label} onClick={() => onOpen(!open)}>
+      {icon}
+    </button>
   );
 }

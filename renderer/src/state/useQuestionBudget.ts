@@ -1,34 +1,13 @@
 // The composer's counter: how many tokens the question being typed takes of the turn's room (measured by the server
 // with the model's tokenizer), refreshed a moment after typing stops.
-import { useEffect, useState } from 'react';
 import type { CallRes, Settings } from '../../../electron/contract.ts';
-import { useApi } from './api.ts';
+import { useDebouncedCall } from './useDebouncedCall.ts';
 
 export type QuestionBudget = CallRes<'chat.measure'>;
 
 export function useQuestionBudget(conversationId: string | null, question: string, settings: Settings | null, version = 0): QuestionBudget | null {
-  const api = useApi();
-  const [budget, setBudget] = useState<QuestionBudget | null>(null);
-  const key = settings ? JSON.stringify(settings) : '';
-  useEffect(() => {
-    if (!settings) {
-      setBudget(null);
-      return;
-    }
-    let alive = true;
-    const t = window.setTimeout(() => {
-      api.call('chat.measure', { conversationId: conversationId ?? undefined, question, settings }).then(
-        (b) => alive && setBudget(b),
-        () => alive && setBudget(null),
-      );
-    }, 250);
-    return () => {
-      alive = false;
-      window.clearTimeout(t);
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- key stands for settings
-  }, [api, conversationId, question, key, version]);
-  return budget;
+  const req = settings ? { conversationId: conversationId ?? undefined, question, settings } : null;
+  return useDebouncedCall('chat.measure', req, JSON.stringify([req, version]));
 }
 
 /** "12 / 1776 tokens" under the composer, and whether the question is over the limit. */
