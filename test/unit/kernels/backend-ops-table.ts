@@ -119,11 +119,11 @@ const kvCases: OpCase[] = [
     // Without the device op the controller ranks the downloaded scores with topKAscending; the selected mass is what
     // both must agree on (positions may swap at near-ties between backends).
     let kept = Float32Array.from(scores, (s) => Array.from(topKAscending(s, 50)).reduce((a, i) => a + s[i], 0));
-    if (c.be.kvScoresDeferred && c.be.kvScoresTopK) {
-      const top = c.be.kvScoresTopK(q.map((qq, layer) => c.be.kvScoresDeferred!(kv, layer, qq, 4, 260, cand, opts)), 50);
-      if (!top) throw new Error('kvScoresTopK declined rows from kvScoresDeferred');
-      kept = Float32Array.from(top.kept);
-    }
+    const rows = q.map((qq, layer) => c.be.kvScoresDeferred(kv, layer, qq, 4, 260, cand, opts));
+    const top = c.be.kvScoresTopK(rows, 50);
+    if (top) kept = Float32Array.from(top.kept);
+    else if (c.be instanceof CudaBackend && c.be.config.deviceTopK) throw new Error('kvScoresTopK declined rows from kvScoresDeferred');
+    else rows.forEach((r) => r());  // declined (the CPU backend, or deviceTopK off): the rows are downloaded instead
     return [...scores, kept];
   }) },
   { name: 'kvCompact to 100 slots, then decode', run: (c) => withCache(c, (kv) => {
