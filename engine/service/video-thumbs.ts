@@ -12,11 +12,13 @@ import { sampledVideoKey, sampleVideo, type SampledVideo, type SampleVideoOption
 export async function makePoster(bins: FfmpegBinaries, probe: VideoProbe, out: string): Promise<boolean> {
   if (existsSync(out)) return true;
   await fs.mkdir(path.dirname(out), { recursive: true });
-  const at = Math.max(0, Math.min(probe.durationSec * 0.1, probe.durationSec - 0.1));
+  // A representative frame: from the middle of the video (an intro or fade at the start is often black), the most
+  // typical of the next frames (ffmpeg's thumbnail filter), so a cut or a dark frame right there is not the poster.
+  const at = Math.max(0, Math.min(probe.durationSec * 0.5, probe.durationSec - 0.1));
   const tmp = `${out}.part.jpg`;
   const r = await runProcess(
     bins.ffmpeg,
-    ['-v', 'error', '-nostdin', '-ss', at.toFixed(3), '-i', probe.path, '-frames:v', '1', '-vf', 'scale=320:-2', '-q:v', '4', '-y', tmp],
+    ['-v', 'error', '-nostdin', '-ss', at.toFixed(3), '-i', probe.path, '-frames:v', '1', '-vf', 'thumbnail=25,scale=320:-2', '-q:v', '4', '-y', tmp],
     { timeoutMs: 30_000, what: `making a poster for ${path.basename(probe.path)}` },
   );
   if (r.code !== 0 || !existsSync(tmp)) return false;
