@@ -1,4 +1,5 @@
 // CUDA build: JS bindings of the sv::gpu entry points. Device pointers are JS numbers (exact below 2^53).
+#include <stdexcept>
 #include <cstring>
 #include <vector>
 
