@@ -138,6 +138,8 @@ const layerCases: OpCase[] = [3, 37].flatMap((T) => [
     const qkv = c.be.layerOps.packQkv(c.linear(512, 256), c.linear(256, 256), c.linear(256, 256));
     const cache = c.be.createKvCache(1, 2, 128, 64);
     try {
+      // Slots [0, 5) are attended below: write them (a fresh device cache is uninitialised, the CPU's is zeros).
+      c.be.kvWrite(cache, 0, c.act(5, 256), c.act(5, 256), 0);
       const rope = { positions: positions(T, 5), invFreq: invFreq(128) };
       const q = c.be.layerOps.attentionInput(hidden(c.act(T, 256)), c.norm(256), qkv, 4, rope, cache, 0, 5);
       cache.length = 5 + T;
