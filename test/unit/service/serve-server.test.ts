@@ -124,7 +124,7 @@ describe('serve mode server', () => {
     } finally {
       api.close();
     }
-  });
+  }, 30_000);  // the first engine request waits for the engine process to start (seconds on a loaded machine)
 
   it('answers HTTP POST /api/call/<name> for scripts', async () => {
     const r = await fetch(`${origin}/api/call/settings.get`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: '{}' });
