@@ -105,8 +105,24 @@ export const Timings = z.object({
   ttftMs: z.number(),
   totalMs: z.number(),
   tokensPerSec: z.number(),
+  /** The part of prefillMs spent on the retained video prefix (the first question on a preparation; 0 later). */
+  prefixPrefillMs: z.number().optional(),
 });
 export type Timings = z.infer<typeof Timings>;
+
+/** Where the wait from the user's Enter to the first answer token went; the parts add up to ttftFromAskMs. */
+export const TtftParts = z.object({
+  /** Getting the sampled frames: decoding the video, or reading them from the frame cache (0 on a prepared session). */
+  framesMs: z.number(),
+  visionMs: z.number(),
+  prefixPrefillMs: z.number(),
+  questionPrefillMs: z.number(),
+  /** Retrieval scoring inside the question prefill (and picking the first token). */
+  retrievalMs: z.number(),
+  /** The rest: waiting for other conversations' answers, for the engine process, loading the model, messaging. */
+  otherMs: z.number(),
+});
+export type TtftParts = z.infer<typeof TtftParts>;
 
 /** Per-turn statistics (also the `--json` output of `sparsevila chat`, in snake_case there). */
 export const TurnStats = z.object({
@@ -126,6 +142,9 @@ export const TurnStats = z.object({
   speedupVsDense: z.number().nullable(),
   /** Sampled frames the video file could not supply (cut off); the last decoded frame stood in for them. */
   missingFrames: z.number().int().optional(),
+  /** From the user's Enter (the service receiving chat.ask) to the first answer token; absent when none came. */
+  ttftFromAskMs: z.number().optional(),
+  ttftParts: TtftParts.optional(),
 });
 export type TurnStats = z.infer<typeof TurnStats>;
 

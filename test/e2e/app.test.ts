@@ -174,7 +174,7 @@ describe.skipIf(blocked !== null)('SparseVILA Desktop in serve mode (Chromium, r
     expect(await page.locator('.msg-user').count()).toBe(2);
     await page.locator('.refusal button').click();
     const answers = page.locator('.msg-assistant');
-    expect(await text(answers.nth(0).locator('.stats-line'))).toContain('TTFT');
+    expect(await text(answers.nth(0).locator('.stats-line'))).toMatch(/first token\s*after/);
     expect(await text(answers.nth(1).locator('.stats-line'))).toContain('kept');
 
     // The inspector follows the latest turn; turn 1 looks different (its question retrieved other tokens).

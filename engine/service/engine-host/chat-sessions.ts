@@ -48,7 +48,7 @@ export class ChatSessions {
       // Most recently used last (Map order), for evictBeyond.
       this.sessions.delete(sessionId);
       this.sessions.set(sessionId, existing);
-      return { frames: existing.video.frames, visualTokens: existing.session.visualTokens, reused: true };
+      return { frames: existing.video.frames, visualTokens: existing.session.visualTokens, reused: true, framesMs: 0 };
     }
     this.drop(sessionId);
     this.preparing.get(sessionId)?.abort();
@@ -57,6 +57,7 @@ export class ChatSessions {
     try {
       if (this.model?.key !== modelKey) progress({ stage: 'load', done: 0, total: 1, etaSec: null });
       const loaded = await this.loadModel(modelKey, args.modelPath, settings);
+      const framesStart = performance.now();
       const video = await prepareVideo(args.videoPath, {
         sampling: { mode: 'uniform', frames: settings.frames },
         preprocess: loadPreprocessConfig(args.modelPath),
@@ -68,6 +69,7 @@ export class ChatSessions {
           if (p.stage === 'decode') progress({ stage: 'decode', done: p.done, total: p.total, etaSec: p.etaSec });
         },
       });
+      const framesMs = performance.now() - framesStart;
       this.throwIfCancelled(abort);
       // Fixed for the session: the policy's prefill side; decode sparsity and sampling come with each question.
       const sparse: SparseSettings = {
@@ -128,7 +130,7 @@ export class ChatSessions {
       }
       this.sessions.set(sessionId, { key, modelKey, video, session, dense });
       this.evictBeyond(MAX_PREPARED_SESSIONS, sessionId);
-      return { frames: video.frames, visualTokens: session.visualTokens, reused: false };
+      return { frames: video.frames, visualTokens: session.visualTokens, reused: false, framesMs };
     } catch (err) {
       if (abort.signal.aborted) throw new CancelledError('preparing the video was cancelled');
       throw err;
@@ -175,7 +177,7 @@ export class ChatSessions {
           measure.denseTimings = alignDenseTimings(denseMeasure.timings, decodeSteps(d.tokens, d.stopReason), decodeSteps(r.tokens, r.stopReason));
         }
       }
-      const stats = contractTurnStats(turnStats(measure), args.turn, entry.video.missingFrames);
+      const stats = contractTurnStats(turnStats(measure), args.turn, entry.video.missingFrames, measure.prefixPrefillMs);
       const inspector = contractInspectorTurn(entry.session.inspector(measure, entry.video.frameTimes), stats, measure.massShareByLayer);
       return { text: r.answer, stopped: r.stopReason === 'aborted', stats, inspector };
     } finally {

@@ -33,6 +33,8 @@ export const PrepareResult = z.object({
   visualTokens: z.number().int(),
   /** True when the session was already prepared for these inputs (no decode, no vision pass). */
   reused: z.boolean(),
+  /** Time spent getting the sampled frames (decoding, or reading the frame cache); 0 or absent when reused. */
+  framesMs: z.number().min(0).optional(),
 });
 export type PrepareResult = z.infer<typeof PrepareResult>;
 

@@ -3,14 +3,15 @@
 import type { InspectorTurn, Timings, TurnStats } from '../../../electron/contract.ts';
 import type * as core from '../../core/sparse/stats.ts';
 
-function contractTimings(t: core.Timings): Timings {
+function contractTimings(t: core.Timings, prefixPrefillMs?: number): Timings {
   return {
     visionMs: t.visionMs, prefillMs: t.prefillMs, retrievalMs: t.retrievalMs, decodeMs: t.decodeMs, ttftMs: t.ttftMs,
-    totalMs: t.totalMs, tokensPerSec: t.tokensPerSec,
+    totalMs: t.totalMs, tokensPerSec: t.tokensPerSec, ...(prefixPrefillMs !== undefined ? { prefixPrefillMs } : {}),
   };
 }
 
-export function contractTurnStats(s: core.TurnStats, turn: number, missingFrames: number): TurnStats {
+/** prefixPrefillMs: the part of the turn's prefill spent on the video prefix (core TurnMeasure.prefixPrefillMs). */
+export function contractTurnStats(s: core.TurnStats, turn: number, missingFrames: number, prefixPrefillMs?: number): TurnStats {
   return {
     turn,
     policy: s.policy,
@@ -20,7 +21,7 @@ export function contractTurnStats(s: core.TurnStats, turn: number, missingFrames
     visualTokensRetrieved: s.visualTokensRetrieved,
     kvBytes: s.kvBytes,
     retrievedMassShare: s.retrievedMassShare,
-    timings: contractTimings(s.timings),
+    timings: contractTimings(s.timings, prefixPrefillMs),
     denseTimings: s.denseTimings ? contractTimings(s.denseTimings) : null,
     speedupVsDense: s.speedupVsDense,
     ...(missingFrames > 0 ? { missingFrames } : {}),

@@ -7,6 +7,7 @@ import type { AskArgs, PrepareArgs } from '../engine-host/engine-contract.ts';
 import { availableRam, estimateMemory } from '../models/memory-estimate.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { tooLongMessage, TurnBudget } from '../turn-budget.ts';
+import { ttftFromAsk } from '../ttft-from-ask.ts';
 import { checkFfmpegSetting } from './ffmpeg-setting.ts';
 import { TurnSlots } from './turn-slots.ts';
 import type { CallHandlers } from './types.ts';
@@ -49,7 +50,8 @@ export function chatHandlers(
     };
   };
 
-  async function runTurn(conv: Conversation, settings: Settings, turn: number, question: string, assistant: ChatMessage): Promise<void> {
+  /** askedAt: performance.now() when chat.ask arrived, the user's Enter as the service sees it. */
+  async function runTurn(conv: Conversation, settings: Settings, turn: number, question: string, assistant: ChatMessage, askedAt: number): Promise<void> {
     const conversationId = conv.id;
     const video = ctx.library.get(conv.videoId);
     const finish = async (status: 'done' | 'stopped' | 'error', text: string, extra: Partial<ChatMessage>) => {
@@ -63,6 +65,8 @@ export function chatHandlers(
       ctx.emit('chat.done', { conversationId, messageId: assistant.id, status, error: extra.error, stats: extra.stats });
     };
     let text = '';
+    let firstTokenAt: number | null = null;
+    let framesMs = 0;
     if (!(await slots.acquire(conversationId))) {
       await finish('stopped', '', { error: 'stopped before it started (it was waiting for other conversations\' answers)' });
       return;
@@ -73,9 +77,10 @@ export function chatHandlers(
       if (!mem.fits) throw new ServiceError('invalid_request', mem.message);
       const prepareArgs: PrepareArgs = { sessionId: conversationId, modelPath: model.info.path, videoPath: video.path, settings };
       const prepareAndAsk = async () => {
-        await ctx.engine.request('prepare', prepareArgs, (e) => {
+        const prepared = await ctx.engine.request('prepare', prepareArgs, (e) => {
           if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
         });
+        framesMs = prepared.framesMs ?? 0;
         resident = { path: model.info.path, backend: settings.backend, restarts: ctx.engine.status().restarts };
         const earlier = completedTurns(ctx.conversations.get(conversationId), assistant.id);
         const history = settings.history === 'text' ? budget.plan(model.info.path, settings, question, earlier).history : earlier;
@@ -83,6 +88,7 @@ export function chatHandlers(
         return ctx.engine.request('ask', askArgs, (e) => {
           if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
           if (e.event !== 'token') return;
+          firstTokenAt ??= performance.now();
           const piece = e.data.text;
           text += piece;
           ctx.emit('chat.token', { conversationId, messageId: assistant.id, text: piece });
@@ -100,7 +106,8 @@ export function chatHandlers(
         }
       }
       if (result.inspector) await ctx.inspector.put(conversationId, { ...result.inspector, turn });
-      await finish(result.stopped ? 'stopped' : 'done', result.text, { stats: { ...result.stats, turn } });
+      const fromAsk = firstTokenAt === null ? {} : ttftFromAsk(firstTokenAt - askedAt, framesMs, result.stats.timings);
+      await finish(result.stopped ? 'stopped' : 'done', result.text, { stats: { ...result.stats, turn, ...fromAsk } });
     } catch (err) {
       const message = (err as Error).message || String(err);
       const cancelled = (err as { code?: string }).code === 'ABORTED';
@@ -141,6 +148,7 @@ export function chatHandlers(
       return { questionTokens: plan.questionTokens, maxQuestionTokens: plan.maxQuestionTokens, historyTurns: plan.history.length, historyDropped: plan.historyDropped };
     },
     async 'chat.ask'({ conversationId, question, replaceFromMessageId, settings: override }) {
+      const askedAt = performance.now();
       const conv = ctx.conversations.get(conversationId);
       if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
       await checkFfmpegSetting(override?.ffmpegPath);
@@ -171,7 +179,7 @@ export function chatHandlers(
         if (replaced) await ctx.inspector.setAside(conversationId, turn);
         else await ctx.inspector.truncate(conversationId, turn);
         await ctx.conversations.save(conv);
-        const job = runTurn(conv, settings, turn, question, assistant).finally(() => running.delete(conversationId));
+        const job = runTurn(conv, settings, turn, question, assistant, askedAt).finally(() => running.delete(conversationId));
         running.set(conversationId, job);
         unclaim(); // the mark is the job now (unclaim only ends a pending mark)
         return { turnId: `t-${randomUUID()}`, userMessageId: user.id, assistantMessageId: assistant.id };

@@ -1,13 +1,15 @@
 // One line of per-message numbers: latency, throughput, how many visual tokens were kept and read, KV size, speedup.
 import type { TurnStats } from '../../../electron/contract.ts';
 import { countOf, formatBytes, formatCount, formatMs, formatSpeedup } from '../lib/format.ts';
+import { firstTokenText } from '../lib/ttft.ts';
 
 export function StatsLine({ stats }: { stats: TurnStats }) {
   const t = stats.timings;
+  const first = firstTokenText(stats);
   return (
     <dl className="stats-line" aria-label="Answer statistics">
       <Stat k="policy" v={stats.policy} title="Policy used for this turn" />
-      <Stat k="TTFT" v={formatMs(t.ttftMs)} title="Time to first token" />
+      <Stat k="first token" v={first.after} title={first.title} />
       <Stat k="speed" v={`${t.tokensPerSec.toFixed(1)} tok/s`} title={`${countOf(stats.tokens, 'token')} decoded in ${formatMs(t.decodeMs)}`} />
       <Stat
         k="visual"

@@ -1,6 +1,7 @@
 // Counts and timings of one turn: where the visual tokens went, and where the time went.
 import type { TurnStats } from '../../../electron/contract.ts';
 import { countOf, formatBytes, formatCount, formatMs, formatPercent, formatSpeedup } from '../lib/format.ts';
+import { firstTokenText } from '../lib/ttft.ts';
 
 const PHASES = [
   ['visionMs', 'vision', 'ph-vision'],
@@ -13,6 +14,7 @@ const PHASES = [
 export function TurnSummary({ s, scaleMs, readAnyLayer = null }: { s: TurnStats; scaleMs: number; readAnyLayer?: number | null }) {
   const retrieves = s.policy === 'sparsevila';
   const t = s.timings;
+  const first = firstTokenText(s);
   const sum = PHASES.reduce((a, [k]) => a + t[k], 0);
   const scale = Math.max(scaleMs, sum, 1);
   const retainedShare = s.visualTokensTotal ? s.visualTokensRetained / s.visualTokensTotal : 0;
@@ -78,8 +80,9 @@ export function TurnSummary({ s, scaleMs, readAnyLayer = null }: { s: TurnStats;
             </span>
           ))}
           <span className="muted">
-            TTFT {formatMs(t.ttftMs)} · {t.tokensPerSec.toFixed(1)} tok/s · {countOf(s.tokens, 'token')}
+            first token {first.after} · {t.tokensPerSec.toFixed(1)} tok/s · {countOf(s.tokens, 'token')}
           </span>
+          {first.parts && <span className="muted" title={first.title}>({first.parts})</span>}
           {t.visionMs > 0 && (
             <span className="muted" title="The first question after the video was (re)prepared (new conversation, changed settings or policy, or a re-ask under another policy) pays for encoding the frames and prefilling them; later questions reuse that cache.">
               includes encoding the video and its prefill (first question on this preparation)

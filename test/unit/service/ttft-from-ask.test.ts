@@ -1,0 +1,67 @@
+// TTFT as the user waited it, through the service and a real engine process: from chat.ask arriving to the first
+// token, never less than the engine's own TTFT, no more than the test saw, and split into parts that add up to it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import type { Conversation, EventName, EventPayload, ModelInfo, TurnStats, VideoInfo } from '../../../electron/contract.ts';
+import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { makeClip, makeService, tmpDir } from './fixture.ts';
+
+let svc: Awaited<ReturnType<typeof makeService>>;
+let conv: Conversation;
+const sumOfParts = (s: TurnStats) => Object.values(s.ttftParts!).reduce((a, b) => a + b, 0);
+
+beforeAll(async () => {
+  const work = tmpDir('sv-ttft-');
+  process.env.SPARSEVILA_VIDEO_CACHE = path.join(work, 'video-cache');
+  const modelDir = path.join(work, 'tiny-model');
+  makeCheckpoint(modelDir, { preset: 'tiny', seed: 1 });
+  const clip = makeClip(work, 'clip.mp4', 3);
+  svc = await makeService(path.join(work, 'data'));
+  const model = (await svc.service.call('models.addLocal', { path: modelDir })) as { ok: true; res: ModelInfo };
+  const video = (await svc.service.call('videos.open', { path: clip })) as { ok: true; res: VideoInfo };
+  await svc.service.call('settings.set', { modelId: model.res.id, frames: 2, maxNewTokens: 3, backend: 'cpu', policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5 });
+  conv = ((await svc.service.call('conversations.create', { videoId: video.res.id })) as { ok: true; res: Conversation }).res;
+}, 60_000);
+afterAll(async () => {
+  delete process.env.SPARSEVILA_VIDEO_CACHE;
+  await svc?.close();
+});
+
+/** Asks and waits for chat.done; `sawFirstTokenMs` is how long the test itself waited for the first token. */
+async function ask(question: string): Promise<{ stats: TurnStats; sawFirstTokenMs: number }> {
+  let firstToken: number | null = null;
+  const start = performance.now();
+  const done = new Promise<EventPayload<'chat.done'>>((resolve) => {
+    const off = svc.service.on((name: EventName, payload) => {
+      if (name === 'chat.token') firstToken ??= performance.now();
+      if (name === 'chat.done') { off(); resolve(payload as EventPayload<'chat.done'>); }
+    });
+  });
+  expect(await svc.service.call('chat.ask', { conversationId: conv.id, question })).toMatchObject({ ok: true });
+  const d = await done;
+  expect(d.status, JSON.stringify(d)).toBe('done');
+  return { stats: d.stats!, sawFirstTokenMs: firstToken! - start };
+}
+
+describe('TTFT from the user\'s Enter', () => {
+  it('turn 1: covers the frames and the engine\'s TTFT, and its parts add up to it', async () => {
+    const { stats, sawFirstTokenMs } = await ask('What appears first?');
+    expect(stats.ttftFromAskMs).toBeDefined();
+    expect(stats.ttftFromAskMs!).toBeGreaterThanOrEqual(stats.timings.ttftMs);
+    expect(stats.ttftFromAskMs!).toBeLessThanOrEqual(sawFirstTokenMs + 1);
+    const p = stats.ttftParts!;
+    expect(p.framesMs).toBeGreaterThan(0); // decoded (or read from the frame cache) before the vision tower
+    expect(p.visionMs).toBe(stats.timings.visionMs);
+    expect(p.prefixPrefillMs).toBeGreaterThan(0);
+    expect(p.otherMs).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(sumOfParts(stats) - stats.ttftFromAskMs!)).toBeLessThanOrEqual(1);
+    expect(stats.ttftFromAskMs!).toBeGreaterThanOrEqual(stats.timings.ttftMs + p.framesMs);
+  }, 60_000);
+
+  it('turn 2 on the prepared session: no frames, vision or prefix prefill; the parts still add up', async () => {
+    const { stats } = await ask('And what is red?');
+    expect(stats.ttftParts).toMatchObject({ framesMs: 0, visionMs: 0, prefixPrefillMs: 0 });
+    expect(stats.ttftFromAskMs!).toBeGreaterThanOrEqual(stats.timings.ttftMs);
+    expect(Math.abs(sumOfParts(stats) - stats.ttftFromAskMs!)).toBeLessThanOrEqual(1);
+  }, 60_000);
+});
