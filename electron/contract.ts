@@ -121,6 +121,8 @@ export const TtftParts = z.object({
   retrievalMs: z.number(),
   /** The rest: waiting for other conversations' answers, for the engine process, loading the model, messaging. */
   otherMs: z.number(),
+  /** The vision tower's output for these frames was kept from an earlier conversation or re-ask (visionMs ~0). */
+  visionReused: z.boolean().optional(),
 });
 export type TtftParts = z.infer<typeof TtftParts>;
 

@@ -3,7 +3,7 @@
 // conversations, waiting for the engine process, loading the model, messaging), so the parts add up to the total.
 import type { Timings, TtftParts } from '../../electron/contract.ts';
 
-export function ttftFromAsk(totalMs: number, framesMs: number, engine: Timings): { ttftFromAskMs: number; ttftParts: TtftParts } {
+export function ttftFromAsk(totalMs: number, framesMs: number, engine: Timings, visionReused: boolean): { ttftFromAskMs: number; ttftParts: TtftParts } {
   const prefixPrefillMs = engine.prefixPrefillMs ?? 0;
   const questionPrefillMs = Math.max(0, engine.prefillMs - prefixPrefillMs);
   // The engine's ttft = vision + prefix prefill + the question's prefill with its retrieval scoring + the first token's
@@ -12,6 +12,7 @@ export function ttftFromAsk(totalMs: number, framesMs: number, engine: Timings):
   const measured = framesMs + engine.visionMs + prefixPrefillMs + questionPrefillMs + retrievalMs;
   return {
     ttftFromAskMs: totalMs,
-    ttftParts: { framesMs, visionMs: engine.visionMs, prefixPrefillMs, questionPrefillMs, retrievalMs, otherMs: totalMs - measured },
+    ttftParts: { framesMs, visionMs: engine.visionMs, prefixPrefillMs, questionPrefillMs, retrievalMs, otherMs: totalMs - measured,
+      ...(visionReused ? { visionReused } : {}) },
   };
 }

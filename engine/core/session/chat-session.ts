@@ -43,6 +43,17 @@ export interface SessionOptions {
   prefixIds?: Int32Array;
   signal?: AbortSignal;
   onProgress?: (stage: 'vision' | 'prefill', done: number, total: number) => void;
+  /** The same frames already through the vision tower on this model (with patch saliency when the policy needs it):
+   *  the session skips the tower (visionMs 0). The caller keeps owning encoding.tokens. */
+  encoded?: EncodedVideo;
+  /** Takes over the session's fresh encoding (and its patch saliency) instead of it being freed after the prefill. */
+  keepEncoded?: (e: EncodedVideo) => void;
+}
+
+/** A video's vision tower output: the pooled tokens and, when the policy collected it, the patch saliency. */
+export interface EncodedVideo {
+  encoding: VideoEncoding;
+  patchSaliency: Float32Array | null;
 }
 
 export interface AskOptions {
@@ -124,13 +135,15 @@ export class ChatSession {
     const { prompt, builder } = ChatSession.buildPrompt(model, video, opts);
     const be = model.backend;
     const t0 = performance.now();
-    const enc = model.model.encodeVideo(video.pixelValues, video.frames, {
+    const reused = opts.encoded;
+    if (reused) policy.useSaliency(reused.patchSaliency);
+    const enc = reused?.encoding ?? model.model.encodeVideo(video.pixelValues, video.frames, {
       signal: opts.signal,
       onFrameQK: policy.frameQK(),
       onFrame: (d, n) => opts.onProgress?.('vision', d, n),
     });
     be.sync();
-    const visionMs = performance.now() - t0;
+    const visionMs = reused ? 0 : performance.now() - t0;
     const geometry = { frames: enc.frames, grid: enc.grid, pooled: enc.pooled, tokensPerFrame: enc.tokensPerFrame };
     let kv: PrefixKv;
     let prefixPrefillMs: number;
@@ -139,8 +152,13 @@ export class ChatSession {
       const t1 = performance.now();
       kv = ChatSession.prefillPrefix(model, enc, prompt, policy, opts);
       prefixPrefillMs = performance.now() - t1;
-    } finally {
-      be.dispose(enc.tokens);
+    } catch (err) {
+      if (!reused) be.dispose(enc.tokens);
+      throw err;
+    }
+    if (!reused) {
+      if (opts.keepEncoded) opts.keepEncoded({ encoding: enc, patchSaliency: policy.patchSaliency });
+      else be.dispose(enc.tokens);
     }
     policy.attach(kv);
     return new ChatSession(model, prompt, builder, policy, geometry, kv, { visionMs, prefixPrefillMs });

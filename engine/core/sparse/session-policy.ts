@@ -33,6 +33,7 @@ export class SparsePolicy {
   tokenSaliency: Float32Array | null = null;
   frames = 0;
   private collector: PatchSaliencyCollector | null = null;
+  private givenPatchSaliency: Float32Array | null = null;
   private controller: SparseKvController | null = null;
   private kv: PolicyKv | null = null;
   private retrieval: TurnRetrieval | null = null;
@@ -53,12 +54,21 @@ export class SparsePolicy {
     return (_f, _layer, q, k) => collector.add(q, k);
   }
 
+  /** Patch saliency computed before (the same frames through the same vision tower) instead of collecting it. */
+  useSaliency(patchSaliency: Float32Array | null): void {
+    if (!this.plan.saliency) return;
+    if (!patchSaliency) throw new Error('SparsePolicy: this policy needs the patch saliency, and the reused encoding has none');
+    this.collector = null;
+    this.givenPatchSaliency = patchSaliency;
+  }
+
   /** Prefill pruning after the vision tower ran: ascending visual token ids to keep, or undefined for all of them
    *  (the session's unpruned path, bit-identical to dense). */
   selectVisualTokens(frames: number, tokensPerFrame: number): Int32Array | undefined {
     this.frames = frames;
-    if (!this.collector) return undefined;
-    this.patchSaliency = this.collector.result();
+    const patchSaliency = this.collector?.result() ?? this.givenPatchSaliency;
+    if (!patchSaliency) return undefined;
+    this.patchSaliency = patchSaliency;
     this.tokenSaliency = tokenSaliencyFromPatches(this.patchSaliency, frames, this.grid, this.grid);
     const kept = selectPrefillTokens(this.tokenSaliency, {
       sparsity: this.plan.prefillSparsity, frames, tokensPerFrame, perFrameFloor: this.plan.perFrameFloor,

@@ -5,7 +5,7 @@
 import type { Settings } from '../../../electron/contract.ts';
 import { loadModel, type LoadedModel } from '../../core/models/load-model.ts';
 import { ChatSession } from '../../core/session/chat-session.ts';
-import { DENSE_SETTINGS, type SparseSettings } from '../../core/sparse/policy.ts';
+import { DENSE_SETTINGS, resolvePolicy, type SparseSettings } from '../../core/sparse/policy.ts';
 import { turnStats } from '../../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../core/sparse/dense-compare.ts';
 import { warmUpPolicies } from '../../core/bench/warm-up.ts';
@@ -13,6 +13,7 @@ import { prepareVideo, type PreparedVideo } from '../../core/video/prepare-video
 import { loadPreprocessConfig } from '../../core/video/preprocess-config.ts';
 import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './engine-contract.ts';
 import { contractInspectorTurn, contractTurnStats } from './turn-contract.ts';
+import { VisionCache } from './vision-cache.ts';
 
 interface Entry {
   key: string;
@@ -38,6 +39,7 @@ export class ChatSessions {
   private sessions = new Map<string, Entry>();
   private preparing = new Map<string, AbortController>();
   private asking = new Map<string, AbortController>();
+  private vision = new VisionCache();
 
   async prepare(args: PrepareArgs, progress: (p: ProgressEvent) => void): Promise<PrepareResult> {
     const { sessionId, settings } = args;
@@ -95,15 +97,24 @@ export class ChatSessions {
         }
       }
       const stageStart = { vision: 0, prefill: 0 };
-      const session = await ChatSession.create(loaded, video, {
-        sparse,
-        signal: abort.signal,
-        onProgress: (stage, done, total) => {
-          if (done === 0) stageStart[stage] = Date.now();
-          const rate = done > 0 ? (Date.now() - stageStart[stage]) / 1000 / done : 0;
-          progress({ stage, done, total, etaSec: done > 0 ? rate * (total - done) : null });
-        },
-      });
+      // Not with the dense comparison: its twin runs the vision tower, so the sparse side runs it too (a fair speedup).
+      const lease = compareDense ? null : this.vision.take(modelKey, video.pixelValues, resolvePolicy(sparse).saliency);
+      let session: ChatSession;
+      try {
+        session = await ChatSession.create(loaded, video, {
+          sparse,
+          signal: abort.signal,
+          onProgress: (stage, done, total) => {
+            if (done === 0) stageStart[stage] = Date.now();
+            const rate = done > 0 ? (Date.now() - stageStart[stage]) / 1000 / done : 0;
+            progress({ stage, done, total, etaSec: done > 0 ? rate * (total - done) : null });
+          },
+          encoded: lease?.encoded,
+          keepEncoded: (e) => this.vision.put(modelKey, video.pixelValues, e, () => loaded.backend.dispose(e.encoding.tokens)),
+        });
+      } finally {
+        lease?.release();
+      }
       if (abort.signal.aborted) {
         session.dispose();
         this.throwIfCancelled(abort);
@@ -130,7 +141,7 @@ export class ChatSessions {
       }
       this.sessions.set(sessionId, { key, modelKey, video, session, dense });
       this.evictBeyond(MAX_PREPARED_SESSIONS, sessionId);
-      return { frames: video.frames, visualTokens: session.visualTokens, reused: false, framesMs };
+      return { frames: video.frames, visualTokens: session.visualTokens, reused: false, framesMs, visionReused: lease !== null };
     } catch (err) {
       if (abort.signal.aborted) throw new CancelledError('preparing the video was cancelled');
       throw err;
@@ -219,6 +230,7 @@ export class ChatSessions {
   /** Drops every conversation and frees the model. */
   dispose(): void {
     for (const id of [...this.sessions.keys()]) this.drop(id);
+    this.vision.clear();
     this.model?.loaded.dispose();
     this.model = null;
   }
@@ -227,6 +239,7 @@ export class ChatSessions {
     if (this.model?.key === modelKey) return this.model.loaded;
     // One model in memory at a time: sessions on another model go (they are rebuilt on their next question).
     for (const [id, e] of this.sessions) if (e.modelKey !== modelKey) this.drop(id);
+    this.vision.clear();
     this.model?.loaded.dispose();
     this.model = null;
     const loaded = await loadModel(dir, { backend: settings.backend });

@@ -35,6 +35,8 @@ export const PrepareResult = z.object({
   reused: z.boolean(),
   /** Time spent getting the sampled frames (decoding, or reading the frame cache); 0 or absent when reused. */
   framesMs: z.number().min(0).optional(),
+  /** The vision tower's output for these frames was kept from an earlier preparation and used again. */
+  visionReused: z.boolean().optional(),
 });
 export type PrepareResult = z.infer<typeof PrepareResult>;
 

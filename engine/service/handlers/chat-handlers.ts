@@ -67,6 +67,7 @@ export function chatHandlers(
     let text = '';
     let firstTokenAt: number | null = null;
     let framesMs = 0;
+    let visionReused = false;
     if (!(await slots.acquire(conversationId))) {
       await finish('stopped', '', { error: 'stopped before it started (it was waiting for other conversations\' answers)' });
       return;
@@ -81,6 +82,7 @@ export function chatHandlers(
           if (e.event === 'progress') ctx.emit('chat.progress', { conversationId, ...e.data });
         });
         framesMs = prepared.framesMs ?? 0;
+        visionReused = prepared.visionReused ?? false;
         resident = { path: model.info.path, backend: settings.backend, restarts: ctx.engine.status().restarts };
         const earlier = completedTurns(ctx.conversations.get(conversationId), assistant.id);
         const history = settings.history === 'text' ? budget.plan(model.info.path, settings, question, earlier).history : earlier;
@@ -106,7 +108,7 @@ export function chatHandlers(
         }
       }
       if (result.inspector) await ctx.inspector.put(conversationId, { ...result.inspector, turn });
-      const fromAsk = firstTokenAt === null ? {} : ttftFromAsk(firstTokenAt - askedAt, framesMs, result.stats.timings);
+      const fromAsk = firstTokenAt === null ? {} : ttftFromAsk(firstTokenAt - askedAt, framesMs, result.stats.timings, visionReused);
       await finish(result.stopped ? 'stopped' : 'done', result.text, { stats: { ...result.stats, turn, ...fromAsk } });
     } catch (err) {
       const message = (err as Error).message || String(err);

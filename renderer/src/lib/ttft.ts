@@ -3,7 +3,7 @@
 import type { TtftParts, TurnStats } from '../../../electron/contract.ts';
 import { formatMs } from './format.ts';
 
-const PART_LABELS: [keyof TtftParts, string][] = [
+const PART_LABELS: [Exclude<keyof TtftParts, 'visionReused'>, string][] = [
   ['framesMs', 'frames'],
   ['visionMs', 'vision'],
   ['prefixPrefillMs', 'video prefill'],
@@ -27,10 +27,11 @@ export function firstTokenText(stats: TurnStats): FirstTokenText {
     const ms = formatMs(stats.timings.ttftMs);
     return { after: `after ${ms} (engine)`, parts: null, title: `Time to first token inside the engine (vision, prefill): ${ms}; the wait from Enter was not measured for this answer` };
   }
-  const parts = PART_LABELS.map(([k, label]) => `${label} ${formatMs(Math.max(0, p[k]))}`).join(' · ');
+  const parts = PART_LABELS.map(([k, label]) =>
+    k === 'visionMs' && p.visionReused ? 'vision reused' : `${label} ${formatMs(Math.max(0, p[k]))}`).join(' · ');
   return {
     after: `after ${formatMs(stats.ttftFromAskMs)}`,
     parts,
-    title: `From pressing Enter to the first answer token: ${parts}. "other" is waiting for other answers and the engine process, loading the model and messaging.`,
+    title: `From pressing Enter to the first answer token: ${parts}. "other" is waiting for other answers and the engine process, loading the model and messaging.${p.visionReused ? ' "vision reused": the frames\' encoding was kept from an earlier conversation or re-ask on this video.' : ''}`,
   };
 }

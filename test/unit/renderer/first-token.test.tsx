@@ -39,3 +39,12 @@ describe('first token wait in the answer stats', () => {
     expect(renderToStaticMarkup(<TurnSummary s={engineOnly} scaleMs={1000} />)).not.toContain('(frames ');
   });
 });
+
+describe('first token wait with the vision encoding reused', () => {
+  it('says the vision was reused instead of a bare 0 ms', () => {
+    const reused: TurnStats = { ...fromEnter, ttftParts: { ...fromEnter.ttftParts!, visionMs: 0, visionReused: true } };
+    const html = renderToStaticMarkup(<StatsLine stats={reused} />);
+    expect(html).toContain('frames 1.20 s · vision reused · video prefill 60 ms');
+    expect(html).toContain('kept from an earlier conversation or re-ask');
+  });
+});

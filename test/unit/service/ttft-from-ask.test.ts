@@ -8,7 +8,7 @@ import { makeClip, makeService, tmpDir } from './fixture.ts';
 
 let svc: Awaited<ReturnType<typeof makeService>>;
 let conv: Conversation;
-const sumOfParts = (s: TurnStats) => Object.values(s.ttftParts!).reduce((a, b) => a + b, 0);
+const sumOfParts = (s: TurnStats) => Object.values(s.ttftParts!).filter((v) => typeof v === 'number').reduce((a, b) => a + b, 0);
 
 beforeAll(async () => {
   const work = tmpDir('sv-ttft-');
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 /** Asks and waits for chat.done; `sawFirstTokenMs` is how long the test itself waited for the first token. */
-async function ask(question: string): Promise<{ stats: TurnStats; sawFirstTokenMs: number }> {
+async function ask(question: string, c = conv, settings?: { frames: number }): Promise<{ stats: TurnStats; text: string; sawFirstTokenMs: number }> {
   let firstToken: number | null = null;
   const start = performance.now();
   const done = new Promise<EventPayload<'chat.done'>>((resolve) => {
@@ -37,15 +37,20 @@ async function ask(question: string): Promise<{ stats: TurnStats; sawFirstTokenM
       if (name === 'chat.done') { off(); resolve(payload as EventPayload<'chat.done'>); }
     });
   });
-  expect(await svc.service.call('chat.ask', { conversationId: conv.id, question })).toMatchObject({ ok: true });
+  expect(await svc.service.call('chat.ask', { conversationId: c.id, question, settings })).toMatchObject({ ok: true });
   const d = await done;
   expect(d.status, JSON.stringify(d)).toBe('done');
-  return { stats: d.stats!, sawFirstTokenMs: firstToken! - start };
+  const saved = ((await svc.service.call('conversations.get', { id: c.id })) as { ok: true; res: Conversation }).res;
+  return { stats: d.stats!, text: saved.messages.at(-1)!.text, sawFirstTokenMs: firstToken! - start };
 }
 
+let firstAnswer = '';
 describe('TTFT from the user\'s Enter', () => {
   it('turn 1: covers the frames and the engine\'s TTFT, and its parts add up to it', async () => {
-    const { stats, sawFirstTokenMs } = await ask('What appears first?');
+    const { stats, text, sawFirstTokenMs } = await ask('What appears first?');
+    firstAnswer = text;
+    expect(stats.ttftParts!.visionReused).toBeUndefined();
+    expect(stats.ttftParts!.visionMs).toBeGreaterThan(0);
     expect(stats.ttftFromAskMs).toBeDefined();
     expect(stats.ttftFromAskMs!).toBeGreaterThanOrEqual(stats.timings.ttftMs);
     expect(stats.ttftFromAskMs!).toBeLessThanOrEqual(sawFirstTokenMs + 1);
@@ -63,5 +68,25 @@ describe('TTFT from the user\'s Enter', () => {
     expect(stats.ttftParts).toMatchObject({ framesMs: 0, visionMs: 0, prefixPrefillMs: 0 });
     expect(stats.ttftFromAskMs!).toBeGreaterThanOrEqual(stats.timings.ttftMs);
     expect(Math.abs(sumOfParts(stats) - stats.ttftFromAskMs!)).toBeLessThanOrEqual(1);
+  }, 60_000);
+});
+
+describe('vision reused across conversations', () => {
+  const newConversation = async () =>
+    ((await svc.service.call('conversations.create', { videoId: conv.videoId })) as { ok: true; res: Conversation }).res;
+
+  it('a second conversation on the same video and frames skips the vision tower and answers the same', async () => {
+    const { stats, text } = await ask('What appears first?', await newConversation());
+    expect(stats.ttftParts).toMatchObject({ visionReused: true, visionMs: 0 });
+    expect(stats.timings.visionMs).toBe(0);
+    expect(stats.ttftParts!.prefixPrefillMs).toBeGreaterThan(0); // its own prefix, from the kept encoding
+    expect(text).toBe(firstAnswer);
+    expect(Math.abs(sumOfParts(stats) - stats.ttftFromAskMs!)).toBeLessThanOrEqual(1);
+  }, 60_000);
+
+  it('other frames (another sampling) run the vision tower again', async () => {
+    const { stats } = await ask('What appears first?', await newConversation(), { frames: 3 });
+    expect(stats.ttftParts!.visionReused).toBeUndefined();
+    expect(stats.timings.visionMs).toBeGreaterThan(0);
   }, 60_000);
 });
