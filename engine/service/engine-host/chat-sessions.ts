@@ -14,6 +14,7 @@ import { loadPreprocessConfig } from '../../core/video/preprocess-config.ts';
 import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './engine-contract.ts';
 import { contractInspectorTurn, contractTurnStats } from './turn-contract.ts';
 import { VisionCache } from './vision-cache.ts';
+import { StageEta } from './stage-eta.ts';
 
 interface Entry {
   key: string;
@@ -96,7 +97,7 @@ export class ChatSessions {
           this.model.warmed.add(p);
         }
       }
-      const stageStart = { vision: 0, prefill: 0 };
+      const stageEta = new StageEta();
       // Not with the dense comparison: its twin runs the vision tower, so the sparse side runs it too (a fair speedup).
       const lease = compareDense ? null : this.vision.take(modelKey, video.pixelValues, resolvePolicy(sparse).saliency);
       let session: ChatSession;
@@ -105,9 +106,7 @@ export class ChatSessions {
           sparse,
           signal: abort.signal,
           onProgress: (stage, done, total) => {
-            if (done === 0) stageStart[stage] = Date.now();
-            const rate = done > 0 ? (Date.now() - stageStart[stage]) / 1000 / done : 0;
-            progress({ stage, done, total, etaSec: done > 0 ? rate * (total - done) : null });
+            progress({ stage, done, total, etaSec: stageEta.update(stage, done, total) });
           },
           encoded: lease?.encoded,
           keepEncoded: (e) => this.vision.put(modelKey, video.pixelValues, e, () => loaded.backend.dispose(e.encoding.tokens)),
