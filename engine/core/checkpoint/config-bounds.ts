@@ -3,6 +3,9 @@
 // against the vocabulary. Without this, num_hidden_layers 1e9 spins through a billion-entry tensor layout and aborts.
 import { ConfigError } from '../models/config-fields.ts';
 import { videoGeometry, type LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
+import { projectorTensors } from '../models/projector.ts';
+import { qwen2LayerTensors, qwen2Tensors, TEXT_PREFIX } from '../models/qwen2.ts';
+import { siglipLayerTensors, siglipTensors, VISION_PREFIX } from '../models/siglip.ts';
 
 /** What the check needs of a model's weights (by canonical name; see weights.ts). */
 export interface WeightIndex {
@@ -10,8 +13,10 @@ export interface WeightIndex {
   shapeOf(name: string): readonly number[] | undefined;
 }
 
-const TEXT_LAYER = /^language_model\.layers\.(\d+)\./;
-const VISION_LAYER = /^vision_tower\.vision_model\.encoder\.layers\.(\d+)\./;
+// Layer tensor names as the models declare them (qwen2.ts, siglip.ts): <prefix>layers.<i>.…
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const TEXT_LAYER = new RegExp(`^${escape(TEXT_PREFIX)}layers\\.(\\d+)\\.`);
+const VISION_LAYER = new RegExp(`^${escape(VISION_PREFIX)}encoder\\.layers\\.(\\d+)\\.`);
 
 function layersHeld(names: string[], re: RegExp): number {
   const held = new Set<string>();
@@ -38,21 +43,23 @@ export function checkConfigAgainstWeights(cfg: LlavaOnevisionConfig, weights: We
     const field = visionNeeded === v.layers ? `vision_config.num_hidden_layers is ${v.layers}` : `vision_feature_layer needs ${visionNeeded} layers`;
     throw new ConfigError(`${field} but the weights hold ${visionHeld} vision-tower layers`);
   }
-  const vp = 'vision_tower.vision_model.';
   const { grid } = videoGeometry(cfg);
+  // Names from the models' own declarations (layer 0 only: nothing proportional to a layer count is built here).
+  const text = qwen2Tensors({ ...t, layers: 0 }), text0 = qwen2LayerTensors(t, 0);
+  const vision = siglipTensors(v, 0), vision0 = siglipLayerTensors(v, 0), proj = projectorTensors(cfg);
   const expects: Expect[] = [
-    ['language_model.embed_tokens.weight', [[t.vocabSize, 'text_config.vocab_size'], [t.hiddenSize, 'text_config.hidden_size']]],
-    ['language_model.layers.0.self_attn.q_proj.weight',
+    [text.embed.name, [[t.vocabSize, 'text_config.vocab_size'], [t.hiddenSize, 'text_config.hidden_size']]],
+    [text0.attn.q.w.name,
       [[t.heads * t.headDim, 'text_config.num_attention_heads × head_dim'], [t.hiddenSize, 'text_config.hidden_size']]],
-    ['language_model.layers.0.self_attn.k_proj.weight',
+    [text0.attn.k.w.name,
       [[t.kvHeads * t.headDim, 'text_config.num_key_value_heads × head_dim'], [t.hiddenSize, 'text_config.hidden_size']]],
-    ['language_model.layers.0.mlp.gate_proj.weight', [[t.intermediateSize, 'text_config.intermediate_size'], [t.hiddenSize, 'text_config.hidden_size']]],
-    [`${vp}embeddings.patch_embedding.weight`, [[v.hiddenSize, 'vision_config.hidden_size'], [v.channels, 'vision_config.num_channels'],
+    [text0.mlp.gate.w.name, [[t.intermediateSize, 'text_config.intermediate_size'], [t.hiddenSize, 'text_config.hidden_size']]],
+    [vision.patch.w.name, [[v.hiddenSize, 'vision_config.hidden_size'], [v.channels, 'vision_config.num_channels'],
       [v.patchSize, 'vision_config.patch_size'], [v.patchSize, 'vision_config.patch_size']]],
-    [`${vp}embeddings.position_embedding.weight`,
+    [vision.pos.name,
       [[grid * grid, 'vision_config.image_size / patch_size (patches per frame)'], [v.hiddenSize, 'vision_config.hidden_size']]],
-    [`${vp}encoder.layers.0.mlp.fc1.weight`, [[v.intermediateSize, 'vision_config.intermediate_size'], [v.hiddenSize, 'vision_config.hidden_size']]],
-    ['multi_modal_projector.linear_1.weight',
+    [vision0.fc1.w.name, [[v.intermediateSize, 'vision_config.intermediate_size'], [v.hiddenSize, 'vision_config.hidden_size']]],
+    [proj.linear1.w.name,
       [[t.hiddenSize, 'text_config.hidden_size'], [v.hiddenSize * cfg.featureLayers.length, 'vision_config.hidden_size × feature layers']]],
   ];
   for (const [tensor, dims] of expects) {

@@ -8,7 +8,7 @@ import { linearSpec, loadTensors, tensor } from './tensor-spec.ts';
 export const TEXT_PREFIX = 'language_model.';
 
 /** One decoder layer's tensors (HF Qwen2DecoderLayer). */
-function qwen2LayerTensors(c: TextConfig, i: number) {
+export function qwen2LayerTensors(c: TextConfig, i: number) {
   const H = c.hiddenSize, I = c.intermediateSize, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim;
   const p = `${TEXT_PREFIX}layers.${i}.`;
   return {

@@ -9,7 +9,7 @@ import { linearSpec, loadTensors, tensor, type Loaded } from './tensor-spec.ts';
 export const VISION_PREFIX = 'vision_tower.vision_model.';
 
 /** One encoder layer's tensors (HF SiglipEncoderLayer). */
-function siglipLayerTensors(c: VisionConfig, i: number) {
+export function siglipLayerTensors(c: VisionConfig, i: number) {
   const H = c.hiddenSize, I = c.intermediateSize, p = `${VISION_PREFIX}encoder.layers.${i}.`;
   return {
     ln1: { w: tensor(`${p}layer_norm1.weight`, [H], 'ones'), b: tensor(`${p}layer_norm1.bias`, [H], 'zeros') },
