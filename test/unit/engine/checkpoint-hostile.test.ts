@@ -1,23 +1,15 @@
 // Hostile model folders (issue 16 item 11): every one is refused up front with an error that names the file and the
 // problem, before anything proportional to a config dimension is built, and nothing outside the folder is opened.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { describe, expect, it } from 'vitest';
+import { freshCheckpoints } from './fresh-checkpoints.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
 import { SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
 import { loadModel } from '../../../engine/core/models/load-model.ts';
 import { describeModelFolder } from '../../../engine/service/models/model-folder.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ck-hostile-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
-const fresh = (opts: Parameters<typeof makeCheckpoint>[1] = {}) => {
-  const d = join(tmp, `m${n++}`);
-  makeCheckpoint(d, opts);
-  return d;
-};
+const { tmp, fresh } = freshCheckpoints('ck-hostile-');
 type Json = Record<string, any>;
 const editJson = (file: string, edit: (j: Json) => void) => {
   const j = JSON.parse(readFileSync(file, 'utf8'));

@@ -1,10 +1,10 @@
 // Model folders: random checkpoints in the HF layout load (single, sharded, bf16, hub layout), and bad folders give
 // clear errors.
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
+import { freshCheckpoints } from './fresh-checkpoints.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
 import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { writeSafetensors, SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
@@ -12,14 +12,7 @@ import { canonicalName } from '../../../engine/core/checkpoint/weights.ts';
 import { loadModel } from '../../../engine/core/models/load-model.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 
-const tmp = mkdtempSync(join(tmpdir(), 'ck-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-let n = 0;
-const fresh = (opts: Parameters<typeof makeCheckpoint>[1] = {}) => {
-  const d = join(tmp, `m${n++}`);
-  makeCheckpoint(d, opts);
-  return d;
-};
+const { tmp, fresh } = freshCheckpoints('ck-');
 
 function logitsOf(m: Awaited<ReturnType<typeof loadModel>>): Float32Array {
   const ids = Int32Array.from([1, 2, 3, 4, 5]);
