@@ -3,27 +3,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import type { Conversation, EventName, EventPayload, ModelInfo, TurnStats, VideoInfo } from '../../../electron/contract.ts';
-import { makeCheckpoint } from '../../../engine/core/checkpoint/make-checkpoint.ts';
-import { makeClip, makeService, tmpDir } from './fixture.ts';
+import { engineWork, makeService } from './fixture.ts';
 
 let svc: Awaited<ReturnType<typeof makeService>>;
 let conv: Conversation;
 const sumOfParts = (s: TurnStats) => Object.values(s.ttftParts!).filter((v) => typeof v === 'number').reduce((a, b) => a + b, 0);
 
+const w = engineWork('sv-ttft-', 1, 3);
+
 beforeAll(async () => {
-  const work = tmpDir('sv-ttft-');
-  process.env.SPARSEVILA_VIDEO_CACHE = path.join(work, 'video-cache');
-  const modelDir = path.join(work, 'tiny-model');
-  makeCheckpoint(modelDir, { preset: 'tiny', seed: 1 });
-  const clip = makeClip(work, 'clip.mp4', 3);
-  svc = await makeService(path.join(work, 'data'));
-  const model = (await svc.service.call('models.addLocal', { path: modelDir })) as { ok: true; res: ModelInfo };
-  const video = (await svc.service.call('videos.open', { path: clip })) as { ok: true; res: VideoInfo };
+  svc = await makeService(path.join(w.work, 'data'));
+  const model = (await svc.service.call('models.addLocal', { path: w.modelDir })) as { ok: true; res: ModelInfo };
+  const video = (await svc.service.call('videos.open', { path: w.clip })) as { ok: true; res: VideoInfo };
   await svc.service.call('settings.set', { modelId: model.res.id, frames: 2, maxNewTokens: 3, backend: 'cpu', policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5 });
   conv = ((await svc.service.call('conversations.create', { videoId: video.res.id })) as { ok: true; res: Conversation }).res;
 }, 60_000);
 afterAll(async () => {
-  delete process.env.SPARSEVILA_VIDEO_CACHE;
   await svc?.close();
 });
 
