@@ -5,14 +5,39 @@
 // - Tensors are row-major. Activations are 2-D [rows, cols] unless stated; per-head views are [T, H, d] packed as
 //   [T, H*d] (head-major within a row), exactly the layout of a linear layer's output.
 // - Weights follow the Hugging Face layout: a linear weight is [out, in]; `linear` computes x · Wᵀ + b.
+// - A 4-bit weight (AutoAWQ checkpoints) is a Tensor of dtype 'q4' with the same logical shape [out, in], made by
+//   `weightQ4`; it is only ever a linear's weight (Linear.w), and `linear` and every LayerOps composite accept it.
 // - Ops return new tensors; nothing is modified in place unless the name says so (kv*).
 // - `dispose` frees device memory (a no-op on CPU); callers dispose activations they no longer need.
 
 export type DType = 'f32' | 'f16' | 'bf16';
 
+/** A tensor's element type: a value dtype, or 'q4' for a packed 4-bit linear weight (see Backend.weightQ4). */
+export type TensorDType = DType | 'q4';
+
 export interface Tensor {
   readonly shape: readonly number[];
-  readonly dtype: DType;
+  readonly dtype: TensorDType;
+}
+
+/** The shape of a 4-bit linear layer: W [out, in] quantized in groups of `groupSize` consecutive inputs. */
+export interface AwqShape {
+  /** Output features (rows of the HF weight [out, in]); a multiple of 8. */
+  out: number;
+  /** Input features; a multiple of groupSize. */
+  in: number;
+  groupSize: number;
+}
+
+/** One linear layer's 4-bit weight as stored in an AutoAWQ "gemm" checkpoint (little-endian arrays; the layout is
+ *  defined and decoded in engine/core/checkpoint/awq-layout.ts): W[o][i] = (code - zero) * scale. */
+export interface AwqPacked extends AwqShape {
+  /** int32 [in, out/8]: eight 4-bit codes per word. */
+  qweight: Int32Array;
+  /** int32 [in/groupSize, out/8]: the groups' zero points, packed like qweight. */
+  qzeros: Int32Array;
+  /** fp16 bits [in/groupSize, out]. */
+  scales: Uint16Array;
 }
 
 /** Raw tensor bytes as read from a safetensors file. */
@@ -52,7 +77,8 @@ export interface KvTopK {
   kept: Float64Array;
 }
 
-/** A linear layer's parameters: x · wᵀ + b. A handle, so that a quantized weight can implement it later. */
+/** A linear layer's parameters: x · wᵀ + b. `w` is [out, in] in the compute dtype, or 'q4' (Backend.weightQ4); the
+ *  bias is never quantized. */
 export interface Linear {
   readonly w: Tensor;
   readonly b?: Tensor;
@@ -136,6 +162,11 @@ export interface Backend {
 
   /** Upload a weight once (converted to the backend's compute dtype). */
   weight(data: HostTensorData): Tensor;
+  /** Upload a 4-bit linear weight once: a Tensor of logical shape [out, in] that `linear` (and every LayerOps
+   *  composite) accepts as a Linear's w. Its dtype is 'q4' where the backend keeps it packed; a backend without 4-bit
+   *  kernels for this shape may dequantize it at load (then it is a plain weight of the compute dtype). Either way
+   *  the result equals x · dequantize(p)ᵀ up to the backend's rounding, dequantize(p) being awq-layout.ts's. */
+  weightQ4(p: AwqPacked): Tensor;
   fromHost(data: Float32Array, shape: readonly number[]): Tensor;
   toHost(t: Tensor): Float32Array;
   dispose(t: Tensor): void;
@@ -145,7 +176,7 @@ export interface Backend {
   // --- dense ops -------------------------------------------------------------------------------------------
   /** ids -> rows of table [V, D] */
   embed(table: Tensor, ids: Int32Array): Tensor;
-  /** x [M, K] · w[N, K]ᵀ (+ b[N]) -> [M, N] */
+  /** x [M, K] · w[N, K]ᵀ (+ b[N]) -> [M, N]; w may be a 4-bit weight (weightQ4). */
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor;
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor;
   layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor;

@@ -5,27 +5,14 @@
 //   scales  fp16  [in/groupSize, out]
 //   W[o][i] = (code - zero) * scale, zero and scale those of group floor(i / groupSize) and column o.
 // Packing order: nibble k (bits 4k..4k+3) of int32 column c holds output channel 8c + AWQ_PACK_ORDER[k].
+import type { AwqPacked, AwqShape } from '../backend/backend.ts';
 import { f16ToF32, f32ToF16 } from '../backend/dtype.ts';
+
+export type { AwqPacked, AwqShape };
 
 export const AWQ_PACK_ORDER = [0, 2, 4, 6, 1, 3, 5, 7] as const;
 /** Nibble that holds channel 8c + j (the inverse of AWQ_PACK_ORDER; transformers calls it AWQ_REVERSE_ORDER's dual). */
-const NIBBLE_OF_CHANNEL = [0, 4, 1, 5, 2, 6, 3, 7] as const;
-
-export interface AwqShape {
-  /** Output features (rows of the HF weight [out, in]); a multiple of 8. */
-  out: number;
-  /** Input features; a multiple of groupSize. */
-  in: number;
-  groupSize: number;
-}
-
-/** One linear layer in the AutoAWQ layout (the arrays as stored in the file, little-endian). */
-export interface AwqPacked extends AwqShape {
-  qweight: Int32Array;
-  qzeros: Int32Array;
-  /** fp16 bits. */
-  scales: Uint16Array;
-}
+export const NIBBLE_OF_CHANNEL = [0, 4, 1, 5, 2, 6, 3, 7] as const;
 
 /** The same layer unpacked: codes and zeros in 0..15, scales as float32 (fp16 values). */
 export interface AwqUnpacked extends AwqShape {
@@ -115,4 +102,36 @@ export function dequantizeAwq(u: AwqUnpacked): Float32Array {
     }
   }
   return w;
+}
+
+/** The same W [out, in] in float32 straight from the packed layout (no unpacked copy; what loaders use at 7B size):
+ *  bit-for-bit dequantizeAwq(unpackAwq(p)). */
+export function dequantizeAwqPacked(p: AwqPacked): Float32Array {
+  const { out, in: inF, groupSize } = p, words = out / 8;
+  const w = new Float32Array(out * inF);
+  const zero = new Float32Array(out), scale = f16ToF32(p.scales);
+  const TILE = 16; // input rows per pass: each output row then gets 16 consecutive floats (one cache line) at a time
+  for (let i0 = 0; i0 < inF; i0 += TILE) {
+    const i1 = Math.min(inF, i0 + TILE);
+    for (let i = i0; i < i1; i++) {
+      const g = (i / groupSize) | 0;
+      if (i === i0 || i % groupSize === 0) decodeZeros(p.qzeros, g, words, zero);
+      const srow = g * out, qrow = i * words;
+      for (let c = 0; c < words; c++) {
+        const q = p.qweight[qrow + c];
+        for (let j = 0; j < 8; j++) {
+          const o = 8 * c + j;
+          w[o * inF + i] = (((q >>> (4 * NIBBLE_OF_CHANNEL[j])) & 15) - zero[o]) * scale[srow + o];
+        }
+      }
+    }
+  }
+  return w;
+}
+
+function decodeZeros(qzeros: Int32Array, g: number, words: number, into: Float32Array): void {
+  for (let c = 0; c < words; c++) {
+    const z = qzeros[g * words + c];
+    for (let j = 0; j < 8; j++) into[8 * c + j] = (z >>> (4 * NIBBLE_OF_CHANNEL[j])) & 15;
+  }
 }

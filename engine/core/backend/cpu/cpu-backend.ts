@@ -1,12 +1,13 @@
 // The CPU backend: GEMMs, attention, GELU, SiLU·mul and LayerNorm run in onnxruntime-node graphs (multi-threaded,
 // vectorized); cheap row-wise ops (RMSNorm, RoPE, add, gathers, pooling) are plain loops over Float32Arrays.
 import { availableParallelism, cpus } from 'node:os';
-import type { AttentionOptions, Backend, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
+import type { AttentionOptions, AwqPacked, Backend, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
 import { PrimitiveLayerOps } from '../layer-ops.ts';
 import { hostToF32 } from '../dtype.ts';
 import {
   GraphCache, attentionColSumGraph, attentionGraph, geluGraph, layerNormGraph, linearGraph, ortTensor, siluMulGraph,
 } from './ort-graphs.ts';
+import { CpuQ4Tensor, cpuWeightQ4 } from './cpu-q4.ts';
 
 export class CpuTensor implements Tensor {
   readonly dtype = 'f32' as const;
@@ -36,6 +37,7 @@ class CpuKvCache implements KvCache {
 }
 
 function t(x: Tensor): CpuTensor {
+  if (x instanceof CpuQ4Tensor) throw new Error('CPU backend: a 4-bit weight can only be a linear layer\'s weight');
   if (!(x instanceof CpuTensor)) throw new Error('CPU backend got a tensor from another backend');
   return x;
 }
@@ -65,6 +67,11 @@ export class CpuBackend implements Backend {
   weight(data: HostTensorData): Tensor {
     return new CpuTensor(hostToF32(data), data.shape);
   }
+  /** MatMulNBits on the packed weight (cpu-q4.ts); group sizes it does not take are dequantized to f32 here. */
+  weightQ4(p: AwqPacked): Tensor {
+    const w = cpuWeightQ4(p, this.graphs.threads);
+    return w instanceof CpuQ4Tensor ? w : new CpuTensor(w, [p.out, p.in]);
+  }
   fromHost(data: Float32Array, shape: readonly number[]): Tensor {
     return new CpuTensor(data, [...shape]);
   }
@@ -87,6 +94,7 @@ export class CpuBackend implements Backend {
   }
 
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+    if (w instanceof CpuQ4Tensor) return this.linearQ4(t(x), w, b);
     const xt = t(x), wt = t(w);
     const [M, K] = as2d(xt);
     if (wt.shape.length !== 2 || wt.shape[1] !== K) throw new Error(`linear: x [${M}, ${K}] vs weight ${JSON.stringify(wt.shape)}`);
@@ -95,6 +103,18 @@ export class CpuBackend implements Backend {
     if (b) feeds.b = t(b).ort();
     const r = g.run(feeds);
     return new CpuTensor(r.data, [M, wt.shape[0]]);
+  }
+
+  private linearQ4(xt: CpuTensor, w: CpuQ4Tensor, b?: Tensor): Tensor {
+    const [M, K] = as2d(xt), [N, wK] = w.shape;
+    if (K !== wK) throw new Error(`linear: x [${M}, ${K}] vs 4-bit weight [${N}, ${wK}]`);
+    const y = w.graph.run({ x: ortTensor(xt.data, [M, K]) }).data;
+    if (b) {
+      const bd = t(b).data;
+      if (bd.length !== N) throw new Error(`linear: bias has ${bd.length} values, weight has ${N} outputs`);
+      for (let r = 0; r < M; r++) for (let n = 0; n < N; n++) y[r * N + n] += bd[n];
+    }
+    return new CpuTensor(y, [M, N]);
   }
 
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {

@@ -1,5 +1,5 @@
 // A minimal protobuf encoder for ONNX ModelProto: just the fields our small op graphs use.
-// Field numbers follow onnx/onnx.proto (ir_version 8, opset 17).
+// Field numbers follow onnx/onnx.proto (ir_version 8, opset 17; contrib ops name their domain, e.g. com.microsoft).
 
 class Writer {
   private chunks: Uint8Array[] = [];
@@ -29,13 +29,15 @@ class Writer {
   }
 }
 
-export const ElemType = { float: 1, int32: 6, int64: 7 } as const;
+export const ElemType = { float: 1, uint8: 2, int32: 6, int64: 7 } as const;
 export type ElemTypeName = keyof typeof ElemType;
 
 export type AttrValue = number | number[] | string | { floats: number[] } | { float: number };
 
 export interface NodeSpec {
   op: string;
+  /** Operator set domain; omitted: the default ONNX domain. */
+  domain?: string;
   inputs: string[];
   outputs: string[];
   attrs?: Record<string, AttrValue>;
@@ -50,9 +52,10 @@ export interface ValueSpec {
 
 export interface InitializerSpec {
   name: string;
-  type: 'float' | 'int64';
+  type: 'float' | 'int64' | 'uint8';
   dims: number[];
-  values: number[];
+  /** The values, or (large constants, e.g. packed weights) their little-endian bytes. */
+  values: number[] | Uint8Array;
 }
 
 export interface GraphSpec {
@@ -60,6 +63,8 @@ export interface GraphSpec {
   inputs: ValueSpec[];
   outputs: ValueSpec[];
   initializers?: InitializerSpec[];
+  /** Operator sets besides the default domain's (e.g. { domain: 'com.microsoft', version: 1 }). */
+  opsets?: { domain: string; version: number }[];
 }
 
 function writeAttr(w: Writer, name: string, v: AttrValue): void {
@@ -85,9 +90,11 @@ function writeInitializer(w: Writer, init: InitializerSpec): void {
   for (const d of init.dims) w.int(1, d);
   w.int(2, ElemType[init.type]);
   w.str(8, init.name);
-  const raw = init.type === 'float'
-    ? new Uint8Array(Float32Array.from(init.values).buffer)
-    : new Uint8Array(BigInt64Array.from(init.values.map((x) => BigInt(x))).buffer);
+  const v = init.values;
+  const raw = v instanceof Uint8Array ? v
+    : init.type === 'float' ? new Uint8Array(Float32Array.from(v).buffer)
+    : init.type === 'uint8' ? Uint8Array.from(v)
+    : new Uint8Array(BigInt64Array.from(v.map((x) => BigInt(x))).buffer);
   w.bytes(9, raw);
 }
 
@@ -101,6 +108,7 @@ export function encodeModel(g: GraphSpec, opset = 17): Uint8Array {
       for (const x of n.outputs) nw.str(2, x);
       nw.str(3, `n${i}`);
       nw.str(4, n.op);
+      if (n.domain) nw.str(7, n.domain);
       for (const [k, v] of Object.entries(n.attrs ?? {})) nw.msg(5, (aw) => writeAttr(aw, k, v));
     }));
     gw.str(2, 'g');
@@ -109,5 +117,6 @@ export function encodeModel(g: GraphSpec, opset = 17): Uint8Array {
     for (const v of g.outputs) gw.msg(12, (vw) => writeValueInfo(vw, v));
   });
   w.msg(8, (ow) => { ow.str(1, ''); ow.int(2, opset); });
+  for (const o of g.opsets ?? []) w.msg(8, (ow) => { ow.str(1, o.domain); ow.int(2, o.version); });
   return w.finish();
 }

@@ -1,12 +1,13 @@
 // The CUDA backend: every op of backend.ts on the GPU through the kernels/ addon. Weights are uploaded once (bf16,
 // f16, or f32 for parity runs); activations are f32; GEMMs run on cuBLAS (tensor cores for bf16/f16 weights); the KV
 // cache is one allocation per session in the weight dtype.
-import type { AttentionOptions, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
+import type { AttentionOptions, AwqPacked, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
 import { FusedLayerOps, type FusedKernels, type FusedQkv, type PrefillKernels, type VisionKernels } from '../fused-layer-ops.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { BYTES, CudaKvCache, CudaTensor, numel, type DeviceRandomData } from './cuda-tensor.ts';
 import { deviceTopK, type DeviceScoreRow } from './device-topk.ts';
 import { CudaFusedOps } from './cuda-fused.ts';
+import { dequantizedQ4Weight } from './q4-dequantized.ts';
 import { addonKernelConfig, DEFAULT_KERNEL_CONFIG, withKernelConfig, type KernelConfig } from './kernel-config.ts';
 
 // A tensor GC'd without dispose() still frees its device memory (stream-ordered, so this is safe at any time).
@@ -185,6 +186,9 @@ export class CudaBackend implements Backend {
     this.a.cast(t.ptr, DT[target], src.ptr, DT[data.dtype], n);
     this.dispose(src);
     return t;
+  }
+  weightQ4(p: AwqPacked): Tensor {
+    return dequantizedQ4Weight(p, (data) => this.weight(data));
   }
   private randomWeight(data: DeviceRandomData): Tensor {
     const t = this.alloc(data.shape, data.shape.length >= 2 ? this.dtype : 'f32');
