@@ -5,16 +5,31 @@
 import { existsSync } from 'node:fs';
 import { MemoryCache } from './memory-cache.ts';
 import { normalizeInto } from './preprocess.ts';
-import { LLAVA_ONEVISION_PREPROCESS, type PreprocessConfig } from './preprocess-config.ts';
+import { isQwenPreprocess, LLAVA_ONEVISION_PREPROCESS, type VideoPreprocess } from './preprocess-config.ts';
+import { patchifyQwenVideo, qwen3FrameGroupTimestamps, secondPerGridTs, type QwenVideoGrid } from './qwen-video-processor.ts';
 import type { VideoProbe } from './probe.ts';
 import { llavaVideoTimeInstruction } from './sampling.ts';
 import { DEFAULT_THUMB_WIDTH, sampledVideoKey, sampleVideo, type SampledVideo, type SampleVideoOptions } from './sample-video.ts';
 
 export { chooseStrategy, seekMinGapFrames, type VideoProgress } from './sample-video.ts';
 
+/** What a Qwen-VL processor adds to pixel_values_videos (HF's video_grid_thw, second_per_grid_ts, timestamps). */
+export interface QwenVideoInputs {
+  grid: QwenVideoGrid;
+  /** Qwen2.5-VL's seconds per temporal patch (temporal_patch_size / the sampled frame rate). */
+  secondPerGridTs: number;
+  /** Seconds of each temporal patch as Qwen3-VL's prompt states them (mean of its first and last frame number / fps). */
+  groupTimes: number[];
+}
+
 export interface PreparedVideo {
-  /** pixel_values_videos, [frames, 3, height, width], normalized as the model's processor does. Shared: read only. */
+  /**
+   * pixel_values_videos normalized as the model's processor does: [frames, 3, height, width], or for a Qwen-VL
+   * processor HF's flattened temporal patches [t * h * w, 3 * temporal_patch_size * patch^2] (see `qwen`). Shared: read only.
+   */
   pixelValues: Float32Array;
+  /** Set for a Qwen-VL processor. */
+  qwen?: QwenVideoInputs;
   frames: number;
   height: number;
   width: number;
@@ -64,12 +79,24 @@ export function clearPreparedVideos(): void {
   memory?.clear();
 }
 
-function normalized(s: SampledVideo, cfg: PreprocessConfig): Float32Array {
+function normalized(s: SampledVideo, cfg: VideoPreprocess): { pixelValues: Float32Array; qwen?: QwenVideoInputs } {
   const rgb = s.rgb();
+  if (isQwenPreprocess(cfg)) {
+    const { pixelValues, grid } = patchifyQwenVideo(rgb, s.frames, s.width, s.height, cfg);
+    const p = s.probe;
+    return {
+      pixelValues,
+      qwen: {
+        grid,
+        secondPerGridTs: secondPerGridTs(cfg, s.frames, p.frameCount, p.fps),
+        groupTimes: qwen3FrameGroupTimestamps(s.frameIndices, p.fps, cfg.temporalPatchSize),
+      },
+    };
+  }
   const per = cfg.width * cfg.height * 3;
   const pixelValues = new Float32Array(s.frames * per);
   for (let f = 0; f < s.frames; f++) normalizeInto(rgb.subarray(f * per, (f + 1) * per), cfg, pixelValues, f * per);
-  return pixelValues;
+  return { pixelValues };
 }
 
 export async function prepareVideo(file: string, options: PrepareVideoOptions = {}): Promise<PreparedVideo> {
@@ -85,7 +112,7 @@ export async function prepareVideo(file: string, options: PrepareVideoOptions = 
   }
   const s = await sampleVideo(file, options);
   const video: PreparedVideo = {
-    pixelValues: normalized(s, cfg),
+    ...normalized(s, cfg),
     frames: s.frames,
     height: s.height,
     width: s.width,

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VideoError } from './errors.ts';
+import { parseQwenVideoConfig, qwenFamilyOf, qwenFamilyOfProcessor, qwenVideoKey, type QwenFamily, type QwenVideoConfig } from './qwen-video-config.ts';
 import { resampleFromPil, type ResampleFilter } from './resize.ts';
 
 export interface PreprocessConfig {
@@ -82,8 +83,8 @@ export function parsePreprocessConfig(json: Record<string, unknown>, source = 'p
   };
 }
 
-/** Reads a checkpoint folder's video processor config, falling back to its image processor config. */
-export function loadPreprocessConfig(modelDir: string): PreprocessConfig {
+/** A checkpoint folder's video processor file (video_preprocessor_config.json, else preprocessor_config.json). */
+function readProcessorJson(modelDir: string): { json: Record<string, unknown>; file: string } {
   for (const name of ['video_preprocessor_config.json', 'preprocessor_config.json']) {
     const file = path.join(modelDir, name);
     if (!existsSync(file)) continue;
@@ -93,13 +94,45 @@ export function loadPreprocessConfig(modelDir: string): PreprocessConfig {
     } catch (e) {
       throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${file} is not valid JSON: ${(e as Error).message}`);
     }
-    if (!json || typeof json !== 'object') throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${file} must hold a JSON object`);
-    return parsePreprocessConfig(json as Record<string, unknown>, file);
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${file} must hold a JSON object`);
+    return { json: json as Record<string, unknown>, file };
   }
   throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${modelDir} has no preprocessor_config.json or video_preprocessor_config.json`);
 }
 
+/** Reads a checkpoint folder's video processor config, falling back to its image processor config. */
+export function loadPreprocessConfig(modelDir: string): PreprocessConfig {
+  const { json, file } = readProcessorJson(modelDir);
+  return parsePreprocessConfig(json, file);
+}
+
+/** Fixed-size frames (LLaVA-OneVision) or a Qwen-VL processor (size from the video and the pixel budget). */
+export type VideoPreprocess = PreprocessConfig | QwenVideoConfig;
+
+export function isQwenPreprocess(p: VideoPreprocess): p is QwenVideoConfig {
+  return 'family' in p;
+}
+
+function modelTypeOf(modelDir: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>).model_type;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The video preprocessing of a checkpoint folder: the Qwen-VL processor when the family is given, config.json's
+ * model_type names one, or the processor file does; otherwise the fixed-size (LLaVA-OneVision) settings.
+ */
+export function loadVideoPreprocess(modelDir: string, family?: QwenFamily | null): VideoPreprocess {
+  const { json, file } = readProcessorJson(modelDir);
+  const qwen = family ?? qwenFamilyOf(modelTypeOf(modelDir)) ?? qwenFamilyOfProcessor(json);
+  return qwen ? parseQwenVideoConfig(json, qwen, file) : parsePreprocessConfig(json, file);
+}
+
 /** Stable text identifying the preprocessing, for cache keys. */
-export function preprocessKey(c: PreprocessConfig): string {
+export function preprocessKey(c: VideoPreprocess): string {
+  if (isQwenPreprocess(c)) return qwenVideoKey(c);
   return JSON.stringify([c.width, c.height, c.shortestEdge, c.resample, c.rescaleFactor, c.doRescale, c.doNormalize, c.mean, c.std]);
 }

@@ -8,7 +8,9 @@ import { decodeFramesBySeeking } from './decode-seek.ts';
 import { VideoError } from './errors.ts';
 import { resolveFfmpeg, type FfmpegBinaries } from './ffmpeg-path.ts';
 import { resizeForModel } from './preprocess.ts';
-import { LLAVA_ONEVISION_PREPROCESS, preprocessKey, type PreprocessConfig } from './preprocess-config.ts';
+import { isQwenPreprocess, LLAVA_ONEVISION_PREPROCESS, preprocessKey, type VideoPreprocess } from './preprocess-config.ts';
+import { qwenFrameSize, qwenSampleIndices } from './qwen-video-processor.ts';
+import { resizeRgb } from './resize.ts';
 import { probeVideo, type VideoProbe } from './probe.ts';
 import { sampleFrameIndices, type SamplingSpec } from './sampling.ts';
 
@@ -25,10 +27,13 @@ export interface VideoProgress {
 }
 
 export interface SampleVideoOptions {
-  /** Default: uniform 32 frames (LLaVA-OneVision). */
+  /** Default: uniform 32 frames (LLaVA-OneVision). Not used with a Qwen-VL processor: its fps and frame bounds decide. */
   sampling?: SamplingSpec;
-  /** Default: LLaVA-OneVision's SigLIP 384 settings; normally loadPreprocessConfig(modelDir). */
-  preprocess?: PreprocessConfig;
+  /**
+   * Default: LLaVA-OneVision's SigLIP 384 settings; normally loadVideoPreprocess(modelDir). A Qwen-VL processor also
+   * picks the frames (HF's sample_frames) and their size (smart_resize under its pixel budget).
+   */
+  preprocess?: VideoPreprocess;
   /** Settings.ffmpegPath; ignored when `binaries` is given. */
   ffmpegPath?: string | null;
   binaries?: FfmpegBinaries;
@@ -137,7 +142,8 @@ export async function sampleVideo(file: string, options: SampleVideoOptions = {}
 
   const bins = options.binaries ?? resolveFfmpeg({ ffmpegPath: options.ffmpegPath });
   const probe = await probeVideo(bins, abs, { signal: options.signal });
-  const indices = sampleFrameIndices(probe.frameCount, probe.fps, sampling);
+  const indices = isQwenPreprocess(cfg) ? qwenSampleIndices(cfg, probe.frameCount, probe.fps) : sampleFrameIndices(probe.frameCount, probe.fps, sampling);
+  const size = isQwenPreprocess(cfg) ? qwenFrameSize(cfg, probe.width, probe.height, indices.length) : { width: cfg.width, height: cfg.height };
   const unique = uniqueSorted(indices);
   const thumbWidth = cache && wantThumbs === 0 ? DEFAULT_THUMB_WIDTH : wantThumbs;
   const scratch = cache && key ? cache.scratchDir(key) : null;
@@ -145,9 +151,13 @@ export async function sampleVideo(file: string, options: SampleVideoOptions = {}
   if (thumbWidth > 0 && !thumbDir) throw new VideoError('BAD_OPTIONS', 'thumbnails need a cache dir or a thumbnailDir');
 
   // ffmpeg delivers native-size frames (resized here exactly like HF), or model-size frames when asked to scale.
-  const outW = options.ffmpegScale ? cfg.width : probe.width;
-  const outH = options.ffmpegScale ? cfg.height : probe.height;
-  const per = cfg.width * cfg.height * 3;
+  const outW = options.ffmpegScale ? size.width : probe.width;
+  const outH = options.ffmpegScale ? size.height : probe.height;
+  const per = size.width * size.height * 3;
+  const toModelSize = (rgb: Uint8Array): Uint8Array => {
+    if (isQwenPreprocess(cfg)) return options.ffmpegScale ? rgb : resizeRgb(rgb, outW, outH, size.width, size.height, cfg.resample);
+    return options.ffmpegScale && cfg.shortestEdge === null ? rgb : resizeForModel(rgb, outW, outH, cfg);
+  };
   const uniqueRgb = new Uint8Array(unique.length * per);
   const started = Date.now();
   report({ stage: 'decode', done: 0, total: unique.length, etaSec: null });
@@ -166,8 +176,7 @@ export async function sampleVideo(file: string, options: SampleVideoOptions = {}
       thumbnails: thumbDir ? { dir: thumbDir, width: thumbWidth } : undefined,
       signal: options.signal,
       onFrame: (k, rgb) => {
-        const resized = options.ffmpegScale && cfg.shortestEdge === null ? rgb : resizeForModel(rgb, outW, outH, cfg);
-        uniqueRgb.set(resized, k * per);
+        uniqueRgb.set(toModelSize(rgb), k * per);
         const done = k + 1;
         const elapsed = (Date.now() - started) / 1000;
         report({ stage: 'decode', done, total: unique.length, etaSec: (elapsed / done) * (unique.length - done) });
@@ -197,8 +206,8 @@ export async function sampleVideo(file: string, options: SampleVideoOptions = {}
     identity: { path: probe.path, sizeBytes: probe.sizeBytes, mtimeMs: probe.mtimeMs, inode: probe.inode },
     probe,
     frames: indices.length,
-    width: cfg.width,
-    height: cfg.height,
+    width: size.width,
+    height: size.height,
     frameTimes,
     frameIndices: indices,
     missing,
@@ -216,7 +225,7 @@ export async function sampleVideo(file: string, options: SampleVideoOptions = {}
     thumbnails = thumbForFrame.map((k) => path.join(thumbDir, `${k}.jpg`));
   }
   return {
-    key, frames: meta.frames, height: cfg.height, width: cfg.width, frameTimes, frameIndices: indices, thumbnails, thumbWidth: meta.thumbWidth, missing,
+    key, frames: meta.frames, height: size.height, width: size.width, frameTimes, frameIndices: indices, thumbnails, thumbWidth: meta.thumbWidth, missing,
     missingFrames: meta.missingFrames, probe, fromCache: false, strategy, rgb: () => rgb,
   };
 }

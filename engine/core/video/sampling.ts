@@ -52,16 +52,32 @@ export function llavaVideoTimeInstruction(durationSec: number, frameTimes: reado
   );
 }
 
-/**
- * Python's f"{x:.2f}". JS toFixed rounds exact ties up; Python rounds them to even. With two decimals a double is
- * an exact tie only when it is an odd multiple of 1/8 (0.125, 0.375, ...), which frame times at 8 fps hit.
- */
+/** Python's f"{x:.2f}" (see formatPythonFixed). */
 export function formatFixed2(x: number): string {
-  const eighths = x * 8;
-  if (Number.isInteger(eighths) && eighths % 2 !== 0 && Math.abs(x) < 2 ** 40) {
-    const cents = Math.round(Math.abs(x) * 100 - 0.5);
-    const even = cents % 2 === 0 ? cents : cents + 1;
-    return `${x < 0 ? '-' : ''}${Math.floor(even / 100)}.${String(even % 100).padStart(2, '0')}`;
+  return formatPythonFixed(x, 2);
+}
+
+/**
+ * Python's f"{x:.{digits}f}". JS toFixed rounds exact ties up; Python rounds them to even. With d decimals a double is
+ * an exact tie only when it is an odd multiple of 2^-(d+1) (0.25 for one decimal, 0.125 for two), which frame times
+ * hit often (a frame index over 24 or 8 fps).
+ */
+export function formatPythonFixed(x: number, digits: number): string {
+  const unit = 2 ** (digits + 1);
+  const scaled = Math.abs(x) * unit;
+  if (Number.isInteger(scaled) && scaled % 2 !== 0 && Math.abs(x) < 2 ** 40) {
+    const tens = 10 ** digits;
+    const low = Math.floor(Math.abs(x) * tens);
+    const even = low % 2 === 0 ? low : low + 1;
+    const whole = Math.floor(even / tens);
+    const frac = digits > 0 ? `.${String(even % tens).padStart(digits, '0')}` : '';
+    return `${x < 0 ? '-' : ''}${whole}${frac}`;
   }
-  return x.toFixed(2);
+  return x.toFixed(digits);
+}
+
+/** Python's round(x) for a float (and numpy's round): to the nearest integer, exact ties to the even one. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
