@@ -1,4 +1,4 @@
-// sparsevila bench [--synthetic 0.5b | --model DIR] [--backend cpu|cuda|auto] [--frames 16[,64,...]] [--turns 3]
+// sparsevila bench [--synthetic 0.5b [--weights 16bit|awq4] | --model DIR] [--backend cpu|cuda|auto] [--frames 16[,64,...]] [--turns 3]
 //   [--new-tokens 32] [--configs dense,0.75:0.9] [--head-tokens N] [--instruction-tokens N] [--question-tokens N]
 //   [--json] [--out FILE.json] [--threads N] [--no-warmup]
 // Times dense vs sparse policies on one synthetic-content video per frame count: vision, LLM prefill, TTFT per turn,
@@ -15,14 +15,15 @@ import { warmUpPolicies } from '../core/bench/warm-up.ts';
 import { progressWriter } from './progress.ts';
 import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 
-export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
+export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} [--weights 16bit|awq4] | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
   [--turns N] [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9]
   [--head-tokens N] [--instruction-tokens N] [--question-tokens N] [--json] [--out FILE.json] [--threads N] [--no-warmup]
-Defaults: --synthetic 0.5b --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
+Defaults: --synthetic 0.5b --weights 16bit --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
+  --weights awq4: the synthetic model's language-model linears are random 4-bit AutoAWQ layers (group 128)
   text around the video: --head-tokens 5, --instruction-tokens 20 + 8 x frames (the time instruction), --question-tokens 24`;
 
 export const BENCH_OPTIONS: CommandOptions = {
-  strings: ['synthetic', 'model', 'backend', 'frames', 'turns', 'new-tokens', 'configs', 'head-tokens', 'instruction-tokens', 'question-tokens', 'out', 'threads'],
+  strings: ['synthetic', 'weights', 'model', 'backend', 'frames', 'turns', 'new-tokens', 'configs', 'head-tokens', 'instruction-tokens', 'question-tokens', 'out', 'threads'],
   booleans: ['json', 'no-warmup'],
 };
 
@@ -65,6 +66,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const modelDir = str(a, 'model');
   const synthetic = (str(a, 'synthetic') ?? (modelDir ? undefined : '0.5b')) as PresetName | undefined;
   if (synthetic && !PRESETS.includes(synthetic)) throw new UsageError(`--synthetic must be one of ${PRESETS.join(', ')}`);
+  const weights = oneOf(a, 'weights', ['16bit', 'awq4'] as const, '16bit');
+  if (a.flags.has('weights') && !synthetic) throw new UsageError('--weights applies to --synthetic models (a model folder has its own precision)');
   const backend = oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto');
   const frames = frameList(a);
   const base = {
@@ -80,7 +83,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const stderr = progressWriter();
   const log = (s: string) => stderr.line(s);
 
-  const m = await loadModel(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
+  const m = await loadModel(modelDir ?? '', { backend, synthetic, syntheticBits: weights === 'awq4' ? 4 : 16, threads: int(a, 'threads') });
   const machine = {
     backend: m.backend.name, device: m.backend.device, cpu: cpus()[0]?.model?.trim() ?? 'unknown', cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseConfig, type LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
 import { CheckpointWeights } from './weights.ts';
 import { checkConfigAgainstWeights, tokenIdProblem } from './config-bounds.ts';
+import { parseQuantConfig, type AwqConfig } from './quant-config.ts';
 import { parsePreprocessConfig } from '../video/preprocess-config.ts';
 import { ChatTemplate, TextTokenizer } from '../tokenizer/tokenizer.ts';
 
@@ -21,6 +22,8 @@ export interface Checkpoint {
   dir: string;
   config: LlavaOnevisionConfig;
   rawConfig: Record<string, unknown>;
+  /** quantization_config of a 4-bit (AutoAWQ) checkpoint; null for 16-bit weights. */
+  quant: AwqConfig | null;
   weights: CheckpointWeights;
   /** Absent when the folder has no tokenizer.json (e.g. a bare save_pretrained); `logits` does not need it. */
   tokenizer: TextTokenizer | null;
@@ -89,10 +92,11 @@ export function loadCheckpoint(dir: string): Checkpoint {
   const rawConfig = readJsonFile(cfgPath);
   checkSubConfigs(rawConfig, cfgPath);
   const config = parseConfig(rawConfig);
-  const weights = new CheckpointWeights(dir);
+  const quant = parseQuantConfig(rawConfig);
+  const weights = new CheckpointWeights(dir, quant);
   try {
     checkConfigAgainstWeights(config, weights);
-    return { dir, config, rawConfig, weights, ...readSideFiles(dir, config, rawConfig) };
+    return { dir, config, rawConfig, quant, weights, ...readSideFiles(dir, config, rawConfig) };
   } catch (e) {
     weights.close();
     throw e;

@@ -1,5 +1,6 @@
 // Writes a random-weight LlavaOnevisionForConditionalGeneration folder in the real HF layout (transformers 5
-// save_pretrained tensor names, config.json, tokenizer files, generation/preprocessor configs).
+// save_pretrained tensor names, config.json, tokenizer files, generation/preprocessor configs), optionally a 4-bit
+// AutoAWQ one (the language model's decoder linears as qweight / qzeros / scales, quantization_config in config.json).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../models/llava-onevision-config.ts';
@@ -7,7 +8,8 @@ import { writeSafetensors, type TensorToWrite } from './safetensors.ts';
 import { f32ToBf16, f32ToF16 } from '../backend/dtype.ts';
 import { tensorLayout } from '../models/llava-onevision.ts';
 import { presetConfig, type PresetName } from '../models/presets.ts';
-import { fillTensor } from '../models/synthetic.ts';
+import { awqGroupSize, fillTensor, randomAwq } from '../models/synthetic.ts';
+import { keptUnquantized, transformersModuleName } from './quant-config.ts';
 import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';
 import { QWEN2_CHATML_TEMPLATE } from '../tokenizer/tokenizer.ts';
 
@@ -20,6 +22,10 @@ export interface MakeCheckpointOptions {
   std?: number;
   /** Write the hub layout (vision_tower.vision_model.*) instead of transformers 5.17's flattened vision_tower.*. */
   hubLayout?: boolean;
+  /** 'awq4': the language model's decoder linears as random 4-bit AutoAWQ layers (group 128, or less for small presets). */
+  weights?: '16bit' | 'awq4';
+  /** With 'awq4': quantization_config.modules_to_not_convert (those linears stay 16-bit). */
+  keepModules?: string[];
 }
 
 /** Canonical name -> the name transformers 5.17's save_pretrained writes (checked on the GPU machine: hub-style
@@ -55,12 +61,24 @@ export function makeCheckpoint(dir: string, opts: MakeCheckpointOptions = {}): {
   const tensors: Record<string, TensorToWrite>[] = Array.from({ length: shards }, () => ({}));
   const stName = dtype === 'f32' ? 'F32' : dtype === 'f16' ? 'F16' : 'BF16';
   let bytes = 0;
+  const awq = opts.weights === 'awq4' ? { groupSize: awqGroupSize(cfg), keep: opts.keepModules ?? [] } : null;
   specs.forEach((s, i) => {
+    const shard = tensors[Math.floor((i * shards) / specs.length)];
+    const m = s.linear?.module;
+    if (awq && m && s.linear!.awq === 'required' && !keptUnquantized([m, transformersModuleName(m), hfName(m)], awq.keep)) {
+      const p = randomAwq(s.shape[0], s.shape[1], awq.groupSize, hash(s.name, seed), opts.std ?? 0.02);
+      const g = p.in / p.groupSize;
+      shard[hfName(`${m}.qweight`)] = { dtype: 'I32', shape: [p.in, p.out / 8], data: p.qweight };
+      shard[hfName(`${m}.qzeros`)] = { dtype: 'I32', shape: [g, p.out / 8], data: p.qzeros };
+      shard[hfName(`${m}.scales`)] = { dtype: 'F16', shape: [g, p.out], data: p.scales };
+      bytes += p.qweight.byteLength + p.qzeros.byteLength + p.scales.byteLength;
+      return;
+    }
     const f = new Float32Array(s.shape.reduce((a, x) => a * x, 1));
     fillTensor(f, s.init, hash(s.name, seed), opts.std ?? 0.02);
     const data = dtype === 'f32' ? f : dtype === 'f16' ? f32ToF16(f) : f32ToBf16(f);
     bytes += data.byteLength;
-    tensors[Math.floor((i * shards) / specs.length)][hfName(s.name, opts.hubLayout)] = { dtype: stName, shape: s.shape, data };
+    shard[hfName(s.name, opts.hubLayout)] = { dtype: stName, shape: s.shape, data };
   });
   const files: string[] = [];
   if (shards === 1) {
@@ -78,7 +96,12 @@ export function makeCheckpoint(dir: string, opts: MakeCheckpointOptions = {}): {
     files.push('model.safetensors.index.json');
   }
   const json = (name: string, v: unknown) => { writeFileSync(join(dir, name), JSON.stringify(v, null, 2) + '\n'); files.push(name); };
-  json('config.json', { ...raw, torch_dtype: dtype === 'f32' ? 'float32' : dtype === 'f16' ? 'float16' : 'bfloat16' });
+  json('config.json', {
+    ...raw, torch_dtype: dtype === 'f32' ? 'float32' : dtype === 'f16' ? 'float16' : 'bfloat16',
+    ...(awq ? { quantization_config: {
+      quant_method: 'awq', bits: 4, group_size: awq.groupSize, zero_point: true, version: 'gemm', modules_to_not_convert: awq.keep,
+    } } : {}),
+  });
   if (!realVocab) {
     json('tokenizer.json', tok.json);
     json('tokenizer_config.json', {

@@ -2,8 +2,10 @@
 // canonical names, read one at a time straight into their own buffers.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, sep } from 'node:path';
-import type { HostTensorData } from '../backend/backend.ts';
+import type { AwqPacked, HostTensorData } from '../backend/backend.ts';
 import { SafetensorsFile, stToDType, type StTensorInfo } from './safetensors.ts';
+import { keptUnquantized, transformersModuleName, type AwqConfig } from './quant-config.ts';
+import { checkAwqShapes } from './awq-layout.ts';
 
 export class WeightError extends Error {
   constructor(msg: string) {
@@ -35,11 +37,23 @@ function canonicalPrefix(name: string): string {
   return name;
 }
 
+/** A linear layer as a 4-bit (AWQ) checkpoint may store it: `<module>.qweight` / `.qzeros` / `.scales` instead of
+ *  `<module>.weight` (WeightSource.linearQ4). `awq`: 'required' where an AWQ checkpoint must store it in 4 bits unless
+ *  modules_to_not_convert names it (the language model's decoder layers, what AutoAWQ quantizes), 'optional' where it
+ *  may be either (the vision tower, the projector, lm_head). */
+export interface LinearModule {
+  module: string;
+  awq: 'required' | 'optional';
+}
+
 /** Where a model's tensors come from: a checkpoint folder, or synthetic weights. */
 export interface WeightSource {
   has(name: string): boolean;
   /** Read a tensor; `shape` (if given) must match exactly. */
   get(name: string, shape?: readonly number[]): HostTensorData;
+  /** The 4-bit weight of a linear layer (logical shape [out, in]) when the source stores it so, null when it is the
+   *  16-bit `<module>.weight`. Absent: every weight is 16-bit. */
+  linearQ4?(linear: LinearModule, shape: readonly number[]): AwqPacked | null;
   close(): void;
 }
 
@@ -47,7 +61,8 @@ export class CheckpointWeights implements WeightSource {
   private files: SafetensorsFile[] = [];
   private where = new Map<string, { file: SafetensorsFile; info: StTensorInfo }>();
 
-  constructor(dir: string) {
+  /** `quant`: config.json's quantization_config (quant-config.ts), null for a 16-bit checkpoint. */
+  constructor(dir: string, private readonly quant: AwqConfig | null = null) {
     const indexPath = join(dir, 'model.safetensors.index.json');
     let shardNames: string[];
     if (existsSync(indexPath)) {
@@ -88,9 +103,50 @@ export class CheckpointWeights implements WeightSource {
     return this.where.has(name);
   }
 
-  /** The stored shape of a tensor (by canonical name), without reading it. */
+  /** The stored shape of a tensor (by canonical name), without reading it; a 4-bit linear's `<prefix>.weight` has the
+   *  logical shape [out, in] its qweight [in, out/8] implies. */
   shapeOf(name: string): readonly number[] | undefined {
-    return this.where.get(name)?.info.shape;
+    const s = this.where.get(name)?.info.shape;
+    if (s || !name.endsWith('.weight')) return s;
+    const q = this.where.get(`${name.slice(0, -'.weight'.length)}.qweight`)?.info.shape;
+    return q && q.length === 2 ? [q[1] * 8, q[0]] : undefined;
+  }
+
+  linearQ4(linear: LinearModule, shape: readonly number[]): AwqPacked | null {
+    const prefix = linear.module;
+    const qw = this.where.get(`${prefix}.qweight`);
+    const quant = this.quant;
+    if (!quant) {
+      if (qw) throw new WeightError(`${qw.file.path}: tensor "${qw.info.name}" is a 4-bit weight but config.json has no quantization_config`);
+      return null;
+    }
+    const names = [prefix, transformersModuleName(prefix), ...(qw ? [qw.info.name.slice(0, -'.qweight'.length)] : [])];
+    const w16 = this.where.get(`${prefix}.weight`);
+    if (w16) names.push(w16.info.name.slice(0, -'.weight'.length));
+    if (keptUnquantized(names, quant.modulesToNotConvert)) {
+      if (qw) throw new WeightError(`${qw.file.path}: tensor "${qw.info.name}" is stored in 4 bits but quantization_config.modules_to_not_convert keeps module "${prefix}" in 16 bits`);
+      return null;
+    }
+    if (!qw) {
+      if (linear.awq === 'optional') return null;
+      throw new WeightError(`missing tensor "${prefix}.qweight": quantization_config makes the language model's linear layers 4-bit`
+        + (w16 ? ` (its 16-bit "${w16.info.name}" is there: list "${prefix}" in modules_to_not_convert to keep it 16-bit)` : ''));
+    }
+    const [out, inF] = shape;
+    const part = (t: 'qweight' | 'qzeros' | 'scales') => this.where.get(`${prefix}.${t}`);
+    const parts = { qweight: qw, qzeros: part('qzeros'), scales: part('scales') };
+    checkAwqShapes(prefix, { out, in: inF, groupSize: quant.groupSize },
+      { qweight: parts.qweight.info.shape, qzeros: parts.qzeros?.info.shape, scales: parts.scales?.info.shape });
+    const want = { qweight: 'I32', qzeros: 'I32', scales: 'F16' } as const;
+    for (const t of ['qweight', 'qzeros', 'scales'] as const) {
+      const { file, info } = parts[t]!;
+      if (info.dtype !== want[t]) throw new WeightError(`${file.path}: tensor "${info.name}" has dtype ${info.dtype}; a 4-bit AWQ ${t} must be ${want[t]}`);
+    }
+    const read = (t: 'qweight' | 'qzeros' | 'scales') => parts[t]!.file.readBytes(parts[t]!.info.name).buffer;
+    return {
+      out, in: inF, groupSize: quant.groupSize,
+      qweight: new Int32Array(read('qweight')), qzeros: new Int32Array(read('qzeros')), scales: new Uint16Array(read('scales')),
+    };
   }
 
   get(name: string, shape?: readonly number[]): HostTensorData {

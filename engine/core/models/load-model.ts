@@ -9,7 +9,7 @@ import { ChatTemplate, QWEN2_CHATML_TEMPLATE, TextTokenizer } from '../tokenizer
 import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';
 import { LlavaOnevision } from './llava-onevision.ts';
 import { presetConfig, PRESETS, type PresetName } from './presets.ts';
-import { DeviceSyntheticWeights, SyntheticWeights } from './synthetic.ts';
+import { DeviceSyntheticWeights, SyntheticWeights, type SyntheticBits } from './synthetic.ts';
 import { tensorLayout } from './llava-onevision.ts';
 import { totalmem } from 'node:os';
 
@@ -17,6 +17,8 @@ export interface LoadModelOptions {
   backend?: BackendChoice;
   /** Random weights at a preset geometry instead of a folder (dir is then ignored). */
   synthetic?: PresetName;
+  /** Synthetic weights: 16-bit everywhere (default), or 4-bit AWQ layers for the language model's decoder linears. */
+  syntheticBits?: SyntheticBits;
   seed?: number;
   threads?: number;
   /** CUDA kernel choices (engine/core/backend/cuda/kernel-config.ts). */
@@ -60,11 +62,12 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     const config = parseConfig(presetConfig(opts.synthetic));
     checkFits(config, backend);
     // On the GPU the weights are drawn on the device (7B in < 1 s instead of minutes of JS fills and uploads).
-    const src = backend.name === 'cuda' ? new DeviceSyntheticWeights(config, opts.seed ?? 0) : new SyntheticWeights(config, opts.seed ?? 0, 'f32');
+    const bits = opts.syntheticBits ?? 16;
+    const src = backend.name === 'cuda' ? new DeviceSyntheticWeights(config, opts.seed ?? 0, bits) : new SyntheticWeights(config, opts.seed ?? 0, 'f32', bits);
     const model = LlavaOnevision.load(backend, src, config);
     return {
       // A byte-level tokenizer with Qwen2's special-token ids, so prompts work at real vocabulary size.
-      name: `synthetic-${opts.synthetic}`, dir: null, config, backend, model,
+      name: `synthetic-${opts.synthetic}${bits === 4 ? '-awq4' : ''}`, dir: null, config, backend, model,
       tokenizer: TextTokenizer.fromJson(buildByteBpeTokenizer({
         '<|endoftext|>': 151643, '<|im_start|>': 151644, '<|im_end|>': 151645, '<image>': 151646, '<video>': 151647,
       }).json),

@@ -7,23 +7,23 @@ import { linearSpec, loadTensors, tensor } from './tensor-spec.ts';
 
 export const TEXT_PREFIX = 'language_model.';
 
-/** One decoder layer's tensors (HF Qwen2DecoderLayer). */
+/** One decoder layer's tensors (HF Qwen2DecoderLayer); its linears are the ones AWQ checkpoints store in 4 bits. */
 export function qwen2LayerTensors(c: TextConfig, i: number) {
   const H = c.hiddenSize, I = c.intermediateSize, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim;
   const p = `${TEXT_PREFIX}layers.${i}.`;
   return {
     inputNorm: tensor(`${p}input_layernorm.weight`, [H], 'ones'),
     attn: {
-      q: linearSpec(`${p}self_attn.q_proj`, qd, H, true),
-      k: linearSpec(`${p}self_attn.k_proj`, kd, H, true),
-      v: linearSpec(`${p}self_attn.v_proj`, kd, H, true),
-      o: linearSpec(`${p}self_attn.o_proj`, H, qd, false),
+      q: linearSpec(`${p}self_attn.q_proj`, qd, H, true, 'required'),
+      k: linearSpec(`${p}self_attn.k_proj`, kd, H, true, 'required'),
+      v: linearSpec(`${p}self_attn.v_proj`, kd, H, true, 'required'),
+      o: linearSpec(`${p}self_attn.o_proj`, H, qd, false, 'required'),
     },
     postNorm: tensor(`${p}post_attention_layernorm.weight`, [H], 'ones'),
     mlp: {
-      gate: linearSpec(`${p}mlp.gate_proj`, I, H, false),
-      up: linearSpec(`${p}mlp.up_proj`, I, H, false),
-      down: linearSpec(`${p}mlp.down_proj`, H, I, false),
+      gate: linearSpec(`${p}mlp.gate_proj`, I, H, false, 'required'),
+      up: linearSpec(`${p}mlp.up_proj`, I, H, false, 'required'),
+      down: linearSpec(`${p}mlp.down_proj`, H, I, false, 'required'),
     },
   };
 }

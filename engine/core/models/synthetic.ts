@@ -1,9 +1,9 @@
 // Synthetic weights: every tensor filled by a seeded PRNG at small scale (activations stay finite), so benchmarks run
-// at real geometry without files.
-import type { HostTensorData } from '../backend/backend.ts';
+// at real geometry without files; with 4-bit weights, the language model's decoder linears are random AutoAWQ layers.
+import type { AwqPacked, HostTensorData } from '../backend/backend.ts';
 import type { LlavaOnevisionConfig } from './llava-onevision-config.ts';
-import type { WeightSource } from '../checkpoint/weights.ts';
-import { f32ToBf16 } from '../backend/dtype.ts';
+import type { LinearModule, WeightSource } from '../checkpoint/weights.ts';
+import { f32ToBf16, f32ToF16 } from '../backend/dtype.ts';
 import { tensorLayout } from './llava-onevision.ts';
 import type { InitKind, TensorSpec } from './tensor-spec.ts';
 
@@ -28,10 +28,52 @@ export function fillTensor(out: Float32Array, init: InitKind, seed: number, std 
   }
 }
 
+/** Weight precision of synthetic models: 16-bit (or f32) everywhere, or the AWQ checkpoints' 4 bits for the language
+ *  model's decoder linears (vision, projector, embeddings and lm_head stay 16-bit). */
+export type SyntheticBits = 16 | 4;
+
+/** The AWQ group size for a model: 128 (AutoAWQ's default) or the largest power of two >= 16 below it that divides
+ *  every decoder linear's input features (the small test presets). */
+export function awqGroupSize(cfg: LlavaOnevisionConfig): number {
+  const t = cfg.text, ins = [t.hiddenSize, t.heads * t.headDim, t.intermediateSize];
+  const g = [128, 64, 32, 16].find((s) => ins.every((n) => n % s === 0));
+  if (!g) throw new Error(`no AWQ group size of 16-128 divides the language model's input features ${ins.join(', ')}`);
+  return g;
+}
+
+/** A random 4-bit layer in the AutoAWQ layout whose weights have about standard deviation `std`: uniform codes, zero
+ *  point 8, scales std/4.6 (±25%). Any int32 is a valid word of eight codes, so qweight is raw PRNG output (a 7B model
+ *  takes ~1 s). */
+export function randomAwq(out: number, inF: number, groupSize: number, seed: number, std = 0.02): AwqPacked {
+  const qweight = new Int32Array(inF * out / 8);
+  let x = seed | 0 || 1; // an int32 from the start keeps the loop in integer registers
+  for (let i = 0; i < qweight.length; i++) {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    qweight[i] = x;
+  }
+  const groups = inF / groupSize;
+  const scales = new Float32Array(groups * out);
+  fillTensor(scales, 'normal', x, 0.25 / Math.sqrt(3));
+  const base = std / Math.sqrt((16 * 16 - 1) / 12);
+  for (let i = 0; i < scales.length; i++) scales[i] = base * (1 + scales[i]);
+  return { out, in: inF, groupSize, qweight, qzeros: new Int32Array(groups * out / 8).fill(0x88888888 | 0), scales: f32ToF16(scales) };
+}
+
+/** WeightSource.linearQ4 of synthetic weights: the decoder linears at 4 bits, seeded by name. */
+function syntheticQ4(bits: SyntheticBits, groupSize: number, seed: number, linear: LinearModule, shape: readonly number[]): AwqPacked | null {
+  if (bits !== 4 || linear.awq !== 'required') return null;
+  return randomAwq(shape[0], shape[1], groupSize, hash(linear.module, seed));
+}
+
 export class SyntheticWeights implements WeightSource {
   private specs = new Map<string, TensorSpec>();
-  constructor(cfg: LlavaOnevisionConfig, private seed = 0, private dtype: 'f32' | 'bf16' = 'f32') {
+  private groupSize: number;
+  constructor(cfg: LlavaOnevisionConfig, private seed = 0, private dtype: 'f32' | 'bf16' = 'f32', private bits: SyntheticBits = 16) {
     for (const s of tensorLayout(cfg, { allVisionLayers: true })) this.specs.set(s.name, s);
+    this.groupSize = bits === 4 ? awqGroupSize(cfg) : 0;
+  }
+  linearQ4(linear: LinearModule, shape: readonly number[]): AwqPacked | null {
+    return syntheticQ4(this.bits, this.groupSize, this.seed, linear, shape);
   }
   has(name: string): boolean {
     return this.specs.has(name);
@@ -54,8 +96,14 @@ export class SyntheticWeights implements WeightSource {
  *  distributions as SyntheticWeights, different values. */
 export class DeviceSyntheticWeights implements WeightSource {
   private specs = new Map<string, TensorSpec>();
-  constructor(cfg: LlavaOnevisionConfig, private seed = 0) {
+  private groupSize: number;
+  constructor(cfg: LlavaOnevisionConfig, private seed = 0, private bits: SyntheticBits = 16) {
     for (const s of tensorLayout(cfg, { allVisionLayers: true })) this.specs.set(s.name, s);
+    this.groupSize = bits === 4 ? awqGroupSize(cfg) : 0;
+  }
+  /** 4-bit layers are drawn on the host (packed, 1/8 of the 16-bit bytes) and handed to Backend.weightQ4. */
+  linearQ4(linear: LinearModule, shape: readonly number[]): AwqPacked | null {
+    return syntheticQ4(this.bits, this.groupSize, this.seed, linear, shape);
   }
   has(name: string): boolean {
     return this.specs.has(name);

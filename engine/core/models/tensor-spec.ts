@@ -3,7 +3,7 @@
 // (loadTensors gives the same shape with tensors); the checkpoint layout, random checkpoints and synthetic weights
 // list it (specList).
 import type { Backend, Tensor } from '../backend/backend.ts';
-import type { WeightSource } from '../checkpoint/weights.ts';
+import type { LinearModule, WeightSource } from '../checkpoint/weights.ts';
 
 export type InitKind = 'normal' | 'ones' | 'zeros' | 'small';
 
@@ -14,6 +14,8 @@ export interface TensorSpec {
   init: InitKind;
   /** Shape the model uses when it differs (same values, e.g. a conv kernel used as a matrix). */
   as?: number[];
+  /** A linear layer's weight [out, in] (see LinearModule). */
+  linear?: LinearModule;
 }
 
 export type SpecTree = TensorSpec | undefined | readonly SpecTree[] | { readonly [key: string]: SpecTree };
@@ -26,10 +28,10 @@ export function tensor(name: string, shape: number[], init: InitKind, as?: numbe
 }
 
 /** A linear layer's weight [out, in] and optional bias [out] (HF `<prefix>.weight` / `<prefix>.bias`). */
-export function linearSpec<B extends boolean>(prefix: string, out: number, inp: number, bias: B):
+export function linearSpec<B extends boolean>(prefix: string, out: number, inp: number, bias: B, awq: LinearModule['awq'] = 'optional'):
   { w: TensorSpec; b: B extends true ? TensorSpec : B extends false ? undefined : TensorSpec | undefined } {
   const b = bias ? tensor(`${prefix}.bias`, [out], 'small') : undefined;
-  return { w: tensor(`${prefix}.weight`, [out, inp], 'normal'), b: b as never };
+  return { w: { ...tensor(`${prefix}.weight`, [out, inp], 'normal'), linear: { module: prefix, awq } }, b: b as never };
 }
 
 function isSpec(s: SpecTree): s is TensorSpec {
@@ -48,6 +50,8 @@ export function loadTensors<S extends SpecTree>(be: Backend, src: WeightSource, 
   const load = (s: SpecTree): unknown => {
     if (!s) return undefined;
     if (isSpec(s)) {
+      const q4 = s.linear && src.linearQ4 ? src.linearQ4(s.linear, s.shape) : null;
+      if (q4) return be.weightQ4(q4);
       const data = src.get(s.name, s.shape);
       return be.weight(s.as ? { ...data, shape: [...s.as] } : data);
     }
