@@ -192,6 +192,8 @@ export interface Backend {
   concatRows(parts: readonly Tensor[]): Tensor;
   /** Rows [start, end) of x. */
   sliceRows(x: Tensor, start: number, end: number): Tensor;
+  /** x's elements in row-major order as a [rows, cols] tensor (same dtype; e.g. a merger's groups of rows as one row). */
+  reshape(x: Tensor, rows: number, cols: number): Tensor;
   /** x [F*h*w, C] viewed as F frames of an h×w grid; bilinear resize (align_corners=false, like
    *  torch.nn.functional.interpolate) to oh×ow -> [F*oh*ow, C]. */
   bilinearResize(x: Tensor, frames: number, h: number, w: number, oh: number, ow: number): Tensor;

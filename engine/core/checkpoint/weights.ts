@@ -18,7 +18,9 @@ export class WeightError extends Error {
  *  image_newline, language_model.<Qwen2Model>.*, lm_head.weight):
  *  - hub llava-hf checkpoints: language_model.model.*, language_model.lm_head.weight, vision_tower.vision_model.*;
  *  - transformers 5.17 save_pretrained: the same, but the SigLIP tower flattened (vision_tower.embeddings.*, ...);
- *  - in-memory transformers >= 4.52 names: model.language_model.*, model.vision_tower.*, lm_head.weight. */
+ *  - in-memory transformers >= 4.52 names: model.language_model.*, model.vision_tower.*, lm_head.weight.
+ *  Qwen2.5-VL / Qwen3-VL vision towers: visual.* (hub Qwen2.5-VL) and model.visual.* (Qwen3-VL, transformers >= 4.52)
+ *  are both canonical visual.*. */
 export function canonicalName(name: string): string {
   const c = canonicalPrefix(name);
   return c.replace(/^vision_tower\.(embeddings|encoder|post_layernorm|head)\./, 'vision_tower.vision_model.$1.');
@@ -27,6 +29,7 @@ export function canonicalName(name: string): string {
 function canonicalPrefix(name: string): string {
   const rules: [RegExp, string][] = [
     [/^model\.vision_tower\./, 'vision_tower.'],
+    [/^model\.visual\./, 'visual.'],
     [/^model\.multi_modal_projector\./, 'multi_modal_projector.'],
     [/^model\.image_newline$/, 'image_newline'],
     [/^model\.language_model\./, 'language_model.'],

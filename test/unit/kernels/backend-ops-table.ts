@@ -174,6 +174,7 @@ export const OP_CASES: readonly OpCase[] = [
     const x = c.act(20, 48);
     return host(c.be, c.be.gatherRows(x, c.ints(11, 20)), c.be.concatRows([x, c.act(5, 48)]), c.be.sliceRows(x, 3, 17));
   } },
+  { name: 'reshape 20 x 48 -> 5 x 192', run: (c) => host(c.be, c.be.reshape(c.act(20, 48), 5, 192)) },
   { name: 'bilinearResize 2 frames 6x6 -> 4x4, 8 channels', run: (c) => host(c.be, c.be.bilinearResize(c.act(72, 8), 2, 6, 6, 4, 4)) },
   { name: 'deviceSampler.argmaxRows 3 x 5000 (host argmax where there is none)', run: (c) => {
     const x = c.act(3, 5000);

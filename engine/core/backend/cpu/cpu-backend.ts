@@ -225,6 +225,14 @@ export class CpuBackend implements Backend {
     return new CpuTensor(xt.data.subarray(start * N, end * N), [end - start, N]);
   }
 
+  reshape(x: Tensor, rows: number, cols: number): Tensor {
+    const xt = t(x);
+    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0) || rows * cols !== xt.data.length) {
+      throw new Error(`reshape: ${JSON.stringify(xt.shape)} (${xt.data.length} elements) cannot be viewed as ${rows} x ${cols}`);
+    }
+    return new CpuTensor(xt.data, [rows, cols]);
+  }
+
   bilinearResize(x: Tensor, frames: number, h: number, w: number, oh: number, ow: number): Tensor {
     const xt = t(x);
     const C = as2d(xt)[1];

@@ -374,6 +374,15 @@ export class CudaBackend implements Backend {
     if (end > start) this.a.copy(out.ptr, xt.ptr + start * rowBytes, (end - start) * rowBytes);
     return out;
   }
+  reshape(x: Tensor, rows: number, cols: number): Tensor {
+    const xt = this.t(x);
+    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 0 && cols >= 0) || rows * cols !== xt.size) {
+      throw new Error(`reshape: ${JSON.stringify(xt.shape)} (${xt.size} elements) cannot be viewed as ${rows} x ${cols}`);
+    }
+    const out = this.alloc([rows, cols], xt.dtype);
+    if (xt.size) this.a.copy(out.ptr, xt.ptr, xt.size * BYTES[xt.dtype]);
+    return out;
+  }
   bilinearResize(x: Tensor, frames: number, h: number, w: number, oh: number, ow: number): Tensor {
     const xt = this.f32(x, 'bilinearResize');
     if (xt.rows !== frames * h * w) throw new Error(`bilinearResize: ${xt.rows} rows are not ${frames}x${h}x${w}`);

@@ -1,0 +1,136 @@
+// Attention of the Qwen-VL vision towers: block-diagonal over segments of any lengths (HF cu_seqlens: temporal groups,
+// or Qwen2.5-VL's windows), on Backend.attention's equal `blocks`; the 2-D rotary; the fused qkv projection.
+import type { Backend, Linear, Tensor } from '../backend/backend.ts';
+import type { WeightSource } from '../checkpoint/weights.ts';
+import type { TensorSpec } from './tensor-spec.ts';
+
+interface Run {
+  start: number;
+  /** Rows per segment and segments in the run. */
+  len: number;
+  count: number;
+}
+
+/** Segments (each a list of row indices) laid out for Backend.attention: segments of equal length that follow each
+ *  other form one call with `blocks`; when the segments are not already in such runs, the rows are gathered into them
+ *  (equal lengths together, in order of first appearance) and the result scattered back. */
+export class AttentionSegments {
+  /** Row order the runs are in (null: the rows' own order) and its inverse. */
+  private readonly perm: Int32Array | null;
+  private readonly inverse: Int32Array | null;
+  private readonly runs: Run[];
+  /** Segment boundaries in run order. */
+  private readonly bounds: { start: number; len: number }[];
+
+  constructor(segments: readonly Int32Array[], readonly rows: number) {
+    const byLen = new Map<number, Int32Array[]>();
+    for (const s of segments) {
+      if (s.length === 0) continue;
+      const list = byLen.get(s.length);
+      if (list) list.push(s); else byLen.set(s.length, [s]);
+    }
+    const perm = new Int32Array(rows);
+    const seen = new Uint8Array(rows);
+    this.runs = [];
+    this.bounds = [];
+    let o = 0;
+    for (const [len, list] of byLen) {
+      this.runs.push({ start: o, len, count: list.length });
+      for (const s of list) {
+        this.bounds.push({ start: o, len });
+        for (const r of s) {
+          if (!(r >= 0 && r < rows) || seen[r]) throw new Error(`attention segments: row ${r} is outside [0, ${rows}) or in two segments`);
+          seen[r] = 1;
+          perm[o++] = r;
+        }
+      }
+    }
+    if (o !== rows) throw new Error(`attention segments cover ${o} of ${rows} rows`);
+    const identity = perm.every((r, i) => r === i);
+    this.perm = identity ? null : perm;
+    this.inverse = identity ? null : invertPermutation(perm);
+  }
+
+  /** Block-diagonal attention of q, k, v [rows, heads*d] (heads == kv heads) over the segments. */
+  attention(be: Backend, q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number): Tensor {
+    const [qq, kk, vv] = this.perm ? [q, k, v].map((x) => be.gatherRows(x, this.perm!)) : [q, k, v];
+    const parts = this.runs.map((r) => {
+      const whole = r.start === 0 && r.len * r.count === this.rows;
+      const [a, b, c] = whole ? [qq, kk, vv] : [qq, kk, vv].map((x) => be.sliceRows(x, r.start, r.start + r.len * r.count));
+      const out = be.attention(a, b, c, heads, heads, { scale, blocks: r.count });
+      if (!whole) for (const x of [a, b, c]) be.dispose(x);
+      return out;
+    });
+    if (this.perm) for (const x of [qq, kk, vv]) be.dispose(x);
+    const joined = parts.length === 1 ? parts[0] : be.concatRows(parts);
+    if (parts.length > 1) for (const p of parts) be.dispose(p);
+    if (!this.inverse) return joined;
+    const out = be.gatherRows(joined, this.inverse);
+    be.dispose(joined);
+    return out;
+  }
+
+  /** Per row, the mean over heads and over its segment's query rows of softmax(q·kᵀ·scale) in its column: the
+   *  attention each row receives within its segment (Backend.attentionColumnMean per segment). */
+  columnMeans(be: Backend, q: Tensor, k: Tensor, heads: number, scale: number): Float32Array {
+    const [qq, kk] = this.perm ? [q, k].map((x) => be.gatherRows(x, this.perm!)) : [q, k];
+    const inRunOrder = new Float32Array(this.rows);
+    for (const s of this.bounds) {
+      const whole = s.len === this.rows;
+      const qs = whole ? qq : be.sliceRows(qq, s.start, s.start + s.len);
+      const ks = whole ? kk : be.sliceRows(kk, s.start, s.start + s.len);
+      inRunOrder.set(be.attentionColumnMean(qs, ks, heads, scale), s.start);
+      if (!whole) { be.dispose(qs); be.dispose(ks); }
+    }
+    if (!this.perm) return inRunOrder;
+    be.dispose(qq); be.dispose(kk);
+    const out = new Float32Array(this.rows);
+    for (let i = 0; i < this.rows; i++) out[this.perm[i]] = inRunOrder[i];
+    return out;
+  }
+}
+
+export function invertPermutation(p: Int32Array): Int32Array {
+  const inv = new Int32Array(p.length);
+  for (let i = 0; i < p.length; i++) inv[p[i]] = i;
+  return inv;
+}
+
+/** The towers' 2-D rotary (HF Qwen2_5_VLVisionRotaryEmbedding, axial): per head of d dims, rotate-half pairs
+ *  (i, i + d/2) turn by h·f[i] for i < d/4 and by w·f[i - d/4] for d/4 <= i < d/2, f[j] = theta^(-4j/d). Applied as
+ *  two Backend.rope passes whose inverse frequencies are zero on the other axis' pairs (a turn by 0 is exact). */
+export class VisionRotary {
+  private readonly invH: Float32Array;
+  private readonly invW: Float32Array;
+
+  constructor(headDim: number, theta: number, private readonly h: Int32Array, private readonly w: Int32Array) {
+    const quarter = headDim / 4, half = headDim / 2;
+    this.invH = new Float32Array(half);
+    this.invW = new Float32Array(half);
+    for (let j = 0; j < quarter; j++) {
+      // float32 like HF: 1 / theta ** (arange(0, d/2, 2) / (d/2)).
+      const f = Math.fround(1 / Math.fround(theta ** Math.fround((2 * j) / half)));
+      this.invH[j] = f;
+      this.invW[quarter + j] = f;
+    }
+  }
+
+  apply(be: Backend, x: Tensor, heads: number): Tensor {
+    const a = be.rope(x, heads, this.h, this.invH);
+    const out = be.rope(a, heads, this.w, this.invW);
+    be.dispose(a);
+    return out;
+  }
+}
+
+/** A fused [3H, H] qkv projection (HF attn.qkv: output columns are q, then k, then v) loaded as three linears. */
+export function loadSplitQkv(be: Backend, src: WeightSource, spec: { w: TensorSpec; b?: TensorSpec }): { q: Linear; k: Linear; v: Linear } {
+  const split = (s: TensorSpec) => {
+    const data = src.get(s.name, s.shape);
+    const part = data.bytes.length / 3;
+    return [0, 1, 2].map((i) => be.weight({ dtype: data.dtype, shape: [s.shape[0] / 3, ...s.shape.slice(1)],
+      bytes: data.bytes.subarray(i * part, (i + 1) * part) }));
+  };
+  const w = split(spec.w), b = spec.b ? split(spec.b) : [undefined, undefined, undefined];
+  return { q: { w: w[0], b: b[0] }, k: { w: w[1], b: b[1] }, v: { w: w[2], b: b[2] } };
+}
