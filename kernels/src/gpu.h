@@ -38,7 +38,9 @@ void layerNorm(uint64_t out, uint64_t x, int rows, int cols, uint64_t w, int wdt
 void add(uint64_t out, uint64_t a, int adt, size_t na, uint64_t b, int bdt, size_t nb);
 void gelu(uint64_t out, uint64_t x, size_t n, bool tanhApprox);
 void siluMul(uint64_t out, uint64_t gate, uint64_t up, size_t n);
-void rope(uint64_t out, uint64_t x, int T, int H, int d, const int32_t* positions, const float* invFreq);
+// Rotate-half RoPE of x [T, H*d] (f32): angle = positions[t] · invFreq[c] (host arrays), or, when `angles` (a device f32
+// table [T, d/2]) is set, angles[t][c] (positions / invFreq then unused, may be null).
+void rope(uint64_t out, uint64_t x, int T, int H, int d, const int32_t* positions, const float* invFreq, uint64_t angles);
 void gatherRows(uint64_t out, uint64_t x, int dt, int cols, const int32_t* idx, int n, int rows);
 void bilinear(uint64_t out, uint64_t x, int frames, int h, int w, int oh, int ow, int C);
 
@@ -76,9 +78,11 @@ void siluMul16(uint64_t out, uint64_t g, uint64_t u, int dt, size_t n);
 // RMSNorm of f32 rows written in 16-bit dtype odt (the input of the following GEMMs).
 void rmsNormTo16(uint64_t out, int odt, uint64_t x, int rows, int cols, uint64_t w, int wdt, float eps);
 // Prefill q/k/v in one GEMM over w = [q; k; v] ([(Hq + 2 Hkv) d, K], 16-bit) + bias b + RoPE of q and k: q -> qOut
-// (f32 [T, Hq d]), k / v -> cache rows [at, at + T) (dtype cdt, Hkv d per row). x f32 or in the weight dtype.
+// (f32 [T, Hq d]), k / v -> cache rows [at, at + T) (dtype cdt, Hkv d per row). x f32 or in the weight dtype. RoPE
+// angles as in rope (a device angle table, or host positions and frequencies).
 void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int wdt, uint64_t b, int bdt, int Hq, int Hkv,
-               int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at);
+               int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at,
+               uint64_t angles);
 // out (f32) = res + x · wᵀ (+ b) and nout (weight dtype) = RMSNorm(out) with weight nw: the o / down projection with
 // the following RMSNorm in its epilogue (prefill). x f32 or in the weight dtype.
 void linearResidualNorm16(uint64_t out, uint64_t nout, uint64_t x, int xdt, int M, int K, uint64_t w, int wdt, int N,

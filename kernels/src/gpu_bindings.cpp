@@ -86,14 +86,15 @@ FN(Add)
 END
 FN(Gelu) g::gelu(ptr(info, 0, fn), ptr(info, 1, fn), size_t(num(info, 2, fn)), flag(info, 3)); END
 FN(SiluMul) g::siluMul(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), size_t(num(info, 3, fn))); END
-// rope(out, x, T, H, d, positions, invFreq)
+// rope(out, x, T, H, d, positions | null, invFreq | null, angles): angles 0 -> positions and invFreq are required
 FN(Rope)
   int T = i32(info, 2, fn), d = i32(info, 4, fn);
-  auto pos = i32s(info, 5, fn);
-  auto inv = f32(info, 6, fn);
-  if (pos.second < size_t(T)) throw typeError(info.Env(), fn, "positions shorter than T");
-  if (inv.second < size_t(d / 2)) throw typeError(info.Env(), fn, "invFreq shorter than d/2");
-  g::rope(ptr(info, 0, fn), ptr(info, 1, fn), T, i32(info, 3, fn), d, pos.first, inv.first);
+  auto pos = i32s(info, 5, fn, true);
+  auto inv = f32(info, 6, fn, true);
+  uint64_t angles = ptr(info, 7, fn);
+  if (!angles && pos.second < size_t(T)) throw typeError(info.Env(), fn, "positions shorter than T");
+  if (!angles && inv.second < size_t(d / 2)) throw typeError(info.Env(), fn, "invFreq shorter than d/2");
+  g::rope(ptr(info, 0, fn), ptr(info, 1, fn), T, i32(info, 3, fn), d, pos.first, inv.first, angles);
 END
 // gatherRows(out, x, dt, cols, idx, rows)
 FN(GatherRows)
@@ -154,16 +155,18 @@ FN(RmsNormTo16)
   g::rmsNormTo16(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),
                  i32(info, 6, fn), float(num(info, 7, fn)));
 END
-// qkvRopeKv(qOut, x, xdt, T, K, w, wdt, b, bdt, Hq, Hkv, d, positions, invFreq, kCache, vCache, cdt, at) (gpu_prefill.cu)
+// qkvRopeKv(qOut, x, xdt, T, K, w, wdt, b, bdt, Hq, Hkv, d, positions | null, invFreq | null, kCache, vCache, cdt, at,
+//           angles) (gpu_prefill.cu): angles 0 -> positions and invFreq are required
 FN(QkvRopeKv)
   int T = i32(info, 3, fn), d = i32(info, 11, fn);
-  auto pos = i32s(info, 12, fn);
-  auto inv = f32(info, 13, fn);
-  if (pos.second < size_t(T)) throw typeError(info.Env(), fn, "positions shorter than T");
-  if (inv.second < size_t(d / 2)) throw typeError(info.Env(), fn, "invFreq shorter than d/2");
+  auto pos = i32s(info, 12, fn, true);
+  auto inv = f32(info, 13, fn, true);
+  uint64_t angles = ptr(info, 18, fn);
+  if (!angles && pos.second < size_t(T)) throw typeError(info.Env(), fn, "positions shorter than T");
+  if (!angles && inv.second < size_t(d / 2)) throw typeError(info.Env(), fn, "invFreq shorter than d/2");
   g::qkvRopeKv(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), T, i32(info, 4, fn), ptr(info, 5, fn), i32(info, 6, fn),
                ptr(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn), i32(info, 10, fn), d, pos.first, inv.first,
-               ptr(info, 14, fn), ptr(info, 15, fn), i32(info, 16, fn), i32(info, 17, fn));
+               ptr(info, 14, fn), ptr(info, 15, fn), i32(info, 16, fn), i32(info, 17, fn), angles);
 END
 // linearResidualNorm16(out, nout, x, xdt, M, K, w, wdt, N, b, bdt, res, nw, nwdt, eps) (gpu_prefill.cu)
 FN(LinearResidualNorm16)

@@ -11,7 +11,7 @@ namespace {
 
 struct RopeKvParams {
   float* qOut;
-  const float *q, *k, *v, *invFreq;
+  const float *q, *k, *v, *invFreq, *angles;
   void *kCache, *vCache;
   int T, Hq, Hkv, d, cdt, at;
   int pos[kGemvMaxM];
@@ -24,7 +24,7 @@ __global__ void ropeKvKernel(RopeKvParams p) {
   for (int c = threadIdx.x; c < half; c += blockDim.x) {
     if (h < p.Hq + p.Hkv) {
       float s, co;
-      sincosf(float(p.pos[t]) * p.invFreq[c], &s, &co);
+      sincosf(p.angles ? p.angles[size_t(t) * half + c] : float(p.pos[t]) * p.invFreq[c], &s, &co);
       const bool isQ = h < p.Hq;
       const float* x = isQ ? p.q + (size_t(t) * p.Hq + h) * p.d : p.k + t * kvRow + size_t(h - p.Hq) * p.d;
       const float x1 = x[c], x2 = x[c + half];
@@ -91,7 +91,7 @@ void argmaxRows(int32_t* hostOut, uint64_t x, int rows, int cols) {
 }
 
 void ropeKvWrite(uint64_t qOut, uint64_t q, uint64_t k, uint64_t v, int T, int Hq, int Hkv, int d, const int32_t* pos,
-                 uint64_t invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at) {
+                 uint64_t invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at, uint64_t angles) {
   if (T < 1 || T > kGemvMaxM) fail("ropeKvWrite: 1 to " + std::to_string(kGemvMaxM) + " rows");
   if (d % 2 || Hq < 1 || Hkv < 1 || at < 0) fail("ropeKvWrite: bad head geometry");
   RopeKvParams p{};
@@ -100,10 +100,11 @@ void ropeKvWrite(uint64_t qOut, uint64_t q, uint64_t k, uint64_t v, int T, int H
   p.k = reinterpret_cast<const float*>(k);
   p.v = reinterpret_cast<const float*>(v);
   p.invFreq = reinterpret_cast<const float*>(invFreq);
+  p.angles = reinterpret_cast<const float*>(angles);
   p.kCache = reinterpret_cast<void*>(kCache);
   p.vCache = reinterpret_cast<void*>(vCache);
   p.T = T; p.Hq = Hq; p.Hkv = Hkv; p.d = d; p.cdt = cdt; p.at = at;
-  for (int t = 0; t < T; ++t) p.pos[t] = pos[t];
+  if (!angles) for (int t = 0; t < T; ++t) p.pos[t] = pos[t];
   int threads = d / 2 < 32 ? 32 : d / 2 > 256 ? 256 : d / 2;
   ropeKvKernel<<<dim3(Hq + 2 * Hkv, T), threads, 0, stream()>>>(p);
   SV_LAUNCH("ropeKvWrite");

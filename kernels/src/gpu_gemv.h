@@ -39,9 +39,10 @@ void gemv(int M, int K, int wdt, uint64_t x, int mode, uint64_t aux, int auxDt, 
 namespace sv::gpu {
 // Decode-step RoPE + KV write (gpu_decode.cu): q [T, Hq*d] f32 -> qOut rotated; k [T, Hkv*d] rotated and v written
 // to cache rows [at, at+T) of kCache / vCache (dtype cdt, Hkv*d elements per row). pos: T (<= kGemvMaxM) host
-// positions; invFreq: device f32 [d/2].
+// positions; invFreq: device f32 [d/2]; or, when `angles` (device f32 [T, d/2]) is set, the angles themselves (pos and
+// invFreq unused).
 void ropeKvWrite(uint64_t qOut, uint64_t q, uint64_t k, uint64_t v, int T, int Hq, int Hkv, int d, const int32_t* pos,
-                 uint64_t invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at);
+                 uint64_t invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at, uint64_t angles);
 // Greedy sampling on the device: index of the largest value of each row of x [rows, cols] (f32; ties -> lowest
 // index), written to hostOut[rows]; waits for the stream.
 void argmaxRows(int32_t* hostOut, uint64_t x, int rows, int cols);

@@ -32,16 +32,17 @@ Napi::Value Gemv(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   });
 }
-// ropeKvWrite(qOut, q, k, v, T, Hq, Hkv, d, positions: Int32Array, invFreq, kCache, vCache, cdt, at)
+// ropeKvWrite(qOut, q, k, v, T, Hq, Hkv, d, positions: Int32Array | null, invFreq, kCache, vCache, cdt, at, angles)
 Napi::Value RopeKvWrite(const Napi::CallbackInfo& info) {
   return guard(info, [&]() -> Napi::Value {
     const char* fn = "ropeKvWrite";
     int T = i32(info, 4, fn);
-    auto pos = i32s(info, 8, fn);
-    if (pos.second < size_t(T < 0 ? 0 : T)) throw typeError(info.Env(), fn, "positions shorter than T");
+    auto pos = i32s(info, 8, fn, true);
+    uint64_t angles = ptr(info, 14, fn);
+    if (!angles && pos.second < size_t(T < 0 ? 0 : T)) throw typeError(info.Env(), fn, "positions shorter than T");
     g::ropeKvWrite(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), T, i32(info, 5, fn),
                    i32(info, 6, fn), i32(info, 7, fn), pos.first, ptr(info, 9, fn), ptr(info, 10, fn), ptr(info, 11, fn),
-                   i32(info, 12, fn), i32(info, 13, fn));
+                   i32(info, 12, fn), i32(info, 13, fn), angles);
     return info.Env().Undefined();
   });
 }

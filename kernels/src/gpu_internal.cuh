@@ -50,6 +50,11 @@ __device__ __forceinline__ void st(void* p, int dt, size_t i, float v) {
   else if (dt == F16) static_cast<__half*>(p)[i] = __float2half_rn(v);
   else static_cast<__nv_bfloat16*>(p)[i] = __float2bfloat16_rn(v);
 }
+// RoPE angle of row t, frequency c: from an explicit f32 table [T, half] when `angles` is set (M-RoPE's three position
+// streams, the vision tower's 2-D rotary), else position · inverse frequency (one stream). pos is read only without a table.
+__device__ __forceinline__ float ropeAngle(const float* angles, const int* pos, const float* invFreq, int t, int half, int c) {
+  return angles ? angles[size_t(t) * half + c] : float(pos[t]) * invFreq[c];
+}
 __device__ __forceinline__ float toF(float v) { return v; }
 __device__ __forceinline__ float toF(__half v) { return __half2float(v); }
 __device__ __forceinline__ float toF(__nv_bfloat16 v) { return __bfloat162float(v); }

@@ -89,7 +89,8 @@ __global__ void layerNormKernel(float* out, const float* x, int cols, const void
   float* o = out + size_t(blockIdx.x) * cols;
   for (int c = threadIdx.x; c < cols; c += blockDim.x) o[c] = (xr[c] - mean) * r * ld(w, wdt, c) + ld(b, bdt, c);
 }
-__global__ void ropeKernel(float* out, const float* x, int T, int H, int d, const int* pos, const float* invFreq) {
+__global__ void ropeKernel(float* out, const float* x, int T, int H, int d, const int* pos, const float* invFreq,
+                           const float* angles) {
   int half = d / 2;
   size_t n = size_t(T) * H * half;
   GRID_STRIDE(i, n) {
@@ -98,7 +99,7 @@ __global__ void ropeKernel(float* out, const float* x, int T, int H, int d, cons
     int t = int(th / H);
     size_t base = th * d;
     float s, co;
-    sincosf(float(pos[t]) * invFreq[c], &s, &co);
+    sincosf(ropeAngle(angles, pos, invFreq, t, half, c), &s, &co);
     float x1 = x[base + c], x2 = x[base + c + half];
     out[base + c] = x1 * co - x2 * s;
     out[base + c + half] = x2 * co + x1 * s;
@@ -229,15 +230,22 @@ void siluMul(uint64_t out, uint64_t gate, uint64_t up, size_t n) {
   siluMulKernel<<<gridFor(n), kThreads, 0, stream()>>>(P<float>(out), P<const float>(gate), P<const float>(up), n);
   SV_LAUNCH("siluMul");
 }
-void rope(uint64_t out, uint64_t x, int T, int H, int d, const int32_t* positions, const float* invFreq) {
+void rope(uint64_t out, uint64_t x, int T, int H, int d, const int32_t* positions, const float* invFreq, uint64_t angles) {
   if (d % 2) fail("rope: head dim must be even");
+  if (angles) {
+    ropeKernel<<<gridFor(size_t(T) * H * (d / 2)), kThreads, 0, stream()>>>(
+        P<float>(out), P<const float>(x), T, H, d, nullptr, nullptr, P<const float>(angles));
+    SV_LAUNCH("rope (angles)");
+    return;
+  }
   // One args buffer for both arrays (positions first, then the frequencies, 16-byte aligned).
   size_t posBytes = ((size_t(T) * 4 + 15) / 16) * 16;
   char* a = static_cast<char*>(argsBuffer(posBytes + size_t(d / 2) * 4));
   check(cudaMemcpyAsync(a, positions, size_t(T) * 4, cudaMemcpyHostToDevice, stream()), "rope positions");
   check(cudaMemcpyAsync(a + posBytes, invFreq, size_t(d / 2) * 4, cudaMemcpyHostToDevice, stream()), "rope freq");
   ropeKernel<<<gridFor(size_t(T) * H * (d / 2)), kThreads, 0, stream()>>>(
-      P<float>(out), P<const float>(x), T, H, d, reinterpret_cast<const int*>(a), reinterpret_cast<const float*>(a + posBytes));
+      P<float>(out), P<const float>(x), T, H, d, reinterpret_cast<const int*>(a), reinterpret_cast<const float*>(a + posBytes),
+      nullptr);
   SV_LAUNCH("rope");
 }
 void gatherRows(uint64_t out, uint64_t x, int dt, int cols, const int32_t* idx, int n, int rows) {

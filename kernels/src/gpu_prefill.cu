@@ -123,11 +123,11 @@ namespace {
 // One block per row; the row's cos/sin table (d/2 values) is computed once and shared by all heads.
 template <typename T>
 __global__ void qkvRopeKvKernel(float* q, void* kCache, void* vCache, int cdt, const T* C, const void* b, int bdt, int Hq,
-                                int Hkv, int d, const int* pos, const float* invFreq, int at) {
+                                int Hkv, int d, const int* pos, const float* invFreq, const float* angles, int at) {
   extern __shared__ float cs[];  // [half] cos, then [half] sin
   const int half = d / 2, t = blockIdx.x;
   const size_t N = size_t(Hq + 2 * Hkv) * d, kvRow = size_t(Hkv) * d;
-  for (int c = threadIdx.x; c < half; c += blockDim.x) sincosf(float(pos[t]) * invFreq[c], &cs[half + c], &cs[c]);
+  for (int c = threadIdx.x; c < half; c += blockDim.x) sincosf(ropeAngle(angles, pos, invFreq, t, half, c), &cs[half + c], &cs[c]);
   __syncthreads();
   const T* cr = C + size_t(t) * N;
   const size_t cacheRow = size_t(at + t) * kvRow;
@@ -171,13 +171,13 @@ __device__ __forceinline__ float2 ld2(const float* p) { return *reinterpret_cast
 
 template <typename TC, typename T>
 __global__ void qkvRopeKvVec2Kernel(float* q, T* kCache, T* vCache, const TC* C, const float* b, int Hq, int Hkv, int d,
-                                    const int* pos, const float* invFreq, int at) {
+                                    const int* pos, const float* invFreq, const float* angles, int at) {
   using V = Vec2<T>;
   using T2 = typename V::type;
   extern __shared__ float cs[];
   const int half = d / 2, t = blockIdx.x;
   const size_t N = size_t(Hq + 2 * Hkv) * d, kvRow = size_t(Hkv) * d;
-  for (int c = threadIdx.x; c < half; c += blockDim.x) sincosf(float(pos[t]) * invFreq[c], &cs[half + c], &cs[c]);
+  for (int c = threadIdx.x; c < half; c += blockDim.x) sincosf(ropeAngle(angles, pos, invFreq, t, half, c), &cs[half + c], &cs[c]);
   __syncthreads();
   const TC* cr = C + size_t(t) * N;
   const size_t cacheRow = size_t(at + t) * kvRow;
@@ -212,7 +212,8 @@ __global__ void qkvRopeKvVec2Kernel(float* q, T* kCache, T* vCache, const TC* C,
 }  // namespace
 
 void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int wdt, uint64_t b, int bdt, int Hq, int Hkv,
-               int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at) {
+               int d, const int32_t* positions, const float* invFreq, uint64_t kCache, uint64_t vCache, int cdt, int at,
+               uint64_t angles) {
   if (T <= 0 || K <= 0) fail("qkvRopeKv: empty shape");
   if (wdt != BF16 && wdt != F16) fail("qkvRopeKv: weights must be bf16 or f16");
   if (xdt != F32 && xdt != wdt) fail("qkvRopeKv: activations must be f32 or have the weight dtype");
@@ -235,13 +236,18 @@ void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int
   void* C = base + xsB;
   gemmEx(kOpT, kOpN, N, T, K, reinterpret_cast<const void*>(w), wdt, K, xin, wdt, K, C, F32, N);
   const float* Cf = static_cast<const float*>(C);
-  // Positions then frequencies in one argument upload (16-byte aligned), as the rope op does.
-  const size_t posBytes = (size_t(T) * 4 + 15) / 16 * 16;
-  char* a = static_cast<char*>(argsBuffer(posBytes + size_t(d / 2) * 4));
-  check(cudaMemcpyAsync(a, positions, size_t(T) * 4, cudaMemcpyHostToDevice, stream()), "qkvRopeKv positions");
-  check(cudaMemcpyAsync(a + posBytes, invFreq, size_t(d / 2) * 4, cudaMemcpyHostToDevice, stream()), "qkvRopeKv freq");
-  const int* dpos = reinterpret_cast<const int*>(a);
-  const float* dinv = reinterpret_cast<const float*>(a + posBytes);
+  // Without an angle table: positions then frequencies in one argument upload (16-byte aligned), as the rope op does.
+  const int* dpos = nullptr;
+  const float* dinv = nullptr;
+  const float* dang = reinterpret_cast<const float*>(angles);
+  if (!angles) {
+    const size_t posBytes = (size_t(T) * 4 + 15) / 16 * 16;
+    char* a = static_cast<char*>(argsBuffer(posBytes + size_t(d / 2) * 4));
+    check(cudaMemcpyAsync(a, positions, size_t(T) * 4, cudaMemcpyHostToDevice, stream()), "qkvRopeKv positions");
+    check(cudaMemcpyAsync(a + posBytes, invFreq, size_t(d / 2) * 4, cudaMemcpyHostToDevice, stream()), "qkvRopeKv freq");
+    dpos = reinterpret_cast<const int*>(a);
+    dinv = reinterpret_cast<const float*>(a + posBytes);
+  }
   const size_t sh = size_t(d) * sizeof(float);
   float* q = reinterpret_cast<float*>(qOut);
   void* kc = reinterpret_cast<void*>(kCache);
@@ -252,14 +258,14 @@ void qkvRopeKv(uint64_t qOut, uint64_t x, int xdt, int T, int K, uint64_t w, int
     const float* bf = reinterpret_cast<const float*>(b);
     if (wdt == BF16)
       qkvRopeKvVec2Kernel<<<T, 256, sh, stream()>>>(q, static_cast<__nv_bfloat16*>(kc), static_cast<__nv_bfloat16*>(vc), Cf, bf,
-                                                    Hq, Hkv, d, dpos, dinv, at);
+                                                    Hq, Hkv, d, dpos, dinv, dang, at);
     else
       qkvRopeKvVec2Kernel<<<T, 256, sh, stream()>>>(q, static_cast<__half*>(kc), static_cast<__half*>(vc), Cf, bf, Hq, Hkv, d,
-                                                    dpos, dinv, at);
+                                                    dpos, dinv, dang, at);
     SV_LAUNCH("qkvRopeKv (v2)");
     return;
   }
-  qkvRopeKvKernel<<<T, 256, sh, stream()>>>(q, kc, vc, cdt, Cf, bp, bdt, Hq, Hkv, d, dpos, dinv, at);
+  qkvRopeKvKernel<<<T, 256, sh, stream()>>>(q, kc, vc, cdt, Cf, bp, bdt, Hq, Hkv, d, dpos, dinv, dang, at);
   SV_LAUNCH("qkvRopeKv");
 }
 

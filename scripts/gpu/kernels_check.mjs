@@ -191,13 +191,22 @@ guarded('dense ops', () => {
   check('siluMul', host(o5, M * K), x.map((z, i) => z / (1 + Math.exp(-z)) * u[i]), 1e-5);
   const T = 9, H = 4, d = 24, pos = Int32Array.from({ length: T }, () => Math.floor(rand() * 60000));
   const inv = Float32Array.from({ length: d / 2 }, (_, i) => 1 / 1000000 ** ((2 * i) / d));
-  const xr = randn(T * H * d), o6 = empty(T * H * d); A.rope(o6, dev(xr), T, H, d, pos, inv);
+  const xr = randn(T * H * d), o6 = empty(T * H * d); A.rope(o6, dev(xr), T, H, d, pos, inv, 0);
   const rr = new Float32Array(T * H * d);
   for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let c = 0; c < d / 2; c++) {
     const a = Math.fround(pos[t] * inv[c]), co = Math.cos(a), si = Math.sin(a), base = (t * H + h) * d;
     rr[base + c] = xr[base + c] * co - xr[base + c + d / 2] * si; rr[base + c + d / 2] = xr[base + c + d / 2] * co + xr[base + c] * si;
   }
   check('rope (positions up to 60000)', host(o6, T * H * d), rr, 1e-4);
+  // An explicit angle table [T, d/2] (M-RoPE streams, 2-D rotary): arbitrary angles, no positions.
+  const ang = Float32Array.from({ length: T * d / 2 }, () => (rand() - 0.5) * 2000), o7 = empty(T * H * d);
+  A.rope(o7, dev(xr), T, H, d, null, null, dev(ang));
+  const ra = new Float32Array(T * H * d);
+  for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let c = 0; c < d / 2; c++) {
+    const a = ang[t * d / 2 + c], co = Math.cos(a), si = Math.sin(a), base = (t * H + h) * d;
+    ra[base + c] = xr[base + c] * co - xr[base + c + d / 2] * si; ra[base + c + d / 2] = xr[base + c + d / 2] * co + xr[base + c] * si;
+  }
+  check('rope (angle table)', host(o7, T * H * d), ra, 1e-4);
   const ids = Int32Array.from({ length: 11 }, () => Math.floor(rand() * N));
   for (const dt of ['f32', 'bf16']) {
     const o7 = empty(11 * K); A.embed(o7, dev(w, dt), DT[dt], K, ids, N);
@@ -292,10 +301,13 @@ guarded('ropeKvWrite (decode RoPE + KV cache write)', () => {
     }
     return o;
   };
-  for (const dt of ['bf16', 'f32']) {
+  // The angle table of the same positions must give the same result (the M-RoPE / 2-D rotary path).
+  const table = Float32Array.from({ length: T * half }, (_, i) => Math.fround(pos[Math.floor(i / half)] * inv[i % half]));
+  for (const [dt, viaTable] of [['bf16', false], ['f32', false], ['bf16', true]]) {
     const row = Hkv * d, kc = empty(cap * row, dt), vc = empty(cap * row, dt), qo = empty(T * Hq * d);
-    A.ropeKvWrite(qo, dev(q), dev(k), dev(v), T, Hq, Hkv, d, pos, dev(inv), kc, vc, DT[dt], at);
-    check(`ropeKvWrite q ${dt}`, host(qo, T * Hq * d), rot(q, Hq), 1e-4);
+    if (viaTable) A.ropeKvWrite(qo, dev(q), dev(k), dev(v), T, Hq, Hkv, d, null, 0, kc, vc, DT[dt], at, dev(table));
+    else A.ropeKvWrite(qo, dev(q), dev(k), dev(v), T, Hq, Hkv, d, pos, dev(inv), kc, vc, DT[dt], at, 0);
+    check(`ropeKvWrite q ${dt}${viaTable ? ' (angle table)' : ''}`, host(qo, T * Hq * d), rot(q, Hq), 1e-4);
     const rows = (p) => { const t = A.alloc(cap * row * 4); A.cast(t, DT.f32, p, DT[dt], cap * row); const o = new Float32Array(cap * row); A.download(t, o); A.free(t); return o.subarray(at * row, (at + T) * row); };
     const r = dt === 'bf16' ? bf16Round : (a) => a;
     check(`ropeKvWrite k cache ${dt}`, rows(kc), r(rot(k, Hkv)), dt === 'bf16' ? 1e-2 : 1e-4);
@@ -695,9 +707,13 @@ guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
       }
       for (let j = 0; j < kvRow; j++) vRef[t * kvRow + j] = Cr[t * N + (Hq + Hkv) * d + j] + b[(Hq + Hkv) * d + j];
     }
+    // Each case twice: positions + frequencies, then the angle table of the same positions (same reference).
+    const table = Float32Array.from({ length: T * half }, (_, i) => Math.fround(pos[Math.floor(i / half)] * inv[i % half]));
+    for (const viaTable of [false, true]) {
     const qo = empty(T * Hq * d), kc = empty(cap * kvRow, dt), vc = empty(cap * kvRow, dt);
-    A.qkvRopeKv(qo, dev(x, c.xdt), DT[c.xdt], T, K, dev(w, dt), DT[dt], dev(b), DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT[dt], at);
-    const name = `qkvRopeKv ${dt} weights, ${c.xdt} x, ${T} rows, ${Hq}+2x${Hkv} heads of ${d}, slots from ${at}`;
+    if (viaTable) A.qkvRopeKv(qo, dev(x, c.xdt), DT[c.xdt], T, K, dev(w, dt), DT[dt], dev(b), DT.f32, Hq, Hkv, d, null, null, kc, vc, DT[dt], at, dev(table));
+    else A.qkvRopeKv(qo, dev(x, c.xdt), DT[c.xdt], T, K, dev(w, dt), DT[dt], dev(b), DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT[dt], at, 0);
+    const name = `qkvRopeKv ${dt} weights, ${c.xdt} x, ${T} rows, ${Hq}+2x${Hkv} heads of ${d}, slots from ${at}${viaTable ? ' (angle table)' : ''}`;
     check(`${name}: q`, host(qo, T * Hq * d), qRef, 1e-3);  // f32 GEMM output: q is not rounded to 16 bits
     const all = (p) => { const f = empty(cap * kvRow); A.cast(f, DT.f32, p, DT[dt], cap * kvRow); return host(f, cap * kvRow); };
     const ka = all(kc), va = all(vc);
@@ -707,6 +723,7 @@ guarded('qkvRopeKv (prefill q/k/v one GEMM + bias + RoPE + KV write)', () => {
     const ok = outside.every((v) => Number.isNaN(v));
     results.checks.push({ name: `${name}: other cache slots untouched`, ok });
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: other cache slots untouched`);
+    }
   }
 });
 guarded('qkvRopeKv timings', () => {
@@ -725,11 +742,11 @@ guarded('qkvRopeKv timings', () => {
     A.linearLowp(q0, x, DT.bf16, T, K, w, DT.bf16, qd, b, DT.f32);
     A.linearLowp(k0, x, DT.bf16, T, K, wk, DT.bf16, kvRow, bk, DT.f32);
     A.linearLowp(v0, x, DT.bf16, T, K, wv, DT.bf16, kvRow, bv, DT.f32);
-    A.rope(q, q0, T, Hq, d, pos, inv); A.rope(k1, k0, T, Hkv, d, pos, inv);
+    A.rope(q, q0, T, Hq, d, pos, inv, 0); A.rope(k1, k0, T, Hkv, d, pos, inv, 0);
     A.writeRows(kc, DT.bf16, kvRow, 0, k1, T); A.writeRows(vc, DT.bf16, kvRow, 0, v0, T);
   }, { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
   time(`prefill q/k/v fused qkvRopeKv (one GEMM N=${N} + bias + RoPE + KV write), ${T} rows 7B`,
-    () => A.qkvRopeKv(q, x, DT.bf16, T, K, w, DT.bf16, b, DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT.bf16, 0),
+    () => A.qkvRopeKv(q, x, DT.bf16, T, K, w, DT.bf16, b, DT.f32, Hq, Hkv, d, pos, inv, kc, vc, DT.bf16, 0, 0),
     { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });
   time(`prefill q/k/v GEMM alone (linearTo16 N=${N}), ${T} rows 7B (floor for the fused op)`,
     () => A.linearTo16(q0, x, DT.bf16, T, K, w, DT.bf16, N), { reps: 10, extra: (ms) => ({ TFLOPs: flop / ms / 1e9 }) });

@@ -102,13 +102,26 @@ export interface QkvProjection {
   readonly q: Linear;
   readonly k: Linear;
   readonly v: Linear;
+  /** Per-head RMSNorms of q and k before RoPE (Qwen3's q_norm / k_norm, weight [d]). */
+  readonly qkNorm?: QkNorm;
+}
+export interface QkNorm {
+  readonly q: RmsNormWeights;
+  readonly k: RmsNormWeights;
 }
 
-/** Rotary positions of a run of rows: one position per row and the inverse frequencies (rotate_half RoPE, as in
- *  Qwen2). Its own type so that multi-stream positions (M-RoPE) can be added beside it. */
-export interface RopePositions {
+/** Rotary positions of a run of rows (rotate_half RoPE): one position per row and the inverse frequencies (angle of
+ *  row t, frequency i = positions[t] · invFreq[i] in f32, as in Qwen2), or an explicit angle table (RopeAngles). */
+export type RopePositions = RopeByPosition | RopeAngles;
+export interface RopeByPosition {
   readonly positions: Int32Array;
   readonly invFreq: Float32Array;
+}
+/** An explicit f32 angle table [T, d/2]: angles[t·d/2 + i] is the angle of row t, frequency i (cos / sin taken in f32
+ *  like HF). M-RoPE (three position streams by mrope_section) and the vision tower's 2-D rotary are such tables. The
+ *  CUDA backend uploads a table once per array object: do not modify one after first use. */
+export interface RopeAngles {
+  readonly angles: Float32Array;
 }
 
 /** The residual stream between layer ops: h (f32), and optionally RMSNorm(h) with weight `normed.w`, computed ahead
@@ -124,9 +137,10 @@ export interface Hidden {
 export interface LayerOps {
   /** Load time: a layer's q/k/v projections as the backend keeps them (the CUDA prefill path fuses [q; k; v]). The
    *  given tensors belong to the result afterwards (they may be freed and replaced by views). */
-  packQkv(q: Linear, k: Linear, v: Linear): QkvProjection;
-  /** The attention block's input: n = RMSNorm(x.h); q, k, v = n projected; q and k rotated (RoPE); k and v written to
-   *  cache slots [at, at + T) of `layer`. Returns q [T, heads·d] (f32, RoPE applied). */
+  packQkv(q: Linear, k: Linear, v: Linear, qkNorm?: QkNorm): QkvProjection;
+  /** The attention block's input: n = RMSNorm(x.h); q, k, v = n projected; q and k per-head normed (qkv.qkNorm) and
+   *  rotated (RoPE); k and v written to cache slots [at, at + T) of `layer`. Returns q [T, heads·d] (f32, RoPE
+   *  applied). */
   attentionInput(x: Hidden, norm: RmsNormWeights, qkv: QkvProjection, heads: number, rope: RopePositions, cache: KvCache,
     layer: number, at: number): Tensor;
   /** residual + a · oᵀ (+ b). `next`: the norm the following op applies to the result, which the backend may
@@ -178,6 +192,8 @@ export interface Backend {
   embed(table: Tensor, ids: Int32Array): Tensor;
   /** x [M, K] · w[N, K]ᵀ (+ b[N]) -> [M, N]; w may be a 4-bit weight (weightQ4). */
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor;
+  /** RMSNorm of each row of x [M, N]; with w [n], N a multiple of n, of each run of n columns (per-head norms:
+   *  Qwen3's q_norm / k_norm over [T, H·d]). */
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor;
   layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor;
   add(a: Tensor, b: Tensor): Tensor;
@@ -187,6 +203,8 @@ export interface Backend {
   siluMul(gate: Tensor, up: Tensor): Tensor;
   /** Rotary embedding (rotate_half form, as in Qwen2/Llama) on x [T, H*d] with per-row positions. */
   rope(x: Tensor, heads: number, positions: Int32Array, invFreq: Float32Array): Tensor;
+  /** The same with an explicit angle table [T, d/2] (RopeAngles). */
+  ropeAngles(x: Tensor, heads: number, angles: Float32Array): Tensor;
   /** Row selection x[idx] and row concatenation. */
   gatherRows(x: Tensor, idx: Int32Array): Tensor;
   concatRows(parts: readonly Tensor[]): Tensor;

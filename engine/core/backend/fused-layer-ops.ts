@@ -6,9 +6,9 @@
 // null when it declines a shape; the op then runs as PrimitiveLayerOps does. Written against the kernel interfaces
 // below (not the addon) so that the composition is checked on the CPU with kernels built from plain ops.
 import type {
-  Backend, Hidden, KvCache, Linear, QkvProjection, RmsNormWeights, RopePositions, SwiGluWeights, Tensor,
+  Backend, Hidden, KvCache, Linear, QkNorm, QkvProjection, RmsNormWeights, RopePositions, SwiGluWeights, Tensor,
 } from './backend.ts';
-import { PrimitiveLayerOps } from './layer-ops.ts';
+import { normQk, PrimitiveLayerOps } from './layer-ops.ts';
 
 /** Decode-sized kernels. Each returns null when it declines the shapes / dtypes. */
 export interface DecodeKernels {
@@ -21,8 +21,8 @@ export interface DecodeKernels {
   /** add(res, linear(siluMul(gate, up), w)). */
   siluMulLinearResidual(gate: Tensor, up: Tensor, w: Tensor, res: Tensor): Tensor | null;
   /** rope(q, heads) is returned; rope(k, kvHeads) and v are written with kvWrite(cache, layer, ·, ·, at). */
-  ropeKvWrite(cache: KvCache, layer: number, q: Tensor, k: Tensor, v: Tensor, heads: number, positions: Int32Array,
-    invFreq: Float32Array, at: number): Tensor | null;
+  ropeKvWrite(cache: KvCache, layer: number, q: Tensor, k: Tensor, v: Tensor, heads: number, rope: RopePositions,
+    at: number): Tensor | null;
 }
 
 /** [q; k; v] weights and biases in one allocation each; `parts` are views of them. */
@@ -41,8 +41,8 @@ export interface PrefillKernels {
   /** Load time: q/k/v concatenated on the device; null when the shapes do not allow it. The originals are freed. */
   fuseQkv: ((w: readonly [Tensor, Tensor, Tensor], b: readonly [Tensor, Tensor, Tensor]) => FusedQkv | null) | null;
   /** q/k/v in one GEMM over fused weights + bias + RoPE; k and v go straight into cache slots [at, at + T); returns q. */
-  qkvRopeKv: ((x: Tensor, qkv: FusedQkv, cache: KvCache, layer: number, heads: number, positions: Int32Array,
-    invFreq: Float32Array, at: number) => Tensor) | null;
+  qkvRopeKv: ((x: Tensor, qkv: FusedQkv, cache: KvCache, layer: number, heads: number, rope: RopePositions,
+    at: number) => Tensor) | null;
   /** [h, n]: h = residual + x · wᵀ (f32) and n = RMSNorm(h, normW) in the 16-bit dtype, in one GEMM epilogue. */
   linearAddNorm16: ((x: Tensor, w: Tensor, residual: Tensor, normW: Tensor, eps: number) => [Tensor, Tensor]) | null;
 }
@@ -78,9 +78,10 @@ export class FusedLayerOps extends PrimitiveLayerOps {
     return x.shape[0] > DECODE_MAX_ROWS ? this.k.prefill : null;
   }
 
-  override packQkv(q: Linear, k: Linear, v: Linear): QkvProjection {
+  override packQkv(q: Linear, k: Linear, v: Linear, qkNorm?: QkNorm): QkvProjection {
     const fuse = this.k.prefill?.fuseQkv;
-    if (!fuse || !q.b || !k.b || !v.b) return super.packQkv(q, k, v);
+    // The fused prefill kernel has no per-head norms between the GEMM and RoPE.
+    if (!fuse || !q.b || !k.b || !v.b || qkNorm) return super.packQkv(q, k, v, qkNorm);
     const f = fuse([q.w, k.w, v.w], [q.b, k.b, v.b]);
     if (!f) return super.packQkv(q, k, v);
     const [qw, kw, vw] = f.parts.w, [qb, kb, vb] = f.parts.b;
@@ -96,9 +97,9 @@ export class FusedLayerOps extends PrimitiveLayerOps {
     if (dk) {
       const parts = dk.normLinears(x.h, norm.w, norm.eps, [qkv.q.w, qkv.k.w, qkv.v.w], [qkv.q.b, qkv.k.b, qkv.v.b]);
       if (parts) {
-        const [q0, k0, v] = parts;
-        const q = dk.ropeKvWrite(cache, layer, q0, k0, v, heads, rope.positions, rope.invFreq, at);
-        for (const t of parts) be.dispose(t);
+        const [q0, k0] = normQk(be, qkv.qkNorm, parts[0], parts[1]), v = parts[2];
+        const q = dk.ropeKvWrite(cache, layer, q0, k0, v, heads, rope, at);
+        be.dispose(q0); be.dispose(k0); be.dispose(v);
         if (q) {
           const stale = this.takeNormed(x, norm);
           if (stale) be.dispose(stale);
@@ -111,7 +112,7 @@ export class FusedLayerOps extends PrimitiveLayerOps {
     const n = this.takeNormed(x, norm) ?? pk.rmsNorm16(x.h, norm.w, norm.eps);
     const fused = this.fusedQkv.get(qkv);
     const q = pk.qkvRopeKv && fused
-      ? pk.qkvRopeKv(n, fused, cache, layer, heads, rope.positions, rope.invFreq, at)
+      ? pk.qkvRopeKv(n, fused, cache, layer, heads, rope, at)
       : this.qkvRopeKv(n, qkv, heads, rope, cache, layer, at);
     be.dispose(n);
     return q;

@@ -1,14 +1,27 @@
 // The composite ops of backend.ts LayerOps built from a backend's primitives: what every backend runs unless it has
 // fused kernels for them (the CUDA backend: fused-layer-ops.ts).
 import type {
-  Backend, Hidden, KvCache, LayerOps, Linear, QkvProjection, RmsNormWeights, RopePositions, SwiGluWeights, Tensor,
+  Backend, Hidden, KvCache, LayerOps, Linear, QkNorm, QkvProjection, RmsNormWeights, RopePositions, SwiGluWeights, Tensor,
 } from './backend.ts';
+
+/** Rotate-half RoPE of x [T, heads·d] by either form of RopePositions. */
+export function applyRope(be: Backend, x: Tensor, heads: number, rope: RopePositions): Tensor {
+  return 'angles' in rope ? be.ropeAngles(x, heads, rope.angles) : be.rope(x, heads, rope.positions, rope.invFreq);
+}
+
+/** q and k after their per-head norms (qkv.qkNorm), or as given without them; inputs replaced are freed. */
+export function normQk(be: Backend, qkNorm: QkNorm | undefined, q: Tensor, k: Tensor): [Tensor, Tensor] {
+  if (!qkNorm) return [q, k];
+  const qn = be.rmsNorm(q, qkNorm.q.w, qkNorm.q.eps), kn = be.rmsNorm(k, qkNorm.k.w, qkNorm.k.eps);
+  be.dispose(q); be.dispose(k);
+  return [qn, kn];
+}
 
 export class PrimitiveLayerOps implements LayerOps {
   constructor(protected readonly be: Backend) {}
 
-  packQkv(q: Linear, k: Linear, v: Linear): QkvProjection {
-    return { q, k, v };
+  packQkv(q: Linear, k: Linear, v: Linear, qkNorm?: QkNorm): QkvProjection {
+    return qkNorm ? { q, k, v, qkNorm } : { q, k, v };
   }
 
   attentionInput(x: Hidden, norm: RmsNormWeights, qkv: QkvProjection, heads: number, rope: RopePositions, cache: KvCache,
@@ -63,9 +76,10 @@ export class PrimitiveLayerOps implements LayerOps {
   protected qkvRopeKv(n: Tensor, qkv: QkvProjection, heads: number, rope: RopePositions, cache: KvCache, layer: number,
     at: number): Tensor {
     const be = this.be;
-    const q0 = be.linear(n, qkv.q.w, qkv.q.b), k0 = be.linear(n, qkv.k.w, qkv.k.b), v = be.linear(n, qkv.v.w, qkv.v.b);
-    const q = be.rope(q0, heads, rope.positions, rope.invFreq);
-    const k = be.rope(k0, cache.kvHeads, rope.positions, rope.invFreq);
+    const [q0, k0] = normQk(be, qkv.qkNorm, be.linear(n, qkv.q.w, qkv.q.b), be.linear(n, qkv.k.w, qkv.k.b));
+    const v = be.linear(n, qkv.v.w, qkv.v.b);
+    const q = applyRope(be, q0, heads, rope);
+    const k = applyRope(be, k0, cache.kvHeads, rope);
     be.dispose(q0); be.dispose(k0);
     be.kvWrite(cache, layer, k, v, at);
     be.dispose(k); be.dispose(v);

@@ -19,8 +19,9 @@ export class WeightError extends Error {
  *  - hub llava-hf checkpoints: language_model.model.*, language_model.lm_head.weight, vision_tower.vision_model.*;
  *  - transformers 5.17 save_pretrained: the same, but the SigLIP tower flattened (vision_tower.embeddings.*, ...);
  *  - in-memory transformers >= 4.52 names: model.language_model.*, model.vision_tower.*, lm_head.weight.
- *  Qwen2.5-VL / Qwen3-VL vision towers: visual.* (hub Qwen2.5-VL) and model.visual.* (Qwen3-VL, transformers >= 4.52)
- *  are both canonical visual.*. */
+ *  Qwen2.5-VL / Qwen3-VL (canonical: visual.*, language_model.<text model>.*, lm_head.weight):
+ *  - transformers >= 4.52 save_pretrained (and the Qwen3-VL hub checkpoints): model.visual.*, model.language_model.*;
+ *  - the Qwen2.5-VL hub checkpoints: visual.*, model.{embed_tokens,layers,norm}.*. */
 export function canonicalName(name: string): string {
   const c = canonicalPrefix(name);
   return c.replace(/^vision_tower\.(embeddings|encoder|post_layernorm|head)\./, 'vision_tower.vision_model.$1.');
@@ -33,6 +34,7 @@ function canonicalPrefix(name: string): string {
     [/^model\.multi_modal_projector\./, 'multi_modal_projector.'],
     [/^model\.image_newline$/, 'image_newline'],
     [/^model\.language_model\./, 'language_model.'],
+    [/^model\.(embed_tokens|layers|norm)\./, 'language_model.$1.'],
     [/^language_model\.model\./, 'language_model.'],
     [/^language_model\.lm_head\./, 'lm_head.'],
   ];

@@ -103,7 +103,21 @@ describe('CPU backend', () => {
       expect(r[o + i]).toBeCloseTo(x[o + i] * Math.cos(a) - x[o + 2 + i] * Math.sin(a), 5);
       expect(r[o + 2 + i]).toBeCloseTo(x[o + 2 + i] * Math.cos(a) + x[o + i] * Math.sin(a), 5);
     }
+    // An angle table with the same angles gives the same rows; other angles rotate by them.
+    const table = Float32Array.from({ length: 6 }, (_, j) => Math.fround(pos[Math.floor(j / 2)] * inv[j % 2]));
+    expect(Array.from(be.toHost(be.ropeAngles(be.fromHost(x, [3, 8]), 2, table)))).toEqual(Array.from(r));
+    const ang = Float32Array.from([0.3, -2, 7, 1.5, 100, -0.25]);
+    const ra = be.toHost(be.ropeAngles(be.fromHost(x, [3, 8]), 2, ang));
+    for (let t = 0; t < 3; t++) for (let h = 0; h < 2; h++) for (let i = 0; i < 2; i++) {
+      const o = t * 8 + h * 4, a = ang[t * 2 + i];
+      expect(ra[o + i]).toBeCloseTo(x[o + i] * Math.cos(a) - x[o + 2 + i] * Math.sin(a), 5);
+      expect(ra[o + 2 + i]).toBeCloseTo(x[o + 2 + i] * Math.cos(a) + x[o + i] * Math.sin(a), 5);
+    }
+    expect(() => be.ropeAngles(be.fromHost(x, [3, 8]), 2, new Float32Array(5))).toThrow(/5 angles for 3 rows of 2 frequencies/);
     const w = Float32Array.from([1, 2, 3, 4]);
+    // Per-head norm: a weight of 2 over rows of 4 normalizes each run of 2 columns.
+    const ph = be.toHost(be.rmsNorm(be.fromHost(Float32Array.from([3, 4, 1, 0]), [1, 4]), be.fromHost(Float32Array.from([1, 2]), [2]), 0));
+    expect(maxDiff(ph, [3 / Math.sqrt(12.5), 8 / Math.sqrt(12.5), 1 / Math.sqrt(0.5), 0])).toBeLessThan(1e-6);
     const n = be.toHost(be.rmsNorm(be.fromHost(Float32Array.from([1, -1, 2, 0]), [1, 4]), be.fromHost(w, [4]), 1e-6));
     const rms = Math.sqrt((1 + 1 + 4) / 4 + 1e-6);
     expect(maxDiff(n, [1 / rms, -2 / rms, 6 / rms, 0])).toBeLessThan(1e-5);

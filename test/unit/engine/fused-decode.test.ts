@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import { FusedLayerOps, type DecodeKernels } from '../../../engine/core/backend/fused-layer-ops.ts';
-import { PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
+import { applyRope, PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
 import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../../engine/core/models/qwen2.ts';
@@ -58,10 +58,10 @@ function tracked(fused: 'none' | 'all' | 'decline-rope' | 'decline-mlp') {
       be.dispose(s); be.dispose(y);
       return out;
     },
-    ropeKvWrite(cache: KvCache, layer, q, k, v, heads, positions, invFreq, at) {
+    ropeKvWrite(cache: KvCache, layer, q, k, v, heads, rope, at) {
       if (fused === 'decline-rope') return null;
       calls.push('ropeKvWrite');
-      const qr = be.rope(q, heads, positions, invFreq), kr = be.rope(k, cfg.text.kvHeads, positions, invFreq);
+      const qr = applyRope(be, q, heads, rope), kr = applyRope(be, k, cfg.text.kvHeads, rope);
       be.kvWrite(cache, layer, kr, v, at);
       be.dispose(kr);
       return qr;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend, KvCache, Tensor } from '../../../engine/core/backend/backend.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
 import { FusedLayerOps, type FusedQkv, type PrefillKernels } from '../../../engine/core/backend/fused-layer-ops.ts';
-import { PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
+import { applyRope, PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
 import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
 import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { Qwen2 } from '../../../engine/core/models/qwen2.ts';
@@ -53,11 +53,11 @@ function tracked(mode: Mode) {
       calls.push('fuseQkv');
       return { w: w[0], b: b[0], parts: { w: [w[0], w[1], w[2]], b: [b[0], b[1], b[2]] } };
     };
-    ops.qkvRopeKv = (x, qkv: FusedQkv, cache: KvCache, layer, heads, positions, invFreq, at) => {
+    ops.qkvRopeKv = (x, qkv: FusedQkv, cache: KvCache, layer, heads, rope, at) => {
       calls.push('qkvRopeKv');
       const [qw, kw, vw] = qkv.parts.w, [qb, kb, vb] = qkv.parts.b;
       const q0 = be.linear(x, qw, qb), k0 = be.linear(x, kw, kb), v = be.linear(x, vw, vb);
-      const q = be.rope(q0, heads, positions, invFreq), k = be.rope(k0, cfg.text.kvHeads, positions, invFreq);
+      const q = applyRope(be, q0, heads, rope), k = applyRope(be, k0, cfg.text.kvHeads, rope);
       be.kvWrite(cache, layer, k, v, at);
       for (const t of [q0, k0, v, k]) be.dispose(t);
       return q;

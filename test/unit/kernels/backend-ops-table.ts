@@ -133,21 +133,26 @@ const kvCases: OpCase[] = [
 ];
 
 // Layer composites at a decode size (<= 4 rows: the fused GEMV path) and a prefill size (the fused 16-bit path).
+// attentionInput's forms: one RoPE stream (Qwen2), an angle table (M-RoPE), and Qwen3's per-head q/k norms without
+// q/k/v biases (with an angle table).
+const ATTENTION_INPUT_FORMS = ['positions', 'angle table', 'q/k norms, no bias, angle table'] as const;
 const layerCases: OpCase[] = [3, 37].flatMap((T) => [
-  { name: `layerOps.attentionInput ${T} rows (norm + q/k/v + RoPE + KV write), then kvAttention`, run: (c: Ctx) => {
-    const qkv = c.be.layerOps.packQkv(c.linear(512, 256), c.linear(256, 256), c.linear(256, 256));
+  ...ATTENTION_INPUT_FORMS.map((form) => ({ name: `layerOps.attentionInput ${T} rows (norm + q/k/v + RoPE + KV write, ${form}), then kvAttention`, run: (c: Ctx) => {
+    const qk = form.startsWith('q/k norms');
+    const qkNorm = qk ? { q: c.norm(128), k: c.norm(128) } : undefined;
+    const qkv = c.be.layerOps.packQkv(c.linear(512, 256, !qk), c.linear(256, 256, !qk), c.linear(256, 256, !qk), qkNorm);
     const cache = c.be.createKvCache(1, 2, 128, 64);
     try {
       // Slots [0, 5) are attended below: write them (a fresh device cache is uninitialised, the CPU's is zeros).
       c.be.kvWrite(cache, 0, c.act(5, 256), c.act(5, 256), 0);
-      const rope = { positions: positions(T, 5), invFreq: invFreq(128) };
+      const rope = form === 'positions' ? { positions: positions(T, 5), invFreq: invFreq(128) } : { angles: c.rand(T * 64, 500) };
       const q = c.be.layerOps.attentionInput(hidden(c.act(T, 256)), c.norm(256), qkv, 4, rope, cache, 0, 5);
       cache.length = 5 + T;
       return host(c.be, q, c.be.kvAttention(cache, 0, q, 4, 5 + T, { scale: 128 ** -0.5, causalBase: 5 }));
     } finally {
       c.be.disposeKvCache(cache);
     }
-  } },
+  } })),
   ...[null, 'next norm'].map((next) => ({
     name: `layerOps.residualLinear ${T} rows${next ? ' + next RMSNorm' : ''}`,
     run: (c: Ctx) => {
@@ -165,11 +170,13 @@ export const OP_CASES: readonly OpCase[] = [
   { name: 'embed 9 ids of a 50 x 64 table', run: (c) => host(c.be, c.be.embed(c.weight([50, 64], 1), c.ints(9, 50))) },
   ...[37, 3, 1].map((M) => ({ name: `linear ${M} x 128 -> 72 + bias`, run: (c: Ctx) => host(c.be, c.be.linear(c.act(M, 128), c.weight([72, 128]), c.weight([72], 0.5))) })),
   { name: 'rmsNorm 37 x 96', run: (c) => host(c.be, c.be.rmsNorm(c.act(37, 96), c.norm(96).w, 1e-6)) },
+  { name: 'rmsNorm 37 x 4 heads of 24 (per-head weight)', run: (c) => host(c.be, c.be.rmsNorm(c.act(37, 96), c.norm(24).w, 1e-6)) },
   { name: 'layerNorm 37 x 96', run: (c) => host(c.be, c.be.layerNorm(c.act(37, 96), c.weight([96], 1), c.weight([96], 0.5), 1e-6)) },
   { name: 'add 37 x 96', run: (c) => host(c.be, c.be.add(c.act(37, 96), c.act(37, 96))) },
   ...(['tanh', 'erf'] as const).map((kind) => ({ name: `gelu ${kind} 37 x 96`, run: (c: Ctx) => host(c.be, c.be.gelu(c.act(37, 96, 4), kind)) })),
   { name: 'siluMul 37 x 96', run: (c) => host(c.be, c.be.siluMul(c.act(37, 96, 4), c.act(37, 96))) },
   { name: 'rope 7 rows, 4 heads d64', run: (c) => host(c.be, c.be.rope(c.act(7, 256), 4, c.ints(7, 60000), invFreq(64))) },
+  { name: 'ropeAngles 7 rows, 4 heads d64 (angle table)', run: (c) => host(c.be, c.be.ropeAngles(c.act(7, 256), 4, c.rand(7 * 32, 3000))) },
   { name: 'gatherRows / concatRows / sliceRows', run: (c) => {
     const x = c.act(20, 48);
     return host(c.be, c.be.gatherRows(x, c.ints(11, 20)), c.be.concatRows([x, c.act(5, 48)]), c.be.sliceRows(x, 3, 17));

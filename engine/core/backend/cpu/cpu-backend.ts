@@ -119,7 +119,9 @@ export class CpuBackend implements Backend {
 
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
     const xt = t(x), wd = t(w).data;
-    const [M, N] = as2d(xt);
+    const [rows, cols] = as2d(xt);
+    const N = wd.length, M = rows * cols / N;
+    if (!Number.isInteger(M)) throw new Error(`rmsNorm: ${cols} columns are not runs of the weight's ${N}`);
     const out = new Float32Array(M * N);
     const xd = xt.data;
     for (let r = 0; r < M; r++) {
@@ -129,7 +131,7 @@ export class CpuBackend implements Backend {
       const inv = 1 / Math.sqrt(ss / N + eps);
       for (let i = 0; i < N; i++) out[o + i] = wd[i] * Math.fround(xd[o + i] * inv);
     }
-    return new CpuTensor(out, [M, N]);
+    return new CpuTensor(out, [rows, cols]);
   }
 
   layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
@@ -163,19 +165,32 @@ export class CpuBackend implements Backend {
   }
 
   rope(x: Tensor, heads: number, positions: Int32Array, invFreq: Float32Array): Tensor {
+    const [T, W] = as2d(t(x));
+    const half = W / heads / 2;
+    if (invFreq.length !== half) throw new Error(`rope: invFreq has ${invFreq.length} entries, head dim ${2 * half} needs ${half}`);
+    if (positions.length !== T) throw new Error(`rope: ${positions.length} positions for ${T} rows`);
+    // Angles in float32 like HF (inv_freq and position products are float32 there).
+    return this.rotateHalf(x, heads, (r, i) => Math.fround(positions[r] * invFreq[i]));
+  }
+
+  ropeAngles(x: Tensor, heads: number, angles: Float32Array): Tensor {
+    const [T, W] = as2d(t(x));
+    const half = W / heads / 2;
+    if (angles.length !== T * half) throw new Error(`ropeAngles: ${angles.length} angles for ${T} rows of ${half} frequencies`);
+    return this.rotateHalf(x, heads, (r, i) => angles[r * half + i]);
+  }
+
+  private rotateHalf(x: Tensor, heads: number, angle: (row: number, i: number) => number): Tensor {
     const xt = t(x);
     const [T, W] = as2d(xt);
     const d = W / heads, half = d / 2;
-    if (invFreq.length !== half) throw new Error(`rope: invFreq has ${invFreq.length} entries, head dim ${d} needs ${half}`);
-    if (positions.length !== T) throw new Error(`rope: ${positions.length} positions for ${T} rows`);
+    if (!Number.isInteger(half)) throw new Error(`rope: ${W} columns do not split into ${heads} even heads`);
     const out = new Float32Array(T * W);
     const cos = new Float32Array(half), sin = new Float32Array(half);
     const xd = xt.data;
     for (let r = 0; r < T; r++) {
-      const p = positions[r];
-      // Angles in float32 like HF (inv_freq and position products are float32 there).
       for (let i = 0; i < half; i++) {
-        const a = Math.fround(p * invFreq[i]);
+        const a = angle(r, i);
         cos[i] = Math.cos(a);
         sin[i] = Math.sin(a);
       }

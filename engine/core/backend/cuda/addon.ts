@@ -78,7 +78,9 @@ export interface KernelsAddon {
   add(out: number, a: number, adt: number, na: number, b: number, bdt: number, nb: number): void;
   gelu(out: number, x: number, n: number, tanh: boolean): void;
   siluMul(out: number, gate: number, up: number, n: number): void;
-  rope(out: number, x: number, T: number, H: number, d: number, positions: Int32Array, invFreq: Float32Array): void;
+  /** angles 0: host positions + invFreq; else a device f32 angle table [T, d/2] (positions / invFreq null). */
+  rope(out: number, x: number, T: number, H: number, d: number, positions: Int32Array | null, invFreq: Float32Array | null,
+    angles: number): void;
   gatherRows(out: number, x: number, dt: number, cols: number, idx: Int32Array, rows: number): void;
   bilinear(out: number, x: number, frames: number, h: number, w: number, oh: number, ow: number, C: number): void;
   /** <= 16 query rows: a decode kernel (AddonKernelConfig.decodeAttention); more: flash or cuBLAS (prefillAttention). */
@@ -109,8 +111,8 @@ export interface KernelsAddon {
   rmsNormTo16(out: number, odt: number, x: number, rows: number, cols: number, w: number, wdt: number, eps: number): void;
   /** Prefill q/k/v: one GEMM over [q; k; v] weights + bias + RoPE; q -> qOut (f32), k / v -> cache rows [at, at+T). */
   qkvRopeKv(qOut: number, x: number, xdt: number, T: number, K: number, w: number, wdt: number, b: number, bdt: number,
-    Hq: number, Hkv: number, d: number, positions: Int32Array, invFreq: Float32Array, kCache: number, vCache: number,
-    cdt: number, at: number): void;
+    Hq: number, Hkv: number, d: number, positions: Int32Array | null, invFreq: Float32Array | null, kCache: number, vCache: number,
+    cdt: number, at: number, angles: number): void;
   /** out (f32) = res + x · wᵀ (+ b), nout (weight dtype) = RMSNorm(out) with weight nw (prefill o / down projection). */
   linearResidualNorm16(out: number, nout: number, x: number, xdt: number, M: number, K: number, w: number, wdt: number,
     N: number, b: number, bdt: number, res: number, nw: number, nwdt: number, eps: number): void;
@@ -127,7 +129,7 @@ export interface KernelsAddon {
   gemv(M: number, K: number, wdt: number, x: number, mode: number, aux: number, auxDt: number, eps: number,
     segs: Float64Array): void;
   ropeKvWrite(qOut: number, q: number, k: number, v: number, T: number, Hq: number, Hkv: number, d: number,
-    positions: Int32Array, invFreq: number, kCache: number, vCache: number, cdt: number, at: number): void;
+    positions: Int32Array | null, invFreq: number, kCache: number, vCache: number, cdt: number, at: number, angles: number): void;
   /** Index of the largest value of each row of x [rows, cols] (f32; ties -> lowest index); waits for the GPU. */
   argmaxRows(x: number, rows: number, cols: number): Int32Array;
 }

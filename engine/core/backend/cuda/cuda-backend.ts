@@ -1,12 +1,15 @@
 // The CUDA backend: every op of backend.ts on the GPU through the kernels/ addon. Weights are uploaded once (bf16,
 // f16, or f32 for parity runs); activations are f32; GEMMs run on cuBLAS (tensor cores for bf16/f16 weights); the KV
 // cache is one allocation per session in the weight dtype.
-import type { AttentionOptions, AwqPacked, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
+import type {
+  AttentionOptions, AwqPacked, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, RopePositions, Tensor,
+} from '../backend.ts';
 import { FusedLayerOps, type FusedKernels, type FusedQkv, type PrefillKernels, type VisionKernels } from '../fused-layer-ops.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { BYTES, CudaKvCache, CudaTensor, numel, type DeviceRandomData } from './cuda-tensor.ts';
 import { deviceTopK, type DeviceScoreRow } from './device-topk.ts';
 import { CudaFusedOps } from './cuda-fused.ts';
+import { DeviceArrays } from './device-arrays.ts';
 import { dequantizedQ4Weight } from './q4-dequantized.ts';
 import { addonKernelConfig, DEFAULT_KERNEL_CONFIG, withKernelConfig, type KernelConfig } from './kernel-config.ts';
 
@@ -31,7 +34,8 @@ export class CudaBackend implements Backend {
     this.dtype = this.cfg.dtype;
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
     this.a.configure(addonKernelConfig(this.cfg));
-    this.fused = new CudaFusedOps(this.a, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
+    this.arrays = new DeviceArrays(this.a, (shape) => this.alloc(shape));
+    this.fused = new CudaFusedOps(this.a, this.arrays, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
     this.layerOps = new FusedLayerOps(this, this.kernels());
   }
 
@@ -53,6 +57,7 @@ export class CudaBackend implements Backend {
   }
   private deferredRows = new WeakMap<() => Float32Array, DeviceScoreRow>();
   private readonly fused: CudaFusedOps;
+  private readonly arrays: DeviceArrays;
   readonly layerOps: LayerOps;
   /** The GEMV argmax when gemv is 'fused' (the decode path ChatSession pipelines), else null. */
   get deviceSampler(): DeviceSampler | null {
@@ -94,7 +99,7 @@ export class CudaBackend implements Backend {
         return out;
       },
       fuseQkv: qkv ? (w, b) => this.fuseQkv(w, b) : null,
-      qkvRopeKv: qkv ? (x, f, cache, layer, heads, positions, invFreq, at) => this.qkvRopeKv(x, f, cache, layer, heads, positions, invFreq, at) : null,
+      qkvRopeKv: qkv ? (x, f, cache, layer, heads, rope, at) => this.qkvRopeKv(x, f, cache, layer, heads, rope, at) : null,
       linearAddNorm16: this.cfg.prefillResNorm ? (x, w, residual, normW, eps) => this.linearAddNorm16(x, w, residual, normW, eps) : null,
     };
   }
@@ -134,20 +139,19 @@ export class CudaBackend implements Backend {
     for (const x of ts) { this.a.copy(out.ptr + off, x.ptr, x.bytes); off += x.bytes; }
     return out;
   }
-  private qkvRopeKv(x: Tensor, qkv: FusedQkv, cache: KvCache, layer: number, heads: number, positions: Int32Array,
-    invFreq: Float32Array, at: number): Tensor {
+  private qkvRopeKv(x: Tensor, qkv: FusedQkv, cache: KvCache, layer: number, heads: number, rope: RopePositions,
+    at: number): Tensor {
     const xt = this.t(x), wt = this.t(qkv.w), bt = this.t(qkv.b), c = this.cache(cache);
     const T = xt.rows, K = xt.cols, d = c.headDim, N = (heads + 2 * c.kvHeads) * d;
     if (wt.shape.length !== 2 || wt.shape[0] !== N || wt.cols !== K || bt.size !== N || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype))
       throw new Error(`qkvRopeKv: x ${JSON.stringify(xt.shape)} ${xt.dtype}, weights ${JSON.stringify(wt.shape)} for ${heads}+2x${c.kvHeads} heads of ${d}`);
     if (c.dtype !== wt.dtype) throw new Error(`qkvRopeKv: cache ${c.dtype} vs weights ${wt.dtype}`);
-    if (positions.length !== T) throw new Error(`qkvRopeKv: ${positions.length} positions for ${T} rows`);
-    if (invFreq.length !== d / 2) throw new Error(`qkvRopeKv: invFreq has ${invFreq.length} entries, head dim ${d} needs ${d / 2}`);
+    const r = this.arrays.rope('qkvRopeKv', rope, T, d);
     if (!(at >= 0 && at + T <= c.capacity)) throw new Error(`qkvRopeKv: slots [${at}, ${at + T}) exceed capacity ${c.capacity}`);
     const q = this.alloc([T, heads * d]);
     const off = c.layerOffset(layer);
     this.a.qkvRopeKv(q.ptr, xt.ptr, DT[xt.dtype], T, K, wt.ptr, DT[wt.dtype], bt.ptr, DT[bt.dtype], heads, c.kvHeads, d,
-      positions, invFreq, c.k + off, c.v + off, DT[c.dtype], at);
+      r.positions, r.invFreq, c.k + off, c.v + off, DT[c.dtype], at, r.angles);
     return q;
   }
 
@@ -304,9 +308,10 @@ export class CudaBackend implements Backend {
   }
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {
     const xt = this.f32(x, 'rmsNorm'), wt = this.t(w);
-    if (wt.size !== xt.cols) throw new Error(`rmsNorm: weight ${wt.size} vs ${xt.cols} columns`);
+    // Runs of wt.size columns (per-head norms) are rows of that width: the memory is contiguous.
+    if (xt.cols % wt.size) throw new Error(`rmsNorm: ${xt.cols} columns are not runs of the weight's ${wt.size}`);
     const out = this.alloc(xt.shape);
-    this.a.rmsNorm(out.ptr, xt.ptr, xt.rows, xt.cols, wt.ptr, DT[wt.dtype], eps);
+    this.a.rmsNorm(out.ptr, xt.ptr, xt.size / wt.size, wt.size, wt.ptr, DT[wt.dtype], eps);
     return out;
   }
   layerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
@@ -341,13 +346,18 @@ export class CudaBackend implements Backend {
     return out;
   }
   rope(x: Tensor, heads: number, positions: Int32Array, invFreq: Float32Array): Tensor {
+    return this.ropeOf(x, heads, { positions, invFreq });
+  }
+  ropeAngles(x: Tensor, heads: number, angles: Float32Array): Tensor {
+    return this.ropeOf(x, heads, { angles });
+  }
+  private ropeOf(x: Tensor, heads: number, rope: RopePositions): Tensor {
     const xt = this.f32(x, 'rope');
     const T = xt.rows, d = xt.cols / heads;
     if (!Number.isInteger(d) || d % 2) throw new Error(`rope: ${xt.cols} columns do not split into ${heads} even heads`);
-    if (invFreq.length !== d / 2) throw new Error(`rope: invFreq has ${invFreq.length} entries, head dim ${d} needs ${d / 2}`);
-    if (positions.length !== T) throw new Error(`rope: ${positions.length} positions for ${T} rows`);
+    const r = this.arrays.rope('rope', rope, T, d);
     const out = this.alloc(xt.shape);
-    this.a.rope(out.ptr, xt.ptr, T, heads, d, positions, invFreq);
+    this.a.rope(out.ptr, xt.ptr, T, heads, d, r.positions, r.invFreq, r.angles);
     return out;
   }
   gatherRows(x: Tensor, idx: Int32Array): Tensor {

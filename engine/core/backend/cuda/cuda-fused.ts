@@ -2,18 +2,17 @@
 // RMSNorm folded into the q/k/v (or gate/up) GEMV, SiLU·mul into the down projection's input read, residual adds
 // and biases into the GEMV epilogue, gate/up/SiLU·mul into one GEMV (GLU epilogue), RoPE + KV write in one launch.
 // A layer's decode step is 5 launches instead of ~25.
-import type { DeviceSampler, KvCache, Tensor } from '../backend.ts';
+import type { DeviceSampler, KvCache, RopePositions, Tensor } from '../backend.ts';
 import type { DecodeKernels } from '../fused-layer-ops.ts';
 import { DT, type KernelsAddon } from './addon.ts';
 import type { CudaKvCache, CudaTensor } from './cuda-tensor.ts';
+import type { DeviceArrays } from './device-arrays.ts';
 
 const MAX_ROWS = 4, MAX_OUTPUTS = 4;
 const MODE = { plain: 0, rmsNorm: 1, siluMul: 2, glu: 4 } as const;
 
 export class CudaFusedOps implements DecodeKernels, DeviceSampler {
-  private invFreqs = new WeakMap<Float32Array, CudaTensor>();
-
-  constructor(private a: KernelsAddon, private alloc: (shape: readonly number[]) => CudaTensor,
+  constructor(private a: KernelsAddon, private arrays: DeviceArrays, private alloc: (shape: readonly number[]) => CudaTensor,
     private t: (x: Tensor) => CudaTensor, private cache: (c: KvCache) => CudaKvCache) {}
 
   /** The input x [M, K] and weights w [N, K] fit the kernel. */
@@ -72,24 +71,19 @@ export class CudaFusedOps implements DecodeKernels, DeviceSampler {
     return this.a.argmaxRows(xt.ptr, xt.rows, xt.cols);
   }
 
-  ropeKvWrite(cache: KvCache, layer: number, q: Tensor, k: Tensor, v: Tensor, heads: number, positions: Int32Array,
-    invFreq: Float32Array, at: number): Tensor | null {
+  ropeKvWrite(cache: KvCache, layer: number, q: Tensor, k: Tensor, v: Tensor, heads: number, rope: RopePositions,
+    at: number): Tensor | null {
     const c = this.cache(cache), qt = this.t(q), kt = this.t(k), vt = this.t(v);
     const T = qt.rows, d = c.headDim;
     if (T > MAX_ROWS || qt.dtype !== 'f32' || kt.dtype !== 'f32' || vt.dtype !== 'f32') return null;
     if (qt.cols !== heads * d || kt.cols !== c.row || vt.cols !== c.row || kt.rows !== T || vt.rows !== T)
       throw new Error('ropeKvWrite: q/k/v shapes do not match the cache');
-    if (positions.length !== T || invFreq.length !== d / 2) throw new Error('ropeKvWrite: positions / invFreq sizes');
+    const r = this.arrays.rope('ropeKvWrite', rope, T, d);
     if (!(at >= 0 && at + T <= c.capacity)) throw new Error(`ropeKvWrite: slots [${at}, ${at + T}) exceed capacity ${c.capacity}`);
-    let inv = this.invFreqs.get(invFreq);
-    if (!inv) {
-      inv = this.alloc([invFreq.length]);
-      this.a.upload(inv.ptr, invFreq);
-      this.invFreqs.set(invFreq, inv);
-    }
+    const inv = r.invFreq ? this.arrays.get(r.invFreq).ptr : 0;
     const off = c.layerOffset(layer), out = this.alloc(qt.shape);
-    this.a.ropeKvWrite(out.ptr, qt.ptr, kt.ptr, vt.ptr, T, heads, c.kvHeads, d, positions, inv.ptr, c.k + off, c.v + off,
-      DT[c.dtype], at);
+    this.a.ropeKvWrite(out.ptr, qt.ptr, kt.ptr, vt.ptr, T, heads, c.kvHeads, d, r.positions, inv, c.k + off, c.v + off,
+      DT[c.dtype], at, r.angles);
     return out;
   }
 }
