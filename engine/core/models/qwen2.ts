@@ -1,7 +1,12 @@
 // Qwen2 decoder (HF Qwen2Model + lm_head): RMSNorm, q/k/v projections with bias, o_proj without, rotate-half RoPE,
-// grouped-query attention over a preallocated KV cache, SiLU-gated MLP.
-import type { Backend, Hidden, KvCache, Linear, QkvProjection, RmsNormWeights, SwiGluWeights, Tensor } from '../backend/backend.ts';
+// grouped-query attention over a preallocated KV cache, SiLU-gated MLP. The config's variations make the Qwen-VL text
+// models: multimodal RoPE (three position streams, Qwen2.5-VL / Qwen3-VL), Qwen3's per-head q/k norms without q/k/v
+// biases, and DeepStack (Qwen3-VL: visual features added to the hidden states after the first layers).
+import type {
+  Backend, Hidden, KvCache, Linear, QkvProjection, RmsNormWeights, RopePositions, SwiGluWeights, Tensor,
+} from '../backend/backend.ts';
 import type { TextConfig } from './qwen2-config.ts';
+import { mropeAngles, mropeStreams, type MropePositions } from './mrope.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { linearSpec, loadTensors, tensor } from './tensor-spec.ts';
 
@@ -10,14 +15,16 @@ export const TEXT_PREFIX = 'language_model.';
 /** One decoder layer's tensors (HF Qwen2DecoderLayer); its linears are the ones AWQ checkpoints store in 4 bits. */
 export function qwen2LayerTensors(c: TextConfig, i: number) {
   const H = c.hiddenSize, I = c.intermediateSize, qd = c.heads * c.headDim, kd = c.kvHeads * c.headDim;
-  const p = `${TEXT_PREFIX}layers.${i}.`;
+  const p = `${TEXT_PREFIX}layers.${i}.`, bias = c.attentionBias;
   return {
     inputNorm: tensor(`${p}input_layernorm.weight`, [H], 'ones'),
     attn: {
-      q: linearSpec(`${p}self_attn.q_proj`, qd, H, true, 'required'),
-      k: linearSpec(`${p}self_attn.k_proj`, kd, H, true, 'required'),
-      v: linearSpec(`${p}self_attn.v_proj`, kd, H, true, 'required'),
+      q: linearSpec(`${p}self_attn.q_proj`, qd, H, bias, 'required'),
+      k: linearSpec(`${p}self_attn.k_proj`, kd, H, bias, 'required'),
+      v: linearSpec(`${p}self_attn.v_proj`, kd, H, bias, 'required'),
       o: linearSpec(`${p}self_attn.o_proj`, H, qd, false, 'required'),
+      qNorm: c.qkNorm ? tensor(`${p}self_attn.q_norm.weight`, [c.headDim], 'ones') : undefined,
+      kNorm: c.qkNorm ? tensor(`${p}self_attn.k_norm.weight`, [c.headDim], 'ones') : undefined,
     },
     postNorm: tensor(`${p}post_attention_layernorm.weight`, [H], 'ones'),
     mlp: {
@@ -57,18 +64,28 @@ export interface Qwen2Hooks {
   slots?: (layer: number) => Int32Array | undefined;
 }
 
+/** DeepStack input of one forward: rows (ascending, of this forward's input) holding visual tokens, and per early
+ *  layer i the features [rows.length, D] added to those rows after layer i. */
+export interface DeepStackInput {
+  rows: Int32Array;
+  features: readonly Tensor[];
+}
+
 export interface Qwen2ForwardOptions {
-  /** RoPE position of each input row (gaps allowed). */
-  positions: Int32Array;
+  /** RoPE position of each input row (gaps allowed); three streams per row with multimodal RoPE. */
+  positions: Int32Array | MropePositions;
   /** Cache slot of the first input row; rows go to slots [at, at+T) and attend causally by slot. */
   at: number;
   hooks?: Qwen2Hooks;
   /** Only the last row's hidden state is returned (decode / next-token logits). */
   lastOnly?: boolean;
+  deepstack?: DeepStackInput;
 }
 
 export class Qwen2 {
   readonly invFreq: Float32Array;
+  /** Multimodal RoPE: the position stream each frequency reads. */
+  private readonly mropeStreams: Uint8Array | null;
 
   private constructor(private be: Backend, readonly cfg: TextConfig, private embedTable: Tensor,
     private layers: Qwen2Layer[], private norm: Tensor, private lmHead: Tensor) {
@@ -76,6 +93,7 @@ export class Qwen2 {
     this.invFreq = new Float32Array(half);
     // Float32 like HF: 1 / theta^(2i/d) computed in float32.
     for (let i = 0; i < half; i++) this.invFreq[i] = Math.fround(1 / Math.fround(cfg.ropeTheta ** Math.fround((2 * i) / cfg.headDim)));
+    this.mropeStreams = cfg.mrope ? mropeStreams(cfg.mrope, half) : null;
   }
 
   static load(be: Backend, src: WeightSource, cfg: TextConfig): Qwen2 {
@@ -83,8 +101,9 @@ export class Qwen2 {
     const embedTable = loadTensors(be, src, spec.embed);
     const layers = spec.layers.map((ls): Qwen2Layer => {
       const t = loadTensors(be, src, ls);
+      const qkNorm = t.attn.qNorm && t.attn.kNorm ? { q: { w: t.attn.qNorm, eps }, k: { w: t.attn.kNorm, eps } } : undefined;
       return {
-        inputNorm: { w: t.inputNorm, eps }, qkv: be.layerOps.packQkv(t.attn.q, t.attn.k, t.attn.v), o: t.attn.o,
+        inputNorm: { w: t.inputNorm, eps }, qkv: be.layerOps.packQkv(t.attn.q, t.attn.k, t.attn.v, qkNorm), o: t.attn.o,
         postNorm: { w: t.postNorm, eps }, mlp: t.mlp,
       };
     });
@@ -109,14 +128,17 @@ export class Qwen2 {
   forward(x: Tensor, cache: KvCache, opts: Qwen2ForwardOptions): Tensor {
     const be = this.be, ops = be.layerOps, c = this.cfg;
     const T = x.shape[0];
-    if (opts.positions.length !== T) throw new Error(`Qwen2: ${opts.positions.length} positions for ${T} rows`);
     if (opts.at + T > cache.capacity) throw new Error(`KV cache capacity ${cache.capacity} exceeded (${opts.at + T} slots needed)`);
     const scale = 1 / Math.sqrt(c.headDim);
     const kvLen = opts.at + T;
-    const rope = { positions: opts.positions, invFreq: this.invFreq };
+    const rope = this.rope(opts.positions, T);
+    const ds = opts.deepstack;
+    if (ds && ds.features.length > c.layers) throw new Error(`DeepStack: ${ds.features.length} feature sets for ${c.layers} layers`);
     let s: Hidden = { h: x, normed: null };
     for (let i = 0; i < c.layers; i++) {
-      const L = this.layers[i], next = this.layers[i + 1];
+      const L = this.layers[i];
+      // After a DeepStack layer the hidden states change, so the next norm is not computed ahead.
+      const next = ds && i < ds.features.length ? undefined : this.layers[i + 1];
       // Qwen2DecoderLayer: h + o_proj(attention(rope(q, k, v of input_layernorm(h)))) ...
       const q = ops.attentionInput(s, L.inputNorm, L.qkv, c.heads, rope, cache, i, opts.at);
       opts.hooks?.onQuery?.(i, q, kvLen);
@@ -128,6 +150,7 @@ export class Qwen2 {
       // ... then h + mlp(post_attention_layernorm(h)).
       s = ops.residualSwiGlu(s1, L.postNorm, L.mlp, next ? next.inputNorm : null);
       be.dispose(s1.h);
+      if (ds && i < ds.features.length) s = { h: this.addAtRows(s.h, ds.rows, ds.features[i]), normed: null };
     }
     const h = s.h;
     if (s.normed) be.dispose(s.normed.t);
@@ -143,5 +166,38 @@ export class Qwen2 {
 
   logits(hidden: Tensor): Tensor {
     return this.be.linear(hidden, this.lmHead);
+  }
+
+  /** The RoPE of T rows: one stream with the inverse frequencies, or the multimodal angle table. */
+  private rope(positions: Int32Array | MropePositions, T: number): RopePositions {
+    const n = positions instanceof Int32Array ? positions.length : positions.t.length;
+    if (n !== T) throw new Error(`Qwen2: ${n} positions for ${T} rows`);
+    if (positions instanceof Int32Array) {
+      if (this.mropeStreams) throw new Error('Qwen2: this model uses multimodal RoPE and needs three position streams');
+      return { positions, invFreq: this.invFreq };
+    }
+    if (!this.mropeStreams) throw new Error('Qwen2: three position streams given to a model with one');
+    return mropeAngles(positions, this.invFreq, this.mropeStreams);
+  }
+
+  /** h with `features` added to rows `rows` (freed: h). */
+  private addAtRows(h: Tensor, rows: Int32Array, features: Tensor): Tensor {
+    const be = this.be, T = h.shape[0], D = h.shape[1];
+    if (features.shape[0] !== rows.length || features.shape[1] !== D) {
+      throw new Error(`DeepStack: features ${JSON.stringify(features.shape)} for ${rows.length} rows of width ${D}`);
+    }
+    // One gather builds the [T, D] addend from [zeros; features], then one add.
+    const zero = be.fromHost(new Float32Array(D), [1, D]);
+    const src = be.concatRows([zero, features]);
+    const idx = new Int32Array(T);
+    rows.forEach((r, k) => {
+      if (!(r >= 0 && r < T)) throw new Error(`DeepStack: row ${r} outside the ${T} input rows`);
+      idx[r] = k + 1;
+    });
+    const addend = be.gatherRows(src, idx);
+    const out = be.add(h, addend);
+    for (const t of [zero, src, addend]) be.dispose(t);
+    be.dispose(h);
+    return out;
   }
 }
