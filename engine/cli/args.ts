@@ -15,6 +15,8 @@ export class UsageError extends Error {
 
 export interface ParsedArgs {
   flags: Map<string, string | true>;
+  /** Values of the options that may be given several times (CommandOptions.lists), in order. */
+  lists: Map<string, string[]>;
   positional: string[];
   /** The command's usage, attached to the errors the readers below throw. */
   usage?: string;
@@ -24,6 +26,8 @@ export interface ParsedArgs {
 export interface CommandOptions {
   strings: readonly string[];
   booleans?: readonly string[];
+  /** Options that take a value and may be repeated (e.g. --calib A --calib B). */
+  lists?: readonly string[];
   /** How many positional arguments the command takes (default none). */
   positionals?: number;
 }
@@ -35,8 +39,9 @@ export function wantsHelp(argv: readonly string[]): boolean {
 
 /** Parses `argv` strictly against `spec`; throws UsageError (carrying `usage`) on anything the command does not take. */
 export function parseCommandArgs(argv: readonly string[], spec: CommandOptions, usage: string): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
   for (const n of spec.strings) options[n] = { type: 'string' };
+  for (const n of spec.lists ?? []) options[n] = { type: 'string', multiple: true };
   for (const n of spec.booleans ?? []) options[n] = { type: 'boolean' };
   let parsed: ReturnType<typeof parseNodeArgs>;
   try {
@@ -48,8 +53,12 @@ export function parseCommandArgs(argv: readonly string[], spec: CommandOptions, 
     throw new UsageError(`unexpected argument "${parsed.positionals[spec.positionals ?? 0]}"`, usage);
   }
   const flags = new Map<string, string | true>();
-  for (const [k, v] of Object.entries(parsed.values)) if (v !== undefined && v !== false) flags.set(k, v === true ? true : String(v));
-  return { flags, positional: parsed.positionals, usage };
+  const lists = new Map<string, string[]>();
+  for (const [k, v] of Object.entries(parsed.values)) {
+    if (Array.isArray(v)) lists.set(k, v.map(String));
+    else if (v !== undefined && v !== false) flags.set(k, v === true ? true : String(v));
+  }
+  return { flags, lists, positional: parsed.positionals, usage };
 }
 
 /** node:util's messages, in the CLI's words (and without its advice about `--`). */

@@ -18,6 +18,7 @@ export const commands: Record<string, Command> = {
   eval: { run: lazy(() => import('./eval.ts'), 'evalCommand'), help: 'accuracy per turn of each policy x sparsity on synthetic-world videos (toy model), with timings' },
   video: { run: lazy(() => import('./video.ts'), 'videoCommand'), help: 'probe a video and prepare its frames (progress, cache)' },
   'bench-video': { run: lazy(() => import('./bench-video.ts'), 'benchVideoCommand'), help: 'video sampling speed: ours vs one ffmpeg per frame' },
+  quantize: { run: lazy(() => import('./quantize.ts'), 'quantizeCommand'), help: 'a 4-bit copy of a model (AWQ or round-to-nearest, AutoAWQ gemm layout) with a per-layer error report' },
   serve: { run: lazy(() => import('./serve.ts'), 'serveCommand'), help: 'serve the app to a browser on 127.0.0.1 (token-protected)' },
 };
 

@@ -10,6 +10,7 @@ import { EVAL_HELP, EVAL_OPTIONS, evalCommand } from '../../../engine/cli/eval.t
 import { LOGITS_HELP, logitsCommand, MODEL_INPUT_OPTIONS } from '../../../engine/cli/logits.ts';
 import { MAKE_CHECKPOINT_HELP, MAKE_CHECKPOINT_OPTIONS, makeCheckpointCommand } from '../../../engine/cli/make-checkpoint.ts';
 import { SALIENCY_HELP, saliencyCommand } from '../../../engine/cli/saliency.ts';
+import { QUANTIZE_HELP, QUANTIZE_OPTIONS, quantizeCommand } from '../../../engine/cli/quantize.ts';
 
 describe('CLI options', () => {
   it("every command declares exactly the options its usage lists", () => {
@@ -17,12 +18,12 @@ describe('CLI options', () => {
       ['bench', BENCH_HELP, BENCH_OPTIONS], ['chat', CHAT_HELP, CHAT_OPTIONS], ['eval', EVAL_HELP, EVAL_OPTIONS],
       ['logits', LOGITS_HELP, MODEL_INPUT_OPTIONS], ['saliency', SALIENCY_HELP, MODEL_INPUT_OPTIONS],
       ['make-checkpoint', MAKE_CHECKPOINT_HELP, MAKE_CHECKPOINT_OPTIONS], ['serve', SERVE_USAGE, SERVE_OPTIONS],
-      ['video', VIDEO_HELP, VIDEO_OPTIONS], ['bench-video', BENCH_VIDEO_HELP, BENCH_VIDEO_OPTIONS],
+      ['video', VIDEO_HELP, VIDEO_OPTIONS], ['bench-video', BENCH_VIDEO_HELP, BENCH_VIDEO_OPTIONS], ['quantize', QUANTIZE_HELP, QUANTIZE_OPTIONS],
     ];
     expect(usages.map(([n]) => n).sort()).toEqual(Object.keys(commands).sort());
     for (const [name, usage, spec] of usages) {
       const listed = new Set([...usage.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]));
-      expect([...listed].sort(), name).toEqual([...spec.strings, ...(spec.booleans ?? [])].sort());
+      expect([...listed].sort(), name).toEqual([...spec.strings, ...(spec.booleans ?? []), ...(spec.lists ?? [])].sort());
     }
   });
 
@@ -37,5 +38,8 @@ describe('CLI options', () => {
     await expect(evalCommand(['--model', '/nonexistent', '--set', '0:1', '--sparsity', '0.5:0.9'])).rejects.toThrow('unknown option --sparsity');
     await expect(saliencyCommand(['--model', '/nonexistent', '--inputs', 'i', '--out', 'o', '--frames', '4'])).rejects.toThrow('unknown option --frames');
     await expect(makeCheckpointCommand(['--out', '/nonexistent/x', '--presets', 'tiny'])).rejects.toThrow('unknown option --presets');
+    await expect(quantizeCommand(['--model', '/nonexistent', '--out', '/nonexistent/q', '--method', 'gptq'])).rejects.toThrow('--method must be awq or rtn');
+    await expect(quantizeCommand(['--model', '/nonexistent', '--out', '/nonexistent/q', '--group-size', '0'])).rejects.toThrow('--group-size must be a positive integer');
+    await expect(quantizeCommand(['--model', '/nonexistent', '--out', '/nonexistent/q', '--calib'])).rejects.toThrow('--calib needs a value');
   });
 });
