@@ -2,8 +2,9 @@
 // and the geometry checks that decide whether a model can be packed at a group size.
 import type { TextConfig } from '../models/qwen2-config.ts';
 
-/** Modules kept 16-bit; transformers and AutoAWQ skip a module whose name contains one of these. */
-export const MODULES_TO_NOT_CONVERT = ['vision_tower', 'multi_modal_projector', 'embed_tokens', 'lm_head'];
+/** Modules kept 16-bit, by their transformers names (LlavaOnevisionForConditionalGeneration): transformers 5 skips a
+ *  module whose name starts with one of these (4.x and AutoAWQ: contains one); our loader matches them too. */
+export const MODULES_TO_NOT_CONVERT = ['model.vision_tower', 'model.multi_modal_projector', 'model.language_model.embed_tokens', 'lm_head'];
 
 export const DEFAULT_GROUP_SIZE = 128;
 

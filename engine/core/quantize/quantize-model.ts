@@ -53,7 +53,8 @@ export function encode(v: Float32Array, dtype: DType): TensorToWrite {
 
 export async function quantizeModel(src: string, out: string, opts: QuantizeModelOptions): Promise<QuantizeReport> {
   const t0 = performance.now();
-  if (existsSync(join(src, 'config.json')) && readJsonFile(join(src, 'config.json')).quantization_config !== undefined) {
+  const raw = existsSync(join(src, 'config.json')) ? readJsonFile(join(src, 'config.json')) : {};
+  if (raw.quantization_config !== undefined || (raw.text_config as Record<string, unknown> | undefined)?.quantization_config !== undefined) {
     throw new Error(`${src}: already quantized (config.json has quantization_config); start from the 16-bit model`);
   }
   const ck = loadCheckpoint(src);
