@@ -68,6 +68,23 @@ Napi::Value CpuCompactRows(const Napi::CallbackInfo& info) {
   });
 }
 
+// cpuW4Linear(x, M, K, qweight Int32Array, qzeros Int32Array, scales Uint16Array (fp16 bits), N, G) -> Float32Array [M, N]
+Napi::Value CpuW4Linear(const Napi::CallbackInfo& info) {
+  return guard(info, [&]() -> Napi::Value {
+    const char* fn = "cpuW4Linear";
+    auto x = f32(info, 0, fn);
+    int M = i32(info, 1, fn), K = i32(info, 2, fn), N = i32(info, 6, fn), G = i32(info, 7, fn);
+    auto qw = i32s(info, 3, fn), qz = i32s(info, 4, fn);
+    auto sc = typed<uint16_t, napi_uint16_array>(info, 5, fn, "Uint16Array");
+    if (M < 1 || K < 1 || N < 1 || G < 1 || N % 8 || K % G) throw typeError(info.Env(), fn, "bad shape (N % 8, K % G)");
+    requireLen(info, fn, x.second, size_t(M) * K, "x");
+    requireLen(info, fn, qw.second, size_t(K) * N / 8, "qweight");
+    requireLen(info, fn, qz.second, size_t(K / G) * N / 8, "qzeros");
+    requireLen(info, fn, sc.second, size_t(K / G) * N, "scales");
+    return toJs(info.Env(), sv::cpu::w4Linear(x.first, M, K, qw.first, qz.first, sc.first, N, G));
+  });
+}
+
 }  // namespace sv::bind
 
 namespace {

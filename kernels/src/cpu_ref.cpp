@@ -125,4 +125,35 @@ void compactRows(float* base, int layers, int capacity, int rowElems, const int3
   }
 }
 
+namespace {
+double f16ToDouble(uint16_t h) {
+  const int e = (h >> 10) & 31, m = h & 1023;
+  const double v = e == 0 ? std::ldexp(double(m), -24) : e == 31 ? (m ? NAN : INFINITY) : std::ldexp(1024.0 + m, e - 25);
+  return (h & 0x8000) ? -v : v;
+}
+int awqCode(const int32_t* m, int cols8, int row, int n) {
+  const int j = n & 7;
+  return int(uint32_t(m[size_t(row) * cols8 + (n >> 3)]) >> (4 * ((j & 1) * 4 + (j >> 1)))) & 15;
+}
+}  // namespace
+
+std::vector<float> w4Linear(const float* x, int M, int K, const int32_t* qweight, const int32_t* qzeros,
+                            const uint16_t* scales, int N, int G) {
+  if (M < 1 || K < 1 || N < 1 || N % 8 || G < 1 || K % G) throw std::invalid_argument("w4Linear: bad shape");
+  std::vector<double> w(static_cast<size_t>(K));
+  std::vector<float> out(size_t(M) * N);
+  for (int n = 0; n < N; ++n) {
+    for (int k = 0; k < K; ++k) {
+      const int gi = k / G;
+      w[k] = (awqCode(qweight, N / 8, k, n) - awqCode(qzeros, N / 8, gi, n)) * f16ToDouble(scales[size_t(gi) * N + n]);
+    }
+    for (int m = 0; m < M; ++m) {
+      double acc = 0;
+      for (int k = 0; k < K; ++k) acc += w[k] * x[size_t(m) * K + k];
+      out[size_t(m) * N + n] = float(acc);
+    }
+  }
+  return out;
+}
+
 }  // namespace sv::cpu

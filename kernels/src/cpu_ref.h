@@ -23,4 +23,9 @@ std::vector<int32_t> topk(const float* scores, int n, int k);
 // In place: rows keep[i] (ascending, unique) move to row i of each of `layers` blocks of `capacity` rows.
 void compactRows(float* base, int layers, int capacity, int rowElems, const int32_t* keep, int nKeep);
 
+// x [M, K] times the AutoAWQ gemm-layout weight (qweight int32 [K, N/8], qzeros int32 [K/G, N/8], scales fp16 bits
+// [K/G, N]; W[n][k] = (q - zero) * scale), transposed: out [M, N] = x · Wᵀ, accumulated in double.
+std::vector<float> w4Linear(const float* x, int M, int K, const int32_t* qweight, const int32_t* qzeros,
+                            const uint16_t* scales, int N, int G);
+
 }  // namespace sv::cpu

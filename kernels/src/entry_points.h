@@ -8,7 +8,8 @@
   X(cpuColMeanSoftmax, CpuColMeanSoftmax)      \
   X(cpuSlotAttention, CpuSlotAttention)        \
   X(cpuTopk, CpuTopk)                          \
-  X(cpuCompactRows, CpuCompactRows)
+  X(cpuCompactRows, CpuCompactRows)            \
+  X(cpuW4Linear, CpuW4Linear)
 
 #define SV_GPU_ENTRY_POINTS(X)                 \
   X(info, Info)                                \
@@ -52,7 +53,10 @@
   X(topkRows, TopkRows)                        \
   X(gemv, Gemv)                                \
   X(ropeKvWrite, RopeKvWrite)                  \
-  X(argmaxRows, ArgmaxRows)
+  X(argmaxRows, ArgmaxRows)                    \
+  X(w4Repack, W4Repack)                        \
+  X(w4Dequant, W4Dequant)                      \
+  X(gemvW4, GemvW4)
 
 namespace sv::bind {
 #define SV_DECLARE_BINDING(js, fn) Napi::Value fn(const Napi::CallbackInfo& info);

@@ -11,6 +11,7 @@
 
 #include "gpu.h"
 #include "gpu_gemv.h"
+#include "gpu_gemv_common.cuh"
 #include "gpu_internal.cuh"
 #include "kernel_config.h"
 
@@ -33,15 +34,6 @@ struct Params {
   int N[kGemvMaxSegs];
 };
 
-// volatile: kept in program order with griddepcontrol.wait below (issued before it, used after it).
-__device__ __forceinline__ uint4 ldStream(const uint4* p) {
-  uint4 r;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-      : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
-      : "l"(p));
-  return r;
-}
-
 // 8 weights of a 16-byte chunk as floats.
 template <bool BF16>
 __device__ __forceinline__ void unpack(const uint4& v, float (&f)[8]) {
@@ -58,19 +50,6 @@ __device__ __forceinline__ void unpack(const uint4& v, float (&f)[8]) {
       f[2 * i + 1] = t.y;
     }
   }
-}
-
-// Programmatic dependent launch (sm_90): a GEMV may start while the previous kernel drains; it streams its first
-// weights (never written by anyone) and waits here before touching anything a previous kernel produces or reads.
-__device__ __forceinline__ void gridDepWait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-__device__ __forceinline__ void gridDepLaunchDependents() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
 }
 
 __device__ __forceinline__ void load8(const float* p, float (&f)[8]) {
@@ -201,15 +180,6 @@ __global__ void __launch_bounds__(kThreads) gemvKernel(Params p) {
   }
 }
 
-bool pdlUsable() {
-  static const bool hopper = [] {
-    int dev = 0, major = 0;
-    return cudaGetDevice(&dev) == cudaSuccess &&
-           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess && major >= 9;
-  }();
-  return hopper && kernelConfig().gemvPdl;
-}
-
 template <int M, int R, int U, int MODE, bool BF16, bool GLU = false>
 void launch(Params& p) {
   int total = 0;
@@ -224,16 +194,7 @@ void launch(Params& p) {
     }
     p.blockStart[p.nSegs] = total;
   }
-  cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(unsigned(total));
-  cfg.blockDim = dim3(kThreads);
-  cfg.stream = stream();
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr[0].val.programmaticStreamSerializationAllowed = 1;
-  cfg.attrs = attr;
-  cfg.numAttrs = pdlUsable() ? 1 : 0;
-  check(cudaLaunchKernelEx(&cfg, gemvKernel<M, R, U, MODE, BF16, GLU>, p), "gemv launch");
+  launchGemvKernel(gemvKernel<M, R, U, MODE, BF16, GLU>, unsigned(total), kThreads, p, "gemv launch");
   SV_LAUNCH("gemv");
 }
 
@@ -257,6 +218,15 @@ void launchMode(Params& p, int M, bool glu) {
 }
 
 }  // namespace
+
+bool gemvPdlUsable() {
+  static const bool hopper = [] {
+    int dev = 0, major = 0;
+    return cudaGetDevice(&dev) == cudaSuccess &&
+           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess && major >= 9;
+  }();
+  return hopper && kernelConfig().gemvPdl;
+}
 
 bool gemvFits(int M, int K, int wdt, uint64_t x, uint64_t w) {
   return M >= 1 && M <= kGemvMaxM && K > 0 && K % 8 == 0 && (wdt == BF16 || wdt == F16) && x % 16 == 0 &&

@@ -21,7 +21,7 @@
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [ops] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill]   (default: check ops parity vision bench hf;
+# Usage: scripts/gpu/kernels_check.sh [check] [w4] [ops] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill]   (default: check ops parity vision bench hf;
 #   clibench = the CLI benchmark (the app's ChatSession loop) + HF into $OUT/cuda-7b.bench.json and $OUT/cuda-7b.hf.json,
 #   which BENCHMARKS.md's tables are generated from: copy them to assets/benchmarks/ and run npx tsx scripts/benchmarks-md.ts;
 #   CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
@@ -45,6 +45,10 @@ case " $steps " in *" check "*)
   # Flash v9 (wgmma, sm_90a) vs v2 in a process of its own: a faulting kernel there cannot end the checks above.
   timeout ${WGMMA_TIMEOUT:-120} node scripts/gpu/flash_wgmma_check.mjs > "$OUT/flash_wgmma.log" 2>&1 || { echo "FAIL flash_wgmma_check (rc $?)" >> "$OUT/flash_wgmma.log"; rc=1; }
   grep '^FAIL\|^INFO\|^TIME' "$OUT/flash_wgmma.log" | cut -c1-160 ;; esac
+case " $steps " in *" check "*|*" w4 "*)
+  # 4-bit weight kernels (gpu_w4.cu): repack, dequantization, GEMV vs the CPU reference; timings vs bf16 and the copy rate.
+  timeout ${W4_TIMEOUT:-200} node scripts/gpu/w4_check.mjs > "$OUT/w4_check.log" 2>&1 || { echo "FAIL w4_check (rc $?)" >> "$OUT/w4_check.log"; rc=1; }
+  grep '^FAIL\|^INFO' "$OUT/w4_check.log" | cut -c1-200; sed -n '/^W4 SUMMARY/,$p' "$OUT/w4_check.log" ;; esac
 case " $steps " in *" ops "*)
   # Every CUDA backend op vs the CPU backend under each shipped kernel configuration (scripts/gpu/backend_ops.ts).
   [ -f .device/ort.tar.xz ] && [ ! -d .device/node_modules/onnxruntime-node ] && tar xJf .device/ort.tar.xz -C .device/node_modules
