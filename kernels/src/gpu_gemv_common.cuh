@@ -33,10 +33,12 @@ __device__ __forceinline__ void gridDepLaunchDependents() {
 bool gemvPdlUsable();
 
 template <typename Params>
-void launchGemvKernel(void (*kernel)(Params), unsigned blocks, unsigned threads, const Params& p, const char* what) {
+void launchGemvKernel(void (*kernel)(Params), unsigned blocks, unsigned threads, const Params& p, const char* what,
+                      size_t smemBytes = 0) {
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3(blocks);
   cfg.blockDim = dim3(threads);
+  cfg.dynamicSmemBytes = smemBytes;
   cfg.stream = stream();
   cudaLaunchAttribute attr[1];
   attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;

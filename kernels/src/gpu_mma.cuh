@@ -1,5 +1,6 @@
 // The tensor-core MMA both 16-bit types share: mma.sync m16n8k16 (row-major A, column-major B, f32 accumulate) and
-// the packing of two floats into one 16-bit operand register. Used by the flash attention and the 4-bit GEMV.
+// the packing of two floats into one 16-bit operand register, and the cp.async copies that feed them. Used by the flash
+// attention and the 4-bit GEMV.
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -7,6 +8,18 @@
 #include <cstdint>
 
 namespace sv::gpu {
+
+__device__ __forceinline__ uint32_t smemAddr(const void* p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+__device__ __forceinline__ void cpAsync16(uint32_t dst, const void* src, bool valid) {
+  // src-size 0 zero-fills the chunk (keys past the end: V must be finite there, P is 0).
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(valid ? 16 : 0)
+               : "memory");
+}
+__device__ __forceinline__ void cpCommit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void cpWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory"); }
 
 template <typename T>
 struct Mma;

@@ -8,8 +8,9 @@
 // with the column sums of the same rounded x (one extra MMA against an all-ones A): per row r and group,
 //   Σ (q - z)·x = (C - (magic + u·z)·Σx) / u,  u = 1 or 16,
 // then scaled by the group's scale in f32. Products and sums are f32 on the tensor cores; the only rounding is x's.
-// Blocks of 8 warps own RB row tiles (GLU: RB/2 gate + RB/2 up) and split K by tiles; the next tile's weights load
-// while the current one is computed. Epilogue as gemv(): row scale of the RMSNorm, bias, GLU, residual.
+// A block owns one 16-row tile of an output (GLU: of gate and up) and its warps split K; each warp streams its tiles,
+// scales and x slices through a cp.async ring several tiles deep. Epilogue as gemv(): RMSNorm row scale, bias, GLU,
+// residual. (kernels/dev/gpu_w4_v1_registers.cu: the first version, register double-buffering, 0.3-0.4x the copy rate.)
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -66,20 +67,34 @@ __device__ __forceinline__ float2 scaleZero(uint32_t v) {
   return __half22float2(*reinterpret_cast<const __half2*>(&v));
 }
 
-// One thread per 8 consecutive inputs of one output row.
+// One thread per 16 consecutive inputs of one output row (one 16-input step of a tile: four lanes' words).
 __global__ void dequantKernel(void* out, int odt, const uint32_t* w, const uint32_t* sz, int N, int K, int G) {
-  const size_t chunks = size_t(N) * K / 8;
+  const size_t steps = size_t(N) * K / 16;
   const int KT = K / kW4Cols, groups = K / G;
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < chunks; i += size_t(gridDim.x) * blockDim.x) {
-    const int n = int(i / (K / 8)), k0 = int(i % (K / 8)) * 8;
-    const int rg = n / kW4Rows, r = n % kW4Rows, kt = k0 / kW4Cols, j = (k0 % kW4Cols) / 16, cb = k0 % 16;
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < steps; i += size_t(gridDim.x) * blockDim.x) {
+    const int n = int(i / (K / 16)), k0 = int(i % (K / 16)) * 16;
+    const int rg = n / kW4Rows, r = n % kW4Rows, kt = k0 / kW4Cols, j = (k0 % kW4Cols) / 16;
     const float2 s = scaleZero(sz[(size_t(rg) * groups + k0 / G) * kW4Rows + r]);
     const uint32_t* tile = w + (size_t(rg) * KT + kt) * 128 + j;
+    uint32_t words[4];
 #pragma unroll
-    for (int e = 0; e < 8; ++e) {
-      const int c = cb + e;
-      const int q = int(tile[fragLane(r, c) * 4] >> fragShift(r, c)) & 15;
-      st(out, odt, size_t(n) * K + k0 + e, (float(q) - s.y) * s.x);
+    for (int t = 0; t < 4; ++t) words[t] = tile[((r & 7) * 4 + t) * 4];
+    float v[16];
+#pragma unroll
+    for (int c = 0; c < 16; ++c) v[c] = (float((words[(c & 7) >> 1] >> fragShift(r, c)) & 15) - s.y) * s.x;
+    const size_t o = size_t(n) * K + k0;
+    if (odt == F32) {
+      float4* d = reinterpret_cast<float4*>(static_cast<float*>(out) + o);
+#pragma unroll
+      for (int q = 0; q < 4; ++q) d[q] = make_float4(v[4 * q], v[4 * q + 1], v[4 * q + 2], v[4 * q + 3]);
+    } else {
+      uint32_t h[8];
+#pragma unroll
+      for (int q = 0; q < 8; ++q)
+        h[q] = odt == F16 ? Mma<__half>::pack(v[2 * q], v[2 * q + 1]) : Mma<__nv_bfloat16>::pack(v[2 * q], v[2 * q + 1]);
+      uint4* d = reinterpret_cast<uint4*>(static_cast<uint16_t*>(out) + o);
+      d[0] = make_uint4(h[0], h[1], h[2], h[3]);
+      d[1] = make_uint4(h[4], h[5], h[6], h[7]);
     }
   }
 }
@@ -114,53 +129,66 @@ __device__ __forceinline__ void decodeWord(uint32_t w, uint32_t (&a)[4]) {
   }
 }
 
-__device__ __forceinline__ float2 ld2(const float* p) { return __ldg(reinterpret_cast<const float2*>(p)); }
-
+// Rows of activations / aux staged per 64-input tile: x rows, then the RMSNorm weight (1 row) or the up rows (M).
 template <int MODE>
-__device__ __forceinline__ float2 transformX(const W4Params& p, const float* xr, int row, int k, float& ss) {
-  float2 v = ld2(xr + k);
-  if constexpr (MODE == kGemvRmsNorm) {
-    ss += v.x * v.x + v.y * v.y;
-    const float2 g = ld2(p.aux + k);
-    v.x *= g.x;
-    v.y *= g.y;
-  } else if constexpr (MODE == kGemvSiluMul) {
-    const float2 u = ld2(p.aux + size_t(row) * p.K + k);
-    v.x = v.x / (1.f + __expf(-v.x)) * u.x;
-    v.y = v.y / (1.f + __expf(-v.y)) * u.y;
-  }
-  return v;
+__device__ __forceinline__ int auxRows(int M) { return MODE == kGemvRmsNorm ? 1 : MODE == kGemvSiluMul ? M : 0; }
+// Bytes of one pipeline stage: RB weight tiles (512 B) and their scale/zero rows (64 B), then the staged rows.
+template <int MODE>
+__device__ __host__ __forceinline__ int stageBytes(int RB, int M) {
+  return RB * 576 + (M + (MODE == kGemvRmsNorm ? 1 : MODE == kGemvSiluMul ? M : 0)) * 256;
 }
 
-template <int RB, int MODE, bool BF16, bool GLU, bool PIPE>
-__global__ void __launch_bounds__(kThreads) gemvW4Kernel(W4Params p) {
+// Each warp streams its own tiles (kt = warp, warp + W, ...) through an S-stage cp.async ring in shared memory:
+// the weight tiles, their scale/zero rows and the 64-input slices of x (and of the aux rows) of iteration i + S - 1
+// are in flight while iteration i is computed, so the loads never wait on the arithmetic.
+template <int W, int S, int MODE, bool BF16, bool GLU>
+__global__ void __launch_bounds__(W * 32) gemvW4Kernel(W4Params p) {
+  extern __shared__ __align__(16) unsigned char smem[];
   using T = std::conditional_t<BF16, __nv_bfloat16, __half>;
   using MM = Mma<T>;
+  constexpr int RB = GLU ? 2 : 1, RS = 1;  // weight tiles per iteration; output row tiles per block
   constexpr float kMagic = BF16 ? 128.f : 1024.f, kHiUnit = BF16 ? 1.f : 16.f;
-  constexpr int RS = GLU ? RB / 2 : RB;  // output row tiles per block
   int s = 0;
   if constexpr (!GLU) {
 #pragma unroll
     for (int i = 1; i < kGemvMaxSegs; ++i)
       if (i < p.nSegs && int(blockIdx.x) >= p.blockStart[i]) s = i;
   }
-  const int K = p.K, KT = K / kW4Cols, groups = K / p.G, tiles = p.N[s] / kW4Rows;
-  const int rg0 = (int(blockIdx.x) - p.blockStart[s]) * RS;
+  const int K = p.K, KT = K / kW4Cols, G = p.G, groups = K / G, M = p.M;
+  const int rg = int(blockIdx.x) - p.blockStart[s];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int SB = stageBytes<MODE>(RB, M), xChunks = 16 * (M + auxRows<MODE>(M));
+  unsigned char* ring = smem + warp * S * SB;
 
-  const uint4* wp[RB];
-  const uint32_t* szp[RB];
-  bool ok[RB];
+  const uint4* wsrc[RB];
+  const uint32_t* szsrc[RB];
 #pragma unroll
   for (int i = 0; i < RB; ++i) {
-    const int seg = GLU ? i / RS : s, rg = rg0 + i % RS;
-    ok[i] = rg < tiles;
-    wp[i] = p.w[seg] + size_t(ok[i] ? rg : 0) * KT * 32 + lane;
-    szp[i] = p.sz[seg] + size_t(ok[i] ? rg : 0) * groups * kW4Rows + g;
+    const int seg = GLU ? i : s;
+    wsrc[i] = p.w[seg] + size_t(rg) * KT * 32 + lane;
+    szsrc[i] = p.sz[seg] + size_t(rg) * groups * kW4Rows;
   }
-  auto loadTiles = [&](uint4 (&v)[RB], int kt) {
+  auto issueWeights = [&](int it) {
+    const int kt = warp + it * W;
+    const bool live = kt < KT;
+    const uint32_t st = smemAddr(ring + (it % S) * SB);
 #pragma unroll
-    for (int i = 0; i < RB; ++i) v[i] = (kt < KT && ok[i]) ? ldStream(wp[i] + size_t(kt) * 32) : make_uint4(0, 0, 0, 0);
+    for (int i = 0; i < RB; ++i) cpAsync16(st + i * 512 + lane * 16, wsrc[i] + (live ? size_t(kt) * 32 : 0), live);
+    if (lane < 4 * RB) {
+      const int i = lane >> 2, c = lane & 3;
+      cpAsync16(st + RB * 512 + i * 64 + c * 16, szsrc[i] + (live ? (kt * kW4Cols / G) * kW4Rows : 0) + c * 4, live);
+    }
+  };
+  auto issueX = [&](int it) {
+    const int kt = warp + it * W;
+    const bool live = kt < KT;
+    const uint32_t st = smemAddr(ring + (it % S) * SB) + RB * 576;
+    for (int c = lane; c < xChunks; c += 32) {
+      const int row = c >> 4, off = (live ? kt * kW4Cols : 0) + (c & 15) * 4;
+      const float* src = row < M ? p.x + size_t(row) * K + off
+                                 : MODE == kGemvRmsNorm ? p.aux + off : p.aux + size_t(row - M) * K + off;
+      cpAsync16(st + c * 16, src, live);
+    }
   };
 
   float acc[RB][4];
@@ -169,33 +197,50 @@ __global__ void __launch_bounds__(kThreads) gemvW4Kernel(W4Params p) {
 #pragma unroll
     for (int c = 0; c < 4; ++c) acc[i][c] = 0.f;
   float ss = 0.f;
-  const bool xrow = g < p.M;
-  const float* xr = p.x + size_t(xrow ? g : 0) * K;
-  const uint32_t ones[4] = {BF16 ? 0x3F803F80u : 0x3C003C00u, BF16 ? 0x3F803F80u : 0x3C003C00u,
-                            BF16 ? 0x3F803F80u : 0x3C003C00u, BF16 ? 0x3F803F80u : 0x3C003C00u};
+  const bool xrow = g < M;
+  const uint32_t one = BF16 ? 0x3F803F80u : 0x3C003C00u;
+  const uint32_t ones[4] = {one, one, one, one};
 
-  uint4 cur[RB];
-  loadTiles(cur, warp);
+  // The weights and scales were written at load time: stream them before waiting for the previous kernel.
+#pragma unroll
+  for (int it = 0; it < S - 1; ++it) issueWeights(it);
   gridDepLaunchDependents();
   gridDepWait();
-  for (int kt = warp; kt < KT; kt += kWarps) {
-    uint4 nxt[RB];
-    if constexpr (PIPE) loadTiles(nxt, kt + kWarps);
-    uint32_t szv[RB][2];
-    const int gi = kt * kW4Cols / p.G;
 #pragma unroll
-    for (int i = 0; i < RB; ++i) {
-      szv[i][0] = ok[i] ? __ldg(szp[i] + gi * kW4Rows) : 0u;
-      szv[i][1] = ok[i] ? __ldg(szp[i] + gi * kW4Rows + 8) : 0u;
-    }
+  for (int it = 0; it < S - 1; ++it) {
+    issueX(it);
+    cpCommit();
+  }
+  const int iters = warp < KT ? (KT - warp + W - 1) / W : 0;
+  for (int it = 0; it < iters; ++it) {
+    issueWeights(it + S - 1);
+    issueX(it + S - 1);
+    cpCommit();
+    cpWait<S - 1>();
+    __syncwarp();
+    const unsigned char* st = ring + (it % S) * SB;
+    const float* xs0 = reinterpret_cast<const float*>(st + RB * 576);
     uint32_t b[4][2];
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
-      const int k = kt * kW4Cols + 16 * j + 2 * t;
       if (xrow) {
-        const float2 lo = transformX<MODE>(p, xr, g, k, ss), hi = transformX<MODE>(p, xr, g, k + 8, ss);
-        b[j][0] = MM::pack(lo.x, lo.y);
-        b[j][1] = MM::pack(hi.x, hi.y);
+        const int k = 16 * j + 2 * t;
+        float2 v[2] = {*reinterpret_cast<const float2*>(xs0 + g * 64 + k), *reinterpret_cast<const float2*>(xs0 + g * 64 + k + 8)};
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          if constexpr (MODE == kGemvRmsNorm) {
+            ss += v[h].x * v[h].x + v[h].y * v[h].y;
+            const float2 w = *reinterpret_cast<const float2*>(xs0 + M * 64 + k + 8 * h);
+            v[h].x *= w.x;
+            v[h].y *= w.y;
+          } else if constexpr (MODE == kGemvSiluMul) {
+            const float2 u = *reinterpret_cast<const float2*>(xs0 + (M + g) * 64 + k + 8 * h);
+            v[h].x = v[h].x / (1.f + __expf(-v[h].x)) * u.x;
+            v[h].y = v[h].y / (1.f + __expf(-v[h].y)) * u.y;
+          }
+        }
+        b[j][0] = MM::pack(v[0].x, v[0].y);
+        b[j][1] = MM::pack(v[1].x, v[1].y);
       } else {
         b[j][0] = b[j][1] = 0u;
       }
@@ -205,32 +250,30 @@ __global__ void __launch_bounds__(kThreads) gemvW4Kernel(W4Params p) {
     for (int j = 0; j < 4; ++j) MM::run(xs, ones, b[j][0], b[j][1]);
 #pragma unroll
     for (int i = 0; i < RB; ++i) {
+      const uint4 wv = *reinterpret_cast<const uint4*>(st + i * 512 + lane * 16);
+      const uint32_t* szr = reinterpret_cast<const uint32_t*>(st + RB * 512 + i * 64);
       float c[4] = {0.f, 0.f, 0.f, 0.f};
-      const uint32_t words[4] = {cur[i].x, cur[i].y, cur[i].z, cur[i].w};
+      const uint32_t words[4] = {wv.x, wv.y, wv.z, wv.w};
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         uint32_t a[4];
         decodeWord<BF16>(words[j], a);
         MM::run(c, a, b[j][0], b[j][1]);
       }
-      const float2 lo = scaleZero(szv[i][0]), hi = scaleZero(szv[i][1]);
+      const float2 lo = scaleZero(szr[g]), hi = scaleZero(szr[g + 8]);
       const float zl = kMagic + lo.y, zh = kMagic + kHiUnit * hi.y;
       acc[i][0] = fmaf(lo.x, fmaf(-zl, xs[0], c[0]), acc[i][0]);
       acc[i][1] = fmaf(lo.x, fmaf(-zl, xs[1], c[1]), acc[i][1]);
       acc[i][2] = fmaf(hi.x, fmaf(-zh, xs[0], c[2]), acc[i][2]);
       acc[i][3] = fmaf(hi.x, fmaf(-zh, xs[1], c[3]), acc[i][3]);
     }
-    if constexpr (PIPE) {
-#pragma unroll
-      for (int i = 0; i < RB; ++i) cur[i] = nxt[i];
-    } else {
-      loadTiles(cur, kt + kWarps);
-    }
+    __syncwarp();  // every lane is done with this stage before it is refilled
   }
+  cpWait<0>();
 
   // Block reduction over the warps' K ranges: red[warp][tile][row][column].
-  __shared__ float red[kWarps][RB][kW4Rows][8];
-  __shared__ float redSs[kWarps][8];
+  __shared__ float red[W][RB][kW4Rows][8];
+  __shared__ float redSs[W][8];
 #pragma unroll
   for (int i = 0; i < RB; ++i) {
     red[warp][i][g][2 * t] = acc[i][0];
@@ -245,31 +288,29 @@ __global__ void __launch_bounds__(kThreads) gemvW4Kernel(W4Params p) {
   }
   __syncthreads();
   const int N = p.N[s];
-  for (int idx = threadIdx.x; idx < RS * kW4Rows * p.M; idx += kThreads) {
-    const int m = idx / (RS * kW4Rows), rl = idx % (RS * kW4Rows), i = rl / kW4Rows, r = rl % kW4Rows;
-    const int n = (rg0 + i) * kW4Rows + r;
-    if (n >= N) continue;
+  for (int idx = threadIdx.x; idx < RS * kW4Rows * M; idx += W * 32) {
+    const int m = idx / kW4Rows, r = idx % kW4Rows, n = rg * kW4Rows + r;
     float scale = 1.f;
     if constexpr (MODE == kGemvRmsNorm) {
       float q = 0.f;
 #pragma unroll
-      for (int w = 0; w < kWarps; ++w) q += redSs[w][m];
+      for (int w = 0; w < W; ++w) q += redSs[w][m];
       scale = rsqrtf(q / float(K) + p.eps);
     }
     auto total = [&](int seg, int tile) {
       float v = 0.f;
 #pragma unroll
-      for (int w = 0; w < kWarps; ++w) v += red[w][tile][r][m];
+      for (int w = 0; w < W; ++w) v += red[w][tile][r][m];
       v *= scale;
       if (p.bias[seg]) v += ld(p.bias[seg], p.biasDt[seg], n);
       return v;
     };
     float v;
     if constexpr (GLU) {
-      const float gv = total(0, i), uv = total(1, i + RS);
+      const float gv = total(0, 0), uv = total(1, 1);
       v = gv / (1.f + __expf(-gv)) * uv;
     } else {
-      v = total(s, i);
+      v = total(s, 0);
     }
     const size_t o = size_t(m) * N + n;
     if (p.res[s]) v += p.res[s][o];
@@ -277,37 +318,40 @@ __global__ void __launch_bounds__(kThreads) gemvW4Kernel(W4Params p) {
   }
 }
 
-template <int RB, bool PIPE, int MODE, bool BF16>
-void launchW4(W4Params& p, bool glu) {
-  constexpr int RS = RB / 2;
-  int total = 0;
-  if (glu) {
-    p.blockStart[0] = 0;
-    total = (p.N[0] / kW4Rows + RS - 1) / RS;
-    p.blockStart[1] = total;
-  } else {
-    for (int s = 0; s < p.nSegs; ++s) {
-      p.blockStart[s] = total;
-      total += (p.N[s] / kW4Rows + RB - 1) / RB;
-    }
-    p.blockStart[p.nSegs] = total;
+template <int W, int S, int MODE, bool BF16, bool GLU>
+void launchKernel(const W4Params& p, int blocks) {
+  auto kernel = gemvW4Kernel<W, S, MODE, BF16, GLU>;
+  const int smemBytes = W * S * stageBytes<MODE>(GLU ? 2 : 1, p.M);
+  static int optedIn = 0;  // dynamic bytes this kernel may use (its static reduction arrays come on top)
+  if (smemBytes > optedIn) {
+    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smemBytes), "gemvW4 smem");
+    optedIn = smemBytes;
   }
-  if constexpr (MODE != kGemvSiluMul) {
-    if (glu) {
-      launchGemvKernel(gemvW4Kernel<RB, MODE, BF16, true, PIPE>, unsigned(total), kThreads, p, "gemvW4 launch");
-      return;
-    }
-  }
-  launchGemvKernel(gemvW4Kernel<RB, MODE, BF16, false, PIPE>, unsigned(total), kThreads, p, "gemvW4 launch");
+  launchGemvKernel(kernel, unsigned(blocks), W * 32, p, "gemvW4 launch", size_t(smemBytes));
 }
 
+template <int W, int S, int MODE, bool BF16>
+void launchW4(W4Params& p, bool glu) {
+  int total = 0;
+  for (int s = 0; s < (glu ? 1 : p.nSegs); ++s) {
+    p.blockStart[s] = total;
+    total += p.N[s] / kW4Rows;
+  }
+  for (int s = glu ? 1 : p.nSegs; s <= kGemvMaxSegs; ++s) p.blockStart[s] = total;
+  if constexpr (MODE != kGemvSiluMul) {
+    if (glu) return launchKernel<W, S, MODE, BF16, true>(p, total);
+  }
+  launchKernel<W, S, MODE, BF16, false>(p, total);
+}
+
+// Warps per block (each a slice of K) and pipeline depth. Variant 0 ships; the others are the timing comparison.
 template <int MODE, bool BF16>
 void launchVariant(W4Params& p, bool glu, int variant) {
   switch (variant) {
-    case 1: return launchW4<2, true, MODE, BF16>(p, glu);
-    case 2: return launchW4<8, true, MODE, BF16>(p, glu);
-    case 3: return launchW4<4, false, MODE, BF16>(p, glu);
-    default: return launchW4<4, true, MODE, BF16>(p, glu);
+    case 1: return launchW4<8, 4, MODE, BF16>(p, glu);
+    case 2: return launchW4<4, 8, MODE, BF16>(p, glu);
+    case 3: return launchW4<8, 6, MODE, BF16>(p, glu);
+    default: return launchW4<4, 6, MODE, BF16>(p, glu);
   }
 }
 
@@ -341,7 +385,8 @@ void w4Repack(uint64_t w, uint64_t sz, uint64_t qweight, uint64_t qzeros, uint64
 
 void w4Dequant(uint64_t out, int odt, uint64_t w, uint64_t sz, int N, int K, int G) {
   requireFits("w4Dequant", N, K, G);
-  dequantKernel<<<gridFor(size_t(N) * K / 8), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt,
+  if (out % 16 != 0 || (odt != F32 && odt != F16 && odt != BF16)) fail("w4Dequant: out must be a 16-byte aligned f32 / f16 / bf16 buffer");
+  dequantKernel<<<gridFor(size_t(N) * K / 16), 256, 0, stream()>>>(reinterpret_cast<void*>(out), odt,
                                                                   reinterpret_cast<const uint32_t*>(w),
                                                                   reinterpret_cast<const uint32_t*>(sz), N, K, G);
   SV_LAUNCH("w4Dequant");

@@ -8,6 +8,7 @@ import { loadAddon } from '../../../engine/core/backend/cuda/addon.ts';
 import { CudaBackend } from '../../../engine/core/backend/cuda/cuda-backend.ts';
 import type { KernelConfig } from '../../../engine/core/backend/cuda/kernel-config.ts';
 import { topKAscending } from '../../../engine/core/sparse/select.ts';
+import { packAwq } from '../../../engine/core/checkpoint/awq-layout.ts';
 
 /** Uniform values in [-scale, scale) from a fixed seed (mulberry32). */
 export function seededRandom(seed: number): (n: number, scale?: number) => Float32Array {
@@ -38,6 +39,8 @@ interface Ctx {
   /** A weight uploaded through Backend.weight (bf16-exact values). */
   weight(shape: number[], scale?: number): Tensor;
   linear(out: number, inp: number, bias?: boolean): Linear;
+  /** A 4-bit linear (Backend.weightQ4): random codes and zero points, scales around 0.01, f32 bias. */
+  linearQ4(out: number, inp: number, groupSize: number, bias?: boolean): Linear;
   norm(cols: number): RmsNormWeights;
   ints(n: number, below: number): Int32Array;
 }
@@ -58,6 +61,13 @@ function makeCtx(be: Backend, seed: number): Ctx {
       return be.weight({ dtype: 'f32', shape, bytes: new Uint8Array(v.buffer) });
     },
     linear: (out, inp, bias = true) => ({ w: ctx.weight([out, inp]), b: bias ? ctx.weight([out], 0.5) : undefined }),
+    linearQ4: (out, inp, groupSize, bias = true) => {
+      const code = (n: number) => Uint8Array.from(rand(n), (x) => Math.min(15, Math.floor((x + 1) * 8)));
+      const groups = (inp / groupSize) * out;
+      const w = be.weightQ4(packAwq({ out, in: inp, groupSize, codes: code(out * inp), zeros: code(groups),
+        scales: Float32Array.from(rand(groups, 0.004), (x) => 0.01 + x) }));
+      return { w, b: bias ? ctx.weight([out], 0.5) : undefined };
+    },
     norm: (cols) => ({ w: be.weight({ dtype: 'f32', shape: [cols], bytes: new Uint8Array(bf16Exact(Float32Array.from(rand(cols, 0.5), (x) => 1 + x)).buffer) }), eps: 1e-6 }),
     ints: (n, below) => Int32Array.from(rand(n), (x) => Math.min(below - 1, Math.floor((x + 1) / 2 * below))),
   };
@@ -166,6 +176,35 @@ const layerCases: OpCase[] = [3, 37].flatMap((T) => [
   } },
 ]);
 
+// The same composites and linear() on 4-bit weights (the 4-bit GEMV at decode sizes; the 16-bit GEMMs on the
+// dequantized weight at prefill sizes), against the CPU backend's MatMulNBits.
+const q4Cases: OpCase[] = [
+  ...[37, 9, 8, 3, 1].map((M) => ({ name: `linear 4-bit ${M} x 128 -> 80 + bias (group 64)`,
+    run: (c: Ctx) => host(c.be, c.be.linear(c.act(M, 128), c.linearQ4(80, 128, 64).w, c.weight([80], 0.5))) })),
+  ...[3, 37].flatMap((T) => [
+    { name: `4-bit layerOps.attentionInput ${T} rows, then kvAttention`, run: (c: Ctx) => {
+      const qkv = c.be.layerOps.packQkv(c.linearQ4(512, 256, 128), c.linearQ4(256, 256, 128), c.linearQ4(256, 256, 128));
+      const cache = c.be.createKvCache(1, 2, 128, 64);
+      try {
+        c.be.kvWrite(cache, 0, c.act(5, 256), c.act(5, 256), 0);
+        const q = c.be.layerOps.attentionInput(hidden(c.act(T, 256)), c.norm(256), qkv, 4, { positions: positions(T, 5), invFreq: invFreq(128) }, cache, 0, 5);
+        cache.length = 5 + T;
+        return host(c.be, q, c.be.kvAttention(cache, 0, q, 4, 5 + T, { scale: 128 ** -0.5, causalBase: 5 }));
+      } finally {
+        c.be.disposeKvCache(cache);
+      }
+    } },
+    { name: `4-bit layerOps.residualLinear ${T} rows + next RMSNorm`, run: (c: Ctx) => {
+      const n = c.norm(256);
+      return hiddenOut(c, c.be.layerOps.residualLinear(c.act(T, 512), c.linearQ4(256, 512, 128, false), c.act(T, 256), n), n);
+    } },
+    { name: `4-bit layerOps.residualSwiGlu ${T} rows + next RMSNorm`, run: (c: Ctx) => {
+      const mlp = { gate: c.linearQ4(384, 256, 128, false), up: c.linearQ4(384, 256, 128, false), down: c.linearQ4(256, 384, 128, false) }, n = c.norm(256);
+      return hiddenOut(c, c.be.layerOps.residualSwiGlu(hidden(c.act(T, 256)), c.norm(256), mlp, n), n);
+    } },
+  ]),
+];
+
 export const OP_CASES: readonly OpCase[] = [
   { name: 'embed 9 ids of a 50 x 64 table', run: (c) => host(c.be, c.be.embed(c.weight([50, 64], 1), c.ints(9, 50))) },
   ...[37, 3, 1].map((M) => ({ name: `linear ${M} x 128 -> 72 + bias`, run: (c: Ctx) => host(c.be, c.be.linear(c.act(M, 128), c.weight([72, 128]), c.weight([72], 0.5))) })),
@@ -193,6 +232,7 @@ export const OP_CASES: readonly OpCase[] = [
   ...attentionCases,
   ...kvCases,
   ...layerCases,
+  ...q4Cases,
   ...(['tanh', 'erf'] as const).map((kind) => ({ name: `layerOps.linearGelu ${kind} 37 x 96 -> 160`, run: (c: Ctx) => host(c.be, c.be.layerOps.linearGelu(c.act(37, 96), c.linear(160, 96), kind)) })),
   { name: 'layerOps.linearAdd 37 x 160 -> 96', run: (c) => host(c.be, c.be.layerOps.linearAdd(c.act(37, 160), c.linear(96, 160), c.act(37, 96))) },
   { name: 'layerOps.patchRows 2 frames 3 x 28 x 28, patch 14', run: (c) => host(c.be, c.be.layerOps.patchRows(c.rand(2 * 3 * 28 * 28), 2, 3, 28, 14)) },

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadAddon } from '../../../engine/core/backend/cuda/addon.ts';
 import { maxRelErr, naiveAttention, naiveColMean, randn, rng } from './naive.ts';
+import { dequantizeAwqPacked, packAwq } from '../../../engine/core/checkpoint/awq-layout.ts';
 
 const status = loadAddon();
 const addon = status.addon;
@@ -67,6 +68,24 @@ describeAddon('addon CPU references vs naive JS', () => {
         for (let c = 0; c < row; c++) expect(base[(l * cap + dst) * row + c]).toBe(orig[(l * cap + src) * row + c]);
       });
     expect(() => addon!.cpuCompactRows(base, layers, cap, row, new Int32Array([3, 2]))).toThrow(/ascending/);
+  });
+
+  it('cpuW4Linear (the 4-bit kernels\' reference) = x · dequantize(W)ᵀ on an AutoAWQ-packed weight', () => {
+    const r = rng(7), M = 3, K = 256, N = 40, G = 64;
+    const codes = Uint8Array.from({ length: N * K }, () => Math.floor(r() * 16));
+    const zeros = Uint8Array.from({ length: (K / G) * N }, () => Math.floor(r() * 16));
+    const scales = Float32Array.from({ length: (K / G) * N }, () => 0.005 + 0.02 * r());
+    const p = packAwq({ out: N, in: K, groupSize: G, codes, zeros, scales });
+    const wd = dequantizeAwqPacked(p);
+    const x = randn(M * K, r, 2);
+    const want = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += x[m * K + k] * wd[n * K + k];
+      want[m * N + n] = s;
+    }
+    expect(maxRelErr(addon!.cpuW4Linear(x, M, K, p.qweight, p.qzeros, p.scales, N, G), want)).toBeLessThan(1e-6);
+    expect(() => addon!.cpuW4Linear(x, M, K, p.qweight, p.qzeros, p.scales, 36, G)).toThrow(/N % 8/);
   });
 
   it('rejects malformed arguments with clear errors', () => {

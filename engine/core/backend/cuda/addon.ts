@@ -39,12 +39,12 @@ export interface AddonKernelConfig {
 /** Every function the addon exports, in kernels/src/entry_points.h order (test/unit/kernels/addon-entry-points.test.ts
  *  checks a built addon against this list; the type below must name exactly these). */
 export const ADDON_FUNCTIONS = [
-  'cpuColMeanSoftmax', 'cpuSlotAttention', 'cpuTopk', 'cpuCompactRows',
+  'cpuColMeanSoftmax', 'cpuSlotAttention', 'cpuTopk', 'cpuCompactRows', 'cpuW4Linear',
   'info', 'configure', 'alloc', 'free', 'upload', 'download', 'copy', 'sync', 'fill', 'randomFill', 'cast', 'linear',
   'embed', 'rmsNorm', 'layerNorm', 'add', 'gelu', 'siluMul', 'rope', 'gatherRows', 'bilinear', 'attention',
   'blockAttention', 'flashBlockAttention', 'layerNormTo', 'geluTo', 'linearLowp', 'linearAct', 'linearResidual',
   'patchify', 'linearTo16', 'siluMul16', 'rmsNormTo16', 'qkvRopeKv', 'linearResidualNorm16', 'colMeanSoftmax',
-  'compactRows', 'writeRows', 'topkRows', 'gemv', 'ropeKvWrite', 'argmaxRows',
+  'compactRows', 'writeRows', 'topkRows', 'gemv', 'ropeKvWrite', 'argmaxRows', 'w4Repack', 'w4Dequant', 'gemvW4',
 ] as const;
 export type AddonFunctionName = (typeof ADDON_FUNCTIONS)[number];
 
@@ -60,6 +60,9 @@ export interface KernelsAddon {
     d: number, scale: number, causalBase: number, slots: Int32Array | null): Float32Array;
   cpuTopk(scores: Float32Array, k: number): Int32Array;
   cpuCompactRows(base: Float32Array, layers: number, capacity: number, rowElems: number, keep: Int32Array): void;
+  /** x [M, K] · Wᵀ for an AutoAWQ gemm-layout weight (scales as fp16 bits), in double: out [M, N]. */
+  cpuW4Linear(x: Float32Array, M: number, K: number, qweight: Int32Array, qzeros: Int32Array, scales: Uint16Array,
+    N: number, G: number): Float32Array;
   // GPU
   alloc(bytes: number): number;
   free(ptr: number): void;
@@ -132,6 +135,15 @@ export interface KernelsAddon {
     positions: Int32Array | null, invFreq: number, kCache: number, vCache: number, cdt: number, at: number, angles: number): void;
   /** Index of the largest value of each row of x [rows, cols] (f32; ties -> lowest index); waits for the GPU. */
   argmaxRows(x: number, rows: number, cols: number): Int32Array;
+  /** 4-bit weights (kernels/src/gpu_w4.h): AutoAWQ qweight / qzeros / scales on the device -> the GEMV's tiles (w,
+   *  N*K/2 bytes) and scale/zero pairs (sz, N*(K/G)*4 bytes). Needs N % 16, K % 64, G % 64, K % G all 0. */
+  w4Repack(w: number, sz: number, qweight: number, qzeros: number, scales: number, N: number, K: number, G: number): void;
+  /** The repacked weight as [N, K] of dtype odt. */
+  w4Dequant(out: number, odt: number, w: number, sz: number, N: number, K: number, G: number): void;
+  /** 4-bit decode GEMV, M <= 8: segs = [w, sz, bias|0, biasDt, res|0, out, N] per output (1-4); mode as gemv; x is
+   *  rounded to actDt (bf16 / f16) for the tensor cores. variant: the timing comparison's tilings (0 ships). */
+  gemvW4(M: number, K: number, G: number, actDt: number, x: number, mode: number, aux: number, eps: number,
+    segs: Float64Array, variant?: number): void;
 }
 // KernelsAddon declares exactly ADDON_FUNCTIONS: adding a function to one and not the other fails to typecheck.
 type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

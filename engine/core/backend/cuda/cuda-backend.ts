@@ -11,6 +11,7 @@ import { deviceTopK, type DeviceScoreRow } from './device-topk.ts';
 import { CudaFusedOps } from './cuda-fused.ts';
 import { DeviceArrays } from './device-arrays.ts';
 import { dequantizedQ4Weight } from './q4-dequantized.ts';
+import { CudaQ4Tensor, gemvQ4, Q4_GEMV_MAX_ROWS, q4Fits, uploadQ4 } from './cuda-q4.ts';
 import { addonKernelConfig, DEFAULT_KERNEL_CONFIG, withKernelConfig, type KernelConfig } from './kernel-config.ts';
 
 // A tensor GC'd without dispose() still frees its device memory (stream-ordered, so this is safe at any time).
@@ -35,10 +36,12 @@ export class CudaBackend implements Backend {
     this.device = `${st.info?.name ?? 'GPU'} (CUDA, ${this.dtype} weights)`;
     this.a.configure(addonKernelConfig(this.cfg));
     this.arrays = new DeviceArrays(this.a, (shape) => this.alloc(shape));
-    this.fused = new CudaFusedOps(this.a, this.arrays, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c));
+    this.fused = new CudaFusedOps(this.a, this.arrays, (shape) => this.alloc(shape), (x) => this.t(x), (c) => this.cache(c), this.actDt);
     this.layerOps = new FusedLayerOps(this, this.kernels());
   }
 
+  /** The 16-bit dtype activations are rounded to for the 4-bit GEMV's tensor cores. */
+  private get actDt(): 'bf16' | 'f16' { return this.dtype === 'f16' ? 'f16' : 'bf16'; }
   /** The kernels in use. */
   get config(): Readonly<KernelConfig> { return this.cfg; }
   /** Changes kernel choices from now on (A/B runs). The dtype is fixed at creation; prefillQkv acts at model load. */
@@ -85,6 +88,8 @@ export class CudaBackend implements Backend {
         return out;
       },
       swiGlu16: (x, gate, up) => {
+        if (gate instanceof CudaQ4Tensor || up instanceof CudaQ4Tensor)
+          return this.withDense([gate, up], ([g, u]) => this.prefillKernels()!.swiGlu16(x, g, u));
         const xt = this.t(x), gt = this.t(gate), ut = this.t(up);
         const N = gt.shape[0], K = gt.size / N, M = xt.rows;
         if (gt.shape.length !== 2 || ut.size !== gt.size || xt.cols !== K || gt.dtype === 'f32' || ut.dtype !== gt.dtype ||
@@ -105,6 +110,7 @@ export class CudaBackend implements Backend {
   }
   /** Prefill: the RMSNorm after the o / down projections in their epilogue (PrefillKernels.linearAddNorm16). */
   private linearAddNorm16(x: Tensor, w: Tensor, residual: Tensor, normW: Tensor, eps: number): [Tensor, Tensor] {
+    if (w instanceof CudaQ4Tensor) return this.withDense([w], ([d]) => this.linearAddNorm16(x, d, residual, normW, eps));
     const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAddNorm16'), nt = this.t(normW);
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
     if (wt.shape.length !== 2 || wt.dtype === 'f32' || xt.cols !== K || (xt.dtype !== 'f32' && xt.dtype !== wt.dtype) ||
@@ -117,6 +123,7 @@ export class CudaBackend implements Backend {
   }
   /** Load time: [q; k; v] weights and biases in one allocation each (PrefillKernels.fuseQkv), 16-bit modes only. */
   private fuseQkv(w: readonly [Tensor, Tensor, Tensor], b: readonly [Tensor, Tensor, Tensor]): FusedQkv | null {
+    if (w.some((x) => x instanceof CudaQ4Tensor)) return null;  // 4-bit q/k/v: one GEMV launch at decode anyway
     const ws = w.map((x) => this.t(x)), bs = b.map((x) => this.t(x));
     const K = ws[0].cols;
     if (ws.some((x) => x.shape.length !== 2 || x.cols !== K || x.dtype !== ws[0].dtype || x.base) || ws[0].dtype === 'f32' ||
@@ -162,6 +169,7 @@ export class CudaBackend implements Backend {
     return t;
   }
   private t(x: Tensor): CudaTensor {
+    if (x instanceof CudaQ4Tensor) throw new Error('CUDA backend: a 4-bit weight can only be a linear layer\'s weight');
     if (!(x instanceof CudaTensor)) throw new Error('CUDA backend got a tensor from another backend');
     if (x.disposed) throw new Error('CUDA backend: tensor used after dispose');
     return x;
@@ -191,8 +199,42 @@ export class CudaBackend implements Backend {
     this.dispose(src);
     return t;
   }
+  /** Packed on the device (cuda-q4.ts) where the 4-bit kernels take the shape, else dequantized at load. */
   weightQ4(p: AwqPacked): Tensor {
-    return dequantizedQ4Weight(p, (data) => this.weight(data));
+    if (!q4Fits(p.out, p.in, p.groupSize)) return dequantizedQ4Weight(p, (data) => this.weight(data));
+    const q = uploadQ4(this.a, p);
+    for (const ptr of [q.w, q.sz]) leaks.register(q, { addon: this.a, ptr }, q);
+    return q;
+  }
+  /** Runs f on the weights with every 4-bit one dequantized into a temporary matrix of the compute dtype (freed after
+   *  the queued work; the pool is stream-ordered): the prefill GEMMs' path for 4-bit weights. */
+  private withDense<R>(ws: readonly Tensor[], f: (ws: Tensor[]) => R): R {
+    const tmp: CudaTensor[] = [];
+    const dense = ws.map((w) => {
+      if (!(w instanceof CudaQ4Tensor)) return w;
+      if (w.disposed) throw new Error('CUDA backend: tensor used after dispose');
+      const d = this.alloc(w.shape, this.dtype);
+      this.a.w4Dequant(d.ptr, DT[this.dtype], w.w, w.sz, w.out, w.in, w.groupSize);
+      tmp.push(d);
+      return d;
+    });
+    try {
+      return f(dense);
+    } finally {
+      for (const d of tmp) this.dispose(d);
+    }
+  }
+  /** x · Wᵀ (+ b) for a 4-bit W: the GEMV for up to 8 f32 rows, else the 16-bit GEMM on the dequantized weight. */
+  private linearQ4(x: Tensor, w: CudaQ4Tensor, b?: Tensor): Tensor {
+    const xt = this.t(x);
+    if (w.disposed) throw new Error('CUDA backend: tensor used after dispose');
+    if (xt.cols !== w.in) throw new Error(`linear: x ${JSON.stringify(xt.shape)} vs 4-bit weight [${w.shape}]`);
+    if (xt.dtype !== 'f32' || xt.rows > Q4_GEMV_MAX_ROWS || xt.ptr % 16) return this.withDense([w], ([d]) => this.linear(x, d, b));
+    const bt = b ? this.t(b) : null;
+    if (bt && bt.size !== w.out) throw new Error(`linear: bias has ${bt.size} values, weight has ${w.out} outputs`);
+    const out = this.alloc([xt.rows, w.out]);
+    gemvQ4(this.a, xt, this.actDt, 0, null, 0, [{ w, b: bt, out: out.ptr }]);
+    return out;
   }
   private randomWeight(data: DeviceRandomData): Tensor {
     const t = this.alloc(data.shape, data.shape.length >= 2 ? this.dtype : 'f32');
@@ -218,6 +260,14 @@ export class CudaBackend implements Backend {
     return out;
   }
   dispose(x: Tensor): void {
+    if (x instanceof CudaQ4Tensor) {
+      if (x.disposed) return;
+      x.disposed = true;
+      leaks.unregister(x);
+      this.a.free(x.w);
+      this.a.free(x.sz);
+      return;
+    }
     const t = this.t(x);
     t.disposed = true;
     if (t.base) return;
@@ -261,6 +311,7 @@ export class CudaBackend implements Backend {
     };
   }
   private linearGeluKernel(x: Tensor, w: Tensor, b: Tensor | undefined, kind: 'tanh' | 'erf'): Tensor | null {
+    if (w instanceof CudaQ4Tensor) return this.withDense([w], ([d]) => this.linearGeluKernel(x, d, b, kind));
     const xt = this.t(x), wt = this.t(w);
     if (!this.cfg.visionFused) return null;
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
@@ -275,6 +326,7 @@ export class CudaBackend implements Backend {
     return out;
   }
   private linearAddKernel(x: Tensor, w: Tensor, b: Tensor | undefined, residual: Tensor): Tensor | null {
+    if (w instanceof CudaQ4Tensor) return this.withDense([w], ([d]) => this.linearAddKernel(x, d, b, residual));
     const xt = this.t(x), wt = this.t(w), rt = this.f32(residual, 'linearAdd');
     if (!this.cfg.visionFused || wt.dtype === 'f32') return null;
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;
@@ -295,6 +347,7 @@ export class CudaBackend implements Backend {
     return out;
   };
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
+    if (w instanceof CudaQ4Tensor) return this.linearQ4(x, w, b);
     if (x instanceof CudaTensor && x.dtype !== 'f32' && !x.disposed) return this.linearLowp(x, w, b);
     const xt = this.f32(x, 'linear'), wt = this.t(w);
     const N = wt.shape[0], K = wt.size / N, M = xt.rows;

@@ -7,13 +7,26 @@ import type { DecodeKernels } from '../fused-layer-ops.ts';
 import { DT, type KernelsAddon } from './addon.ts';
 import type { CudaKvCache, CudaTensor } from './cuda-tensor.ts';
 import type { DeviceArrays } from './device-arrays.ts';
+import { CudaQ4Tensor, gemvQ4, Q4_GEMV_MAX_ROWS, type Q4Out } from './cuda-q4.ts';
 
 const MAX_ROWS = 4, MAX_OUTPUTS = 4;
 const MODE = { plain: 0, rmsNorm: 1, siluMul: 2, glu: 4 } as const;
 
 export class CudaFusedOps implements DecodeKernels, DeviceSampler {
   constructor(private a: KernelsAddon, private arrays: DeviceArrays, private alloc: (shape: readonly number[]) => CudaTensor,
-    private t: (x: Tensor) => CudaTensor, private cache: (c: KvCache) => CudaKvCache) {}
+    private t: (x: Tensor) => CudaTensor, private cache: (c: KvCache) => CudaKvCache,
+    private actDt: 'bf16' | 'f16') {}
+
+  /** The 4-bit weights, when every one of ws is 4-bit with x's K and one group size and x fits the 4-bit GEMV. */
+  private q4(x: CudaTensor, ws: readonly Tensor[]): CudaQ4Tensor[] | null {
+    if (!ws.length || !ws.every((w) => w instanceof CudaQ4Tensor)) return null;
+    const q = ws as CudaQ4Tensor[];
+    if (x.dtype !== 'f32' || x.rows > Q4_GEMV_MAX_ROWS || x.ptr % 16 || q.some((w) => w.disposed || w.in !== x.cols || w.groupSize !== q[0].groupSize)) return null;
+    return q;
+  }
+  private runQ4(x: CudaTensor, mode: number, aux: CudaTensor | null, eps: number, outs: Q4Out[]): void {
+    gemvQ4(this.a, x, this.actDt, mode, aux, eps, outs);
+  }
 
   /** The input x [M, K] and weights w [N, K] fit the kernel. */
   private fits(x: CudaTensor, ws: readonly CudaTensor[]): boolean {
@@ -36,7 +49,17 @@ export class CudaFusedOps implements DecodeKernels, DeviceSampler {
   }
 
   normLinears(x: Tensor, normW: Tensor, eps: number, ws: readonly Tensor[], bs: readonly (Tensor | undefined)[]): Tensor[] | null {
-    const xt = this.t(x), nt = this.t(normW), wt = ws.map((w) => this.t(w));
+    const q = this.q4(this.t(x), ws);
+    if (q) {
+      const xt = this.t(x), nt = this.t(normW);
+      if (q.length > MAX_OUTPUTS || nt.dtype !== 'f32' || nt.size !== xt.cols || nt.ptr % 16) return null;
+      const outs = q.map((w) => this.alloc([xt.rows, w.out]));
+      this.runQ4(xt, MODE.rmsNorm, nt, eps, q.map((w, i) => { const b = bs[i]; return { w, b: b ? this.t(b) : null, out: outs[i].ptr }; }));
+      return outs;
+    }
+    const xt = this.t(x), nt = this.t(normW);
+    if (ws.some((w) => w instanceof CudaQ4Tensor)) return null;
+    const wt = ws.map((w) => this.t(w));
     if (!wt.length || wt.length > MAX_OUTPUTS || !this.fits(xt, wt) || nt.dtype !== 'f32' || nt.size !== xt.cols) return null;
     const bt = ws.map((_, i) => { const b = bs[i]; return b ? this.t(b) : null; });
     if (bt.some((b, i) => b && b.size !== wt[i].shape[0])) throw new Error('normLinears: a bias does not match its weight');
@@ -44,6 +67,15 @@ export class CudaFusedOps implements DecodeKernels, DeviceSampler {
   }
 
   normSwiGlu(x: Tensor, normW: Tensor, eps: number, gate: Tensor, up: Tensor): Tensor | null {
+    const q = this.q4(this.t(x), [gate, up]);
+    if (q) {
+      const xt = this.t(x), nt = this.t(normW);
+      if (nt.dtype !== 'f32' || nt.size !== xt.cols || nt.ptr % 16 || q[0].out !== q[1].out) return null;
+      const out = this.alloc([xt.rows, q[0].out]);
+      this.runQ4(xt, MODE.rmsNorm | MODE.glu, nt, eps, [{ w: q[0], out: out.ptr }, { w: q[1], out: 0 }]);
+      return out;
+    }
+    if (gate instanceof CudaQ4Tensor || up instanceof CudaQ4Tensor) return null;
     const xt = this.t(x), nt = this.t(normW), gt = this.t(gate), ut = this.t(up);
     if (!this.fits(xt, [gt, ut]) || nt.dtype !== 'f32' || nt.size !== xt.cols || gt.shape[0] !== ut.shape[0]) return null;
     const N = gt.shape[0], out = this.alloc([xt.rows, N]);
@@ -53,12 +85,30 @@ export class CudaFusedOps implements DecodeKernels, DeviceSampler {
   }
 
   linearResidual(x: Tensor, w: Tensor, res: Tensor): Tensor | null {
+    const q = this.q4(this.t(x), [w]);
+    if (q) {
+      const xt = this.t(x), rt = this.t(res);
+      if (rt.dtype !== 'f32' || rt.size !== xt.rows * q[0].out) return null;
+      const out = this.alloc([xt.rows, q[0].out]);
+      this.runQ4(xt, MODE.plain, null, 0, [{ w: q[0], res: rt, out: out.ptr }]);
+      return out;
+    }
+    if (w instanceof CudaQ4Tensor) return null;
     const xt = this.t(x), wt = this.t(w), rt = this.t(res);
     if (!this.fits(xt, [wt]) || rt.dtype !== 'f32' || rt.size !== xt.rows * wt.shape[0]) return null;
     return this.run(xt, MODE.plain, null, 0, [wt], [null], rt)[0];
   }
 
   siluMulLinearResidual(gate: Tensor, up: Tensor, w: Tensor, res: Tensor): Tensor | null {
+    const q = this.q4(this.t(gate), [w]);
+    if (q) {
+      const gt = this.t(gate), ut = this.t(up), rt = this.t(res);
+      if (ut.dtype !== 'f32' || ut.size !== gt.size || ut.ptr % 16 || rt.dtype !== 'f32' || rt.size !== gt.rows * q[0].out) return null;
+      const out = this.alloc([gt.rows, q[0].out]);
+      this.runQ4(gt, MODE.siluMul, ut, 0, [{ w: q[0], res: rt, out: out.ptr }]);
+      return out;
+    }
+    if (w instanceof CudaQ4Tensor) return null;
     const gt = this.t(gate), ut = this.t(up), wt = this.t(w), rt = this.t(res);
     if (!this.fits(gt, [wt]) || ut.dtype !== 'f32' || ut.size !== gt.size || ut.ptr % 16) return null;
     if (rt.dtype !== 'f32' || rt.size !== gt.rows * wt.shape[0]) return null;
