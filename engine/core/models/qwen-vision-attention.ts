@@ -1,6 +1,6 @@
 // Attention of the Qwen-VL vision towers: block-diagonal over segments of any lengths (HF cu_seqlens: temporal groups,
 // or Qwen2.5-VL's windows), on Backend.attention's equal `blocks`; the 2-D rotary; the fused qkv projection.
-import type { Backend, Linear, Tensor } from '../backend/backend.ts';
+import type { Backend, HostTensorData, Linear, Tensor } from '../backend/backend.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import type { TensorSpec } from './tensor-spec.ts';
 
@@ -127,10 +127,21 @@ export class VisionRotary {
 export function loadSplitQkv(be: Backend, src: WeightSource, spec: { w: TensorSpec; b?: TensorSpec }): { q: Linear; k: Linear; v: Linear } {
   const split = (s: TensorSpec) => {
     const data = src.get(s.name, s.shape);
-    const part = data.bytes.length / 3;
-    return [0, 1, 2].map((i) => be.weight({ dtype: data.dtype, shape: [s.shape[0] / 3, ...s.shape.slice(1)],
-      bytes: data.bytes.subarray(i * part, (i + 1) * part) }));
+    const shape = [s.shape[0] / 3, ...s.shape.slice(1)], part = data.bytes.length / 3;
+    return [0, 1, 2].map((i) => {
+      if (!isDeviceRandom(data)) return be.weight({ dtype: data.dtype, shape, bytes: data.bytes.subarray(i * part, (i + 1) * part) });
+      // Synthetic weights the device draws itself (benchmarks, models/synthetic.ts): each part its own draw.
+      const r = data.deviceRandom;
+      const drawn: DeviceRandom = { ...data, shape, deviceRandom: 'seed' in r ? { ...r, seed: r.seed + i } : r };
+      return be.weight(drawn);
+    });
   };
   const w = split(spec.w), b = spec.b ? split(spec.b) : [undefined, undefined, undefined];
   return { q: { w: w[0], b: b[0] }, k: { w: w[1], b: b[1] }, v: { w: w[2], b: b[2] } };
+}
+
+type DeviceRandom = HostTensorData & { deviceRandom: { seed: number; std: number } | { fill: number } };
+
+function isDeviceRandom(d: HostTensorData): d is DeviceRandom {
+  return 'deviceRandom' in d;
 }
