@@ -1,11 +1,15 @@
 // sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda]
-// IN: input_ids int64 [1,T] (video token repeated once per video feature token), pixel_values_videos float32 [1,F,3,H,W].
+// IN (LLaVA-OneVision): input_ids int64 [1,T] (video token repeated once per video feature token), pixel_values_videos
+// float32 [1,F,3,H,W]. IN (Qwen2.5-VL / Qwen3-VL): HF's processor keys (qwen-vl-inputs.ts).
 // OUT: logits float32 [1,T,V]. The HF-parity interface: keep it stable.
 import { SafetensorsFile, writeSafetensors } from '../core/checkpoint/safetensors.ts';
 import { loadModel } from '../core/models/load-model.ts';
 import { hostToF32 } from '../core/backend/dtype.ts';
 import { checkIdsInVocab, tokenIdsFromBytes } from '../core/checkpoint/token-ids.ts';
 import { BACKENDS, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
+import { createBackend } from '../core/backend/create-backend.ts';
+import { isQwenVlFolder, loadQwenVl } from '../core/models/load-qwen-vl.ts';
+import { readQwenVlInputs } from './qwen-vl-inputs.ts';
 
 export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
 /** Shared with `saliency`, which reads the same inputs. */
@@ -38,6 +42,7 @@ export async function logitsCommand(argv: string[]): Promise<number> {
   const inputs = str(a, 'inputs', true)!;
   const out = str(a, 'out', true)!;
   const backend = oneOf(a, 'backend', BACKENDS, 'auto');
+  if (isQwenVlFolder(modelDir)) return qwenVlLogits(modelDir, inputs, out, backend);
   const { ids, pixels, frames } = readLogitsInputs(inputs);
   const m = await loadModel(modelDir, { backend });
   checkIdsInVocab(ids, m.config.text.vocabSize, `${inputs}: input_ids`);
@@ -45,5 +50,18 @@ export async function logitsCommand(argv: string[]): Promise<number> {
   const V = m.config.text.vocabSize;
   writeSafetensors(out, { logits: { dtype: 'F32', shape: [1, ids.length, V], data: logits } });
   m.dispose();
+  return 0;
+}
+
+async function qwenVlLogits(modelDir: string, inputs: string, out: string, backend: (typeof BACKENDS)[number]): Promise<number> {
+  const be = await createBackend(backend);
+  const model = loadQwenVl(modelDir, be);
+  const { prompt, pixels } = readQwenVlInputs(inputs, model.config.videoTokenId);
+  const V = model.config.text.vocabSize;
+  checkIdsInVocab(prompt.ids, V, `${inputs}: input_ids`);
+  const video = pixels ? model.encodeVideo(pixels, prompt.grids) : null;
+  const logits = model.logits(prompt, video);
+  if (video) for (const t of [video.features, ...(video.deepstack ?? [])]) be.dispose(t);
+  writeSafetensors(out, { logits: { dtype: 'F32', shape: [1, prompt.ids.length, V], data: logits } });
   return 0;
 }

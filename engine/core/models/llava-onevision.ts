@@ -8,6 +8,7 @@ import { SiglipVisionTower, siglipTensors } from './siglip.ts';
 import { Projector, poolVideoFeatures, projectorTensors } from './projector.ts';
 import { Qwen2, qwen2Tensors } from './qwen2.ts';
 import { loadTensors, specList, tensor, type TensorSpec } from './tensor-spec.ts';
+import { placeRows } from './place-rows.ts';
 
 /** The checkpoint's tensors, declared by each part. Only the vision layers the projector reads are loaded;
  *  allVisionLayers lists the whole tower (and its post_layernorm) as a checkpoint file holds it. */
@@ -109,15 +110,8 @@ export class LlavaOnevision {
     const have = videoTokens ? videoTokens.shape[0] : 0;
     if (n !== have) throw new Error(`Video features and video tokens do not match: ${n} <video> tokens (id ${vid}) in the prompt, ${have} video feature rows`);
     if (n === 0) return emb;
-    // Gather rows from [text embeddings ; video tokens] so the merge is one backend op.
-    const all = be.concatRows([emb, videoTokens!]);
-    be.dispose(emb);
-    const idx = new Int32Array(ids.length);
-    let k = 0;
-    for (let i = 0; i < ids.length; i++) idx[i] = ids[i] === vid ? ids.length + k++ : i;
-    const out = be.gatherRows(all, idx);
-    be.dispose(all);
-    return out;
+    const rows = Int32Array.from(ids.keys()).filter((i) => ids[i] === vid);
+    return placeRows(be, emb, rows, videoTokens!);
   }
 
   /** Full-sequence logits [T, V] for input ids with the video placeholder expanded (the parity interface). */

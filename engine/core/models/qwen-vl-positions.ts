@@ -1,10 +1,12 @@
-// The M-RoPE positions of a Qwen-VL prompt (HF get_rope_index): text rows count up by one in all three streams; a
-// visual block starts at the next text position `base` and its token (ti, hi, wi) of the merged grid sits at
-// (base + tOffset[ti], base + hi, base + wi); the text after a block continues one past the largest position used so
-// far. Qwen2.5-VL puts a whole video in one block with tOffset[ti] = ti · second_per_grid_t · tokens_per_second
-// (truncated); Qwen3-VL splits a video into one block per frame group (t = 1) separated by timestamp text.
-// Rows after the prompt (decode, later turns) continue at `next` + (row - rows), which is HF's rope delta.
+// The M-RoPE positions of a Qwen-VL prompt (HF get_rope_index, transformers 5.17): text rows count up by one in all
+// three streams; a visual block starts at the next text position `base` and its token (ti, hi, wi) of the merged grid
+// sits at (base + tOffset[ti], base + hi, base + wi); the text after a block continues at base + max(merged h, merged w)
+// (the temporal extent does not count there). Qwen2.5-VL puts a whole video in one block with tOffset[ti] =
+// ti · tokens_per_second · int(second_per_grid_t); Qwen3-VL splits a video into one block per frame group (t = 1)
+// separated by timestamp text. Rows after the prompt (decode, later turns) continue at one past the largest position
+// of any stream, plus their distance from the prompt's end (HF's rope delta).
 import type { MropePositions } from './mrope.ts';
+import type { VisionGrid } from './qwen-vision-grid.ts';
 
 /** One visual block of a prompt: its first row and its merged grid. */
 export interface VisualBlock {
@@ -14,38 +16,33 @@ export interface VisualBlock {
   w: number;
   /** Temporal position offset of each of the t frame groups (t entries). */
   tOffsets: Int32Array;
-  /** Prefill pruning: the block's grid tokens (ascending indices into the t·h·w grid, frame-major) that are in the
+  /** Prefill pruning: the block's grid tokens (ascending indices into the t·h·w grid, frame-major) that stay in the
    *  sequence; absent = all of them. */
   kept?: Int32Array;
 }
 
 /** Where a pruned block's tokens go: 'original' keeps each kept token's grid position (and the text after the block
- *  where it was); 'compact' rebuilds the minimal contiguous t/h/w grid of the kept tokens and shifts later text. */
+ *  where it was); 'compact' rebuilds the minimal contiguous t/h/w grid of the kept tokens (each coordinate replaced by
+ *  its rank among the kept ones) and shifts later text to follow that grid. */
 export type PrunedPositions = 'original' | 'compact';
 
-/** A patch grid (video_grid_thw row: frames / temporal_patch_size, height and width in patches). */
-export interface PatchGrid {
-  t: number;
-  h: number;
-  w: number;
-}
-
-function mergedSize(g: PatchGrid, merge: number, what: string): [number, number] {
+function mergedSize(g: VisionGrid, merge: number, what: string): [number, number] {
   if (g.h % merge || g.w % merge) throw new Error(`${what}: grid ${g.h}x${g.w} is not divisible by the merge size ${merge}`);
   return [g.h / merge, g.w / merge];
 }
 
-/** Qwen2.5-VL: one block per video. `secondPerGrid`: the video's second_per_grid_ts entry. The product is taken in
- *  float32 and truncated, as torch does for (long range) · (float32 seconds) · (int tokens_per_second). */
-export function qwen25VideoBlockGrid(g: PatchGrid, merge: number, secondPerGrid: number, tokensPerSecond: number):
+/** Qwen2.5-VL: one block per video. `secondPerGrid`: the video's second_per_grid_ts entry; HF truncates it to an
+ *  integer before scaling by tokens_per_second. */
+export function qwen25VideoBlockGrid(g: VisionGrid, merge: number, secondPerGrid: number, tokensPerSecond: number):
   Omit<VisualBlock, 'start'> {
   const [h, w] = mergedSize(g, merge, 'video_grid_thw');
-  const tOffsets = Int32Array.from({ length: g.t }, (_, i) => Math.trunc(Math.fround(Math.fround(i * Math.fround(secondPerGrid)) * tokensPerSecond)));
-  return { t: g.t, h, w, tOffsets };
+  const interval = tokensPerSecond * Math.trunc(secondPerGrid);
+  if (!Number.isInteger(interval)) throw new Error(`tokens_per_second ${tokensPerSecond} x ${Math.trunc(secondPerGrid)} s is not an integer position step`);
+  return { t: g.t, h, w, tOffsets: Int32Array.from({ length: g.t }, (_, i) => i * interval) };
 }
 
 /** Qwen3-VL: one block per frame group (t = 1, offset 0); the timestamps between them are text. */
-export function qwen3VideoBlockGrids(g: PatchGrid, merge: number): Omit<VisualBlock, 'start'>[] {
+export function qwen3VideoBlockGrids(g: VisionGrid, merge: number): Omit<VisualBlock, 'start'>[] {
   const [h, w] = mergedSize(g, merge, 'video_grid_thw');
   return Array.from({ length: g.t }, () => ({ t: 1, h, w, tOffsets: new Int32Array(1) }));
 }
@@ -69,44 +66,67 @@ export function placeBlocks(runs: readonly { start: number; length: number }[], 
     throw new Error(`the prompt has ${runs.length} runs of video tokens, the video grids describe ${grids.length} blocks`);
   }
   return grids.map((g, i) => {
-    const n = g.kept ? g.kept.length : g.t * g.h * g.w;
+    const n = g.t * g.h * g.w;
     if (runs[i].length !== n) throw new Error(`video block ${i}: ${runs[i].length} video tokens in the prompt, its grid ${g.t}x${g.h}x${g.w} has ${n}`);
     return { ...g, start: runs[i].start };
   });
 }
 
-/** Positions of `rows` prompt rows with these visual blocks (ascending, not overlapping), and `next`: the position of
- *  the row after the prompt. */
+/** Positions of a prompt of `rows` rows (the dense layout: every block whole) with these visual blocks (ascending,
+ *  not overlapping), for the rows that stay (text rows and the blocks' kept tokens), and `next`: the position (in all
+ *  three streams) of the row after the prompt, one past the largest position of any stream. */
 export function ropeIndex(rows: number, blocks: readonly VisualBlock[], pruned: PrunedPositions = 'original'):
   { positions: MropePositions; next: number } {
-  const t = new Int32Array(rows), h = new Int32Array(rows), w = new Int32Array(rows);
-  let row = 0, next = 0;
+  const stay = rows - blocks.reduce((a, b) => a + b.t * b.h * b.w - (b.kept ? b.kept.length : b.t * b.h * b.w), 0);
+  const t = new Int32Array(stay), h = new Int32Array(stay), w = new Int32Array(stay);
+  let row = 0, out = 0, next = 0, top = -1;
   const text = (end: number) => {
-    for (; row < end; row++) { t[row] = h[row] = w[row] = next; next++; }
+    for (; row < end; row++, out++) { t[out] = h[out] = w[out] = next; top = Math.max(top, next); next++; }
   };
   for (const b of blocks) {
     if (b.start < row) throw new Error(`video blocks overlap or are out of order at row ${b.start}`);
     text(b.start);
     const area = b.h * b.w, all = b.t * area;
+    if (b.start + all > rows) throw new Error(`video block at row ${b.start} (${all} tokens) runs past the ${rows} rows`);
     const ids = b.kept ?? Int32Array.from({ length: all }, (_, i) => i);
-    if (b.start + ids.length > rows) throw new Error(`video block at row ${b.start} (${ids.length} tokens) runs past the ${rows} rows`);
     const base = next;
     const ti = (k: number) => b.tOffsets[Math.floor(k / area)], hi = (k: number) => Math.floor(k / b.w) % b.h, wi = (k: number) => k % b.w;
     let maps: [(k: number) => number, (k: number) => number, (k: number) => number] = [ti, hi, wi];
     if (pruned === 'compact' && b.kept) maps = [denseRanks(ids, ti), denseRanks(ids, hi), denseRanks(ids, wi)];
-    let top = -1;
     for (const k of ids) {
-      if (k < 0 || k >= all) throw new Error(`video block at row ${b.start}: kept token ${k} outside its ${all}`);
-      t[row] = base + maps[0](k); h[row] = base + maps[1](k); w[row] = base + maps[2](k);
-      top = Math.max(top, t[row], h[row], w[row]);
-      row++;
+      if (!(k >= 0 && k < all)) throw new Error(`video block at row ${b.start}: kept token ${k} outside its ${all}`);
+      t[out] = base + maps[0](k); h[out] = base + maps[1](k); w[out] = base + maps[2](k);
+      top = Math.max(top, t[out], h[out], w[out]);
+      out++;
     }
-    // The text after the block: one past the largest position (of the whole grid, unless it was compacted).
-    const gridTop = base + Math.max(b.tOffsets[b.t - 1], b.h - 1, b.w - 1);
-    next = (pruned === 'compact' && b.kept ? top : gridTop) + 1;
+    row += all;
+    const compact = pruned === 'compact' && b.kept;
+    // Kept tokens at their grid positions: what follows is placed as for the whole grid.
+    if (!compact) top = Math.max(top, base + Math.max(b.tOffsets[b.t - 1], b.h - 1, b.w - 1));
+    // The text after the block: past the block's spatial extent (of the whole grid, or of the compacted one).
+    next = base + (compact ? distinctCount(ids, [hi, wi]) : Math.max(b.h, b.w));
   }
   text(rows);
-  return { positions: { t, h, w }, next };
+  return { positions: { t, h, w }, next: top + 1 };
+}
+
+/** The larger number of distinct values among the kept tokens' coordinates. */
+function distinctCount(ids: Int32Array, coords: ((k: number) => number)[]): number {
+  return Math.max(0, ...coords.map((c) => new Set(Array.from(ids, c)).size));
+}
+
+/** Splits ascending kept indices over all video tokens (blocks in order, each t·h·w) into per-block kept indices. */
+export function keptPerBlock(blocks: readonly Omit<VisualBlock, 'start'>[], kept: Int32Array): Int32Array[] {
+  let off = 0, j = 0;
+  const out = blocks.map((b) => {
+    const n = b.t * b.h * b.w, from = j;
+    while (j < kept.length && kept[j] < off + n) j++;
+    const mine = kept.subarray(from, j).map((k) => k - off);
+    off += n;
+    return mine;
+  });
+  if (j !== kept.length) throw new Error(`kept video token ${kept[j]} is outside the ${off} video tokens (or the list is not ascending)`);
+  return out;
 }
 
 /** A map from each kept token to the rank of its coordinate among the distinct coordinates kept (0, 1, 2, ...). */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { mropeAngles, mropeStreams, textPositions } from '../../../engine/core/models/mrope.ts';
 import {
-  placeBlocks, qwen25VideoBlockGrid, qwen3VideoBlockGrids, ropeIndex, visualRuns,
+  keptPerBlock, placeBlocks, qwen25VideoBlockGrid, qwen3VideoBlockGrids, ropeIndex, visualRuns,
 } from '../../../engine/core/models/qwen-vl-positions.ts';
 
 const arr = (a: Int32Array) => Array.from(a);
@@ -31,19 +31,20 @@ describe('M-RoPE frequency streams', () => {
 });
 
 describe('Qwen-VL prompt positions', () => {
-  it('Qwen2.5-VL: a video block at the next text position, time scaled, text continuing past the largest extent', () => {
+  it('Qwen2.5-VL: a video block at the next text position, time scaled, text after it past the spatial extent', () => {
     // 3 text rows, a 2x4x4 patch grid merged by 2 (2 frame groups of 2x2 tokens), 1 s per group at 2 tokens/s, 2 text rows.
     const grid = qwen25VideoBlockGrid({ t: 2, h: 4, w: 4 }, 2, 1, 2);
     expect(arr(grid.tOffsets)).toEqual([0, 2]);
     const { positions: p, next } = ropeIndex(13, placeBlocks([{ start: 3, length: 8 }], [grid]));
-    expect(arr(p.t)).toEqual([0, 1, 2, 3, 3, 3, 3, 5, 5, 5, 5, 6, 7]);
-    expect(arr(p.h)).toEqual([0, 1, 2, 3, 3, 4, 4, 3, 3, 4, 4, 6, 7]);
-    expect(arr(p.w)).toEqual([0, 1, 2, 3, 4, 3, 4, 3, 4, 3, 4, 6, 7]);
-    expect(next).toBe(8);
+    expect(arr(p.t)).toEqual([0, 1, 2, 3, 3, 3, 3, 5, 5, 5, 5, 5, 6]);
+    expect(arr(p.h)).toEqual([0, 1, 2, 3, 3, 4, 4, 3, 3, 4, 4, 5, 6]);
+    expect(arr(p.w)).toEqual([0, 1, 2, 3, 4, 3, 4, 3, 4, 3, 4, 5, 6]);
+    // Decode continues one past the largest position of any stream (HF's rope delta).
+    expect(next).toBe(7);
   });
-  it('Qwen2.5-VL: fractional seconds per group are truncated after scaling (0.5 s x 2 tokens/s x 3 groups)', () => {
-    expect(arr(qwen25VideoBlockGrid({ t: 3, h: 2, w: 2 }, 2, 0.5, 2).tOffsets)).toEqual([0, 1, 2]);
-    expect(arr(qwen25VideoBlockGrid({ t: 3, h: 2, w: 2 }, 2, 0.7, 1).tOffsets)).toEqual([0, 0, 1]);
+  it('Qwen2.5-VL: seconds per group are truncated to an integer before scaling (as transformers 5.17 does)', () => {
+    expect(arr(qwen25VideoBlockGrid({ t: 3, h: 2, w: 2 }, 2, 1.5, 2).tOffsets)).toEqual([0, 2, 4]);
+    expect(arr(qwen25VideoBlockGrid({ t: 3, h: 2, w: 2 }, 2, 0.75, 2).tOffsets)).toEqual([0, 0, 0]);
   });
   it('Qwen3-VL: one block per frame group, timestamps between them as text', () => {
     // <t0> [2x2 tokens] <t1> [2x2 tokens]: each group starts at the next text position with t offset 0.
@@ -58,16 +59,36 @@ describe('Qwen-VL prompt positions', () => {
   it('pruned tokens keep their grid positions and later text stays where it was (original)', () => {
     const grid = qwen25VideoBlockGrid({ t: 2, h: 4, w: 4 }, 2, 1, 2);
     const kept = Int32Array.of(1, 6);
-    const { positions: p, next } = ropeIndex(3 + 2 + 2, placeBlocks([{ start: 3, length: 2 }], [{ ...grid, kept }]));
-    expect([arr(p.t), arr(p.h), arr(p.w)]).toEqual([[0, 1, 2, 3, 5, 6, 7], [0, 1, 2, 3, 4, 6, 7], [0, 1, 2, 4, 3, 6, 7]]);
-    expect(next).toBe(8);
+    const { positions: p, next } = ropeIndex(13, [{ ...grid, kept, start: 3 }]);
+    expect([arr(p.t), arr(p.h), arr(p.w)]).toEqual([[0, 1, 2, 3, 5, 5, 6], [0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 4, 3, 5, 6]]);
+    expect(next).toBe(7);
   });
   it('compact: the kept tokens on the minimal contiguous grid, later text shifted', () => {
     const grid = qwen25VideoBlockGrid({ t: 2, h: 4, w: 4 }, 2, 1, 2);
     const kept = Int32Array.of(1, 6);  // (t 0, h 0, w 1) and (t 2, h 1, w 0): ranks t 0/1, h 0/1, w 1/0
-    const { positions: p, next } = ropeIndex(7, placeBlocks([{ start: 3, length: 2 }], [{ ...grid, kept }]), 'compact');
+    const { positions: p, next } = ropeIndex(13, [{ ...grid, kept, start: 3 }], 'compact');
     expect([arr(p.t), arr(p.h), arr(p.w)]).toEqual([[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 4, 3, 5, 6]]);
     expect(next).toBe(7);
+    // Three kept tokens over 2 rows x 1 column of the merged grid: the text follows the compact grid's extent (2).
+    const three = ropeIndex(13, [{ ...grid, kept: Int32Array.of(0, 2, 4), start: 3 }], 'compact');
+    expect(arr(three.positions.t)).toEqual([0, 1, 2, 3, 3, 4, 5, 6]);
+    expect(arr(three.positions.h)).toEqual([0, 1, 2, 3, 4, 3, 5, 6]);
+  });
+  it('a frame group with no kept token leaves no rows; original keeps later positions, compact closes the gap', () => {
+    const grids = qwen3VideoBlockGrids({ t: 2, h: 4, w: 4 }, 2);
+    const isVideo = (r: number) => (r >= 1 && r < 5) || (r >= 6 && r < 10);
+    const placed = placeBlocks(visualRuns(isVideo, 11), grids);
+    const [k0, k1] = keptPerBlock(grids, Int32Array.of(5, 7));
+    expect([arr(k0), arr(k1)]).toEqual([[], [1, 3]]);
+    const blocks = placed.map((b, i) => ({ ...b, kept: [k0, k1][i] }));
+    const orig = ropeIndex(11, blocks);
+    expect(arr(orig.positions.t)).toEqual([0, 3, 4, 4, 6]);
+    expect(arr(orig.positions.w)).toEqual([0, 3, 5, 5, 6]);
+    const compact = ropeIndex(11, blocks, 'compact');
+    expect(arr(compact.positions.t)).toEqual([0, 1, 2, 2, 4]);
+    expect(arr(compact.positions.h)).toEqual([0, 1, 2, 3, 4]);
+    expect(compact.next).toBe(5);
+    expect(() => keptPerBlock(grids, Int32Array.of(8))).toThrow(/outside the 8 video tokens/);
   });
   it('names what does not match', () => {
     expect(() => placeBlocks([{ start: 0, length: 3 }], [qwen25VideoBlockGrid({ t: 1, h: 4, w: 4 }, 2, 1, 2)]))

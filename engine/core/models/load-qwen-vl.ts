@@ -1,0 +1,34 @@
+// A Qwen2.5-VL / Qwen3-VL folder as published (config.json with vision_config / text_config, sharded safetensors in
+// either layout transformers writes) on a backend.
+import { join } from 'node:path';
+import type { Backend } from '../backend/backend.ts';
+import { CheckpointWeights } from '../checkpoint/weights.ts';
+import { readJsonFile } from '../checkpoint/load.ts';
+import { parseQwenVlConfig, qwenVlFamily, type QwenVlConfig } from './qwen-vl-config.ts';
+import { QwenVl, type QwenVlArchitecture } from './qwen-vl.ts';
+import { QWEN25_VL } from './qwen2-5-vl.ts';
+import { QWEN3_VL } from './qwen3-vl.ts';
+
+/** The family's architecture for a parsed config. */
+export function qwenVlArchitecture(cfg: QwenVlConfig): QwenVlArchitecture<QwenVlConfig> {
+  return (cfg.family === 'qwen3_vl' ? QWEN3_VL : QWEN25_VL) as QwenVlArchitecture<QwenVlConfig>;
+}
+
+/** True when the folder's config.json describes Qwen2.5-VL or Qwen3-VL. */
+export function isQwenVlFolder(dir: string): boolean {
+  try {
+    return qwenVlFamily(readJsonFile(join(dir, 'config.json'))) !== null;
+  } catch {
+    return false;
+  }
+}
+
+export function loadQwenVl(dir: string, be: Backend): QwenVl {
+  const config = parseQwenVlConfig(readJsonFile(join(dir, 'config.json')));
+  const weights = new CheckpointWeights(dir);
+  try {
+    return QwenVl.load(be, weights, config, qwenVlArchitecture(config));
+  } finally {
+    weights.close();
+  }
+}
