@@ -236,7 +236,12 @@ export const calls = {
   'models.remove': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
   'models.catalog': {
     req: z.object({}),
-    res: z.array(z.object({ repo: z.string(), name: z.string(), sizeBytes: z.number(), description: z.string() })),
+    res: z.array(z.object({
+      repo: z.string(), name: z.string(), sizeBytes: z.number(), description: z.string(),
+      /** Parameter count (unquantized), where the catalog computes it from the repo's config. */
+      parameters: z.number().optional(),
+      family: z.enum(['qwen2.5-vl', 'qwen3-vl']).optional(),
+    })),
   },
   'models.download': { req: z.object({ repo: z.string().min(3).max(200).regex(/^[\w.-]+\/[\w.-]+$/) }), res: z.object({ downloadId: Id }) },
   'models.cancelDownload': { req: z.object({ downloadId: Id }), res: z.object({ ok: z.boolean() }) },

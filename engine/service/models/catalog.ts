@@ -1,6 +1,9 @@
 // Models the manager offers to download. Sizes are the hub's totals for the safetensors + config files (approximate;
-// the download itself reports exact sizes from the hub's file list).
-export const MODEL_CATALOG = [
+// the download itself reports exact sizes from the hub's file list); the Qwen-VL ones are computed from their configs.
+import type { CallRes } from '../../../electron/contract.ts';
+import { QWEN_VL_CATALOG } from './qwen-vl-catalog.ts';
+
+export const MODEL_CATALOG: CallRes<'models.catalog'> = [
   {
     repo: 'llava-hf/llava-onevision-qwen2-0.5b-ov-hf',
     name: 'LLaVA-OneVision 0.5B (OV)',
@@ -19,4 +22,5 @@ export const MODEL_CATALOG = [
     sizeBytes: 16.1e9,
     description: 'LLaVA-OneVision architecture fine-tuned on video (LLaVA-Video-178K); 64 frames recommended.',
   },
+  ...QWEN_VL_CATALOG,
 ];

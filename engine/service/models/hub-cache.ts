@@ -1,6 +1,7 @@
 // Models the user already has in the Hugging Face cache (what huggingface_hub, transformers and our downloader write:
 // models--org--name/snapshots/<commit>/ with refs/<branch> naming a commit), found through @huggingface/hub's cache
-// scan. Only LLaVA-OneVision folders are offered; the user's other models and datasets are none of our business.
+// scan. Only the model families the engine runs are offered (LLaVA-OneVision, Qwen2.5-VL, Qwen3-VL); the user's other
+// models and datasets are none of our business.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { getHFHubCachePath, scanCacheDir, type CachedRepoInfo } from '@huggingface/hub';
@@ -26,7 +27,7 @@ export async function findCachedHubModels(cacheDir: string): Promise<CachedHubMo
   for (const repo of scan.repos) {
     if (repo.id.type !== 'model') continue;
     const snapshotDir = chosenSnapshot(repo);
-    if (snapshotDir && isLlavaOnevision(snapshotDir)) out.push({ repo: repo.id.name, repoDir: repo.path, snapshotDir });
+    if (snapshotDir && isSupportedFamily(snapshotDir)) out.push({ repo: repo.id.name, repoDir: repo.path, snapshotDir });
   }
   return out.sort((a, b) => a.repo.localeCompare(b.repo));
 }
@@ -38,10 +39,12 @@ function chosenSnapshot(repo: CachedRepoInfo): string | null {
   return newest?.path ?? null;
 }
 
-function isLlavaOnevision(dir: string): boolean {
+const MODEL_TYPES = new Set(['llava_onevision', 'qwen2_5_vl', 'qwen3_vl']);
+
+function isSupportedFamily(dir: string): boolean {
   try {
     const cfg = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as { model_type?: unknown };
-    return cfg.model_type === 'llava_onevision';
+    return typeof cfg.model_type === 'string' && MODEL_TYPES.has(cfg.model_type);
   } catch {
     return false;
   }

@@ -154,7 +154,10 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
                       <div className="model-name">
                         {c.name} <span className="muted">{c.repo}</span>
                       </div>
-                      <div className="model-meta">{formatBytes(c.sizeBytes)}</div>
+                      <div className="model-meta">
+                        {formatBytes(c.sizeBytes)}
+                        {c.parameters ? ` · ${formatParams(c.parameters)} params` : ''}
+                      </div>
                       <p className="model-desc">{c.description}</p>
                       {d && (
                         <div className="dl" role="status" aria-live="polite">
