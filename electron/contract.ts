@@ -29,6 +29,14 @@ export const Settings = z.object({
   ffmpegPath: z.string().max(4096).nullable(),
   /** Also run a dense pass per turn to report the speedup (costs time). */
   measureDense: z.boolean(),
+  /**
+   * Models whose processor picks the frames and their size (Qwen2.5-VL, Qwen3-VL; `frames` is not used for them): the
+   * sampling rate, the most frames, and the pixel budget (per frame for Qwen2.5-VL, for the whole video for Qwen3-VL).
+   * null: the model's own setting. Defaults keep settings saved before these existed valid.
+   */
+  sampleFps: z.number().min(SETTINGS_LIMITS.sampleFps.min).max(SETTINGS_LIMITS.sampleFps.max).nullable().default(null),
+  maxFrames: z.number().int().min(SETTINGS_LIMITS.maxFrames.min).max(SETTINGS_LIMITS.maxFrames.max).nullable().default(null),
+  maxPixels: z.number().int().min(SETTINGS_LIMITS.maxPixels.min).max(SETTINGS_LIMITS.maxPixels.max).nullable().default(null),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -47,6 +55,9 @@ export const DEFAULT_SETTINGS: Settings = {
   modelId: null,
   ffmpegPath: null,
   measureDense: false,
+  sampleFps: null,
+  maxFrames: null,
+  maxPixels: null,
 };
 
 export const VideoInfo = z.object({
@@ -70,6 +81,8 @@ export const VideoInfo = z.object({
   lastConversationId: z.string().nullable(),
   /** Sampled frames the file could not supply when its frames were last sampled (a cut-off file); absent before. */
   missingFrames: z.number().int().optional(),
+  /** Frames in the stream (what rate sampling counts from); absent in entries saved before it was recorded. */
+  frameCount: z.number().int().optional(),
 });
 export type VideoInfo = z.infer<typeof VideoInfo>;
 
@@ -93,6 +106,20 @@ export const ModelInfo = z.object({
   dtype: z.string(),
   tokensPerFrame: z.number().int(),
   description: z.string(),
+  /** Models whose processor samples by rate and sizes frames by a pixel budget (Qwen-VL): its own settings. */
+  video: z.object({
+    family: z.enum(['qwen2.5-vl', 'qwen3-vl']),
+    fps: z.number(),
+    minFrames: z.number().int(),
+    maxFrames: z.number().int(),
+    minPixels: z.number().int(),
+    maxPixels: z.number().int(),
+    /** The budget bounds each frame (Qwen2.5-VL) or the whole sampled video (Qwen3-VL). */
+    budget: z.enum(['frame', 'video']),
+    patchSize: z.number().int(),
+    mergeSize: z.number().int(),
+    temporalPatchSize: z.number().int(),
+  }).optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
@@ -165,6 +192,13 @@ export const InspectorTurn = z.object({
   retrievedByLayer: z.array(z.array(z.number().int())),
   /** Per LLM layer: share of the question's attention over retained visual tokens that the retrieved set holds. */
   massShareByLayer: z.array(z.number()).nullable().optional(),
+  /**
+   * Models that merge consecutive frames into one token grid (Qwen-VL's temporal patch: 2 frames): each of `frames` is
+   * then such a group (gridH x gridW is the merged grid), `frameTimes` the groups' times, and `sampledFrameTimes` every
+   * sampled frame's own time (group g holds frames g * framesPerGroup ...; a last group short of frames repeats its last).
+   */
+  framesPerGroup: z.number().int().min(1).optional(),
+  sampledFrameTimes: z.array(z.number()).optional(),
   stats: TurnStats,
 });
 export type InspectorTurn = z.infer<typeof InspectorTurn>;
@@ -215,6 +249,11 @@ export const MemoryEstimate = z.object({
   weightsLoaded: z.boolean().optional(),
   /** The prompt's video tokens and how many the KV cache keeps after prefill pruning, counted as the engine counts. */
   visualTokens: z.object({ total: z.number().int(), kept: z.number().int() }).optional(),
+  /** Rate-sampling models (Qwen-VL): the frames and frame size the processor picks for this video, its temporal patches
+   *  (two frames each) and the tokens of each. */
+  sampling: z.object({
+    frames: z.number().int(), width: z.number().int(), height: z.number().int(), temporalPatches: z.number().int(), tokensPerPatch: z.number().int(),
+  }).optional(),
 });
 export type MemoryEstimate = z.infer<typeof MemoryEstimate>;
 
@@ -251,7 +290,15 @@ export const calls = {
   'videos.demo': { req: z.object({}), res: VideoInfo },
   'videos.recent': { req: z.object({}), res: z.array(VideoInfo) },
   'videos.remove': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
-  'videos.frames': { req: z.object({ videoId: Id, frames: z.number().int().min(SETTINGS_LIMITS.frames.min).max(SETTINGS_LIMITS.frames.max) }), res: z.array(SampledFrame) },
+  'videos.frames': {
+    req: z.object({
+      videoId: Id,
+      frames: z.number().int().min(SETTINGS_LIMITS.frames.min).max(SETTINGS_LIMITS.frames.max),
+      /** Sample as these settings would (the model, and its rate sampling for Qwen-VL), over the saved ones. */
+      settings: Settings.partial().optional(),
+    }),
+    res: z.array(SampledFrame),
+  },
   'conversations.list': { req: z.object({ videoId: Id }), res: z.array(Conversation.omit({ messages: true, replaced: true })) },
   'conversations.get': { req: z.object({ id: Id }), res: Conversation },
   'conversations.create': { req: z.object({ videoId: Id }), res: Conversation },

@@ -4,7 +4,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { FfmpegBinaries } from '../core/video/ffmpeg-path.ts';
-import type { PreprocessConfig } from '../core/video/preprocess-config.ts';
+import type { VideoPreprocess } from '../core/video/preprocess-config.ts';
 import type { VideoProbe } from '../core/video/probe.ts';
 import { runProcess } from '../core/video/run-process.ts';
 import { sampledVideoKey, sampleVideo, type SampledVideo, type SampleVideoOptions } from '../core/video/sample-video.ts';
@@ -60,7 +60,7 @@ function sampleShared(file: string, options: SampleVideoOptions): Promise<Sample
  * The filmstrip of `frames` uniformly sampled frames, as the engine samples them for `preprocess`'s model: the cache
  * entry's thumbnails, placed in `dir` as f<N>-<i>.jpg for the media server.
  */
-export async function filmstrip(bins: FfmpegBinaries, file: string, frames: number, preprocess: PreprocessConfig, dir: string): Promise<Thumb[]> {
+export async function filmstrip(bins: FfmpegBinaries, file: string, frames: number, preprocess: VideoPreprocess, dir: string): Promise<Thumb[]> {
   const s = await sampleShared(file, { binaries: bins, sampling: { mode: 'uniform', frames }, preprocess });
   await fs.mkdir(dir, { recursive: true });
   const missing = new Set(s.missing);

@@ -36,7 +36,10 @@ function Shell() {
   const api = useApi();
   const toasts = useToasts();
   const { settings, engine, update } = useSettings();
-  const session = useSession(settings?.frames ?? null);
+  const session = useSession(
+    settings?.frames ?? null,
+    settings ? { modelId: settings.modelId, sampleFps: settings.sampleFps, maxFrames: settings.maxFrames, maxPixels: settings.maxPixels } : null,
+  );
   const models = useModels();
   const activeModel = models.models.find((m) => m.id === settings?.modelId) ?? models.models.find((m) => m.source === 'embedded') ?? null;
   const estimate = useEstimate(session.conversation?.id ?? null, settings, session.turnsVersion);

@@ -10,7 +10,7 @@ import { turnStats } from '../../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../core/sparse/dense-compare.ts';
 import { warmUpPolicies } from '../../core/bench/warm-up.ts';
 import { prepareVideo, type PreparedVideo } from '../../core/video/prepare-video.ts';
-import { loadPreprocessConfig } from '../../core/video/preprocess-config.ts';
+import { videoPreprocessFor } from '../video-preprocess.ts';
 import type { AskArgs, AskResult, PrepareArgs, PrepareResult, ProgressEvent } from './engine-contract.ts';
 import { contractInspectorTurn, contractTurnStats } from './turn-contract.ts';
 import { VisionCache } from './vision-cache.ts';
@@ -45,7 +45,7 @@ export class ChatSessions {
   async prepare(args: PrepareArgs, progress: (p: ProgressEvent) => void): Promise<PrepareResult> {
     const { sessionId, settings } = args;
     const modelKey = JSON.stringify([args.modelPath, settings.backend]);
-    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath, settings.measureDense && settings.policy !== 'dense']);
+    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath, settings.measureDense && settings.policy !== 'dense', settings.sampleFps, settings.maxFrames, settings.maxPixels]);
     const existing = this.sessions.get(sessionId);
     if (existing?.key === key) {
       // Most recently used last (Map order), for evictBeyond.
@@ -63,7 +63,7 @@ export class ChatSessions {
       const framesStart = performance.now();
       const video = await prepareVideo(args.videoPath, {
         sampling: { mode: 'uniform', frames: settings.frames },
-        preprocess: loadPreprocessConfig(args.modelPath),
+        preprocess: videoPreprocessFor(args.modelPath, settings),
         ffmpegPath: settings.ffmpegPath,
         thumbnailWidth: 0,
         cacheDir: process.env.SPARSEVILA_VIDEO_CACHE || undefined,

@@ -2,9 +2,10 @@
 // stream the answer as events, persist it with its stats and the inspector data. The answer in flight lives only in
 // memory until it ends, so a kill at any moment loses at most that answer.
 import { randomUUID } from 'node:crypto';
-import type { ChatMessage, Conversation, Settings } from '../../../electron/contract.ts';
+import type { ChatMessage, Conversation, Settings, VideoInfo } from '../../../electron/contract.ts';
 import type { AskArgs, PrepareArgs } from '../engine-host/engine-contract.ts';
 import { availableRam, estimateMemory } from '../models/memory-estimate.ts';
+import { estimateQwenModel } from '../models/qwen-memory-estimate.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { tooLongMessage, TurnBudget } from '../turn-budget.ts';
 import { ttftFromAsk } from '../ttft-from-ask.ts';
@@ -31,23 +32,28 @@ export function chatHandlers(
   // the engine's memory, which free RAM no longer counts.
   let resident: { path: string; backend: Settings['backend']; restarts: number } | null = null;
 
-  const estimate = (settings: Settings) => {
+  /** video: the conversation's; a model that samples by rate (Qwen-VL) counts its frames and tokens from it. */
+  const estimate = (settings: Settings, video: VideoInfo | undefined) => {
     const model = ctx.models.resolve(settings.modelId);
     if (!model) throw new ServiceError('invalid_request', 'No model is available: add a model folder or download one in the model manager.');
     const status = ctx.engine.status();
     const useGpu = status.backend === 'cuda' && settings.backend !== 'cpu' && status.gpuMemoryBytes !== null;
-    return {
-      model,
-      estimate: estimateMemory({
-        config: model.config,
-        parameters: model.info.parameters,
-        settings,
-        backend: useGpu ? 'cuda' : 'cpu',
-        availableBytes: useGpu ? (status.gpuMemoryBytes as number) : availableRam(),
-        weightsResident: resident !== null && resident.path === model.info.path && resident.backend === settings.backend
-          && resident.restarts === status.restarts && status.state !== 'crashed' && status.state !== 'restarting',
-      }),
+    const common = {
+      settings,
+      backend: useGpu ? ('cuda' as const) : ('cpu' as const),
+      availableBytes: useGpu ? (status.gpuMemoryBytes as number) : availableRam(),
+      weightsResident: resident !== null && resident.path === model.info.path && resident.backend === settings.backend
+        && resident.restarts === status.restarts && status.state !== 'crashed' && status.state !== 'restarting',
     };
+    if (model.info.video) {
+      if (!video) throw new ServiceError('not_found', 'the conversation\'s video is no longer in the library; open it again');
+      try {
+        return { model, estimate: estimateQwenModel(model.info.path, model.info.video.family, model.info.parameters, video, common) };
+      } catch (err) {
+        throw new ServiceError('invalid_request', (err as Error).message);
+      }
+    }
+    return { model, estimate: estimateMemory({ config: model.config, parameters: model.info.parameters, ...common }) };
   };
 
   /** askedAt: performance.now() when chat.ask arrived, the user's Enter as the service sees it. */
@@ -74,7 +80,7 @@ export function chatHandlers(
     }
     try {
       if (!video) throw new ServiceError('not_found', 'the conversation\'s video is no longer in the library; open it again');
-      const { model, estimate: mem } = estimate(settings);
+      const { model, estimate: mem } = estimate(settings, video);
       if (!mem.fits) throw new ServiceError('invalid_request', mem.message);
       const prepareArgs: PrepareArgs = { sessionId: conversationId, modelPath: model.info.path, videoPath: video.path, settings };
       const prepareAndAsk = async () => {
@@ -139,7 +145,7 @@ export function chatHandlers(
     async 'chat.estimate'({ conversationId, settings }) {
       const conv = ctx.conversations.get(conversationId);
       if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
-      return estimate(settingsFor(conv, settings)).estimate;
+      return estimate(settingsFor(conv, settings), ctx.library.get(conv.videoId)).estimate;
     },
     async 'chat.measure'({ conversationId, question, settings }) {
       const conv = conversationId === undefined ? null : ctx.conversations.get(conversationId);

@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { VideoInfo } from '../../../electron/contract.ts';
+import type { Settings, VideoInfo } from '../../../electron/contract.ts';
 import { resolveFfmpeg } from '../../core/video/ffmpeg-path.ts';
 import { probeVideo } from '../../core/video/probe.ts';
 import { VideoError } from '../../core/video/errors.ts';
 import { mediaUrls, thumbsDir } from '../media.ts';
 import { ServiceError, type ServiceContext } from '../service-context.ts';
 import { userPath } from '../user-path.ts';
-import { LLAVA_ONEVISION_PREPROCESS, loadPreprocessConfig, type PreprocessConfig } from '../../core/video/preprocess-config.ts';
+import { LLAVA_ONEVISION_PREPROCESS, type VideoPreprocess } from '../../core/video/preprocess-config.ts';
+import { videoPreprocessFor } from '../video-preprocess.ts';
 import { filmstrip, makePoster } from '../video-thumbs.ts';
 import { encodeClip, renderClip } from '../../core/synthetic/eval-set.ts';
 import type { CallHandlers } from './types.ts';
@@ -28,11 +29,12 @@ export function videoHandlers(
     }
   };
   /** How the active model's processor sizes frames: the filmstrip samples into the cache entry its engine will read. */
-  const preprocess = (): PreprocessConfig => {
-    const model = ctx.models.resolve(ctx.settings.get().modelId);
+  const preprocess = (override?: Partial<Settings>): VideoPreprocess => {
+    const settings = { ...ctx.settings.get(), ...(override ?? {}) };
+    const model = ctx.models.resolve(settings.modelId);
     if (!model) return LLAVA_ONEVISION_PREPROCESS;
     try {
-      return loadPreprocessConfig(model.info.path);
+      return videoPreprocessFor(model.info.path, settings);
     } catch {
       return LLAVA_ONEVISION_PREPROCESS; // the engine will say what is wrong with the model when it loads it
     }
@@ -69,6 +71,7 @@ export function videoHandlers(
       codec: probe.codec,
       rotation: probe.rotation,
       hasAudio: probe.hasAudio,
+      frameCount: probe.frameCount,
       sizeBytes: probe.sizeBytes,
       addedAt: prev?.addedAt ?? now,
       lastOpenedAt: now,
@@ -109,12 +112,12 @@ export function videoHandlers(
       await fs.rm(thumbsDir(ctx.dataDir, id), { recursive: true, force: true });
       return { ok };
     },
-    async 'videos.frames'({ videoId, frames }) {
+    async 'videos.frames'({ videoId, frames, settings }) {
       const video = ctx.library.get(videoId);
       if (!video) throw new ServiceError('not_found', `no video with id ${videoId}; open it first`);
       const b = bins();
       try {
-        const thumbs = await filmstrip(b, video.path, frames, preprocess(), thumbsDir(ctx.dataDir, videoId));
+        const thumbs = await filmstrip(b, video.path, frames, preprocess(settings), thumbsDir(ctx.dataDir, videoId));
         const missing = thumbs.filter((t) => t.missing).length;
         if (video.missingFrames !== missing) await ctx.library.patch(videoId, { missingFrames: missing });
         return thumbs.map((t) => ({ index: t.index, timeSec: t.timeSec, thumbUrl: mediaUrls.thumb(videoId, t.name), ...(t.missing ? { missing: true } : {}) }));

@@ -6,6 +6,7 @@ import type { ModelInfo } from '../../../electron/contract.ts';
 import { loadCheckpoint } from '../../core/checkpoint/load.ts';
 import { videoGeometry, type LlavaOnevisionConfig } from '../../core/models/llava-onevision-config.ts';
 import { SafetensorsFile, ST_DTYPE_BYTES } from '../../core/checkpoint/safetensors.ts';
+import { modelVideoInfo } from '../video-preprocess.ts';
 
 export interface ModelFolderFacts {
   info: ModelInfo;
@@ -41,6 +42,12 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], op
     if (!ckpt.tokenizer) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
     const { parameters, weightsBytes, dtype } = countWeights(dir);
     const readmeName = name ?? path.basename(path.resolve(dir));
+    let video: ModelInfo['video'];
+    try {
+      video = modelVideoInfo(dir, ckpt.rawConfig.model_type);
+    } catch (err) {
+      throw new ModelFolderError((err as Error).message);
+    }
     return {
       config: ckpt.config,
       weightsBytes,
@@ -54,6 +61,7 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], op
         dtype,
         tokensPerFrame: videoGeometry(ckpt.config).tokensPerFrame,
         description: description ?? `${ckpt.config.text.layers}-layer ${ckpt.config.modelType} (${formatParams(parameters)} parameters, ${dtype})`,
+        ...(video ? { video } : {}),
       },
     };
   } finally {

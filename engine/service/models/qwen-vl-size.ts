@@ -91,3 +91,41 @@ export function qwenVlCheckpointSize(d: QwenVlDims, awq: AwqQuantization | null 
   const text = textModel(d, awq);
   return { parameters: vision + text.parameters, bytes: vision * 2 + text.bytes };
 }
+
+/** The dimensions a Qwen2.5-VL / Qwen3-VL config.json declares (text_config / vision_config), for sizes and estimates. */
+export function qwenVlDimsOf(raw: Record<string, unknown>, family: QwenVlDims['family']): QwenVlDims {
+  const text = (raw.text_config ?? raw) as Record<string, unknown>;
+  const vision = (raw.vision_config ?? {}) as Record<string, unknown>;
+  const num = (o: Record<string, unknown>, key: string, where: string, fallback?: number): number => {
+    const v = o[key] ?? fallback;
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new Error(`config.json: ${where}.${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const hidden = num(text, 'hidden_size', 'text_config');
+  const heads = num(text, 'num_attention_heads', 'text_config');
+  const deepstack = vision.deepstack_visual_indexes;
+  return {
+    family,
+    text: {
+      hidden, heads,
+      intermediate: num(text, 'intermediate_size', 'text_config'),
+      layers: num(text, 'num_hidden_layers', 'text_config'),
+      kvHeads: num(text, 'num_key_value_heads', 'text_config', heads),
+      headDim: num(text, 'head_dim', 'text_config', hidden / heads),
+      vocab: num(text, 'vocab_size', 'text_config'),
+      tiedEmbeddings: (raw.tie_word_embeddings ?? text.tie_word_embeddings) === true,
+    },
+    vision: {
+      depth: num(vision, 'depth', 'vision_config'),
+      hidden: num(vision, 'hidden_size', 'vision_config'),
+      intermediate: num(vision, 'intermediate_size', 'vision_config'),
+      outHidden: num(vision, 'out_hidden_size', 'vision_config'),
+      patch: num(vision, 'patch_size', 'vision_config'),
+      temporalPatch: num(vision, 'temporal_patch_size', 'vision_config', 2),
+      merge: num(vision, 'spatial_merge_size', 'vision_config', 2),
+      ...(family === 'qwen3-vl'
+        ? { positionEmbeddings: num(vision, 'num_position_embeddings', 'vision_config'), deepstackLayers: Array.isArray(deepstack) ? deepstack.length : 0 }
+        : {}),
+    },
+  };
+}

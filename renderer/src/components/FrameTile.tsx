@@ -5,6 +5,8 @@ import { useVisible } from '../lib/useVisible.ts';
 
 interface Props {
   index: number;
+  /** "Frames 3–4" when the tile's tokens cover a temporal group of frames; default "Frame {index + 1}". */
+  name?: string;
   timeSec: number;
   /** The time as shown (precise enough to tell this frame from its neighbours). */
   timeLabel: string;
@@ -49,7 +51,7 @@ export const FrameTile = memo(function FrameTile(p: Props) {
         ref={canvas}
         style={{ width: p.width, height }}
         role="img"
-        aria-label={`Frame ${p.index + 1} at ${p.timeLabel}: ${p.retained} of ${p.perFrame} tokens kept, ${p.retrieved} read ${p.readWhere}`}
+        aria-label={`${p.name ?? `Frame ${p.index + 1}`} at ${p.timeLabel}: ${p.retained} of ${p.perFrame} tokens kept, ${p.retrieved} read ${p.readWhere}`}
         onMouseMove={(e) => {
           const r = e.currentTarget.getBoundingClientRect();
           const col = Math.min(p.overlay.gridW - 1, Math.floor(((e.clientX - r.left) / r.width) * p.overlay.gridW));

@@ -7,6 +7,7 @@ import type { Checked, FrameSampling as FrameSamplingPref } from '../lib/frame-s
 import { POLICIES, usesDecodeSparsity, usesPrefillSparsity } from '../lib/policies.ts';
 import { CheckedInput } from './CheckedInput.tsx';
 import { FrameSampling } from './FrameSampling.tsx';
+import { RateSampling } from './RateSampling.tsx';
 
 interface Props {
   settings: Settings;
@@ -38,6 +39,8 @@ export function SettingsPanel(props: Props) {
   const { settings: s, engine, models, estimate, onChange, onManageModels } = props;
   const { sampling = { mode: 'count' }, onSampling = () => {}, durationSec = null, tokensPerFrame = null } = props;
   const policy = POLICIES.find((p) => p.id === s.policy);
+  // A model that samples by rate (Qwen-VL) has its own video controls; the rest sample a number of frames.
+  const rateModel = models.find((m) => m.id === s.modelId)?.video ?? null;
   return (
     <div className="settings" aria-label="Settings">
       <fieldset className="group">
@@ -77,15 +80,19 @@ export function SettingsPanel(props: Props) {
         </div>
       </fieldset>
 
-      <FrameSampling
-        settings={s}
-        sampling={sampling}
-        durationSec={durationSec}
-        tokensPerFrame={tokensPerFrame}
-        estimate={estimate}
-        onSampling={onSampling}
-        onChange={onChange}
-      />
+      {rateModel ? (
+        <RateSampling settings={s} model={rateModel} estimate={estimate} onChange={onChange} />
+      ) : (
+        <FrameSampling
+          settings={s}
+          sampling={sampling}
+          durationSec={durationSec}
+          tokensPerFrame={tokensPerFrame}
+          estimate={estimate}
+          onSampling={onSampling}
+          onChange={onChange}
+        />
+      )}
 
       <fieldset className="group">
         <legend>Sparsity</legend>

@@ -1,7 +1,7 @@
 // One turn in the inspector: its summary, the per-frame timeline, and the grid of frames with token overlays.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { InspectorTurn, SampledFrame } from '../../../electron/contract.ts';
-import { clockLabels } from '../lib/format.ts';
+import { tokenGroups } from '../lib/temporal-groups.ts';
 import type { OverlayInput } from '../lib/overlay.ts';
 import { classLabels, countsPerFrame, normalizedSaliency, PRUNED, retrievalDepth, tokenClasses, type LayerView, type TokenClass } from '../lib/tokenMap.ts';
 import { FrameTile } from './FrameTile.tsx';
@@ -34,7 +34,9 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
   const readAnyLayer = useMemo(() => (layers > 0 ? new Set(data.retrievedByLayer.flat()).size : null), [data, layers]);
   const readWhere = effLayer === 'any' ? 'at any layer' : `at layer ${effLayer + 1}`;
   const perFrame = data.gridH * data.gridW;
-  const timeLabels = useMemo(() => clockLabels(data.frameTimes), [data]);
+  // One tile per token grid: a frame, or (Qwen-VL) a temporal pair of frames sharing its tokens.
+  const groups = useMemo(() => tokenGroups(data), [data]);
+  const timeLabels = useMemo(() => groups.map((g) => g.timeLabel), [groups]);
   const effMode = mode === 'saliency' && saliency ? 'saliency' : 'tokens';
 
   const overlays = useMemo(
@@ -58,16 +60,17 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
     [data, frames],
   );
 
-  // Thumbnails: the sampled frame at the same time (settings may have changed since this turn).
+  // Thumbnails: the sampled frame at the same time (settings may have changed since this turn); a group's first frame.
   const thumbs = useMemo(() => {
-    return data.frameTimes.map((t, i) => {
+    return groups.map(({ thumbTimeSec: t, frames: own }, i) => {
       if (!frames || frames.length === 0) return null;
-      if (frames.length === data.frames && Math.abs(frames[i].timeSec - t) < 0.05) return frames[i].thumbUrl;
+      const k = own[0] ?? i;
+      if (frames.length > k && Math.abs(frames[k].timeSec - t) < 0.05) return frames[k].thumbUrl;
       let best = frames[0];
       for (const f of frames) if (Math.abs(f.timeSec - t) < Math.abs(best.timeSec - t)) best = f;
       return best.thumbUrl;
     });
-  }, [data, frames]);
+  }, [groups, frames]);
 
   const [hover, setHover] = useState<{ f: number; r: number; c: number } | null>(null);
   const onHover = useCallback((f: number, r: number, c: number) => setHover({ f, r, c }), []);
@@ -98,7 +101,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
       for (const list of data.retrievedByLayer) if (list.includes(v)) k++;
       layersText = ` · read at ${k} of ${layers} layers`;
     }
-    hoverText = `Frame ${hover.f + 1} (${timeLabels[hover.f] ?? ''}) · token row ${hover.r + 1} of ${data.gridH}, column ${hover.c + 1} of ${data.gridW} · ${state}${sal}${layersText}`;
+    hoverText = `${groups[hover.f]?.name ?? `Frame ${hover.f + 1}`} (${timeLabels[hover.f] ?? ''}) · token row ${hover.r + 1} of ${data.gridH}, column ${hover.c + 1} of ${data.gridW} · ${state}${sal}${layersText}`;
   }
 
   const s = data.stats;
@@ -131,6 +134,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
           <FrameTile
             key={f}
             index={f}
+            name={groups[f]?.name}
             timeSec={data.frameTimes[f] ?? 0}
             timeLabel={timeLabels[f] ?? ''}
             thumbUrl={thumbs[f] ?? null}

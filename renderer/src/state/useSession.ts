@@ -50,7 +50,11 @@ export interface Session {
   cancelPrepare(): void;
 }
 
-export function useSession(frameCount: number | null): Session {
+/** The settings the filmstrip's sampling depends on besides the frame count (the model, and Qwen-VL's rate sampling). */
+export type FilmstripSettings = Pick<Settings, 'modelId' | 'sampleFps' | 'maxFrames' | 'maxPixels'>;
+
+export function useSession(frameCount: number | null, filmstrip: FilmstripSettings | null = null): Session {
+  const filmstripKey = JSON.stringify(filmstrip);
   const api = useApi();
   const toasts = useToasts();
   const [recent, setRecent] = useState<VideoInfo[]>([]);
@@ -201,7 +205,8 @@ export function useSession(frameCount: number | null): Session {
     let alive = true;
     setFramesLoading(true);
     setFramesError(null);
-    api.call('videos.frames', { videoId: video.id, frames: frameCount }).then(
+    const settings = JSON.parse(filmstripKey) as FilmstripSettings | null;
+    api.call('videos.frames', { videoId: video.id, frames: frameCount, ...(settings ? { settings } : {}) }).then(
       (f) => {
         if (!alive) return;
         setFrames(f, video.id);
@@ -221,7 +226,7 @@ export function useSession(frameCount: number | null): Session {
     return () => {
       alive = false;
     };
-  }, [api, video, frameCount, fail]);
+  }, [api, video, frameCount, filmstripKey, fail]);
 
   const flushTokens = useCallback(() => {
     flushScheduled.current = false;
