@@ -21,7 +21,7 @@
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [w4] [ops] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill]   (default: check ops parity vision bench hf;
+# Usage: scripts/gpu/kernels_check.sh [check] [w4] [ops] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill] [qwenvision]   (default: check ops parity vision bench hf;
 #   clibench = the CLI benchmark (the app's ChatSession loop) + HF into $OUT/cuda-7b.bench.json and $OUT/cuda-7b.hf.json,
 #   which BENCHMARKS.md's tables are generated from: copy them to assets/benchmarks/ and run npx tsx scripts/benchmarks-md.ts;
 #   CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
@@ -99,6 +99,13 @@ case " $steps " in *" decode "*)
 case " $steps " in *" prefill "*)
   # Dense LLM prefill at Qwen2-7B geometry: Qwen2.forward wall time (flash auto vs off) + a synced per-op breakdown.
   timeout ${PREFILL_TIMEOUT:-180} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/prefill_bench.ts ${PREFILL_ARGS:-} --out "$OUT/prefill_bench.json" 2>&1 | tee "$OUT/prefill_bench.log" || rc=1 ;; esac
+case " $steps " in *" qwenvision "*)
+  # Qwen2.5-VL / Qwen3-VL towers: the HF fixture (test/fixtures/qwen-vision) on CUDA in f32, bf16 cuBLAS and bf16 flash,
+  # the Qwen2.5-VL-7B tower's ms on 64 / 256 frames (synthetic device weights), then HF's tower at the same geometry.
+  timeout ${QWENVISION_TIMEOUT:-180} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/qwen_vision_check.ts --bench \
+    --out "$OUT/qwen_vision_check.json" 2>&1 | tee "$OUT/qwen_vision_check.log" || rc=1
+  PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-120} python3 scripts/gpu/qwen_vision_hf_bench.py "$OUT/qwen_vision_hf.json" 2>&1 | grep -v Warning \
+    | tee "$OUT/qwen_vision_hf.log" || rc=1 ;; esac
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1

@@ -3,7 +3,7 @@
 // DeepStack features, patch and token saliency; (2) with --bench, the Qwen2.5-VL-7B tower (synthetic bf16 weights drawn
 // on the device) on 64 and 256 frames of a 252x448 video (grid 18x32 patches per temporal group), ms per forward
 // with and without saliency.
-// Usage: npx tsx scripts/gpu/qwen_vision_check.ts [--bench] [--out FILE.json]
+// Usage: npx tsx scripts/gpu/qwen_vision_check.ts [--bench] [--out FILE.json]   (in a device call: scripts/gpu/kernels_check.sh qwenvision)
 import { writeFileSync } from 'node:fs';
 import type { HostTensorData } from '../../engine/core/backend/backend.ts';
 import { tryCudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';

@@ -97,29 +97,26 @@ export function invertPermutation(p: Int32Array): Int32Array {
 }
 
 /** The towers' 2-D rotary (HF Qwen2_5_VLVisionRotaryEmbedding, axial): per head of d dims, rotate-half pairs
- *  (i, i + d/2) turn by h·f[i] for i < d/4 and by w·f[i - d/4] for d/4 <= i < d/2, f[j] = theta^(-4j/d). Applied as
- *  two Backend.rope passes whose inverse frequencies are zero on the other axis' pairs (a turn by 0 is exact). */
+ *  (i, i + d/2) turn by h·f[i] for i < d/4 and by w·f[i - d/4] for d/4 <= i < d/2, f[j] = theta^(-4j/d), as one
+ *  Backend.ropeAngles table (built once per batch; every layer's q and k reuse it). */
 export class VisionRotary {
-  private readonly invH: Float32Array;
-  private readonly invW: Float32Array;
+  private readonly angles: Float32Array;
 
-  constructor(headDim: number, theta: number, private readonly h: Int32Array, private readonly w: Int32Array) {
+  constructor(headDim: number, theta: number, h: Int32Array, w: Int32Array) {
     const quarter = headDim / 4, half = headDim / 2;
-    this.invH = new Float32Array(half);
-    this.invW = new Float32Array(half);
-    for (let j = 0; j < quarter; j++) {
-      // float32 like HF: 1 / theta ** (arange(0, d/2, 2) / (d/2)).
-      const f = Math.fround(1 / Math.fround(theta ** Math.fround((2 * j) / half)));
-      this.invH[j] = f;
-      this.invW[quarter + j] = f;
+    // float32 like HF: 1 / theta ** (arange(0, d/2, 2) / (d/2)), then position * inv_freq.
+    const f = Float32Array.from({ length: quarter }, (_, j) => Math.fround(1 / Math.fround(theta ** Math.fround((2 * j) / half))));
+    this.angles = new Float32Array(h.length * half);
+    for (let r = 0; r < h.length; r++) {
+      for (let j = 0; j < quarter; j++) {
+        this.angles[r * half + j] = h[r] * f[j];
+        this.angles[r * half + quarter + j] = w[r] * f[j];
+      }
     }
   }
 
   apply(be: Backend, x: Tensor, heads: number): Tensor {
-    const a = be.rope(x, heads, this.h, this.invH);
-    const out = be.rope(a, heads, this.w, this.invW);
-    be.dispose(a);
-    return out;
+    return be.ropeAngles(x, heads, this.angles);
   }
 }
 
