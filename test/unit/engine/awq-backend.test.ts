@@ -2,20 +2,9 @@
 // against x · dequantize(W)ᵀ in float64 from awq-layout.ts's reference, on fresh random layers.
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
-import { dequantizeAwq, dequantizeAwqPacked, packAwq, unpackAwq, type AwqUnpacked } from '../../../engine/core/checkpoint/awq-layout.ts';
+import { dequantizeAwq, dequantizeAwqPacked, packAwq, unpackAwq } from '../../../engine/core/checkpoint/awq-layout.ts';
+import { randomLayer } from './awq-random-layer.ts';
 import { PrimitiveLayerOps } from '../../../engine/core/backend/layer-ops.ts';
-
-function randomLayer(out: number, inF: number, groupSize: number, seed: number): AwqUnpacked {
-  let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const g = inF / groupSize;
-  return {
-    out, in: inF, groupSize,
-    codes: Uint8Array.from({ length: out * inF }, () => Math.floor(rnd() * 16)),
-    zeros: Uint8Array.from({ length: g * out }, () => Math.floor(rnd() * 16)),
-    scales: Float32Array.from({ length: g * out }, () => Math.fround(0.001 + rnd() * 0.01)),
-  };
-}
 
 function randomRows(n: number, seed: number): Float32Array {
   let s = seed >>> 0;

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AWQ_PACK_ORDER, checkAwqShapes, dequantizeAwq, packAwq, unpackAwq, type AwqUnpacked } from '../../../engine/core/checkpoint/awq-layout.ts';
-
-function randomLayer(out: number, inF: number, groupSize: number, seed: number): AwqUnpacked {
-  let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const g = inF / groupSize;
-  return {
-    out, in: inF, groupSize,
-    codes: Uint8Array.from({ length: out * inF }, () => Math.floor(rnd() * 16)),
-    zeros: Uint8Array.from({ length: g * out }, () => Math.floor(rnd() * 16)),
-    scales: Float32Array.from({ length: g * out }, () => Math.fround(0.001 + rnd() * 0.01)),
-  };
-}
+import { AWQ_PACK_ORDER, checkAwqShapes, dequantizeAwq, packAwq, unpackAwq } from '../../../engine/core/checkpoint/awq-layout.ts';
+import { randomLayer } from './awq-random-layer.ts';
 
 describe('AutoAWQ gemm layout', () => {
   it('puts channel 8c + ORDER[k] in nibble k of column c', () => {

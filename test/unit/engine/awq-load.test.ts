@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshCheckpoints } from './fresh-checkpoints.ts';
+import { dequantizedFolder } from './quantize/dequantized-folder.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
 import { SafetensorsFile, writeSafetensors, type StDType, type TensorToWrite } from '../../../engine/core/checkpoint/safetensors.ts';
 import { dequantizeAwqPacked } from '../../../engine/core/checkpoint/awq-layout.ts';
@@ -35,31 +36,6 @@ function editTensors(d: string, edit: (t: Record<string, TensorToWrite>) => void
   writeSafetensors(path, t);
 }
 
-/** The same model with every 4-bit layer replaced by its f32 dequantized weight, and no quantization_config. */
-function dequantizedTwin(awqDir: string): string {
-  const d = fresh({ preset: 'tiny', seed: 3 });
-  const groupSize = JSON.parse(readFileSync(join(awqDir, 'config.json'), 'utf8')).quantization_config.group_size;
-  const src = new SafetensorsFile(join(awqDir, 'model.safetensors'));
-  const t: Record<string, TensorToWrite> = {};
-  for (const info of src.tensors.values()) {
-    const bytes = src.readBytes(info.name);
-    if (!info.name.endsWith('.qweight')) {
-      if (!/\.(qzeros|scales)$/.test(info.name)) t[info.name] = { dtype: info.dtype, shape: info.shape, data: bytes };
-      continue;
-    }
-    const m = info.name.slice(0, -'.qweight'.length);
-    const [inF, words] = info.shape;
-    const w = dequantizeAwqPacked({
-      out: words * 8, in: inF, groupSize, qweight: new Int32Array(bytes.buffer),
-      qzeros: new Int32Array(src.readBytes(`${m}.qzeros`).buffer), scales: new Uint16Array(src.readBytes(`${m}.scales`).buffer),
-    });
-    t[`${m}.weight`] = { dtype: 'F32', shape: [words * 8, inF], data: w };
-  }
-  src.close();
-  writeSafetensors(join(d, 'model.safetensors'), t);
-  return d;
-}
-
 function relError(got: Float32Array, ref: Float32Array): number {
   let e = 0, m = 0;
   for (let i = 0; i < ref.length; i++) { e = Math.max(e, Math.abs(got[i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
@@ -78,7 +54,8 @@ describe('4-bit AutoAWQ checkpoints', () => {
     expect(names).toContain('language_model.model.layers.1.mlp.down_proj.weight');
     expect(names).not.toContain('language_model.model.layers.1.mlp.down_proj.qweight');
     const q = await loadModel(dir, { backend: 'cpu', threads: 1 });
-    const f = await loadModel(dequantizedTwin(dir), { backend: 'cpu', threads: 1 });
+    dequantizedFolder(dir, `${dir}-f32`); // the same model with the f32 dequantized weights, no quantization_config
+    const f = await loadModel(`${dir}-f32`, { backend: 'cpu', threads: 1 });
     const a = q.model.logits(IDS, null, 0), b = f.model.logits(IDS, null, 0);
     expect(relError(a, b)).toBeLessThan(1e-5);
     // The check can fail: another 4-bit model (other seed) is far off.
