@@ -67,7 +67,11 @@ case " $steps " in *" parity "*)
       refs="hf-$f=$h/reference.safetensors"
       [ -f $p/$f-cpu.safetensors ] && refs="$refs cpu-$f=$p/$f-cpu.safetensors"
       timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors $refs || rc=1
-    done; } 2>&1 | tee "$OUT/parity.log" ;; esac
+    done
+    # A 4-bit AutoAWQ checkpoint (Backend.weightQ4) vs HF fp32 on its dequantized weights (scripts/gpu/awq_hf_fixture.py).
+    h=test/fixtures/awq
+    timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors hf-awq=$h/reference.safetensors || rc=1
+    } 2>&1 | tee "$OUT/parity.log" ;; esac
 case " $steps " in *" vision "*)
   # Vision tower: blockAttention vs CPU reference, CUDA features vs CPU (small checkpoint) and HF fixtures, vision ms at 7B.
   p=.device/parity; specs=""
