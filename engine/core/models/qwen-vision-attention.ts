@@ -1,8 +1,9 @@
-// Attention of the Qwen-VL vision towers: block-diagonal over segments of any lengths (HF cu_seqlens: temporal groups,
-// or Qwen2.5-VL's windows), on Backend.attention's equal `blocks`; the 2-D rotary; the fused qkv projection.
+// The attention half of the Qwen-VL vision towers' blocks: the fused qkv projection (split at load), the 2-D rotary,
+// and attention block-diagonal over segments of any lengths (HF cu_seqlens: temporal groups, or Qwen2.5-VL's windows)
+// on Backend.attention's equal `blocks`, with per-segment column means for saliency.
 import type { Backend, HostTensorData, Linear, Tensor } from '../backend/backend.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import type { TensorSpec } from './tensor-spec.ts';
+import { loadTensors, type Loaded, type TensorSpec } from './tensor-spec.ts';
 
 interface Run {
   start: number;
@@ -141,4 +142,39 @@ type DeviceRandom = HostTensorData & { deviceRandom: { seed: number; std: number
 
 function isDeviceRandom(d: HostTensorData): d is DeviceRandom {
   return 'deviceRandom' in d;
+}
+
+/** q, k, v as three linears (the fused qkv split at load). */
+export interface SplitQkv {
+  q: Linear;
+  k: Linear;
+  v: Linear;
+}
+
+/** A block's tensors loaded, its fused `qkv` split into q, k, v. */
+export type LoadedBlock<S> = Omit<Loaded<S>, 'qkv'> & { qkv: SplitQkv };
+
+export function loadBlocks<S extends { qkv: { w: TensorSpec; b?: TensorSpec } }>(be: Backend, src: WeightSource,
+  specs: readonly S[]): LoadedBlock<S>[] {
+  return specs.map((b) => {
+    const { qkv, ...rest } = b;
+    // The loaded shape is LoadedBlock<S>; typing it through loadTensors' generic would recurse without end.
+    const others = (loadTensors as (be: Backend, src: WeightSource, tree: object) => object)(be, src, rest);
+    return { ...others, qkv: loadSplitQkv(be, src, qkv) } as LoadedBlock<S>;
+  });
+}
+
+/** A block's attention half after its norm `n` (freed here): q, k, v projections, the 2-D rotary, attention over the
+ *  segments; with `saliency`, also the column means of that layer's attention (per row, in the tower's order). */
+export function visionSelfAttention(be: Backend, n: Tensor, qkv: SplitQkv, rotary: VisionRotary, segments: AttentionSegments,
+  heads: number, headDim: number, saliency: boolean): { out: Tensor; saliency: Float32Array | null } {
+  const q0 = be.linear(n, qkv.q.w, qkv.q.b), k0 = be.linear(n, qkv.k.w, qkv.k.b), v = be.linear(n, qkv.v.w, qkv.v.b);
+  be.dispose(n);
+  const q = rotary.apply(be, q0, heads), k = rotary.apply(be, k0, heads);
+  be.dispose(q0); be.dispose(k0);
+  const scale = 1 / Math.sqrt(headDim);
+  const sal = saliency ? segments.columnMeans(be, q, k, heads, scale) : null;
+  const out = segments.attention(be, q, k, v, heads, scale);
+  be.dispose(q); be.dispose(k); be.dispose(v);
+  return { out, saliency: sal };
 }

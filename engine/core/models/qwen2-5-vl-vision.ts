@@ -6,9 +6,9 @@
 // tokens back in input order at the end. Its order differs from HF's in one way that changes no number: windows of
 // equal size are grouped (full windows first as they appear, then the edge windows), so each window layer is one
 // block-diagonal attention call per window size instead of a gather.
-import type { Backend, Linear, Tensor } from '../backend/backend.ts';
+import type { Backend, Tensor } from '../backend/backend.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import { AttentionSegments, VisionRotary, invertPermutation, loadSplitQkv } from './qwen-vision-attention.ts';
+import { AttentionSegments, VisionRotary, invertPermutation, loadBlocks, visionSelfAttention, type LoadedBlock } from './qwen-vision-attention.ts';
 import { mergeRows, mergerMlp, runQwenVision, type BatchOutput, type QwenVisionOptions, type QwenVisionOutput } from './qwen-vision-forward.ts';
 import { groupSegments, patchCoordinates, windowMergedUnits, type VisionGrid } from './qwen-vision-grid.ts';
 import { windowUnits, type Qwen25VisionConfig } from './qwen2-5-vl-vision-config.ts';
@@ -46,7 +46,7 @@ export function qwen25VisionTensors(c: Qwen25VisionConfig) {
   };
 }
 
-type Block = Omit<Loaded<ReturnType<typeof qwen25VisionBlockTensors>>, 'qkv'> & { qkv: { q: Linear; k: Linear; v: Linear } };
+type Block = LoadedBlock<ReturnType<typeof qwen25VisionBlockTensors>>;
 type Merger = Loaded<ReturnType<typeof qwen25VisionTensors>['merger']>;
 
 export class Qwen25VisionTower {
@@ -55,11 +55,7 @@ export class Qwen25VisionTower {
 
   static load(be: Backend, src: WeightSource, cfg: Qwen25VisionConfig): Qwen25VisionTower {
     const spec = qwen25VisionTensors(cfg);
-    const blocks = spec.blocks.map((b) => {
-      const { qkv, ...rest } = b;
-      return { ...loadTensors(be, src, rest), qkv: loadSplitQkv(be, src, qkv) };
-    });
-    return new Qwen25VisionTower(be, cfg, loadTensors(be, src, spec.patch), blocks, loadTensors(be, src, spec.merger));
+    return new Qwen25VisionTower(be, cfg, loadTensors(be, src, spec.patch), loadBlocks(be, src, spec.blocks), loadTensors(be, src, spec.merger));
   }
 
   /** The encoder layer whose attention saliency reads: the last full-attention layer. */
@@ -95,22 +91,15 @@ export class Qwen25VisionTower {
     let h = identity ? emb : be.gatherRows(emb, rowOrder);
     if (!identity) be.dispose(emb);
     let patchSaliency: Float32Array | null = null;
-    const scale = 1 / Math.sqrt(c.headDim);
     for (let i = 0; i < this.blocks.length; i++) {
       const L = this.blocks[i];
       const segments = c.fullAttentionLayers.includes(i) ? fullAttn : windowAttn;
-      const n = be.rmsNorm(h, L.norm1, EPS);
-      const q0 = be.linear(n, L.qkv.q.w, L.qkv.q.b), k0 = be.linear(n, L.qkv.k.w, L.qkv.k.b), v = be.linear(n, L.qkv.v.w, L.qkv.v.b);
-      be.dispose(n);
-      const q = rotary.apply(be, q0, c.heads), k = rotary.apply(be, k0, c.heads);
-      be.dispose(q0); be.dispose(k0);
-      if (saliency && i === this.saliencyLayer) {
-        const inTower = segments.columnMeans(be, q, k, c.heads, scale);
+      const { out: a, saliency: inTower } = visionSelfAttention(be, be.rmsNorm(h, L.norm1, EPS), L.qkv, rotary, segments,
+        c.heads, c.headDim, saliency && i === this.saliencyLayer);
+      if (inTower) {
         patchSaliency = new Float32Array(rows);
         for (let r = 0; r < rows; r++) patchSaliency[rowOrder[r]] = inTower[r];
       }
-      const a = segments.attention(be, q, k, v, c.heads, scale);
-      be.dispose(q); be.dispose(k); be.dispose(v);
       const h1 = be.layerOps.linearAdd(a, L.proj, h);
       be.dispose(a); be.dispose(h);
       const n2 = be.rmsNorm(h1, L.norm2, EPS);

@@ -2,10 +2,10 @@
 // learned position table bilinearly interpolated to the grid, 2-D rotary positions, LayerNorm blocks with a GELU MLP,
 // attention within each temporal group, the 2x2 merger, and DeepStack: the outputs of deepstack_visual_indexes' layers,
 // each through its own merger (LayerNorm after the 2x2 shuffle), for the LLM's first layers.
-import type { Backend, Linear, Tensor } from '../backend/backend.ts';
+import type { Backend, Tensor } from '../backend/backend.ts';
 import { hostToF32 } from '../backend/dtype.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
-import { AttentionSegments, VisionRotary, loadSplitQkv } from './qwen-vision-attention.ts';
+import { AttentionSegments, VisionRotary, loadBlocks, visionSelfAttention, type LoadedBlock } from './qwen-vision-attention.ts';
 import { mergeRows, mergerMlp, runQwenVision, type BatchOutput, type QwenVisionOptions, type QwenVisionOutput } from './qwen-vision-forward.ts';
 import { groupSegments, patchCoordinates, type VisionGrid } from './qwen-vision-grid.ts';
 import type { Qwen3VisionConfig } from './qwen3-vl-vision-config.ts';
@@ -56,7 +56,7 @@ export function qwen3VisionTensors(c: Qwen3VisionConfig) {
   };
 }
 
-type Block = Omit<Loaded<ReturnType<typeof qwen3VisionBlockTensors>>, 'qkv'> & { qkv: { q: Linear; k: Linear; v: Linear } };
+type Block = LoadedBlock<ReturnType<typeof qwen3VisionBlockTensors>>;
 type Merger = Loaded<ReturnType<typeof mergerTensors>>;
 
 export class Qwen3VisionTower {
@@ -69,13 +69,9 @@ export class Qwen3VisionTower {
 
   static load(be: Backend, src: WeightSource, cfg: Qwen3VisionConfig): Qwen3VisionTower {
     const spec = qwen3VisionTensors(cfg);
-    const blocks = spec.blocks.map((b) => {
-      const { qkv, ...rest } = b;
-      return { ...loadTensors(be, src, rest), qkv: loadSplitQkv(be, src, qkv) };
-    });
     // The table is only read on the host (interpolated per grid size).
     const posTable = Float32Array.from(hostToF32(src.get(spec.pos.name, spec.pos.shape)));
-    return new Qwen3VisionTower(be, cfg, loadTensors(be, src, spec.patch), posTable, blocks,
+    return new Qwen3VisionTower(be, cfg, loadTensors(be, src, spec.patch), posTable, loadBlocks(be, src, spec.blocks),
       loadTensors(be, src, spec.merger), loadTensors(be, src, spec.deepstack));
   }
 
@@ -101,17 +97,11 @@ export class Qwen3VisionTower {
     be.dispose(emb); be.dispose(posEmb);
     let patchSaliency: Float32Array | null = null;
     const deepstack: Tensor[] = [];
-    const scale = 1 / Math.sqrt(c.headDim);
     for (let i = 0; i < this.blocks.length; i++) {
       const L = this.blocks[i];
-      const n = be.layerNorm(h, L.norm1.w, L.norm1.b, EPS);
-      const q0 = be.linear(n, L.qkv.q.w, L.qkv.q.b), k0 = be.linear(n, L.qkv.k.w, L.qkv.k.b), v = be.linear(n, L.qkv.v.w, L.qkv.v.b);
-      be.dispose(n);
-      const q = rotary.apply(be, q0, c.heads), k = rotary.apply(be, k0, c.heads);
-      be.dispose(q0); be.dispose(k0);
-      if (saliency && i === this.saliencyLayer) patchSaliency = attn.columnMeans(be, q, k, c.heads, scale);
-      const a = attn.attention(be, q, k, v, c.heads, scale);
-      be.dispose(q); be.dispose(k); be.dispose(v);
+      const { out: a, saliency: sal } = visionSelfAttention(be, be.layerNorm(h, L.norm1.w, L.norm1.b, EPS), L.qkv, rotary, attn,
+        c.heads, c.headDim, saliency && i === this.saliencyLayer);
+      if (sal) patchSaliency = sal;
       const h1 = be.layerOps.linearAdd(a, L.proj, h);
       be.dispose(a); be.dispose(h);
       const n2 = be.layerNorm(h1, L.norm2.w, L.norm2.b, EPS);
