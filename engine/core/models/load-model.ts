@@ -9,7 +9,7 @@ import { ChatTemplate, QWEN2_CHATML_TEMPLATE, TextTokenizer } from '../tokenizer
 import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';
 import { LlavaOnevision } from './llava-onevision.ts';
 import { presetConfig, PRESETS, type PresetName } from './presets.ts';
-import { DeviceSyntheticWeights, SyntheticWeights, type SyntheticBits } from './synthetic.ts';
+import { awqGroupSize, DeviceSyntheticWeights, SyntheticWeights, type SyntheticBits } from './synthetic.ts';
 import { tensorLayout } from './llava-onevision.ts';
 import { totalmem } from 'node:os';
 
@@ -39,17 +39,21 @@ export interface LoadedModel {
   dispose(): void;
 }
 
-/** Bytes the weights take on a backend (f32 on CPU, 2 bytes per value on CUDA). */
-export function weightBytes(config: LlavaOnevisionConfig, backend: Backend): number {
+/** Bytes the weights take on a backend (f32 on CPU, 2 bytes per value on CUDA); with `awqGroupSize`, the language
+ *  model's decoder linears are 4-bit (half a byte per value, plus a float scale and a 4-bit zero per group). */
+export function weightBytes(config: LlavaOnevisionConfig, backend: Backend, awqGroupSize?: number): number {
   const per = backend.name === 'cpu' ? 4 : 2;
-  return tensorLayout(config).reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1) * per, 0);
+  return tensorLayout(config).reduce((a, t) => {
+    const n = t.shape.reduce((x, y) => x * y, 1);
+    return a + (awqGroupSize && t.linear?.awq === 'required' ? n * (0.5 + 4.5 / awqGroupSize) : n * per);
+  }, 0);
 }
 
-function checkFits(config: LlavaOnevisionConfig, backend: Backend): void {
+function checkFits(config: LlavaOnevisionConfig, backend: Backend, awqGroupSize?: number): void {
   if (backend.name !== 'cpu') return;
-  const need = weightBytes(config, backend);
+  const need = weightBytes(config, backend, awqGroupSize);
   if (need > totalmem() * 0.85) {
-    throw new Error(`this model needs ${(need / 2 ** 30).toFixed(1)} GiB of RAM as float32 on the CPU backend; this machine has `
+    throw new Error(`this model needs ${(need / 2 ** 30).toFixed(1)} GiB of RAM on the CPU backend (float32${awqGroupSize ? ', 4-bit language-model linears' : ''}); this machine has `
       + `${(totalmem() / 2 ** 30).toFixed(1)} GiB. Use a GPU (--backend cuda) or a smaller model.`);
   }
 }
@@ -60,7 +64,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   if (opts.synthetic) {
     if (!PRESETS.includes(opts.synthetic)) throw new Error(`unknown synthetic preset "${opts.synthetic}" (known: ${PRESETS.join(', ')})`);
     const config = parseConfig(presetConfig(opts.synthetic));
-    checkFits(config, backend);
+    checkFits(config, backend, opts.syntheticBits === 4 ? awqGroupSize(config) : undefined);
     // On the GPU the weights are drawn on the device (7B in < 1 s instead of minutes of JS fills and uploads).
     const bits = opts.syntheticBits ?? 16;
     const src = backend.name === 'cuda' ? new DeviceSyntheticWeights(config, opts.seed ?? 0, bits) : new SyntheticWeights(config, opts.seed ?? 0, 'f32', bits);
@@ -78,7 +82,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   }
   const ck = loadCheckpoint(dir);
   try {
-    checkFits(ck.config, backend);
+    checkFits(ck.config, backend, ck.quant?.groupSize);
     const model = LlavaOnevision.load(backend, ck.weights, ck.config);
     return {
       name: dir.replace(/\/+$/, '').split(/[\\/]/).pop() ?? dir, dir, config: ck.config, backend, model,

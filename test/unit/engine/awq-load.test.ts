@@ -9,7 +9,10 @@ import { dequantizedFolder } from './quantize/dequantized-folder.ts';
 import { loadCheckpoint } from '../../../engine/core/checkpoint/load.ts';
 import { SafetensorsFile, writeSafetensors, type StDType, type TensorToWrite } from '../../../engine/core/checkpoint/safetensors.ts';
 import { dequantizeAwqPacked } from '../../../engine/core/checkpoint/awq-layout.ts';
-import { loadModel } from '../../../engine/core/models/load-model.ts';
+import { loadModel, weightBytes } from '../../../engine/core/models/load-model.ts';
+import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
+import { parseConfig } from '../../../engine/core/models/llava-onevision-config.ts';
+import { presetConfig } from '../../../engine/core/models/presets.ts';
 import { describeModelFolder } from '../../../engine/service/models/model-folder.ts';
 import { randomAwq } from '../../../engine/core/models/synthetic.ts';
 
@@ -146,4 +149,12 @@ describe('synthetic 4-bit weights (bench --weights awq4)', () => {
     expect(a.every(Number.isFinite)).toBe(true);
     expect(relError(a, b)).toBeGreaterThan(1e-3); // different (4-bit) weights
   });
+});
+
+it('the CPU memory check counts 4-bit decoder linears at about half a byte per weight (a 7B AWQ model fits in 16 GB)', () => {
+  const cfg = parseConfig(presetConfig('7b')), be = new CpuBackend({ threads: 1 });
+  const f32 = weightBytes(cfg, be), q4 = weightBytes(cfg, be, 128);
+  const t = cfg.text, linears = t.layers * t.hiddenSize * (2 * t.heads * t.headDim + 2 * t.kvHeads * t.headDim + 3 * t.intermediateSize);
+  expect(f32 - q4).toBeCloseTo(linears * (4 - 0.5 - 4.5 / 128), -3);
+  expect(q4 / 2 ** 30).toBeLessThan(10);
 });
