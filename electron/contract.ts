@@ -104,6 +104,7 @@ export const ModelInfo = z.object({
   source: z.enum(['embedded', 'local', 'downloaded']),
   parameters: z.number(),
   dtype: z.string(),
+  /** 0 for models that sample by rate (their tokens per frame depend on the video: see `video`). */
   tokensPerFrame: z.number().int(),
   description: z.string(),
   /** Models whose processor samples by rate and sizes frames by a pixel budget (Qwen-VL): its own settings. */

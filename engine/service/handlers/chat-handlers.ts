@@ -45,15 +45,13 @@ export function chatHandlers(
       weightsResident: resident !== null && resident.path === model.info.path && resident.backend === settings.backend
         && resident.restarts === status.restarts && status.state !== 'crashed' && status.state !== 'restarting',
     };
-    if (model.info.video) {
-      if (!video) throw new ServiceError('not_found', 'the conversation\'s video is no longer in the library; open it again');
-      try {
-        return { model, estimate: estimateQwenModel(model.info.path, model.info.video.family, model.info.parameters, video, common) };
-      } catch (err) {
-        throw new ServiceError('invalid_request', (err as Error).message);
-      }
+    if (model.kind === 'llava') return { model, estimate: estimateMemory({ config: model.config, parameters: model.info.parameters, ...common }) };
+    if (!video) throw new ServiceError('not_found', 'the conversation\'s video is no longer in the library; open it again');
+    try {
+      return { model, estimate: estimateQwenModel(model.info.path, model.info.parameters, video, common) };
+    } catch (err) {
+      throw new ServiceError('invalid_request', (err as Error).message);
     }
-    return { model, estimate: estimateMemory({ config: model.config, parameters: model.info.parameters, ...common }) };
   };
 
   /** askedAt: performance.now() when chat.ask arrived, the user's Enter as the service sees it. */

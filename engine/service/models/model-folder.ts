@@ -6,13 +6,15 @@ import type { ModelInfo } from '../../../electron/contract.ts';
 import { loadCheckpoint } from '../../core/checkpoint/load.ts';
 import { videoGeometry, type LlavaOnevisionConfig } from '../../core/models/llava-onevision-config.ts';
 import { SafetensorsFile, ST_DTYPE_BYTES } from '../../core/checkpoint/safetensors.ts';
+import { readJsonFile } from '../../core/checkpoint/load.ts';
+import { isQwenVlFolder } from '../../core/models/load-qwen-vl.ts';
+import { parseQwenVlConfig, type QwenVlConfig } from '../../core/models/qwen-vl-config.ts';
 import { modelVideoInfo } from '../video-preprocess.ts';
 
-export interface ModelFolderFacts {
-  info: ModelInfo;
-  config: LlavaOnevisionConfig;
-  weightsBytes: number;
-}
+/** A usable model folder: LLaVA-OneVision (fixed frames) or Qwen2.5-VL / Qwen3-VL (rate sampling, info.video set). */
+export type ModelFolderFacts =
+  | { kind: 'llava'; info: ModelInfo; config: LlavaOnevisionConfig; weightsBytes: number }
+  | { kind: 'qwen-vl'; info: ModelInfo; config: QwenVlConfig; weightsBytes: number };
 
 export class ModelFolderError extends Error {
   override name = 'ModelFolderError';
@@ -31,6 +33,7 @@ export interface DescribeOptions {
 
 /** Throws ModelFolderError with the loader's message when the folder is not a usable model. */
 export function describeModelFolder(dir: string, source: ModelInfo['source'], opts: DescribeOptions = {}): ModelFolderFacts {
+  if (isQwenVlFolder(dir)) return describeQwenVlFolder(dir, source, opts);
   const { name, description } = opts;
   let ckpt;
   try {
@@ -42,13 +45,8 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], op
     if (!ckpt.tokenizer) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
     const { parameters, weightsBytes, dtype } = countWeights(dir);
     const readmeName = name ?? path.basename(path.resolve(dir));
-    let video: ModelInfo['video'];
-    try {
-      video = modelVideoInfo(dir, ckpt.rawConfig.model_type);
-    } catch (err) {
-      throw new ModelFolderError((err as Error).message);
-    }
     return {
+      kind: 'llava',
       config: ckpt.config,
       weightsBytes,
       info: {
@@ -61,12 +59,51 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], op
         dtype,
         tokensPerFrame: videoGeometry(ckpt.config).tokensPerFrame,
         description: description ?? `${ckpt.config.text.layers}-layer ${ckpt.config.modelType} (${formatParams(parameters)} parameters, ${dtype})`,
-        ...(video ? { video } : {}),
       },
     };
   } finally {
     ckpt.weights.close();
   }
+}
+
+/** A Qwen2.5-VL / Qwen3-VL folder: its config (the engine's parser), tokenizer, weights and video processor. */
+function describeQwenVlFolder(dir: string, source: ModelInfo['source'], opts: DescribeOptions): ModelFolderFacts {
+  let raw: Record<string, unknown>;
+  let config: QwenVlConfig;
+  let video: ModelInfo['video'];
+  try {
+    raw = readJsonFile(path.join(dir, 'config.json'));
+    config = parseQwenVlConfig(raw);
+    video = modelVideoInfo(dir, config.family === 'qwen3_vl' ? 'qwen3_vl' : 'qwen2_5_vl');
+  } catch (err) {
+    throw new ModelFolderError(`${dir}: ${(err as Error).message}`);
+  }
+  const v = config.vision;
+  for (const [what, proc, tower] of [['patch_size', video?.patchSize, v.patchSize], ['merge_size', video?.mergeSize, v.mergeSize], ['temporal_patch_size', video?.temporalPatchSize, v.temporalPatchSize]] as const) {
+    if (proc !== tower) throw new ModelFolderError(`${dir}: the video processor's ${what} ${proc} differs from vision_config's ${tower}`);
+  }
+  if (!existsSync(path.join(dir, 'tokenizer.json'))) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
+  const { parameters, weightsBytes, dtype } = countWeights(dir);
+  if (parameters === 0) throw new ModelFolderError(`${dir}: no .safetensors weights`);
+  const family = config.family === 'qwen3_vl' ? 'Qwen3-VL' : 'Qwen2.5-VL';
+  return {
+    kind: 'qwen-vl',
+    config,
+    weightsBytes,
+    info: {
+      id: modelIdFor(source, opts.idFolder ?? dir),
+      name: opts.name ?? path.basename(path.resolve(dir)),
+      path: path.resolve(dir),
+      architecture: String(Array.isArray(raw.architectures) ? raw.architectures[0] : config.family),
+      source,
+      parameters,
+      dtype,
+      // Tokens per frame depend on the video (rate sampling, pixel budget): see info.video.
+      tokensPerFrame: 0,
+      description: opts.description ?? `${config.text.layers}-layer ${family} (${formatParams(parameters)} parameters, ${dtype})`,
+      video,
+    },
+  };
 }
 
 function shardFiles(dir: string): string[] {

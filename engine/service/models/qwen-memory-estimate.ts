@@ -100,19 +100,18 @@ export function estimateQwenMemory(input: QwenEstimateInput): MemoryEstimate {
 /** The estimate for a Qwen-VL model folder on a library video, with the settings' rate sampling and pixel budget. */
 export function estimateQwenModel(
   modelDir: string,
-  family: QwenVlDims['family'],
   parameters: number,
   video: Pick<VideoInfo, 'width' | 'height' | 'fps' | 'durationSec' | 'frameCount'>,
   rest: Pick<QwenEstimateInput, 'settings' | 'backend' | 'availableBytes' | 'weightsResident'>,
 ): MemoryEstimate {
-  const raw = JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>;
-  const preprocess = loadVideoPreprocess(modelDir, family);
+  const dims = qwenVlDimsOf(JSON.parse(readFileSync(path.join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>);
+  const preprocess = loadVideoPreprocess(modelDir, dims.family);
   if (!isQwenPreprocess(preprocess)) throw new Error(`${modelDir}: not a Qwen-VL processor`);
   return estimateQwenMemory({
     ...rest,
     video: withRateSampling(preprocess, rest.settings),
     source: { width: video.width, height: video.height, fps: video.fps, frameCount: video.frameCount ?? Math.round(video.durationSec * video.fps) },
-    dims: qwenVlDimsOf(raw, family),
+    dims,
     parameters,
   });
 }

@@ -3,10 +3,16 @@
 // model manager can state what a listed repo holds before it is downloaded. AWQ checkpoints (AutoAWQ gemm layout:
 // int32 qweight [in, out/8], int32 qzeros [in/g, out/8], fp16 scales [in/g, out]) quantize the language model's
 // linear layers only; the vision tower, embeddings, norms and lm_head stay 16-bit.
+import { parseQwenVlConfig, type QwenVlConfig } from '../../core/models/qwen-vl-config.ts';
 
 export interface QwenVlDims {
   family: 'qwen2.5-vl' | 'qwen3-vl';
-  text: { hidden: number; intermediate: number; layers: number; heads: number; kvHeads: number; headDim: number; vocab: number; tiedEmbeddings: boolean };
+  text: {
+    hidden: number; intermediate: number; layers: number; heads: number; kvHeads: number; headDim: number; vocab: number; tiedEmbeddings: boolean;
+    /** q/k/v biases (default: Qwen2.5-VL has them, Qwen3-VL not) and Qwen3's per-head q/k norms (default: Qwen3-VL). */
+    attentionBias?: boolean;
+    qkNorm?: boolean;
+  };
   vision: {
     depth: number;
     hidden: number;
@@ -50,16 +56,17 @@ function textModel(d: QwenVlDims, awq: AwqQuantization | null): Count {
   const t = d.text;
   const q = t.heads * t.headDim;
   const kv = t.kvHeads * t.headDim;
-  const qwen25 = d.family === 'qwen2.5-vl';
+  const bias = t.attentionBias ?? d.family === 'qwen2.5-vl';
+  const qkNorm = t.qkNorm ?? d.family === 'qwen3-vl';
   const layer = sum([
-    linear(q, t.hidden, qwen25, awq),
-    linear(kv, t.hidden, qwen25, awq),
-    linear(kv, t.hidden, qwen25, awq),
+    linear(q, t.hidden, bias, awq),
+    linear(kv, t.hidden, bias, awq),
+    linear(kv, t.hidden, bias, awq),
     linear(t.hidden, q, false, awq),
     linear(t.intermediate, t.hidden, false, awq),
     linear(t.intermediate, t.hidden, false, awq),
     linear(t.hidden, t.intermediate, false, awq),
-    plain(2 * t.hidden + (qwen25 ? 0 : 2 * t.headDim)), // the two RMSNorms (+ Qwen3's q_norm / k_norm)
+    plain(2 * t.hidden + (qkNorm ? 2 * t.headDim : 0)), // the two RMSNorms (+ Qwen3's q_norm / k_norm)
   ]);
   const embed = plain(t.vocab * t.hidden);
   return sum([embed, ...Array<Count>(t.layers).fill(layer), plain(t.hidden), t.tiedEmbeddings ? plain(0) : embed]);
@@ -92,40 +99,25 @@ export function qwenVlCheckpointSize(d: QwenVlDims, awq: AwqQuantization | null 
   return { parameters: vision + text.parameters, bytes: vision * 2 + text.bytes };
 }
 
-/** The dimensions a Qwen2.5-VL / Qwen3-VL config.json declares (text_config / vision_config), for sizes and estimates. */
-export function qwenVlDimsOf(raw: Record<string, unknown>, family: QwenVlDims['family']): QwenVlDims {
-  const text = (raw.text_config ?? raw) as Record<string, unknown>;
-  const vision = (raw.vision_config ?? {}) as Record<string, unknown>;
-  const num = (o: Record<string, unknown>, key: string, where: string, fallback?: number): number => {
-    const v = o[key] ?? fallback;
-    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) throw new Error(`config.json: ${where}.${key} must be a positive integer, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const hidden = num(text, 'hidden_size', 'text_config');
-  const heads = num(text, 'num_attention_heads', 'text_config');
-  const deepstack = vision.deepstack_visual_indexes;
+/** The dimensions of a parsed Qwen2.5-VL / Qwen3-VL config (the engine's own parser: flat hub configs, defaults). */
+export function qwenVlDims(c: QwenVlConfig): QwenVlDims {
+  const t = c.text;
+  const v = c.vision;
   return {
-    family,
+    family: c.family === 'qwen3_vl' ? 'qwen3-vl' : 'qwen2.5-vl',
     text: {
-      hidden, heads,
-      intermediate: num(text, 'intermediate_size', 'text_config'),
-      layers: num(text, 'num_hidden_layers', 'text_config'),
-      kvHeads: num(text, 'num_key_value_heads', 'text_config', heads),
-      headDim: num(text, 'head_dim', 'text_config', hidden / heads),
-      vocab: num(text, 'vocab_size', 'text_config'),
-      tiedEmbeddings: (raw.tie_word_embeddings ?? text.tie_word_embeddings) === true,
+      hidden: t.hiddenSize, intermediate: t.intermediateSize, layers: t.layers, heads: t.heads, kvHeads: t.kvHeads, headDim: t.headDim,
+      vocab: t.vocabSize, tiedEmbeddings: t.tieWordEmbeddings, attentionBias: t.attentionBias, qkNorm: t.qkNorm,
     },
     vision: {
-      depth: num(vision, 'depth', 'vision_config'),
-      hidden: num(vision, 'hidden_size', 'vision_config'),
-      intermediate: num(vision, 'intermediate_size', 'vision_config'),
-      outHidden: num(vision, 'out_hidden_size', 'vision_config'),
-      patch: num(vision, 'patch_size', 'vision_config'),
-      temporalPatch: num(vision, 'temporal_patch_size', 'vision_config', 2),
-      merge: num(vision, 'spatial_merge_size', 'vision_config', 2),
-      ...(family === 'qwen3-vl'
-        ? { positionEmbeddings: num(vision, 'num_position_embeddings', 'vision_config'), deepstackLayers: Array.isArray(deepstack) ? deepstack.length : 0 }
-        : {}),
+      depth: v.depth, hidden: v.hiddenSize, intermediate: v.intermediateSize, outHidden: v.outHiddenSize, patch: v.patchSize,
+      temporalPatch: v.temporalPatchSize, merge: v.mergeSize,
+      ...(c.family === 'qwen3_vl' ? { positionEmbeddings: c.vision.positionGrid ** 2, deepstackLayers: c.vision.deepstackLayers.length } : {}),
     },
   };
+}
+
+/** qwenVlDims of a config.json as read from disk. */
+export function qwenVlDimsOf(raw: Record<string, unknown>): QwenVlDims {
+  return qwenVlDims(parseQwenVlConfig(raw));
 }

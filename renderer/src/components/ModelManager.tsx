@@ -69,7 +69,8 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
                       {active && <span className="tag tag-on">in use</span>}
                     </div>
                     <div className="model-meta">
-                      {m.architecture} · {formatParams(m.parameters)} params · {m.dtype} · {m.tokensPerFrame} tokens/frame
+                      {m.architecture} · {formatParams(m.parameters)} params · {m.dtype} ·{' '}
+                      {m.video ? `frames by rate (${m.video.fps} fps, at most ${m.video.maxFrames}), two per token grid` : `${m.tokensPerFrame} tokens/frame`}
                     </div>
                     <p className="model-desc">{m.description}</p>
                     <code className="model-path">{m.path}</code>
@@ -114,7 +115,7 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
               {adding ? 'Checking…' : 'Add'}
             </button>
           </form>
-          <p className="hint">A folder with config.json, *.safetensors, tokenizer.json and preprocessor_config.json (LLaVA-OneVision / LLaVA-Video, HF format).</p>
+          <p className="hint">A folder with config.json, *.safetensors, tokenizer.json and preprocessor_config.json (LLaVA-OneVision / LLaVA-Video, Qwen2.5-VL, Qwen3-VL; HF format).</p>
           {addError && (
             <p className="form-error" role="alert">
               {addError}

@@ -24,8 +24,8 @@ const bins = resolveFfmpeg();
 /** Qwen/Qwen3-VL-8B-Instruct's config.json (the fields that size the model). */
 const QWEN3_8B_CONFIG = {
   architectures: ['Qwen3VLForConditionalGeneration'], model_type: 'qwen3_vl', tie_word_embeddings: false,
-  text_config: { head_dim: 128, hidden_size: 4096, intermediate_size: 12288, num_attention_heads: 32, num_hidden_layers: 36, num_key_value_heads: 8, vocab_size: 151936 },
-  vision_config: { deepstack_visual_indexes: [8, 16, 24], depth: 27, hidden_size: 1152, intermediate_size: 4304, num_heads: 16, num_position_embeddings: 2304, out_hidden_size: 4096, patch_size: 16, spatial_merge_size: 2, temporal_patch_size: 2 },
+  text_config: { model_type: 'qwen3_vl_text', rope_scaling: { mrope_interleaved: true, mrope_section: [24, 20, 20], rope_type: 'default' }, rope_theta: 5000000, head_dim: 128, hidden_size: 4096, intermediate_size: 12288, num_attention_heads: 32, num_hidden_layers: 36, num_key_value_heads: 8, vocab_size: 151936 },
+  vision_config: { model_type: 'qwen3_vl', deepstack_visual_indexes: [8, 16, 24], depth: 27, hidden_size: 1152, intermediate_size: 4304, num_heads: 16, num_position_embeddings: 2304, out_hidden_size: 4096, patch_size: 16, spatial_merge_size: 2, temporal_patch_size: 2 },
 };
 
 function modelDir(name: string, family: 'qwen25' | 'qwen3', config: object): string {
@@ -69,24 +69,24 @@ describe('Qwen-VL video plan and tokens', { timeout: 60_000 }, () => {
 
 describe('Qwen-VL memory estimate', () => {
   it('reads the published config: parameters match the catalog, KV per token from the text config, a refusal names the sampling', () => {
-    const dims = qwenVlDimsOf(QWEN3_8B_CONFIG, 'qwen3-vl');
+    const dims = qwenVlDimsOf(QWEN3_8B_CONFIG);
     const catalog = MODEL_CATALOG.find((m) => m.repo === 'Qwen/Qwen3-VL-8B-Instruct')!;
     expect(qwenVlCheckpointSize(dims).parameters).toBe(catalog.parameters);
     const model = modelDir('q3-8b', 'qwen3', QWEN3_8B_CONFIG);
     // A minute of 1280x720 at 30 fps: 2 fps -> 120 frames; the whole-video budget sets the size.
     const video = { width: 1280, height: 720, fps: 30, durationSec: 60, frameCount: 1800 };
     const settings: Settings = { ...DEFAULT_SETTINGS, policy: 'dense', maxNewTokens: 100, measureDense: false };
-    const est = estimateQwenModel(model, 'qwen3-vl', catalog.parameters!, video, { settings, backend: 'cuda', availableBytes: 141e9 });
+    const est = estimateQwenModel(model, catalog.parameters!, video, { settings, backend: 'cuda', availableBytes: 141e9 });
     expect(est.sampling).toMatchObject({ frames: 120, temporalPatches: 60 });
     expect(est.visualTokens!.total).toBe(60 * est.sampling!.tokensPerPatch);
     expect(est.weightsBytes).toBe(catalog.parameters! * 2);
     const seq = est.visualTokens!.kept + 64 + 512 + 6 * 60 + 100;
     expect(est.kvBytes).toBe(seq * 36 * 2 * 8 * 128 * 2);
     expect(est.fits).toBe(true);
-    const small = estimateQwenModel(model, 'qwen3-vl', catalog.parameters!, video, { settings, backend: 'cuda', availableBytes: 16e9 });
+    const small = estimateQwenModel(model, catalog.parameters!, video, { settings, backend: 'cuda', availableBytes: 16e9 });
     expect(small.fits).toBe(false);
     expect(small.message).toContain(`from 120 frames at ${est.sampling!.width}x${est.sampling!.height}`);
-    expect(() => estimateQwenModel(model, 'qwen3-vl', 1, video, { settings: { ...settings, maxPixels: 1000 }, backend: 'cuda', availableBytes: 1e9 })).toThrow(/at least the model's minimum 4096/);
+    expect(() => estimateQwenModel(model, 1, video, { settings: { ...settings, maxPixels: 1000 }, backend: 'cuda', availableBytes: 1e9 })).toThrow(/at least the model's minimum 4096/);
   });
 });
 
