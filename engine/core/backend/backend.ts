@@ -220,8 +220,9 @@ export interface Backend {
   attention(q: Tensor, k: Tensor, v: Tensor, heads: number, kvHeads: number, opts: AttentionOptions): Tensor;
 
   /** Patch saliency: for q, k [T, H*d], s[j] = mean over heads h and rows i of softmax_j(q_i·k_j·scale).
-   *  Must be computed without materializing the full T×T matrix per head where that matters. */
-  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number): Float32Array;
+   *  Must be computed without materializing the full T×T matrix per head where that matters. `blocks` (default 1):
+   *  q and k hold that many equal runs of rows (frames) and each run's means are taken within the run. */
+  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number, blocks?: number): Float32Array;
 
   // --- KV cache --------------------------------------------------------------------------------------------
   createKvCache(layers: number, kvHeads: number, headDim: number, capacity: number): KvCache;

@@ -20,8 +20,6 @@ export class AttentionSegments {
   private readonly perm: Int32Array | null;
   private readonly inverse: Int32Array | null;
   private readonly runs: Run[];
-  /** Segment boundaries in run order. */
-  private readonly bounds: { start: number; len: number }[];
 
   constructor(segments: readonly Int32Array[], readonly rows: number) {
     const byLen = new Map<number, Int32Array[]>();
@@ -33,12 +31,10 @@ export class AttentionSegments {
     const perm = new Int32Array(rows);
     const seen = new Uint8Array(rows);
     this.runs = [];
-    this.bounds = [];
     let o = 0;
     for (const [len, list] of byLen) {
       this.runs.push({ start: o, len, count: list.length });
       for (const s of list) {
-        this.bounds.push({ start: o, len });
         for (const r of s) {
           if (!(r >= 0 && r < rows) || seen[r]) throw new Error(`attention segments: row ${r} is outside [0, ${rows}) or in two segments`);
           seen[r] = 1;
@@ -54,15 +50,7 @@ export class AttentionSegments {
 
   /** Block-diagonal attention of q, k, v [rows, heads*d] (heads == kv heads) over the segments. */
   attention(be: Backend, q: Tensor, k: Tensor, v: Tensor, heads: number, scale: number): Tensor {
-    const [qq, kk, vv] = this.perm ? [q, k, v].map((x) => be.gatherRows(x, this.perm!)) : [q, k, v];
-    const parts = this.runs.map((r) => {
-      const whole = r.start === 0 && r.len * r.count === this.rows;
-      const [a, b, c] = whole ? [qq, kk, vv] : [qq, kk, vv].map((x) => be.sliceRows(x, r.start, r.start + r.len * r.count));
-      const out = be.attention(a, b, c, heads, heads, { scale, blocks: r.count });
-      if (!whole) for (const x of [a, b, c]) be.dispose(x);
-      return out;
-    });
-    if (this.perm) for (const x of [qq, kk, vv]) be.dispose(x);
+    const parts = this.perRun(be, [q, k, v], ([a, b, c], r) => be.attention(a, b, c, heads, heads, { scale, blocks: r.count }));
     const joined = parts.length === 1 ? parts[0] : be.concatRows(parts);
     if (parts.length > 1) for (const p of parts) be.dispose(p);
     if (!this.inverse) return joined;
@@ -72,21 +60,27 @@ export class AttentionSegments {
   }
 
   /** Per row, the mean over heads and over its segment's query rows of softmax(q·kᵀ·scale) in its column: the
-   *  attention each row receives within its segment (Backend.attentionColumnMean per segment). */
+   *  attention each row receives within its segment (Backend.attentionColumnMean with `blocks`, one call per run). */
   columnMeans(be: Backend, q: Tensor, k: Tensor, heads: number, scale: number): Float32Array {
-    const [qq, kk] = this.perm ? [q, k].map((x) => be.gatherRows(x, this.perm!)) : [q, k];
     const inRunOrder = new Float32Array(this.rows);
-    for (const s of this.bounds) {
-      const whole = s.len === this.rows;
-      const qs = whole ? qq : be.sliceRows(qq, s.start, s.start + s.len);
-      const ks = whole ? kk : be.sliceRows(kk, s.start, s.start + s.len);
-      inRunOrder.set(be.attentionColumnMean(qs, ks, heads, scale), s.start);
-      if (!whole) { be.dispose(qs); be.dispose(ks); }
-    }
+    this.perRun(be, [q, k], ([a, b], r) => inRunOrder.set(be.attentionColumnMean(a, b, heads, scale, r.count), r.start));
     if (!this.perm) return inRunOrder;
-    be.dispose(qq); be.dispose(kk);
     const out = new Float32Array(this.rows);
     for (let i = 0; i < this.rows; i++) out[this.perm[i]] = inRunOrder[i];
+    return out;
+  }
+
+  /** f on each run's rows of the inputs (gathered into run order, sliced per run; temporaries freed). */
+  private perRun<R>(be: Backend, xs: Tensor[], f: (xs: Tensor[], run: Run) => R): R[] {
+    const ordered = this.perm ? xs.map((x) => be.gatherRows(x, this.perm!)) : xs;
+    const out = this.runs.map((r) => {
+      const whole = r.start === 0 && r.len * r.count === this.rows;
+      const parts = whole ? ordered : ordered.map((x) => be.sliceRows(x, r.start, r.start + r.len * r.count));
+      const res = f(parts, r);
+      if (!whole) for (const x of parts) be.dispose(x);
+      return res;
+    });
+    if (this.perm) for (const x of ordered) be.dispose(x);
     return out;
   }
 }

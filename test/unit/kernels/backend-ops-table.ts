@@ -95,6 +95,7 @@ const attentionCases: OpCase[] = [
   { name: 'attention full 97 x 97, 2/1 heads d64', run: (c) => host(c.be, c.be.attention(c.act(97, 128), c.act(97, 64), c.act(97, 64), 2, 1, { scale: 0.125 })) },
   { name: 'attention 3 vision frames x 50 rows (blocks), 2 heads d72', run: (c) => host(c.be, c.be.attention(c.act(150, 144), c.act(150, 144), c.act(150, 144), 2, 2, { scale: 72 ** -0.5, blocks: 3 })) },
   { name: 'attentionColumnMean 100 rows, 2 heads d72', run: (c) => [c.be.attentionColumnMean(c.act(100, 144, 2), c.act(100, 144, 2), 2, 72 ** -0.5)] },
+  { name: 'attentionColumnMean 3 blocks of 40 rows, 2 heads d72', run: (c) => [c.be.attentionColumnMean(c.act(120, 144, 2), c.act(120, 144, 2), 2, 72 ** -0.5, 3)] },
 ];
 
 // A 2-layer cache of 300 slots (2 kv heads, d 128) filled with 260 rows, then the reads the sessions make.

@@ -377,15 +377,21 @@ export class CpuBackend implements Backend {
     return new CpuTensor(out, qt.shape);
   }
 
-  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number): Float32Array {
-    const qt = t(q);
-    const [Tq] = as2d(qt);
-    const kt = t(k);
-    const nk = as2d(kt)[0];
-    const s = this.colSums(qt, kt.data, nk, heads, heads, scale);
-    const inv = 1 / (heads * Tq);
-    for (let j = 0; j < nk; j++) s[j] *= inv;
-    return s;
+  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number, blocks = 1): Float32Array {
+    const qt = t(q), kt = t(k);
+    const [Tq, W] = as2d(qt), [Tk, kw] = as2d(kt);
+    if (!(Number.isInteger(blocks) && blocks >= 1 && Tq % blocks === 0 && Tk % blocks === 0)) {
+      throw new Error(`attentionColumnMean: ${Tq} query / ${Tk} key rows do not split into ${blocks} blocks`);
+    }
+    const bq = Tq / blocks, bk = Tk / blocks;
+    const out = new Float32Array(Tk);
+    for (let b = 0; b < blocks; b++) {
+      const qb = blocks === 1 ? qt : new CpuTensor(qt.data.subarray(b * bq * W, (b + 1) * bq * W), [bq, W]);
+      const s = this.colSums(qb, kt.data.subarray(b * bk * kw, (b + 1) * bk * kw), bk, heads, heads, scale);
+      const inv = 1 / (heads * bq);
+      for (let j = 0; j < bk; j++) out[b * bk + j] = s[j] * inv;
+    }
+    return out;
   }
 
   createKvCache(layers: number, kvHeads: number, headDim: number, capacity: number): KvCache {

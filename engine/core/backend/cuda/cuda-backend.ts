@@ -498,8 +498,8 @@ export class CudaBackend implements Backend {
     this.a.cast(out.ptr, DT[dtype], x.ptr, DT[x.dtype], x.size);
     return out;
   }
-  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number): Float32Array {
-    return this.attentionColumnMeanFrames(q, k, 1, heads, scale);
+  attentionColumnMean(q: Tensor, k: Tensor, heads: number, scale: number, blocks = 1): Float32Array {
+    return this.attentionColumnMeanFrames(q, k, blocks, heads, scale);
   }
   /** attentionColumnMean for `frames` independent equal blocks of rows (all frames of a video in one launch). */
   attentionColumnMeanFrames(q: Tensor, k: Tensor, frames: number, heads: number, scale: number): Float32Array {
