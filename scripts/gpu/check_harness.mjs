@@ -54,8 +54,10 @@ export function createHarness(A, results, { stopOnCudaError = false, warm: warmD
     console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: max|d|/max|ref| = ${err.toExponential(2)} (tol ${tol})`);
   }
   let dead = false;
+  // KERNELS_CHECK_ONLY=<regex>: only the guarded cases whose name matches (a short device run for one kernel family).
+  const only = process.env.KERNELS_CHECK_ONLY ? new RegExp(process.env.KERNELS_CHECK_ONLY) : null;
   function guarded(name, fn) {
-    if (dead) return;
+    if (dead || (only && !only.test(name))) return;
     try { fn(); } catch (e) {
       results.checks.push({ name, ok: false, error: String(e.stack ?? e) });
       console.log(`FAIL ${name}: ${e.stack ?? e}`);
