@@ -25,7 +25,9 @@ from safetensors.torch import save_file
 
 VOCAB = 400
 TOKENS = dict(image_token_id=393, video_token_id=392, vision_start_token_id=390, vision_end_token_id=391)
-SPECIAL = set(TOKENS.values())
+# In-vocabulary <|im_end|> / <|endoftext|> (HF's defaults, 151645 / 151643, are outside the small vocabulary).
+EOS, BOS = 381, 382
+SPECIAL = set(TOKENS.values()) | {381, 382}
 
 FAMILIES = {
     # Qwen2.5-VL: window attention (window 16 px = 2 merged units) with full attention in block 1, 2 s per group at
@@ -60,7 +62,7 @@ FAMILIES = {
 
 def build_config(name, spec):
     cfg_cls = getattr(transformers, spec["config"])
-    text = dict(spec["text"])
+    text = dict(spec["text"], eos_token_id=EOS, bos_token_id=BOS)
     rope = {"rope_type": "default", "rope_theta": text["rope_theta"], "mrope_section": spec["mrope_section"]}
     if name == "qwen3_vl":
         rope["mrope_interleaved"] = True

@@ -96,27 +96,27 @@ export function loadCheckpoint(dir: string): Checkpoint {
   const weights = new CheckpointWeights(dir, quant);
   try {
     checkConfigAgainstWeights(config, weights);
-    return { dir, config, rawConfig, quant, weights, ...readSideFiles(dir, config, rawConfig) };
+    return { dir, config, rawConfig, quant, weights, ...readSideFiles(dir, config.text.vocabSize, rawConfig, (json, file) => checkPreprocessor(json, file, config)) };
   } catch (e) {
     weights.close();
     throw e;
   }
 }
 
-/** Tokenizer, chat template, generation and preprocessor configs. */
-function readSideFiles(dir: string, config: LlavaOnevisionConfig, rawConfig: Record<string, unknown>) {
+/** Tokenizer, chat template, generation and preprocessor configs (`checkPre`: the model's check of the latter). */
+export function readSideFiles(dir: string, vocab: number, rawConfig: Record<string, unknown>,
+  checkPre: (json: Record<string, unknown>, file: string) => void = () => {}) {
   let preprocessor: Record<string, unknown> | null = null;
   for (const f of ['video_preprocessor_config.json', 'preprocessor_config.json']) {
     if (!existsSync(join(dir, f))) continue;
     preprocessor = readJsonFile(join(dir, f));
-    checkPreprocessor(preprocessor, join(dir, f), config);
+    checkPre(preprocessor, join(dir, f));
     break;
   }
   const tokenizer = existsSync(join(dir, 'tokenizer.json')) ? TextTokenizer.load(dir) : null;
   const chatTemplate = ChatTemplate.load(dir, tokenizer?.config ?? {});
   const gPath = join(dir, 'generation_config.json');
   const g = existsSync(gPath) ? readJsonFile(gPath) : {};
-  const vocab = config.text.vocabSize;
   const eos = ids(g.eos_token_id, 'eos_token_id', gPath, vocab);
   if (eos.length === 0) eos.push(...ids((rawConfig.text_config as Record<string, unknown> | undefined)?.eos_token_id, 'text_config.eos_token_id', join(dir, 'config.json'), vocab));
   // ChatML turns end with <|im_end|>: stop there even when generation_config.json names only <|endoftext|>.

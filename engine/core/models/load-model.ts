@@ -12,6 +12,9 @@ import { presetConfig, PRESETS, type PresetName } from './presets.ts';
 import { awqGroupSize, DeviceSyntheticWeights, SyntheticWeights, type SyntheticBits } from './synthetic.ts';
 import { tensorLayout } from './llava-onevision.ts';
 import { totalmem } from 'node:os';
+import type { QwenVlConfig } from './qwen-vl-config.ts';
+import type { QwenVl } from './qwen-vl.ts';
+import { isQwenVlFolder, loadQwenVlFolder } from './load-qwen-vl.ts';
 
 export interface LoadModelOptions {
   backend?: BackendChoice;
@@ -25,12 +28,10 @@ export interface LoadModelOptions {
   kernels?: Partial<KernelConfig>;
 }
 
-export interface LoadedModel {
+interface LoadedCommon {
   name: string;
   dir: string | null;
-  config: LlavaOnevisionConfig;
   backend: Backend;
-  model: LlavaOnevision;
   tokenizer: TextTokenizer | null;
   chatTemplate: ChatTemplate;
   generation: GenerationConfig;
@@ -38,6 +39,20 @@ export interface LoadedModel {
   loadMs: number;
   dispose(): void;
 }
+/** A loaded LLaVA-OneVision / LLaVA-Video model (what loadModel returns). */
+export interface LoadedModel extends LoadedCommon {
+  kind?: 'llava-onevision';
+  config: LlavaOnevisionConfig;
+  model: LlavaOnevision;
+}
+/** A loaded Qwen2.5-VL / Qwen3-VL model. */
+export interface LoadedQwenVl extends LoadedCommon {
+  kind: 'qwen-vl';
+  config: QwenVlConfig;
+  model: QwenVl;
+}
+/** Any model the chat loop runs (loadVlm). */
+export type LoadedVlm = LoadedModel | LoadedQwenVl;
 
 /** Bytes the weights take on a backend (f32 on CPU, 2 bytes per value on CUDA); with `awqGroupSize`, the language
  *  model's decoder linears are 4-bit (half a byte per value, plus a float scale and a 4-bit zero per group). */
@@ -80,16 +95,33 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
       loadMs: performance.now() - t0, dispose() {},
     };
   }
+  const name = folderName(dir);
+  if (isQwenVlFolder(dir)) throw new Error(`${dir} is a Qwen-VL model: this path runs LLaVA-OneVision models (the chat loop loads both)`);
   const ck = loadCheckpoint(dir);
   try {
     checkFits(ck.config, backend, ck.quant?.groupSize);
     const model = LlavaOnevision.load(backend, ck.weights, ck.config);
     return {
-      name: dir.replace(/\/+$/, '').split(/[\\/]/).pop() ?? dir, dir, config: ck.config, backend, model,
+      name, dir, config: ck.config, backend, model,
       tokenizer: ck.tokenizer, chatTemplate: ck.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE),
       generation: ck.generation, preprocessor: ck.preprocessor, loadMs: performance.now() - t0, dispose() {},
     };
   } finally {
     ck.weights.close();
   }
+}
+
+const folderName = (dir: string) => dir.replace(/\/+$/, '').split(/[\\/]/).pop() ?? dir;
+
+/** A model folder of any family the chat loop runs: Qwen2.5-VL / Qwen3-VL folders, else as loadModel. */
+export async function loadVlm(dir: string, opts: LoadModelOptions = {}): Promise<LoadedVlm> {
+  if (opts.synthetic || !isQwenVlFolder(dir)) return loadModel(dir, opts);
+  const t0 = performance.now();
+  const backend = await createBackend(opts.backend ?? 'auto', { threads: opts.threads, kernels: opts.kernels });
+  const q = loadQwenVlFolder(dir, backend);
+  return {
+    kind: 'qwen-vl', name: folderName(dir), dir, config: q.config, backend, model: q.model, tokenizer: q.tokenizer,
+    chatTemplate: q.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE), generation: q.generation,
+    preprocessor: q.preprocessor, loadMs: performance.now() - t0, dispose() {},
+  };
 }

@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { CheckpointWeights } from '../checkpoint/weights.ts';
-import { readJsonFile } from '../checkpoint/load.ts';
+import { readJsonFile, readSideFiles } from '../checkpoint/load.ts';
 import { parseQwenVlConfig, qwenVlFamily, type QwenVlConfig } from './qwen-vl-config.ts';
 import { QwenVl, type QwenVlArchitecture } from './qwen-vl.ts';
 import { QWEN25_VL } from './qwen2-5-vl.ts';
@@ -24,10 +24,17 @@ export function isQwenVlFolder(dir: string): boolean {
 }
 
 export function loadQwenVl(dir: string, be: Backend): QwenVl {
-  const config = parseQwenVlConfig(readJsonFile(join(dir, 'config.json')));
+  return loadQwenVlFolder(dir, be).model;
+}
+
+/** The model with the folder's tokenizer, chat template, generation and video preprocessor configs. */
+export function loadQwenVlFolder(dir: string, be: Backend) {
+  const raw = readJsonFile(join(dir, 'config.json'));
+  const config = parseQwenVlConfig(raw);
   const weights = new CheckpointWeights(dir);
   try {
-    return QwenVl.load(be, weights, config, qwenVlArchitecture(config));
+    const model = QwenVl.load(be, weights, config, qwenVlArchitecture(config));
+    return { config, model, ...readSideFiles(dir, config.text.vocabSize, raw) };
   } finally {
     weights.close();
   }

@@ -3,8 +3,8 @@
 // sits at (base + tOffset[ti], base + hi, base + wi); the text after a block continues at base + max(merged h, merged w)
 // (the temporal extent does not count there). Qwen2.5-VL puts a whole video in one block with tOffset[ti] =
 // ti · tokens_per_second · int(second_per_grid_t); Qwen3-VL splits a video into one block per frame group (t = 1)
-// separated by timestamp text. Rows after the prompt (decode, later turns) continue at one past the largest position
-// of any stream, plus their distance from the prompt's end (HF's rope delta).
+// separated by timestamp text. Text that continues the prompt (a question) follows at `next`; generated rows (HF's
+// cache_position + rope delta) at one past the largest position of any stream, plus their distance from it.
 import type { MropePositions } from './mrope.ts';
 import type { VisionGrid } from './qwen-vision-grid.ts';
 
@@ -73,10 +73,10 @@ export function placeBlocks(runs: readonly { start: number; length: number }[], 
 }
 
 /** Positions of a prompt of `rows` rows (the dense layout: every block whole) with these visual blocks (ascending,
- *  not overlapping), for the rows that stay (text rows and the blocks' kept tokens), and `next`: the position (in all
- *  three streams) of the row after the prompt, one past the largest position of any stream. */
+ *  not overlapping), for the rows that stay (text rows and the blocks' kept tokens); `next`: the position (in all three
+ *  streams) of text appended to the prompt; `maxPosition`: the largest position of any stream. */
 export function ropeIndex(rows: number, blocks: readonly VisualBlock[], pruned: PrunedPositions = 'original'):
-  { positions: MropePositions; next: number } {
+  { positions: MropePositions; next: number; maxPosition: number } {
   const stay = rows - blocks.reduce((a, b) => a + b.t * b.h * b.w - (b.kept ? b.kept.length : b.t * b.h * b.w), 0);
   const t = new Int32Array(stay), h = new Int32Array(stay), w = new Int32Array(stay);
   let row = 0, out = 0, next = 0, top = -1;
@@ -107,7 +107,7 @@ export function ropeIndex(rows: number, blocks: readonly VisualBlock[], pruned: 
     next = base + (compact ? distinctCount(ids, [hi, wi]) : Math.max(b.h, b.w));
   }
   text(rows);
-  return { positions: { t, h, w }, next: top + 1 };
+  return { positions: { t, h, w }, next, maxPosition: top };
 }
 
 /** The larger number of distinct values among the kept tokens' coordinates. */

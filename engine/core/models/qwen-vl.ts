@@ -71,8 +71,9 @@ export class QwenVl {
   }
 
   /** M-RoPE positions of the prompt's rows, or with `kept` (ascending indices over all its video tokens) of the rows
-   *  that stay after prefill pruning; `next`: where the rows after the prompt continue. */
-  positions(prompt: QwenVlPrompt, kept?: Int32Array, pruned: PrunedPositions = 'original'): { positions: MropePositions; next: number } {
+   *  that stay after prefill pruning; `next`: where text appended to the prompt continues; `maxPosition`: the largest
+   *  position (generated rows continue one past it, qwen-vl-positions.ts). */
+  positions(prompt: QwenVlPrompt, kept?: Int32Array, pruned: PrunedPositions = 'original'): ReturnType<typeof ropeIndex> {
     let blocks = this.blocks(prompt);
     if (kept) {
       const per = keptPerBlock(blocks, kept);

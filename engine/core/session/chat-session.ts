@@ -5,9 +5,15 @@
 //   prefill the question (the policy scores visual KV) -> the policy picks what decode reads -> decode -> evict the turn
 // KV layout: [retained prefix: template head + video tokens + time instruction][this turn: question + answer].
 // Kept tokens keep their original RoPE positions; a turn continues at the position right after the dense prefix.
+// Qwen-VL models (qwen-prefix.ts) take the same loop with multimodal RoPE positions: turns continue one past the
+// prefix's largest position (HF's rope delta), and pruned tokens keep their grid positions or, with
+// SessionOptions.prunedPositions 'compact', sit on the minimal grid of the kept ones.
 import type { DeviceSampler, Tensor } from '../backend/backend.ts';
 import { videoGeometry } from '../models/llava-onevision-config.ts';
-import type { LoadedModel } from '../models/load-model.ts';
+import type { LoadedModel, LoadedQwenVl, LoadedVlm } from '../models/load-model.ts';
+import { textPositions, type MropePositions } from '../models/mrope.ts';
+import type { PrunedPositions } from '../models/qwen-vl-positions.ts';
+import { buildQwenPrompt, prefillQwenPrefix, type QwenSessionVideo } from './qwen-prefix.ts';
 import type { VideoEncoding } from '../models/llava-onevision.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
 import { findVideoSpan, planPrefix, type PrefixPlan } from '../sparse/layout.ts';
@@ -25,6 +31,8 @@ export interface SessionVideo {
   frameTimes: number[];
   durationSec: number;
   timeInstruction?: string;
+  /** Qwen-VL processors: the patch grid, seconds per frame group and the groups' timestamps (PreparedVideo.qwen). */
+  qwen?: QwenSessionVideo;
 }
 
 /** KV slots a session reserves for one turn unless told otherwise (SessionOptions.turnCapacity). */
@@ -36,8 +44,11 @@ export interface SessionOptions {
   sparse?: SparseSettings;
   /** KV slots reserved for one turn (question + answer, plus text history). Default 2048. */
   turnCapacity?: number;
-  /** Put LLaVA-Video's time instruction after the video. Default true. */
+  /** Put LLaVA-Video's time instruction after the video. Default true (LLaVA models; Qwen-VL states time itself). */
   timeInstruction?: boolean;
+  /** Qwen-VL prefill pruning: pruned tokens' neighbours keep their grid positions ('original', default) or move to
+   *  the minimal contiguous grid of the kept tokens, later text shifted ('compact', the paper's M-RoPE variant). */
+  prunedPositions?: PrunedPositions;
   /** The prompt prefix as token ids, video placeholders included, for models without a tokenizer (the bench's
    *  synthetic weights; turns then go through askTokens). Default: the model's chat template. */
   prefixIds?: Int32Array;
@@ -118,19 +129,26 @@ export class ChatSession {
   private readonly kv: PrefixKv;
   /** Position where each turn's segment starts (right after the original, unpruned prefix). */
   private readonly turnPosition: number;
+  /** Qwen-VL: the prefix's largest M-RoPE position, and the turn's rope delta once its question is in (generated rows
+   *  sit at slot + delta, as HF's cache_position + rope_deltas). */
+  private readonly prefixMaxPosition: number;
+  private ropeDelta = 0;
   private firstTurnTimings: { visionMs: number; prefixPrefillMs: number } | null;
   private disposed = false;
 
-  private constructor(readonly model: LoadedModel, readonly prompt: PromptParts, readonly builder: PromptBuilder | null,
-    policy: SparsePolicy, video: SessionVideoGeometry, kv: PrefixKv, firstTurnTimings: { visionMs: number; prefixPrefillMs: number }) {
+  private constructor(readonly model: LoadedVlm, readonly prompt: PromptParts, readonly builder: PromptBuilder | null,
+    policy: SparsePolicy, video: SessionVideoGeometry, kv: PrefixKv, firstTurnTimings: { visionMs: number; prefixPrefillMs: number },
+    mrope?: { next: number; maxPosition: number }) {
     this.policy = policy;
     this.video = video;
     this.kv = kv;
-    this.turnPosition = kv.layout.nextPosition;
+    this.turnPosition = mrope?.next ?? kv.layout.nextPosition;
+    this.prefixMaxPosition = mrope?.maxPosition ?? -1;
     this.firstTurnTimings = firstTurnTimings;
   }
 
-  static async create(model: LoadedModel, video: SessionVideo, opts: SessionOptions = {}): Promise<ChatSession> {
+  static async create(model: LoadedVlm, video: SessionVideo, opts: SessionOptions = {}): Promise<ChatSession> {
+    if (model.kind === 'qwen-vl') return ChatSession.createQwen(model, video, opts);
     const policy = new SparsePolicy(model.model, opts.sparse ?? DENSE_SETTINGS);
     const { prompt, builder } = ChatSession.buildPrompt(model, video, opts);
     const be = model.backend;
@@ -162,6 +180,37 @@ export class ChatSession {
     }
     policy.attach(kv);
     return new ChatSession(model, prompt, builder, policy, geometry, kv, { visionMs, prefixPrefillMs });
+  }
+
+  /** Qwen-VL: the tower (with token saliency when the policy prunes), the expanded prompt, the pruned prefix. */
+  private static async createQwen(model: LoadedQwenVl, video: SessionVideo, opts: SessionOptions): Promise<ChatSession> {
+    if (!video.qwen) throw new Error(`model ${model.name} is ${model.config.family}: the video must be prepared with its processor (PreparedVideo.qwen)`);
+    if (opts.prefixIds) throw new Error('Qwen-VL sessions build their prompt with the chat template (prefixIds is for LLaVA bench models)');
+    if (!model.tokenizer) throw new Error(`model ${model.name} has no tokenizer.json: chat needs one`);
+    const policy = new SparsePolicy(model.model, opts.sparse ?? DENSE_SETTINGS);
+    const builder = new PromptBuilder(model.tokenizer, model.chatTemplate, null);
+    const prompt = buildQwenPrompt(model, builder, video.qwen, null);
+    const be = model.backend, grid = video.qwen.grid, merge = model.config.vision.mergeSize;
+    const t0 = performance.now();
+    const enc = model.model.encodeVideo(video.pixelValues, [grid], {
+      saliency: policy.plan.saliency, signal: opts.signal,
+      onProgress: (d, n) => opts.onProgress?.('vision', d, n),
+    });
+    be.sync();
+    const visionMs = performance.now() - t0;
+    const geometry = { frames: grid.t, grid: grid.h / merge, pooled: grid.w / merge, tokensPerFrame: (grid.h / merge) * (grid.w / merge) };
+    try {
+      await yieldToEventLoop();
+      const t1 = performance.now();
+      const { kv, next, maxPosition } = prefillQwenPrefix(model, enc, prompt, policy, {
+        turnCapacity: opts.turnCapacity ?? DEFAULT_TURN_CAPACITY, pruned: opts.prunedPositions ?? 'original',
+        onProgress: (d, n) => opts.onProgress?.('prefill', d, n),
+      });
+      policy.attach(kv);
+      return new ChatSession(model, prompt, builder, policy, geometry, kv, { visionMs, prefixPrefillMs: performance.now() - t1 }, { next, maxPosition });
+    } finally {
+      for (const t of [enc.features, ...(enc.deepstack ?? [])]) be.dispose(t);
+    }
   }
 
   private static buildPrompt(model: LoadedModel, video: SessionVideo, opts: SessionOptions): { prompt: PromptParts; builder: PromptBuilder | null } {
@@ -257,13 +306,26 @@ export class ChatSession {
       throw new Error(`the question (${ids.length} tokens) does not fit the session's turn capacity (${cache.capacity - this.prefixSlots} slots)`);
     }
     const x = llm.embed(ids);
-    const positions = Int32Array.from({ length: ids.length }, (_, i) => this.turnPosition + (at - this.prefixSlots) + i);
+    const positions = this.turnPositions(at, ids.length);
     const h = llm.forward(x, cache, { positions, at, hooks, lastOnly: true });
     be.dispose(x);
     cache.length = at + ids.length;
     const logits = llm.logits(h);
     be.dispose(h);
     return logits;
+  }
+
+  /** Positions of `n` rows written at slot `at` of this turn. One stream: right after the dense prefix. M-RoPE: the
+   *  question (the turn's first rows) continues the prompt's text, and generated rows follow one past the largest
+   *  position so far (HF's rope delta). */
+  private turnPositions(at: number, n: number): Int32Array | MropePositions {
+    const from = this.turnPosition + (at - this.prefixSlots);
+    if (this.model.kind !== 'qwen-vl') return Int32Array.from({ length: n }, (_, i) => from + i);
+    if (at === this.prefixSlots) {
+      this.ropeDelta = Math.max(this.prefixMaxPosition, from + n - 1) + 1 - (at + n);
+      return textPositions(from, n);
+    }
+    return textPositions(at + this.ropeDelta, n);
   }
 
   /** The next token from backend logits, which it frees: greedy on the device when the backend can (4 bytes back

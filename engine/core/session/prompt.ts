@@ -28,15 +28,22 @@ export interface HistoryTurn {
 }
 
 export class PromptBuilder {
-  constructor(private tok: TextTokenizer, private template: ChatTemplate, private cfg: LlavaOnevisionConfig) {}
+  /** `cfg`: LLaVA-OneVision's, for build(); null where the caller expands the video itself (Qwen-VL). */
+  constructor(readonly tok: TextTokenizer, private template: ChatTemplate, private cfg: LlavaOnevisionConfig | null) {}
 
-  build(frames: number, instruction: string | null): PromptParts {
+  /** The chat template around a user turn of [video, instruction + question]: the text before the question (with the
+   *  template's video placeholder) and after it. */
+  render(instruction: string | null): { head: string; turnTail: string } {
     const text = instruction ? `${instruction}\n${SENTINEL}` : SENTINEL;
     const rendered = this.template.render([{ role: 'user', content: [{ type: 'video' }, { type: 'text', text }] }], true);
     const at = rendered.indexOf(SENTINEL);
     if (at < 0) throw new Error('chat template dropped the question text');
-    const head = rendered.slice(0, at);
-    const turnTail = rendered.slice(at + SENTINEL.length);
+    return { head: rendered.slice(0, at), turnTail: rendered.slice(at + SENTINEL.length) };
+  }
+
+  build(frames: number, instruction: string | null): PromptParts {
+    if (!this.cfg) throw new Error('PromptBuilder.build expands LLaVA video placeholders; this builder has no LLaVA config');
+    const { head, turnTail } = this.render(instruction);
     const headIds = this.tok.encode(head);
     const vid = this.cfg.videoTokenId;
     const pos = headIds.indexOf(vid);

@@ -54,27 +54,38 @@ export function planPrefix(prefixLength: number, span: VideoSpan, keptVisual: In
   if (span.start < 0 || span.start + n + span.extra > prefixLength) {
     throw new Error(`video span [${span.start}, ${span.start + n + span.extra}) does not fit in a prefix of ${prefixLength} tokens`);
   }
+  return planPrefixRows(prefixLength, Int32Array.from({ length: n }, (_, i) => span.start + i), keptVisual);
+}
+
+/** The same for visual tokens on any ascending dense rows (visual id i on videoRows[i]; several runs, as Qwen3-VL's
+ *  frame groups between their timestamps). */
+export function planPrefixRows(prefixLength: number, videoRows: Int32Array, keptVisual: Int32Array): PrefixPlan {
+  const n = videoRows.length;
+  for (let i = 0; i < n; i++) {
+    if (!(videoRows[i] >= 0 && videoRows[i] < prefixLength) || (i > 0 && videoRows[i - 1] >= videoRows[i])) {
+      throw new Error(`video rows must be ascending rows of the ${prefixLength}-token prefix; bad row ${videoRows[i]} at ${i}`);
+    }
+  }
   for (let i = 0; i < keptVisual.length; i++) {
     const v = keptVisual[i];
     if (!Number.isInteger(v) || v < 0 || v >= n || (i > 0 && keptVisual[i - 1] >= v)) {
       throw new Error(`kept visual ids must be ascending, unique and in [0, ${n}); bad value ${v} at ${i}`);
     }
   }
+  // Visual id of each dense row (-1: not visual), and whether it is kept.
+  const idOfRow = new Int32Array(prefixLength).fill(-1);
+  videoRows.forEach((r, i) => { idOfRow[r] = i; });
+  const kept = new Uint8Array(n);
+  for (const v of keptVisual) kept[v] = 1;
   const rows = new Int32Array(prefixLength - n + keptVisual.length);
   const visualSlots = new Int32Array(keptVisual.length);
   const nonVisualSlots = new Int32Array(prefixLength - n);
-  let slot = 0;
-  let nv = 0;
-  for (let r = 0; r < span.start; r++) {
-    nonVisualSlots[nv++] = slot;
-    rows[slot++] = r;
-  }
-  for (let i = 0; i < keptVisual.length; i++) {
-    visualSlots[i] = slot;
-    rows[slot++] = span.start + keptVisual[i];
-  }
-  for (let r = span.start + n; r < prefixLength; r++) {
-    nonVisualSlots[nv++] = slot;
+  let slot = 0, nv = 0, vs = 0;
+  for (let r = 0; r < prefixLength; r++) {
+    const v = idOfRow[r];
+    if (v < 0) nonVisualSlots[nv++] = slot;
+    else if (kept[v]) visualSlots[vs++] = slot;
+    else continue;
     rows[slot++] = r;
   }
   return { rows, visualSlots, visualIds: Int32Array.from(keptVisual), nonVisualSlots, nextPosition: prefixLength, visualTotal: n };

@@ -5,7 +5,8 @@
 //   video:  frameQK() while the vision tower runs -> selectVisualTokens() -> attach(kv) once the prefix is prefilled
 //   turn:   beginTurn() hooks the question prefill -> afterQuestion() hooks every decode step -> finishTurn()
 import { videoGeometry } from '../models/llava-onevision-config.ts';
-import type { LlavaOnevision, VideoEncodeOptions } from '../models/llava-onevision.ts';
+import { LlavaOnevision, type VideoEncodeOptions } from '../models/llava-onevision.ts';
+import type { QwenVl } from '../models/qwen-vl.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
 import { SparseKvController, type TurnRetrieval } from './controller.ts';
 import { resolvePolicy, type PolicyPlan, type SparseSettings } from './policy.ts';
@@ -27,29 +28,35 @@ export interface SessionTurn {
 
 export class SparsePolicy {
   readonly plan: PolicyPlan;
+  /** LLaVA: the tower's patch grid side (0 for Qwen-VL, whose tower gives token saliency itself). */
   readonly grid: number;
-  readonly pooled: number;
+  /** The LLM token grid of one frame (group) the inspector draws. */
+  gridH: number;
+  gridW: number;
   patchSaliency: Float32Array | null = null;
   tokenSaliency: Float32Array | null = null;
   frames = 0;
   private collector: PatchSaliencyCollector | null = null;
   private givenPatchSaliency: Float32Array | null = null;
+  private givenTokenSaliency: Float32Array | null = null;
   private controller: SparseKvController | null = null;
   private kv: PolicyKv | null = null;
   private retrieval: TurnRetrieval | null = null;
 
-  constructor(readonly model: LlavaOnevision, settings: SparseSettings) {
+  constructor(readonly model: LlavaOnevision | QwenVl, settings: SparseSettings) {
     this.plan = resolvePolicy(settings);
-    const g = videoGeometry(model.config);
+    const g = model instanceof LlavaOnevision ? videoGeometry(model.config) : { grid: 0, pooled: 0 };
     this.grid = g.grid;
-    this.pooled = g.pooled;
+    this.gridH = this.gridW = g.pooled;
   }
 
   /** The vision tower's per frame q/k hook (patch saliency), or undefined when the policy needs no saliency. */
   frameQK(): VideoEncodeOptions['onFrameQK'] {
     if (!this.plan.saliency) return undefined;
-    const v = this.model.config.vision;
-    const collector = new PatchSaliencyCollector(this.model.be, this.model.saliencyLayer, v.heads, v.headDim, this.grid * this.grid);
+    const m = this.model;
+    if (!(m instanceof LlavaOnevision)) throw new Error('SparsePolicy.frameQK is the LLaVA tower hook; Qwen-VL towers give token saliency (useTokenSaliency)');
+    const v = m.config.vision;
+    const collector = new PatchSaliencyCollector(m.be, m.saliencyLayer, v.heads, v.headDim, this.grid * this.grid);
     this.collector = collector;
     return (_f, _layer, q, k) => collector.add(q, k);
   }
@@ -62,14 +69,29 @@ export class SparsePolicy {
     this.givenPatchSaliency = patchSaliency;
   }
 
+  /** Qwen-VL: per-token saliency from the tower (one score per merged token, frame groups of gridH x gridW) when the
+   *  policy needs it. */
+  useTokenSaliency(tokens: Float32Array | null, gridH: number, gridW: number): void {
+    this.gridH = gridH;
+    this.gridW = gridW;
+    if (!this.plan.saliency) return;
+    if (!tokens) throw new Error('SparsePolicy: this policy needs token saliency and the vision tower gave none');
+    this.collector = null;
+    this.givenTokenSaliency = tokens;
+  }
+
   /** Prefill pruning after the vision tower ran: ascending visual token ids to keep, or undefined for all of them
    *  (the session's unpruned path, bit-identical to dense). */
   selectVisualTokens(frames: number, tokensPerFrame: number): Int32Array | undefined {
     this.frames = frames;
-    const patchSaliency = this.collector?.result() ?? this.givenPatchSaliency;
-    if (!patchSaliency) return undefined;
-    this.patchSaliency = patchSaliency;
-    this.tokenSaliency = tokenSaliencyFromPatches(this.patchSaliency, frames, this.grid, this.grid);
+    if (this.givenTokenSaliency) {
+      this.tokenSaliency = this.givenTokenSaliency;
+    } else {
+      const patchSaliency = this.collector?.result() ?? this.givenPatchSaliency;
+      if (!patchSaliency) return undefined;
+      this.patchSaliency = patchSaliency;
+      this.tokenSaliency = tokenSaliencyFromPatches(this.patchSaliency, frames, this.grid, this.grid);
+    }
     const kept = selectPrefillTokens(this.tokenSaliency, {
       sparsity: this.plan.prefillSparsity, frames, tokensPerFrame, perFrameFloor: this.plan.perFrameFloor,
     });
@@ -134,6 +156,6 @@ export class SparsePolicy {
   }
 
   inspector(m: TurnMeasure, frameTimes: readonly number[]): InspectorTurn {
-    return inspectorTurn(m, { frames: this.frames, gridH: this.pooled, gridW: this.pooled, frameTimes, saliency: this.tokenSaliency });
+    return inspectorTurn(m, { frames: this.frames, gridH: this.gridH, gridW: this.gridW, frameTimes, saliency: this.tokenSaliency });
   }
 }

@@ -39,8 +39,15 @@ describe('Qwen-VL prompt positions', () => {
     expect(arr(p.t)).toEqual([0, 1, 2, 3, 3, 3, 3, 5, 5, 5, 5, 5, 6]);
     expect(arr(p.h)).toEqual([0, 1, 2, 3, 3, 4, 4, 3, 3, 4, 4, 5, 6]);
     expect(arr(p.w)).toEqual([0, 1, 2, 3, 4, 3, 4, 3, 4, 3, 4, 5, 6]);
-    // Decode continues one past the largest position of any stream (HF's rope delta).
     expect(next).toBe(7);
+  });
+  it('Qwen2.5-VL: a prompt ending in a block: text continues past its spatial extent, generation past its time', () => {
+    // 2 text rows, 3 groups of 2x2 tokens 5 s apart at 2 tokens/s (offsets 0, 10, 20).
+    const grid = qwen25VideoBlockGrid({ t: 3, h: 4, w: 4 }, 2, 5, 2);
+    const r = ropeIndex(14, [{ ...grid, start: 2 }]);
+    expect(Array.from(r.positions.t.subarray(2))).toEqual([2, 2, 2, 2, 12, 12, 12, 12, 22, 22, 22, 22]);
+    expect(r.next).toBe(4);
+    expect(r.maxPosition).toBe(22);
   });
   it('Qwen2.5-VL: seconds per group are truncated to an integer before scaling (as transformers 5.17 does)', () => {
     expect(arr(qwen25VideoBlockGrid({ t: 3, h: 2, w: 2 }, 2, 1.5, 2).tOffsets)).toEqual([0, 2, 4]);

@@ -1,0 +1,106 @@
+// Qwen2.5-VL / Qwen3-VL through the chat loop (ChatSession) on the HF fixture models with a small tokenizer and a
+// Qwen-style chat template added: the prompt as HF's processors expand it, turn logits equal to one forward of the
+// whole sequence (question at the prompt's text position, answer tokens after it), later turns after eviction at the
+// same positions, sparsevila at 0/0 equal to dense, and pruning (grid positions or the compact grid) running.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readQwenVlInputs } from '../../../engine/cli/qwen-vl-inputs.ts';
+import { loadVlm, type LoadedQwenVl } from '../../../engine/core/models/load-model.ts';
+import { ChatSession, type SessionVideo } from '../../../engine/core/session/chat-session.ts';
+import { DENSE_SETTINGS, type SparseSettings } from '../../../engine/core/sparse/policy.ts';
+import { buildByteBpeTokenizer } from '../../../engine/core/tokenizer/byte-bpe.ts';
+
+const FIXTURE = join(import.meta.dirname, '../../fixtures/qwen-vl');
+const tmp = mkdtempSync(join(tmpdir(), 'qwen-vl-session-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+// The fixture's special ids: vision_start 390, vision_end 391, video 392; <|im_end|> 381 is its eos.
+const SPECIAL = { '<|im_start|>': 380, '<|im_end|>': 381, '<|endoftext|>': 382, '<video>': 383, '<image>': 384 };
+const VISION = { '<|vision_start|>': 390, '<|vision_end|>': 391, '<|video_pad|>': 392 };
+const TEMPLATE = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['content'] is string %}{{ m['content'] }}"
+  + "{% else %}{% for c in m['content'] %}{% if c['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
+  + "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+  + '{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}';
+
+/** The fixture model folder with a tokenizer and a chat template. */
+function chatFolder(family: string): string {
+  const dir = join(tmp, family);
+  cpSync(join(FIXTURE, family, 'model'), dir, { recursive: true });
+  const tok = buildByteBpeTokenizer(SPECIAL).json as { added_tokens: object[] };
+  for (const [content, id] of Object.entries(VISION)) {
+    tok.added_tokens.push({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  }
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok));
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: TEMPLATE, eos_token: '<|im_end|>' }));
+  return dir;
+}
+
+const greedy = (l: Float32Array) => l.reduce((b, v, i) => (v > l[b] ? i : b), 0);
+
+function relError(got: Float32Array, ref: Float32Array): number {
+  let d = 0, m = 0;
+  for (let i = 0; i < ref.length; i++) { d = Math.max(d, Math.abs(got[i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
+  return d / m;
+}
+
+describe.each(['qwen2_5_vl', 'qwen3_vl'])('Qwen-VL chat session %s', (family) => {
+  const ready = (async () => {
+    const m = await loadVlm(chatFolder(family), { backend: 'cpu', threads: 2 });
+    if (m.kind !== 'qwen-vl') throw new Error('loadVlm did not load the Qwen-VL folder as one');
+    const { prompt, pixels } = readQwenVlInputs(join(FIXTURE, family, 'inputs.safetensors'), m.config.videoTokenId);
+    const grid = prompt.grids[0];
+    const video: SessionVideo = {
+      pixelValues: pixels!, frames: 2 * grid.t, frameTimes: [], durationSec: 3,
+      qwen: { grid, secondPerGridTs: prompt.secondPerGrid[0], groupTimes: Array.from({ length: grid.t }, (_, g) => 0.5 + g) },
+    };
+    return { m: m as LoadedQwenVl, video };
+  })();
+  const session = async (sparse: SparseSettings, prunedPositions?: 'original' | 'compact') => {
+    const { m, video } = await ready;
+    return ChatSession.create(m, video, { sparse, prunedPositions, turnCapacity: 64 });
+  };
+
+  it('builds the prompt as the processor expands it, and turns match one forward of the whole sequence', async () => {
+    const { m, video } = await ready;
+    const s = await session(DENSE_SETTINGS);
+    const grid = video.qwen!.grid, perGroup = (grid.h / 2) * (grid.w / 2);
+    const ids = s.prompt.prefixIds;
+    expect(Array.from(ids.filter((x) => x === 392)).length).toBe(grid.t * perGroup);
+    // Qwen3-VL: one vision_start per frame group, each after its timestamp text ("<0.5 seconds>" ...).
+    expect(Array.from(ids.filter((x) => x === 390)).length).toBe(family === 'qwen3_vl' ? grid.t : 1);
+    const question = s.builder!.turnIds(s.prompt, 'what happens?');
+    const steps = s.stepLogits(question, 3, greedy);
+    // The reference: the whole sequence (prefix, question, the 3 greedy tokens) in one forward from scratch.
+    const generated = steps.slice(0, 3).map(greedy);
+    const all = Int32Array.from([...ids, ...question, ...generated]);
+    const enc = m.model.encodeVideo(video.pixelValues, [grid]);
+    const ref = m.model.logits({ ids: all, videoRows: Int32Array.from(all.keys()).filter((i) => all[i] === 392), grids: [grid],
+      secondPerGrid: [video.qwen!.secondPerGridTs] }, enc);
+    const V = m.config.text.vocabSize, P = ids.length + question.length;
+    steps.forEach((row, k) => expect(relError(row, ref.subarray((P - 1 + k) * V, (P + k) * V))).toBeLessThan(1e-4));
+    // A second turn after eviction sits where the first did.
+    const again = s.stepLogits(question, 0, greedy);
+    expect(relError(again[0], steps[0])).toBeLessThan(1e-6);
+    s.dispose();
+  });
+
+  it('sparsevila at 0/0 answers exactly as dense; pruning keeps the share asked for, in both position modes', async () => {
+    const ask = async (sparse: SparseSettings, mode?: 'original' | 'compact') => {
+      const s = await session(sparse, mode);
+      const r = await s.ask('describe the video', { maxNewTokens: 5, eosTokenIds: [] });
+      s.dispose();
+      return r;
+    };
+    const dense = await ask(DENSE_SETTINGS);
+    const zero = await ask({ ...DENSE_SETTINGS, policy: 'sparsevila' });
+    expect(zero.tokenIds).toEqual(dense.tokenIds);
+    expect(zero.visualTokens).toBe(dense.visualTokensTotal);
+    for (const mode of ['original', 'compact'] as const) {
+      const half = await ask({ ...DENSE_SETTINGS, policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5 }, mode);
+      expect(half.tokens).toBe(5);
+      expect(half.visualTokens).toBe(Math.round(dense.visualTokensTotal / 2));
+    }
+  });
+});
