@@ -8,6 +8,10 @@
 //   cuda-7b BENCH [HF]  BENCH = `sparsevila bench --out` (scripts/gpu/kernels_check.sh clibench writes
 //                       $OUT/cuda-7b.bench.json), HF = `scripts/gpu/bench_hf.py --out` ($OUT/cuda-7b.hf.json):
 //                       the machine line, our table per frames x config, HF on the same shapes and ours vs HF.
+//   cuda-7b-w4 BENCH4 BENCH16
+//                       `sparsevila bench --weights awq4` and the 16-bit bench of the same call (kernels_check.sh
+//                       clibench4 writes $OUT/cuda-7b-awq4.bench.json and $OUT/cuda-7b-bf16.bench.json): 4-bit vs
+//                       16-bit per frames x config, the device memory after each frame count, and issue 13's goals.
 //   eval EVAL           EVAL = `sparsevila eval --out`: accuracy per turn and mean timings per config.
 // Usage: npx tsx scripts/benchmarks-md.ts          rewrite the blocks of BENCHMARKS.md from the files they name
 //        npx tsx scripts/benchmarks-md.ts --check  exit 1, naming the block, when BENCHMARKS.md is not what they give
@@ -59,6 +63,46 @@ export function cudaBlock(ours: BenchJson, hf: HfJson | null): string {
   return [head, '', benchSummaryTable(ours.runs), ...(hf ? ['', hfTable(ours, hf)] : [])].join('\n');
 }
 
+/** The 4-bit bench beside the 16-bit one of the same call, and issue 13's goals computed from it. */
+export function w4Block(q4: BenchJson, b16: BenchJson | null): string {
+  const gb = (n: number) => (n / 1e9).toFixed(2);
+  const head = `${q4.model} on ${q4.machine.device}, ${q4.date} (node ${q4.machine.node}); device copy rate `
+    + `${(q4.copyGBps / 1000).toFixed(2)} TB/s (read + write); decode reads ${gb(q4.weightBytesPerToken)} GB of weights per token at 4 bits`
+    + (b16 ? ` (${gb(b16.weightBytesPerToken)} GB at 16 bits)` : '') + '.';
+  const rows = [
+    '| frames | config | 4-bit LLM prefill ms | 4-bit decode ms/tok | floor ms/tok | decode / floor | decode speedup | 4-bit E2E ms | E2E speedup | 16-bit decode ms/tok | 16-bit E2E ms | 4-bit vs 16-bit E2E |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const x = (a: number, b: number | undefined) => (b && a > 0 ? `${(b / a).toFixed(2)}x` : '—');
+  const goals: string[] = [];
+  for (const run of q4.runs) {
+    const F = run.workload.frames;
+    const dense = run.results.find((r) => r.config.policy === 'dense');
+    const other = b16?.runs.find((r) => r.workload.frames === F);
+    for (const r of run.results) {
+      const o = other?.results.find((c) => c.config.label === r.config.label);
+      rows.push(`| ${F} | ${r.config.label} | ${r.prefixPrefillMs.toFixed(0)} | ${r.floor.decodeMs.toFixed(2)} | ${r.floor.floorMs.toFixed(2)} | `
+        + `${(r.floor.decodeMs / r.floor.floorMs).toFixed(2)}x | ${x(r.floor.decodeMs, dense?.floor.decodeMs)} | ${r.endToEndMs.toFixed(0)} | `
+        + `${x(r.endToEndMs, dense?.endToEndMs)} | ${o ? o.floor.decodeMs.toFixed(2) : '—'} | ${o ? o.endToEndMs.toFixed(0) : '—'} | ${x(r.endToEndMs, o?.endToEndMs)} |`);
+    }
+    const best = run.results.filter((r) => r.config.policy !== 'dense').sort((a, b) => a.endToEndMs - b.endToEndMs)[0];
+    if (dense && best) {
+      const e2e = dense.endToEndMs / best.endToEndMs, dec = dense.floor.decodeMs / best.floor.decodeMs;
+      const need = F >= 256 ? 2.6 : 1.4;
+      goals.push(`${F} frames: E2E ${best.config.label} vs dense ${e2e.toFixed(2)}x (goal >= ${need}x: ${e2e >= need ? 'met' : 'missed'})`
+        + (F >= 256 ? `; decode ${dec.toFixed(2)}x (goal >= 1.55x: ${dec >= 1.55 ? 'met' : 'missed'})` : '')
+        + `; 4-bit decode / floor ${(best.floor.decodeMs / best.floor.floorMs).toFixed(2)}x (goal <= 1.2x: ${best.floor.decodeMs / best.floor.floorMs <= 1.2 ? 'met' : 'missed'})`);
+    }
+    const mem = (j: BenchJson | null | undefined) => j?.runs.find((r) => r.workload.frames === F)?.gpuMemoryBytes;
+    const m4 = mem(q4), m16 = mem(b16);
+    if (m4 !== undefined) {
+      goals.push(`${F} frames: device memory in use after the runs (the CUDA pool's high-water mark + context) ${(m4 / 2 ** 30).toFixed(2)} GiB at 4 bits`
+        + (m16 !== undefined ? `, ${(m16 / 2 ** 30).toFixed(2)} GiB at 16 bits` : '') + (F === 64 ? ` (goal <= 8 GiB at 4 bits: ${m4 <= 8 * 2 ** 30 ? 'met' : 'missed'})` : ''));
+    }
+  }
+  return [head, '', ...rows, '', ...goals.map((g) => `- ${g}`)].join('\n');
+}
+
 /** A JSON file named in a marker, or null when it does not exist. */
 type Read = (file: string) => unknown;
 
@@ -75,6 +119,14 @@ const GENERATORS: Record<string, (files: string[], read: Read) => string> = {
         + `its \`$OUT/cuda-7b.bench.json\` and \`$OUT/cuda-7b.hf.json\` to ${bench} and ${hf}, then \`npx tsx scripts/benchmarks-md.ts\`.`;
     }
     return cudaBlock(ours, hf ? read(hf) as HfJson | null : null);
+  },
+  'cuda-7b-w4': ([q4, b16], read) => {
+    const ours = read(q4) as BenchJson | null;
+    if (!ours) {
+      return `Not measured yet: run \`bash scripts/gpu/kernels_check.sh clibench4\` on the GPU machine, copy its `
+        + `\`$OUT/cuda-7b-awq4.bench.json\` and \`$OUT/cuda-7b-bf16.bench.json\` to ${q4} and ${b16}, then \`npx tsx scripts/benchmarks-md.ts\`.`;
+    }
+    return w4Block(ours, b16 ? read(b16) as BenchJson | null : null);
   },
   eval: ([results], read) => resultsTable(need(results, read(results)) as EvalResults),
 };

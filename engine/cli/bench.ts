@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
 import { PRESETS, type PresetName } from '../core/models/presets.ts';
+import { awqGroupSize } from '../core/models/synthetic.ts';
 import { parseBenchConfigs } from '../core/bench/config.ts';
 import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../core/bench/floor.ts';
 import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
@@ -30,6 +31,14 @@ export const BENCH_OPTIONS: CommandOptions = {
 export interface BenchRun {
   workload: BenchWorkload;
   results: (BenchResult & { floor: DecodeFloor })[];
+  /** CUDA: device memory in use after this frame count's runs (CudaBackend.deviceMemoryInUse: its memory pool never
+   *  gives blocks back, so this is the pool's high-water mark so far, plus the CUDA context and cuBLAS workspace). */
+  gpuMemoryBytes?: number;
+}
+
+/** The backend's device memory in use, where it can tell (the CUDA backend's deviceMemoryInUse). */
+function deviceMemory(be: object): { gpuMemoryBytes?: number } {
+  return 'deviceMemoryInUse' in be && typeof be.deviceMemoryInUse === 'function' ? { gpuMemoryBytes: be.deviceMemoryInUse() } : {};
 }
 
 function frameList(a: ParsedArgs): number[] {
@@ -96,7 +105,8 @@ export async function benchCommand(argv: string[]): Promise<number> {
       log('warm-up done\n');
     }
     const copyGBps = measureCopyGBps(m.backend);
-    const weightBytesPerToken = decodeWeightBytes(m.config, m.backend);
+    const awqGroup = weights === 'awq4' ? awqGroupSize(m.config) : 0;
+    const weightBytesPerToken = decodeWeightBytes(m.config, m.backend, awqGroup);
     log(`copy bandwidth ${copyGBps.toFixed(0)} GB/s (read + write); decode reads ${(weightBytesPerToken / 1e9).toFixed(2)} GB of weights per token\n`);
     const runs: BenchRun[] = [];
     for (const F of frames) {
@@ -105,9 +115,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
       const results: BenchRun['results'] = [];
       for (const c of configs) {
         const r = await runBenchConfig(m, c, w, pixels, { log, progress: stderr.progress });
-        results.push({ ...r, floor: decodeFloor(m.config, m.backend, r, w, copyGBps) });
+        results.push({ ...r, floor: decodeFloor(m.config, m.backend, r, w, copyGBps, awqGroup) });
       }
-      runs.push({ workload: w, results });
+      runs.push({ workload: w, results, ...deviceMemory(m.backend) });
     }
     const report = {
       model: m.name, machine, date: new Date().toISOString(), copyGBps, weightBytesPerToken,

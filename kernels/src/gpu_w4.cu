@@ -27,15 +27,12 @@
 namespace sv::gpu {
 namespace {
 
-constexpr int kThreads = 256, kWarps = kThreads / 32;
-
 // Code of channel n in row `row` of an AutoAWQ-packed int32 matrix with cols8 int32 columns.
 __device__ __forceinline__ int awqCode(const int32_t* m, int cols8, int row, int n) {
   const int j = n & 7;
   return int(uint32_t(m[size_t(row) * cols8 + (n >> 3)]) >> (4 * ((j & 1) * 4 + (j >> 1)))) & 15;
 }
-// Where the code of (tile row r, input c of a 16-input step) sits: the lane that owns it and the bit in its word.
-__device__ __forceinline__ int fragLane(int r, int c) { return (r & 7) * 4 + ((c & 7) >> 1); }
+// Where the code of (tile row r, input c of a 16-input step) sits in the word of lane (r % 8) * 4 + (c % 8) / 2.
 __device__ __forceinline__ int fragShift(int r, int c) { return (c & 1) * 16 + (r >= 8 ? 4 : 0) + (c >= 8 ? 8 : 0); }
 
 __global__ void repackWeightsKernel(uint32_t* out, const int32_t* qweight, int N, int K) {
@@ -168,7 +165,7 @@ __global__ void __launch_bounds__(W * 32) gemvW4Kernel(W4Params p) {
     wsrc[i] = p.w[seg] + size_t(rg) * KT * 32 + lane;
     szsrc[i] = p.sz[seg] + size_t(rg) * groups * kW4Rows;
   }
-  auto issueWeights = [&](int it) {
+  auto issueWeights = [=](int it) {  // by value: the pointer arrays stay in registers
     const int kt = warp + it * W;
     const bool live = kt < KT;
     const uint32_t st = smemAddr(ring + (it % S) * SB);
@@ -204,7 +201,6 @@ __global__ void __launch_bounds__(W * 32) gemvW4Kernel(W4Params p) {
   // The weights and scales were written at load time: stream them before waiting for the previous kernel.
 #pragma unroll
   for (int it = 0; it < S - 1; ++it) issueWeights(it);
-  gridDepLaunchDependents();
   gridDepWait();
 #pragma unroll
   for (int it = 0; it < S - 1; ++it) {
@@ -270,6 +266,9 @@ __global__ void __launch_bounds__(W * 32) gemvW4Kernel(W4Params p) {
     __syncwarp();  // every lane is done with this stage before it is refilled
   }
   cpWait<0>();
+  // Only now may the next kernel's blocks start: launched at the top, they would sit in gridDepWait holding shared
+  // memory and warp slots this kernel's later blocks need.
+  gridDepLaunchDependents();
 
   // Block reduction over the warps' K ranges: red[warp][tile][row][column].
   __shared__ float red[W][RB][kW4Rows][8];
@@ -344,14 +343,21 @@ void launchW4(W4Params& p, bool glu) {
   launchKernel<W, S, MODE, BF16, false>(p, total);
 }
 
-// Warps per block (each a slice of K) and pipeline depth. Variant 0 ships; the others are the timing comparison.
+// Variant 0 ships: 16 warps per block where the output has few 16-row tiles (<= 256 blocks: q/o/down at 7B, more
+// K-parallelism per tile), else 8; 4 stages (round 2b of kernels/dev/HISTORY.md). Variants 1-4 are that round's fixed
+// tilings, kept for the timing comparison: W8 S6, W8 S4, W4 S8, W16 S4.
 template <int MODE, bool BF16>
 void launchVariant(W4Params& p, bool glu, int variant) {
+  if (variant == 0) {
+    int tiles = 0;
+    for (int s = 0; s < (glu ? 1 : p.nSegs); ++s) tiles += p.N[s] / kW4Rows;
+    variant = tiles <= 256 ? 4 : 2;
+  }
   switch (variant) {
-    case 1: return launchW4<8, 4, MODE, BF16>(p, glu);
-    case 2: return launchW4<4, 8, MODE, BF16>(p, glu);
-    case 3: return launchW4<8, 6, MODE, BF16>(p, glu);
-    default: return launchW4<4, 6, MODE, BF16>(p, glu);
+    case 1: return launchW4<8, 6, MODE, BF16>(p, glu);
+    case 3: return launchW4<4, 8, MODE, BF16>(p, glu);
+    case 4: return launchW4<16, 4, MODE, BF16>(p, glu);
+    default: return launchW4<8, 4, MODE, BF16>(p, glu);
   }
 }
 

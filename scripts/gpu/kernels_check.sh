@@ -21,7 +21,7 @@
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [w4] [ops] [parity] [vision] [bench] [hf] [clibench] [decode] [prefill] [qwenvision]   (default: check ops parity vision bench hf;
+# Usage: scripts/gpu/kernels_check.sh [check] [w4] [ops] [parity] [vision] [bench] [hf] [clibench] [clibench4] [decode] [prefill] [qwenvision]   (default: check ops parity vision bench hf;
 #   clibench = the CLI benchmark (the app's ChatSession loop) + HF into $OUT/cuda-7b.bench.json and $OUT/cuda-7b.hf.json,
 #   which BENCHMARKS.md's tables are generated from: copy them to assets/benchmarks/ and run npx tsx scripts/benchmarks-md.ts;
 #   CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
@@ -96,6 +96,16 @@ case " $steps " in *" clibench "*)
   # BENCHMARKS.md's CUDA block as it will read once the two files are committed under assets/benchmarks/.
   [ -f "$OUT/cuda-7b.bench.json" ] && node node_modules/tsx/dist/cli.mjs scripts/gpu/bench_table.ts "$OUT/cuda-7b.bench.json" \
     $( [ -f "$OUT/cuda-7b.hf.json" ] && echo "$OUT/cuda-7b.hf.json" ) | tee "$OUT/cuda-7b.md" ;; esac
+case " $steps " in *" clibench4 "*)
+  # Issue 13's benchmark: the same `sparsevila bench` with the language model's linears at 4 bits (--weights awq4,
+  # synthetic AutoAWQ layers, group 128) and at 16 bits, in one call. HF (16-bit only) comes from the clibench step.
+  : > "$OUT/clibench4.log"
+  for wts in awq4 bf16; do
+    timeout ${CLIBENCH_TIMEOUT:-300} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic 7b \
+      $( [ $wts = awq4 ] && echo --weights awq4 ) ${CLIBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --head-tokens 14 --instruction-tokens 20 --question-tokens 20} \
+      --out "$OUT/cuda-7b-$wts.bench.json" >> "$OUT/clibench4.log" 2>&1 || { echo "FAIL clibench4 $wts (rc $?)" >> "$OUT/clibench4.log"; rc=1; }
+  done
+  grep -v '^  .*vision [0-9]*/' "$OUT/clibench4.log" | tail -40 ;; esac
 case " $steps " in *" decode "*)
   # Decode step at Qwen2-7B geometry: cuBLAS vs our GEMV vs GEMV + fused decode ops (off/on/fused), dense and sparse slot sets.
   [ -d .device/parity/small ] && { timeout 120 node node_modules/tsx/dist/cli.mjs scripts/gpu/decode_parity.ts .device/parity/small 2>&1 | tee "$OUT/decode_parity.log" || rc=1; }

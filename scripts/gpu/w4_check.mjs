@@ -92,7 +92,7 @@ for (const c of [
     return { N, ref, ...repacked(L), b: b ? dev(b) : 0, res: res ? dev(res) : 0 };
   });
   const xd = dev(x), ad = aux ? dev(aux) : 0;
-  for (let variant = 0; variant < 4; variant++) {
+  for (let variant = 0; variant < 5; variant++) {
     const outs = segs.map((s) => empty(c.M * s.N));
     const spec = new Float64Array(segs.flatMap((s, i) => [s.w, s.sz, s.b, DT.f32, s.res, outs[i], s.N]));
     A.gemvW4(c.M, c.K, c.G, DT[c.act], xd, c.mode, ad, 1e-6, spec, variant);
@@ -113,7 +113,7 @@ for (const c of [
   });
   const ref = segs[0].ref.map((g, i) => g / (1 + Math.exp(-g)) * segs[1].ref[i]);
   const xd = dev(x), ad = aux ? dev(aux) : 0;
-  for (let variant = 0; variant < 4; variant++) {
+  for (let variant = 0; variant < 5; variant++) {
     const out = empty(c.M * c.N);
     const spec = new Float64Array([segs[0].w, segs[0].sz, segs[0].b, DT.f32, 0, out, c.N, segs[1].w, segs[1].sz, segs[1].b, DT.f32, 0, 0, c.N]);
     A.gemvW4(c.M, c.K, c.G, DT[c.act], xd, c.mode | 4, ad, 1e-6, spec, variant);
@@ -185,11 +185,14 @@ guarded('w4 timings (Qwen2-7B shapes)', () => {
     const w = W[name], b16 = B16[name], bytes = awqBytes(w.N, w.K);
     const t16 = batch(`M=1 ${w.N}x${w.K} bf16 gemv`, () => A.gemv(1, w.K, DT.bf16, x, 0, 0, DT.f32, 0, new Float64Array(seg16(b16, y))), w.N * w.K * 2);
     const spec = new Float64Array(seg(w, y));
-    const tv = [0, 1, 2, 3].map((v) => batch(`M=1 ${w.N}x${w.K} gemvW4 v${v}`, () => A.gemvW4(1, w.K, G, DT.bf16, x, 0, 0, 0, spec, v), bytes));
+    const tv = [0, 1, 2, 3, 4].map((v) => batch(`M=1 ${w.N}x${w.K} gemvW4 v${v}`, () => A.gemvW4(1, w.K, G, DT.bf16, x, 0, 0, 0, spec, v), bytes));
+    A.configure({ gemvPdl: false });
+    batch(`M=1 ${w.N}x${w.K} gemvW4 v0, PDL off`, () => A.gemvW4(1, w.K, G, DT.bf16, x, 0, 0, 0, spec), bytes);
+    A.configure({ gemvPdl: true });
     batch(`M=1 ${w.N}x${w.K} gemvW4 f16 activations`, () => A.gemvW4(1, w.K, G, DT.f16, x, 0, 0, 0, spec), bytes);
     for (const M of [4, 8]) batch(`M=${M} ${w.N}x${w.K} gemvW4`, () => A.gemvW4(M, w.K, G, DT.bf16, x, 0, 0, 0, spec), bytes);
     const best = Math.min(...tv);
-    summary.push(`${name} ${w.N}x${w.K}: bf16 gemv ${(t16 * 1e3).toFixed(1)} us, gemvW4 ${tv.map((t) => (t * 1e3).toFixed(1)).join(' / ')} us (v0..v3) = ` +
+    summary.push(`${name} ${w.N}x${w.K}: bf16 gemv ${(t16 * 1e3).toFixed(1)} us, gemvW4 ${tv.map((t) => (t * 1e3).toFixed(1)).join(' / ')} us (v0..v4) = ` +
       `${(bytes / tv[0] / 1e6 / copyGBps * 100).toFixed(0)}% of copy rate (v0), ${(t16 / tv[0]).toFixed(2)}x faster than bf16; best ${(best * 1e3).toFixed(1)}`);
   }
   // A decode step's GEMVs as the fused CUDA path runs them: rmsNorm + q/k/v + bias, o + residual, rmsNorm + gate/up
@@ -213,6 +216,15 @@ guarded('w4 timings (Qwen2-7B shapes)', () => {
       A.gemv(1, H, DT.bf16, x, 1 | 4, nw, DT.f32, 1e-6, glu16); A.gemv(1, I, DT.bf16, x, 2, x2, DT.f32, 0, dn16);
     }
   }, 28 * (H + 2 * KV + H + 3 * I) * H * 2, 4);
+  A.configure({ gemvPdl: false });
+  const t4n = batch('decode-step GEMVs 4-bit (28 layers), PDL off', () => {
+    for (let l = 0; l < 28; l++) {
+      A.gemvW4(1, H, G, DT.bf16, x, 1, nw, 1e-6, qkv); A.gemvW4(1, H, G, DT.bf16, x, 0, 0, 0, o);
+      A.gemvW4(1, H, G, DT.bf16, x, 1 | 4, nw, 1e-6, glu); A.gemvW4(1, I, G, DT.bf16, x, 2, x2, 0, dn);
+    }
+  }, 28 * layerBytes, 4);
+  A.configure({ gemvPdl: true });
+  summary.push(`decode-step GEMVs 4-bit without PDL: ${t4n.toFixed(3)} ms`);
   summary.push(`decode-step GEMVs (28 layers): 4-bit ${t4.toFixed(3)} ms (${((28 * layerBytes) / t4 / 1e6 / copyGBps * 100).toFixed(0)}% of copy rate), bf16 ${t16.toFixed(3)} ms: ${(t16 / t4).toFixed(2)}x`);
 
   // Prefill: the 4-bit weight dequantized to bf16, then the 16-bit GEMM (what the CUDA backend runs for > 8 rows),

@@ -11,16 +11,22 @@ export function elementBytes(be: Backend): number {
   return be.name === 'cpu' || (be as { dtype?: string }).dtype === 'f32' ? 4 : 2;
 }
 
-/** Weight bytes one decode step reads: every LLM tensor once, the embedding table only for one row (unless tied). */
-export function decodeWeightBytes(cfg: LlavaOnevisionConfig, be: Backend): number {
-  const t = cfg.text;
-  let n = 0;
+/** Weight bytes one decode step reads: every LLM tensor once, the embedding table only for one row (unless tied).
+ *  awqGroupSize > 0: the decoder layers' linears are 4-bit AutoAWQ layers, counted as what the format stores per
+ *  weight (a 4-bit code, and per group of that many inputs an fp16 scale and a 4-bit zero). */
+export function decodeWeightBytes(cfg: LlavaOnevisionConfig, be: Backend, awqGroupSize = 0): number {
+  const t = cfg.text, per = elementBytes(be);
+  let bytes = 0;
   for (const s of tensorLayout(cfg)) {
     if (!s.name.startsWith(TEXT_PREFIX) && s.name !== 'lm_head.weight') continue;
     const size = s.shape.reduce((a, x) => a * x, 1);
-    n += s.name === `${TEXT_PREFIX}embed_tokens.weight` && !t.tieWordEmbeddings ? t.hiddenSize : size;
+    if (awqGroupSize > 0 && s.name.startsWith(`${TEXT_PREFIX}layers.`) && s.name.endsWith('_proj.weight')) {
+      bytes += size / 2 + (size / awqGroupSize) * 2.5;
+      continue;
+    }
+    bytes += (s.name === `${TEXT_PREFIX}embed_tokens.weight` && !t.tieWordEmbeddings ? t.hiddenSize : size) * per;
   }
-  return n * elementBytes(be);
+  return bytes;
 }
 
 /** Device copy bandwidth in GB/s (bytes read + written), median of 5 copies of a `mib` MiB tensor. */
@@ -51,11 +57,12 @@ export interface DecodeFloor {
 }
 
 /** Floor of turn 1's decode: text slots of the prefix + retrieved visual slots + question + half the answer. */
-export function decodeFloor(cfg: LlavaOnevisionConfig, be: Backend, r: BenchResult, w: BenchWorkload, copyGBps: number): DecodeFloor {
+export function decodeFloor(cfg: LlavaOnevisionConfig, be: Backend, r: BenchResult, w: BenchWorkload, copyGBps: number,
+  awqGroupSize = 0): DecodeFloor {
   const t = cfg.text, t1 = r.turns[0];
   const slots = (r.prefixTokens - r.visualRetained) + t1.visualTokensRetrieved + (w.questionTokens ?? 24) + t1.tokens / 2;
   const kvBytes = t.layers * slots * 2 * t.kvHeads * t.headDim * elementBytes(be);
-  const bytesPerToken = decodeWeightBytes(cfg, be) + kvBytes;
+  const bytesPerToken = decodeWeightBytes(cfg, be, awqGroupSize) + kvBytes;
   const perTurn = r.turns.map((s) => (s.tokens > 1 ? s.timings.decodeMs / (s.tokens - 1) : 0)).filter((x) => x > 0);
   return {
     slots, bytesPerToken, floorMs: bytesPerToken / (copyGBps * 1e6),

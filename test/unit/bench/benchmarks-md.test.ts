@@ -47,6 +47,26 @@ describe('BENCHMARKS.md', () => {
     expect(regenerate('<!-- benchmarks-md cuda-7b b.json h.json -->\n<!-- /benchmarks-md -->', () => null)).toMatch(/Not measured through this path yet/);
   });
 
+  it('renders the 4-bit block beside the 16-bit bench, with the goals and the device memory', async () => {
+    const model = asLoaded(smallModel(2));
+    const w = { frames: 2, turns: 1, newTokens: 3 };
+    const bench = async (scale: number, mem: number): Promise<BenchJson> => {
+      const results = [];
+      for (const c of parseBenchConfigs('dense,0.5:0.5')) {
+        const r = await runBenchConfig(model, c, w, benchPixels(model.model, 2));
+        results.push({ ...r, endToEndMs: r.endToEndMs * scale, floor: decodeFloor(model.config, model.backend, r, w, 10) });
+      }
+      return { model: 'tiny', machine: { device: 'TestGPU', node: 'v0' }, date: '2026-12-04', copyGBps: 4000, weightBytesPerToken: 1e9 * scale, runs: [{ workload: w, results, gpuMemoryBytes: mem }] };
+    };
+    const files: Record<string, unknown> = { 'q.json': await bench(1, 7 * 2 ** 30), 'b.json': await bench(2, 20 * 2 ** 30) };
+    const out = regenerate('<!-- benchmarks-md cuda-7b-w4 q.json b.json -->\n<!-- /benchmarks-md -->', (f) => files[f] ?? null);
+    expect(out).toContain('decode reads 1.00 GB of weights per token at 4 bits (2.00 GB at 16 bits)');
+    expect(out).toMatch(/\| 2 \| sparsevila\(0\.5,0\.5\) \|( [^|]+ \|){8} [\d.]+ \| [\d.]+x \|\n/);  // ... 16-bit E2E ms | 4-bit vs 16-bit
+    expect(out).toContain('2 frames: device memory in use after the runs (the CUDA pool\'s high-water mark + context) 7.00 GiB at 4 bits, 20.00 GiB at 16 bits');
+    expect(out).toMatch(/2 frames: E2E sparsevila\(0\.5,0\.5\) vs dense [\d.]+x \(goal >= 1\.4x: (met|missed)\)/);
+    expect(regenerate('<!-- benchmarks-md cuda-7b-w4 q.json b.json -->\n<!-- /benchmarks-md -->', () => null)).toMatch(/clibench4/);
+  });
+
   it('names an unknown generator and a missing input', () => {
     expect(() => regenerate('<!-- benchmarks-md nope a.json -->\n<!-- /benchmarks-md -->', () => null)).toThrow(/unknown generator "nope"/);
     expect(() => regenerate('<!-- benchmarks-md eval a.json -->\n<!-- /benchmarks-md -->', () => null)).toThrow(/a.json is missing/);

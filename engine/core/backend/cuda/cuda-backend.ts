@@ -275,6 +275,14 @@ export class CudaBackend implements Backend {
     this.a.free(t.ptr);
   }
   sync(): void { this.a.sync(); }
+  /** Bytes in use on the device (cudaMemGetInfo). The stream-ordered pool keeps every freed block for reuse
+   *  (gpu_runtime.cu), so this is the high-water mark of the pool since the backend started, plus the CUDA context,
+   *  cuBLAS workspace and anything else on the GPU. */
+  deviceMemoryInUse(): number {
+    this.a.sync();
+    const i = this.a.info();
+    return (i.totalBytes ?? 0) - (i.freeBytes ?? 0);
+  }
 
   // --- dense ops -----------------------------------------------------------------------------------------------
   embed(table: Tensor, ids: Int32Array): Tensor {
