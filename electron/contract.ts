@@ -104,6 +104,14 @@ export const ModelInfo = z.object({
   source: z.enum(['embedded', 'local', 'downloaded']),
   parameters: z.number(),
   dtype: z.string(),
+  /** From config.json: 4-bit when it has an AWQ quantization_config (the language model's linears), else its dtype. */
+  precision: z.enum(['f32', 'bf16', 'f16', '4-bit']),
+  /** Weight values by storage: 16/32-bit ones, 4-bit ones, and the 4-bit layers' (group, column) scale/zero pairs. */
+  weightCounts: z.object({ dense: z.number(), q4: z.number(), q4Groups: z.number() }),
+  /** The folder's files on disk. */
+  diskBytes: z.number(),
+  /** The weights in GPU memory (16-bit values, 4-bit ones packed with their scales and zeros). */
+  gpuBytes: z.number(),
   /** 0 for models that sample by rate (their tokens per frame depend on the video: see `video`). */
   tokensPerFrame: z.number().int(),
   description: z.string(),
@@ -259,6 +267,22 @@ export const MemoryEstimate = z.object({
 export type MemoryEstimate = z.infer<typeof MemoryEstimate>;
 
 const Id = z.string().min(1).max(200).regex(/^[A-Za-z0-9._:-]+$/);
+/** A "Make a 4-bit copy" job's progress: calibration prompts, then layers, then the other tensors copied. */
+export const QuantizeProgress = z.object({
+  jobId: Id,
+  /** The 16-bit model being copied. */
+  modelId: Id,
+  method: z.enum(['awq', 'rtn']),
+  stage: z.enum(['starting', 'calibrate', 'quantize', 'write']),
+  done: z.number(),
+  total: z.number(),
+  state: z.enum(['running', 'done', 'error', 'cancelled']),
+  error: z.string().optional(),
+  /** The new model, listed, when state is 'done'. */
+  model: ModelInfo.optional(),
+});
+export type QuantizeProgress = z.infer<typeof QuantizeProgress>;
+
 const FilePath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte');
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -285,6 +309,9 @@ export const calls = {
   },
   'models.download': { req: z.object({ repo: z.string().min(3).max(200).regex(/^[\w.-]+\/[\w.-]+$/) }), res: z.object({ downloadId: Id }) },
   'models.cancelDownload': { req: z.object({ downloadId: Id }), res: z.object({ ok: z.boolean() }) },
+  /** Starts a 4-bit copy of a model (in the engine process); progress and the result arrive as models.quantizeProgress. */
+  'models.quantize': { req: z.object({ id: Id, method: z.enum(['awq', 'rtn']).default('awq') }), res: z.object({ jobId: Id }) },
+  'models.cancelQuantize': { req: z.object({ jobId: Id }), res: z.object({ ok: z.boolean() }) },
   'videos.pick': { req: z.object({}), res: z.object({ path: z.string().nullable() }) },
   'videos.open': { req: z.object({ path: FilePath }), res: VideoInfo },
   /** A short generated demo video of the shapes world the built-in model knows (made once in the data folder), opened. */
@@ -371,6 +398,7 @@ export const events = {
     state: z.enum(['running', 'verifying', 'done', 'error', 'cancelled']),
     error: z.string().optional(),
   }),
+  'models.quantizeProgress': QuantizeProgress,
   'engine.status': EngineStatus,
 } as const;
 

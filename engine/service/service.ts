@@ -14,6 +14,7 @@ import type { CallHandlers } from './handlers/types.ts';
 import { videoHandlers } from './handlers/video-handlers.ts';
 import { serveMedia, type MediaResponse } from './media.ts';
 import { DownloadManager } from './models/download-manager.ts';
+import { QuantizeManager } from './models/quantize-manager.ts';
 import { defaultHubCacheDir } from './models/hub-cache.ts';
 import { ModelRegistry } from './models/registry.ts';
 import { ServiceError, type ServiceContext } from './service-context.ts';
@@ -43,6 +44,7 @@ export class AppService {
   private emitter = new EventEmitter();
   private handlers!: CallHandlers;
   private downloads!: DownloadManager;
+  private quantizer!: QuantizeManager;
   private chat!: ReturnType<typeof chatHandlers>;
   private ctx!: ServiceContext;
   private unsubscribeEngine: (() => void) | null = null;
@@ -71,13 +73,14 @@ export class AppService {
     await Promise.all([ctx.settings.load(), ctx.library.load(), ctx.conversations.load(), ctx.models.load()]);
     s.ctx = ctx;
     s.downloads = new DownloadManager(ctx.models, (p) => s.emit('models.downloadProgress', p), opts.hubEndpoint);
+    s.quantizer = new QuantizeManager(ctx.models, ctx.engine, path.join(ctx.dataDir, 'models'), (p) => s.emit('models.quantizeProgress', p));
     s.chat = chatHandlers(ctx);
     const { idle: _idle, ...chat } = s.chat;
     s.handlers = {
       ...appHandlers(ctx),
       ...videoHandlers(ctx),
       ...conversationHandlers(ctx),
-      ...modelHandlers(ctx, s.downloads),
+      ...modelHandlers(ctx, s.downloads, s.quantizer),
       ...chat,
     };
     s.unsubscribeEngine = opts.engine.onStatus((st) => s.emit('engine.status', st));
@@ -122,6 +125,7 @@ export class AppService {
   async close(): Promise<void> {
     this.unsubscribeEngine?.();
     await this.downloads.close();
+    await this.quantizer.close();
     await this.ctx.engine.close();
     await this.chat.idle();
   }

@@ -36,3 +36,17 @@ export function checkGroupSize(c: TextConfig, groupSize: number): void {
     if (n % 8 !== 0) throw new Error(`the language model's ${k} (${n}) is not a multiple of 8: the AutoAWQ layout packs eight 4-bit outputs per int32`);
   }
 }
+
+/** The largest of 128, 64, 32 that checkGroupSize accepts (AutoAWQ's default first); throws the 128 error otherwise. */
+export function pickGroupSize(c: TextConfig): number {
+  for (const g of [DEFAULT_GROUP_SIZE, 64, 32]) {
+    try {
+      checkGroupSize(c, g);
+      return g;
+    } catch {
+      // try the next one
+    }
+  }
+  checkGroupSize(c, DEFAULT_GROUP_SIZE);
+  return DEFAULT_GROUP_SIZE;
+}

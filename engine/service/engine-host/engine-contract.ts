@@ -58,6 +58,18 @@ export const AskResult = z.object({
 });
 export type AskResult = z.infer<typeof AskResult>;
 
+export const QuantizeArgs = z.object({
+  jobId: SessionId,
+  modelPath: z.string().min(1).max(4096),
+  /** Must not exist yet; written beside and renamed into place when complete. */
+  outPath: z.string().min(1).max(4096),
+  method: z.enum(['awq', 'rtn']),
+});
+export type QuantizeArgs = z.infer<typeof QuantizeArgs>;
+
+export const QuantizeStageEvent = z.object({ stage: z.enum(['calibrate', 'quantize', 'write']), done: z.number(), total: z.number() });
+export type QuantizeStageEvent = z.infer<typeof QuantizeStageEvent>;
+
 const noEvents = {};
 
 /** Op name -> request schema, result schema, and the events (name -> payload schema) it may stream. */
@@ -69,6 +81,9 @@ export const engineOps = {
   stop: { req: SessionArgs, res: OkResult, events: noEvents },
   cancelPrepare: { req: SessionArgs, res: OkResult, events: noEvents },
   drop: { req: SessionArgs, res: OkResult, events: noEvents },
+  /** A 4-bit copy of a model folder (engine/core/quantize), with progress; cancelQuantize stops it (nothing is left). */
+  quantize: { req: QuantizeArgs, res: z.object({ seconds: z.number(), groupSize: z.number().int() }), events: { progress: QuantizeStageEvent } },
+  cancelQuantize: { req: z.object({ jobId: SessionId }), res: OkResult, events: noEvents },
 } as const;
 
 export type EngineOpName = keyof typeof engineOps;

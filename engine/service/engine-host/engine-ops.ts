@@ -2,6 +2,7 @@
 // already validated against the op's request schema.
 import { loadAddon } from '../../core/backend/cuda/addon.ts';
 import { ChatSessions } from './chat-sessions.ts';
+import { QuantizeJobs } from './quantize-jobs.ts';
 import type { EngineOpEvent, EngineOpName, EngineOpParsedArgs, EngineOpResult } from './engine-contract.ts';
 import type { EngineReadyMsg } from './protocol.ts';
 
@@ -24,6 +25,7 @@ export async function detectEngine(): Promise<EngineInfo> {
 
 export function createEngineHandlers(): EngineHandlers {
   const sessions = new ChatSessions();
+  const quantize = new QuantizeJobs();
   return {
     async ping({ delayMs }) {
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
@@ -47,6 +49,12 @@ export function createEngineHandlers(): EngineHandlers {
     },
     async drop({ sessionId }) {
       return { ok: sessions.drop(sessionId) };
+    },
+    async quantize(args, ctx) {
+      return quantize.run(args, (data) => ctx.emit({ event: 'progress', data }));
+    },
+    async cancelQuantize({ jobId }) {
+      return { ok: quantize.cancel(jobId) };
     },
   };
 }

@@ -45,10 +45,10 @@ export function chatHandlers(
       weightsResident: resident !== null && resident.path === model.info.path && resident.backend === settings.backend
         && resident.restarts === status.restarts && status.state !== 'crashed' && status.state !== 'restarting',
     };
-    if (model.kind === 'llava') return { model, estimate: estimateMemory({ config: model.config, parameters: model.info.parameters, ...common }) };
+    if (model.kind === 'llava') return { model, estimate: estimateMemory({ config: model.config, parameters: model.info.weightCounts, ...common }) };
     if (!video) throw new ServiceError('not_found', 'the conversation\'s video is no longer in the library; open it again');
     try {
-      return { model, estimate: estimateQwenModel(model.info.path, model.info.parameters, video, common) };
+      return { model, estimate: estimateQwenModel(model.info.path, model.info.weightCounts, video, common) };
     } catch (err) {
       throw new ServiceError('invalid_request', (err as Error).message);
     }

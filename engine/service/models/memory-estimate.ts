@@ -2,14 +2,25 @@
 // has (free RAM for the CPU, the GPU's memory for CUDA). Deliberately a little pessimistic: refusing before prefill
 // beats being killed by the OOM killer halfway through.
 import os from 'node:os';
-import type { MemoryEstimate, Settings } from '../../../electron/contract.ts';
+import type { MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
 import { videoGeometry, videoTokenCount, type LlavaOnevisionConfig } from '../../core/models/llava-onevision-config.ts';
 import { resolvePolicy } from '../../core/sparse/policy.ts';
 import { prefillKeepCount } from '../../core/sparse/select.ts';
 
+/** Weight values by storage (ModelInfo.weightCounts). */
+export type WeightCounts = ModelInfo['weightCounts'];
+
+/** Bytes the weights take on a backend: 16/32-bit values in its compute dtype (f32 on the CPU, 16-bit on CUDA); a
+ *  4-bit value half a byte, plus per (group, column) its scale (the compute dtype) and its packed 4-bit zero. */
+export function weightMemoryBytes(c: WeightCounts, backend: 'cpu' | 'cuda'): number {
+  const elem = backend === 'cuda' ? 2 : 4;
+  return c.dense * elem + c.q4 / 2 + c.q4Groups * (elem + 0.5);
+}
+
 export interface EstimateInput {
   config: LlavaOnevisionConfig;
-  parameters: number;
+  /** The model's weights: a plain parameter count (all 16/32-bit), or its counts by storage. */
+  parameters: number | WeightCounts;
   settings: Settings;
   backend: 'cpu' | 'cuda';
   /** Bytes the backend can use now (free RAM, or GPU memory). */
@@ -41,7 +52,8 @@ export function estimateMemory(input: EstimateInput): MemoryEstimate {
   const textTokens = input.textTokens ?? 64 + frames * 8 + 512;
   const seq = visualKept + textTokens + settings.maxNewTokens;
 
-  const weightsBytes = input.parameters * elem;
+  const counts = typeof input.parameters === 'number' ? { dense: input.parameters, q4: 0, q4Groups: 0 } : input.parameters;
+  const weightsBytes = weightMemoryBytes(counts, input.backend);
   const t = config.text;
   const perToken = t.layers * 2 * t.kvHeads * t.headDim * elem;
   // Measuring the speedup keeps a dense session (every visual token) beside this one.

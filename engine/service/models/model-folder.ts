@@ -1,5 +1,5 @@
 // Validates a Hugging Face model folder through the engine's checkpoint loader and describes it for the model list.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ModelInfo } from '../../../electron/contract.ts';
@@ -10,6 +10,7 @@ import { readJsonFile } from '../../core/checkpoint/load.ts';
 import { isQwenVlFolder } from '../../core/models/load-qwen-vl.ts';
 import { parseQwenVlConfig, type QwenVlConfig } from '../../core/models/qwen-vl-config.ts';
 import { modelVideoInfo } from '../video-preprocess.ts';
+import { weightMemoryBytes, type WeightCounts } from './memory-estimate.ts';
 
 /** A usable model folder: LLaVA-OneVision (fixed frames) or Qwen2.5-VL / Qwen3-VL (rate sampling, info.video set). */
 export type ModelFolderFacts =
@@ -43,7 +44,8 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], op
   }
   try {
     if (!ckpt.tokenizer) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
-    const { parameters, weightsBytes, dtype } = countWeights(dir);
+    const { parameters, weightsBytes, dtype, counts } = countWeights(dir);
+    const precision = modelPrecision(ckpt.rawConfig, ckpt.quant !== null, dtype);
     const readmeName = name ?? path.basename(path.resolve(dir));
     return {
       kind: 'llava',
@@ -57,8 +59,12 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], op
         source,
         parameters,
         dtype,
+        precision,
+        weightCounts: counts,
+        diskBytes: folderBytes(dir),
+        gpuBytes: weightMemoryBytes(counts, 'cuda'),
         tokensPerFrame: videoGeometry(ckpt.config).tokensPerFrame,
-        description: description ?? `${ckpt.config.text.layers}-layer ${ckpt.config.modelType} (${formatParams(parameters)} parameters, ${dtype})`,
+        description: description ?? `${ckpt.config.text.layers}-layer ${ckpt.config.modelType} (${formatParams(parameters)} parameters, ${precision === '4-bit' ? `4-bit language model, ${dtype} elsewhere` : dtype})`,
       },
     };
   } finally {
@@ -83,8 +89,9 @@ function describeQwenVlFolder(dir: string, source: ModelInfo['source'], opts: De
     if (proc !== tower) throw new ModelFolderError(`${dir}: the video processor's ${what} ${proc} differs from vision_config's ${tower}`);
   }
   if (!existsSync(path.join(dir, 'tokenizer.json'))) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
-  const { parameters, weightsBytes, dtype } = countWeights(dir);
+  const { parameters, weightsBytes, dtype, counts } = countWeights(dir);
   if (parameters === 0) throw new ModelFolderError(`${dir}: no .safetensors weights`);
+  const precision = modelPrecision(raw, counts.q4 > 0, dtype);
   const family = config.family === 'qwen3_vl' ? 'Qwen3-VL' : 'Qwen2.5-VL';
   return {
     kind: 'qwen-vl',
@@ -98,9 +105,13 @@ function describeQwenVlFolder(dir: string, source: ModelInfo['source'], opts: De
       source,
       parameters,
       dtype,
+      precision,
+      weightCounts: counts,
+      diskBytes: folderBytes(dir),
+      gpuBytes: weightMemoryBytes(counts, 'cuda'),
       // Tokens per frame depend on the video (rate sampling, pixel budget): see info.video.
       tokensPerFrame: 0,
-      description: opts.description ?? `${config.text.layers}-layer ${family} (${formatParams(parameters)} parameters, ${dtype})`,
+      description: opts.description ?? `${config.text.layers}-layer ${family} (${formatParams(parameters)} parameters, ${precision === '4-bit' ? `4-bit language model, ${dtype} elsewhere` : dtype})`,
       video,
     },
   };
@@ -114,8 +125,10 @@ function shardFiles(dir: string): string[] {
     .map((f) => path.join(dir, f));
 }
 
-function countWeights(dir: string): { parameters: number; weightsBytes: number; dtype: string } {
-  let parameters = 0;
+/** Parameters (a 4-bit linear counts its logical [out, in] weights, not its packed words), bytes on disk by dtype,
+ *  and the values by storage (engine/service/models/memory-estimate.ts prices them per backend). */
+function countWeights(dir: string): { parameters: number; weightsBytes: number; dtype: string; counts: WeightCounts } {
+  const counts: WeightCounts = { dense: 0, q4: 0, q4Groups: 0 };
   let weightsBytes = 0;
   const bytesByDtype = new Map<string, number>();
   for (const file of shardFiles(dir)) {
@@ -123,17 +136,41 @@ function countWeights(dir: string): { parameters: number; weightsBytes: number; 
     try {
       for (const t of st.tensors.values()) {
         const n = t.shape.reduce((a, b) => a * b, 1);
-        parameters += n;
         const bytes = n * (ST_DTYPE_BYTES[t.dtype] ?? 4);
         weightsBytes += bytes;
-        bytesByDtype.set(t.dtype, (bytesByDtype.get(t.dtype) ?? 0) + bytes);
+        if (t.name.endsWith('.qweight')) counts.q4 += n * 8;
+        else if (t.name.endsWith('.scales') && st.tensors.has(`${t.name.slice(0, -'.scales'.length)}.qweight`)) counts.q4Groups += n;
+        else if (!t.name.endsWith('.qzeros')) {
+          counts.dense += n;
+          bytesByDtype.set(t.dtype, (bytesByDtype.get(t.dtype) ?? 0) + bytes);
+        }
       }
     } finally {
       st.close();
     }
   }
   const dtype = [...bytesByDtype.entries()].sort((a, b) => b[1] - a[1])[0]?.[0]?.toLowerCase() ?? 'unknown';
-  return { parameters, weightsBytes, dtype };
+  return { parameters: counts.dense + counts.q4, weightsBytes, dtype, counts };
+}
+
+const TORCH_DTYPES: Record<string, ModelInfo['precision']> = { bfloat16: 'bf16', float16: 'f16', float32: 'f32', bf16: 'bf16', f16: 'f16', f32: 'f32' };
+
+/** 4-bit for an AWQ checkpoint; else config.json's dtype (torch_dtype in older files), else the weights' own. */
+export function modelPrecision(raw: Record<string, unknown>, quantized: boolean, fileDtype: string): ModelInfo['precision'] {
+  if (quantized) return '4-bit';
+  const text = (raw.text_config ?? {}) as Record<string, unknown>;
+  for (const v of [raw.dtype, raw.torch_dtype, text.dtype, text.torch_dtype]) {
+    if (typeof v === 'string' && TORCH_DTYPES[v]) return TORCH_DTYPES[v];
+  }
+  return TORCH_DTYPES[fileDtype] ?? 'f32';
+}
+
+/** The folder's files (symbolic links, as in the Hugging Face cache, counted by what they point to). */
+function folderBytes(dir: string): number {
+  return readdirSync(dir).reduce((a, f) => {
+    const st = statSync(path.join(dir, f));
+    return st.isFile() ? a + st.size : a;
+  }, 0);
 }
 
 function formatParams(n: number): string {

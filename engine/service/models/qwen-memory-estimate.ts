@@ -12,6 +12,7 @@ import type { QwenVideoConfig } from '../../core/video/qwen-video-config.ts';
 import { qwenFrameSize, qwenSampleIndices, qwenVideoGrid, qwenVideoTokenCount, type QwenVideoGrid } from '../../core/video/qwen-video-processor.ts';
 import { withRateSampling } from '../video-preprocess.ts';
 import { qwenVlDimsOf, type QwenVlDims } from './qwen-vl-size.ts';
+import { weightMemoryBytes, type WeightCounts } from './memory-estimate.ts';
 
 export interface SourceVideo {
   width: number;
@@ -51,7 +52,8 @@ export interface QwenEstimateInput {
   video: QwenVideoConfig;
   source: SourceVideo;
   dims: QwenVlDims;
-  parameters: number;
+  /** A plain parameter count (all 16/32-bit), or the counts by storage of a 4-bit model (memory-estimate.ts). */
+  parameters: number | WeightCounts;
   settings: Settings;
   backend: 'cpu' | 'cuda';
   availableBytes: number;
@@ -67,7 +69,7 @@ export function estimateQwenMemory(input: QwenEstimateInput): MemoryEstimate {
   const textTokens = 64 + 512 + (dims.family === 'qwen3-vl' ? 6 * plan.grid.t : 0);
   const seq = kept + textTokens + settings.maxNewTokens;
   const t = dims.text;
-  const weightsBytes = input.parameters * elem;
+  const weightsBytes = weightMemoryBytes(typeof input.parameters === 'number' ? { dense: input.parameters, q4: 0, q4Groups: 0 } : input.parameters, input.backend);
   const perToken = t.layers * 2 * t.kvHeads * t.headDim * elem;
   const denseTwin = settings.measureDense && settings.policy !== 'dense' ? total + textTokens + settings.maxNewTokens : 0;
   const kvBytes = perToken * (seq + denseTwin);
@@ -100,7 +102,7 @@ export function estimateQwenMemory(input: QwenEstimateInput): MemoryEstimate {
 /** The estimate for a Qwen-VL model folder on a library video, with the settings' rate sampling and pixel budget. */
 export function estimateQwenModel(
   modelDir: string,
-  parameters: number,
+  parameters: number | WeightCounts,
   video: Pick<VideoInfo, 'width' | 'height' | 'fps' | 'durationSec' | 'frameCount'>,
   rest: Pick<QwenEstimateInput, 'settings' | 'backend' | 'availableBytes' | 'weightsResident'>,
 ): MemoryEstimate {

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { ModelInfo, Settings } from '../../../electron/contract.ts';
 import { errorMessage, formatBytes, formatParams } from '../lib/format.ts';
+import { quantizeView } from '../lib/quantize-progress.ts';
 import { relativePathProblem, samePath } from '../lib/paths.ts';
 import type { ModelsState } from '../state/useModels.ts';
 import { ConfirmDialog, Dialog } from './Dialog.tsx';
@@ -61,6 +62,8 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
           <ul className="model-list">
             {state.models.map((m) => {
               const active = activeId === m.id || (activeId === null && m.source === 'embedded');
+              const q = state.quantizing[m.id];
+              const copying = q?.state === 'running';
               return (
                 <li key={m.id} className={active ? 'model active' : 'model'}>
                   <div className="model-main">
@@ -69,16 +72,29 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
                       {active && <span className="tag tag-on">in use</span>}
                     </div>
                     <div className="model-meta">
-                      {m.architecture} · {formatParams(m.parameters)} params · {m.dtype} ·{' '}
+                      {m.architecture} · {formatParams(m.parameters)} params · <span className={`tag tag-precision${m.precision === '4-bit' ? ' tag-q4' : ''}`}>{m.precision}</span> ·{' '}
                       {m.video ? `frames by rate (${m.video.fps} fps, at most ${m.video.maxFrames}), two per token grid` : `${m.tokensPerFrame} tokens/frame`}
+                    </div>
+                    <div className="model-meta">
+                      {formatBytes(m.diskBytes)} on disk · {formatBytes(m.gpuBytes)} of GPU memory for the weights
                     </div>
                     <p className="model-desc">{m.description}</p>
                     <code className="model-path">{m.path}</code>
+                    {q && <QuantizeStatus view={quantizeView(q)} label={`4-bit copy of ${m.name}`} />}
                   </div>
                   <div className="model-actions">
                     <button className="btn btn-small" disabled={active} onClick={() => onUse({ modelId: m.source === 'embedded' ? null : m.id })}>
                       Use
                     </button>
+                    {m.precision !== '4-bit' && !m.video && (copying ? (
+                      <button className="btn btn-small" onClick={() => void state.cancelQuantize(m.id)}>
+                        Cancel copy
+                      </button>
+                    ) : (
+                      <button className="btn btn-small" title="Quantize the language model to 4 bits (AWQ) into a new model in the app's data folder; this model stays as it is" onClick={() => void state.quantize(m.id, 'awq')}>
+                        Make a 4-bit copy
+                      </button>
+                    ))}
                     {m.source !== 'embedded' && (
                       <button className="btn btn-small btn-ghost" title="Remove from this list; the folder and its files stay on disk" onClick={() => setRemoving(m)}>
                         Remove
@@ -202,5 +218,19 @@ export function ModelManager({ state, activeId, onUse, onClose }: Props) {
         />
       )}
     </Dialog>
+  );
+}
+
+/** A 4-bit copy's progress under its source model. */
+function QuantizeStatus({ view, label }: { view: ReturnType<typeof quantizeView>; label: string }) {
+  return (
+    <div className="dl" role="status" aria-live="polite">
+      {view.running && (
+        <div className="bar" role="progressbar" aria-label={label} aria-valuenow={Math.round(view.share * 100)} aria-valuemin={0} aria-valuemax={100}>
+          <div className="bar-fill" style={{ width: `${view.share * 100}%` }} />
+        </div>
+      )}
+      <span className="muted">{view.text}</span>
+    </div>
   );
 }

@@ -4,7 +4,7 @@ import type { CallRes, ModelInfo } from '../../../electron/contract.ts';
 import { errorMessage } from '../lib/format.ts';
 import { useApi } from './api.ts';
 import { useToasts } from './toasts.tsx';
-import type { DownloadProgress } from './types.ts';
+import type { DownloadProgress, QuantizeProgress } from './types.ts';
 
 export type CatalogEntry = CallRes<'models.catalog'>[number];
 
@@ -18,6 +18,10 @@ export interface ModelsState {
   remove(id: string): Promise<void>;
   download(repo: string): Promise<void>;
   cancel(repo: string): Promise<void>;
+  /** Latest "Make a 4-bit copy" progress per source model id. */
+  quantizing: Record<string, QuantizeProgress>;
+  quantize(modelId: string, method: QuantizeProgress['method']): Promise<void>;
+  cancelQuantize(modelId: string): Promise<void>;
 }
 
 export function useModels(): ModelsState {
@@ -26,6 +30,7 @@ export function useModels(): ModelsState {
   const [models, setModels] = useState<ModelInfo[]>([]);
   const [catalog, setCatalog] = useState<CatalogEntry[]>([]);
   const [downloads, setDownloads] = useState<ModelsState['downloads']>({});
+  const [quantizing, setQuantizing] = useState<ModelsState['quantizing']>({});
 
   const refresh = useCallback(async () => {
     try {
@@ -38,7 +43,16 @@ export function useModels(): ModelsState {
   useEffect(() => {
     void refresh();
     api.call('models.catalog', {}).then(setCatalog, () => undefined);
-    return api.on('models.downloadProgress', (p) => {
+    const offQuantize = api.on('models.quantizeProgress', (p) => {
+      setQuantizing((q) => ({ ...q, [p.modelId]: p }));
+      if (p.state === 'done') {
+        toasts.push('info', `Made a 4-bit copy: ${p.model?.name ?? 'done'}.`);
+        void refresh();
+      } else if (p.state === 'error') {
+        toasts.push('error', `The 4-bit copy failed: ${p.error ?? 'unknown error'}`);
+      }
+    });
+    const offDownload = api.on('models.downloadProgress', (p) => {
       setDownloads((d) => ({ ...d, [p.repo]: p }));
       if (p.state === 'done') {
         toasts.push('info', `Downloaded ${p.repo}.`);
@@ -47,6 +61,10 @@ export function useModels(): ModelsState {
         toasts.push('error', `Download of ${p.repo} failed: ${p.error ?? 'unknown error'}`);
       }
     });
+    return () => {
+      offQuantize();
+      offDownload();
+    };
   }, [api, refresh, toasts]);
 
   const addLocal = useCallback(
@@ -98,5 +116,30 @@ export function useModels(): ModelsState {
     [api, downloads, toasts],
   );
 
-  return { models, catalog, downloads, refresh, addLocal, remove, download, cancel };
+  const quantize = useCallback(
+    async (modelId: string, method: QuantizeProgress['method']) => {
+      try {
+        const { jobId } = await api.call('models.quantize', { id: modelId, method });
+        setQuantizing((q) => ({ ...q, [modelId]: { jobId, modelId, method, stage: 'starting', done: 0, total: 0, state: 'running' } }));
+      } catch (e) {
+        toasts.push('error', `4-bit copy: ${errorMessage(e)}`);
+      }
+    },
+    [api, toasts],
+  );
+
+  const cancelQuantize = useCallback(
+    async (modelId: string) => {
+      const q = quantizing[modelId];
+      if (!q) return;
+      try {
+        await api.call('models.cancelQuantize', { jobId: q.jobId });
+      } catch (e) {
+        toasts.push('error', `Cancel: ${errorMessage(e)}`);
+      }
+    },
+    [api, quantizing, toasts],
+  );
+
+  return { models, catalog, downloads, refresh, addLocal, remove, download, cancel, quantizing, quantize, cancelQuantize };
 }

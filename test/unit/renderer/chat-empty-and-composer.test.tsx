@@ -9,7 +9,8 @@ import type { Session } from '../../../renderer/src/state/useSession.ts';
 
 const model = (source: ModelInfo['source']): ModelInfo => ({
   id: 'm', name: source === 'embedded' ? 'sparsevila-toy-shapes' : 'llava-onevision-qwen2-0.5b-ov-hf', path: '/m', architecture: 'LlavaOnevisionForConditionalGeneration',
-  source, parameters: 1, dtype: 'bf16', tokensPerFrame: 16, description: '',
+  source, parameters: 1, dtype: 'bf16', precision: 'bf16', weightCounts: { dense: 1, q4: 0, q4Groups: 0 }, diskBytes: 2, gpuBytes: 2,
+  tokensPerFrame: 16, description: '',
 });
 const session = {
   video: { durationSec: 16 }, conversation: null, streamingId: null, progress: null,

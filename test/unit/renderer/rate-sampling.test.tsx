@@ -12,7 +12,8 @@ const qwen3: RateSamplingModel = {
 };
 const model = (video?: RateSamplingModel): ModelInfo => ({
   id: 'downloaded-q3', name: 'Qwen/Qwen3-VL-2B-Instruct', path: '/hub/q3', architecture: 'Qwen3VLForConditionalGeneration', source: 'downloaded',
-  parameters: 2.13e9, dtype: 'bf16', tokensPerFrame: 0, description: '', ...(video ? { video } : {}),
+  parameters: 2.13e9, dtype: 'bf16', precision: 'bf16', weightCounts: { dense: 2.13e9, q4: 0, q4Groups: 0 }, diskBytes: 4.3e9, gpuBytes: 4.26e9,
+  tokensPerFrame: 0, description: '', ...(video ? { video } : {}),
 });
 const estimate: MemoryEstimate = {
   weightsBytes: 4 * 2 ** 30, kvBytes: 2 ** 30, activationBytes: 2 ** 30, availableBytes: 80 * 2 ** 30, fits: true, message: '',

@@ -29,6 +29,10 @@ function fakeHandlers(seen: unknown[]): EngineHandlers {
     stop: ok,
     cancelPrepare: ok,
     drop: ok,
+    quantize: async () => {
+      throw new Error('not used');
+    },
+    cancelQuantize: ok,
   };
 }
 
