@@ -70,19 +70,42 @@ export function estimateMemory(input: EstimateInput): MemoryEstimate {
   const prefill = seq * (t.hiddenSize * 4 + t.intermediateSize * 2) * elem + t.vocabSize * 4;
   const activationBytes = visionPerFrame + videoBytes + prefill;
 
-  const resident = Boolean(input.weightsResident) && input.backend === 'cpu';
-  const need = (resident ? 0 : weightsBytes) + kvBytes + activationBytes;
-  const fits = need <= input.availableBytes * 0.9;
-  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-  const where = input.backend === 'cuda' ? 'GPU memory' : 'free RAM';
-  const w = resident ? `weights ${gib(weightsBytes)} already loaded` : `weights ${gib(weightsBytes)}`;
   const kvNote = denseTwin ? ' incl. the dense run for the speedup' : '';
-  const message = fits
-    ? `About ${gib(need)} ${resident ? 'more ' : ''}needed (${w}, KV cache ${gib(kvBytes)}${kvNote}, activations ${gib(activationBytes)}) of ${gib(input.availableBytes)} ${where}.`
-    : `This would need about ${gib(need)} (${w}, KV cache ${gib(kvBytes)} for ${visualKept} visual tokens${kvNote}, activations ${gib(activationBytes)}) but only ${gib(input.availableBytes)} of ${where} is available. Use fewer frames (now ${frames}), a higher prefill sparsity${denseTwin ? ', turn off measuring dense' : ''}, or a smaller model.`;
-  return {
-    weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, fits, message, ...(resident ? { weightsLoaded: true } : {}),
+  return memoryVerdict({
+    weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, backend: input.backend, weightsResident: input.weightsResident,
     visualTokens: { total: visualTotal, kept: visualKept },
+    kvNote,
+    kvDetail: `for ${visualKept} visual tokens${kvNote}`,
+    advice: `Use fewer frames (now ${frames}), a higher prefill sparsity${denseTwin ? ', turn off measuring dense' : ''}, or a smaller model.`,
+  });
+}
+
+export interface VerdictInput extends Pick<MemoryEstimate, 'weightsBytes' | 'kvBytes' | 'activationBytes' | 'availableBytes' | 'visualTokens' | 'sampling'> {
+  backend: 'cpu' | 'cuda';
+  weightsResident?: boolean;
+  /** After the KV size when it fits; after the activations (e.g. what was sampled); the KV size's detail when it does not. */
+  kvNote?: string;
+  fitsNote?: string;
+  kvDetail: string;
+  /** What to change when it does not fit. */
+  advice: string;
+}
+
+/** Need (weights unless the CPU engine already holds them, KV, activations) against 90% of what is available, in words. */
+export function memoryVerdict(p: VerdictInput): MemoryEstimate {
+  const { weightsBytes, kvBytes, activationBytes, availableBytes } = p;
+  const resident = Boolean(p.weightsResident) && p.backend === 'cpu';
+  const need = (resident ? 0 : weightsBytes) + kvBytes + activationBytes;
+  const fits = need <= availableBytes * 0.9;
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const where = p.backend === 'cuda' ? 'GPU memory' : 'free RAM';
+  const w = resident ? `weights ${gib(weightsBytes)} already loaded` : `weights ${gib(weightsBytes)}`;
+  const message = fits
+    ? `About ${gib(need)} ${resident ? 'more ' : ''}needed (${w}, KV cache ${gib(kvBytes)}${p.kvNote ?? ''}, activations ${gib(activationBytes)}${p.fitsNote ?? ''}) of ${gib(availableBytes)} ${where}.`
+    : `This would need about ${gib(need)} (${w}, KV cache ${gib(kvBytes)} ${p.kvDetail}, activations ${gib(activationBytes)}) but only ${gib(availableBytes)} of ${where} is available. ${p.advice}`;
+  return {
+    weightsBytes, kvBytes, activationBytes, availableBytes, fits, message, ...(resident ? { weightsLoaded: true } : {}),
+    ...(p.visualTokens ? { visualTokens: p.visualTokens } : {}), ...(p.sampling ? { sampling: p.sampling } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { resolvePolicy } from '../../core/sparse/policy.ts';
 import { prefillKeepCount } from '../../core/sparse/select.ts';
 import { isQwenPreprocess, loadVideoPreprocess } from '../../core/video/preprocess-config.ts';
 import type { QwenVideoConfig } from '../../core/video/qwen-video-config.ts';
+import { memoryVerdict } from './memory-estimate.ts';
 import { qwenFrameSize, qwenSampleIndices, qwenVideoGrid, qwenVideoTokenCount, type QwenVideoGrid } from '../../core/video/qwen-video-processor.ts';
 import { withRateSampling } from '../video-preprocess.ts';
 import { qwenVlDimsOf, type QwenVlDims } from './qwen-vl-size.ts';
@@ -82,21 +83,15 @@ export function estimateQwenMemory(input: QwenEstimateInput): MemoryEstimate {
   const videoBytes = patches * 3 * v.temporalPatch * v.patch * v.patch * 4 + total * v.outHidden * elem * (2 + (v.deepstackLayers ?? 0));
   const prefill = seq * (t.hidden * 4 + t.intermediate * 2) * elem + t.vocab * 4;
   const activationBytes = vision + videoBytes + prefill;
-  const resident = Boolean(input.weightsResident) && input.backend === 'cpu';
-  const need = (resident ? 0 : weightsBytes) + kvBytes + activationBytes;
-  const fits = need <= input.availableBytes * 0.9;
-  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-  const where = input.backend === 'cuda' ? 'GPU memory' : 'free RAM';
-  const w = resident ? `weights ${gib(weightsBytes)} already loaded` : `weights ${gib(weightsBytes)}`;
   const sampled = `${plan.frames} frames at ${plan.width}x${plan.height}`;
-  const message = fits
-    ? `About ${gib(need)} ${resident ? 'more ' : ''}needed (${w}, KV cache ${gib(kvBytes)}, activations ${gib(activationBytes)}; ${sampled}) of ${gib(input.availableBytes)} ${where}.`
-    : `This would need about ${gib(need)} (${w}, KV cache ${gib(kvBytes)} for ${kept} visual tokens from ${sampled}, activations ${gib(activationBytes)}) but only ${gib(input.availableBytes)} of ${where} is available. Lower the frames per second, the maximum frames or the maximum pixels, raise the prefill sparsity, or use a smaller model.`;
-  return {
-    weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, fits, message, ...(resident ? { weightsLoaded: true } : {}),
+  return memoryVerdict({
+    weightsBytes, kvBytes, activationBytes, availableBytes: input.availableBytes, backend: input.backend, weightsResident: input.weightsResident,
     visualTokens: { total, kept },
     sampling: { frames: plan.frames, width: plan.width, height: plan.height, temporalPatches: plan.grid.t, tokensPerPatch: plan.tokensPerGroup },
-  };
+    fitsNote: `; ${sampled}`,
+    kvDetail: `for ${kept} visual tokens from ${sampled}`,
+    advice: 'Lower the frames per second, the maximum frames or the maximum pixels, raise the prefill sparsity, or use a smaller model.',
+  });
 }
 
 /** The estimate for a Qwen-VL model folder on a library video, with the settings' rate sampling and pixel budget. */
