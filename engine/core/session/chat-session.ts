@@ -274,9 +274,16 @@ export class ChatSession {
     return this.kv.layout.visualIds.length;
   }
 
-  /** The inspector's view of a finished turn. */
+  /** The inspector's view of a finished turn (`frameTimes`: one per sampled frame). Qwen-VL's token grids are groups of
+   *  temporal_patch_size frames: the tiles are the groups, timed by the mean of their frames' times. */
   inspector(m: TurnMeasure, frameTimes: readonly number[]): InspectorTurn {
-    return this.policy.inspector(m, frameTimes);
+    if (this.model.kind !== 'qwen-vl') return this.policy.inspector(m, frameTimes);
+    const k = this.model.config.vision.temporalPatchSize, last = frameTimes.length - 1;
+    const groupTimes = Array.from({ length: this.video.frames }, (_, g) => {
+      const ts = Array.from({ length: k }, (_, i) => frameTimes[Math.min(g * k + i, last)] ?? 0);
+      return ts.reduce((a, b) => a + b, 0) / k;
+    });
+    return { ...this.policy.inspector(m, groupTimes), framesPerGroup: k, sampledFrameTimes: [...frameTimes] };
   }
 
   /** One turn: the question as text, through the chat template (and the text history under history "text"). */

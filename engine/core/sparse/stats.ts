@@ -46,6 +46,10 @@ export interface InspectorTurn {
   retained: number[];
   /** Per LLM layer: retrieved visual token ids this turn (subset of retained). Empty lists under dense. */
   retrievedByLayer: number[][];
+  /** Qwen-VL: each of `frames` is a group of this many sampled frames (the temporal patch), `frameTimes` the groups'
+   *  times and this every sampled frame's own. */
+  framesPerGroup?: number;
+  sampledFrameTimes?: number[];
   stats: TurnStats;
 }
 

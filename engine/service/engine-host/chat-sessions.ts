@@ -3,7 +3,7 @@
 // A session is reused across turns as long as what it was built from (model, video, frames, policy, prefill
 // settings) is unchanged; otherwise it is rebuilt, which also happens after an engine restart.
 import type { Settings } from '../../../electron/contract.ts';
-import { loadModel, type LoadedModel } from '../../core/models/load-model.ts';
+import { loadVlm, type LoadedVlm } from '../../core/models/load-model.ts';
 import { ChatSession } from '../../core/session/chat-session.ts';
 import { DENSE_SETTINGS, resolvePolicy, type SparseSettings } from '../../core/sparse/policy.ts';
 import { turnStats } from '../../core/sparse/stats.ts';
@@ -36,7 +36,7 @@ export const MAX_PREPARED_SESSIONS = 3;
 
 export class ChatSessions {
   /** warmed: policies already run once on this model (see warmUpPolicies), so timed runs pay no one-time costs. */
-  private model: { key: string; loaded: LoadedModel; warmed: Set<string> } | null = null;
+  private model: { key: string; loaded: LoadedVlm; warmed: Set<string> } | null = null;
   private sessions = new Map<string, Entry>();
   private preparing = new Map<string, AbortController>();
   private asking = new Map<string, AbortController>();
@@ -93,7 +93,8 @@ export class ChatSessions {
           // Each warm-up is synchronous compute: let the progress event (and a cancel) through first.
           await new Promise((resolve) => setImmediate(resolve));
           this.throwIfCancelled(abort);
-          await warmUpPolicies(loaded, [{ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity }]);
+          // The warm-up's one-frame video is LLaVA's; Qwen-VL sessions are compared without it.
+          if (loaded.kind !== 'qwen-vl') await warmUpPolicies(loaded, [{ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity }]);
           this.model.warmed.add(p);
         }
       }
@@ -234,14 +235,14 @@ export class ChatSessions {
     this.model = null;
   }
 
-  private async loadModel(modelKey: string, dir: string, settings: Settings): Promise<LoadedModel> {
+  private async loadModel(modelKey: string, dir: string, settings: Settings): Promise<LoadedVlm> {
     if (this.model?.key === modelKey) return this.model.loaded;
     // One model in memory at a time: sessions on another model go (they are rebuilt on their next question).
     for (const [id, e] of this.sessions) if (e.modelKey !== modelKey) this.drop(id);
     this.vision.clear();
     this.model?.loaded.dispose();
     this.model = null;
-    const loaded = await loadModel(dir, { backend: settings.backend });
+    const loaded = await loadVlm(dir, { backend: settings.backend });
     this.model = { key: modelKey, loaded, warmed: new Set() };
     return loaded;
   }

@@ -33,5 +33,6 @@ export function contractInspectorTurn(i: core.InspectorTurn, stats: TurnStats, m
   return {
     turn: stats.turn, frames: i.frames, gridH: i.gridH, gridW: i.gridW, frameTimes: i.frameTimes, saliency: i.saliency,
     retained: i.retained, retrievedByLayer: i.retrievedByLayer, massShareByLayer, stats,
+    ...(i.framesPerGroup ? { framesPerGroup: i.framesPerGroup, sampledFrameTimes: i.sampledFrameTimes } : {}),
   };
 }

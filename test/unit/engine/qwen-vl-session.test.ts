@@ -83,6 +83,13 @@ describe.each(['qwen2_5_vl', 'qwen3_vl'])('Qwen-VL chat session %s', (family) =>
     // A second turn after eviction sits where the first did.
     const again = s.stepLogits(question, 0, greedy);
     expect(relError(again[0], steps[0])).toBeLessThan(1e-6);
+    // The inspector's tiles are the frame groups of the merged grid, timed by their 2 frames.
+    const turn = await s.ask('and then?', { maxNewTokens: 2, eosTokenIds: [] });
+    const times = Array.from({ length: 2 * grid.t }, (_, i) => i * 0.5);
+    const view = s.inspector(turn.measure, times);
+    expect([view.frames, view.gridH, view.gridW, view.framesPerGroup]).toEqual([grid.t, grid.h / 2, grid.w / 2, 2]);
+    expect(view.frameTimes).toEqual(Array.from({ length: grid.t }, (_, g) => g + 0.25));
+    expect(view.sampledFrameTimes).toEqual(times);
     s.dispose();
   });
 
