@@ -20,19 +20,7 @@ namespace {
 
 constexpr int kThreads = 256, kWarps = kThreads / 32;
 
-struct Params {
-  const float* x;
-  const float* aux;
-  int K, nSegs;
-  float eps;
-  int blockStart[kGemvMaxSegs + 1];
-  const void* w[kGemvMaxSegs];
-  const void* bias[kGemvMaxSegs];
-  int biasDt[kGemvMaxSegs];
-  const float* res[kGemvMaxSegs];
-  float* out[kGemvMaxSegs];
-  int N[kGemvMaxSegs];
-};
+using Params = GemvParams;
 
 // 8 weights of a 16-byte chunk as floats.
 template <bool BF16>

@@ -3,9 +3,26 @@
 #pragma once
 #include <cstdint>
 
+#include "gpu_gemv.h"
 #include "gpu_internal.cuh"
 
 namespace sv::gpu {
+
+// The kernel arguments both GEMVs share: x [M, K] f32 and its transform's aux vector, then per output (segment) the
+// weight, bias (dtype biasDt), residual, output and N; blockStart[s] = first block of segment s.
+struct GemvParams {
+  const float* x;
+  const float* aux;
+  int K, nSegs;
+  float eps;
+  int blockStart[kGemvMaxSegs + 1];
+  const void* w[kGemvMaxSegs];
+  const void* bias[kGemvMaxSegs];
+  int biasDt[kGemvMaxSegs];
+  const float* res[kGemvMaxSegs];
+  float* out[kGemvMaxSegs];
+  int N[kGemvMaxSegs];
+};
 
 // volatile: kept in program order with griddepcontrol.wait (issued before it, used after it).
 __device__ __forceinline__ uint4 ldStream(const uint4* p) {

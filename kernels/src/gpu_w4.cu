@@ -96,19 +96,10 @@ __global__ void dequantKernel(void* out, int odt, const uint32_t* w, const uint3
   }
 }
 
-struct W4Params {
-  const float* x;
-  const float* aux;
-  int K, G, M, nSegs;
-  float eps;
-  int blockStart[kGemvMaxSegs + 1];
-  const uint4* w[kGemvMaxSegs];
+// GemvParams (w = the repacked tiles) + the scale/zero pairs, the group size and the row count.
+struct W4Params : GemvParams {
   const uint32_t* sz[kGemvMaxSegs];
-  const void* bias[kGemvMaxSegs];
-  int biasDt[kGemvMaxSegs];
-  const float* res[kGemvMaxSegs];
-  float* out[kGemvMaxSegs];
-  int N[kGemvMaxSegs];
+  int G, M;
 };
 
 // A fragment (integer codes + magic) from one word: registers a0..a3 = rows (g, g+8, g, g+8), inputs (2t, 2t, 2t+8, 2t+8).
@@ -162,7 +153,7 @@ __global__ void __launch_bounds__(W * 32) gemvW4Kernel(W4Params p) {
 #pragma unroll
   for (int i = 0; i < RB; ++i) {
     const int seg = GLU ? i : s;
-    wsrc[i] = p.w[seg] + size_t(rg) * KT * 32 + lane;
+    wsrc[i] = static_cast<const uint4*>(p.w[seg]) + size_t(rg) * KT * 32 + lane;
     szsrc[i] = p.sz[seg] + size_t(rg) * groups * kW4Rows;
   }
   auto issueWeights = [=](int it) {  // by value: the pointer arrays stay in registers
@@ -424,7 +415,7 @@ void gemvW4(int M, int K, int G, int actDt, uint64_t x, int mode, uint64_t aux, 
     requireFits("gemvW4", g.N, K, G);
     if (!g.w || !g.sz || g.w % 16 != 0 || g.sz % 4 != 0) fail("gemvW4: weight / scale pointers missing or misaligned");
     if (!g.out && !(glu && s == 1)) fail("gemvW4: empty output");
-    p.w[s] = reinterpret_cast<const uint4*>(g.w);
+    p.w[s] = reinterpret_cast<const void*>(g.w);
     p.sz[s] = reinterpret_cast<const uint32_t*>(g.sz);
     p.bias[s] = reinterpret_cast<const void*>(g.bias);
     p.biasDt[s] = g.biasDt;

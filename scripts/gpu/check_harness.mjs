@@ -83,5 +83,24 @@ export function createHarness(A, results, { stopOnCudaError = false, warm: warmD
     console.log(`TIME ${name}: median ${ms.toFixed(3)} ms (min ${ts[0].toFixed(3)}, max ${ts[ts.length - 1].toFixed(3)}) ${JSON.stringify(row)}`);
     return ms;
   }
-  return { seed0, rand, randn, live, dev, empty, host, freeAll, check, guarded, time };
+  /** Median over 7 batches of n back-to-back calls, one sync per batch (what a decode step looks like): ms per call,
+   *  and `bytes` per call as GB/s. */
+  function batch(name, fn, bytes, n = 40) {
+    for (let i = 0; i < 3; i++) fn();
+    A.sync();
+    const ts = [];
+    for (let r = 0; r < 7; r++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) fn();
+      A.sync();
+      ts.push(Number(process.hrtime.bigint() - t0) / 1e6 / n);
+    }
+    ts.sort((a, b) => a - b);
+    const ms = ts[3];
+    const row = { name, ms, min: ts[0], max: ts[6], GBps: bytes / ms / 1e6, us: ms * 1e3 };
+    results.timings.push(row);
+    console.log(`TIME ${name}: ${(ms * 1e3).toFixed(1)} us/call, ${(bytes / ms / 1e6).toFixed(0)} GB/s ${JSON.stringify(row)}`);
+    return ms;
+  }
+  return { seed0, rand, randn, live, dev, empty, host, freeAll, check, guarded, time, batch };
 }

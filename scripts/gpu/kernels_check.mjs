@@ -13,7 +13,7 @@ const results = { info: A.info(), checks: [], timings: [] };
 console.log('device:', JSON.stringify(results.info));
 if (!results.info.available) { console.error('no GPU'); process.exit(2); }
 
-const { seed0, rand, randn, live, dev, empty, host, freeAll, check, guarded, time } = createHarness(A, results);
+const { seed0, rand, randn, live, dev, empty, host, freeAll, check, guarded, time, batch } = createHarness(A, results);
 
 console.log('seed', seed0);
 
@@ -549,23 +549,6 @@ guarded('timings', () => {
 
 // ---- decode GEMV timings: ours vs cuBLAS M=1 on the Qwen2-7B shapes (back-to-back calls, one sync per batch) ---
 guarded('gemv timings', () => {
-  const batch = (name, fn, bytes, n = 40) => {
-    for (let i = 0; i < 3; i++) fn();
-    A.sync();
-    const ts = [];
-    for (let r = 0; r < 7; r++) {
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) fn();
-      A.sync();
-      ts.push(Number(process.hrtime.bigint() - t0) / 1e6 / n);
-    }
-    ts.sort((a, b) => a - b);
-    const ms = ts[3];
-    const row = { name, ms, min: ts[0], max: ts[6], GBps: bytes / ms / 1e6, us: ms * 1e3 };
-    results.timings.push(row);
-    console.log(`TIME ${name}: ${(ms * 1e3).toFixed(1)} us/call, ${(bytes / ms / 1e6).toFixed(0)} GB/s of weights ${JSON.stringify(row)}`);
-    return ms;
-  };
   const H = 3584, I = 18944, KV = 512, V = 152064;
   const x = A.alloc(I * 4 * 4), x2 = A.alloc(I * 4 * 4), nw = A.alloc(I * 4), y = A.alloc(V * 4 * 4), y2 = A.alloc(I * 4 * 4), y3 = A.alloc(I * 4);
   live.push(x, x2, nw, y, y2, y3);

@@ -8,7 +8,7 @@ import { createHarness, DT, loadAddon } from './check_harness.mjs';
 const A = loadAddon();
 const OUT = process.env.OUT ?? '.';
 const results = { info: A.info(), checks: [], timings: [] };
-const { seed0, rand, randn, live, dev, empty, host, check, guarded } = createHarness(A, results, { stopOnCudaError: true });
+const { seed0, rand, live, randn, dev, empty, host, check, guarded, batch } = createHarness(A, results, { stopOnCudaError: true });
 console.log(`INFO seed ${seed0} ${JSON.stringify(results.info)}`);
 
 const f16Value = (h) => {
@@ -133,24 +133,6 @@ guarded('gemvW4 refuses bad shapes', () => {
 });
 
 // ---- timings -----------------------------------------------------------------------------------------------------
-/** Median over 7 batches of n back-to-back calls, one sync per batch (what a decode step looks like). */
-function batch(name, fn, bytes, n = 40) {
-  for (let i = 0; i < 3; i++) fn();
-  A.sync();
-  const ts = [];
-  for (let r = 0; r < 7; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn();
-    A.sync();
-    ts.push(Number(process.hrtime.bigint() - t0) / 1e6 / n);
-  }
-  ts.sort((a, b) => a - b);
-  const ms = ts[3];
-  const row = { name, ms, us: ms * 1e3, GBps: bytes / ms / 1e6 };
-  results.timings.push(row);
-  console.log(`TIME ${name}: ${(ms * 1e3).toFixed(1)} us/call, ${(bytes / ms / 1e6).toFixed(0)} GB/s ${JSON.stringify(row)}`);
-  return ms;
-}
 const H = 3584, I = 18944, KV = 512, V = 152064, G = 128;
 /** AWQ bytes of a layer: packed codes + fp16 scales + 4-bit zeros. */
 const awqBytes = (N, K) => (N * K) / 2 + (N * K / G) * 2.5;
