@@ -2,11 +2,11 @@
 // streamed to stdout; with --json one object per turn. Ctrl-C stops the current answer; twice exits.
 import { accessSync, constants, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { loadVlm, type BackendChoice } from '../core/models/load-model.ts';
 import { PRESETS, type PresetName } from '../core/models/presets.ts';
 import { ChatSession, type TurnOutput } from '../core/session/chat-session.ts';
 import { prepareVideo } from '../core/video/prepare-video.ts';
-import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
+import { loadVideoPreprocess } from '../core/video/preprocess-config.ts';
 import { LLAVA_ONEVISION_PREPROCESS } from '../core/video/preprocess-config.ts';
 import { DENSE_SETTINGS, sparseSettingsFromFlags } from '../core/sparse/policy.ts';
 import { turnStats, type Timings, type TurnMeasure, type TurnStats } from '../core/sparse/stats.ts';
@@ -109,9 +109,10 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
   const log = (s: string) => stderr.line(s);
   const progress = json ? () => {} : stderr.progress;
 
-  const model = await loadModel(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
+  const model = await loadVlm(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
   log(`model ${model.name} on ${model.backend.device} (${(model.loadMs / 1000).toFixed(1)} s)\n`);
-  const preprocess = modelDir ? loadPreprocessConfig(modelDir) : {
+  // A folder's own processor (LLaVA's fixed frames, or a Qwen-VL processor sampling by rate); synthetic: LLaVA's.
+  const preprocess = modelDir || model.kind === 'qwen-vl' ? loadVideoPreprocess(modelDir ?? '') : {
     ...LLAVA_ONEVISION_PREPROCESS, width: model.config.vision.imageSize, height: model.config.vision.imageSize,
   };
   const video = await prepareVideo(videoFile, {
@@ -124,7 +125,7 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
       + 'the last frame that decoded stands in for them\n');
   }
   const measureDense = a.flags.has('measure-dense');
-  if (measureDense) {
+  if (measureDense && model.kind !== 'qwen-vl') {
     const ms = await warmUpPolicies(model, [sparse, { ...sparse, policy: 'dense' }]);
     log(`${DENSE_MEASUREMENT_NOTE} (warm-up ${(ms / 1000).toFixed(1)} s)\n`);
   }
