@@ -2,7 +2,7 @@
 // Qwen-style chat template added: the prompt as HF's processors expand it, turn logits equal to one forward of the
 // whole sequence (question at the prompt's text position, answer tokens after it), later turns after eviction at the
 // same positions, sparsevila at 0/0 equal to dense, and pruning (grid positions or the compact grid) running.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,31 +10,15 @@ import { readQwenVlInputs } from '../../../engine/cli/qwen-vl-inputs.ts';
 import { loadVlm, type LoadedQwenVl } from '../../../engine/core/models/load-model.ts';
 import { ChatSession, type SessionVideo } from '../../../engine/core/session/chat-session.ts';
 import { DENSE_SETTINGS, type SparseSettings } from '../../../engine/core/sparse/policy.ts';
-import { buildByteBpeTokenizer } from '../../../engine/core/tokenizer/byte-bpe.ts';
+import { QWEN_VL_FIXTURE, qwenVlChatFolder, type QwenVlFixtureFamily } from './qwen-vl-chat-folder.ts';
 
-const FIXTURE = join(import.meta.dirname, '../../fixtures/qwen-vl');
+const FIXTURE = QWEN_VL_FIXTURE;
 const tmp = mkdtempSync(join(tmpdir(), 'qwen-vl-session-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-// The fixture's special ids: vision_start 390, vision_end 391, video 392; <|im_end|> 381 is its eos.
-const SPECIAL = { '<|im_start|>': 380, '<|im_end|>': 381, '<|endoftext|>': 382, '<video>': 383, '<image>': 384 };
-const VISION = { '<|vision_start|>': 390, '<|vision_end|>': 391, '<|video_pad|>': 392 };
-const TEMPLATE = "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{% if m['content'] is string %}{{ m['content'] }}"
-  + "{% else %}{% for c in m['content'] %}{% if c['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>"
-  + "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
-  + '{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}';
-
-/** The fixture model folder with a tokenizer and a chat template. */
-function chatFolder(family: string): string {
-  const dir = join(tmp, family);
-  cpSync(join(FIXTURE, family, 'model'), dir, { recursive: true });
-  const tok = buildByteBpeTokenizer(SPECIAL).json as { added_tokens: object[] };
-  for (const [content, id] of Object.entries(VISION)) {
-    tok.added_tokens.push({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-  }
-  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tok));
-  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ chat_template: TEMPLATE, eos_token: '<|im_end|>' }));
-  return dir;
+/** The fixture model folder with a tokenizer, a chat template and a video processor. */
+function chatFolder(family: QwenVlFixtureFamily): string {
+  return qwenVlChatFolder(family, join(tmp, family));
 }
 
 const greedy = (l: Float32Array) => l.reduce((b, v, i) => (v > l[b] ? i : b), 0);
@@ -45,7 +29,7 @@ function relError(got: Float32Array, ref: Float32Array): number {
   return d / m;
 }
 
-describe.each(['qwen2_5_vl', 'qwen3_vl'])('Qwen-VL chat session %s', (family) => {
+describe.each(['qwen2_5_vl', 'qwen3_vl'] as const)('Qwen-VL chat session %s', (family) => {
   const ready = (async () => {
     const m = await loadVlm(chatFolder(family), { backend: 'cpu', threads: 2 });
     if (m.kind !== 'qwen-vl') throw new Error('loadVlm did not load the Qwen-VL folder as one');
