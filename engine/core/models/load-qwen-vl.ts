@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Backend } from '../backend/backend.ts';
 import { CheckpointWeights } from '../checkpoint/weights.ts';
+import { parseQuantConfig } from '../checkpoint/quant-config.ts';
 import { readJsonFile, readSideFiles } from '../checkpoint/load.ts';
 import { parseQwenVlConfig, qwenVlFamily, type QwenVlConfig } from './qwen-vl-config.ts';
 import { QwenVl, type QwenVlArchitecture } from './qwen-vl.ts';
@@ -31,7 +32,7 @@ export function loadQwenVl(dir: string, be: Backend): QwenVl {
 export function loadQwenVlFolder(dir: string, be: Backend) {
   const raw = readJsonFile(join(dir, 'config.json'));
   const config = parseQwenVlConfig(raw);
-  const weights = new CheckpointWeights(dir);
+  const weights = new CheckpointWeights(dir, parseQuantConfig(raw));
   try {
     const model = QwenVl.load(be, weights, config, qwenVlArchitecture(config));
     return { config, model, ...readSideFiles(dir, config.text.vocabSize, raw) };
