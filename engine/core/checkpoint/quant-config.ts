@@ -49,8 +49,8 @@ export function keptUnquantized(names: readonly string[], patterns: readonly str
   });
 }
 
-/** A module's name in transformers 5's LlavaOnevisionForConditionalGeneration (what modules_to_not_convert names):
- *  the canonical name (weights.ts) under `model.`, except lm_head. */
+/** A module's name in transformers 5's *ForConditionalGeneration models (LLaVA-OneVision, Qwen2.5-VL, Qwen3-VL: what
+ *  modules_to_not_convert names): the canonical name (weights.ts) under `model.`, except lm_head. */
 export function transformersModuleName(canonical: string): string {
   return canonical === 'lm_head' ? canonical : `model.${canonical}`;
 }
