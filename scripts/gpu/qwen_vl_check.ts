@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { readQwenVlInputs } from '../../engine/cli/qwen-vl-inputs.ts';
 import { tryCudaBackend } from '../../engine/core/backend/cuda/cuda-backend.ts';
 import type { KernelConfig } from '../../engine/core/backend/cuda/kernel-config.ts';
-import { SafetensorsFile } from '../../engine/core/checkpoint/safetensors.ts';
 import { loadQwenVl } from '../../engine/core/models/load-qwen-vl.ts';
 import { gatherPositions } from '../../engine/core/models/mrope.ts';
+import { readTensors, relError } from '../../test/unit/engine/qwen-vision-fixture.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../test/fixtures/qwen-vl');
 const VARIANTS: { name: string; kernels: Partial<KernelConfig>; tol: number }[] = [
@@ -20,21 +20,8 @@ const VARIANTS: { name: string; kernels: Partial<KernelConfig>; tol: number }[] 
 ];
 let failed = 0;
 
-function refLogits(family: string): Float32Array {
-  const f = new SafetensorsFile(join(FIXTURE, family, 'reference.safetensors'));
-  try {
-    const b = f.readBytes('logits');
-    return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-  } finally {
-    f.close();
-  }
-}
+const refLogits = (family: string) => readTensors(join(FIXTURE, family, 'reference.safetensors')).get('logits')!.data as Float32Array;
 
-function relError(got: ArrayLike<number>, ref: ArrayLike<number>): number {
-  let d = 0, m = 0;
-  for (let i = 0; i < ref.length; i++) { d = Math.max(d, Math.abs(got[i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
-  return d / m;
-}
 
 function check(name: string, err: number, tol: number): void {
   const ok = err < tol;

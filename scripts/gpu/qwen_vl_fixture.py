@@ -13,7 +13,6 @@ usage: python3 qwen_vl_fixture.py OUT_DIR   (writes OUT_DIR/qwen-vl.tar.gz, OUT_
 """
 import inspect
 import json
-import math
 import os
 import sys
 import tarfile
@@ -22,6 +21,8 @@ import traceback
 import torch
 import transformers
 from safetensors.torch import save_file
+
+from hf_parity_fixture import randomize  # the same large-enough random weights as the LLaVA parity fixture
 
 VOCAB = 400
 TOKENS = dict(image_token_id=393, video_token_id=392, vision_start_token_id=390, vision_end_token_id=391)
@@ -85,22 +86,6 @@ def build_config(name, spec):
     print(name, "text rope:", found)
     assert list((found or {}).get("mrope_section", [])) == spec["mrope_section"], found
     return cfg
-
-
-@torch.no_grad()
-def randomize(model, seed):
-    """Weights large enough that logits are far from flat (HF's init would give near-zero logits)."""
-    g = torch.Generator().manual_seed(seed)
-    for pname, p in model.named_parameters():
-        if p.dim() >= 2:
-            fan_in = p[0].numel()
-            p.copy_(torch.randn(p.shape, generator=g) * (1.0 / math.sqrt(fan_in)))
-        elif "norm" in pname and pname.endswith("weight"):
-            p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g))
-        else:
-            p.copy_(0.1 * torch.randn(p.shape, generator=g))
-    if model.config.text_config.tie_word_embeddings:
-        model.tie_weights()
 
 
 def make_inputs(name, spec, cfg, g):

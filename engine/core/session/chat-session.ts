@@ -14,6 +14,7 @@ import type { LoadedModel, LoadedQwenVl, LoadedVlm } from '../models/load-model.
 import { textPositions, type MropePositions } from '../models/mrope.ts';
 import type { PrunedPositions } from '../models/qwen-vl-positions.ts';
 import { buildQwenPrompt, prefillQwenPrefix, type QwenSessionVideo } from './qwen-prefix.ts';
+import { prefillCache } from './prefill-prefix.ts';
 import type { VideoEncoding } from '../models/llava-onevision.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
 import { findVideoSpan, planPrefix, type PrefixPlan } from '../sparse/layout.ts';
@@ -238,20 +239,8 @@ export class ChatSession {
     const x = model.model.embedPrompt(p.prefixIds, enc.tokens);
     const xs = rows.length === p.prefixIds.length ? x : be.gatherRows(x, rows);
     if (xs !== x) be.dispose(x);
-    const cache = llm.createCache(rows.length + (opts.turnCapacity ?? DEFAULT_TURN_CAPACITY));
-    try {
-      opts.onProgress?.('prefill', 0, rows.length);
-      const h = llm.forward(xs, cache, { positions: rows, at: 0, lastOnly: true });
-      be.dispose(h);
-      cache.length = rows.length;
-      be.sync();
-    } catch (err) {
-      be.disposeKvCache(cache);
-      throw err;
-    } finally {
-      be.dispose(xs);
-    }
-    opts.onProgress?.('prefill', rows.length, rows.length);
+    const cache = prefillCache(be, llm, xs, opts.turnCapacity ?? DEFAULT_TURN_CAPACITY, { positions: rows },
+      (d, n) => opts.onProgress?.('prefill', d, n));
     return new PrefixKv(be, cache, layout);
   }
 

@@ -12,6 +12,7 @@ import { PrefixKv } from '../sparse/prefix-kv.ts';
 import type { SparsePolicy } from '../sparse/session-policy.ts';
 import { qwen3TimestampText } from '../video/qwen-video-processor.ts';
 import type { PromptBuilder, PromptParts } from './prompt.ts';
+import { prefillCache } from './prefill-prefix.ts';
 
 /** What a Qwen-VL processor made of the video (engine/core/video's QwenVideoInputs). */
 export interface QwenSessionVideo {
@@ -68,20 +69,11 @@ export function prefillQwenPrefix(m: LoadedQwenVl, enc: QwenVisionOutput, p: Qwe
   const xs = kept ? be.gatherRows(x, layout.rows) : x;
   if (xs !== x) be.dispose(x);
   const deepstack: Tensor[] = (enc.deepstack ?? []).map((d) => (kept ? be.gatherRows(d, kept) : d));
-  const cache = llm.createCache(layout.rows.length + o.turnCapacity);
   try {
-    o.onProgress?.(0, layout.rows.length);
     const ds = deepstack.length ? { rows: layout.visualSlots, features: deepstack } : undefined;
-    be.dispose(llm.forward(xs, cache, { positions, at: 0, lastOnly: true, deepstack: ds }));
-    cache.length = layout.rows.length;
-    be.sync();
-  } catch (err) {
-    be.disposeKvCache(cache);
-    throw err;
+    const cache = prefillCache(be, llm, xs, o.turnCapacity, { positions, deepstack: ds }, o.onProgress);
+    return { kv: new PrefixKv(be, cache, layout), next, maxPosition };
   } finally {
-    be.dispose(xs);
     if (kept) for (const d of deepstack) be.dispose(d);
   }
-  o.onProgress?.(layout.rows.length, layout.rows.length);
-  return { kv: new PrefixKv(be, cache, layout), next, maxPosition };
 }

@@ -9,33 +9,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../engine/cli/main.ts';
 import { readQwenVlInputs } from '../../../engine/cli/qwen-vl-inputs.ts';
 import { CpuBackend } from '../../../engine/core/backend/cpu/cpu-backend.ts';
-import { SafetensorsFile } from '../../../engine/core/checkpoint/safetensors.ts';
 import { loadQwenVl } from '../../../engine/core/models/load-qwen-vl.ts';
+import { readTensors, relError } from './qwen-vision-fixture.ts';
 
 const FIXTURE = join(import.meta.dirname, '../../fixtures/qwen-vl');
 const tmp = mkdtempSync(join(tmpdir(), 'qwen-vl-parity-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** One tensor of a safetensors file (f32 or i64). */
 function read(path: string, name: string): { data: Float32Array | BigInt64Array; shape: number[] } {
-  const f = new SafetensorsFile(path);
-  try {
-    const info = f.tensors.get(name);
-    if (!info) throw new Error(`${path}: no ${name}`);
-    const b = f.readBytes(name);
-    const data = info.dtype === 'I64' ? new BigInt64Array(b.buffer, b.byteOffset, b.byteLength / 8) : new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-    return { data, shape: info.shape };
-  } finally {
-    f.close();
-  }
-}
-
-function relError(got: Float32Array, ref: Float32Array): number {
-  let d = 0, m = 0;
-  for (let i = 0; i < ref.length; i++) {
-    d = Math.max(d, Math.abs(got[i] - ref[i]));
-    m = Math.max(m, Math.abs(ref[i]));
-  }
-  return d / m;
+  const t = readTensors(path).get(name);
+  if (!t) throw new Error(`${path}: no ${name}`);
+  return t;
 }
 
 describe.each(['qwen2_5_vl', 'qwen3_vl'])('Qwen-VL parity %s', (family) => {

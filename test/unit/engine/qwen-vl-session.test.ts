@@ -11,6 +11,7 @@ import { loadVlm, type LoadedQwenVl } from '../../../engine/core/models/load-mod
 import { ChatSession, type SessionVideo } from '../../../engine/core/session/chat-session.ts';
 import { DENSE_SETTINGS, type SparseSettings } from '../../../engine/core/sparse/policy.ts';
 import { QWEN_VL_FIXTURE, qwenVlChatFolder, type QwenVlFixtureFamily } from './qwen-vl-chat-folder.ts';
+import { relError } from './qwen-vision-fixture.ts';
 
 const FIXTURE = QWEN_VL_FIXTURE;
 const tmp = mkdtempSync(join(tmpdir(), 'qwen-vl-session-'));
@@ -23,11 +24,6 @@ function chatFolder(family: QwenVlFixtureFamily): string {
 
 const greedy = (l: Float32Array) => l.reduce((b, v, i) => (v > l[b] ? i : b), 0);
 
-function relError(got: Float32Array, ref: Float32Array): number {
-  let d = 0, m = 0;
-  for (let i = 0; i < ref.length; i++) { d = Math.max(d, Math.abs(got[i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
-  return d / m;
-}
 
 describe.each(['qwen2_5_vl', 'qwen3_vl'] as const)('Qwen-VL chat session %s', (family) => {
   const ready = (async () => {
