@@ -17,7 +17,6 @@ import { Qwen2 } from './qwen2.ts';
 /** A family's vision tower as the assembly uses it. */
 export interface QwenVisionTowerLike {
   forward(pixels: Float32Array, grids: readonly VisionGrid[], opts?: QwenVisionOptions): QwenVisionOutput;
-  readonly saliencyLayer: number;
 }
 
 /** What one family contributes. */

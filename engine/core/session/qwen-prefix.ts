@@ -38,16 +38,20 @@ export function buildQwenPrompt(m: LoadedQwenVl, builder: PromptBuilder, v: Qwen
     + `${c.visionStartTokenId}, ${c.videoTokenId}, ${c.visionEndTokenId}); the tokenizer must know them as special tokens`);
   const merge = c.vision.mergeSize, perGroup = (grid.h / merge) * (grid.w / merge);
   if (!Number.isInteger(perGroup)) throw new Error(`video grid ${grid.h}x${grid.w} is not divisible by the merge size ${merge}`);
-  const run = (n: number) => [c.visionStartTokenId, ...new Array<number>(n).fill(c.videoTokenId), c.visionEndTokenId];
-  const expanded: number[] = [];
+  // Built as a list of pieces: a long video has tens of thousands of tokens (too many to spread into one call).
+  const run = (n: number) => [Int32Array.of(c.visionStartTokenId), new Int32Array(n).fill(c.videoTokenId), Int32Array.of(c.visionEndTokenId)];
+  const expanded: Int32Array[] = [];
   if (c.family === 'qwen2_5_vl') {
     expanded.push(...run(grid.t * perGroup));
   } else {
     if (v.groupTimes.length !== grid.t) throw new Error(`${v.groupTimes.length} frame-group timestamps for ${grid.t} frame groups`);
-    for (const t of v.groupTimes) expanded.push(...builder.tok.encode(qwen3TimestampText(t)), ...run(perGroup));
+    for (const t of v.groupTimes) expanded.push(Int32Array.from(builder.tok.encode(qwen3TimestampText(t))), ...run(perGroup));
   }
-  const prefixIds = Int32Array.from([...ids.slice(0, at), ...expanded, ...ids.slice(at + 3)]);
-  const videoRows = Int32Array.from(prefixIds.keys()).filter((i) => i >= at && i < at + expanded.length && prefixIds[i] === c.videoTokenId);
+  const pieces = [Int32Array.from(ids.slice(0, at)), ...expanded, Int32Array.from(ids.slice(at + 3))];
+  const prefixIds = new Int32Array(pieces.reduce((a, x) => a + x.length, 0));
+  pieces.reduce((o, x) => { prefixIds.set(x, o); return o + x.length; }, 0);
+  const videoEnd = prefixIds.length - (ids.length - at - 3);
+  const videoRows = Int32Array.from(prefixIds.keys()).filter((i) => i >= at && i < videoEnd && prefixIds[i] === c.videoTokenId);
   return {
     prefixIds, videoStart: videoRows[0], videoCount: videoRows.length, turnTail, videoRows,
     model: { ids: prefixIds, videoRows, grids: [grid], secondPerGrid: [v.secondPerGridTs] },
