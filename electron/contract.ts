@@ -332,7 +332,13 @@ export const calls = {
   'conversations.create': { req: z.object({ videoId: Id }), res: Conversation },
   'conversations.delete': { req: z.object({ id: Id }), res: z.object({ ok: z.boolean() }) },
   'chat.estimate': {
-    req: z.object({ conversationId: Id, /** Estimate for these settings (as the next chat.ask would send them). */ settings: Settings.partial().optional() }),
+    req: z.object({
+      /** Absent before the open video has a conversation: then `videoId` and the saved settings. */
+      conversationId: Id.optional(),
+      videoId: Id.optional(),
+      /** Estimate for these settings (as the next chat.ask would send them). */
+      settings: Settings.partial().optional(),
+    }).refine((r) => r.conversationId !== undefined || r.videoId !== undefined, 'a conversationId or a videoId is needed'),
     res: MemoryEstimate,
   },
   /** How many tokens this question takes of the turn's room, before sending it (the composer's counter). */

@@ -42,7 +42,7 @@ function Shell() {
   );
   const models = useModels();
   const activeModel = models.models.find((m) => m.id === settings?.modelId) ?? models.models.find((m) => m.source === 'embedded') ?? null;
-  const estimate = useEstimate(session.conversation?.id ?? null, settings, session.turnsVersion);
+  const estimate = useEstimate(session.conversation?.id ?? null, settings, session.turnsVersion, session.video?.id ?? null);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [leftW, setLeftW] = usePref('leftWidth', 264);
   const [rightW, setRightW] = usePref('rightWidth', 520);

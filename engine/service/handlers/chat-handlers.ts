@@ -140,7 +140,12 @@ export function chatHandlers(
     async idle() {
       await Promise.all([...running.values()]);
     },
-    async 'chat.estimate'({ conversationId, settings }) {
+    async 'chat.estimate'({ conversationId, videoId, settings }) {
+      if (conversationId === undefined) {
+        const video = ctx.library.get(videoId!);
+        if (!video) throw new ServiceError('not_found', `no video with id ${videoId}; open it first`);
+        return estimate({ ...ctx.settings.get(), ...(settings ?? {}) }, video).estimate;
+      }
       const conv = ctx.conversations.get(conversationId);
       if (!conv) throw new ServiceError('not_found', `no conversation with id ${conversationId}`);
       return estimate(settingsFor(conv, settings), ctx.library.get(conv.videoId)).estimate;

@@ -182,7 +182,8 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
           <span>
             {settings.policy}
             {settings.policy !== 'dense' && ` · prefill ${Math.round(settings.prefillSparsity * 100)}%`}
-            {settings.policy === 'sparsevila' && ` · decode ${Math.round(settings.decodeSparsity * 100)}%`} · {settings.frames} frames
+            {settings.policy === 'sparsevila' && ` · decode ${Math.round(settings.decodeSparsity * 100)}%`} ·{' '}
+            {model?.video ? `${estimate?.sampling ? `${estimate.sampling.frames} ` : ''}frames by rate` : `${settings.frames} frames`}
           </span>
         )}
         {size && (

@@ -49,9 +49,14 @@ describe.each(['qwen2_5_vl', 'qwen3_vl'] as QwenVlFixtureFamily[])('%s in the ap
     const model = await call<ModelInfo>('models.addLocal', { path: qwenVlChatFolder(family, path.join(work, family)) });
     expect(model.video?.family).toBe(family === 'qwen3_vl' ? 'qwen3-vl' : 'qwen2.5-vl');
     await call('settings.set', { modelId: model.id, backend: 'cpu', maxNewTokens: 4, policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5, history: 'text', sampleFps: 2, maxFrames: 8 });
+    // Before a conversation exists the settings estimate for the open video; then for the conversation: the same.
+    const early = await call<MemoryEstimate>('chat.estimate', { videoId: video.id });
     const conv = await call<Conversation>('conversations.create', { videoId: video.id });
     const est = await call<MemoryEstimate>('chat.estimate', { conversationId: conv.id });
     expect(est.fits).toBe(true);
+    expect(early.sampling).toEqual(est.sampling);
+    const neither = await svc.service.call('chat.estimate', {});
+    expect(neither).toMatchObject({ ok: false, error: { code: 'invalid_request', message: expect.stringMatching(/a conversationId or a videoId is needed/) } });
     expect(est.sampling).toMatchObject({ frames: 8, temporalPatches: 4 });
 
     const first = await answer(conv.id, 'What appears first?');
