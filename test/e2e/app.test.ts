@@ -12,33 +12,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makeCheckpoint } from '../../engine/core/checkpoint/make-checkpoint.ts';
 import { resolveFfmpeg } from '../../engine/core/video/ffmpeg-path.ts';
-import { browserUnavailable, openChromium, outputPath, rendererMissing, startServeFixture, type BrowserFixture, type ServeFixture } from './harness.ts';
+import { browserUnavailable, openChromium, outputPath, POLL, rendererMissing, startServeFixture, text, waitForAnswers, type BrowserFixture, type ServeFixture } from './harness.ts';
 
 const blocked = browserUnavailable() ?? rendererMissing();
 if (blocked) console.warn(`[e2e] skipping the app test: ${blocked}`);
-
-const POLL = { timeout: 30_000, interval: 100 };
-
-/** The element's text once it exists ('' while it does not). */
-async function text(l: Locator): Promise<string> {
-  return (await l.count()) > 0 ? ((await l.first().textContent()) ?? '') : '';
-}
 
 /** Every tile canvas of the inspector column on screen, as pixels: changes when any token's class changes. */
 async function inspectorPixels(page: Page): Promise<string> {
   return page.evaluate(() =>
     [...document.querySelectorAll<HTMLCanvasElement>('.insp-col:first-child .tile canvas')].map((c) => c.toDataURL()).join('|'),
-  );
-}
-
-async function waitForAnswers(page: Page, count: number): Promise<void> {
-  await page.waitForFunction(
-    (n) => document.querySelectorAll('.msg-assistant:not([aria-busy="true"])').length >= n && !document.querySelector('.msg-assistant[aria-busy="true"]'),
-    count,
-    { timeout: 60_000 },
   );
 }
 

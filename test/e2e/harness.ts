@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startServe, type RunningServe } from '../../engine/cli/serve.ts';
 import { defaultRendererDir, packageRoot } from '../../engine/service/paths.ts';
 
@@ -85,6 +85,23 @@ export async function openChromium(viewport = { width: 1400, height: 900 }): Pro
       rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** expect.poll options for what the app shows after a call or an answer. */
+export const POLL = { timeout: 30_000, interval: 100 };
+
+/** The element's text once it exists ('' while it does not). */
+export async function text(l: Locator): Promise<string> {
+  return (await l.count()) > 0 ? ((await l.first().textContent()) ?? '') : '';
+}
+
+/** Until `count` answers are there and none is still streaming. */
+export async function waitForAnswers(page: Page, count: number, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    (n) => document.querySelectorAll('.msg-assistant:not([aria-busy="true"])').length >= n && !document.querySelector('.msg-assistant[aria-busy="true"]'),
+    count,
+    { timeout },
+  );
 }
 
 /** The Electron binary if `electron` is installed with its binary, else the reason it is not usable. */

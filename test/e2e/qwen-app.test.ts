@@ -9,27 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
 import { resolveFfmpeg } from '../../engine/core/video/ffmpeg-path.ts';
 import { qwenVlChatFolder, type QwenVlFixtureFamily } from '../unit/engine/qwen-vl-chat-folder.ts';
-import { browserUnavailable, openChromium, outputPath, rendererMissing, startServeFixture, type BrowserFixture, type ServeFixture } from './harness.ts';
+import { browserUnavailable, openChromium, outputPath, POLL, rendererMissing, startServeFixture, text, waitForAnswers, type BrowserFixture, type ServeFixture } from './harness.ts';
 
 const blocked = browserUnavailable() ?? rendererMissing();
 if (blocked) console.warn(`[e2e] skipping the Qwen-VL app test: ${blocked}`);
-
-const POLL = { timeout: 30_000, interval: 100 };
-
-async function text(l: Locator): Promise<string> {
-  return (await l.count()) > 0 ? ((await l.first().textContent()) ?? '') : '';
-}
-
-async function waitForAnswers(page: Page, count: number): Promise<void> {
-  await page.waitForFunction(
-    (n) => document.querySelectorAll('.msg-assistant:not([aria-busy="true"])').length >= n && !document.querySelector('.msg-assistant[aria-busy="true"]'),
-    count,
-    { timeout: 90_000 },
-  );
-}
 
 const LABEL: Record<QwenVlFixtureFamily, string> = { qwen2_5_vl: 'Qwen2.5-VL', qwen3_vl: 'Qwen3-VL' };
 
@@ -95,10 +80,10 @@ describe.skipIf(blocked !== null).each(['qwen2_5_vl', 'qwen3_vl'] as QwenVlFixtu
     const box = page.locator('#question');
     await box.fill('What is shown first?');
     await box.press('Enter');
-    await waitForAnswers(page, 1);
+    await waitForAnswers(page, 1, 90_000);
     await box.fill('And at the end?');
     await box.press('Enter');
-    await waitForAnswers(page, 2);
+    await waitForAnswers(page, 2, 90_000);
     const answers = page.locator('.msg-assistant');
     for (const i of [0, 1]) {
       expect(await answers.nth(i).getAttribute('class')).not.toContain('error');

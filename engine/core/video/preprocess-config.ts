@@ -4,20 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { VideoError } from './errors.ts';
 import { parseQwenVideoConfig, qwenFamilyOf, qwenFamilyOfProcessor, qwenVideoKey, type QwenFamily, type QwenVideoConfig } from './qwen-video-config.ts';
-import { resampleFromPil, type ResampleFilter } from './resize.ts';
+import { parsePixelSettings, type PixelSettings } from './pixel-settings.ts';
 
-export interface PreprocessConfig {
+export interface PreprocessConfig extends PixelSettings {
   /** Output frame size fed to the vision tower. */
   width: number;
   height: number;
   /** When set, resize the shortest edge to this (keeping aspect) and center-crop to width x height (CLIP style). */
   shortestEdge: number | null;
-  resample: ResampleFilter;
-  rescaleFactor: number;
-  doRescale: boolean;
-  doNormalize: boolean;
-  mean: [number, number, number];
-  std: [number, number, number];
 }
 
 /** LLaVA-OneVision / LLaVA-Video (SigLIP 384) as published in llava-hf checkpoints. */
@@ -32,12 +26,6 @@ export const LLAVA_ONEVISION_PREPROCESS: PreprocessConfig = {
   mean: [0.5, 0.5, 0.5],
   std: [0.5, 0.5, 0.5],
 };
-
-function triple(v: unknown, name: string): [number, number, number] {
-  if (typeof v === 'number') return [v, v, v];
-  if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number')) return [v[0], v[1], v[2]];
-  throw new VideoError('BAD_PREPROCESSOR_CONFIG', `${name} must be a number or 3 numbers`);
-}
 
 export function parsePreprocessConfig(json: Record<string, unknown>, source = 'preprocessor config'): PreprocessConfig {
   const bad = (msg: string) => new VideoError('BAD_PREPROCESSOR_CONFIG', `${source}: ${msg}`);
@@ -62,25 +50,7 @@ export function parsePreprocessConfig(json: Record<string, unknown>, source = 'p
   if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0 && width <= 4096 && height <= 4096)) {
     throw bad(`bad output size ${width}x${height}`);
   }
-  let resample: ResampleFilter;
-  try {
-    resample = resampleFromPil(typeof json.resample === 'number' ? json.resample : 3);
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
-  const std = triple(json.image_std ?? [0.5, 0.5, 0.5], 'image_std');
-  if (std.some((s) => !(s > 0))) throw bad('image_std must be positive');
-  return {
-    width,
-    height,
-    shortestEdge,
-    resample,
-    rescaleFactor: typeof json.rescale_factor === 'number' ? json.rescale_factor : 1 / 255,
-    doRescale: json.do_rescale !== false,
-    doNormalize: json.do_normalize !== false,
-    mean: triple(json.image_mean ?? [0.5, 0.5, 0.5], 'image_mean'),
-    std,
-  };
+  return { width, height, shortestEdge, ...parsePixelSettings(json, bad, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }) };
 }
 
 /** A checkpoint folder's video processor file (video_preprocessor_config.json, else preprocessor_config.json). */

@@ -2,11 +2,11 @@
 // preprocessor_config.json, as transformers 5.17 loads them), with the processor classes' defaults for absent keys.
 // Qwen2.5-VL checkpoints are served by HF's Qwen2VLVideoProcessor, Qwen3-VL ones by Qwen3VLVideoProcessor.
 import { VideoError } from './errors.ts';
-import { resampleFromPil, type ResampleFilter } from './resize.ts';
+import { parsePixelSettings, type PixelSettings, type Rgb } from './pixel-settings.ts';
 
 export type QwenFamily = 'qwen2.5-vl' | 'qwen3-vl';
 
-export interface QwenVideoConfig {
+export interface QwenVideoConfig extends PixelSettings {
   family: QwenFamily;
   patchSize: number;
   temporalPatchSize: number;
@@ -17,20 +17,14 @@ export interface QwenVideoConfig {
    */
   minPixels: number;
   maxPixels: number;
-  resample: ResampleFilter;
-  rescaleFactor: number;
-  doRescale: boolean;
-  doNormalize: boolean;
-  mean: [number, number, number];
-  std: [number, number, number];
   /** Frames per second to sample (HF's fps; Qwen2VLVideoProcessor has none by default: qwen-vl-utils' 2 then). */
   fps: number;
   minFrames: number;
   maxFrames: number;
 }
 
-const CLIP_MEAN: [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
-const CLIP_STD: [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
+const CLIP_MEAN: Rgb = [0.48145466, 0.4578275, 0.40821073];
+const CLIP_STD: Rgb = [0.26862954, 0.26130258, 0.27577711];
 
 /** The processor classes' own defaults (transformers 5.17). */
 const CLASS_DEFAULTS: Record<QwenFamily, Omit<QwenVideoConfig, 'family' | 'resample' | 'rescaleFactor' | 'doRescale' | 'doNormalize'>> = {
@@ -67,12 +61,6 @@ export function parseQwenVideoConfig(json: Record<string, unknown>, family: Qwen
     if (!(typeof v === 'number' && Number.isInteger(v) && v >= min)) throw bad(`${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
     return v;
   };
-  const triple = (key: string, fallback: [number, number, number]): [number, number, number] => {
-    const v = json[key] ?? fallback;
-    if (typeof v === 'number') return [v, v, v];
-    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x))) return [v[0], v[1], v[2]];
-    throw bad(`${key} must be a number or 3 numbers`);
-  };
   // Qwen2VLVideoProcessor's constructor lets min_pixels / max_pixels override size (backward compatibility);
   // Qwen3VLVideoProcessor reads size only.
   const size = (json.size ?? {}) as Record<string, unknown>;
@@ -86,14 +74,7 @@ export function parseQwenVideoConfig(json: Record<string, unknown>, family: Qwen
   const minPixels = sized('shortest_edge', 'min_pixels', d.minPixels);
   const maxPixels = sized('longest_edge', 'max_pixels', d.maxPixels);
   if (minPixels > maxPixels) throw bad(`the pixel budget's minimum ${minPixels} exceeds its maximum ${maxPixels}`);
-  const std = triple('image_std', d.std);
-  if (std.some((s) => !(s > 0))) throw bad('image_std must be positive');
-  let resample: ResampleFilter;
-  try {
-    resample = resampleFromPil(typeof json.resample === 'number' ? json.resample : 3);
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
+  const pixels = parsePixelSettings(json, bad, d);
   const fps = json.fps ?? d.fps;
   if (!(typeof fps === 'number' && fps > 0 && Number.isFinite(fps))) throw bad(`fps must be a positive number, got ${JSON.stringify(fps)}`);
   const cfg: QwenVideoConfig = {
@@ -103,12 +84,7 @@ export function parseQwenVideoConfig(json: Record<string, unknown>, family: Qwen
     mergeSize: int('merge_size', d.mergeSize),
     minPixels,
     maxPixels,
-    resample,
-    rescaleFactor: typeof json.rescale_factor === 'number' ? json.rescale_factor : 1 / 255,
-    doRescale: json.do_rescale !== false,
-    doNormalize: json.do_normalize !== false,
-    mean: triple('image_mean', d.mean),
-    std,
+    ...pixels,
     fps,
     minFrames: int('min_frames', d.minFrames),
     maxFrames: int('max_frames', d.maxFrames),

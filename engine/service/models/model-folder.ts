@@ -44,27 +44,20 @@ export function describeModelFolder(dir: string, source: ModelInfo['source'], op
   }
   try {
     if (!ckpt.tokenizer) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
-    const { parameters, weightsBytes, dtype, counts } = countWeights(dir);
-    const precision = modelPrecision(ckpt.rawConfig, ckpt.quant !== null, dtype);
-    const readmeName = name ?? path.basename(path.resolve(dir));
+    const w = weightFacts(dir, ckpt.rawConfig, ckpt.quant !== null);
     return {
       kind: 'llava',
       config: ckpt.config,
-      weightsBytes,
+      weightsBytes: w.weightsBytes,
       info: {
         id: modelIdFor(source, opts.idFolder ?? dir),
-        name: readmeName,
+        name: name ?? path.basename(path.resolve(dir)),
         path: path.resolve(dir),
         architecture: String(ckpt.rawConfig.architectures instanceof Array ? ckpt.rawConfig.architectures[0] : ckpt.config.modelType),
         source,
-        parameters,
-        dtype,
-        precision,
-        weightCounts: counts,
-        diskBytes: folderBytes(dir),
-        gpuBytes: weightMemoryBytes(counts, 'cuda'),
+        ...w.info,
         tokensPerFrame: videoGeometry(ckpt.config).tokensPerFrame,
-        description: description ?? `${ckpt.config.text.layers}-layer ${ckpt.config.modelType} (${formatParams(parameters)} parameters, ${precision === '4-bit' ? `4-bit language model, ${dtype} elsewhere` : dtype})`,
+        description: description ?? `${ckpt.config.text.layers}-layer ${ckpt.config.modelType} (${w.summary})`,
       },
     };
   } finally {
@@ -89,31 +82,37 @@ function describeQwenVlFolder(dir: string, source: ModelInfo['source'], opts: De
     if (proc !== tower) throw new ModelFolderError(`${dir}: the video processor's ${what} ${proc} differs from vision_config's ${tower}`);
   }
   if (!existsSync(path.join(dir, 'tokenizer.json'))) throw new ModelFolderError(`${dir}: tokenizer.json is missing; chatting needs the model's tokenizer`);
-  const { parameters, weightsBytes, dtype, counts } = countWeights(dir);
-  if (parameters === 0) throw new ModelFolderError(`${dir}: no .safetensors weights`);
-  const precision = modelPrecision(raw, counts.q4 > 0, dtype);
+  const w = weightFacts(dir, raw, null);
+  if (w.info.parameters === 0) throw new ModelFolderError(`${dir}: no .safetensors weights`);
   const family = config.family === 'qwen3_vl' ? 'Qwen3-VL' : 'Qwen2.5-VL';
   return {
     kind: 'qwen-vl',
     config,
-    weightsBytes,
+    weightsBytes: w.weightsBytes,
     info: {
       id: modelIdFor(source, opts.idFolder ?? dir),
       name: opts.name ?? path.basename(path.resolve(dir)),
       path: path.resolve(dir),
       architecture: String(Array.isArray(raw.architectures) ? raw.architectures[0] : config.family),
       source,
-      parameters,
-      dtype,
-      precision,
-      weightCounts: counts,
-      diskBytes: folderBytes(dir),
-      gpuBytes: weightMemoryBytes(counts, 'cuda'),
+      ...w.info,
       // Tokens per frame depend on the video (rate sampling, pixel budget): see info.video.
       tokensPerFrame: 0,
-      description: opts.description ?? `${config.text.layers}-layer ${family} (${formatParams(parameters)} parameters, ${precision === '4-bit' ? `4-bit language model, ${dtype} elsewhere` : dtype})`,
+      description: opts.description ?? `${config.text.layers}-layer ${family} (${w.summary})`,
       video,
     },
+  };
+}
+
+/** What the weights are, for any family: counts, dtype, precision, sizes on disk and on the GPU, and a summary.
+ *  quantized: the loader's verdict, or null to go by 4-bit tensors found in the files. */
+function weightFacts(dir: string, raw: Record<string, unknown>, quantized: boolean | null) {
+  const { parameters, weightsBytes, dtype, counts } = countWeights(dir);
+  const precision = modelPrecision(raw, quantized ?? counts.q4 > 0, dtype);
+  return {
+    weightsBytes,
+    info: { parameters, dtype, precision, weightCounts: counts, diskBytes: folderBytes(dir), gpuBytes: weightMemoryBytes(counts, 'cuda') },
+    summary: `${formatParams(parameters)} parameters, ${precision === '4-bit' ? `4-bit language model, ${dtype} elsewhere` : dtype}`,
   };
 }
 
