@@ -109,8 +109,10 @@ export function sampledVideoKey(file: string, options: SampleVideoOptions = {}):
   if (options.cacheDir === null) return null;
   const id = fileIdentity(file);
   if (!id) return null;
-  const sampling = options.sampling ?? { mode: 'uniform', frames: 32 };
-  return cacheKey(id, sampling, preprocessKey(options.preprocess ?? LLAVA_ONEVISION_PREPROCESS), { ffmpegScale: !!options.ffmpegScale });
+  const preprocess = options.preprocess ?? LLAVA_ONEVISION_PREPROCESS;
+  // A Qwen-VL processor picks the frames itself (its settings are in the preprocessing key): the spec plays no part.
+  const sampling = isQwenPreprocess(preprocess) ? null : options.sampling ?? { mode: 'uniform', frames: 32 };
+  return cacheKey(id, sampling, preprocessKey(preprocess), { ffmpegScale: !!options.ffmpegScale });
 }
 
 function uniqueSorted(xs: number[]): number[] {
