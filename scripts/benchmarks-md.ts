@@ -13,13 +13,18 @@
 //                       clibench4 writes $OUT/cuda-7b-awq4.bench.json and $OUT/cuda-7b-bf16.bench.json): 4-bit vs
 //                       16-bit per frames x config, the device memory after each frame count, and issue 13's goals.
 //   eval EVAL           EVAL = `sparsevila eval --out`: accuracy per turn and mean timings per config.
+//   quantize-eval E16 EAWQ ERTN QAWQ QRTN
+//                       E* = `sparsevila eval --out` on the 16-bit model and its AWQ / RTN copies, Q* = `sparsevila
+//                       quantize --report` of those copies: accuracy side by side, and the output error per linear.
 // Usage: npx tsx scripts/benchmarks-md.ts          rewrite the blocks of BENCHMARKS.md from the files they name
 //        npx tsx scripts/benchmarks-md.ts --check  exit 1, naming the block, when BENCHMARKS.md is not what they give
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchSummaryTable, type BenchRun } from '../engine/cli/bench.ts';
-import { resultsTable, type EvalResults } from '../engine/cli/eval.ts';
+import { pct, resultsTable, type EvalResults } from '../engine/cli/eval.ts';
+import { LINEARS } from '../engine/core/quantize/qwen2-groups.ts';
+import type { QuantizeReport } from '../engine/core/quantize/quantize-model.ts';
 
 export interface BenchJson {
   model: string;
@@ -111,6 +116,38 @@ const need = (file: string, v: unknown) => {
   return v;
 };
 
+/** 16-bit vs AWQ vs RTN copies on the same eval: accuracy per config and turn, then each linear's output error. */
+export function quantizeEvalBlock(evals: [string, EvalResults][], reports: QuantizeReport[]): string {
+  const turns = Math.max(...evals.flatMap(([, e]) => e.configs.map((c) => c.turns.length)));
+  const head = ['weights', 'config', 'dense single-turn', ...Array.from({ length: turns }, (_, i) => `turn ${i + 1}`)];
+  const rows = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const [label, e] of evals) {
+    for (const c of e.configs) {
+      rows.push(`| ${label} | ${c.label} | ${c.policy === 'dense' ? `${pct(e.single)} (${e.single.correct}/${e.single.total})` : ''} | ${Array.from({ length: turns }, (_, i) => pct(c.turns[i])).join(' | ')} |`);
+    }
+  }
+  const r0 = reports[0];
+  const err = [
+    '',
+    `Relative output error per linear (||X·Ŵᵀ − X·Wᵀ|| / ||X·Wᵀ|| on ${r0.calibration.rowsKept} calibration rows per group; `
+      + `${reports.map((r) => `${r.method}${r.clip ? ' + clip' : ''}`).join(' / ')}, group size ${r0.groupSize}; AWQ's α in brackets):`,
+    '',
+    `| layer | ${LINEARS.join(' | ')} |`, `|---|${LINEARS.map(() => '---').join('|')}|`,
+  ];
+  const cell = (r: QuantizeReport, layer: number, n: string) => r.layers[layer].linears.find((x) => x.linear === n)!;
+  for (let l = 0; l < r0.layers.length; l++) {
+    err.push(`| ${l} | ${LINEARS.map((n) => reports.map((r) => {
+      const x = cell(r, l, n);
+      return `${(100 * x.outputError).toFixed(2)}${x.alpha === null ? '' : ` (${x.alpha.toFixed(2)})`}`;
+    }).join(' / ')).join(' | ')} |`);
+  }
+  const mean = (r: QuantizeReport, n: string, f: 'outputError' | 'weightError') =>
+    (100 * r.layers.reduce((a, l) => a + l.linears.find((x) => x.linear === n)![f], 0)) / r.layers.length;
+  err.push(`| mean | ${LINEARS.map((n) => reports.map((r) => mean(r, n, 'outputError').toFixed(2)).join(' / ')).join(' | ')} |`);
+  err.push(`| weight error | ${LINEARS.map((n) => reports.map((r) => mean(r, n, 'weightError').toFixed(2)).join(' / ')).join(' | ')} |`);
+  return [...rows, ...err].join('\n');
+}
+
 const GENERATORS: Record<string, (files: string[], read: Read) => string> = {
   'cuda-7b': ([bench, hf], read) => {
     const ours = read(bench) as BenchJson | null;
@@ -129,6 +166,10 @@ const GENERATORS: Record<string, (files: string[], read: Read) => string> = {
     return w4Block(ours, b16 ? read(b16) as BenchJson | null : null);
   },
   eval: ([results], read) => resultsTable(need(results, read(results)) as EvalResults),
+  'quantize-eval': ([e16, eAwq, eRtn, qAwq, qRtn], read) => quantizeEvalBlock(
+    [['16-bit', need(e16, read(e16)) as EvalResults], ['4-bit AWQ', need(eAwq, read(eAwq)) as EvalResults], ['4-bit RTN', need(eRtn, read(eRtn)) as EvalResults]],
+    [need(qAwq, read(qAwq)) as QuantizeReport, need(qRtn, read(qRtn)) as QuantizeReport],
+  ),
 };
 
 const BLOCK = /<!-- benchmarks-md ([\w-]+)((?: [^\s>]+)*) -->\n[\s\S]*?<!-- \/benchmarks-md -->/g;

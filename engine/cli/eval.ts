@@ -150,7 +150,7 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
-const pct = (c: { correct: number; total: number } | undefined) => (c && c.total ? `${((100 * c.correct) / c.total).toFixed(1)}%` : '-');
+export const pct = (c: { correct: number; total: number } | undefined) => (c && c.total ? `${((100 * c.correct) / c.total).toFixed(1)}%` : '-');
 
 /** Accuracy per conversation turn and mean timings, one row per config. */
 export function resultsTable(r: EvalResults): string {
