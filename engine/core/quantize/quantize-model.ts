@@ -1,9 +1,9 @@
 // A 16-bit LLaVA-OneVision folder -> a 4-bit copy in the AutoAWQ "gemm" layout: the language model's linears
 // quantized (AWQ or round-to-nearest, layer by layer), everything else (vision tower, projector, embeddings, norms,
 // lm_head) copied as it is (norms with AWQ's scales folded in), config.json with quantization_config.
-import { packAwq } from '../checkpoint/awq-layout.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { packAwq } from '../checkpoint/awq-layout.ts';
 import { loadCheckpoint, readJsonFile } from '../checkpoint/load.ts';
 import { hfName } from '../checkpoint/make-checkpoint.ts';
 import { CheckpointWeights } from '../checkpoint/weights.ts';
