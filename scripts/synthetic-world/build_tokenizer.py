@@ -1,6 +1,7 @@
 """Writes the toy model's tokenizer and processor files (pure Python, no `tokenizers` needed):
 
   python3 scripts/synthetic-world/build_tokenizer.py assets/models/sparsevila-toy-shapes
+  python3 scripts/synthetic-world/build_tokenizer.py --world v2 assets/models/sparsevila-world-v2
 
 tokenizer.json holds a WordPiece model whose vocabulary is whole words only (no "##" pieces), so every
 lower-cased word or punctuation run is one token or [UNK]: a word-level tokenizer that both the Rust `tokenizers`
@@ -12,6 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
+import world_v2  # noqa: E402
 
 SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<video>', '<image>', '[UNK]']
 
@@ -50,7 +52,8 @@ black gray grey orange purple pink brown magenta cyan circle square triangle cro
 squares triangles crosses lines dots boxes""".split()
 
 
-def vocabulary():
+def vocabulary(version='v1'):
+    """v1's words; v2 appends the words of its world (so v1's ids do not move)."""
     words = []
     words += PUNCT
     words += PROMPT_WORDS
@@ -61,6 +64,8 @@ def vocabulary():
     words += [str(i) for i in range(1000)]
     words += ['%02d' % i for i in range(100)]
     words += ['%02ds' % i for i in range(100)]
+    if version == 'v2':
+        words += [name for name, _ in world_v2.COLOURS] + world_v2.SIDES + world_v2.WORDS
     seen = set()
     out = []
     for w in words:
@@ -91,9 +96,10 @@ def tokenizer_json(words):
     }
 
 
-def write(out_dir):
+def write(out_dir, version='v1'):
     os.makedirs(out_dir, exist_ok=True)
-    words = vocabulary()
+    size = world_v2.SIZE if version == 'v2' else world.SIZE
+    words = vocabulary(version)
     tj = tokenizer_json(words)
     vocab = tj['model']['vocab']
 
@@ -120,17 +126,17 @@ def write(out_dir):
     dump('special_tokens_map.json', {'eos_token': '<|im_end|>', 'pad_token': '<|endoftext|>', 'unk_token': '[UNK]'})
     dump('chat_template.json', {'chat_template': CHAT_TEMPLATE})
     image_proc = {
-        'do_resize': True, 'size': {'height': world.SIZE, 'width': world.SIZE}, 'resample': 3,
+        'do_resize': True, 'size': {'height': size, 'width': size}, 'resample': 3,
         'do_rescale': True, 'rescale_factor': 1 / 255,
         'do_normalize': True, 'image_mean': [0.5, 0.5, 0.5], 'image_std': [0.5, 0.5, 0.5],
         'do_convert_rgb': True,
     }
     dump('preprocessor_config.json', dict(image_proc, image_processor_type='LlavaOnevisionImageProcessor',
                                           processor_class='LlavaOnevisionProcessor', do_pad=False,
-                                          image_grid_pinpoints=[[world.SIZE, world.SIZE]]))
+                                          image_grid_pinpoints=[[size, size]]))
     dump('video_preprocessor_config.json', dict(image_proc, video_processor_type='LlavaOnevisionVideoProcessor',
                                                 processor_class='LlavaOnevisionProcessor', do_sample_frames=False))
-    frame_tokens = (world.SIZE // 8 + 1) // 2
+    frame_tokens = (size // 8 + 1) // 2
     dump('processor_config.json', {
         'processor_class': 'LlavaOnevisionProcessor', 'image_token': '<image>', 'video_token': '<video>',
         'num_image_tokens': frame_tokens * frame_tokens, 'vision_feature_select_strategy': 'full',
@@ -140,7 +146,11 @@ def write(out_dir):
 
 
 if __name__ == '__main__':
-    if len(sys.argv) != 2:
-        sys.exit('usage: build_tokenizer.py OUT_DIR')
-    v = write(sys.argv[1])
-    print('wrote %d tokens to %s' % (len(v), sys.argv[1]))
+    args = sys.argv[1:]
+    version = 'v1'
+    if args[:1] == ['--world']:
+        version, args = args[1], args[2:]
+    if version not in ('v1', 'v2') or len(args) != 1:
+        sys.exit('usage: build_tokenizer.py [--world v1|v2] OUT_DIR')
+    v = write(args[0], version)
+    print('wrote %d tokens to %s' % (len(v), args[0]))

@@ -88,7 +88,7 @@ export function objectCentre(o: SceneObject, n: number): [number, number] | null
   return o.direction <= 1 ? [qx + moving, qy + o.fixed] : [qx + o.fixed, qy + moving];
 }
 
-function inside(shape: number, r: number, dx: number, dy: number): boolean {
+export function inside(shape: number, r: number, dx: number, dy: number): boolean {
   const adx = Math.abs(dx);
   const ady = Math.abs(dy);
   if (shape === 0) return dx * dx + dy * dy <= r * r;
