@@ -16,6 +16,8 @@
 //   quantize-eval E16 EAWQ ERTN QAWQ QRTN
 //                       E* = `sparsevila eval --out` on the 16-bit model and its AWQ / RTN copies, Q* = `sparsevila
 //                       quantize --report` of those copies: accuracy side by side, and the output error per linear.
+//   eval-v2 EVAL        EVAL = `sparsevila eval --world v2 --out`: items named in order / exact per config and turn,
+//                       per question type and per answer length.
 // Usage: npx tsx scripts/benchmarks-md.ts          rewrite the blocks of BENCHMARKS.md from the files they name
 //        npx tsx scripts/benchmarks-md.ts --check  exit 1, naming the block, when BENCHMARKS.md is not what they give
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { benchSummaryTable, type BenchRun } from '../engine/cli/bench.ts';
 import { pct, resultsTable, type EvalResults } from '../engine/cli/eval.ts';
 import { LINEARS } from '../engine/core/quantize/qwen2-groups.ts';
 import type { QuantizeReport } from '../engine/core/quantize/quantize-model.ts';
+import { resultsTableV2, type EvalV2Results } from '../engine/cli/eval-v2.ts';
 
 export interface BenchJson {
   model: string;
@@ -170,6 +173,7 @@ const GENERATORS: Record<string, (files: string[], read: Read) => string> = {
     [['16-bit', need(e16, read(e16)) as EvalResults], ['4-bit AWQ', need(eAwq, read(eAwq)) as EvalResults], ['4-bit RTN', need(eRtn, read(eRtn)) as EvalResults]],
     [need(qAwq, read(qAwq)) as QuantizeReport, need(qRtn, read(qRtn)) as QuantizeReport],
   ),
+  'eval-v2': ([results], read) => resultsTableV2(need(results, read(results)) as EvalV2Results),
 };
 
 const BLOCK = /<!-- benchmarks-md ([\w-]+)((?: [^\s>]+)*) -->\n[\s\S]*?<!-- \/benchmarks-md -->/g;

@@ -10,22 +10,29 @@ import { POLICY_NAMES, type PolicyName, type SparseSettings } from '../core/spar
 import { describeQuestion, type Question } from '../core/synthetic/questions.ts';
 import { makeScene } from '../core/synthetic/world.ts';
 import { answerMatches, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../core/synthetic/eval-set.ts';
+import { readEvalSetV2, writeEvalSetV2, type EvalSetV2 } from '../core/synthetic/eval-set-v2.ts';
+import { MAX_TURNS_V2 } from '../core/synthetic/questions-v2.ts';
 import { resolveFfmpeg } from '../core/video/ffmpeg-path.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
+import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
+import { appVideoPreparer, chatSessionRunner, resultsTableV2, runEvalV2, v2Configs } from './eval-v2.ts';
 import { progressWriter } from './progress.ts';
 
-export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--write-set DIR] [--frames 16]
+export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--world v1|v2] [--write-set DIR] [--frames 16]
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
-  [--describe] [--backend cpu|cuda|auto] [--threads N] [--out results.json]
+  [--describe] [--turns N] [--backend cpu|cuda|auto] [--threads N] [--out results.json]
 --set A:B renders held-out seeds A..B-1 of the synthetic world to mp4 (into --write-set DIR, else a temp folder);
 --set DIR reads a set written before. Each video: N single-turn questions (dense) and a 3-turn conversation whose
 turns ask about different objects (every policy x sparsity); --describe adds a last turn "describe the video ."
-whose several-word answer (every object in order) exercises decode-time retrieval. Sparsity pairs are prefill:decode.`;
+whose several-word answer (every object in order) exercises decode-time retrieval. Sparsity pairs are prefill:decode.
+--world v2 (engine/core/synthetic/world-v2.ts; --frames defaults to 32): each video's conversation of --turns N
+(1-6, default 4) several-word answers, scored per item in order (partial credit) and exact, per type, turn and
+answer length, with the baselines trivial answer, prefill-only at each sparsevila pair's decode-time token count,
+and query-prune.`;
 
 export const EVAL_OPTIONS: CommandOptions = {
-  strings: ['model', 'set', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'backend', 'threads', 'out'],
+  strings: ['model', 'set', 'world', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'turns', 'backend', 'threads', 'out'],
   booleans: ['describe'],
 };
 
@@ -174,7 +181,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const a = parseCommandArgs(argv, EVAL_OPTIONS, EVAL_HELP);
   const modelDir = str(a, 'model', true)!;
   const setSpec = str(a, 'set', true)!;
-  const frames = int(a, 'frames', 16)!;
+  const world = oneOf(a, 'world', ['v1', 'v2'] as const, 'v1');
+  const frames = int(a, 'frames', world === 'v2' ? 32 : 16)!;
   const policies = (str(a, 'policies') ?? POLICY_NAMES.join(',')).split(',').filter(Boolean) as PolicyName[];
   for (const p of policies) if (!POLICY_NAMES.includes(p)) throw new UsageError(`--policies: unknown policy "${p}" (${POLICY_NAMES.join(', ')})`);
   const configs = evalConfigs(policies, parseSparsities(str(a, 'sparsities') ?? '0.5:0.75,0.75:0.9'));
@@ -182,6 +190,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const log = (s: string) => stderr.line(s);
   let seeds: number[] | null;
   try { seeds = parseSeedRange(setSpec); } catch (e) { throw new UsageError((e as Error).message); }
+  if (world === 'v2') return evalV2Command(a, { modelDir, setSpec, seeds, frames, policies, log, progress: stderr.progress });
+  if (a.flags.has('turns')) throw new UsageError('--turns is for --world v2 (v1 conversations have 3 turns, + --describe)');
   let setDir = setSpec;
   let set: EvalSet;
   if (seeds) {
@@ -199,6 +209,35 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const out = str(a, 'out');
     if (out) writeFileSync(out, JSON.stringify(r, null, 1) + '\n');
     process.stdout.write(resultsMarkdown(r));
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+async function evalV2Command(a: ParsedArgs, o: { modelDir: string; setSpec: string; seeds: number[] | null; frames: number; policies: PolicyName[]; log: (s: string) => void; progress: (label: string, done: number, total: number) => void }): Promise<number> {
+  const turns = int(a, 'turns', 4)!;
+  if (turns < 1 || turns > MAX_TURNS_V2) throw new UsageError(`--turns must be 1..${MAX_TURNS_V2}, got ${turns}`);
+  if (a.flags.has('describe') || a.flags.has('single')) throw new UsageError('--describe and --single are for --world v1 (every v2 turn is several words)');
+  const configs = v2Configs(o.policies, parseSparsities(str(a, 'sparsities') ?? '0.5:0.75,0.75:0.9'));
+  let setDir = o.setSpec;
+  let set: EvalSetV2;
+  if (o.seeds) {
+    setDir = str(a, 'write-set') ?? mkdtempSync(join(tmpdir(), 'sparsevila-eval-v2-'));
+    o.log(`rendering ${o.seeds.length} world-v2 videos into ${setDir}\n`);
+    set = await writeEvalSetV2(setDir, o.seeds, resolveFfmpeg().ffmpeg);
+  } else {
+    set = readEvalSetV2(setDir);
+  }
+  const model = await loadModel(o.modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads') });
+  try {
+    const t0 = Date.now();
+    const r = await runEvalV2({ name: model.name, device: model.backend.device }, set, setDir, chatSessionRunner(model),
+      { frames: o.frames, turns, configs, progress: o.progress, prepare: appVideoPreparer(o.modelDir, o.frames) });
+    o.log(`${set.items.length} videos in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+    const out = str(a, 'out');
+    if (out) writeFileSync(out, JSON.stringify(r, null, 1) + '\n');
+    process.stdout.write(resultsTableV2(r) + '\n');
   } finally {
     model.dispose();
   }

@@ -141,7 +141,7 @@ class Qwen2Attention(nn.Module):
         self.keep_qk = False  # training-only: keep the roped q and (GQA-expanded) k for attention supervision
         self.qk = None
 
-    def forward(self, x, cos, sin, key_mask):
+    def forward(self, x, cos, sin, key_mask, attn_mask=None):
         B, T, _ = x.shape
         q = self.q_proj(x).view(B, T, self.heads, self.hd).transpose(1, 2)
         k = self.k_proj(x).view(B, T, self.kv_heads, self.hd).transpose(1, 2)
@@ -152,8 +152,10 @@ class Qwen2Attention(nn.Module):
         k = k.repeat_interleave(rep, dim=1)
         v = v.repeat_interleave(rep, dim=1)
         self.qk = (q, k) if self.keep_qk else None
-        # right padding: causal masking alone keeps real tokens from seeing pads
-        o = attention(q, k, v, causal=True)
+        if attn_mask is not None:  # [B, 1, T, T] bool, True = attend (packed question segments)
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        else:  # right padding: causal masking alone keeps real tokens from seeing pads
+            o = attention(q, k, v, causal=True)
         return self.o_proj(o.transpose(1, 2).reshape(B, T, -1))
 
 
@@ -177,8 +179,8 @@ class Qwen2Layer(nn.Module):
         self.post_attention_layernorm = RMSNorm(d)
         self.mlp = Qwen2MLP(d, cfg['t_inner'])
 
-    def forward(self, x, cos, sin, key_mask):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, key_mask)
+    def forward(self, x, cos, sin, key_mask, attn_mask=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, key_mask, attn_mask)
         return x + self.mlp(self.post_attention_layernorm(x))
 
 
@@ -194,15 +196,19 @@ class Qwen2Model(nn.Module):
         self.keep_hidden = False  # training-only: keep each layer's output (residual stream) for probes
         self.hidden = []
 
-    def forward(self, x, key_mask=None):
+    def forward(self, x, key_mask=None, position_ids=None, attn_mask=None):
+        """position_ids [B, T] (default 0..T-1) and attn_mask [B, 1, T, T] (default causal) let one sequence hold
+        several question segments that each continue right after the shared prefix."""
         T = x.shape[1]
-        pos = torch.arange(T, device=x.device).float()
-        freqs = torch.outer(pos, self.inv_freq)
+        if position_ids is None:
+            freqs = torch.outer(torch.arange(T, device=x.device).float(), self.inv_freq)[None, None]
+        else:
+            freqs = (position_ids.float()[..., None] * self.inv_freq)[:, None]
         emb = torch.cat((freqs, freqs), -1)
-        cos, sin = emb.cos().to(x.dtype)[None, None], emb.sin().to(x.dtype)[None, None]
+        cos, sin = emb.cos().to(x.dtype), emb.sin().to(x.dtype)
         self.hidden = []
         for layer in self.layers:
-            x = layer(x, cos, sin, key_mask)
+            x = layer(x, cos, sin, key_mask, attn_mask)
             if self.keep_hidden:
                 self.hidden.append(x)
         return self.norm(x)
@@ -246,10 +252,11 @@ class TinyLlavaOnevision(nn.Module):
         nl = self.model.image_newline[None, None, :].expand(B, 1, -1).to(h.dtype)
         return torch.cat((h, nl), 1)
 
-    def forward(self, input_ids, pixel_values_videos, key_mask=None, return_features=False):
+    def forward(self, input_ids, pixel_values_videos, key_mask=None, return_features=False, position_ids=None,
+                attn_mask=None):
         x = self.model.language_model.embed_tokens(input_ids)
         feats = self.video_features(pixel_values_videos)
         vmask = input_ids == self.cfg['video_token_id']
         x = x.masked_scatter(vmask[..., None].expand_as(x), feats.to(x.dtype).reshape(-1, feats.shape[-1]))
-        logits = self.lm_head(self.model.language_model(x, key_mask))
+        logits = self.lm_head(self.model.language_model(x, key_mask, position_ids, attn_mask))
         return (logits, feats) if return_features else logits

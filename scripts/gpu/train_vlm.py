@@ -125,11 +125,11 @@ class WordTokenizer:
 # model
 
 
-def build_model(vocab_size, ids, args):
+def build_model(vocab_size, ids, args, image_size=world.SIZE):
     from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration, Qwen2Config, SiglipVisionConfig
     vision = SiglipVisionConfig(
         hidden_size=args.vision_hidden, intermediate_size=args.vision_hidden * 3, num_hidden_layers=args.vision_layers,
-        num_attention_heads=4, num_channels=3, image_size=world.SIZE, patch_size=PATCH,
+        num_attention_heads=4, num_channels=3, image_size=image_size, patch_size=PATCH,
         hidden_act='gelu_pytorch_tanh', layer_norm_eps=1e-6, attention_dropout=0.0, vision_use_head=False)
     text = Qwen2Config(
         vocab_size=vocab_size, hidden_size=args.text_hidden, intermediate_size=args.text_hidden * 8 // 3,
@@ -139,7 +139,7 @@ def build_model(vocab_size, ids, args):
     cfg = LlavaOnevisionConfig(
         vision_config=vision, text_config=text, image_token_index=ids['<image>'], video_token_index=ids['<video>'],
         projector_hidden_act='gelu', vision_feature_select_strategy='full', vision_feature_layer=-1,
-        vision_aspect_ratio='anyres_max_9', image_grid_pinpoints=[[world.SIZE, world.SIZE]], tie_word_embeddings=False)
+        vision_aspect_ratio='anyres_max_9', image_grid_pinpoints=[[image_size, image_size]], tie_word_embeddings=False)
     for name, tok in (('image_token_id', '<image>'), ('video_token_id', '<video>'),
                       ('image_token_index', '<image>'), ('video_token_index', '<video>')):
         try:

@@ -44,9 +44,9 @@ export function renderClip(seed: number): Buffer {
   return out;
 }
 
-/** Encode raw rgb24 frames losslessly (H.264 RGB, qp 0) so the decoded pixels are exactly the rendered ones. */
-export function encodeClip(ffmpeg: string, rgb: Buffer, file: string): Promise<void> {
-  const args = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${SIZE}x${SIZE}`, '-r', String(FPS), '-i', 'pipe:0',
+/** Encode raw rgb24 frames (size x size) losslessly (H.264 RGB, qp 0) so the decoded pixels are exactly the rendered ones. */
+export function encodeClip(ffmpeg: string, rgb: Buffer, file: string, size = SIZE, fps = FPS): Promise<void> {
+  const args = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${size}x${size}`, '-r', String(fps), '-i', 'pipe:0',
     '-c:v', 'libx264rgb', '-qp', '0', '-preset', 'veryfast', '-pix_fmt', 'rgb24', '-movflags', '+faststart', file];
   return new Promise((resolve, reject) => {
     const p = spawn(ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
