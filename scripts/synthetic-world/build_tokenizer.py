@@ -1,7 +1,7 @@
 """Writes the toy model's tokenizer and processor files (pure Python, no `tokenizers` needed):
 
   python3 scripts/synthetic-world/build_tokenizer.py assets/models/sparsevila-toy-shapes
-  python3 scripts/synthetic-world/build_tokenizer.py --world v2 assets/models/sparsevila-world-v2
+  python3 scripts/synthetic-world/build_tokenizer.py --world v2 /tmp/tok   # the v2 model's files
 
 tokenizer.json holds a WordPiece model whose vocabulary is whole words only (no "##" pieces), so every
 lower-cased word or punctuation run is one token or [UNK]: a word-level tokenizer that both the Rust `tokenizers`

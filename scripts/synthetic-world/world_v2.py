@@ -1,4 +1,4 @@
-"""World v2 of the synthetic video world (Python reference), used to train sparsevila-world-v2 on the GPU machine.
+"""World v2 of the synthetic video world (Python reference), what scripts/gpu/train_world_v2.py trains on.
 
 engine/core/synthetic/world-v2.ts and questions-v2.ts are the same world in TypeScript (`sparsevila eval --world v2`
 renders its videos with them); both draw from the same PRNG (world.Rng) in the same order, so a seed gives the same

@@ -1,4 +1,4 @@
-// World v2 of the synthetic video world (assets/models/sparsevila-world-v2 was trained on it), rendered in code.
+// World v2 of the synthetic video world (what scripts/gpu/train_world_v2.py trains on), rendered in code.
 // Same scenes, pixels and PRNG draws as scripts/synthetic-world/world_v2.py (pinned by
 // test/fixtures/synthetic/golden-v2.json).
 //

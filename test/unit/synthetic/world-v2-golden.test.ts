@@ -1,5 +1,5 @@
 // engine/core/synthetic's world v2 must produce exactly the scenes, questions and pixels of
-// scripts/synthetic-world/world_v2.py (the world sparsevila-world-v2 was trained on); golden-v2.json was written by
+// scripts/synthetic-world/world_v2.py (what scripts/gpu/train_world_v2.py trains on); golden-v2.json was written by
 // `python3 scripts/synthetic-world/golden.py --world v2`.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
