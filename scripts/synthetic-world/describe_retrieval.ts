@@ -2,6 +2,7 @@
 // tokens the decoder may read actually show. An object counts as "seen" by a token set when at least one of its
 // tokens (a pooled 16x16 cell covered >= 8 px by the object in that sampled frame) is in the set.
 //   npx tsx scripts/synthetic-world/describe_retrieval.ts --model DIR --set A:B [--configs dense,prefill-only@0.75,sparsevila@0.75:0.9]
+//   (a sparsevila config may name its retrieval after a slash: sparsevila@0.75:0.9/shared, .../top-p=0.8, .../refresh=4)
 // Prints, per config: describe accuracy, words right before the first error, objects in the scene, objects seen by the
 // retained (prefill-kept) tokens, and objects seen by each layer's retrieved set (mean over layers, and by the
 // worst layer), plus how the answer fails (first wrong word's position vs the objects the retrieval missed).
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../engine/core/models/load-model.ts';
 import { ChatSession } from '../../engine/core/session/chat-session.ts';
 import type { SparseSettings } from '../../engine/core/sparse/policy.ts';
+import { parseRetrievalSpec } from '../../engine/core/sparse/retrieval-settings.ts';
 import { describeQuestion } from '../../engine/core/synthetic/questions.ts';
 import { COLOURS, makeScene, renderFrame, SIZE, type Scene } from '../../engine/core/synthetic/world.ts';
 import { parseSeedRange, writeEvalSet } from '../../engine/core/synthetic/eval-set.ts';
@@ -67,9 +69,13 @@ function seen(ids: ArrayLike<number>, objs: Uint8Array): number {
 }
 
 function parseConfig(spec: string): SparseSettings & { label: string } {
-  const [policy, sp] = spec.split('@');
+  const [head, retrieval] = spec.split('/');
+  const [policy, sp] = head.split('@');
   const [p, r] = (sp ?? '0:0').split(':').map(Number);
-  return { label: spec, policy: policy as PolicyName, prefillSparsity: p || 0, decodeSparsity: r || 0, perFrameFloor: 0, history: 'none' };
+  return {
+    label: spec, policy: policy as PolicyName, prefillSparsity: p || 0, decodeSparsity: r || 0, perFrameFloor: 0, history: 'none',
+    ...(retrieval ? { retrieval: parseRetrievalSpec(retrieval) } : {}),
+  };
 }
 
 async function main(): Promise<void> {

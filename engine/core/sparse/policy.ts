@@ -1,5 +1,6 @@
 // The comparison policies (project definitions) resolved to what the engine does at each stage.
 import { checkSparsity } from './select.ts';
+import { resolveRetrieval, retrievalFromFlags, type RetrievalSettings } from './retrieval-settings.ts';
 
 export type PolicyName = 'dense' | 'prefill-only' | 'query-prune' | 'sparsevila';
 /** What the model sees of earlier turns: nothing, or their text re-prefilled each turn. */
@@ -13,6 +14,8 @@ export interface SparseSettings {
   decodeSparsity: number;
   perFrameFloor: number;
   history: HistoryMode;
+  /** How sparsevila's decode retrieval picks tokens (default: the paper's per-layer top-k). */
+  retrieval?: Partial<RetrievalSettings>;
 }
 
 export const DEFAULT_SPARSE: SparseSettings = {
@@ -38,6 +41,8 @@ export interface PolicyPlan {
   decode: 'dense' | 'per-turn' | 'permanent';
   decodeSparsity: number;
   history: HistoryMode;
+  /** Under 'per-turn' decode: how the retrieved set is picked (engine/core/sparse/retrieval-settings.ts). */
+  retrieval: RetrievalSettings;
 }
 
 export function resolvePolicy(s: SparseSettings): PolicyPlan {
@@ -46,19 +51,21 @@ export function resolvePolicy(s: SparseSettings): PolicyPlan {
   checkSparsity('decode sparsity', s.decodeSparsity);
   if (!Number.isInteger(s.perFrameFloor) || s.perFrameFloor < 0) throw new Error(`per-frame floor must be a non-negative integer, got ${s.perFrameFloor}`);
   if (s.history !== 'none' && s.history !== 'text') throw new Error(`history must be "none" or "text", got "${s.history}"`);
+  const retrieval = resolveRetrieval(s.retrieval);
   switch (s.policy) {
     case 'dense':
-      return { policy: 'dense', saliency: false, prefillSparsity: 0, perFrameFloor: 0, decode: 'dense', decodeSparsity: 0, history: s.history };
+      return { policy: 'dense', saliency: false, prefillSparsity: 0, perFrameFloor: 0, decode: 'dense', decodeSparsity: 0, history: s.history, retrieval };
     case 'prefill-only':
-      return { policy: 'prefill-only', saliency: true, prefillSparsity: s.prefillSparsity, perFrameFloor: s.perFrameFloor, decode: 'dense', decodeSparsity: 0, history: s.history };
+      return { policy: 'prefill-only', saliency: true, prefillSparsity: s.prefillSparsity, perFrameFloor: s.perFrameFloor, decode: 'dense', decodeSparsity: 0, history: s.history, retrieval };
     case 'query-prune':
-      return { policy: 'query-prune', saliency: true, prefillSparsity: s.prefillSparsity, perFrameFloor: s.perFrameFloor, decode: 'permanent', decodeSparsity: s.decodeSparsity, history: s.history };
+      return { policy: 'query-prune', saliency: true, prefillSparsity: s.prefillSparsity, perFrameFloor: s.perFrameFloor, decode: 'permanent', decodeSparsity: s.decodeSparsity, history: s.history, retrieval };
     case 'sparsevila':
-      return { policy: 'sparsevila', saliency: true, prefillSparsity: s.prefillSparsity, perFrameFloor: s.perFrameFloor, decode: 'per-turn', decodeSparsity: s.decodeSparsity, history: s.history };
+      return { policy: 'sparsevila', saliency: true, prefillSparsity: s.prefillSparsity, perFrameFloor: s.perFrameFloor, decode: 'per-turn', decodeSparsity: s.decodeSparsity, history: s.history, retrieval };
   }
 }
 
-/** Parse `--policy --prefill-sparsity --decode-sparsity --per-frame-floor --history` (values already split out). */
+/** Parse `--policy --prefill-sparsity --decode-sparsity --per-frame-floor --history` and the retrieval flags
+ *  (RETRIEVAL_FLAGS; values already split out). */
 export function sparseSettingsFromFlags(flags: Record<string, string | undefined>, base: SparseSettings = DEFAULT_SPARSE): SparseSettings {
   const num = (name: string, v: string | undefined, fallback: number) => {
     if (v === undefined) return fallback;
@@ -76,6 +83,7 @@ export function sparseSettingsFromFlags(flags: Record<string, string | undefined
     decodeSparsity: num('decode-sparsity', flags['decode-sparsity'], base.decodeSparsity),
     perFrameFloor: num('per-frame-floor', flags['per-frame-floor'], base.perFrameFloor),
     history,
+    retrieval: retrievalFromFlags(flags, resolveRetrieval(base.retrieval)),
   };
   resolvePolicy(out);
   return out;

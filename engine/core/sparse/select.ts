@@ -117,12 +117,22 @@ export interface RetrievalSelection {
   massShare: number;
 }
 
+/** Decode retrieval's budget over M retained visual tokens: round((1 - r) * M), never below min(minRetrieved, M). */
+export function retrievalBudget(m: number, sparsity: number, minRetrieved = 1): number {
+  if (!Number.isInteger(minRetrieved) || minRetrieved < 0) throw new Error(`minRetrieved must be a non-negative integer, got ${minRetrieved}`);
+  return Math.max(keepCount(m, sparsity), Math.min(minRetrieved, m));
+}
+
 /** Decode retrieval for one layer: the top round((1 - r) * M) of M candidates by score. */
 export function selectRetrieved(candidates: Int32Array, scores: ArrayLike<number>, sparsity: number): RetrievalSelection {
+  return selectTopCandidates(candidates, scores, keepCount(candidates.length, sparsity));
+}
+
+/** The k candidates with the best scores (ties to the lower position), ascending, with their share of the score mass. */
+export function selectTopCandidates(candidates: Int32Array, scores: ArrayLike<number>, k: number): RetrievalSelection {
   if (scores.length !== candidates.length) {
     throw new Error(`retrieval: ${scores.length} scores for ${candidates.length} candidates`);
   }
-  const k = keepCount(candidates.length, sparsity);
   const pos = topKAscending(scores, k);
   const selected = new Int32Array(pos.length);
   let total = 0;
@@ -134,4 +144,22 @@ export function selectRetrieved(candidates: Int32Array, scores: ArrayLike<number
   }
   selected.sort();
   return { selected, massShare: total > 0 ? kept / total : 1 };
+}
+
+/** Attention-mass budget: the fewest best-scoring candidates whose scores hold `mass` of the total, kept within
+ *  [minCount, maxCount] (ties to the lower position, as topKAscending). */
+export function selectByMass(candidates: Int32Array, scores: ArrayLike<number>, mass: number, minCount: number, maxCount: number): RetrievalSelection {
+  if (!(mass > 0 && mass <= 1)) throw new Error(`retrieval mass must be in (0, 1], got ${mass}`);
+  if (!(Number.isInteger(minCount) && Number.isInteger(maxCount) && 0 <= minCount && minCount <= maxCount)) {
+    throw new Error(`selectByMass: need integers 0 <= minCount (${minCount}) <= maxCount (${maxCount})`);
+  }
+  const n = scores.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  const key = (i: number) => (Number.isNaN(scores[i]) ? -Infinity : scores[i]);
+  order.sort((a, b) => key(b) - key(a) || a - b);
+  let total = 0;
+  for (let i = 0; i < n; i++) if (scores[i] > 0) total += scores[i];
+  let k = 0, held = 0;
+  while (k < n && held < mass * total * (1 - 1e-12)) held += Math.max(0, scores[order[k++]]);
+  return selectTopCandidates(candidates, scores, Math.min(n, Math.max(minCount, Math.min(k, maxCount))));
 }

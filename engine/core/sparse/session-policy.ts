@@ -8,7 +8,7 @@ import { videoGeometry } from '../models/llava-onevision-config.ts';
 import { LlavaOnevision, type VideoEncodeOptions } from '../models/llava-onevision.ts';
 import type { QwenVl } from '../models/qwen-vl.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
-import { SparseKvController, type TurnRetrieval } from './controller.ts';
+import { SparseKvController } from './controller.ts';
 import { resolvePolicy, type PolicyPlan, type SparseSettings } from './policy.ts';
 import type { PolicyKv } from './prefix-kv.ts';
 import { PatchSaliencyCollector } from './saliency.ts';
@@ -41,7 +41,6 @@ export class SparsePolicy {
   private givenTokenSaliency: Float32Array | null = null;
   private controller: SparseKvController | null = null;
   private kv: PolicyKv | null = null;
-  private retrieval: TurnRetrieval | null = null;
 
   constructor(readonly model: LlavaOnevision | QwenVl, settings: SparseSettings) {
     this.plan = resolvePolicy(settings);
@@ -115,23 +114,22 @@ export class SparsePolicy {
   beginTurn(decodeSparsity?: number): Qwen2Hooks | undefined {
     const ctl = this.ready();
     const { at } = ctl.beginTurn(decodeSparsity);
-    this.retrieval = null;
-    return ctl.wantsQuestionScores ? { onQuery: (layer, q, kvLen) => ctl.onQuestionQuery(layer, q, kvLen, at) } : undefined;
+    return ctl.questionHooks(at);
   }
 
   /** After the question prefill (`kvLen` slots in use): choose what decode reads; returns every decode step's hooks. */
   afterQuestion(kvLen: number): Qwen2Hooks {
     const ctl = this.ready(), kv = this.kv!;
     ctl.finishQuestion(kvLen);
-    this.retrieval = ctl.turnRetrieval();
-    return { slots: (layer) => ctl.slotsFor(layer, kv.cache.length + 1) };
+    return ctl.decodeHooks(() => kv.cache.length + 1);
   }
 
   /** After the turn: its measurements (and the controller is ready for the next turn). */
   finishTurn(r: SessionTurn): TurnMeasure {
     const ctl = this.ready();
+    // After the answer: refresh and pages change the selection while it is written.
+    const ret = ctl.turnRetrieval();
     ctl.endTurn();
-    const ret = this.retrieval ?? { retainedIds: this.kv!.layout.visualIds, retrievedByLayer: null, massShareByLayer: null, retrievalMs: 0, scoringMs: 0 };
     const t = r.timings;
     return {
       turn: r.turn,
@@ -141,6 +139,7 @@ export class SparsePolicy {
       retainedIds: ret.retainedIds,
       retrievedByLayer: ret.retrievedByLayer,
       massShareByLayer: ret.massShareByLayer,
+      timeline: ret.timeline,
       kvBytes: r.kvBytes,
       prefixPrefillMs: t.prefixPrefillMs,
       timings: makeTimings({

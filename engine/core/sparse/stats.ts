@@ -53,6 +53,15 @@ export interface InspectorTurn {
   stats: TurnStats;
 }
 
+/** A change of what decode reads during an answer (retrieval 'refresh' and 'pages'). */
+export interface RetrievalChange {
+  /** Index of the first generated token (0 = the answer's first, which the question's prefill produced) computed with
+   *  this selection. */
+  fromToken: number;
+  /** Per layer: positions into the turn's retained visual tokens (retainedIds) read, ascending. */
+  byLayer: Int32Array[];
+}
+
 export interface TurnMeasure {
   turn: number;
   policy: PolicyName;
@@ -65,6 +74,8 @@ export interface TurnMeasure {
   retrievedByLayer: Int32Array[] | null;
   /** Per layer share of the dense attention mass (over retained visual tokens) the retrieved set holds. */
   massShareByLayer: number[] | null;
+  /** When what decode read changed during the answer: each change (retrievedByLayer is then their union). */
+  timeline: RetrievalChange[] | null;
   kvBytes: number;
   /** The part of timings.prefillMs spent on the retained prefix (turn 1 only; 0 later). */
   prefixPrefillMs: number;

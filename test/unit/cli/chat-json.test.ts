@@ -7,7 +7,7 @@ function turn(n: number, visionMs: number, prefixPrefillMs: number): TurnOutput 
   const timings = { visionMs, prefixPrefillMs, prefillMs: 5, decodeMs: 7, ttftMs: 6, totalMs: 13 };
   const measure: TurnMeasure = {
     turn: n, policy: 'sparsevila', tokens: 1, visualTotal: 256, retainedIds: Int32Array.of(0, 17, 40), retrievedByLayer: null,
-    massShareByLayer: null, kvBytes: 100, prefixPrefillMs,
+    massShareByLayer: null, timeline: null, kvBytes: 100, prefixPrefillMs,
     timings: makeTimings({ visionMs, prefillMs: prefixPrefillMs + 4, retrievalMs: 1, decodeMs: 7, ttftMs: visionMs + prefixPrefillMs + 6, tokens: 2 }),
     denseTimings: null,
   };
