@@ -34,6 +34,9 @@
   X(gatherRows, GatherRows)                    \
   X(bilinear, Bilinear)                        \
   X(attention, Attention)                      \
+  X(attentionDev, AttentionDev)                \
+  X(pageBounds, PageBounds)                    \
+  X(pageSelect, PageSelect)                    \
   X(blockAttention, BlockAttention)            \
   X(flashBlockAttention, FlashBlockAttention)  \
   X(layerNormTo, LayerNormTo)                  \

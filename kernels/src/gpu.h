@@ -49,6 +49,9 @@ void bilinear(uint64_t out, uint64_t x, int frames, int h, int w, int oh, int ow
 // kernel (KernelConfig::decodeAttention); more: flash or cuBLAS chunks (KernelConfig::prefillAttention).
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots);
+// attention over slots already on the device (int32 [nSlots], each < Tk; 0 = all Tk), e.g. pageSelect's list.
+void attentionDeviceSlots(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt,
+                          int ldkv, int Tk, float scale, int causalBase, uint64_t slotsDev, int nSlots);
 // Block-diagonal attention (vision tower): q, k, v [frames*T, H*d] f32, frame f's rows attend only to frame f's rows.
 // GEMMs in dtype cdt (F32 for parity mode, BF16/F16 on the tensor cores). Output f32 [frames*T, H*d].
 void blockAttention(uint64_t out, uint64_t q, uint64_t k, uint64_t v, int frames, int T, int H, int d, int cdt,
@@ -99,6 +102,13 @@ void compactRows(uint64_t base, int dt, int layers, int capacity, int rowElems, 
 // scores, ascending, ties to the lower position, NaN ranked as -Infinity, -0 equal to +0 (topKAscending's rule).
 // outMass f64 [nRows][2] (0: none): each row's score sum and the selected part of it. 0 <= k <= n.
 void topkRows(uint64_t outIdx, uint64_t outMass, const uint64_t* rows, int nRows, int n, const int32_t* cand, int k);
+// Quest-style pages (decode retrieval 'pages', kernels/src/gpu_pages.cu; math in engine/core/sparse/pages-ref.ts).
+// pageBounds: keys k (dtype kdt, ldk elements per row) rows [first, first + pages*pageSize), kvw channels -> out f32
+// [pages][2][kvw] (min, max). pageSelect: q f32 [Hq*d] (one row) and bounds -> outPages i32 [topPages] (ascending)
+// and outSlots i32 [first + topPages*pageSize + kvLen - (first + pages*pageSize)].
+void pageBounds(uint64_t out, uint64_t k, int kdt, int ldk, int first, int pages, int pageSize, int kvw);
+void pageSelect(uint64_t outSlots, uint64_t outPages, uint64_t q, uint64_t bounds, int pages, int Hq, int Hkv, int d,
+                float scale, int topPages, int first, int pageSize, int kvLen);
 // Copy f32 rows into a cache block (converting to its dtype): dst rows [at, at+T).
 void writeRows(uint64_t dst, int dstDt, int rowElems, int at, uint64_t src, int T);
 

@@ -872,12 +872,21 @@ const int* deviceSlots(const int32_t* slots, int n, int Tk) {
 
 void attention(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt, int ldkv,
                int Tk, float scale, int causalBase, const int32_t* slots, int nSlots) {
+  if (Tq <= 0) return;
+  if (slots && nSlots <= 0) fail("attention: no key slots");
+  attentionDeviceSlots(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, Tk, scale, causalBase,
+                       slots ? uint64_t(deviceSlots(slots, nSlots, Tk)) : 0, slots ? nSlots : 0);
+}
+
+void attentionDeviceSlots(uint64_t out, uint64_t q, int Tq, int Hq, int Hkv, int d, uint64_t k, uint64_t v, int kvdt,
+                          int ldkv, int Tk, float scale, int causalBase, uint64_t slotsDev, int nSlots) {
   if (Hq <= 0 || Hkv <= 0 || Hq % Hkv) fail("attention: heads must be a multiple of kvHeads");
   if (d <= 0 || d > kMaxD) fail("attention: head dim must be in 1..256");
   if (Tq <= 0) return;
+  const int* dSlots = reinterpret_cast<const int*>(slotsDev);
+  const bool slots = dSlots != nullptr;
   const int n = slots ? nSlots : Tk;
   if (n <= 0) fail("attention: no key slots");
-  const int* dSlots = slots ? deviceSlots(slots, nSlots, Tk) : nullptr;
   const KernelConfig& cfg = kernelConfig();
   // Automatic (round 5, H200, 40 calls back to back): v9 11.2 / 18.1 / 24.3 / 73.4 us vs v4 13.4 / 21.8 / 28.1 / 68.1
   // at 1258 / 5018 / 12545 / 50177 slots.

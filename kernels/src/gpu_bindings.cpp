@@ -113,6 +113,23 @@ FN(Attention)
                i32(info, 5, fn), ptr(info, 6, fn), ptr(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn),
                i32(info, 10, fn), float(num(info, 11, fn)), i32(info, 12, fn), slots.first, int(slots.second));
 END
+// attentionDev(out, q, Tq, Hq, Hkv, d, k, v, kvdt, ldkv, Tk, scale, causalBase, slotsPtr, nSlots)
+FN(AttentionDev)
+  g::attentionDeviceSlots(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn),
+                          i32(info, 5, fn), ptr(info, 6, fn), ptr(info, 7, fn), i32(info, 8, fn), i32(info, 9, fn),
+                          i32(info, 10, fn), float(num(info, 11, fn)), i32(info, 12, fn), ptr(info, 13, fn), i32(info, 14, fn));
+END
+// pageBounds(out, k, kdt, ldk, first, pages, pageSize, kvw)
+FN(PageBounds)
+  g::pageBounds(ptr(info, 0, fn), ptr(info, 1, fn), i32(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), i32(info, 5, fn),
+                i32(info, 6, fn), i32(info, 7, fn));
+END
+// pageSelect(outSlots, outPages, q, bounds, pages, Hq, Hkv, d, scale, topPages, first, pageSize, kvLen)
+FN(PageSelect)
+  g::pageSelect(ptr(info, 0, fn), ptr(info, 1, fn), ptr(info, 2, fn), ptr(info, 3, fn), i32(info, 4, fn), i32(info, 5, fn),
+                i32(info, 6, fn), i32(info, 7, fn), float(num(info, 8, fn)), i32(info, 9, fn), i32(info, 10, fn),
+                i32(info, 11, fn), i32(info, 12, fn));
+END
 // layerNormTo(out, odt, x, rows, cols, w, wdt, b, bdt, eps)
 FN(LayerNormTo)
   g::layerNormTo(ptr(info, 0, fn), i32(info, 1, fn), ptr(info, 2, fn), i32(info, 3, fn), i32(info, 4, fn), ptr(info, 5, fn),

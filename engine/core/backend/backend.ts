@@ -65,6 +65,8 @@ export interface AttentionOptions {
   causalBase?: number;
   /** Attend only these slots (ascending). Causal masking still applies. Used for decode retrieval. */
   slots?: Int32Array;
+  /** Attend only the slots a kvPageSelect of this backend chose (decode retrieval 'pages'; not with `slots`). */
+  pageSlots?: PageSlots;
   /** Block-diagonal attention: q and k/v hold `blocks` equal runs of rows (the frames of the vision tower) and each
    *  run attends only to its own run. Not combined with causalBase or slots. */
   blocks?: number;
@@ -75,6 +77,24 @@ export interface KvTopK {
   positions: Int32Array[];
   total: Float64Array;
   kept: Float64Array;
+}
+
+/** Quest-style pages over a run of cache slots (engine/core/sparse/pages-ref.ts has the exact math): per full page of
+ *  `pageSize` slots in [first, first + count), the min and max of every layer's keys per kv channel. */
+export interface PageTableSpec {
+  first: number;
+  count: number;
+  pageSize: number;
+}
+export interface PageTable {
+  readonly spec: Readonly<PageTableSpec>;
+  /** Full pages (a last partial page is always read). */
+  readonly pages: number;
+}
+/** The slots one kvPageSelect chose, held by the backend (on the GPU: never copied to the host); valid until the next
+ *  kvPageSelect on the same table. */
+export interface PageSlots {
+  readonly count: number;
 }
 
 /** A linear layer's parameters: x · wᵀ + b. `w` is [out, in] in the compute dtype, or 'q4' (Backend.weightQ4); the
@@ -247,6 +267,15 @@ export interface Backend {
    *  rows. Returns null when it cannot (no device top-k, as on the CPU, or a row not from this backend or already
    *  downloaded): the caller downloads them and ranks them in JS instead. */
   kvScoresTopK(rows: readonly (() => Float32Array)[], k: number): KvTopK | null;
+  /** Page bounds of every layer's keys over spec's run (computed once; the run's keys must not change after). */
+  kvPageTable(cache: KvCache, spec: PageTableSpec): PageTable;
+  /** One decode row q [1, heads*d] of `layer`: the `topPages` best pages by their logit upper bound, as the slots
+   *  [0, first) + those pages + [first + pages * pageSize, kvLen) for kvAttention's opts.pageSlots; the chosen pages
+   *  are also logged. */
+  kvPageSelect(table: PageTable, layer: number, q: Tensor, heads: number, topPages: number, kvLen: number, scale: number): PageSlots;
+  /** The pages every kvPageSelect chose since the last call, in call order (topPages each, ascending); clears the log. */
+  kvPageLog(table: PageTable): Int32Array;
+  disposePageTable(table: PageTable): void;
   /** Keep only `keep` slots (ascending), packed to the front, in every layer; length becomes keep.length. */
   kvCompact(cache: KvCache, keep: Int32Array): void;
   /** Bytes held by the cache's first `length` slots. */

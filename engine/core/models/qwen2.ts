@@ -3,7 +3,7 @@
 // models: multimodal RoPE (three position streams, Qwen2.5-VL / Qwen3-VL), Qwen3's per-head q/k norms without q/k/v
 // biases, and DeepStack (Qwen3-VL: visual features added to the hidden states after the first layers).
 import type {
-  Backend, Hidden, KvCache, Linear, QkvProjection, RmsNormWeights, RopePositions, SwiGluWeights, Tensor,
+  Backend, Hidden, KvCache, Linear, PageSlots, QkvProjection, RmsNormWeights, RopePositions, SwiGluWeights, Tensor,
 } from '../backend/backend.ts';
 import type { TextConfig } from './qwen2-config.ts';
 import { mropeAngles, mropeStreams, type MropePositions } from './mrope.ts';
@@ -60,8 +60,9 @@ interface Qwen2Layer {
 export interface Qwen2Hooks {
   /** After the layer's new keys/values are written: q [T, H*d] (RoPE applied) and the cache length now in use. */
   onQuery?: (layer: number, q: Tensor, kvLen: number) => void;
-  /** Cache slots (ascending) this layer's attention may read; undefined = all of [0, kvLen). */
-  slots?: (layer: number) => Int32Array | undefined;
+  /** Cache slots (ascending) this layer's attention may read, or a Backend.kvPageSelect's choice; undefined = all of
+   *  [0, kvLen). */
+  slots?: (layer: number) => Int32Array | PageSlots | undefined;
 }
 
 /** DeepStack input of one forward: rows (ascending, of this forward's input) holding visual tokens, and per early
@@ -142,7 +143,9 @@ export class Qwen2 {
       // Qwen2DecoderLayer: h + o_proj(attention(rope(q, k, v of input_layernorm(h)))) ...
       const q = ops.attentionInput(s, L.inputNorm, L.qkv, c.heads, rope, cache, i, opts.at);
       opts.hooks?.onQuery?.(i, q, kvLen);
-      const a = be.kvAttention(cache, i, q, c.heads, kvLen, { scale, causalBase: opts.at, slots: opts.hooks?.slots?.(i) });
+      const sel = opts.hooks?.slots?.(i);
+      const a = be.kvAttention(cache, i, q, c.heads, kvLen,
+        sel instanceof Int32Array || !sel ? { scale, causalBase: opts.at, slots: sel } : { scale, causalBase: opts.at, pageSlots: sel });
       be.dispose(q);
       const s1 = ops.residualLinear(a, L.o, s.h, L.postNorm);
       be.dispose(a);

@@ -436,6 +436,7 @@ export class ChatSession {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.policy.dispose();
     this.model.backend.disposeKvCache(this.kv.cache);
   }
 }

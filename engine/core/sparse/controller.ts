@@ -13,7 +13,7 @@
 //   endTurn()                        -> forget the turn's selection (the session evicts the turn's KV)
 // The session owns the cache and its layout; the controller reads them through PolicyKv and asks for the one change a
 // policy makes to the prefix (query-prune's compaction) through PolicyKv.compactPrefix.
-import type { Backend, KvCache, Tensor } from '../backend/backend.ts';
+import type { Backend, KvCache, PageSlots, PageTable, Tensor } from '../backend/backend.ts';
 import type { Qwen2Hooks } from '../models/qwen2.ts';
 import { decodeSlots, mergeAscending, type PrefixPlan } from './layout.ts';
 import type { PolicyKv } from './prefix-kv.ts';
@@ -64,6 +64,9 @@ export class SparseKvController {
   private window: QueryWindow | null = null;
   private step = -1;
   private timeline: RetrievalChange[] | null = null;
+  /** pages: the prefix's page bounds (built at the first paged turn) and this turn's pages per step. */
+  private pageTable: PageTable | null = null;
+  private topPages = 0;
 
   constructor(
     private readonly backend: Backend,
@@ -270,6 +273,7 @@ export class SparseKvController {
   /** Decode's hooks: the slots each layer reads, and under 'refresh' the queries that re-retrieve. */
   decodeHooks(kvLen: () => number): Qwen2Hooks {
     const slots = (layer: number) => this.slotsFor(layer, kvLen());
+    if (this.policy.decode === 'per-turn' && this.mode === 'pages') return this.pageHooks();
     if (this.policy.decode !== 'per-turn' || this.mode !== 'refresh' || !this.wantsQuestionScores) return { slots };
     this.window?.dispose();
     this.window = new QueryWindow(this.backend, this.dims.layers, this.policy.retrieval.refreshEvery);
@@ -298,6 +302,53 @@ export class SparseKvController {
     entry.byLayer[layer] = this.positionsOf(sel.selected);
   }
 
+  /** pages: every decode step, each layer reads the top pages of retained visual tokens by their logit upper bound from
+   *  the step's query (Backend.kvPageSelect), plus the last partial page and every non-visual slot. The budget in
+   *  pages: round(budget / pageSize), at least 1. Reads everything when that covers every full page. */
+  private pageHooks(): Qwen2Hooks {
+    const cands = this.plan.visualSlots, P = this.policy.retrieval.pageSize;
+    const full = Math.floor(cands.length / P);
+    this.topPages = Math.min(full, Math.max(1, Math.round(this.budget / P)));
+    this.step = -1;
+    if (this.topPages >= full) return {};
+    for (let i = 1; i < cands.length; i++) {
+      if (cands[i] !== cands[0] + i) throw new Error('retrieval pages: the retained visual tokens are not contiguous in the cache');
+    }
+    const table = this.pageTable ??= this.backend.kvPageTable(this.cache, { first: cands[0], count: cands.length, pageSize: P });
+    this.backend.kvPageLog(table);  // a turn stopped early may have left entries
+    const chosen: (PageSlots | undefined)[] = new Array(this.dims.layers);
+    const scale = 1 / Math.sqrt(this.dims.headDim);
+    return {
+      onQuery: (layer, q, kvLen) => {
+        if (layer === 0) this.step++;
+        chosen[layer] = this.backend.kvPageSelect(table, layer, q, this.dims.heads, this.topPages, kvLen, scale);
+      },
+      slots: (layer) => chosen[layer],
+    };
+  }
+
+  /** pages, after the answer: the timeline of every step's pages, and per layer their union as the turn's selection. */
+  private pagesTimeline(): void {
+    if (!this.pageTable || this.step < 0) return;
+    const log = this.backend.kvPageLog(this.pageTable), P = this.policy.retrieval.pageSize, L = this.dims.layers, k = this.topPages;
+    const M = this.plan.visualSlots.length, full = this.pageTable.pages;
+    if (log.length !== (this.step + 1) * L * k) throw new Error(`retrieval pages: ${log.length} logged pages for ${this.step + 1} steps x ${L} layers x ${k}`);
+    const tl: RetrievalChange[] = [];
+    for (let s = 0; s <= this.step; s++) {
+      const byLayer = Array.from({ length: L }, (_, l) => {
+        const pos = new Int32Array(k * P + (M - full * P));
+        let o = 0;
+        for (let j = 0; j < k; j++) for (let t = 0, p = log[(s * L + l) * k + j]; t < P; t++) pos[o++] = p * P + t;
+        for (let x = full * P; x < M; x++) pos[o++] = x;
+        return pos;
+      });
+      tl.push({ fromToken: s + 1, byLayer });
+    }
+    this.timeline = tl;
+    const cands = this.plan.visualSlots;
+    for (let l = 0; l < L; l++) this.lastSelected[l] = Int32Array.from(tl[0].byLayer[l], (p) => cands[p]);
+  }
+
   /** Positions into the retained visual slots of ascending visual slots `sel`. */
   private positionsOf(sel: Int32Array): Int32Array {
     const cands = this.plan.visualSlots, out = new Int32Array(sel.length);
@@ -316,6 +367,7 @@ export class SparseKvController {
 
   /** What this turn's retrieval did (for stats and the inspector). */
   turnRetrieval(): TurnRetrieval {
+    if (this.policy.decode === 'per-turn' && this.mode === 'pages') this.pagesTimeline();
     if (this.policy.decode === 'per-turn' && this.lastSelected.length) {
       // Slot -> visual id through a table (a Map of ~25k entries cost milliseconds per turn).
       const vs = this.plan.visualSlots, slotToId = new Int32Array(vs.length ? vs[vs.length - 1] + 1 : 0);
@@ -323,7 +375,7 @@ export class SparseKvController {
       return {
         retainedIds: this.turnRetainedIds,
         retrievedByLayer: this.readByLayer().map((sel) => sel.map((s) => slotToId[s])),
-        massShareByLayer: [...this.lastMass],
+        massShareByLayer: this.mode === 'pages' ? null : [...this.lastMass],
         retrievalMs: this.retrievalMs,
         scoringMs: this.scoringMs,
         timeline: this.timeline && this.timeline.length > 1 ? this.timeline : null,
@@ -362,5 +414,13 @@ export class SparseKvController {
     this.lastMass = [];
     this.window?.dispose();
     this.window = null;
+    this.step = -1;
+  }
+
+  /** Frees what the controller holds on the backend (the session is closing). */
+  dispose(): void {
+    this.endTurn();
+    if (this.pageTable) this.backend.disposePageTable(this.pageTable);
+    this.pageTable = null;
   }
 }

@@ -154,6 +154,11 @@ export class SparsePolicy {
     };
   }
 
+  /** Frees the policy's backend state (the session is closing). */
+  dispose(): void {
+    this.controller?.dispose();
+  }
+
   inspector(m: TurnMeasure, frameTimes: readonly number[]): InspectorTurn {
     return inspectorTurn(m, { frames: this.frames, gridH: this.gridH, gridW: this.gridW, frameTimes, saliency: this.tokenSaliency });
   }

@@ -1,7 +1,8 @@
 // The CPU backend: GEMMs, attention, GELU, SiLU·mul and LayerNorm run in onnxruntime-node graphs (multi-threaded,
 // vectorized); cheap row-wise ops (RMSNorm, RoPE, add, gathers, pooling) are plain loops over Float32Arrays.
 import { availableParallelism, cpus } from 'node:os';
-import type { AttentionOptions, AwqPacked, Backend, HostTensorData, KvCache, KvTopK, LayerOps, Tensor } from '../backend.ts';
+import type { AttentionOptions, AwqPacked, Backend, HostTensorData, KvCache, KvTopK, LayerOps, PageSlots, PageTable, PageTableSpec, Tensor } from '../backend.ts';
+import { fullPages, pageBoundsHost, pageScoresHost, pageSlotsHost, selectPagesHost } from '../../sparse/pages-ref.ts';
 import { PrimitiveLayerOps } from '../layer-ops.ts';
 import { hostToF32 } from '../dtype.ts';
 import {
@@ -22,6 +23,18 @@ export class CpuTensor implements Tensor {
   ort(): unknown {
     if (!this.ortCache) this.ortCache = ortTensor(this.data, this.shape);
     return this.ortCache;
+  }
+}
+
+/** Page bounds per layer on the host (pages-ref.ts), and the pages chosen since the last kvPageLog. */
+class CpuPageTable implements PageTable {
+  readonly log: Int32Array[] = [];
+  constructor(readonly cache: CpuKvCache, readonly spec: Readonly<PageTableSpec>, readonly pages: number, readonly bounds: Float32Array[]) {}
+}
+class CpuPageSlots implements PageSlots {
+  constructor(readonly slots: Int32Array) {}
+  get count(): number {
+    return this.slots.length;
   }
 }
 
@@ -416,6 +429,11 @@ export class CpuBackend implements Backend {
   kvAttention(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, opts: AttentionOptions): Tensor {
     const c = this.kv(cache);
     const row = c.kvHeads * c.headDim;
+    if (opts.pageSlots) {
+      if (!(opts.pageSlots instanceof CpuPageSlots)) throw new Error('kvAttention: pageSlots from another backend');
+      if (opts.slots) throw new Error('kvAttention: slots and pageSlots together');
+      return this.kvAttention(cache, layer, q, heads, kvLen, { ...opts, pageSlots: undefined, slots: opts.pageSlots.slots });
+    }
     if (opts.slots) {
       const n = opts.slots.length;
       const ks = new Float32Array(n * row), vs = new Float32Array(n * row);
@@ -452,6 +470,34 @@ export class CpuBackend implements Backend {
   kvScoresTopK(_rows: readonly (() => Float32Array)[], _k: number): KvTopK | null {
     return null;
   }
+
+  kvPageTable(cache: KvCache, spec: PageTableSpec): PageTable {
+    const c = this.kv(cache), row = c.kvHeads * c.headDim;
+    if (!(Number.isInteger(spec.pageSize) && spec.pageSize >= 1 && spec.first >= 0 && spec.count >= 0 && spec.first + spec.count <= c.length)) {
+      throw new Error(`kvPageTable: run [${spec.first}, ${spec.first + spec.count}) in pages of ${spec.pageSize} does not fit the cache's ${c.length} slots`);
+    }
+    return new CpuPageTable(c, { ...spec }, fullPages(spec), c.k.map((k) => pageBoundsHost(k, row, spec)));
+  }
+
+  kvPageSelect(table: PageTable, layer: number, q: Tensor, heads: number, topPages: number, kvLen: number, scale: number): PageSlots {
+    if (!(table instanceof CpuPageTable)) throw new Error('kvPageSelect: a page table from another backend');
+    const c = table.cache;
+    if (!(Number.isInteger(topPages) && topPages >= 1 && topPages <= table.pages)) throw new Error(`kvPageSelect: topPages ${topPages} outside [1, ${table.pages}]`);
+    const scores = pageScoresHost(t(q).data, table.bounds[layer], table.pages, heads, c.kvHeads, c.headDim, scale);
+    const pages = selectPagesHost(scores, topPages);
+    table.log.push(pages);
+    return new CpuPageSlots(pageSlotsHost(table.spec, pages, kvLen));
+  }
+
+  kvPageLog(table: PageTable): Int32Array {
+    if (!(table instanceof CpuPageTable)) throw new Error('kvPageLog: a page table from another backend');
+    const out = new Int32Array(table.log.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of table.log.splice(0)) { out.set(p, o); o += p.length; }
+    return out;
+  }
+
+  disposePageTable(): void {}
 
   kvCompact(cache: KvCache, keep: Int32Array): void {
     const c = this.kv(cache);

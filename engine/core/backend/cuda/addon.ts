@@ -45,6 +45,7 @@ export const ADDON_FUNCTIONS = [
   'blockAttention', 'flashBlockAttention', 'layerNormTo', 'geluTo', 'linearLowp', 'linearAct', 'linearResidual',
   'patchify', 'linearTo16', 'siluMul16', 'rmsNormTo16', 'qkvRopeKv', 'linearResidualNorm16', 'colMeanSoftmax',
   'compactRows', 'writeRows', 'topkRows', 'gemv', 'ropeKvWrite', 'argmaxRows', 'w4Repack', 'w4Dequant', 'gemvW4',
+  'attentionDev', 'pageBounds', 'pageSelect',
 ] as const;
 export type AddonFunctionName = (typeof ADDON_FUNCTIONS)[number];
 
@@ -144,6 +145,14 @@ export interface KernelsAddon {
    *  rounded to actDt (bf16 / f16) for the tensor cores. variant: the timing comparison's tilings (0 ships). */
   gemvW4(M: number, K: number, G: number, actDt: number, x: number, mode: number, aux: number, eps: number,
     segs: Float64Array, variant?: number): void;
+  /** attention over a slot list already on the device (int32 [nSlots] at slotsPtr; 0 = all Tk). */
+  attentionDev(out: number, q: number, Tq: number, Hq: number, Hkv: number, d: number, k: number, v: number, kvdt: number,
+    ldkv: number, Tk: number, scale: number, causalBase: number, slotsPtr: number, nSlots: number): void;
+  /** Page key bounds (kernels/src/gpu_pages.cu): out f32 [pages][2][kvw] of k rows [first, first + pages*pageSize). */
+  pageBounds(out: number, k: number, kdt: number, ldk: number, first: number, pages: number, pageSize: number, kvw: number): void;
+  /** Page selection for one decode row q f32 [Hq*d]: outPages i32 [topPages] ascending, outSlots i32 (pages-ref.ts). */
+  pageSelect(outSlots: number, outPages: number, q: number, bounds: number, pages: number, Hq: number, Hkv: number, d: number,
+    scale: number, topPages: number, first: number, pageSize: number, kvLen: number): void;
 }
 // KernelsAddon declares exactly ADDON_FUNCTIONS: adding a function to one and not the other fails to typecheck.
 type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

@@ -2,12 +2,14 @@
 // f16, or f32 for parity runs); activations are f32; GEMMs run on cuBLAS (tensor cores for bf16/f16 weights); the KV
 // cache is one allocation per session in the weight dtype.
 import type {
-  AttentionOptions, AwqPacked, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, RopePositions, Tensor,
+  AttentionOptions, AwqPacked, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, PageSlots, PageTable, PageTableSpec,
+  RopePositions, Tensor,
 } from '../backend.ts';
 import { FusedLayerOps, type FusedKernels, type FusedQkv, type PrefillKernels, type VisionKernels } from '../fused-layer-ops.ts';
 import { DT, loadAddon, type KernelsAddon } from './addon.ts';
 import { BYTES, CudaKvCache, CudaTensor, numel, type DeviceRandomData } from './cuda-tensor.ts';
 import { deviceTopK, type DeviceScoreRow } from './device-topk.ts';
+import { CudaPageSlots, CudaPageTable } from './device-pages.ts';
 import { CudaFusedOps } from './cuda-fused.ts';
 import { DeviceArrays } from './device-arrays.ts';
 import { dequantizedQ4Weight } from './q4-dequantized.ts';
@@ -549,9 +551,33 @@ export class CudaBackend implements Backend {
     if (!(kvLen > 0 && kvLen <= c.capacity)) throw new Error(`kvAttention: kvLen ${kvLen} outside (0, ${c.capacity}]`);
     const off = c.layerOffset(layer);
     const out = this.alloc(qt.shape);
+    const ps = opts.pageSlots;
+    if (ps) {
+      if (!(ps instanceof CudaPageSlots) || ps.table.cache !== c) throw new Error('kvAttention: pageSlots from another backend or cache');
+      if (opts.slots) throw new Error('kvAttention: slots and pageSlots together');
+      this.a.attentionDev(out.ptr, qt.ptr, qt.rows, heads, c.kvHeads, d, c.k + off, c.v + off, DT[c.dtype], c.row, kvLen,
+        opts.scale, opts.causalBase ?? -1, ps.ptr, ps.count);
+      return out;
+    }
     this.a.attention(out.ptr, qt.ptr, qt.rows, heads, c.kvHeads, d, c.k + off, c.v + off, DT[c.dtype], c.row, kvLen,
       opts.scale, opts.causalBase ?? -1, opts.slots ?? null);
     return out;
+  }
+  kvPageTable(cache: KvCache, spec: PageTableSpec): PageTable {
+    return new CudaPageTable(this.a, this.cache(cache), spec);
+  }
+  kvPageSelect(table: PageTable, layer: number, q: Tensor, heads: number, topPages: number, kvLen: number, scale: number): PageSlots {
+    if (!(table instanceof CudaPageTable)) throw new Error('kvPageSelect: a page table from another backend');
+    const qt = this.f32(q, 'kvPageSelect');
+    if (qt.rows !== 1 || qt.cols !== heads * table.cache.headDim) throw new Error(`kvPageSelect: q ${JSON.stringify(qt.shape)} is not one row of ${heads}x${table.cache.headDim}`);
+    return table.select(layer, qt.ptr, heads, topPages, kvLen, scale);
+  }
+  kvPageLog(table: PageTable): Int32Array {
+    if (!(table instanceof CudaPageTable)) throw new Error('kvPageLog: a page table from another backend');
+    return table.log();
+  }
+  disposePageTable(table: PageTable): void {
+    if (table instanceof CudaPageTable) table.dispose();
   }
   kvScores(cache: KvCache, layer: number, q: Tensor, heads: number, kvLen: number, candidates: Int32Array,
     opts: AttentionOptions): Float32Array {
