@@ -9,7 +9,7 @@ import { cpus, totalmem } from 'node:os';
 import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
 import { PRESETS, type PresetName } from '../core/models/presets.ts';
 import { awqGroupSize } from '../core/models/synthetic.ts';
-import { parseBenchConfigs } from '../core/bench/config.ts';
+import { parseBenchConfigs, withRetrievals } from '../core/bench/config.ts';
 import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../core/bench/floor.ts';
 import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
 import { warmUpPolicies } from '../core/bench/warm-up.ts';
@@ -19,12 +19,13 @@ import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, typ
 export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} [--weights 16bit|awq4] | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
   [--turns N] [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9]
   [--head-tokens N] [--instruction-tokens N] [--question-tokens N] [--json] [--out FILE.json] [--threads N] [--no-warmup]
+  [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (each sparsevila config once per retrieval)
 Defaults: --synthetic 0.5b --weights 16bit --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
   --weights awq4: the synthetic model's language-model linears are random 4-bit AutoAWQ layers (group 128)
   text around the video: --head-tokens 5, --instruction-tokens 20 + 8 x frames (the time instruction), --question-tokens 24`;
 
 export const BENCH_OPTIONS: CommandOptions = {
-  strings: ['synthetic', 'weights', 'model', 'backend', 'frames', 'turns', 'new-tokens', 'configs', 'head-tokens', 'instruction-tokens', 'question-tokens', 'out', 'threads'],
+  strings: ['synthetic', 'weights', 'model', 'backend', 'frames', 'turns', 'new-tokens', 'configs', 'head-tokens', 'instruction-tokens', 'question-tokens', 'out', 'threads', 'retrieval'],
   booleans: ['json', 'no-warmup'],
 };
 
@@ -86,7 +87,9 @@ export async function benchCommand(argv: string[]): Promise<number> {
   for (const [k, v] of Object.entries(base)) {
     if (v !== undefined && !(v >= (k === 'instructionTokens' ? 0 : 1))) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} must be a positive integer`);
   }
-  const configs = parseBenchConfigs(str(a, 'configs') ?? 'dense,0.75:0.9');
+  let configs;
+  try { configs = withRetrievals(parseBenchConfigs(str(a, 'configs') ?? 'dense,0.75:0.9'), str(a, 'retrieval')); }
+  catch (e) { throw new UsageError((e as Error).message); }
   const json = a.flags.has('json');
   const outFile = str(a, 'out');
   const stderr = progressWriter();

@@ -9,6 +9,7 @@ import { prepareVideo } from '../core/video/prepare-video.ts';
 import { loadVideoPreprocess } from '../core/video/preprocess-config.ts';
 import { LLAVA_ONEVISION_PREPROCESS } from '../core/video/preprocess-config.ts';
 import { DENSE_SETTINGS, sparseSettingsFromFlags } from '../core/sparse/policy.ts';
+import { RETRIEVAL_FLAGS, RETRIEVAL_USAGE } from '../core/sparse/retrieval-settings.ts';
 import { turnStats, type Timings, type TurnMeasure, type TurnStats } from '../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../core/sparse/dense-compare.ts';
 import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../core/bench/warm-up.ts';
@@ -19,6 +20,7 @@ export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.j
   [--backend cpu|cuda|auto] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--history none|text]
   [--no-time-instruction] [--no-cache] [--threads N]
   [--policy dense|prefill-only|query-prune|sparsevila] [--prefill-sparsity P] [--decode-sparsity R] [--per-frame-floor N]
+  ${RETRIEVAL_USAGE}
   [--measure-dense]   (also run a dense session on the same video to report the speedup per turn; both policies
                        are warmed up first so neither timed run pays one-time graph builds)
 Questions are read from stdin, one per line. Default policy: sparsevila at P=0.75, R=0.9.
@@ -29,12 +31,12 @@ Questions are read from stdin, one per line. Default policy: sparsevila at P=0.7
 
 export const CHAT_OPTIONS: CommandOptions = {
   strings: ['model', 'synthetic', 'video', 'frames', 'backend', 'max-new-tokens', 'temperature', 'top-p', 'seed', 'history', 'threads',
-    'policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor'],
+    'policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor', ...Object.values(RETRIEVAL_FLAGS)],
   booleans: ['json', 'no-time-instruction', 'no-cache', 'measure-dense'],
 };
 
 function sparseFlags(a: ParsedArgs): Record<string, string | undefined> {
-  const names = ['policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor', 'history'];
+  const names = ['policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor', 'history', ...Object.values(RETRIEVAL_FLAGS)];
   return Object.fromEntries(names.map((n) => [n, str(a, n)]));
 }
 

@@ -1,12 +1,25 @@
 // `sparsevila bench` options: which policies/sparsities to time, on what workload.
 import { checkSparsity } from '../sparse/select.ts';
 import { POLICY_NAMES, type PolicyName } from '../sparse/policy.ts';
+import { parseRetrievalSpec, retrievalLabel, type RetrievalSettings } from '../sparse/retrieval-settings.ts';
 
 export interface BenchConfig {
   label: string;
   policy: PolicyName;
   prefillSparsity: number;
   decodeSparsity: number;
+  /** sparsevila's retrieval (default: per-layer). */
+  retrieval?: RetrievalSettings;
+}
+
+/** Every sparsevila config once per retrieval spec ("per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2"); the
+ *  other policies once. Labels gain the retrieval ("sparsevila(0.75,0.9) shared"). */
+export function withRetrievals(configs: BenchConfig[], specs: string | undefined): BenchConfig[] {
+  if (!specs) return configs;
+  const list = specs.split(',').map((s) => s.trim()).filter(Boolean).map((s) => parseRetrievalSpec(s));
+  if (!list.length) throw new Error('--retrieval is empty');
+  return configs.flatMap((c) => c.policy !== 'sparsevila' ? [c]
+    : list.map((retrieval) => ({ ...c, label: `${c.label} ${retrievalLabel(retrieval)}`, retrieval })));
 }
 
 /** "dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9" -> configs. A bare "p:r" means policy sparsevila. */

@@ -85,7 +85,7 @@ export async function runBenchConfig(model: LoadedModel, config: BenchConfig, w:
   const video = { pixelValues: pixels, frames: w.frames, frameTimes: Array.from({ length: w.frames }, (_, i) => i), durationSec: w.frames };
   const session = await ChatSession.create(model, video, {
     prefixIds: prefix,
-    sparse: { policy: config.policy, prefillSparsity: config.prefillSparsity, decodeSparsity: config.decodeSparsity, perFrameFloor: 0, history: 'none' },
+    sparse: { policy: config.policy, prefillSparsity: config.prefillSparsity, decodeSparsity: config.decodeSparsity, perFrameFloor: 0, history: 'none', retrieval: config.retrieval },
     turnCapacity: (w.questionTokens ?? 24) + w.newTokens + 8,
     onProgress: (stage, d, n) => { if (stage === 'vision') report.progress?.(`  ${config.label}: vision`, d, n); },
   });

@@ -4,12 +4,14 @@
 // after it did not, which under-reported turn 1's speedup.
 import type { LoadedModel } from '../models/load-model.ts';
 import type { PolicyName } from '../sparse/policy.ts';
+import { resolveRetrieval, type RetrievalSettings } from '../sparse/retrieval-settings.ts';
 import { benchPixels, runBenchConfig, type BenchWorkload } from './run.ts';
 
 export interface WarmUpPolicy {
   policy: PolicyName;
   prefillSparsity: number;
   decodeSparsity: number;
+  retrieval?: Partial<RetrievalSettings>;
 }
 
 /** One line for the user: how the speedup vs dense is measured. */
@@ -18,21 +20,23 @@ export const DENSE_MEASUREMENT_NOTE = 'speedup vs dense: both policies are warme
   + 'time taken over as many steps as the sparse answer had; speedup = dense total / sparse total '
   + '(turn 1 includes vision and the prefix prefill)';
 
-/** Runs each distinct policy once (two 2-token turns on one frame, through ChatSession like the timed runs); returns
+/** Runs each distinct policy (and retrieval mode) once (two 2-token turns on one frame, through ChatSession like the timed runs); returns
  *  the time it took in ms. */
 export async function warmUpPolicies(model: LoadedModel, policies: readonly WarmUpPolicy[],
   text: Pick<BenchWorkload, 'headTokens' | 'instructionTokens' | 'questionTokens'> = {}): Promise<number> {
   const t0 = performance.now();
-  const seen = new Set<PolicyName>();
+  const seen = new Set<string>();
   const pixels = benchPixels(model.model, 1);
   for (const p of policies) {
-    if (seen.has(p.policy)) continue;
-    seen.add(p.policy);
+    const key = `${p.policy} ${p.policy === 'sparsevila' ? p.retrieval?.mode ?? 'per-layer' : ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
     const dense = p.policy === 'dense';
     await runBenchConfig(model, {
-      label: `warm-up ${p.policy}`, policy: p.policy,
+      label: `warm-up ${key}`, policy: p.policy,
       prefillSparsity: dense ? 0 : p.prefillSparsity, decodeSparsity: dense ? 0 : p.decodeSparsity,
-    }, { ...text, frames: 1, turns: 2, newTokens: 2 }, pixels);
+      retrieval: p.retrieval ? resolveRetrieval(p.retrieval) : undefined,
+    }, { ...text, frames: 1, turns: 2, newTokens: 3 }, pixels);
   }
   return performance.now() - t0;
 }

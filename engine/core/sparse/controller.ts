@@ -256,7 +256,8 @@ export class SparseKvController {
       });
       return;
     }
-    layerScores.forEach((s, l) => this.setLayer(l, this.mode === 'top-p'
+    // A budget of every retained token (decode sparsity 0) reads everything in every mode, top-p's mass included.
+    layerScores.forEach((s, l) => this.setLayer(l, this.mode === 'top-p' && this.budget < cands.length
       ? selectByMass(cands, s, r.mass, Math.min(r.minRetrieved, cands.length), this.budget)
       : selectTopCandidates(cands, s, this.budget)));
   }
