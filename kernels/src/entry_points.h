@@ -34,9 +34,6 @@
   X(gatherRows, GatherRows)                    \
   X(bilinear, Bilinear)                        \
   X(attention, Attention)                      \
-  X(attentionDev, AttentionDev)                \
-  X(pageBounds, PageBounds)                    \
-  X(pageSelect, PageSelect)                    \
   X(blockAttention, BlockAttention)            \
   X(flashBlockAttention, FlashBlockAttention)  \
   X(layerNormTo, LayerNormTo)                  \
@@ -59,7 +56,10 @@
   X(argmaxRows, ArgmaxRows)                    \
   X(w4Repack, W4Repack)                        \
   X(w4Dequant, W4Dequant)                      \
-  X(gemvW4, GemvW4)
+  X(gemvW4, GemvW4)                            \
+  X(attentionDev, AttentionDev)                \
+  X(pageBounds, PageBounds)                    \
+  X(pageSelect, PageSelect)
 
 namespace sv::bind {
 #define SV_DECLARE_BINDING(js, fn) Napi::Value fn(const Napi::CallbackInfo& info);
