@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { LoadedModel } from '../core/models/load-model.ts';
 import { ChatSession } from '../core/session/chat-session.ts';
 import type { PolicyName, SparseSettings } from '../core/sparse/policy.ts';
+import type { RetrievalSettings } from '../core/sparse/retrieval-settings.ts';
 import { scoreItems } from '../core/synthetic/answer-score.ts';
 import type { EvalSetV2 } from '../core/synthetic/eval-set-v2.ts';
 import type { QuestionV2 } from '../core/synthetic/questions-v2.ts';
@@ -17,6 +18,8 @@ export interface V2Config extends EvalConfig {
   label: string;
   /** 'trivial': no model, the most common answer of each type. */
   kind: 'model' | 'trivial';
+  /** sparsevila's retrieval (eval --retrieval; default per-layer). */
+  retrieval?: RetrievalSettings;
 }
 
 export interface Tally {
@@ -166,7 +169,7 @@ export async function runEvalV2(model: { name: string; device: string }, set: Ev
 export function chatSessionRunner(model: LoadedModel): ConversationRunner {
   return async (video, c, questions) => {
     if (!video) throw new Error('eval v2: no prepared video');
-    const sparse: SparseSettings = { policy: c.policy, prefillSparsity: c.prefillSparsity, decodeSparsity: c.decodeSparsity, perFrameFloor: 0, history: 'none' };
+    const sparse: SparseSettings = { policy: c.policy, prefillSparsity: c.prefillSparsity, decodeSparsity: c.decodeSparsity, perFrameFloor: 0, history: 'none', retrieval: c.retrieval };
     const session = await ChatSession.create(model, video, { sparse });
     try {
       const out: TurnAnswer[] = [];

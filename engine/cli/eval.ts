@@ -1,6 +1,7 @@
 // sparsevila eval --model DIR --set DIR|A:B [--policies ...] [--sparsities P:R,...]: accuracy per turn of each
 // policy across sparsities on the synthetic world's videos (engine/core/synthetic), plus timings. The videos go through the
 // app's own path (mp4 -> ffmpeg decode -> preprocess -> vision -> prefill -> decode).
+import { withRetrievals } from '../core/bench/config.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,7 @@ import { progressWriter } from './progress.ts';
 export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--world v1|v2] [--write-set DIR] [--frames 16]
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
   [--describe] [--turns N] [--backend cpu|cuda|auto] [--threads N] [--out results.json]
+  [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (--world v2: each sparsevila config once per retrieval)
 --set A:B renders held-out seeds A..B-1 of the synthetic world to mp4 (into --write-set DIR, else a temp folder);
 --set DIR reads a set written before. Each video: N single-turn questions (dense) and a 3-turn conversation whose
 turns ask about different objects (every policy x sparsity); --describe adds a last turn "describe the video ."
@@ -32,7 +34,7 @@ answer length, with the baselines trivial answer, prefill-only at each sparsevil
 and query-prune.`;
 
 export const EVAL_OPTIONS: CommandOptions = {
-  strings: ['model', 'set', 'world', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'turns', 'backend', 'threads', 'out'],
+  strings: ['model', 'set', 'world', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'turns', 'backend', 'threads', 'out', 'retrieval'],
   booleans: ['describe'],
 };
 
@@ -190,6 +192,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const log = (s: string) => stderr.line(s);
   let seeds: number[] | null;
   try { seeds = parseSeedRange(setSpec); } catch (e) { throw new UsageError((e as Error).message); }
+  if (world !== 'v2' && str(a, 'retrieval') !== undefined) throw new UsageError('--retrieval needs --world v2 (v1: scripts/synthetic-world/describe_retrieval.ts takes /MODE per config)');
   if (world === 'v2') return evalV2Command(a, { modelDir, setSpec, seeds, frames, policies, log, progress: stderr.progress });
   if (a.flags.has('turns')) throw new UsageError('--turns is for --world v2 (v1 conversations have 3 turns, + --describe)');
   let setDir = setSpec;
@@ -219,7 +222,9 @@ async function evalV2Command(a: ParsedArgs, o: { modelDir: string; setSpec: stri
   const turns = int(a, 'turns', 4)!;
   if (turns < 1 || turns > MAX_TURNS_V2) throw new UsageError(`--turns must be 1..${MAX_TURNS_V2}, got ${turns}`);
   if (a.flags.has('describe') || a.flags.has('single')) throw new UsageError('--describe and --single are for --world v1 (every v2 turn is several words)');
-  const configs = v2Configs(o.policies, parseSparsities(str(a, 'sparsities') ?? '0.5:0.75,0.75:0.9'));
+  let configs;
+  try { configs = withRetrievals(v2Configs(o.policies, parseSparsities(str(a, 'sparsities') ?? '0.5:0.75,0.75:0.9')), str(a, 'retrieval')); }
+  catch (e) { throw new UsageError((e as Error).message); }
   let setDir = o.setSpec;
   let set: EvalSetV2;
   if (o.seeds) {

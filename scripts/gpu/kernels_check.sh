@@ -106,6 +106,15 @@ case " $steps " in *" clibench4 "*)
       --out "$OUT/cuda-7b-$wts.bench.json" >> "$OUT/clibench4.log" 2>&1 || { echo "FAIL clibench4 $wts (rc $?)" >> "$OUT/clibench4.log"; rc=1; }
   done
   grep -v '^  .*vision [0-9]*/' "$OUT/clibench4.log" | tail -40 ;; esac
+case " $steps " in *" pages "*)
+  # Retrieval 'pages' (kernels/src/gpu_pages.cu) vs engine/core/sparse/pages-ref.ts, attentionDev vs the CPU reference, timing.
+  timeout ${PAGES_TIMEOUT:-60} node node_modules/tsx/dist/cli.mjs scripts/gpu/pages_check.ts 2>&1 | tee "$OUT/pages_check.log" || rc=1 ;; esac
+case " $steps " in *" retrieval "*)
+  # Decode ms/token of every retrieval mode at 7B geometry through the app's loop (issue 15 part 3), into $OUT/cuda-7b-retrieval.bench.json.
+  timeout ${RETRIEVAL_TIMEOUT:-300} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic 7b \
+    ${RETRIEVAL_ARGS:---frames 64 --turns 2 --new-tokens 64 --configs dense,0.75:0.9 --head-tokens 14 --instruction-tokens 20 --question-tokens 20} \
+    --retrieval ${RETRIEVAL_MODES:-per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2} --out "$OUT/cuda-7b-retrieval.bench.json" 2>&1 \
+    | grep -v '^  .*vision [0-9]*/' | tee "$OUT/retrieval.log" || rc=1 ;; esac
 case " $steps " in *" decode "*)
   # Decode step at Qwen2-7B geometry: cuBLAS vs our GEMV vs GEMV + fused decode ops (off/on/fused), dense and sparse slot sets.
   [ -d .device/parity/small ] && { timeout 120 node node_modules/tsx/dist/cli.mjs scripts/gpu/decode_parity.ts .device/parity/small 2>&1 | tee "$OUT/decode_parity.log" || rc=1; }

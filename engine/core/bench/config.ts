@@ -13,8 +13,8 @@ export interface BenchConfig {
 }
 
 /** Every sparsevila config once per retrieval spec ("per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2"); the
- *  other policies once. Labels gain the retrieval ("sparsevila(0.75,0.9) shared"). */
-export function withRetrievals(configs: BenchConfig[], specs: string | undefined): BenchConfig[] {
+ *  other policies once. Labels gain the retrieval ("sparsevila(0.75,0.9) shared"). Bench and eval configs. */
+export function withRetrievals<C extends { label: string; policy: PolicyName; retrieval?: RetrievalSettings }>(configs: C[], specs: string | undefined): C[] {
   if (!specs) return configs;
   const list = specs.split(',').map((s) => s.trim()).filter(Boolean).map((s) => parseRetrievalSpec(s));
   if (!list.length) throw new Error('--retrieval is empty');
