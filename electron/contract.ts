@@ -201,6 +201,9 @@ export const InspectorTurn = z.object({
   retrievedByLayer: z.array(z.array(z.number().int())),
   /** Per LLM layer: share of the question's attention over retained visual tokens that the retrieved set holds. */
   massShareByLayer: z.array(z.number()).nullable().optional(),
+  /** Retrieval that changes during the answer ('refresh', 'pages'): per change, the first generated token it served
+   *  and, per frame, the visual tokens read (mean over layers). Absent or null when one set served the whole answer. */
+  retrievalTimeline: z.array(z.object({ fromToken: z.number().int(), readPerFrame: z.array(z.number()) })).nullable().optional(),
   /**
    * Models that merge consecutive frames into one token grid (Qwen-VL's temporal patch: 2 frames): each of `frames` is
    * then such a group (gridH x gridW is the merged grid), `frameTimes` the groups' times, and `sampledFrameTimes` every

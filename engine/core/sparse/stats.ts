@@ -46,6 +46,9 @@ export interface InspectorTurn {
   retained: number[];
   /** Per LLM layer: retrieved visual token ids this turn (subset of retained). Empty lists under dense. */
   retrievedByLayer: number[][];
+  /** When what decode read changed during the answer (retrieval 'refresh' / 'pages'): per change, from which generated
+   *  token on, and per frame the visual tokens read (mean over layers). Null when one set served the whole answer. */
+  retrievalTimeline: RetrievalTimelineEntry[] | null;
   /** Qwen-VL: each of `frames` is a group of this many sampled frames (the temporal patch), `frameTimes` the groups'
    *  times and this every sampled frame's own. */
   framesPerGroup?: number;
@@ -60,6 +63,21 @@ export interface RetrievalChange {
   fromToken: number;
   /** Per layer: positions into the turn's retained visual tokens (retainedIds) read, ascending. */
   byLayer: Int32Array[];
+}
+
+export interface RetrievalTimelineEntry {
+  fromToken: number;
+  readPerFrame: number[];
+}
+
+/** Per change, the mean over layers of the tokens read in each frame (frame of visual id v: floor(v / perFrame)). */
+export function retrievalTimeline(m: TurnMeasure, frames: number, perFrame: number): RetrievalTimelineEntry[] | null {
+  if (!m.timeline) return null;
+  return m.timeline.map((e) => {
+    const read = new Array<number>(frames).fill(0);
+    for (const pos of e.byLayer) for (const p of pos) read[Math.floor(m.retainedIds[p] / perFrame)] += 1 / e.byLayer.length;
+    return { fromToken: e.fromToken, readPerFrame: read.map((x) => Math.round(x * 100) / 100) };
+  });
 }
 
 export interface TurnMeasure {
@@ -136,6 +154,7 @@ export function inspectorTurn(m: TurnMeasure, f: InspectorFrameInfo): InspectorT
     saliency: f.saliency ? Array.from(f.saliency) : null,
     retained: Array.from(m.retainedIds),
     retrievedByLayer: m.retrievedByLayer ? m.retrievedByLayer.map((r) => Array.from(r)) : [],
+    retrievalTimeline: retrievalTimeline(m, f.frames, f.gridH * f.gridW),
     stats: turnStats(m),
   };
 }

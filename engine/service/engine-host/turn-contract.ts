@@ -32,7 +32,8 @@ export function contractTurnStats(s: core.TurnStats, turn: number, missingFrames
 export function contractInspectorTurn(i: core.InspectorTurn, stats: TurnStats, massShareByLayer: number[] | null): InspectorTurn {
   return {
     turn: stats.turn, frames: i.frames, gridH: i.gridH, gridW: i.gridW, frameTimes: i.frameTimes, saliency: i.saliency,
-    retained: i.retained, retrievedByLayer: i.retrievedByLayer, massShareByLayer, stats,
+    retained: i.retained, retrievedByLayer: i.retrievedByLayer, massShareByLayer,
+    ...(i.retrievalTimeline ? { retrievalTimeline: i.retrievalTimeline } : {}), stats,
     ...(i.framesPerGroup ? { framesPerGroup: i.framesPerGroup, sampledFrameTimes: i.sampledFrameTimes } : {}),
   };
 }

@@ -7,6 +7,7 @@ import { classLabels, countsPerFrame, normalizedSaliency, PRUNED, retrievalDepth
 import { FrameTile } from './FrameTile.tsx';
 import { FrameTimeline } from './FrameTimeline.tsx';
 import { LayerStrip } from './LayerStrip.tsx';
+import { RetrievalTimeline } from './RetrievalTimeline.tsx';
 import { TokenLegend } from './TokenLegend.tsx';
 import { TurnSummary } from './TurnSummary.tsx';
 
@@ -117,6 +118,7 @@ export function TurnView({ data, question, frames, layer, mode, tileWidth, aspec
       <TurnSummary s={s} scaleMs={scaleMs} readAnyLayer={readAnyLayer} />
       {effMode === 'tokens' && <TokenLegend turn={data} layer={effLayer} />}
       {onLayer && <LayerStrip turn={data} layer={effLayer} onLayer={onLayer} />}
+      <RetrievalTimeline turn={data} />
       <FrameTimeline
         counts={counts}
         perFrame={perFrame}
