@@ -12,7 +12,7 @@ import type { EvalSetV2 } from '../core/synthetic/eval-set-v2.ts';
 import type { QuestionV2 } from '../core/synthetic/questions-v2.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { configLabel, type EvalConfig } from './eval.ts';
+import { configLabel, type EvalConfig } from './eval-configs.ts';
 
 export interface V2Config extends EvalConfig {
   label: string;
