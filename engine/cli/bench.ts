@@ -6,22 +6,27 @@
 // --json) with the machine it ran on.
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { loadModel, type BackendChoice } from '../core/models/load-model.ts';
+import { loadVlm, type BackendChoice } from '../core/models/load-model.ts';
 import { PRESETS, type PresetName } from '../core/models/presets.ts';
-import { awqGroupSize } from '../core/models/synthetic.ts';
+import { isQwenPreset, QWEN_PRESETS, type QwenPresetName } from '../core/models/qwen-presets.ts';
 import { parseBenchConfigs, withRetrievals } from '../core/bench/config.ts';
 import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../core/bench/floor.ts';
-import { benchPixels, benchTable, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
+import { benchTable, benchVideo, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
 import { warmUpPolicies } from '../core/bench/warm-up.ts';
 import { progressWriter } from './progress.ts';
 import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 
-export const BENCH_HELP = `sparsevila bench [--synthetic ${PRESETS.join('|')} [--weights 16bit|awq4] | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
+const SYNTHETIC = [...PRESETS, ...QWEN_PRESETS];
+
+export const BENCH_HELP = `sparsevila bench [--synthetic ${SYNTHETIC.join('|')} [--weights 16bit|awq4] | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
   [--turns N] [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9]
   [--head-tokens N] [--instruction-tokens N] [--question-tokens N] [--json] [--out FILE.json] [--threads N] [--no-warmup]
   [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (each sparsevila config once per retrieval)
 Defaults: --synthetic 0.5b --weights 16bit --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
-  --weights awq4: the synthetic model's language-model linears are random 4-bit AutoAWQ layers (group 128)
+  --weights awq4: the synthetic model's language-model linears are random 4-bit AutoAWQ layers (group 128; LLaVA presets)
+  --model DIR: a LLaVA-OneVision / LLaVA-Video or Qwen2.5-VL / Qwen3-VL folder (its own precision, 16-bit or AWQ)
+  Qwen-VL: frames are 448x252 as the processor rounds them, 2 per second (an even count); the prompt is the model's
+  chat template (--head-tokens / --instruction-tokens apply to LLaVA models)
   text around the video: --head-tokens 5, --instruction-tokens 20 + 8 x frames (the time instruction), --question-tokens 24`;
 
 export const BENCH_OPTIONS: CommandOptions = {
@@ -74,10 +79,11 @@ export async function benchCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) { console.log(BENCH_HELP); return 0; }
   const a = parseCommandArgs(argv, BENCH_OPTIONS, BENCH_HELP);
   const modelDir = str(a, 'model');
-  const synthetic = (str(a, 'synthetic') ?? (modelDir ? undefined : '0.5b')) as PresetName | undefined;
-  if (synthetic && !PRESETS.includes(synthetic)) throw new UsageError(`--synthetic must be one of ${PRESETS.join(', ')}`);
+  const synthetic = (str(a, 'synthetic') ?? (modelDir ? undefined : '0.5b')) as PresetName | QwenPresetName | undefined;
+  if (synthetic && !SYNTHETIC.includes(synthetic)) throw new UsageError(`--synthetic must be one of ${SYNTHETIC.join(', ')}`);
   const weights = oneOf(a, 'weights', ['16bit', 'awq4'] as const, '16bit');
   if (a.flags.has('weights') && !synthetic) throw new UsageError('--weights applies to --synthetic models (a model folder has its own precision)');
+  if (weights === 'awq4' && synthetic && isQwenPreset(synthetic)) throw new UsageError('--weights awq4 applies to the LLaVA presets (Qwen-VL AWQ: --model DIR)');
   const backend = oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto');
   const frames = frameList(a);
   const base = {
@@ -95,7 +101,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const stderr = progressWriter();
   const log = (s: string) => stderr.line(s);
 
-  const m = await loadModel(modelDir ?? '', { backend, synthetic, syntheticBits: weights === 'awq4' ? 4 : 16, threads: int(a, 'threads') });
+  const m = await loadVlm(modelDir ?? '', { backend, synthetic, syntheticBits: weights === 'awq4' ? 4 : 16, threads: int(a, 'threads') });
   const machine = {
     backend: m.backend.name, device: m.backend.device, cpu: cpus()[0]?.model?.trim() ?? 'unknown', cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,
@@ -108,16 +114,16 @@ export async function benchCommand(argv: string[]): Promise<number> {
       log('warm-up done\n');
     }
     const copyGBps = measureCopyGBps(m.backend);
-    const awqGroup = weights === 'awq4' ? awqGroupSize(m.config) : 0;
+    const awqGroup = m.awqGroupSize;
     const weightBytesPerToken = decodeWeightBytes(m.config, m.backend, awqGroup);
     log(`copy bandwidth ${copyGBps.toFixed(0)} GB/s (read + write); decode reads ${(weightBytesPerToken / 1e9).toFixed(2)} GB of weights per token\n`);
     const runs: BenchRun[] = [];
     for (const F of frames) {
       const w: BenchWorkload = { ...base, frames: F };
-      const pixels = benchPixels(m.model, F);
+      const video = benchVideo(m, F);
       const results: BenchRun['results'] = [];
       for (const c of configs) {
-        const r = await runBenchConfig(m, c, w, pixels, { log, progress: stderr.progress });
+        const r = await runBenchConfig(m, c, w, video, { log, progress: stderr.progress });
         results.push({ ...r, floor: decodeFloor(m.config, m.backend, r, w, copyGBps, awqGroup) });
       }
       runs.push({ workload: w, results, ...deviceMemory(m.backend) });

@@ -1,9 +1,9 @@
 // The decode bandwidth floor for `sparsevila bench`: bytes one decode step must read (every LLM weight matrix once,
 // one embedding row, the K/V of the cache slots it attends) divided by the measured device copy bandwidth.
 import type { Backend } from '../backend/backend.ts';
-import type { LlavaOnevisionConfig } from '../models/llava-onevision-config.ts';
-import { tensorLayout } from '../models/llava-onevision.ts';
-import { TEXT_PREFIX } from '../models/qwen2.ts';
+import type { TextConfig } from '../models/qwen2-config.ts';
+import { qwen2Tensors, TEXT_PREFIX } from '../models/qwen2.ts';
+import { specList } from '../models/tensor-spec.ts';
 import type { BenchResult, BenchWorkload } from './run.ts';
 
 /** Bytes per weight / KV element on this backend (CUDA keeps bf16 unless run in f32 mode; CPU is f32). */
@@ -14,11 +14,10 @@ export function elementBytes(be: Backend): number {
 /** Weight bytes one decode step reads: every LLM tensor once, the embedding table only for one row (unless tied).
  *  awqGroupSize > 0: the decoder layers' linears are 4-bit AutoAWQ layers, counted as what the format stores per
  *  weight (a 4-bit code, and per group of that many inputs an fp16 scale and a 4-bit zero). */
-export function decodeWeightBytes(cfg: LlavaOnevisionConfig, be: Backend, awqGroupSize = 0): number {
+export function decodeWeightBytes(cfg: { text: TextConfig }, be: Backend, awqGroupSize = 0): number {
   const t = cfg.text, per = elementBytes(be);
   let bytes = 0;
-  for (const s of tensorLayout(cfg)) {
-    if (!s.name.startsWith(TEXT_PREFIX) && s.name !== 'lm_head.weight') continue;
+  for (const s of specList(qwen2Tensors(t))) {
     const size = s.shape.reduce((a, x) => a * x, 1);
     if (awqGroupSize > 0 && s.name.startsWith(`${TEXT_PREFIX}layers.`) && s.name.endsWith('_proj.weight')) {
       bytes += size / 2 + (size / awqGroupSize) * 2.5;
@@ -57,7 +56,7 @@ export interface DecodeFloor {
 }
 
 /** Floor of turn 1's decode: text slots of the prefix + retrieved visual slots + question + half the answer. */
-export function decodeFloor(cfg: LlavaOnevisionConfig, be: Backend, r: BenchResult, w: BenchWorkload, copyGBps: number,
+export function decodeFloor(cfg: { text: TextConfig }, be: Backend, r: BenchResult, w: BenchWorkload, copyGBps: number,
   awqGroupSize = 0): DecodeFloor {
   const t = cfg.text, t1 = r.turns[0];
   const slots = (r.prefixTokens - r.visualRetained) + t1.visualTokensRetrieved + (w.questionTokens ?? 24) + t1.tokens / 2;

@@ -2,9 +2,10 @@
 // same model through ChatSession, the app's conversation loop (token ids in, token ids out: synthetic weights have no
 // tokenizer, so the prompt is random text ids shaped like the real one).
 import type { LlavaOnevision } from '../models/llava-onevision.ts';
-import type { LoadedModel } from '../models/load-model.ts';
+import type { LoadedQwenVl, LoadedVlm } from '../models/load-model.ts';
 import { videoTokenCount } from '../models/llava-onevision-config.ts';
-import { ChatSession } from '../session/chat-session.ts';
+import { ChatSession, type SessionVideo } from '../session/chat-session.ts';
+import { smartResizeFrame } from '../video/qwen-video-processor.ts';
 import type { BenchConfig } from './config.ts';
 import { turnStats, type TurnStats } from '../sparse/stats.ts';
 
@@ -45,13 +46,7 @@ function lcg(seed: number): () => number {
 /** Token ids shaped like the real prompt: head, video placeholders (F·pooled² + 1), time instruction. */
 export function benchPrompt(model: LlavaOnevision, w: BenchWorkload): { prefix: Int32Array; questions: Int32Array[] } {
   const cfg = model.config;
-  const rnd = lcg(w.seed ?? 7);
-  const vocab = Math.min(cfg.text.vocabSize, 150000);
-  const text = (n: number) => Int32Array.from({ length: n }, () => {
-    let id = Math.floor(rnd() * vocab);
-    if (id === cfg.videoTokenId || id === cfg.imageTokenId) id = 1;
-    return id;
-  });
+  const text = benchText(cfg, w.seed ?? 7);
   const head = text(w.headTokens ?? 5);
   const instr = text(w.instructionTokens ?? 20 + 8 * w.frames);
   const nv = videoTokenCount(cfg, w.frames);
@@ -63,10 +58,46 @@ export function benchPrompt(model: LlavaOnevision, w: BenchWorkload): { prefix: 
   return { prefix, questions };
 }
 
+/** Random text ids below the special tokens (and never the image/video placeholders). */
+function benchText(cfg: { text: { vocabSize: number }; videoTokenId: number; imageTokenId: number }, seed: number): (n: number) => Int32Array {
+  const rnd = lcg(seed);
+  const vocab = Math.min(cfg.text.vocabSize, 150000);
+  return (n) => Int32Array.from({ length: n }, () => {
+    const id = Math.floor(rnd() * vocab);
+    return id === cfg.videoTokenId || id === cfg.imageTokenId ? 1 : id;
+  });
+}
+
+/** Qwen-VL bench frames: 448x252 (16:9) rounded as the processor's smart_resize rounds to patch x merge multiples, i.e.
+ *  the app's Qwen2.5-VL path with max pixels 112896 (18 x 32 patches of 14 px, 144 tokens per group of 2 frames). */
+export const QWEN_BENCH_FRAME = { width: 448, height: 252 };
+
+/** The bench video: `frames` frames of seeded noise as the model's processor lays them out (Qwen-VL: flattened
+ *  temporal patches with the grid, 2 frames per second, so one group per second). */
+export function benchVideo(model: LoadedVlm, frames: number, seed = 3): SessionVideo {
+  const frameTimes = Array.from({ length: frames }, (_, i) => i);
+  if (model.kind !== 'qwen-vl') return { pixelValues: benchPixels(model.model, frames, seed), frames, frameTimes, durationSec: frames };
+  const v = model.config.vision, T = v.temporalPatchSize;
+  if (frames % T) throw new Error(`Qwen-VL bench videos need a multiple of ${T} frames (temporal patches), got ${frames}`);
+  const f = v.patchSize * v.mergeSize;
+  const [h, w] = smartResizeFrame(QWEN_BENCH_FRAME.height, QWEN_BENCH_FRAME.width, f, f * f, 2 ** 40);
+  const grid = { t: frames / T, h: h / v.patchSize, w: w / v.patchSize };
+  const rnd = lcg(seed);
+  const pixelValues = Float32Array.from({ length: grid.t * grid.h * grid.w * v.channels * T * v.patchSize ** 2 }, () => rnd() * 2 - 1);
+  const groupTimes = Array.from({ length: grid.t }, (_, i) => i * T / 2);
+  return { pixelValues, frames, frameTimes: frameTimes.map((t) => t / 2), durationSec: frames / 2, qwen: { grid, secondPerGridTs: T / 2, groupTimes } };
+}
+
 export function benchPixels(model: LlavaOnevision, frames: number, seed = 3): Float32Array {
   const v = model.config.vision;
   const rnd = lcg(seed);
   return Float32Array.from({ length: frames * v.channels * v.imageSize * v.imageSize }, () => rnd() * 2 - 1);
+}
+
+/** Qwen-VL: the session builds the prefix from the chat template; the questions are random ids. */
+function qwenBenchPrompt(model: LoadedQwenVl, w: BenchWorkload): { prefix: null; questions: Int32Array[] } {
+  const text = benchText(model.config, w.seed ?? 7);
+  return { prefix: null, questions: Array.from({ length: w.turns }, () => text(w.questionTokens ?? 24)) };
 }
 
 /** One config on one video: ChatSession.create (vision + prefix prefill), then `turns` questions of `newTokens` greedy
@@ -78,13 +109,14 @@ export interface BenchReport {
   progress?: (label: string, done: number, total: number) => void;
 }
 
-export async function runBenchConfig(model: LoadedModel, config: BenchConfig, w: BenchWorkload,
-  pixels: Float32Array, report: BenchReport = {}): Promise<BenchResult> {
+export async function runBenchConfig(model: LoadedVlm, config: BenchConfig, w: BenchWorkload,
+  video: SessionVideo, report: BenchReport = {}): Promise<BenchResult> {
   const log = report.log ?? (() => {});
-  const { prefix, questions } = benchPrompt(model.model, w);
-  const video = { pixelValues: pixels, frames: w.frames, frameTimes: Array.from({ length: w.frames }, (_, i) => i), durationSec: w.frames };
+  if (video.frames !== w.frames) throw new Error(`bench video has ${video.frames} frames, the workload ${w.frames}`);
+  // LLaVA bench models have no tokenizer: the whole prefix is ids. Qwen-VL sessions render their chat template.
+  const { prefix, questions } = model.kind === 'qwen-vl' ? qwenBenchPrompt(model, w) : benchPrompt(model.model, w);
   const session = await ChatSession.create(model, video, {
-    prefixIds: prefix,
+    prefixIds: prefix ?? undefined,
     sparse: { policy: config.policy, prefillSparsity: config.prefillSparsity, decodeSparsity: config.decodeSparsity, perFrameFloor: 0, history: 'none', retrieval: config.retrieval },
     turnCapacity: (w.questionTokens ?? 24) + w.newTokens + 8,
     onProgress: (stage, d, n) => { if (stage === 'vision') report.progress?.(`  ${config.label}: vision`, d, n); },

@@ -2,10 +2,10 @@
 // once on a one-frame random video: the backend builds its graphs/kernels and touches its buffers here, so neither
 // timed run pays those one-time costs. Without it the first timed run (the sparse one) paid them and the dense run
 // after it did not, which under-reported turn 1's speedup.
-import type { LoadedModel } from '../models/load-model.ts';
+import type { LoadedVlm } from '../models/load-model.ts';
 import type { PolicyName } from '../sparse/policy.ts';
 import { resolveRetrieval, type RetrievalSettings } from '../sparse/retrieval-settings.ts';
-import { benchPixels, runBenchConfig, type BenchWorkload } from './run.ts';
+import { benchVideo, runBenchConfig, type BenchWorkload } from './run.ts';
 
 export interface WarmUpPolicy {
   policy: PolicyName;
@@ -20,13 +20,14 @@ export const DENSE_MEASUREMENT_NOTE = 'speedup vs dense: both policies are warme
   + 'time taken over as many steps as the sparse answer had; speedup = dense total / sparse total '
   + '(turn 1 includes vision and the prefix prefill)';
 
-/** Runs each distinct policy (and retrieval mode) once (two 2-token turns on one frame, through ChatSession like the timed runs); returns
+/** Runs each distinct policy (and retrieval mode) once (two 2-token turns on one frame (Qwen-VL: one group of frames), through ChatSession like the timed runs); returns
  *  the time it took in ms. */
-export async function warmUpPolicies(model: LoadedModel, policies: readonly WarmUpPolicy[],
+export async function warmUpPolicies(model: LoadedVlm, policies: readonly WarmUpPolicy[],
   text: Pick<BenchWorkload, 'headTokens' | 'instructionTokens' | 'questionTokens'> = {}): Promise<number> {
   const t0 = performance.now();
   const seen = new Set<string>();
-  const pixels = benchPixels(model.model, 1);
+  const frames = model.kind === 'qwen-vl' ? model.config.vision.temporalPatchSize : 1;
+  const video = benchVideo(model, frames);
   for (const p of policies) {
     const key = `${p.policy} ${p.policy === 'sparsevila' ? p.retrieval?.mode ?? 'per-layer' : ''}`;
     if (seen.has(key)) continue;
@@ -36,7 +37,7 @@ export async function warmUpPolicies(model: LoadedModel, policies: readonly Warm
       label: `warm-up ${key}`, policy: p.policy,
       prefillSparsity: dense ? 0 : p.prefillSparsity, decodeSparsity: dense ? 0 : p.decodeSparsity,
       retrieval: p.retrieval ? resolveRetrieval(p.retrieval) : undefined,
-    }, { ...text, frames: 1, turns: 2, newTokens: 3 }, pixels);
+    }, { ...text, frames, turns: 2, newTokens: 3 }, video);
   }
   return performance.now() - t0;
 }

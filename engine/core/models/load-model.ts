@@ -5,7 +5,7 @@ export type { BackendChoice } from '../backend/create-backend.ts';
 import type { KernelConfig } from '../backend/cuda/kernel-config.ts';
 import { parseConfig, type LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import { loadCheckpoint, type GenerationConfig } from '../checkpoint/load.ts';
-import { ChatTemplate, QWEN2_CHATML_TEMPLATE, TextTokenizer } from '../tokenizer/tokenizer.ts';
+import { ChatTemplate, QWEN2_CHATML_TEMPLATE, QWEN_VL_CHAT_TEMPLATE, TextTokenizer } from '../tokenizer/tokenizer.ts';
 import { buildByteBpeTokenizer } from '../tokenizer/byte-bpe.ts';
 import { LlavaOnevision } from './llava-onevision.ts';
 import { presetConfig, PRESETS, type PresetName } from './presets.ts';
@@ -13,13 +13,16 @@ import { awqGroupSize, DeviceSyntheticWeights, SyntheticWeights, type SyntheticB
 import { tensorLayout } from './llava-onevision.ts';
 import { totalmem } from 'node:os';
 import type { QwenVlConfig } from './qwen-vl-config.ts';
-import type { QwenVl } from './qwen-vl.ts';
-import { isQwenVlFolder, loadQwenVlFolder } from './load-qwen-vl.ts';
+import { isQwenVlFolder, loadQwenVlFolder, qwenVlArchitecture } from './load-qwen-vl.ts';
+import { isQwenPreset, qwenPresetConfig, QWEN_PRESETS, QWEN_VL_SPECIAL_TOKENS, type QwenPresetName } from './qwen-presets.ts';
+import { parseQwenVlConfig } from './qwen-vl-config.ts';
+import { QwenVl } from './qwen-vl.ts';
+import { qwenVlTensorLayout } from './qwen-vl-layout.ts';
 
 export interface LoadModelOptions {
   backend?: BackendChoice;
-  /** Random weights at a preset geometry instead of a folder (dir is then ignored). */
-  synthetic?: PresetName;
+  /** Random weights at a preset geometry instead of a folder (dir is then ignored); Qwen-VL presets through loadVlm. */
+  synthetic?: PresetName | QwenPresetName;
   /** Synthetic weights: 16-bit everywhere (default), or 4-bit AWQ layers for the language model's decoder linears. */
   syntheticBits?: SyntheticBits;
   seed?: number;
@@ -36,6 +39,8 @@ interface LoadedCommon {
   chatTemplate: ChatTemplate;
   generation: GenerationConfig;
   preprocessor: Record<string, unknown> | null;
+  /** The group size of the language model's 4-bit (AWQ) decoder linears; 0 when they are 16-bit. */
+  awqGroupSize: number;
   loadMs: number;
   dispose(): void;
 }
@@ -56,15 +61,15 @@ export type LoadedVlm = LoadedModel | LoadedQwenVl;
 
 /** Bytes the weights take on a backend (f32 on CPU, 2 bytes per value on CUDA); with `awqGroupSize`, the language
  *  model's decoder linears are 4-bit (half a byte per value, plus a float scale and a 4-bit zero per group). */
-export function weightBytes(config: LlavaOnevisionConfig, backend: Backend, awqGroupSize?: number): number {
+export function weightBytes(config: LlavaOnevisionConfig | QwenVlConfig, backend: Backend, awqGroupSize?: number): number {
   const per = backend.name === 'cpu' ? 4 : 2;
-  return tensorLayout(config).reduce((a, t) => {
+  return ('family' in config ? qwenVlTensorLayout(config) : tensorLayout(config)).reduce((a, t) => {
     const n = t.shape.reduce((x, y) => x * y, 1);
     return a + (awqGroupSize && t.linear?.awq === 'required' ? n * (0.5 + 4.5 / awqGroupSize) : n * per);
   }, 0);
 }
 
-function checkFits(config: LlavaOnevisionConfig, backend: Backend, awqGroupSize?: number): void {
+function checkFits(config: LlavaOnevisionConfig | QwenVlConfig, backend: Backend, awqGroupSize?: number): void {
   if (backend.name !== 'cpu') return;
   const need = weightBytes(config, backend, awqGroupSize);
   if (need > totalmem() * 0.85) {
@@ -77,7 +82,8 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   const t0 = performance.now();
   const backend = await createBackend(opts.backend ?? 'auto', { threads: opts.threads, kernels: opts.kernels });
   if (opts.synthetic) {
-    if (!PRESETS.includes(opts.synthetic)) throw new Error(`unknown synthetic preset "${opts.synthetic}" (known: ${PRESETS.join(', ')})`);
+    if (isQwenPreset(opts.synthetic)) throw new Error(`synthetic preset "${opts.synthetic}" is a Qwen-VL model: load it with loadVlm`);
+    if (!PRESETS.includes(opts.synthetic)) throw new Error(`unknown synthetic preset "${opts.synthetic}" (known: ${[...PRESETS, ...QWEN_PRESETS].join(', ')})`);
     const config = parseConfig(presetConfig(opts.synthetic));
     checkFits(config, backend, opts.syntheticBits === 4 ? awqGroupSize(config) : undefined);
     // On the GPU the weights are drawn on the device (7B in < 1 s instead of minutes of JS fills and uploads).
@@ -91,7 +97,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
         '<|endoftext|>': 151643, '<|im_start|>': 151644, '<|im_end|>': 151645, '<image>': 151646, '<video>': 151647,
       }).json),
       chatTemplate: new ChatTemplate(QWEN2_CHATML_TEMPLATE),
-      generation: { eosTokenIds: [151645, 151643] }, preprocessor: null,
+      generation: { eosTokenIds: [151645, 151643] }, preprocessor: null, awqGroupSize: bits === 4 ? awqGroupSize(config) : 0,
       loadMs: performance.now() - t0, dispose() {},
     };
   }
@@ -104,7 +110,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     return {
       name, dir, config: ck.config, backend, model,
       tokenizer: ck.tokenizer, chatTemplate: ck.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE),
-      generation: ck.generation, preprocessor: ck.preprocessor, loadMs: performance.now() - t0, dispose() {},
+      generation: ck.generation, preprocessor: ck.preprocessor, awqGroupSize: ck.quant?.groupSize ?? 0, loadMs: performance.now() - t0, dispose() {},
     };
   } finally {
     ck.weights.close();
@@ -115,6 +121,7 @@ const folderName = (dir: string) => dir.replace(/\/+$/, '').split(/[\\/]/).pop()
 
 /** A model folder of any family the chat loop runs: Qwen2.5-VL / Qwen3-VL folders, else as loadModel. */
 export async function loadVlm(dir: string, opts: LoadModelOptions = {}): Promise<LoadedVlm> {
+  if (opts.synthetic && isQwenPreset(opts.synthetic)) return loadSyntheticQwenVl(opts.synthetic, opts);
   if (opts.synthetic || !isQwenVlFolder(dir)) return loadModel(dir, opts);
   const t0 = performance.now();
   const backend = await createBackend(opts.backend ?? 'auto', { threads: opts.threads, kernels: opts.kernels });
@@ -122,6 +129,25 @@ export async function loadVlm(dir: string, opts: LoadModelOptions = {}): Promise
   return {
     kind: 'qwen-vl', name: folderName(dir), dir, config: q.config, backend, model: q.model, tokenizer: q.tokenizer,
     chatTemplate: q.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE), generation: q.generation,
-    preprocessor: q.preprocessor, loadMs: performance.now() - t0, dispose() {},
+    preprocessor: q.preprocessor, awqGroupSize: q.awqGroupSize, loadMs: performance.now() - t0, dispose() {},
+  };
+}
+
+/** A Qwen-VL preset with random weights (drawn on the device on CUDA), a byte-level tokenizer with the published
+ *  special-token ids and the family's chat template: the chat loop and `sparsevila bench` at real geometry. */
+async function loadSyntheticQwenVl(preset: QwenPresetName, opts: LoadModelOptions): Promise<LoadedQwenVl> {
+  const t0 = performance.now();
+  if (opts.syntheticBits === 4) throw new Error('4-bit synthetic weights are implemented for the LLaVA presets only');
+  const backend = await createBackend(opts.backend ?? 'auto', { threads: opts.threads, kernels: opts.kernels });
+  const config = parseQwenVlConfig(qwenPresetConfig(preset));
+  checkFits(config, backend);
+  const src = backend.name === 'cuda' ? new DeviceSyntheticWeights(config, opts.seed ?? 0) : new SyntheticWeights(config, opts.seed ?? 0, 'f32');
+  const model = QwenVl.load(backend, src, config, qwenVlArchitecture(config));
+  return {
+    kind: 'qwen-vl', name: `synthetic-${preset}`, dir: null, config, backend, model,
+    tokenizer: TextTokenizer.fromJson(buildByteBpeTokenizer(QWEN_VL_SPECIAL_TOKENS, QWEN_VL_SPECIAL_TOKENS).json),
+    chatTemplate: new ChatTemplate(QWEN_VL_CHAT_TEMPLATE),
+    generation: { eosTokenIds: [QWEN_VL_SPECIAL_TOKENS['<|im_end|>'], QWEN_VL_SPECIAL_TOKENS['<|endoftext|>']] }, preprocessor: null, awqGroupSize: 0,
+    loadMs: performance.now() - t0, dispose() {},
   };
 }

@@ -32,10 +32,11 @@ export function loadQwenVl(dir: string, be: Backend): QwenVl {
 export function loadQwenVlFolder(dir: string, be: Backend) {
   const raw = readJsonFile(join(dir, 'config.json'));
   const config = parseQwenVlConfig(raw);
-  const weights = new CheckpointWeights(dir, parseQuantConfig(raw));
+  const quant = parseQuantConfig(raw);
+  const weights = new CheckpointWeights(dir, quant);
   try {
     const model = QwenVl.load(be, weights, config, qwenVlArchitecture(config));
-    return { config, model, ...readSideFiles(dir, config.text.vocabSize, raw) };
+    return { config, model, awqGroupSize: quant?.groupSize ?? 0, ...readSideFiles(dir, config.text.vocabSize, raw) };
   } finally {
     weights.close();
   }

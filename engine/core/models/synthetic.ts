@@ -2,6 +2,9 @@
 // at real geometry without files; with 4-bit weights, the language model's decoder linears are random AutoAWQ layers.
 import type { AwqPacked, HostTensorData } from '../backend/backend.ts';
 import type { LlavaOnevisionConfig } from './llava-onevision-config.ts';
+import type { QwenVlConfig } from './qwen-vl-config.ts';
+import type { TextConfig } from './qwen2-config.ts';
+import { qwenVlTensorLayout } from './qwen-vl-layout.ts';
 import type { LinearModule, WeightSource } from '../checkpoint/weights.ts';
 import { f32ToBf16, f32ToF16 } from '../backend/dtype.ts';
 import { tensorLayout } from './llava-onevision.ts';
@@ -34,7 +37,7 @@ export type SyntheticBits = 16 | 4;
 
 /** The AWQ group size for a model: 128 (AutoAWQ's default) or the largest power of two >= 16 below it that divides
  *  every decoder linear's input features (the small test presets). */
-export function awqGroupSize(cfg: LlavaOnevisionConfig): number {
+export function awqGroupSize(cfg: { text: TextConfig }): number {
   const t = cfg.text, ins = [t.hiddenSize, t.heads * t.headDim, t.intermediateSize];
   const g = [128, 64, 32, 16].find((s) => ins.every((n) => n % s === 0));
   if (!g) throw new Error(`no AWQ group size of 16-128 divides the language model's input features ${ins.join(', ')}`);
@@ -59,6 +62,14 @@ export function randomAwq(out: number, inF: number, groupSize: number, seed: num
   return { out, in: inF, groupSize, qweight, qzeros: new Int32Array(groups * out / 8).fill(0x88888888 | 0), scales: f32ToF16(scales) };
 }
 
+/** A model geometry synthetic weights are drawn for: LLaVA-OneVision (whole tower) or Qwen-VL. */
+export type SyntheticConfig = LlavaOnevisionConfig | QwenVlConfig;
+
+function syntheticSpecs(cfg: SyntheticConfig): Map<string, TensorSpec> {
+  const list = 'family' in cfg ? qwenVlTensorLayout(cfg) : tensorLayout(cfg, { allVisionLayers: true });
+  return new Map(list.map((s) => [s.name, s]));
+}
+
 /** WeightSource.linearQ4 of synthetic weights: the decoder linears at 4 bits, seeded by name. */
 function syntheticQ4(bits: SyntheticBits, groupSize: number, seed: number, linear: LinearModule, shape: readonly number[]): AwqPacked | null {
   if (bits !== 4 || linear.awq !== 'required') return null;
@@ -66,10 +77,10 @@ function syntheticQ4(bits: SyntheticBits, groupSize: number, seed: number, linea
 }
 
 export class SyntheticWeights implements WeightSource {
-  private specs = new Map<string, TensorSpec>();
+  private specs: Map<string, TensorSpec>;
   private groupSize: number;
-  constructor(cfg: LlavaOnevisionConfig, private seed = 0, private dtype: 'f32' | 'bf16' = 'f32', private bits: SyntheticBits = 16) {
-    for (const s of tensorLayout(cfg, { allVisionLayers: true })) this.specs.set(s.name, s);
+  constructor(cfg: SyntheticConfig, private seed = 0, private dtype: 'f32' | 'bf16' = 'f32', private bits: SyntheticBits = 16) {
+    this.specs = syntheticSpecs(cfg);
     this.groupSize = bits === 4 ? awqGroupSize(cfg) : 0;
   }
   linearQ4(linear: LinearModule, shape: readonly number[]): AwqPacked | null {
@@ -95,10 +106,10 @@ export class SyntheticWeights implements WeightSource {
  *  itself), so a 7B-geometry model is ready in well under a second instead of generating 15 GB in JS. Same
  *  distributions as SyntheticWeights, different values. */
 export class DeviceSyntheticWeights implements WeightSource {
-  private specs = new Map<string, TensorSpec>();
+  private specs: Map<string, TensorSpec>;
   private groupSize: number;
-  constructor(cfg: LlavaOnevisionConfig, private seed = 0, private bits: SyntheticBits = 16) {
-    for (const s of tensorLayout(cfg, { allVisionLayers: true })) this.specs.set(s.name, s);
+  constructor(cfg: SyntheticConfig, private seed = 0, private bits: SyntheticBits = 16) {
+    this.specs = syntheticSpecs(cfg);
     this.groupSize = bits === 4 ? awqGroupSize(cfg) : 0;
   }
   /** 4-bit layers are drawn on the host (packed, 1/8 of the 16-bit bytes) and handed to Backend.weightQ4. */

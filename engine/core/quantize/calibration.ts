@@ -78,7 +78,7 @@ export async function gatherActivations(dir: string, inner: Backend, opts: Calib
   const loaded: LoadedModel = {
     name: dir, dir, config: ck.config, backend: rec.backend, model, tokenizer: ck.tokenizer,
     chatTemplate: ck.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE), generation: ck.generation,
-    preprocessor: ck.preprocessor, loadMs: 0, dispose() {},
+    preprocessor: ck.preprocessor, awqGroupSize: 0, loadMs: 0, dispose() {},
   };
   const pre = loadPreprocessConfig(dir);
   const seeds = opts.syntheticSeeds ?? [1, 2];

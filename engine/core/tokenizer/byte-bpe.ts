@@ -22,7 +22,8 @@ export interface ByteBpe {
 }
 
 /** With `specialIds`, the special tokens get those ids (e.g. Qwen2's real ids for synthetic-weight models). */
-export function buildByteBpeTokenizer(specialIds?: Partial<Record<(typeof SPECIAL_TOKENS)[number], number>>): ByteBpe {
+export function buildByteBpeTokenizer(specialIds?: Partial<Record<(typeof SPECIAL_TOKENS)[number], number>>,
+  extraSpecial: Record<string, number> = {}): ByteBpe {
   const b2u = byteToUnicode();
   const vocab: Record<string, number> = {};
   b2u.forEach((u, b) => { vocab[u] = b; });
@@ -30,11 +31,14 @@ export function buildByteBpeTokenizer(specialIds?: Partial<Record<(typeof SPECIA
   for (const [a, b] of merges) if (vocab[a + b] === undefined) vocab[a + b] = Object.keys(vocab).length;
   let next = Object.keys(vocab).length;
   const ids = {} as ByteBpe['ids'];
-  const added = SPECIAL_TOKENS.map((content) => {
+  const added: { id: number; content: string; single_word: boolean; lstrip: boolean; rstrip: boolean; normalized: boolean; special: boolean }[] = SPECIAL_TOKENS.map((content) => {
     const id = specialIds?.[content] ?? next++;
     ids[content] = id;
     return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
   });
+  for (const [content, id] of Object.entries(extraSpecial)) {
+    if (!(content in ids)) added.push({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  }
   const json = {
     version: '1.0',
     truncation: null,
@@ -49,5 +53,5 @@ export function buildByteBpeTokenizer(specialIds?: Partial<Record<(typeof SPECIA
       fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
-  return { json, vocabSize: Math.max(next, ...Object.values(ids).map((i) => i + 1)), ids };
+  return { json, vocabSize: Math.max(next, ...added.map((t) => t.id + 1)), ids };
 }

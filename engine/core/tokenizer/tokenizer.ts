@@ -119,3 +119,13 @@ export const QWEN2_CHATML_TEMPLATE =
   + "{% for content in message['content'] %}{% if content['type'] == 'image' %}{{ '<image>\\n' }}{% elif content['type'] == 'video' %}{{ '<video>\\n' }}{% endif %}{% endfor %}"
   + "{% for content in message['content'] %}{% if content['type'] == 'text' %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}"
   + "{{ '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+/** Qwen2.5-VL / Qwen3-VL's chat template in the part the chat loop uses (system prompt, the video as
+ *  <|vision_start|><|video_pad|><|vision_end|> before the text), for synthetic Qwen-VL models without files. */
+export const QWEN_VL_CHAT_TEMPLATE =
+  "{% for message in messages %}{% if loop.first and message['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+  + "{{ '<|im_start|>' + message['role'] + '\\n' }}"
+  + "{% if message['content'] is string %}{{ message['content'] }}{% else %}"
+  + "{% for content in message['content'] %}{% if content['type'] == 'video' %}{{ '<|vision_start|><|video_pad|><|vision_end|>' }}"
+  + "{% elif content['type'] == 'text' %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}"
+  + "{{ '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";

@@ -1,7 +1,7 @@
 // `sparsevila bench` mechanics on a tiny model (timings are not asserted: they go to BENCHMARKS.md).
 import { describe, expect, it } from 'vitest';
 import { parseBenchConfigs } from '../../../engine/core/bench/config.ts';
-import { benchPixels, benchPrompt, benchTable, runBenchConfig } from '../../../engine/core/bench/run.ts';
+import { benchPrompt, benchVideo, benchTable, runBenchConfig } from '../../../engine/core/bench/run.ts';
 import { asLoaded, smallModel } from '../sparse/tinyModel.ts';
 import { decodeFloor, decodeWeightBytes } from '../../../engine/core/bench/floor.ts';
 import { benchSummaryTable } from '../../../engine/cli/bench.ts';
@@ -20,7 +20,7 @@ describe('bench workload', () => {
 
   it('runs each config for every turn and fills the table', async () => {
     const w = { frames: 2, turns: 2, newTokens: 3 };
-    const px = benchPixels(model, 2);
+    const px = benchVideo(loaded, 2);
     const results = [];
     for (const c of parseBenchConfigs('dense,0.5:0.5')) results.push(await runBenchConfig(loaded, c, w, px));
     expect(results[0].visualRetained).toBe(32);
@@ -41,7 +41,7 @@ describe('bench workload', () => {
   it('decode floor: every LLM weight once (one embedding row) + K/V of the slots read, over the copy rate', async () => {
     const cfg = model.config, t = cfg.text, be = model.be;
     const w = { frames: 2, turns: 1, newTokens: 3, questionTokens: 4 };
-    const r = await runBenchConfig(loaded, parseBenchConfigs('dense')[0], w, benchPixels(model, 2));
+    const r = await runBenchConfig(loaded, parseBenchConfigs('dense')[0], w, benchVideo(loaded, 2));
     const layer = t.hiddenSize * (t.heads + 2 * t.kvHeads) * t.headDim + (t.heads + 2 * t.kvHeads) * t.headDim
       + t.heads * t.headDim * t.hiddenSize + 3 * t.hiddenSize * t.intermediateSize + 2 * t.hiddenSize;
     const head = t.tieWordEmbeddings ? t.vocabSize * t.hiddenSize : t.hiddenSize + t.vocabSize * t.hiddenSize;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchConfigs } from '../../../engine/core/bench/config.ts';
 import { decodeFloor } from '../../../engine/core/bench/floor.ts';
-import { benchPixels, runBenchConfig } from '../../../engine/core/bench/run.ts';
+import { benchVideo, runBenchConfig } from '../../../engine/core/bench/run.ts';
 import { jsonReader, regenerate, type BenchJson } from '../../../scripts/benchmarks-md.ts';
 import { asLoaded, smallModel } from '../sparse/tinyModel.ts';
 
@@ -30,7 +30,7 @@ describe('BENCHMARKS.md', () => {
     const w = { frames: 2, turns: 1, newTokens: 3 };
     const results = [];
     for (const c of parseBenchConfigs('dense,0.5:0.5')) {
-      const r = await runBenchConfig(model, c, w, benchPixels(model.model, 2));
+      const r = await runBenchConfig(model, c, w, benchVideo(model, 2));
       results.push({ ...r, floor: decodeFloor(model.config, model.backend, r, w, 10) });
     }
     const bench: BenchJson = { model: 'tiny', machine: { device: 'TestGPU', node: 'v0' }, date: '2026-12-04', copyGBps: 4000, weightBytesPerToken: 2e9, runs: [{ workload: w, results }] };
@@ -53,7 +53,7 @@ describe('BENCHMARKS.md', () => {
     const bench = async (scale: number, mem: number): Promise<BenchJson> => {
       const results = [];
       for (const c of parseBenchConfigs('dense,0.5:0.5')) {
-        const r = await runBenchConfig(model, c, w, benchPixels(model.model, 2));
+        const r = await runBenchConfig(model, c, w, benchVideo(model, 2));
         results.push({ ...r, endToEndMs: r.endToEndMs * scale, floor: decodeFloor(model.config, model.backend, r, w, 10) });
       }
       return { model: 'tiny', machine: { device: 'TestGPU', node: 'v0' }, date: '2026-12-04', copyGBps: 4000, weightBytesPerToken: 1e9 * scale, runs: [{ workload: w, results, gpuMemoryBytes: mem }] };

@@ -55,6 +55,6 @@ export function asLoaded(model: LlavaOnevision): LoadedModel {
   return {
     name: 'tiny-scaled', dir: null, config: model.config, backend: model.be, model, tokenizer: null,
     chatTemplate: new ChatTemplate(QWEN2_CHATML_TEMPLATE), generation: { eosTokenIds: [1] }, preprocessor: null,
-    loadMs: 0, dispose() {},
+    awqGroupSize: 0, loadMs: 0, dispose() {},
   };
 }
