@@ -21,17 +21,23 @@
 #   for f in a-single b-sharded; do node bin/sparsevila.js logits --backend cpu --model test/fixtures/hf-parity/$f/model \
 #     --inputs test/fixtures/hf-parity/$f/inputs.safetensors --out .device/parity/$f-cpu.safetensors; done
 # then run it through the device tool with carry [".device"].
-# Usage: scripts/gpu/kernels_check.sh [check] [w4] [ops] [parity] [vision] [bench] [hf] [clibench] [clibench4] [decode] [prefill] [qwenvision]   (default: check ops parity vision bench hf;
+# Usage: scripts/gpu/kernels_check.sh [qwenbench] [check] [w4] [ops] [parity] [vision] [bench] [clibench] [clibench4] [pages] [retrieval] [decode] [prefill] [qwenvision] [awq] [hf]
+#   (steps run in this order; default: check ops parity vision bench hf;
+#   qwenbench = issue 14's table: `sparsevila bench` at Qwen2.5-VL-7B geometry + HF's Qwen2.5-VL on the same shapes into
+#   $OUT/cuda-qwen2.5-vl-7b.{bench,hf}.json (copy both to assets/benchmarks/, then npx tsx scripts/benchmarks-md.ts);
 #   clibench = the CLI benchmark (the app's ChatSession loop) + HF into $OUT/cuda-7b.bench.json and $OUT/cuda-7b.hf.json,
 #   which BENCHMARKS.md's tables are generated from: copy them to assets/benchmarks/ and run npx tsx scripts/benchmarks-md.ts;
 #   CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
 set -uo pipefail
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 steps="${*:-check ops parity vision bench hf}"
-tar xJf .device/node.tar.xz -C /tmp && export PATH=/tmp/bin:$PATH
+# (node and cuBLAS are looked up once per machine: several invocations in one call share them)
+[ -x /tmp/bin/node ] || tar xJf .device/node.tar.xz -C /tmp; export PATH=/tmp/bin:$PATH
 [ -e node_modules ] || ln -s .device/node_modules node_modules
-lib=$(find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -1)
-export SPARSEVILA_CUBLAS_DIR=$(dirname "${lib:-/usr/local/cuda/lib64/x}")
+if [ ! -f "${SPARSEVILA_CUBLAS_DIR:-/nonexistent}/libcublas.so.13" ]; then
+  lib=$(find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -1)
+  export SPARSEVILA_CUBLAS_DIR=$(dirname "${lib:-/usr/local/cuda/lib64/x}")
+fi
 if [ -f .device/addon/sparsevila_kernels.node ]; then
   export SPARSEVILA_ADDON=$PWD/.device/addon/sparsevila_kernels.node
 else
@@ -40,6 +46,18 @@ fi
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv,noheader
 echo "cublas: $SPARSEVILA_CUBLAS_DIR"
 rc=0
+case " $steps " in *" qwenbench "*)
+  qwenbench() { timeout ${QWENBENCH_TIMEOUT:-240} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic qwen2.5-vl-7b \
+    ${QWENBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --question-tokens 20} \
+    --out "$OUT/cuda-qwen2.5-vl-7b.bench.json" >> "$OUT/qwenbench.log" 2>&1; }
+  : > "$OUT/qwenbench.log"
+  qwenbench || { r=$?; echo "FAIL qwenbench (rc $r)" >> "$OUT/qwenbench.log"; rc=1
+    # A crash (not a timeout) gets one retry on the previous kernels, as clibench does.
+    if [ $r -ne 124 ] && [ $r -ne 137 ]; then echo "RETRY with SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0" >> "$OUT/qwenbench.log"
+      SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0 qwenbench || echo "FAIL qwenbench retry (rc $?)" >> "$OUT/qwenbench.log"; fi; }
+  grep -v 'vision [0-9]*/' "$OUT/qwenbench.log" | tail -24
+  [ "${QWENBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/qwen_bench_hf.py ${QWEN_HF_ARGS:---frames 64,256 --tokens 128} \
+    --out "$OUT/cuda-qwen2.5-vl-7b.hf.json" 2>&1 | grep -v Warning | tee "$OUT/qwen_bench_hf.log" || rc=1; } ;; esac
 case " $steps " in *" check "*)
   timeout ${CHECK_TIMEOUT:-400} node scripts/gpu/kernels_check.mjs 2>&1 | tee "$OUT/kernels_check.log" | grep -v '^TIME\|^PASS' || rc=1
   # Flash v9 (wgmma, sm_90a) vs v2 in a process of its own: a faulting kernel there cannot end the checks above.
@@ -68,9 +86,7 @@ case " $steps " in *" parity "*)
       [ -f $p/$f-cpu.safetensors ] && refs="$refs cpu-$f=$p/$f-cpu.safetensors"
       timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors $refs || rc=1
     done
-    # A 4-bit AutoAWQ checkpoint (Backend.weightQ4) vs HF fp32 on its dequantized weights (scripts/gpu/awq_hf_fixture.py).
-    h=test/fixtures/awq
-    timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors hf-awq=$h/reference.safetensors || rc=1
+    # (the 4-bit AutoAWQ fixture: step 'awq')
     } 2>&1 | tee "$OUT/parity.log" ;; esac
 case " $steps " in *" vision "*)
   # Vision tower: blockAttention vs CPU reference, CUDA features vs CPU (small checkpoint) and HF fixtures, vision ms at 7B.
@@ -125,10 +141,21 @@ case " $steps " in *" prefill "*)
 case " $steps " in *" qwenvision "*)
   # Qwen2.5-VL / Qwen3-VL towers: the HF fixture (test/fixtures/qwen-vision) on CUDA in f32, bf16 cuBLAS and bf16 flash,
   # the Qwen2.5-VL-7B tower's ms on 64 / 256 frames (synthetic device weights), then HF's tower at the same geometry.
-  timeout ${QWENVISION_TIMEOUT:-180} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/qwen_vision_check.ts --bench \
-    --out "$OUT/qwen_vision_check.json" 2>&1 | tee "$OUT/qwen_vision_check.log" || rc=1
-  PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-120} python3 scripts/gpu/qwen_vision_hf_bench.py "$OUT/qwen_vision_hf.json" 2>&1 | grep -v Warning \
-    | tee "$OUT/qwen_vision_hf.log" || rc=1 ;; esac
+  # QWENVISION_BENCH=0: the fixture checks only.
+  timeout ${QWENVISION_TIMEOUT:-180} node --max-old-space-size=16000 node_modules/tsx/dist/cli.mjs scripts/gpu/qwen_vision_check.ts \
+    $( [ "${QWENVISION_BENCH:-1}" = 0 ] || echo --bench ) --out "$OUT/qwen_vision_check.json" 2>&1 | tee "$OUT/qwen_vision_check.log" || rc=1
+  [ "${QWENVISION_BENCH:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-120} python3 scripts/gpu/qwen_vision_hf_bench.py "$OUT/qwen_vision_hf.json" 2>&1 | grep -v Warning \
+    | tee "$OUT/qwen_vision_hf.log" || rc=1; } ;; esac
+case " $steps " in *" awq "*)
+  # Issue 13: the AutoAWQ fixture (Backend.weightQ4) on CUDA vs HF fp32 on its dequantized weights, and when
+  # .device/quantize holds src/ awq/ rtn/ (`sparsevila quantize` outputs, with awq_layout_check.py), their layout as
+  # transformers reads it.
+  h=test/fixtures/awq
+  timeout 60 node node_modules/tsx/dist/cli.mjs scripts/gpu/kernels_parity.ts $h/model $h/inputs.safetensors hf-awq=$h/reference.safetensors 2>&1 \
+    | tee "$OUT/awq_parity.log" || rc=1
+  [ -d .device/quantize ] && for m in awq rtn; do
+    (cd .device/quantize && timeout 60 python3 awq_layout_check.py src $m --method $m --out "$OUT/awq-layout-$m.json") 2>&1 | grep -v Warning \
+      | tee -a "$OUT/awq_layout.log" || rc=1; done ;; esac
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1
