@@ -127,7 +127,7 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
       + 'the last frame that decoded stands in for them\n');
   }
   const measureDense = a.flags.has('measure-dense');
-  if (measureDense && model.kind !== 'qwen-vl') {
+  if (measureDense) {
     const ms = await warmUpPolicies(model, [sparse, { ...sparse, policy: 'dense' }]);
     log(`${DENSE_MEASUREMENT_NOTE} (warm-up ${(ms / 1000).toFixed(1)} s)\n`);
   }

@@ -46,7 +46,7 @@ function lcg(seed: number): () => number {
 /** Token ids shaped like the real prompt: head, video placeholders (F·pooled² + 1), time instruction. */
 export function benchPrompt(model: LlavaOnevision, w: BenchWorkload): { prefix: Int32Array; questions: Int32Array[] } {
   const cfg = model.config;
-  const text = benchText(cfg, w.seed ?? 7);
+  const text = benchText(cfg.text.vocabSize, [cfg.videoTokenId, cfg.imageTokenId], w.seed ?? 7);
   const head = text(w.headTokens ?? 5);
   const instr = text(w.instructionTokens ?? 20 + 8 * w.frames);
   const nv = videoTokenCount(cfg, w.frames);
@@ -59,12 +59,12 @@ export function benchPrompt(model: LlavaOnevision, w: BenchWorkload): { prefix: 
 }
 
 /** Random text ids below the special tokens (and never the image/video placeholders). */
-function benchText(cfg: { text: { vocabSize: number }; videoTokenId: number; imageTokenId: number }, seed: number): (n: number) => Int32Array {
+function benchText(vocabSize: number, avoid: readonly number[], seed: number): (n: number) => Int32Array {
   const rnd = lcg(seed);
-  const vocab = Math.min(cfg.text.vocabSize, 150000);
+  const vocab = Math.min(vocabSize, 150000);
   return (n) => Int32Array.from({ length: n }, () => {
     const id = Math.floor(rnd() * vocab);
-    return id === cfg.videoTokenId || id === cfg.imageTokenId ? 1 : id;
+    return avoid.includes(id) ? 1 : id;
   });
 }
 
@@ -73,14 +73,16 @@ function benchText(cfg: { text: { vocabSize: number }; videoTokenId: number; ima
 export const QWEN_BENCH_FRAME = { width: 448, height: 252 };
 
 /** The bench video: `frames` frames of seeded noise as the model's processor lays them out (Qwen-VL: flattened
- *  temporal patches with the grid, 2 frames per second, so one group per second). */
-export function benchVideo(model: LoadedVlm, frames: number, seed = 3): SessionVideo {
+ *  temporal patches with the grid, 2 frames per second, so one group per second; `frame`: their size before the
+ *  processor's rounding, default QWEN_BENCH_FRAME; LLaVA frames are the tower's fixed size). */
+export function benchVideo(model: LoadedVlm, frames: number, opts: { seed?: number; frame?: { width: number; height: number } } = {}): SessionVideo {
+  const seed = opts.seed ?? 3, frame = opts.frame ?? QWEN_BENCH_FRAME;
   const frameTimes = Array.from({ length: frames }, (_, i) => i);
   if (model.kind !== 'qwen-vl') return { pixelValues: benchPixels(model.model, frames, seed), frames, frameTimes, durationSec: frames };
   const v = model.config.vision, T = v.temporalPatchSize;
   if (frames % T) throw new Error(`Qwen-VL bench videos need a multiple of ${T} frames (temporal patches), got ${frames}`);
   const f = v.patchSize * v.mergeSize;
-  const [h, w] = smartResizeFrame(QWEN_BENCH_FRAME.height, QWEN_BENCH_FRAME.width, f, f * f, 2 ** 40);
+  const [h, w] = smartResizeFrame(frame.height, frame.width, f, f * f, 2 ** 40);
   const grid = { t: frames / T, h: h / v.patchSize, w: w / v.patchSize };
   const rnd = lcg(seed);
   const pixelValues = Float32Array.from({ length: grid.t * grid.h * grid.w * v.channels * T * v.patchSize ** 2 }, () => rnd() * 2 - 1);
@@ -96,7 +98,8 @@ export function benchPixels(model: LlavaOnevision, frames: number, seed = 3): Fl
 
 /** Qwen-VL: the session builds the prefix from the chat template; the questions are random ids. */
 function qwenBenchPrompt(model: LoadedQwenVl, w: BenchWorkload): { prefix: null; questions: Int32Array[] } {
-  const text = benchText(model.config, w.seed ?? 7);
+  const c = model.config;
+  const text = benchText(c.text.vocabSize, [c.videoTokenId, c.imageTokenId, c.visionStartTokenId, c.visionEndTokenId], w.seed ?? 7);
   return { prefix: null, questions: Array.from({ length: w.turns }, () => text(w.questionTokens ?? 24)) };
 }
 

@@ -26,8 +26,9 @@ export async function warmUpPolicies(model: LoadedVlm, policies: readonly WarmUp
   text: Pick<BenchWorkload, 'headTokens' | 'instructionTokens' | 'questionTokens'> = {}): Promise<number> {
   const t0 = performance.now();
   const seen = new Set<string>();
+  // Qwen-VL: one temporal group of small frames (its tower takes any size; LLaVA's frames have the tower's size).
   const frames = model.kind === 'qwen-vl' ? model.config.vision.temporalPatchSize : 1;
-  const video = benchVideo(model, frames);
+  const video = benchVideo(model, frames, { frame: { width: 112, height: 112 } });
   for (const p of policies) {
     const key = `${p.policy} ${p.policy === 'sparsevila' ? p.retrieval?.mode ?? 'per-layer' : ''}`;
     if (seen.has(key)) continue;

@@ -93,8 +93,7 @@ export class ChatSessions {
           // Each warm-up is synchronous compute: let the progress event (and a cancel) through first.
           await new Promise((resolve) => setImmediate(resolve));
           this.throwIfCancelled(abort);
-          // The warm-up's one-frame video is LLaVA's; Qwen-VL sessions are compared without it.
-          if (loaded.kind !== 'qwen-vl') await warmUpPolicies(loaded, [{ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity }]);
+          await warmUpPolicies(loaded, [{ policy: p, prefillSparsity: settings.prefillSparsity, decodeSparsity: settings.decodeSparsity }]);
           this.model.warmed.add(p);
         }
       }

@@ -72,6 +72,15 @@ describe.each(['qwen2_5_vl', 'qwen3_vl'] as QwenVlFixtureFamily[])('%s in the ap
     expect(insp.sampledFrameTimes).toHaveLength(8);
     expect(insp.retained).toHaveLength(second.stats!.visualTokensRetained);
 
+    // Speedup vs dense: both policies warmed up first (a Qwen-VL warm-up video), then a dense twin of the turn.
+    const before = done.length;
+    await call('chat.ask', { conversationId: conv.id, question: 'And in the middle?', settings: { measureDense: true, maxNewTokens: 3 } });
+    while (done.length === before) await new Promise((r) => setTimeout(r, 25));
+    const third = done[before];
+    expect(third, JSON.stringify(third)).toMatchObject({ status: 'done', stats: { turn: 3 } });
+    expect(third.stats!.denseTimings).not.toBeNull();
+    expect(third.stats!.speedupVsDense).toBeCloseTo(third.stats!.denseTimings!.totalMs / third.stats!.timings.totalMs, 6);
+
     // The filmstrip samples as the model does: the same 8 frames.
     const frames = await call<{ timeSec: number }[]>('videos.frames', { videoId: video.id, frames: 32, settings: { modelId: model.id, sampleFps: 2, maxFrames: 8 } });
     expect(frames.map((f) => f.timeSec)).toEqual(insp.sampledFrameTimes);
