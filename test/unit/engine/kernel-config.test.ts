@@ -38,6 +38,9 @@ describe('kernel config', () => {
       prefillAttention: 'cublas', decodeAttention: 'auto', saliency: 'simt', gemvLinear: false, gemvPdl: false,
     });
     expect(addonKernelConfig(withKernelConfig(DEFAULT_KERNEL_CONFIG, { gemv: 'on' })).gemvLinear).toBe(true);
+    // f32 mode: the float32 saliency kernel whatever the saliency field says (no bf16 operands anywhere).
+    expect(addonKernelConfig(withKernelConfig(DEFAULT_KERNEL_CONFIG, { dtype: 'f32' })).saliency).toBe('simt');
+    expect(addonKernelConfig(withKernelConfig(DEFAULT_KERNEL_CONFIG, { dtype: 'f16' })).saliency).toBe('tensor-core');
   });
 });
 

@@ -29,7 +29,7 @@ export interface KernelConfig {
   prefillAttention: AddonKernelConfig['prefillAttention'];
   /** <= 16 query rows over a slot set: 'auto' = v9 below 30000 slots, v4 above; 'split' = split-K for every shape. */
   decodeAttention: AddonKernelConfig['decodeAttention'];
-  /** Patch / retrieval saliency (colMeanSoftmax): tensor cores with bf16 operands, or SIMT f32. */
+  /** Patch / retrieval saliency (colMeanSoftmax): tensor cores with bf16 operands, or SIMT f32 (always in f32 mode). */
   saliency: AddonKernelConfig['saliency'];
   /** Retrieval's per-layer top-k on the device (28 x 12579 in 0.074 ms vs 10.9 ms for download + JS top-k, round 4);
    *  false: the controller ranks the downloaded scores in JS. */
@@ -94,7 +94,9 @@ export function addonKernelConfig(c: Readonly<KernelConfig>): AddonKernelConfig 
   return {
     prefillAttention: c.prefillAttention,
     decodeAttention: c.decodeAttention,
-    saliency: c.saliency,
+    // f32 mode computes in float32 throughout: the tensor-core saliency rounds q/k to bf16 (~1e-3 of the scores),
+    // which the f32 parity checks of the Qwen-VL towers caught; SIMT is the float32 kernel.
+    saliency: c.dtype === 'f32' ? 'simt' : c.saliency,
     gemvLinear: c.gemv !== 'off',
     gemvPdl: c.gemvPdl,
   };
