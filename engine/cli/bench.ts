@@ -12,7 +12,7 @@ import { isQwenPreset, QWEN_PRESETS, type QwenPresetName } from '../core/models/
 import { parseBenchConfigs, withRetrievals } from '../core/bench/config.ts';
 import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } from '../core/bench/floor.ts';
 import { benchTable, benchVideo, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
-import { warmUpPolicies } from '../core/bench/warm-up.ts';
+import { warmUpPolicies, warmUpShape } from '../core/bench/warm-up.ts';
 import { progressWriter } from './progress.ts';
 import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 
@@ -22,6 +22,7 @@ export const BENCH_HELP = `sparsevila bench [--synthetic ${SYNTHETIC.join('|')} 
   [--turns N] [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9]
   [--head-tokens N] [--instruction-tokens N] [--question-tokens N] [--json] [--out FILE.json] [--threads N] [--no-warmup]
   [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (each sparsevila config once per retrieval)
+Warm-up (unless --no-warmup): each policy once on a one-frame video, then per frame count one untimed dense prefix.
 Defaults: --synthetic 0.5b --weights 16bit --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
   --weights awq4: the synthetic model's language-model linears are random 4-bit AutoAWQ layers (group 128; LLaVA presets)
   --model DIR: a LLaVA-OneVision / LLaVA-Video or Qwen2.5-VL / Qwen3-VL folder (its own precision, 16-bit or AWQ)
@@ -121,6 +122,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     for (const F of frames) {
       const w: BenchWorkload = { ...base, frames: F };
       const video = benchVideo(m, F);
+      if (!a.flags.has('no-warmup')) log(`warm-up at ${F} frames: ${(await warmUpShape(m, video)).toFixed(0)} ms\n`);
       const results: BenchRun['results'] = [];
       for (const c of configs) {
         const r = await runBenchConfig(m, c, w, video, { log, progress: stderr.progress });
