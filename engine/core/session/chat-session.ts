@@ -13,6 +13,7 @@ import { videoGeometry } from '../models/llava-onevision-config.ts';
 import type { LoadedModel, LoadedQwenVl, LoadedVlm } from '../models/load-model.ts';
 import { textPositions, type MropePositions } from '../models/mrope.ts';
 import type { PrunedPositions } from '../models/qwen-vl-positions.ts';
+import type { QwenVisionOutput } from '../models/qwen-vision-forward.ts';
 import { buildQwenPrompt, prefillQwenPrefix, type QwenSessionVideo } from './qwen-prefix.ts';
 import { prefillCache } from './prefill-prefix.ts';
 import type { VideoEncoding } from '../models/llava-onevision.ts';
@@ -62,10 +63,20 @@ export interface SessionOptions {
   keepEncoded?: (e: EncodedVideo) => void;
 }
 
-/** A video's vision tower output: the pooled tokens and, when the policy collected it, the patch saliency. */
-export interface EncodedVideo {
-  encoding: VideoEncoding;
-  patchSaliency: Float32Array | null;
+/** A video's vision tower output: LLaVA's pooled tokens and, when the policy collected it, the patch saliency; or a
+ *  Qwen-VL tower's merged tokens (+ DeepStack features, + token saliency when the policy asked for it). */
+export type EncodedVideo =
+  | { kind?: 'llava'; encoding: VideoEncoding; patchSaliency: Float32Array | null }
+  | { kind: 'qwen-vl'; output: QwenVisionOutput };
+
+/** The backend tensors an encoding holds (to free it). */
+export function encodedTensors(e: EncodedVideo): Tensor[] {
+  return e.kind === 'qwen-vl' ? [e.output.features, ...(e.output.deepstack ?? [])] : [e.encoding.tokens];
+}
+
+/** Whether an encoding carries the saliency a pruning policy needs. */
+export function encodedHasSaliency(e: EncodedVideo): boolean {
+  return e.kind === 'qwen-vl' ? !!e.output.saliency : !!e.patchSaliency;
 }
 
 export interface AskOptions {
@@ -154,7 +165,7 @@ export class ChatSession {
     const { prompt, builder } = ChatSession.buildPrompt(model, video, opts);
     const be = model.backend;
     const t0 = performance.now();
-    const reused = opts.encoded;
+    const reused = opts.encoded?.kind === 'qwen-vl' ? undefined : opts.encoded;
     if (reused) policy.useSaliency(reused.patchSaliency);
     const enc = reused?.encoding ?? model.model.encodeVideo(video.pixelValues, video.frames, {
       signal: opts.signal,
@@ -193,12 +204,14 @@ export class ChatSession {
     const prompt = buildQwenPrompt(model, builder, video.qwen, null);
     const be = model.backend, grid = video.qwen.grid, merge = model.config.vision.mergeSize;
     const t0 = performance.now();
-    const enc = model.model.encodeVideo(video.pixelValues, [grid], {
+    const reused = opts.encoded?.kind === 'qwen-vl' && (!policy.plan.saliency || opts.encoded.output.saliency) ? opts.encoded.output : null;
+    const enc = reused ?? model.model.encodeVideo(video.pixelValues, [grid], {
       saliency: policy.plan.saliency, signal: opts.signal,
       onProgress: (d, n) => opts.onProgress?.('vision', d, n),
     });
     be.sync();
-    const visionMs = performance.now() - t0;
+    const visionMs = reused ? 0 : performance.now() - t0;
+    let handedOver = reused !== null;
     const geometry = { frames: grid.t, grid: grid.h / merge, pooled: grid.w / merge, tokensPerFrame: (grid.h / merge) * (grid.w / merge) };
     try {
       await yieldToEventLoop();
@@ -208,9 +221,14 @@ export class ChatSession {
         onProgress: (d, n) => opts.onProgress?.('prefill', d, n),
       });
       policy.attach(kv);
-      return new ChatSession(model, prompt, builder, policy, geometry, kv, { visionMs, prefixPrefillMs: performance.now() - t1 }, { next, maxPosition });
+      const session = new ChatSession(model, prompt, builder, policy, geometry, kv, { visionMs, prefixPrefillMs: performance.now() - t1 }, { next, maxPosition });
+      if (!reused && opts.keepEncoded) {
+        opts.keepEncoded({ kind: 'qwen-vl', output: enc });
+        handedOver = true;
+      }
+      return session;
     } finally {
-      for (const t of [enc.features, ...(enc.deepstack ?? [])]) be.dispose(t);
+      if (!handedOver) for (const t of encodedTensors({ kind: 'qwen-vl', output: enc })) be.dispose(t);
     }
   }
 

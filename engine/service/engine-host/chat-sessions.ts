@@ -4,7 +4,7 @@
 // settings) is unchanged; otherwise it is rebuilt, which also happens after an engine restart.
 import type { Settings } from '../../../electron/contract.ts';
 import { loadVlm, type LoadedVlm } from '../../core/models/load-model.ts';
-import { ChatSession } from '../../core/session/chat-session.ts';
+import { ChatSession, encodedTensors } from '../../core/session/chat-session.ts';
 import { DENSE_SETTINGS, resolvePolicy, type SparseSettings } from '../../core/sparse/policy.ts';
 import { turnStats } from '../../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../core/sparse/dense-compare.ts';
@@ -109,7 +109,7 @@ export class ChatSessions {
             progress({ stage, done, total, etaSec: stageEta.update(stage, done, total) });
           },
           encoded: lease?.encoded,
-          keepEncoded: (e) => this.vision.put(modelKey, video.pixelValues, e, () => loaded.backend.dispose(e.encoding.tokens)),
+          keepEncoded: (e) => this.vision.put(modelKey, video.pixelValues, e, () => { for (const t of encodedTensors(e)) loaded.backend.dispose(t); }),
         });
       } finally {
         lease?.release();

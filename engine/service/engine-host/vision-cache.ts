@@ -1,9 +1,10 @@
-// The last video through the vision tower (pooled tokens + patch saliency), kept in the engine process next to the
-// frame cache, so a second conversation or a re-ask on the same frames and model skips the tower. One entry: the
+// The last video through the vision tower (LLaVA's pooled tokens + patch saliency, or a Qwen-VL tower's merged tokens
+// + DeepStack + token saliency), kept in the engine process next to the frame cache, so a second conversation or a
+// re-ask on the same frames and model skips the tower. One entry: the
 // tokens sit in the backend's memory (GPU under CUDA), which the memory estimate does not count beyond one video.
 // Frames are named by their pixel array: the frame cache hands out the same array for the same file version and
 // sampling, and a new array (a changed file, other sampling) is another video.
-import type { EncodedVideo } from '../../core/session/chat-session.ts';
+import { encodedHasSaliency, type EncodedVideo } from '../../core/session/chat-session.ts';
 
 interface Kept {
   modelKey: string;
@@ -21,7 +22,7 @@ export class VisionCache {
   /** The kept encoding of these frames on this model (with patch saliency when `needsSaliency`), held until release. */
   take(modelKey: string, pixels: Float32Array, needsSaliency: boolean): { encoded: EncodedVideo; release: () => void } | null {
     const k = this.kept;
-    if (!k || k.modelKey !== modelKey || k.pixels !== pixels || (needsSaliency && !k.encoded.patchSaliency)) return null;
+    if (!k || k.modelKey !== modelKey || k.pixels !== pixels || (needsSaliency && !encodedHasSaliency(k.encoded))) return null;
     k.users++;
     let released = false;
     return {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readQwenVlInputs } from '../../../engine/cli/qwen-vl-inputs.ts';
 import { loadVlm, type LoadedQwenVl } from '../../../engine/core/models/load-model.ts';
-import { ChatSession, type SessionVideo } from '../../../engine/core/session/chat-session.ts';
+import { ChatSession, encodedHasSaliency, encodedTensors, type EncodedVideo, type SessionVideo } from '../../../engine/core/session/chat-session.ts';
 import { DENSE_SETTINGS, type SparseSettings } from '../../../engine/core/sparse/policy.ts';
 import { QWEN_VL_FIXTURE, qwenVlChatFolder, type QwenVlFixtureFamily } from './qwen-vl-chat-folder.ts';
 import { relError } from './qwen-vision-fixture.ts';
@@ -89,5 +89,26 @@ describe.each(['qwen2_5_vl', 'qwen3_vl'] as const)('Qwen-VL chat session %s', (f
       expect(half.tokens).toBe(5);
       expect(half.visualTokens).toBe(Math.round(dense.visualTokensTotal / 2));
     }
+  });
+
+  it('reuses a kept tower output (a second conversation on the same frames): same answer, no vision time', async () => {
+    const { m, video } = await ready;
+    const sparse: SparseSettings = { ...DENSE_SETTINGS, policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.5 };
+    let kept: EncodedVideo | null = null;
+    const first = await ChatSession.create(m, video, { sparse, turnCapacity: 64, keepEncoded: (e) => { kept = e; } });
+    expect(kept).not.toBeNull();
+    const k = kept! as EncodedVideo;
+    expect(k.kind).toBe('qwen-vl');
+    expect(encodedHasSaliency(k)).toBe(true);
+    const a = await first.ask('describe the video', { maxNewTokens: 5, eosTokenIds: [] });
+    first.dispose();
+    // The kept tensors outlive the first session; the second builds from them without the tower.
+    const second = await ChatSession.create(m, video, { sparse, turnCapacity: 64, encoded: k });
+    const b = await second.ask('describe the video', { maxNewTokens: 5, eosTokenIds: [] });
+    expect(b.tokenIds).toEqual(a.tokenIds);
+    expect(b.timings.visionMs).toBe(0);
+    expect(a.timings.visionMs).toBeGreaterThan(0);
+    second.dispose();
+    for (const t of encodedTensors(k)) m.backend.dispose(t);
   });
 });

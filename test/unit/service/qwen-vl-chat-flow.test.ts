@@ -72,6 +72,12 @@ describe.each(['qwen2_5_vl', 'qwen3_vl'] as QwenVlFixtureFamily[])('%s in the ap
     expect(insp.sampledFrameTimes).toHaveLength(8);
     expect(insp.retained).toHaveLength(second.stats!.visualTokensRetained);
 
+    // A second conversation on the same frames skips the tower (the engine kept its output).
+    const conv2 = await call<Conversation>('conversations.create', { videoId: video.id });
+    const other = await answer(conv2.id, 'What appears first?');
+    expect(other, JSON.stringify(other)).toMatchObject({ status: 'done', stats: { turn: 1, ttftParts: { visionReused: true, visionMs: 0 } } });
+    expect(other.stats!.visualTokensRetained).toBe(first.stats!.visualTokensRetained);
+
     // Speedup vs dense: both policies warmed up first (a Qwen-VL warm-up video), then a dense twin of the turn.
     const before = done.length;
     await call('chat.ask', { conversationId: conv.id, question: 'And in the middle?', settings: { measureDense: true, maxNewTokens: 3 } });

@@ -18,6 +18,15 @@ describe('VisionCache', () => {
     expect(cache.take('m', pixels, true)).toBeNull(); // kept without saliency; this policy needs it
     expect(cache.take('other', pixels, false)).toBeNull();
     expect(cache.take('m', new Float32Array(8), false)).toBeNull(); // equal values, other frames
+    // A Qwen-VL tower's output: its token saliency is what a pruning policy needs.
+    const qwen = (saliency: boolean): EncodedVideo => ({
+      kind: 'qwen-vl', output: { features: {} as never, saliency: saliency ? { patches: new Float32Array(16), tokens: new Float32Array(4) } : undefined },
+    });
+    cache.put('q', pixels, qwen(false), () => {});
+    expect(cache.take('q', pixels, false)).not.toBeNull();
+    expect(cache.take('q', pixels, true)).toBeNull();
+    cache.put('q', pixels, qwen(true), () => {});
+    expect(cache.take('q', pixels, true)).not.toBeNull();
   });
 
   it('frees the replaced encoding once no session is being built from it', () => {
