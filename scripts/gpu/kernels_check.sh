@@ -159,4 +159,7 @@ case " $steps " in *" awq "*)
 case " $steps " in *" hf "*)
   PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:-} --out "$OUT/bench_hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1 ;; esac
 grep -q '^FAIL' "$OUT"/*.log 2>/dev/null && rc=1
+# The device tool brings back at most 8 files per call (the first by name): everything under $OUT also goes into one
+# archive named to sort first (later invocations in the same call refresh it). Unpack with tar xzf 0-out.tgz.
+tar czf /tmp/0-out.tgz -C "$OUT" --exclude 0-out.tgz . && mv /tmp/0-out.tgz "$OUT/0-out.tgz"
 exit $rc
