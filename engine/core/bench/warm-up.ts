@@ -22,13 +22,13 @@ export const DENSE_MEASUREMENT_NOTE = 'speedup vs dense: both policies are warme
   + 'time taken over as many steps as the sparse answer had; speedup = dense total / sparse total '
   + '(turn 1 includes vision and the prefix prefill)';
 
-/** Runs each distinct policy (and retrieval mode) once (two 2-token turns on one frame (Qwen-VL: one group of frames), through ChatSession like the timed runs); returns
- *  the time it took in ms. */
+/** Runs each distinct policy (and retrieval mode) once: two 2-token turns on one frame (Qwen-VL: one temporal group
+ *  of small frames), through ChatSession like the timed runs; returns the time it took in ms. */
 export async function warmUpPolicies(model: LoadedVlm, policies: readonly WarmUpPolicy[],
   text: Pick<BenchWorkload, 'headTokens' | 'instructionTokens' | 'questionTokens'> = {}): Promise<number> {
   const t0 = performance.now();
   const seen = new Set<string>();
-  // Qwen-VL: one temporal group of small frames (its tower takes any size; LLaVA's frames have the tower's size).
+  // A Qwen-VL tower takes any frame size; LLaVA's frames have the tower's.
   const frames = model.kind === 'qwen-vl' ? model.config.vision.temporalPatchSize : 1;
   const video = benchVideo(model, frames, { frame: { width: 112, height: 112 } });
   for (const p of policies) {

@@ -80,9 +80,9 @@ function checkFits(config: LlavaOnevisionConfig | QwenVlConfig, backend: Backend
 
 export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promise<LoadedModel> {
   const t0 = performance.now();
+  if (opts.synthetic && isQwenPreset(opts.synthetic)) throw new Error(`synthetic preset "${opts.synthetic}" is a Qwen-VL model: load it with loadVlm`);
   const backend = await createBackend(opts.backend ?? 'auto', { threads: opts.threads, kernels: opts.kernels });
   if (opts.synthetic) {
-    if (isQwenPreset(opts.synthetic)) throw new Error(`synthetic preset "${opts.synthetic}" is a Qwen-VL model: load it with loadVlm`);
     if (!PRESETS.includes(opts.synthetic)) throw new Error(`unknown synthetic preset "${opts.synthetic}" (known: ${[...PRESETS, ...QWEN_PRESETS].join(', ')})`);
     const config = parseConfig(presetConfig(opts.synthetic));
     checkFits(config, backend, opts.syntheticBits === 4 ? awqGroupSize(config) : undefined);
