@@ -23,8 +23,9 @@
 # then run it through the device tool with carry [".device"].
 # Usage: scripts/gpu/kernels_check.sh [qwenbench] [check] [w4] [ops] [parity] [vision] [bench] [clibench] [clibench4] [pages] [retrieval] [decode] [prefill] [qwenvision] [awq] [hf]
 #   (steps run in this order; default: check ops parity vision bench hf;
-#   qwenbench = issue 14's table: `sparsevila bench` at Qwen2.5-VL-7B geometry + HF's Qwen2.5-VL on the same shapes into
-#   $OUT/cuda-qwen2.5-vl-7b.{bench,hf}.json (copy both to assets/benchmarks/, then npx tsx scripts/benchmarks-md.ts);
+#   qwenbench = issue 14's table: `sparsevila bench` at Qwen2.5-VL-7B geometry (QWENBENCH_MODEL=qwen3-vl-8b: Qwen3-VL-8B)
+#   + HF's model on the same shapes into $OUT/cuda-<model>.{bench,hf}.json (copy both to assets/benchmarks/, then
+#   npx tsx scripts/benchmarks-md.ts);
 #   clibench = the CLI benchmark (the app's ChatSession loop) + HF into $OUT/cuda-7b.bench.json and $OUT/cuda-7b.hf.json,
 #   which BENCHMARKS.md's tables are generated from: copy them to assets/benchmarks/ and run npx tsx scripts/benchmarks-md.ts;
 #   CLIBENCH_ARGS / HF_ARGS override their shapes, CLIBENCH_TIMEOUT / HF_TIMEOUT seconds)
@@ -47,17 +48,18 @@ nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv,nohea
 echo "cublas: $SPARSEVILA_CUBLAS_DIR"
 rc=0
 case " $steps " in *" qwenbench "*)
-  qwenbench() { timeout ${QWENBENCH_TIMEOUT:-240} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic qwen2.5-vl-7b \
+  qm=${QWENBENCH_MODEL:-qwen2.5-vl-7b}  # or qwen3-vl-8b
+  qwenbench() { timeout ${QWENBENCH_TIMEOUT:-240} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic $qm \
     ${QWENBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --question-tokens 20} \
-    --out "$OUT/cuda-qwen2.5-vl-7b.bench.json" >> "$OUT/qwenbench.log" 2>&1; }
+    --out "$OUT/cuda-$qm.bench.json" >> "$OUT/qwenbench.log" 2>&1; }
   : > "$OUT/qwenbench.log"
   qwenbench || { r=$?; echo "FAIL qwenbench (rc $r)" >> "$OUT/qwenbench.log"; rc=1
     # A crash (not a timeout) gets one retry on the previous kernels, as clibench does.
     if [ $r -ne 124 ] && [ $r -ne 137 ]; then echo "RETRY with SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0" >> "$OUT/qwenbench.log"
       SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0 qwenbench || echo "FAIL qwenbench retry (rc $?)" >> "$OUT/qwenbench.log"; fi; }
   grep -v 'vision [0-9]*/' "$OUT/qwenbench.log" | tail -24
-  [ "${QWENBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/qwen_bench_hf.py ${QWEN_HF_ARGS:---frames 64,256 --tokens 128} \
-    --out "$OUT/cuda-qwen2.5-vl-7b.hf.json" 2>&1 | grep -v Warning | tee "$OUT/qwen_bench_hf.log" || rc=1; } ;; esac
+  [ "${QWENBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/qwen_bench_hf.py --model $qm ${QWEN_HF_ARGS:---frames 64,256 --tokens 128} \
+    --out "$OUT/cuda-$qm.hf.json" 2>&1 | grep -v Warning | tee "$OUT/qwen_bench_hf.log" || rc=1; } ;; esac
 case " $steps " in *" check "*)
   timeout ${CHECK_TIMEOUT:-400} node scripts/gpu/kernels_check.mjs 2>&1 | tee "$OUT/kernels_check.log" | grep -v '^TIME\|^PASS' || rc=1
   # Flash v9 (wgmma, sm_90a) vs v2 in a process of its own: a faulting kernel there cannot end the checks above.
