@@ -6,20 +6,17 @@ import { join } from 'node:path';
 import type { LoadedModel } from '../core/models/load-model.ts';
 import { ChatSession } from '../core/session/chat-session.ts';
 import type { PolicyName, SparseSettings } from '../core/sparse/policy.ts';
-import type { RetrievalSettings } from '../core/sparse/retrieval-settings.ts';
 import { scoreItems } from '../core/synthetic/answer-score.ts';
 import type { EvalSetV2 } from '../core/synthetic/eval-set-v2.ts';
 import type { QuestionV2 } from '../core/synthetic/questions-v2.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { configLabel, type EvalConfig } from './eval-configs.ts';
+import { budgetNote, configLabel, minRetrievedOf, type EvalConfig } from './eval-configs.ts';
 
 export interface V2Config extends EvalConfig {
   label: string;
   /** 'trivial': no model, the most common answer of each type. */
   kind: 'model' | 'trivial';
-  /** sparsevila's retrieval (eval --retrieval; default per-layer). */
-  retrieval?: RetrievalSettings;
 }
 
 export interface Tally {
@@ -50,6 +47,8 @@ export interface EvalV2Results {
   turns: number;
   videos: number;
   seeds: number[];
+  /** Decode retrieval budgets' floor (--min-retrieved). */
+  minRetrieved: number;
   configs: V2ConfigResult[];
 }
 
@@ -161,7 +160,7 @@ export async function runEvalV2(model: { name: string; device: string }, set: Ev
   }
   return {
     world: 'v2', model: model.name, backend: model.device, frames: o.frames, turns: o.turns, videos: set.items.length,
-    seeds: set.items.map((i) => i.seed), configs: results,
+    seeds: set.items.map((i) => i.seed), minRetrieved: minRetrievedOf(o.configs), configs: results,
   };
 }
 
@@ -208,6 +207,6 @@ export function resultsTableV2(r: EvalV2Results): string {
   const perType = table(['config', ...types], r.configs.map((c) => [c.label, ...types.map((t) => both(c.byType[t]))]));
   const perLength = table(['config', ...lengths], r.configs.map((c) => [c.label, ...lengths.map((l) => both(c.byLength[l]))]));
   return `${r.videos} videos (seeds ${r.seeds[0]}-${r.seeds.at(-1)}), ${r.frames} frames, ${r.turns} turns each, model ${r.model} (${r.backend}). `
-    + `Cells: items named in order (partial credit) / exact answers.\n\n${perTurn}\n\nPer question type:\n\n${perType}\n\nPer answer length (expected items):\n\n${perLength}`;
+    + `Cells: items named in order (partial credit) / exact answers.${budgetNote(r.minRetrieved)}\n\n${perTurn}\n\nPer question type:\n\n${perType}\n\nPer answer length (expected items):\n\n${perLength}`;
 }
 

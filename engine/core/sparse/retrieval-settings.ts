@@ -105,6 +105,14 @@ export function parseRetrievalSpec(spec: string, base: RetrievalSettings = DEFAU
   return resolveRetrieval(out);
 }
 
+/** A comma list of specs ("per-layer,shared,top-p=0.9") over `base`; undefined or blank: [base]. */
+export function parseRetrievalSpecs(specs: string | undefined, base: RetrievalSettings = DEFAULT_RETRIEVAL): RetrievalSettings[] {
+  if (specs === undefined) return [base];
+  const list = specs.split(',').map((x) => x.trim()).filter(Boolean).map((x) => parseRetrievalSpec(x, base));
+  if (!list.length) throw new Error('--retrieval is empty');
+  return list;
+}
+
 /** The spec parseRetrievalSpec reads back (mode=its main parameter). */
 export function retrievalSpec(r: RetrievalSettings): string {
   const key = SPEC_PARAM[r.mode];
