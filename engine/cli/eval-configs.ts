@@ -8,6 +8,8 @@ export interface EvalConfig {
   decodeSparsity: number;
   /** Decode retrieval (sparsevila's mode; query-prune's budget floor minRetrieved). */
   retrieval?: RetrievalSettings;
+  /** prefill-only at the decode-time visual count of this sparsevila pair (prefill:decode). */
+  matches?: [number, number];
 }
 
 export function parseSparsities(spec: string): [number, number][] {
@@ -18,7 +20,8 @@ export function parseSparsities(spec: string): [number, number][] {
   });
 }
 
-/** dense once; prefill-only once per prefill sparsity; query-prune and sparsevila per pair. */
+/** dense once; prefill-only once per prefill sparsity; query-prune and sparsevila per pair; with sparsevila, prefill-only
+ *  at each pair's decode-time visual count too (prefill sparsity 1 - (1 - p)(1 - r)). */
 export function evalConfigs(policies: readonly PolicyName[], pairs: readonly [number, number][]): EvalConfig[] {
   const out: EvalConfig[] = [];
   const seen = new Set<string>();
@@ -30,12 +33,15 @@ export function evalConfigs(policies: readonly PolicyName[], pairs: readonly [nu
     if (policy === 'dense') add({ policy, prefillSparsity: 0, decodeSparsity: 0 });
     else for (const [p, r] of pairs) add({ policy, prefillSparsity: p, decodeSparsity: policy === 'prefill-only' ? 0 : r });
   }
+  if (policies.includes('sparsevila')) {
+    for (const [p, r] of pairs) add({ policy: 'prefill-only', prefillSparsity: Math.round((1 - (1 - p) * (1 - r)) * 10000) / 10000, decodeSparsity: 0, matches: [p, r] });
+  }
   return out;
 }
 
 export function configLabel(c: EvalConfig): string {
   if (c.policy === 'dense') return 'dense';
-  if (c.policy === 'prefill-only') return `prefill-only p=${c.prefillSparsity}`;
+  if (c.policy === 'prefill-only') return `prefill-only p=${c.prefillSparsity}${c.matches ? ` (sparsevila p=${c.matches[0]} r=${c.matches[1]}'s decode count)` : ''}`;
   const base = `${c.policy} p=${c.prefillSparsity} r=${c.decodeSparsity}`;
   return c.policy === 'sparsevila' && c.retrieval ? `${base} ${retrievalLabel(c.retrieval)}` : base;
 }

@@ -11,7 +11,7 @@ import type { EvalSetV2 } from '../core/synthetic/eval-set-v2.ts';
 import type { QuestionV2 } from '../core/synthetic/questions-v2.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { budgetNote, configLabel, minRetrievedOf, type EvalConfig } from './eval-configs.ts';
+import { budgetNote, configLabel, evalConfigs, minRetrievedOf, type EvalConfig } from './eval-configs.ts';
 
 export interface V2Config extends EvalConfig {
   label: string;
@@ -52,27 +52,10 @@ export interface EvalV2Results {
   configs: V2ConfigResult[];
 }
 
-/** dense, prefill-only per p, query-prune and sparsevila per pair, prefill-only at each sparsevila pair's decode-time
- *  visual count (1 - (1 - p)(1 - r)), and the trivial answer. */
+/** evalConfigs' (with prefill-only at each sparsevila pair's decode-time visual count), and the trivial answer. */
 export function v2Configs(policies: readonly PolicyName[], pairs: readonly [number, number][]): V2Config[] {
-  const out: V2Config[] = [];
-  const seen = new Set<string>();
-  const add = (c: EvalConfig, label = configLabel(c)) => {
-    const k = `${c.policy}@${c.prefillSparsity}:${c.decodeSparsity}`;
-    if (!seen.has(k)) { seen.add(k); out.push({ ...c, label, kind: 'model' }); }
-  };
-  for (const policy of policies) {
-    if (policy === 'dense') add({ policy, prefillSparsity: 0, decodeSparsity: 0 });
-    else for (const [p, r] of pairs) add({ policy, prefillSparsity: p, decodeSparsity: policy === 'prefill-only' ? 0 : r });
-  }
-  if (policies.includes('sparsevila')) {
-    for (const [p, r] of pairs) {
-      const matched = Math.round((1 - (1 - p) * (1 - r)) * 10000) / 10000;
-      add({ policy: 'prefill-only', prefillSparsity: matched, decodeSparsity: 0 }, `prefill-only p=${matched} (sparsevila p=${p} r=${r}'s decode count)`);
-    }
-  }
-  out.push({ policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, label: 'trivial (most common answer per type)', kind: 'trivial' });
-  return out;
+  return [...evalConfigs(policies, pairs).map((c): V2Config => ({ ...c, label: configLabel(c), kind: 'model' })),
+    { policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, label: 'trivial (most common answer per type)', kind: 'trivial' }];
 }
 
 /** Answer-length bucket of a question: how many items it expects. */

@@ -165,7 +165,7 @@ export function resultsTable(r: EvalResults): string {
 
 export function resultsMarkdown(r: EvalResults): string {
   const types = Object.entries(r.single.byType).sort().map(([t, c]) => `${t} ${pct(c)}`).join(', ');
-  return `Dense single-turn accuracy: ${pct(r.single)} (${r.single.correct}/${r.single.total}; ${types})\n${budgetNote(r.minRetrieved)}\n\n${resultsTable(r)}\n`;
+  return `Dense single-turn accuracy: ${pct(r.single)} (${r.single.correct}/${r.single.total}; ${types}).${budgetNote(r.minRetrieved)}\n\n${resultsTable(r)}\n`;
 }
 
 
