@@ -8,6 +8,7 @@ import { loadModel, type BackendChoice, type LoadedModel } from '../core/models/
 import { ChatSession } from '../core/session/chat-session.ts';
 import { POLICY_NAMES, type PolicyName, type SparseSettings } from '../core/sparse/policy.ts';
 import { RETRIEVAL_FLAGS, type RetrievalSettings } from '../core/sparse/retrieval-settings.ts';
+import { answerItems, scoreItems } from '../core/synthetic/answer-score.ts';
 import { describeQuestion, type Question } from '../core/synthetic/questions.ts';
 import { makeScene } from '../core/synthetic/world.ts';
 import { answerMatches, parseSeedRange, readEvalSet, writeEvalSet, type EvalSet } from '../core/synthetic/eval-set.ts';
@@ -51,8 +52,9 @@ export interface ConfigResult extends EvalConfig {
   label: string;
   /** Per conversation turn: correct / asked. */
   turns: Tally[];
-  /** Conversation turns by question type ("describe" for --describe's turn). */
-  byType: Record<string, Tally>;
+  /** Conversation turns by question type ("describe" for --describe's turn); `partial`: summed credit for the items
+   *  (objects) named in order (answer-score.ts; a one-word answer's is 0 or 1). */
+  byType: Record<string, Tally & { partial: number }>;
   meanMs: { vision: number; prefill: number; retrieval: number; decode: number; ttft: number; total: number };
   /** Decode time per generated token after the first (the tokens decode retrieval acts on). */
   decodeMsPerToken: number;
@@ -81,7 +83,9 @@ function openSession(model: LoadedModel, video: PreparedVideo, c: EvalConfig): P
 async function ask(session: ChatSession, q: Question) {
   const maxNewTokens = q.type === 'describe' ? 12 : 3;
   const r = await session.ask(q.question, { maxNewTokens, temperature: 0, topP: 1, seed: 0 });
-  return { ok: answerMatches(r.answer, q.answer), answer: r.answer, m: r.measure, r };
+  const ok = answerMatches(r.answer, q.answer);
+  const partial = q.type === 'describe' ? scoreItems(r.answer, answerItems(q.answer), q.answer).partial : ok ? 1 : 0;
+  return { ok, partial, answer: r.answer, m: r.measure, r };
 }
 
 export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, opts: { frames: number; configs: EvalConfig[]; single: number; describe?: boolean; progress?: (label: string, done: number, total: number) => void }): Promise<EvalResults> {
@@ -103,7 +107,9 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
         const turnsAsked = opts.describe ? [...item.conversation, describeQuestion(makeScene(item.seed))] : item.conversation;
         for (const [t, q] of turnsAsked.entries()) {
           const a = await ask(session, q);
-          for (const tb of [(res.turns[t] ??= { correct: 0, total: 0 }), (res.byType[q.type] ??= { correct: 0, total: 0 })]) {
+          const bt = (res.byType[q.type] ??= { correct: 0, total: 0, partial: 0 });
+          bt.partial += a.partial;
+          for (const tb of [(res.turns[t] ??= { correct: 0, total: 0 }), bt]) {
             tb.total++;
             if (a.ok) tb.correct++;
           }

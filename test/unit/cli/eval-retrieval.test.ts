@@ -68,7 +68,7 @@ describe('eval retrieval settings', () => {
     let printed = '';
     try {
       await evalCommand(['--model', TOY_MODEL, '--set', '1000:1001', '--write-set', join(dir, 'set'), '--policies', 'sparsevila',
-        '--sparsities', '0.75:0.99', '--min-retrieved', '5', '--retrieval', 'per-layer,shared', '--single', '0', '--backend', 'cpu',
+        '--sparsities', '0.75:0.99', '--min-retrieved', '5', '--retrieval', 'per-layer,shared', '--single', '0', '--describe', '--backend', 'cpu',
         '--threads', '1', '--out', out]);
       printed = write.mock.calls.map((c) => String(c[0])).join('');
     } finally {
@@ -83,7 +83,9 @@ describe('eval retrieval settings', () => {
       expect(c.visualTokensRetained).toBe(64);
       expect(c.visualTokensRead).toBe(5);
       expect(c.retrieval?.minRetrieved).toBe(5);
-      expect(Object.values(c.byType).reduce((s, t) => s + t.total, 0)).toBe(3);
+      expect(Object.values(c.byType).reduce((s, t) => s + t.total, 0)).toBe(4);
+      expect(c.byType.describe.total).toBe(1);
+      for (const t of Object.values(c.byType)) expect(t.partial).toBeGreaterThanOrEqual(t.correct);
     }
     expect(printed).toContain('at least 5 (--min-retrieved)');
   }, 120_000);
