@@ -85,24 +85,30 @@ export function retrievalLabel(r: RetrievalSettings): string {
   }
 }
 
-/** The field a spec's "=value" sets, per mode. */
-const SPEC_PARAM: Partial<Record<RetrievalMode, keyof RetrievalSettings>> = {
+/** Each mode's one parameter (a spec's "=value", the app's setting); per-layer and shared have none. */
+export const MODE_PARAM: Partial<Record<RetrievalMode, keyof RetrievalSettings>> = {
   'top-p': 'mass', refresh: 'refreshEvery', pages: 'pageSize', fastv: 'fastvLayer',
 };
+
+/** `mode` with its one parameter set to `value` (null: base's) over `base`; throws naming the bad value. */
+export function retrievalWithParam(mode: RetrievalMode, value: number | null, base: RetrievalSettings = DEFAULT_RETRIEVAL): RetrievalSettings {
+  const out: Partial<RetrievalSettings> = resolveRetrieval({ ...base, mode });
+  if (value !== null) {
+    const key = MODE_PARAM[mode];
+    if (!key) throw new Error(`retrieval ${mode} takes no parameter, got ${value}`);
+    (out as Record<string, unknown>)[key] = value;
+  }
+  return resolveRetrieval(out);
+}
 
 /** "shared", "top-p=0.8", "refresh=16", "pages=16", "fastv=2" (mode[=its main parameter]) over `base`. */
 export function parseRetrievalSpec(spec: string, base: RetrievalSettings = DEFAULT_RETRIEVAL): RetrievalSettings {
   const [mode, value, extra] = spec.trim().split('=');
   if (extra !== undefined) throw new Error(`retrieval "${spec}": expected MODE or MODE=VALUE`);
-  const out: Partial<RetrievalSettings> = { ...base, mode: mode as RetrievalMode };
-  if (value !== undefined) {
-    const key = SPEC_PARAM[mode as RetrievalMode];
-    const x = Number(value);
-    if (!key) throw new Error(`retrieval "${spec}": ${mode} takes no value`);
-    if (value.trim() === '' || !Number.isFinite(x)) throw new Error(`retrieval "${spec}": "${value}" is not a number`);
-    (out as Record<string, unknown>)[key] = x;
-  }
-  return resolveRetrieval(out);
+  if (value === undefined) return resolveRetrieval({ ...base, mode: mode as RetrievalMode });
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x)) throw new Error(`retrieval "${spec}": "${value}" is not a number`);
+  return retrievalWithParam(mode as RetrievalMode, x, base);
 }
 
 /** A comma list of specs ("per-layer,shared,top-p=0.9") over `base`; undefined or blank: [base]. */
@@ -115,6 +121,6 @@ export function parseRetrievalSpecs(specs: string | undefined, base: RetrievalSe
 
 /** The spec parseRetrievalSpec reads back (mode=its main parameter). */
 export function retrievalSpec(r: RetrievalSettings): string {
-  const key = SPEC_PARAM[r.mode];
+  const key = MODE_PARAM[r.mode];
   return key ? `${r.mode}=${r[key]}` : r.mode;
 }
