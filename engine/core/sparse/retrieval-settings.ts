@@ -29,8 +29,12 @@ export interface RetrievalSettings {
   fastvLayer: number;
 }
 
+/** 'shared': at the same tokens per layer and one selection per turn, it held the toy model's long answers far better
+ *  than the paper's per-layer top-k on every prefill sparsity measured (BENCHMARKS.md, "Decode retrieval side by
+ *  side"); the per-step modes (refresh every token, pages) held them better still but score every retained key per
+ *  token, not yet timed at the 7B geometry. */
 export const DEFAULT_RETRIEVAL: RetrievalSettings = {
-  mode: 'per-layer', minRetrieved: 1, mass: 0.9, refreshEvery: 16, pageSize: 16, fastvLayer: 2,
+  mode: 'shared', minRetrieved: 1, mass: 0.9, refreshEvery: 16, pageSize: 16, fastvLayer: 2,
 };
 
 /** Throws a message naming the bad field; returns the settings with defaults filled in. */

@@ -10,6 +10,7 @@ import { evalRetrievals, withEvalRetrievals } from '../../../engine/cli/eval-con
 import { resultsTableV2, runEvalV2, v2Configs } from '../../../engine/cli/eval-v2.ts';
 import { MAX_TURNS_V2, evalItemV2 } from '../../../engine/core/synthetic/questions-v2.ts';
 import { evalConfigs } from '../../../engine/cli/eval.ts';
+import { DEFAULT_RETRIEVAL } from '../../../engine/core/sparse/retrieval-settings.ts';
 
 const TOY_MODEL = new URL('../../../assets/models/sparsevila-toy-shapes', import.meta.url).pathname;
 const parse = (argv: string[]) => parseCommandArgs(['--model', 'm', '--set', '0:1', ...argv], EVAL_OPTIONS, EVAL_HELP);
@@ -18,7 +19,7 @@ describe('eval retrieval settings', () => {
   it('reads the retrieval flags as the base that each --retrieval spec varies', () => {
     const { base, list } = evalRetrievals(parse(['--min-retrieved', '3', '--refresh-every', '8', '--retrieval', 'shared,refresh,refresh=4,top-p=0.5',
       '--retrieval-mass', '0.8', '--page-size', '4', '--fastv-layer', '1']));
-    expect(base).toMatchObject({ mode: 'per-layer', minRetrieved: 3, refreshEvery: 8, mass: 0.8, pageSize: 4, fastvLayer: 1 });
+    expect(base).toMatchObject({ mode: DEFAULT_RETRIEVAL.mode, minRetrieved: 3, refreshEvery: 8, mass: 0.8, pageSize: 4, fastvLayer: 1 });
     expect(list.map((r) => [r.mode, r.minRetrieved, r.refreshEvery, r.mass])).toEqual([
       ['shared', 3, 8, 0.8], ['refresh', 3, 8, 0.8], ['refresh', 3, 4, 0.8], ['top-p', 3, 8, 0.5]]);
     expect(evalRetrievals(parse([])).list).toEqual([evalRetrievals(parse([])).base]);
@@ -38,8 +39,8 @@ describe('eval retrieval settings', () => {
     const { base, list } = evalRetrievals(parse(['--min-retrieved', '2', '--retrieval', 'per-layer,shared']));
     const v1 = withEvalRetrievals(evalConfigs(['dense', 'query-prune', 'sparsevila'], [[0.75, 0.9]]), base, list);
     expect(v1.map((c) => [c.policy, c.retrieval?.mode, c.retrieval?.minRetrieved])).toEqual([
-      ['dense', 'per-layer', 2], ['query-prune', 'per-layer', 2], ['sparsevila', 'per-layer', 2], ['sparsevila', 'shared', 2],
-      ['prefill-only', 'per-layer', 2]]);
+      ['dense', base.mode, 2], ['query-prune', base.mode, 2], ['sparsevila', 'per-layer', 2], ['sparsevila', 'shared', 2],
+      ['prefill-only', base.mode, 2]]);
     expect(v1.at(-1)).toMatchObject({ prefillSparsity: 0.975, decodeSparsity: 0, matches: [0.75, 0.9] });
     const v2 = withEvalRetrievals(v2Configs(['sparsevila'], [[0.75, 0.9]]), base, list);
     expect(v2.map((c) => c.label)).toEqual(['sparsevila p=0.75 r=0.9 per-layer', 'sparsevila p=0.75 r=0.9 shared',
