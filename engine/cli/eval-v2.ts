@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { LoadedModel } from '../core/models/load-model.ts';
 import { ChatSession } from '../core/session/chat-session.ts';
 import type { PolicyName, SparseSettings } from '../core/sparse/policy.ts';
+import { turnStats } from '../core/sparse/stats.ts';
 import { scoreItems } from '../core/synthetic/answer-score.ts';
 import type { EvalSetV2 } from '../core/synthetic/eval-set-v2.ts';
 import type { QuestionV2 } from '../core/synthetic/questions-v2.ts';
@@ -157,9 +158,7 @@ export function chatSessionRunner(model: LoadedModel): ConversationRunner {
       const out: TurnAnswer[] = [];
       for (const q of questions) {
         const r = await session.ask(q.question, { maxNewTokens: 24, temperature: 0, topP: 1, seed: 0 });
-        const layers = r.measure.retrievedByLayer;
-        const read = layers ? layers.reduce((s, l) => s + l.length, 0) / layers.length : r.visualTokens;
-        out.push({ answer: r.answer, visualRetained: r.visualTokens, visualRead: read, ttftMs: r.measure.timings.ttftMs,
+        out.push({ answer: r.answer, visualRetained: r.visualTokens, visualRead: turnStats(r.measure).visualTokensRetrieved, ttftMs: r.measure.timings.ttftMs,
           decodeMs: r.measure.timings.decodeMs, tokens: r.measure.tokens });
       }
       return out;

@@ -8,6 +8,7 @@ import { loadModel, type BackendChoice, type LoadedModel } from '../core/models/
 import { ChatSession } from '../core/session/chat-session.ts';
 import { POLICY_NAMES, type PolicyName, type SparseSettings } from '../core/sparse/policy.ts';
 import { RETRIEVAL_FLAGS, type RetrievalSettings } from '../core/sparse/retrieval-settings.ts';
+import { turnStats } from '../core/sparse/stats.ts';
 import { answerItems, scoreItems } from '../core/synthetic/answer-score.ts';
 import { describeQuestion, type Question } from '../core/synthetic/questions.ts';
 import { makeScene } from '../core/synthetic/world.ts';
@@ -121,8 +122,7 @@ export async function runEval(model: LoadedModel, set: EvalSet, setDir: string, 
           res.meanMs.ttft += tm.ttftMs;
           res.meanMs.total += tm.totalMs;
           res.visualTokensRetained += a.r.visualTokens;
-          const layers = a.m.retrievedByLayer;
-          res.visualTokensRead += layers ? layers.reduce((s, l) => s + l.length, 0) / layers.length : a.r.visualTokens;
+          res.visualTokensRead += turnStats(a.m).visualTokensRetrieved;
           decodeTokens[ci] += Math.max(0, a.m.tokens - 1);
         }
         if (c.policy === 'dense') {
