@@ -27,7 +27,7 @@ export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--world v1|
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
   [--describe] [--turns N] [--backend cpu|cuda|auto] [--threads N] [--out results.json]
   [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (each sparsevila config once per retrieval)
-  [--min-retrieved N] [--retrieval-mass P] [--refresh-every N] [--page-size N] [--fastv-layer L]   (the base each
+  [--min-retrieved N] [--retrieval-mass P] [--refresh-every N] [--page-size N] [--fastv-layer L] [--full-layers K]   (the base each
   --retrieval spec varies; a spec's =VALUE wins over its flag)
 --set A:B renders held-out seeds A..B-1 of the synthetic world to mp4 (into --write-set DIR, else a temp folder);
 --set DIR reads a set written before. Each video: N single-turn questions (dense) and a 3-turn conversation whose

@@ -1,7 +1,8 @@
 // How sparsevila's decode retrieval picks the visual tokens decode reads (issue 15). Every mode scores only retained
 // visual tokens, deletes nothing (the next turn can reach every retained token again) and keeps every non-visual token.
 //   per-layer  the paper's: once per turn, each layer's top-k by the question's attention
-//   shared     once per turn, one top-k by the question's attention averaged over layers, read by every layer
+//   shared     once per turn, one top-k by the question's attention averaged over layers, read by every layer but
+//              the first `fullLayers`, which read every retained visual token
 //   top-p      once per turn, per layer the smallest set holding `mass` of the question's attention over the retained
 //              visual tokens (at least minRetrieved, at most the top-k's count)
 //   refresh    per-layer top-k from the question, then every `refreshEvery` generated tokens again from the last
@@ -27,6 +28,8 @@ export interface RetrievalSettings {
   pageSize: number;
   /** fastv: the layer whose question attention prunes for the layers after it. */
   fastvLayer: number;
+  /** shared: how many first layers read every retained visual token instead of the shared set (0: none). */
+  fullLayers: number;
 }
 
 /** 'shared': at the same tokens per layer and one selection per turn, it held the toy model's long answers far better
@@ -34,7 +37,7 @@ export interface RetrievalSettings {
  *  side"); the per-step modes (refresh every token, pages) held them better still but score every retained key per
  *  token, not yet timed at the 7B geometry. */
 export const DEFAULT_RETRIEVAL: RetrievalSettings = {
-  mode: 'shared', minRetrieved: 1, mass: 0.9, refreshEvery: 16, pageSize: 16, fastvLayer: 2,
+  mode: 'shared', minRetrieved: 1, mass: 0.9, refreshEvery: 16, pageSize: 16, fastvLayer: 2, fullLayers: 0,
 };
 
 /** Throws a message naming the bad field; returns the settings with defaults filled in. */
@@ -48,6 +51,7 @@ export function resolveRetrieval(r: Partial<RetrievalSettings> | undefined): Ret
   int('refreshEvery', s.refreshEvery, 1);
   int('pageSize', s.pageSize, 1);
   int('fastvLayer', s.fastvLayer, 0);
+  int('fullLayers', s.fullLayers, 0);
   if (!(Number.isFinite(s.mass) && s.mass > 0 && s.mass <= 1)) throw new Error(`retrieval mass must be in (0, 1], got ${s.mass}`);
   return s;
 }
@@ -55,10 +59,10 @@ export function resolveRetrieval(r: Partial<RetrievalSettings> | undefined): Ret
 /** CLI flag names of each field (values as given on the command line). */
 export const RETRIEVAL_FLAGS = {
   mode: 'retrieval', minRetrieved: 'min-retrieved', mass: 'retrieval-mass', refreshEvery: 'refresh-every',
-  pageSize: 'page-size', fastvLayer: 'fastv-layer',
+  pageSize: 'page-size', fastvLayer: 'fastv-layer', fullLayers: 'full-layers',
 } as const satisfies Record<keyof RetrievalSettings, string>;
 
-export const RETRIEVAL_USAGE = `[--retrieval ${RETRIEVAL_MODES.join('|')}] [--min-retrieved N] [--retrieval-mass P] [--refresh-every N] [--page-size N] [--fastv-layer L]`;
+export const RETRIEVAL_USAGE = `[--retrieval ${RETRIEVAL_MODES.join('|')}] [--min-retrieved N] [--retrieval-mass P] [--refresh-every N] [--page-size N] [--fastv-layer L] [--full-layers K]`;
 
 /** The retrieval flags (values already split out) over `base`; throws naming the flag on a bad value. */
 export function retrievalFromFlags(flags: Record<string, string | undefined>, base: RetrievalSettings = DEFAULT_RETRIEVAL): RetrievalSettings {
@@ -78,9 +82,10 @@ export function retrievalFromFlags(flags: Record<string, string | undefined>, ba
   }
 }
 
-/** Short label for tables: "shared", "top-p 0.9", "refresh/16", "pages 16", "fastv@2". */
+/** Short label for tables: "shared", "shared+1 full", "top-p 0.9", "refresh/16", "pages 16", "fastv@2". */
 export function retrievalLabel(r: RetrievalSettings): string {
   switch (r.mode) {
+    case 'shared': return r.fullLayers ? `shared+${r.fullLayers} full` : 'shared';
     case 'top-p': return `top-p ${r.mass}`;
     case 'refresh': return `refresh/${r.refreshEvery}`;
     case 'pages': return `pages ${r.pageSize}`;
@@ -89,9 +94,9 @@ export function retrievalLabel(r: RetrievalSettings): string {
   }
 }
 
-/** Each mode's one parameter (a spec's "=value", the app's setting); per-layer and shared have none. */
+/** Each mode's one parameter (a spec's "=value", the app's setting); per-layer has none. */
 export const MODE_PARAM: Partial<Record<RetrievalMode, keyof RetrievalSettings>> = {
-  'top-p': 'mass', refresh: 'refreshEvery', pages: 'pageSize', fastv: 'fastvLayer',
+  shared: 'fullLayers', 'top-p': 'mass', refresh: 'refreshEvery', pages: 'pageSize', fastv: 'fastvLayer',
 };
 
 /** `mode` with its one parameter set to `value` (null: base's) over `base`; throws naming the bad value. */
@@ -105,7 +110,7 @@ export function retrievalWithParam(mode: RetrievalMode, value: number | null, ba
   return resolveRetrieval(out);
 }
 
-/** "shared", "top-p=0.8", "refresh=16", "pages=16", "fastv=2" (mode[=its main parameter]) over `base`. */
+/** "shared", "shared=1", "top-p=0.8", "refresh=16", "pages=16", "fastv=2" (mode[=its main parameter]) over `base`. */
 export function parseRetrievalSpec(spec: string, base: RetrievalSettings = DEFAULT_RETRIEVAL): RetrievalSettings {
   const [mode, value, extra] = spec.trim().split('=');
   if (extra !== undefined) throw new Error(`retrieval "${spec}": expected MODE or MODE=VALUE`);

@@ -7,7 +7,7 @@ import type { Checked } from './frame-sampling.ts';
 
 export const RETRIEVAL_OPTIONS: { id: RetrievalMode; label: string; hint: string }[] = [
   { id: 'per-layer', label: 'Per layer (the paper’s)', hint: 'Once per question, each layer reads its own top tokens by the question’s attention.' },
-  { id: 'shared', label: 'Shared by all layers', hint: 'Once per question, one set of top tokens (the layers’ attention averaged) that every layer reads.' },
+  { id: 'shared', label: 'Shared by all layers', hint: 'Once per question, one set of top tokens (the layers’ attention averaged) that every layer reads, but the first N layers, which read every token.' },
   { id: 'top-p', label: 'Attention mass (top-p)', hint: 'Once per question, each layer reads the fewest tokens holding this share of its attention (at most the budget).' },
   { id: 'refresh', label: 'Re-retrieve during the answer', hint: 'Per layer, chosen again every N generated tokens from the latest tokens’ attention (N = 1: every token).' },
   { id: 'pages', label: 'Pages per token (Quest-style)', hint: 'Every generated token, each layer reads the pages of tokens whose keys can score highest.' },
@@ -15,7 +15,7 @@ export const RETRIEVAL_OPTIONS: { id: RetrievalMode; label: string; hint: string
 ];
 
 const PARAM_LABEL: Record<string, string> = {
-  mass: 'Attention share to hold (0–1)', refreshEvery: 'Generated tokens between re-retrievals', pageSize: 'Tokens per page', fastvLayer: 'Layer that picks',
+  fullLayers: 'First layers that read every token', mass: 'Attention share to hold (0–1)', refreshEvery: 'Generated tokens between re-retrievals', pageSize: 'Tokens per page', fastvLayer: 'Layer that picks',
 };
 
 /** The parameter field of a mode: its label and the value shown (the choice's, else the engine default); null: none. */

@@ -56,7 +56,8 @@ describe('decode retrieval', () => {
     expect(html).toMatch(/<option value="refresh" selected="">/);
     expect(html).toContain('Generated tokens between re-retrievals');
     expect(html).toMatch(/id="set-retrieval-param"[^>]*value="1"/);
-    expect(panel({ policy: 'sparsevila', retrieval: { mode: 'shared', value: null } })).not.toContain('set-retrieval-param');
+    expect(panel({ policy: 'sparsevila', retrieval: { mode: 'per-layer', value: null } })).not.toContain('set-retrieval-param');
+    expect(panel({ policy: 'sparsevila', retrieval: { mode: 'shared', value: null } })).toMatch(/First layers that read every token[\s\S]*id="set-retrieval-param"[^>]*value="0"/);
     expect(panel({ policy: 'sparsevila', retrieval: { mode: 'pages', value: null } })).toMatch(/id="set-retrieval-param"[^>]*value="16"/);
     expect(panel({ policy: 'dense' })).toMatch(/<select id="set-retrieval" class="input" disabled=""/);
   });

@@ -12,7 +12,7 @@ import { makeClip, tmpDir } from './fixture.ts';
 
 describe('retrieval in the settings contract', () => {
   it('accepts each mode with a valid parameter (or none)', () => {
-    for (const r of [{ mode: 'per-layer', value: null }, { mode: 'shared', value: null }, { mode: 'top-p', value: 0.8 }, { mode: 'top-p', value: null },
+    for (const r of [{ mode: 'per-layer', value: null }, { mode: 'shared', value: null }, { mode: 'shared', value: 2 }, { mode: 'top-p', value: 0.8 }, { mode: 'top-p', value: null },
       { mode: 'refresh', value: 1 }, { mode: 'pages', value: 4 }, { mode: 'fastv', value: 0 }]) {
       expect(RetrievalChoice.safeParse(r).success, JSON.stringify(r)).toBe(true);
     }
@@ -26,7 +26,8 @@ describe('retrieval in the settings contract', () => {
       [{ mode: 'pages', value: -4 }, /too small|>=0/i],
       [{ mode: 'top-p', value: 1.5 }, /mass must be in \(0, 1\]/],
       [{ mode: 'top-p', value: 0 }, /mass must be in \(0, 1\]/],
-      [{ mode: 'shared', value: 3 }, /shared takes no parameter/],
+      [{ mode: 'per-layer', value: 3 }, /per-layer takes no parameter/],
+      [{ mode: 'shared', value: 1.5 }, /fullLayers must be an integer/],
       [{ mode: 'fastv', value: 1e9 }, /too big|<=4096/i],
       [{ mode: 'pages', value: Number.NaN }, /number/i],
       [{ mode: 'pages', value: Infinity }, /number|too big|finite/i],

@@ -10,11 +10,12 @@ describe('retrieval settings', () => {
     expect(parseRetrievalSpec('refresh', base)).toEqual({ ...base, mode: 'refresh' });
     expect(retrievalWithParam('top-p', 0.5, base)).toEqual({ ...base, mode: 'top-p', mass: 0.5 });
     expect(retrievalWithParam('fastv', null)).toEqual({ ...DEFAULT_RETRIEVAL, mode: 'fastv' });
-    for (const s of ['shared', 'top-p=0.7', 'refresh=2', 'pages=8', 'fastv=1']) expect(retrievalSpec(parseRetrievalSpec(s))).toBe(s);
+    for (const s of ['shared=1', 'top-p=0.7', 'refresh=2', 'pages=8', 'fastv=1']) expect(retrievalSpec(parseRetrievalSpec(s))).toBe(s);
   });
 
   it('refuses a parameter the mode does not take, an unknown mode and bad values', () => {
-    expect(() => parseRetrievalSpec('shared=3')).toThrow(/shared takes no parameter/);
+    expect(() => parseRetrievalSpec('per-layer=3')).toThrow(/per-layer takes no parameter/);
+    expect(parseRetrievalSpec('shared=2').fullLayers).toBe(2);
     expect(() => retrievalWithParam('per-layer', 2)).toThrow(/per-layer takes no parameter/);
     expect(() => parseRetrievalSpec('sideways=2')).toThrow(/retrieval must be one of/);
     expect(() => parseRetrievalSpec('pages=x')).toThrow(/"x" is not a number/);
