@@ -3,6 +3,7 @@
 // zod schema; payloads are validated at the boundary on the serving side (never trust the renderer, never trust the
 // network) and results are typed on the calling side.
 import { z } from 'zod';
+import { DEFAULT_RETRIEVAL, RETRIEVAL_MODES, retrievalWithParam, type RetrievalMode } from '../engine/core/sparse/retrieval-settings.ts';
 import { SETTINGS_LIMITS } from './settings-limits.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -14,6 +15,21 @@ export type PolicyName = z.infer<typeof PolicyName>;
 export const HistoryMode = z.enum(['none', 'text']);
 export type HistoryMode = z.infer<typeof HistoryMode>;
 
+/** sparsevila's decode retrieval: the mode and its one parameter (top-p: attention mass; refresh: generated tokens
+ *  between re-retrievals; pages: tokens per page; fastv: the pruning layer), null for the mode's default or none;
+ *  checked by the engine's own rules (retrievalWithParam), integers capped so a hostile value cannot stall a turn. */
+export const RetrievalChoice = z.object({
+  mode: z.enum(RETRIEVAL_MODES as [RetrievalMode, ...RetrievalMode[]]),
+  value: z.number().min(0).max(SETTINGS_LIMITS.retrievalParam.max).nullable(),
+}).superRefine((r, ctx) => {
+  try {
+    retrievalWithParam(r.mode, r.value);
+  } catch (e) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (e as Error).message, path: ['value'] });
+  }
+});
+export type RetrievalChoice = z.infer<typeof RetrievalChoice>;
+
 export const Settings = z.object({
   backend: z.enum(['auto', 'cuda', 'cpu']),
   frames: z.number().int().min(SETTINGS_LIMITS.frames.min).max(SETTINGS_LIMITS.frames.max),
@@ -21,6 +37,8 @@ export const Settings = z.object({
   prefillSparsity: z.number().min(0).max(0.99),
   decodeSparsity: z.number().min(0).max(0.99),
   perFrameFloor: z.number().int().min(0).max(4096),
+  /** Default keeps settings saved before it existed valid. */
+  retrieval: RetrievalChoice.default({ mode: DEFAULT_RETRIEVAL.mode, value: null }),
   history: HistoryMode,
   maxNewTokens: z.number().int().min(SETTINGS_LIMITS.maxNewTokens.min).max(SETTINGS_LIMITS.maxNewTokens.max),
   temperature: z.number().min(0).max(5),
@@ -47,6 +65,7 @@ export const DEFAULT_SETTINGS: Settings = {
   prefillSparsity: 0.75,
   decodeSparsity: 0.9,
   perFrameFloor: 0,
+  retrieval: { mode: DEFAULT_RETRIEVAL.mode, value: null },
   // Follow-up questions see the earlier questions and answers, as in any chat; 'none' is the paper's protocol.
   history: 'text',
   maxNewTokens: 256,

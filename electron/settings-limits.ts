@@ -8,4 +8,6 @@ export const SETTINGS_LIMITS = {
   maxFrames: { min: 2, max: 1024 },
   /** Pixel budget (size.longest_edge): per frame for Qwen2.5-VL, for the whole video for Qwen3-VL. */
   maxPixels: { min: 784, max: 2 ** 31 },
+  /** Decode retrieval's one parameter (RetrievalChoice.value): the integer ones (tokens, layers) stay at most this. */
+  retrievalParam: { max: 4096 },
 } as const;

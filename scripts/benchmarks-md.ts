@@ -18,6 +18,10 @@
 //                       quantize --report` of those copies: accuracy side by side, and the output error per linear.
 //   eval-v2 EVAL        EVAL = `sparsevila eval --world v2 --out`: items named in order / exact per config and turn,
 //                       per question type and per answer length.
+//   retrieval-v1 EVAL [CONFIRM]
+//                       `sparsevila eval --describe --retrieval ... --out` (v1 world): per config the describe turn
+//                       (exact / items in order) beside the one-word turns, decode reads and ms/token, then per type;
+//                       CONFIRM: a larger run of the same command, summarised the same way.
 // Usage: npx tsx scripts/benchmarks-md.ts          rewrite the blocks of BENCHMARKS.md from the files they name
 //        npx tsx scripts/benchmarks-md.ts --check  exit 1, naming the block, when BENCHMARKS.md is not what they give
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +32,7 @@ import { pct, resultsTable, type EvalResults } from '../engine/cli/eval.ts';
 import { LINEARS } from '../engine/core/quantize/qwen2-groups.ts';
 import type { QuantizeReport } from '../engine/core/quantize/quantize-model.ts';
 import { resultsTableV2, type EvalV2Results } from '../engine/cli/eval-v2.ts';
+import { retrievalBlock } from './benchmarks-md-retrieval.ts';
 
 export interface BenchJson {
   model: string;
@@ -174,6 +179,7 @@ const GENERATORS: Record<string, (files: string[], read: Read) => string> = {
     [need(qAwq, read(qAwq)) as QuantizeReport, need(qRtn, read(qRtn)) as QuantizeReport],
   ),
   'eval-v2': ([results], read) => resultsTableV2(need(results, read(results)) as EvalV2Results),
+  'retrieval-v1': ([main, confirm], read) => retrievalBlock(need(main, read(main)) as EvalResults, confirm ? need(confirm, read(confirm)) as EvalResults : null),
 };
 
 const BLOCK = /<!-- benchmarks-md ([\w-]+)((?: [^\s>]+)*) -->\n[\s\S]*?<!-- \/benchmarks-md -->/g;

@@ -6,20 +6,18 @@ import { join } from 'node:path';
 import type { LoadedModel } from '../core/models/load-model.ts';
 import { ChatSession } from '../core/session/chat-session.ts';
 import type { PolicyName, SparseSettings } from '../core/sparse/policy.ts';
-import type { RetrievalSettings } from '../core/sparse/retrieval-settings.ts';
+import { turnStats } from '../core/sparse/stats.ts';
 import { scoreItems } from '../core/synthetic/answer-score.ts';
 import type { EvalSetV2 } from '../core/synthetic/eval-set-v2.ts';
 import type { QuestionV2 } from '../core/synthetic/questions-v2.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { configLabel, type EvalConfig } from './eval-configs.ts';
+import { budgetNote, configLabel, evalConfigs, minRetrievedOf, type EvalConfig } from './eval-configs.ts';
 
 export interface V2Config extends EvalConfig {
   label: string;
   /** 'trivial': no model, the most common answer of each type. */
   kind: 'model' | 'trivial';
-  /** sparsevila's retrieval (eval --retrieval; default per-layer). */
-  retrieval?: RetrievalSettings;
 }
 
 export interface Tally {
@@ -50,30 +48,15 @@ export interface EvalV2Results {
   turns: number;
   videos: number;
   seeds: number[];
+  /** Decode retrieval budgets' floor (--min-retrieved). */
+  minRetrieved: number;
   configs: V2ConfigResult[];
 }
 
-/** dense, prefill-only per p, query-prune and sparsevila per pair, prefill-only at each sparsevila pair's decode-time
- *  visual count (1 - (1 - p)(1 - r)), and the trivial answer. */
+/** evalConfigs' (with prefill-only at each sparsevila pair's decode-time visual count), and the trivial answer. */
 export function v2Configs(policies: readonly PolicyName[], pairs: readonly [number, number][]): V2Config[] {
-  const out: V2Config[] = [];
-  const seen = new Set<string>();
-  const add = (c: EvalConfig, label = configLabel(c)) => {
-    const k = `${c.policy}@${c.prefillSparsity}:${c.decodeSparsity}`;
-    if (!seen.has(k)) { seen.add(k); out.push({ ...c, label, kind: 'model' }); }
-  };
-  for (const policy of policies) {
-    if (policy === 'dense') add({ policy, prefillSparsity: 0, decodeSparsity: 0 });
-    else for (const [p, r] of pairs) add({ policy, prefillSparsity: p, decodeSparsity: policy === 'prefill-only' ? 0 : r });
-  }
-  if (policies.includes('sparsevila')) {
-    for (const [p, r] of pairs) {
-      const matched = Math.round((1 - (1 - p) * (1 - r)) * 10000) / 10000;
-      add({ policy: 'prefill-only', prefillSparsity: matched, decodeSparsity: 0 }, `prefill-only p=${matched} (sparsevila p=${p} r=${r}'s decode count)`);
-    }
-  }
-  out.push({ policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, label: 'trivial (most common answer per type)', kind: 'trivial' });
-  return out;
+  return [...evalConfigs(policies, pairs).map((c): V2Config => ({ ...c, label: configLabel(c), kind: 'model' })),
+    { policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, label: 'trivial (most common answer per type)', kind: 'trivial' }];
 }
 
 /** Answer-length bucket of a question: how many items it expects. */
@@ -161,7 +144,7 @@ export async function runEvalV2(model: { name: string; device: string }, set: Ev
   }
   return {
     world: 'v2', model: model.name, backend: model.device, frames: o.frames, turns: o.turns, videos: set.items.length,
-    seeds: set.items.map((i) => i.seed), configs: results,
+    seeds: set.items.map((i) => i.seed), minRetrieved: minRetrievedOf(o.configs), configs: results,
   };
 }
 
@@ -175,9 +158,7 @@ export function chatSessionRunner(model: LoadedModel): ConversationRunner {
       const out: TurnAnswer[] = [];
       for (const q of questions) {
         const r = await session.ask(q.question, { maxNewTokens: 24, temperature: 0, topP: 1, seed: 0 });
-        const layers = r.measure.retrievedByLayer;
-        const read = layers ? layers.reduce((s, l) => s + l.length, 0) / layers.length : r.visualTokens;
-        out.push({ answer: r.answer, visualRetained: r.visualTokens, visualRead: read, ttftMs: r.measure.timings.ttftMs,
+        out.push({ answer: r.answer, visualRetained: r.visualTokens, visualRead: turnStats(r.measure).visualTokensRetrieved, ttftMs: r.measure.timings.ttftMs,
           decodeMs: r.measure.timings.decodeMs, tokens: r.measure.tokens });
       }
       return out;
@@ -208,6 +189,6 @@ export function resultsTableV2(r: EvalV2Results): string {
   const perType = table(['config', ...types], r.configs.map((c) => [c.label, ...types.map((t) => both(c.byType[t]))]));
   const perLength = table(['config', ...lengths], r.configs.map((c) => [c.label, ...lengths.map((l) => both(c.byLength[l]))]));
   return `${r.videos} videos (seeds ${r.seeds[0]}-${r.seeds.at(-1)}), ${r.frames} frames, ${r.turns} turns each, model ${r.model} (${r.backend}). `
-    + `Cells: items named in order (partial credit) / exact answers.\n\n${perTurn}\n\nPer question type:\n\n${perType}\n\nPer answer length (expected items):\n\n${perLength}`;
+    + `Cells: items named in order (partial credit) / exact answers.${budgetNote(r.minRetrieved)}\n\n${perTurn}\n\nPer question type:\n\n${perType}\n\nPer answer length (expected items):\n\n${perLength}`;
 }
 

@@ -243,12 +243,14 @@ export class SparseKvController {
   private selectFromScores(layerScores: Float64Array[]): void {
     const cands = this.plan.visualSlots, r = this.policy.retrieval;
     if (this.mode === 'shared') {
-      // One set for all layers: the layers' scores pooled (mean); each layer's mass share is measured on its own scores.
+      // One set for all layers (the first fullLayers read everything): the layers' scores pooled (mean); each layer's
+      // mass share is measured on its own scores.
       const pooled = new Float64Array(cands.length);
       for (const s of layerScores) for (let i = 0; i < s.length; i++) pooled[i] += s[i] / layerScores.length;
       const { selected } = selectTopCandidates(cands, pooled, this.budget);
       const pos = topKAscending(pooled, this.budget);
       layerScores.forEach((s, l) => {
+        if (l < r.fullLayers) { this.setLayer(l, { selected: cands, massShare: 1 }); return; }
         let total = 0, kept = 0;
         for (let i = 0; i < s.length; i++) total += s[i];
         for (const p of pos) kept += s[p];

@@ -14,7 +14,7 @@ export interface SparseSettings {
   decodeSparsity: number;
   perFrameFloor: number;
   history: HistoryMode;
-  /** How sparsevila's decode retrieval picks tokens (default: the paper's per-layer top-k). */
+  /** How sparsevila's decode retrieval picks tokens (default: DEFAULT_RETRIEVAL, one set shared by all layers). */
   retrieval?: Partial<RetrievalSettings>;
 }
 

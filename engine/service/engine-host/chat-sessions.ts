@@ -6,6 +6,7 @@ import type { Settings } from '../../../electron/contract.ts';
 import { loadVlm, type LoadedVlm } from '../../core/models/load-model.ts';
 import { ChatSession, encodedTensors } from '../../core/session/chat-session.ts';
 import { DENSE_SETTINGS, resolvePolicy, type SparseSettings } from '../../core/sparse/policy.ts';
+import { retrievalWithParam } from '../../core/sparse/retrieval-settings.ts';
 import { turnStats } from '../../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../../core/sparse/dense-compare.ts';
 import { warmUpPolicies } from '../../core/bench/warm-up.ts';
@@ -45,7 +46,7 @@ export class ChatSessions {
   async prepare(args: PrepareArgs, progress: (p: ProgressEvent) => void): Promise<PrepareResult> {
     const { sessionId, settings } = args;
     const modelKey = JSON.stringify([args.modelPath, settings.backend]);
-    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.history, settings.ffmpegPath, settings.measureDense && settings.policy !== 'dense', settings.sampleFps, settings.maxFrames, settings.maxPixels]);
+    const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.retrieval, settings.history, settings.ffmpegPath, settings.measureDense && settings.policy !== 'dense', settings.sampleFps, settings.maxFrames, settings.maxPixels]);
     const existing = this.sessions.get(sessionId);
     if (existing?.key === key) {
       // Most recently used last (Map order), for evictBeyond.
@@ -81,6 +82,7 @@ export class ChatSessions {
         decodeSparsity: settings.decodeSparsity,
         perFrameFloor: settings.perFrameFloor,
         history: settings.history,
+        retrieval: retrievalWithParam(settings.retrieval.mode, settings.retrieval.value),
       };
       const compareDense = settings.measureDense && settings.policy !== 'dense';
       if (compareDense && this.model) {

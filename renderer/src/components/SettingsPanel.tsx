@@ -8,6 +8,7 @@ import { POLICIES, usesDecodeSparsity, usesPrefillSparsity } from '../lib/polici
 import { CheckedInput } from './CheckedInput.tsx';
 import { FrameSampling } from './FrameSampling.tsx';
 import { RateSampling } from './RateSampling.tsx';
+import { RetrievalSetting } from './RetrievalSetting.tsx';
 
 interface Props {
   settings: Settings;
@@ -121,6 +122,7 @@ export function SettingsPanel(props: Props) {
           disabled={!usesDecodeSparsity(s.policy)}
           onChange={(v) => onChange({ decodeSparsity: v })}
         />
+        <RetrievalSetting value={s.retrieval} disabled={!usesDecodeSparsity(s.policy)} onChange={(retrieval) => onChange({ retrieval })} />
         <div className={usesPrefillSparsity(s.policy) ? 'field inline' : 'field inline disabled'}>
           <label htmlFor="set-floor">Per-frame floor (tokens kept in every frame)</label>
           <input

@@ -47,3 +47,28 @@ describe('memory bar', () => {
     expect(renderToStaticMarkup(<MemBar e={e} />)).not.toContain('(loaded)');
   });
 });
+
+describe('decode retrieval', () => {
+  it('offers every mode; the parameter field follows the mode; off unless the policy retrieves', async () => {
+    const { RETRIEVAL_MODES } = await import('../../../engine/core/sparse/retrieval-settings.ts');
+    const html = panel({ policy: 'sparsevila', retrieval: { mode: 'refresh', value: 1 } });
+    for (const m of RETRIEVAL_MODES) expect(html).toContain(`<option value="${m}"`);
+    expect(html).toMatch(/<option value="refresh" selected="">/);
+    expect(html).toContain('Generated tokens between re-retrievals');
+    expect(html).toMatch(/id="set-retrieval-param"[^>]*value="1"/);
+    expect(panel({ policy: 'sparsevila', retrieval: { mode: 'per-layer', value: null } })).not.toContain('set-retrieval-param');
+    expect(panel({ policy: 'sparsevila', retrieval: { mode: 'shared', value: null } })).toMatch(/First layers that read every token[\s\S]*id="set-retrieval-param"[^>]*value="0"/);
+    expect(panel({ policy: 'sparsevila', retrieval: { mode: 'pages', value: null } })).toMatch(/id="set-retrieval-param"[^>]*value="16"/);
+    expect(panel({ policy: 'dense' })).toMatch(/<select id="set-retrieval" class="input" disabled=""/);
+  });
+
+  it('says why it refuses a typed parameter, by the engine\'s rules', async () => {
+    const { checkRetrievalParam } = await import('../../../renderer/src/lib/retrieval-choice.ts');
+    expect(checkRetrievalParam('top-p', '0.8')).toEqual({ ok: true, value: 0.8 });
+    expect(checkRetrievalParam('refresh', '4')).toEqual({ ok: true, value: 4 });
+    expect(checkRetrievalParam('top-p', '1.5')).toMatchObject({ ok: false, error: expect.stringMatching(/mass must be in \(0, 1\]/) });
+    expect(checkRetrievalParam('refresh', '2.5')).toMatchObject({ ok: false, error: expect.stringMatching(/refreshEvery must be an integer/) });
+    expect(checkRetrievalParam('pages', '')).toMatchObject({ ok: false, error: 'Retrieval: type a number.' });
+    expect(checkRetrievalParam('fastv', '99999')).toMatchObject({ ok: false, error: expect.stringMatching(/above 4096/) });
+  });
+});

@@ -49,7 +49,7 @@ function turn(backend: CpuBackend, sparsity: number, seed: number, chunks: numbe
     backend.kvWrite(cache, l, backend.fromHost(k, [PREFIX, kvw]), backend.fromHost(randomFloats(PREFIX * kvw, seed + 50 + l), [PREFIX, kvw]), 0);
   }
   cache.length = PREFIX;
-  const policy = resolvePolicy({ policy: 'sparsevila', prefillSparsity: 0, decodeSparsity: sparsity, perFrameFloor: 0, history: 'none' });
+  const policy = resolvePolicy({ policy: 'sparsevila', prefillSparsity: 0, decodeSparsity: sparsity, perFrameFloor: 0, history: 'none', retrieval: { mode: 'per-layer' } });
   const ctl = new SparseKvController(backend, new PrefixKv(backend, cache, planPrefix(PREFIX, span, Int32Array.from({ length: 36 }, (_, i) => i))), policy, dims);
   const { at } = ctl.beginTurn();
   const rows = 4, per = rows / chunks;

@@ -62,6 +62,17 @@ describe('retrieval modes in ChatSession', () => {
     }
   });
 
+  it('shared with full layers: the first K layers read every retained token, the rest the one shared set', async () => {
+    const shared = await run({ prefillSparsity: 0.5, decodeSparsity: 0.75, ...retrieval({ mode: 'shared' }) });
+    const out = await run({ prefillSparsity: 0.5, decodeSparsity: 0.75, ...retrieval({ mode: 'shared', fullLayers: 1 }) });
+    for (const [t, r] of out.entries()) {
+      const sets = r.measure.retrievedByLayer!;
+      expect(Array.from(sets[0])).toEqual(Array.from(r.measure.retainedIds));
+      for (const s of sets.slice(1)) expect(Array.from(s)).toEqual(Array.from(shared[t].measure.retrievedByLayer![1]));
+      expect(r.measure.massShareByLayer![0]).toBe(1);
+    }
+  });
+
   it('top-p: per layer at least minRetrieved and at most the top-k, holding the mass when the cap allows', async () => {
     const out = await run({ prefillSparsity: 0.5, decodeSparsity: 0.5, ...retrieval({ mode: 'top-p', mass: 0.3, minRetrieved: 2 }) });
     for (const r of out) {

@@ -100,7 +100,7 @@ describe('ChatSession on token ids', async () => {
   });
 
   it('sparsevila retrieves per layer per turn; a turn may override the decode sparsity', async () => {
-    const c = await open({ policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.75 });
+    const c = await open({ policy: 'sparsevila', prefillSparsity: 0.5, decodeSparsity: 0.75, retrieval: { mode: 'per-layer' } });
     const t1 = await c.askTokens(Q1, ask);
     const t2 = await c.askTokens(Q2, ask);
     for (const t of [t1, t2]) {

@@ -43,11 +43,12 @@ describe('eval set helpers', () => {
     expect(d.targets).toHaveLength(scene.objects.length);
   });
 
-  it('builds one config per policy and sparsity pair', () => {
+  it('builds one config per policy and sparsity pair, and prefill-only at each sparsevila pair\'s decode count', () => {
     const pairs = parseSparsities('0.5:0.75,0.75:0.9');
     const labels = evalConfigs(['dense', 'prefill-only', 'query-prune', 'sparsevila'], pairs).map((c) => `${c.policy}:${c.prefillSparsity}:${c.decodeSparsity}`);
     expect(labels).toEqual(['dense:0:0', 'prefill-only:0.5:0', 'prefill-only:0.75:0', 'query-prune:0.5:0.75', 'query-prune:0.75:0.9',
-      'sparsevila:0.5:0.75', 'sparsevila:0.75:0.9']);
+      'sparsevila:0.5:0.75', 'sparsevila:0.75:0.9', 'prefill-only:0.875:0', 'prefill-only:0.975:0']);
+    expect(evalConfigs(['dense', 'prefill-only'], pairs)).toHaveLength(3);
     expect(() => parseSparsities('0.5')).toThrow(/P:R/);
     expect(() => parseSparsities('1:0.5')).toThrow(/P:R/);
   });
