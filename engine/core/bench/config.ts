@@ -1,7 +1,7 @@
 // `sparsevila bench` options: which policies/sparsities to time, on what workload.
 import { checkSparsity } from '../sparse/select.ts';
 import { POLICY_NAMES, type PolicyName } from '../sparse/policy.ts';
-import { parseRetrievalSpec, retrievalLabel, type RetrievalSettings } from '../sparse/retrieval-settings.ts';
+import { parseRetrievalSpecs, retrievalLabel, type RetrievalSettings } from '../sparse/retrieval-settings.ts';
 
 export interface BenchConfig {
   label: string;
@@ -16,8 +16,7 @@ export interface BenchConfig {
  *  other policies once. Labels gain the retrieval ("sparsevila(0.75,0.9) shared"). Bench and eval configs. */
 export function withRetrievals<C extends { label: string; policy: PolicyName; retrieval?: RetrievalSettings }>(configs: C[], specs: string | undefined): C[] {
   if (!specs) return configs;
-  const list = specs.split(',').map((s) => s.trim()).filter(Boolean).map((s) => parseRetrievalSpec(s));
-  if (!list.length) throw new Error('--retrieval is empty');
+  const list = parseRetrievalSpecs(specs);
   return configs.flatMap((c) => c.policy !== 'sparsevila' ? [c]
     : list.map((retrieval) => ({ ...c, label: `${c.label} ${retrievalLabel(retrieval)}`, retrieval })));
 }
