@@ -47,16 +47,22 @@ fi
 nvidia-smi --query-gpu=name,memory.total,clocks.sm,clocks.mem --format=csv,noheader
 echo "cublas: $SPARSEVILA_CUBLAS_DIR"
 rc=0
+# Runs the step function $1 (its log: $OUT/$1.log); a crash (not a timeout) gets one retry on the previous kernels,
+# so the call still yields a table.
+run_with_retry() {
+  local f=$1 log="$OUT/$1.log" r
+  $f && return 0
+  r=$?; echo "FAIL $f (rc $r)" >> "$log"; rc=1
+  if [ $r -ne 124 ] && [ $r -ne 137 ]; then echo "RETRY with SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0" >> "$log"
+    SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0 $f || echo "FAIL $f retry (rc $?)" >> "$log"; fi
+}
 case " $steps " in *" qwenbench "*)
   qm=${QWENBENCH_MODEL:-qwen2.5-vl-7b}  # or qwen3-vl-8b
   qwenbench() { timeout ${QWENBENCH_TIMEOUT:-240} node --max-old-space-size=16000 bin/sparsevila.js bench --backend cuda --synthetic $qm \
     ${QWENBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --question-tokens 20} \
     --out "$OUT/cuda-$qm.bench.json" >> "$OUT/qwenbench.log" 2>&1; }
   : > "$OUT/qwenbench.log"
-  qwenbench || { r=$?; echo "FAIL qwenbench (rc $r)" >> "$OUT/qwenbench.log"; rc=1
-    # A crash (not a timeout) gets one retry on the previous kernels, as clibench does.
-    if [ $r -ne 124 ] && [ $r -ne 137 ]; then echo "RETRY with SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0" >> "$OUT/qwenbench.log"
-      SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0 qwenbench || echo "FAIL qwenbench retry (rc $?)" >> "$OUT/qwenbench.log"; fi; }
+  run_with_retry qwenbench
   grep -v 'vision [0-9]*/' "$OUT/qwenbench.log" | tail -24
   [ "${QWENBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/qwen_bench_hf.py --model $qm ${QWEN_HF_ARGS:---frames 64,256 --tokens 128} \
     --out "$OUT/cuda-$qm.hf.json" 2>&1 | grep -v Warning | tee "$OUT/qwen_bench_hf.log" || rc=1; } ;; esac
@@ -104,10 +110,7 @@ case " $steps " in *" clibench "*)
     ${CLIBENCH_ARGS:---frames 64,256 --turns 3 --new-tokens 128 --configs dense,0.75:0.9,0.5:0.75 --head-tokens 14 --instruction-tokens 20 --question-tokens 20} \
     --out "$OUT/cuda-7b.bench.json" >> "$OUT/clibench.log" 2>&1; }
   : > "$OUT/clibench.log"
-  clibench || { r=$?; echo "FAIL clibench (rc $r)" >> "$OUT/clibench.log"; rc=1
-    # A crash (not a timeout) gets one retry on the previous kernels, so the call still yields a table.
-    if [ $r -ne 124 ] && [ $r -ne 137 ]; then echo "RETRY with SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0" >> "$OUT/clibench.log"
-      SPARSEVILA_FLASH=off SPARSEVILA_VISION_ATTN=cublas SPARSEVILA_VISION_FUSED=0 clibench || echo "FAIL clibench retry (rc $?)" >> "$OUT/clibench.log"; fi; }
+  run_with_retry clibench
   grep -v '^  .*vision [0-9]*/' "$OUT/clibench.log" | tail -40
   [ "${CLIBENCH_HF:-1}" = 0 ] || { PYTHONUNBUFFERED=1 timeout ${HF_TIMEOUT:-240} python3 scripts/gpu/bench_hf.py ${HF_ARGS:---frames 64,256 --tokens 128} \
     --out "$OUT/cuda-7b.hf.json" 2>&1 | grep -v Warning | tee "$OUT/bench_hf.log" || rc=1; }
