@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type Ref } from 'react';
 import type { MemoryEstimate, ModelInfo, Settings } from '../../../electron/contract.ts';
 import { formatBytes } from '../lib/format.ts';
 import { prepView } from '../lib/prep-progress.ts';
-import { isNearBottom } from '../lib/scroll.ts';
+import { followsAfterScroll } from '../lib/scroll.ts';
 import { budgetText, useQuestionBudget } from '../state/useQuestionBudget.ts';
 import { suggestionsFor } from '../lib/suggestions.ts';
 import type { Session } from '../state/useSession.ts';
@@ -29,6 +29,7 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
   const [heldBack, setHeldBack] = useState(false);
   const list = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
+  const lastTop = useRef(0);
   const messages = session.conversation?.messages ?? [];
   const replaced = session.conversation?.replaced;
   const busy = session.streamingId !== null || messages.some((m) => m.status === 'streaming');
@@ -86,7 +87,8 @@ export function Chat({ session, settings, model = null, estimate, inspectedTurn,
         aria-label="Messages"
         onScroll={(e) => {
           const el = e.currentTarget;
-          stick.current = isNearBottom(el.scrollHeight, el.scrollTop, el.clientHeight);
+          stick.current = followsAfterScroll(stick.current, lastTop.current, el.scrollHeight, el.scrollTop, el.clientHeight);
+          lastTop.current = el.scrollTop;
         }}
       >
         {messages.length === 0 && (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CENTER_MIN, CHAT_MIN_HEIGHT, columns, playerHeight } from '../../../renderer/src/lib/layout.ts';
-import { isNearBottom, scrollLeftToShow } from '../../../renderer/src/lib/scroll.ts';
+import { followsAfterScroll, isNearBottom, scrollLeftToShow } from '../../../renderer/src/lib/scroll.ts';
 
 describe('player height', () => {
   it('keeps the user\'s height when the window has room', () => {
@@ -32,6 +32,13 @@ describe('keeping things in view', () => {
   it('the message list follows only a reader at the bottom', () => {
     expect(isNearBottom(1000, 590, 400)).toBe(true);
     expect(isNearBottom(1000, 300, 400)).toBe(false);
+  });
+  it('our own scroll event keeps following even when text landed below it; a move up by the reader stops it', () => {
+    // We scrolled to 600 of 1000; 69 px more arrived before the event: not near the end, but nobody moved up.
+    expect(followsAfterScroll(true, 590, 1069, 600, 400)).toBe(true);
+    expect(followsAfterScroll(true, 600, 1069, 300, 400)).toBe(false);
+    expect(followsAfterScroll(false, 300, 1000, 400, 400)).toBe(false);
+    expect(followsAfterScroll(false, 300, 1000, 595, 400)).toBe(true);
   });
   it('the filmstrip scrolls to a current frame out of view, and not when it is in view', () => {
     expect(scrollLeftToShow(100, 80, 0, 600)).toBeNull();
