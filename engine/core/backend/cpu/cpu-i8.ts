@@ -1,0 +1,97 @@
+// int8 linear weights on the CPU backend (W8A8, Backend.weightI8): each weight has its own onnxruntime graph with the
+// codes as an initializer (transposed to [K, N], prepacked once by onnxruntime), and the activation is quantized per
+// row inside the graph on every call:
+//   s = max(ReduceMax(|x|, row), MIN_ABS_MAX) / 127,  qx = QuantizeLinear(x, s, axis 0) (int8, round half to even)
+//   'integer':         y = Cast<float>(MatMulInteger(qx, qwᵀ)) · s · s_w + b
+//   'integer-to-float': y = MatMulIntegerToFloat(qx, qwᵀ, 1, s_w) · s + b   (com.microsoft: cast and s_w fused)
+// Both are int8.ts's linearI8Reference up to float rounding. 'integer-to-float' is the default: it was the faster of
+// the two at the vision tower's shapes (scripts/vision8-measure.ts times both; BENCHMARKS.md has the numbers).
+// 'per-tensor' (com.microsoft DynamicQuantizeMatMul: one uint8 scale and zero point for the whole x) is there only to
+// be measured against them: it is not per-token quantization.
+import type { I8Weight, Tensor } from '../backend.ts';
+import { checkI8Weight, MIN_ABS_MAX } from '../../quantize/int8.ts';
+import type { GraphSpec, NodeSpec } from './onnx-proto.ts';
+import { OrtGraph } from './ort-graphs.ts';
+
+export type I8Kernel = 'integer' | 'integer-to-float' | 'per-tensor';
+export const I8_KERNELS: readonly I8Kernel[] = ['integer-to-float', 'integer', 'per-tensor'];
+export const DEFAULT_I8_KERNEL: I8Kernel = 'integer-to-float';
+
+/** QuantizeLinear's output_dtype attribute needs opset 21. */
+const OPSET = 21;
+const INT8 = 3;
+
+/** An int8 weight: its graphs (with and without a bias input) are built on first use. */
+export class CpuI8Tensor implements Tensor {
+  readonly dtype = 'i8' as const;
+  readonly shape: readonly number[];
+  private graphs: [OrtGraph | null, OrtGraph | null] = [null, null];
+  constructor(private readonly w: I8Weight, private readonly threads: number, readonly kernel: I8Kernel) {
+    checkI8Weight(w);
+    this.shape = [w.out, w.in];
+  }
+  graph(bias: boolean): OrtGraph {
+    const i = bias ? 1 : 0;
+    return this.graphs[i] ??= new OrtGraph(i8LinearGraph(this.w, bias, this.kernel), this.threads, OPSET);
+  }
+}
+
+function transposed(w: I8Weight): Uint8Array {
+  const { out: N, in: K } = w;
+  const t = new Uint8Array(K * N);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) t[k * N + n] = w.q[n * K + k] & 255;
+  return t;
+}
+
+/** The graph of one int8 weight: inputs x [M, K] and (with `bias`) b [N], output y [M, N]. */
+export function i8LinearGraph(w: I8Weight, bias: boolean, kernel: I8Kernel = DEFAULT_I8_KERNEL): GraphSpec {
+  checkI8Weight(w);
+  const { out: N, in: K } = w;
+  const f32 = (a: Float32Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  const inits: GraphSpec['initializers'] = [
+    { name: 'wq', type: 'int8', dims: [K, N], values: transposed(w) },
+    { name: 'ws', type: 'float', dims: [N], values: f32(w.scales) },
+  ];
+  const out = (last: string): NodeSpec[] => (bias ? [{ op: 'Add', inputs: [last, 'b'], outputs: ['y'] }] : [{ op: 'Identity', inputs: [last], outputs: ['y'] }]);
+  let nodes: NodeSpec[];
+  if (kernel === 'per-tensor') {
+    nodes = [{ op: 'DynamicQuantizeMatMul', domain: 'com.microsoft', inputs: ['x', 'wq', 'ws'], outputs: ['mm'] }, ...out('mm')];
+  } else {
+    inits.push(
+      { name: 'floor', type: 'float', dims: [], values: [MIN_ABS_MAX] },
+      { name: 'i127', type: 'float', dims: [], values: [127] },
+      { name: 'axes', type: 'int64', dims: [1], values: [1] },
+      { name: 'flat', type: 'int64', dims: [1], values: [-1] },
+    );
+    nodes = [
+      { op: 'Abs', inputs: ['x'], outputs: ['ax'] },
+      { op: 'ReduceMax', inputs: ['ax', 'axes'], outputs: ['am'], attrs: { keepdims: 1 } },
+      { op: 'Max', inputs: ['am', 'floor'], outputs: ['am1'] },
+      { op: 'Div', inputs: ['am1', 'i127'], outputs: ['s'] },
+      { op: 'Reshape', inputs: ['s', 'flat'], outputs: ['s1'] },
+      { op: 'QuantizeLinear', inputs: ['x', 's1'], outputs: ['xq'], attrs: { axis: 0, output_dtype: INT8 } },
+    ];
+    if (kernel === 'integer') {
+      nodes.push(
+        { op: 'MatMulInteger', inputs: ['xq', 'wq'], outputs: ['acc'] },
+        { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: 1 } },
+        { op: 'Mul', inputs: ['accf', 's'], outputs: ['y1'] },
+        { op: 'Mul', inputs: ['y1', 'ws'], outputs: ['y2'] },
+        ...out('y2'),
+      );
+    } else {
+      inits.push({ name: 'one', type: 'float', dims: [], values: [1] });
+      nodes.push(
+        { op: 'MatMulIntegerToFloat', domain: 'com.microsoft', inputs: ['xq', 'wq', 'one', 'ws'], outputs: ['y1'] },
+        { op: 'Mul', inputs: ['y1', 's'], outputs: ['y2'] },
+        ...out('y2'),
+      );
+    }
+  }
+  return {
+    nodes, initializers: inits,
+    inputs: [{ name: 'x', type: 'float', dims: ['M', K] }, ...(bias ? [{ name: 'b', type: 'float' as const, dims: [N] }] : [])],
+    outputs: [{ name: 'y', type: 'float', dims: ['M', N] }],
+    opsets: [{ domain: 'com.microsoft', version: 1 }],
+  };
+}
