@@ -39,6 +39,7 @@ describe('int8 weights on the CPU backend', () => {
     ['integer-to-float', 1, 128, 24],
     ['integer', 33, 96, 40],
     ['integer', 5, 72, 8],
+    ['s8', 9, 64, 16],
   ] as const)('%s, %i x %i -> %i: matches the plain-JS W8A8 reference', (kernel, M, K, N) => {
     const rand = seededRandom(1000 * M + K + N + kernel.length);
     const be = new CpuBackend({ threads: 1, i8Kernel: kernel });
@@ -56,7 +57,7 @@ describe('int8 weights on the CPU backend', () => {
     const wf = rand(N * K, 0.2), x = rand(M * K, 1), b = rand(N, 0.5);
     const want = f32Linear(x, M, wf, N, K, b);
     const w = quantizeWeightI8(wf, N, K);
-    for (const kernel of ['integer-to-float', 'integer', 'per-tensor'] as const) {
+    for (const kernel of ['integer-to-float', 'integer', 's8', 'per-tensor'] as const) {
       const be = new CpuBackend({ threads: 1, i8Kernel: kernel });
       const got = be.toHost(be.linear(be.fromHost(x, [M, K]), be.weightI8(w), be.fromHost(b, [N])));
       expect(maxRelErr(got, want)).toBeLessThan(0.02);

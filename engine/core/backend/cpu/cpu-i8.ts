@@ -1,25 +1,26 @@
 // int8 linear weights on the CPU backend (W8A8, Backend.weightI8): each weight has its own onnxruntime graph with the
 // codes as an initializer (transposed to [K, N], prepacked once by onnxruntime), and the activation is quantized per
-// row inside the graph on every call:
-//   s = max(ReduceMax(|x|, row), MIN_ABS_MAX) / 127,  qx = QuantizeLinear(x, s, axis 0) (int8, round half to even)
-//   'integer':         y = Cast<float>(MatMulInteger(qx, qwᵀ)) · s · s_w + b
-//   'integer-to-float': y = MatMulIntegerToFloat(qx, qwᵀ, 1, s_w) · s + b   (com.microsoft: cast and s_w fused)
-// Both are int8.ts's linearI8Reference up to float rounding. 'integer-to-float' is the default: it was the faster of
-// the two at the vision tower's shapes (scripts/vision8-measure.ts times both; BENCHMARKS.md has the numbers).
-// 'per-tensor' (com.microsoft DynamicQuantizeMatMul: one uint8 scale and zero point for the whole x) is there only to
-// be measured against them: it is not per-token quantization.
+// row inside the graph on every call: s = max(ReduceMax(|x|, row), MIN_ABS_MAX) / 127, codes round-half-even(x / s).
+// onnxruntime's x86 int8 GEMMs (MLAS) are fast for uint8 x int8 and several times slower than f32 for int8 x int8
+// (measured: scripts/vision8-measure.ts, BENCHMARKS.md), so the symmetric int8 codes go in shifted by 128 as uint8 with
+// zero point 128 (the same integers):
+//   'integer-to-float': y = MatMulIntegerToFloat(qx + 128, qwᵀ, 1, s_w, zp 128) · s + b   (com.microsoft, default)
+//   'integer':          y = Cast<float>(MatMulInteger(qx + 128, qwᵀ, 128)) · s · s_w + b
+//   's8':               'integer' with int8 codes (no shift): the slow int8 x int8 GEMM, kept to be measured
+// All three are int8.ts's linearI8Reference up to float rounding. 'per-tensor' (com.microsoft DynamicQuantizeMatMul:
+// one uint8 scale and zero point for the whole x) is not per-token quantization; it is there to be measured against.
 import type { I8Weight, Tensor } from '../backend.ts';
 import { checkI8Weight, MIN_ABS_MAX } from '../../quantize/int8.ts';
 import type { GraphSpec, NodeSpec } from './onnx-proto.ts';
 import { OrtGraph } from './ort-graphs.ts';
 
-export type I8Kernel = 'integer' | 'integer-to-float' | 'per-tensor';
-export const I8_KERNELS: readonly I8Kernel[] = ['integer-to-float', 'integer', 'per-tensor'];
+export type I8Kernel = 'integer-to-float' | 'integer' | 's8' | 'per-tensor';
+export const I8_KERNELS: readonly I8Kernel[] = ['integer-to-float', 'integer', 's8', 'per-tensor'];
 export const DEFAULT_I8_KERNEL: I8Kernel = 'integer-to-float';
 
 /** QuantizeLinear's output_dtype attribute needs opset 21. */
 const OPSET = 21;
-const INT8 = 3;
+const INT8 = 3, UINT8 = 2;
 
 /** An int8 weight: its graphs (with and without a bias input) are built on first use. */
 export class CpuI8Tensor implements Tensor {
@@ -63,17 +64,24 @@ export function i8LinearGraph(w: I8Weight, bias: boolean, kernel: I8Kernel = DEF
       { name: 'axes', type: 'int64', dims: [1], values: [1] },
       { name: 'flat', type: 'int64', dims: [1], values: [-1] },
     );
+    const s8 = kernel === 's8';
+    if (!s8) inits.push({ name: 'zp', type: 'uint8', dims: [], values: [128] });
     nodes = [
       { op: 'Abs', inputs: ['x'], outputs: ['ax'] },
       { op: 'ReduceMax', inputs: ['ax', 'axes'], outputs: ['am'], attrs: { keepdims: 1 } },
       { op: 'Max', inputs: ['am', 'floor'], outputs: ['am1'] },
       { op: 'Div', inputs: ['am1', 'i127'], outputs: ['s'] },
       { op: 'Reshape', inputs: ['s', 'flat'], outputs: ['s1'] },
-      { op: 'QuantizeLinear', inputs: ['x', 's1'], outputs: ['xq'], attrs: { axis: 0, output_dtype: INT8 } },
+      ...(s8 ? [{ op: 'QuantizeLinear', inputs: ['x', 's1'], outputs: ['xq'], attrs: { axis: 0, output_dtype: INT8 } }] : [
+        // QuantizeLinear's zero point has the scale's shape [M].
+        { op: 'Shape', inputs: ['s1'], outputs: ['m'] },
+        { op: 'Expand', inputs: ['zp', 'm'], outputs: ['zpm'] },
+        { op: 'QuantizeLinear', inputs: ['x', 's1', 'zpm'], outputs: ['xq'], attrs: { axis: 0, output_dtype: UINT8 } },
+      ]),
     ];
-    if (kernel === 'integer') {
+    if (kernel !== 'integer-to-float') {
       nodes.push(
-        { op: 'MatMulInteger', inputs: ['xq', 'wq'], outputs: ['acc'] },
+        { op: 'MatMulInteger', inputs: s8 ? ['xq', 'wq'] : ['xq', 'wq', 'zp'], outputs: ['acc'] },
         { op: 'Cast', inputs: ['acc'], outputs: ['accf'], attrs: { to: 1 } },
         { op: 'Mul', inputs: ['accf', 's'], outputs: ['y1'] },
         { op: 'Mul', inputs: ['y1', 'ws'], outputs: ['y2'] },
@@ -82,7 +90,7 @@ export function i8LinearGraph(w: I8Weight, bias: boolean, kernel: I8Kernel = DEF
     } else {
       inits.push({ name: 'one', type: 'float', dims: [], values: [1] });
       nodes.push(
-        { op: 'MatMulIntegerToFloat', domain: 'com.microsoft', inputs: ['xq', 'wq', 'one', 'ws'], outputs: ['y1'] },
+        { op: 'MatMulIntegerToFloat', domain: 'com.microsoft', inputs: ['xq', 'wq', 'one', 'ws', 'zp'], outputs: ['y1'] },
         { op: 'Mul', inputs: ['y1', 's'], outputs: ['y2'] },
         ...out('y2'),
       );
