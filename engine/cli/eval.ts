@@ -16,14 +16,14 @@ import { MAX_TURNS_V2 } from '../core/synthetic/questions-v2.ts';
 import { resolveFfmpeg } from '../core/video/ffmpeg-path.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
+import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, visionPrecision, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 import { configLabel, evalConfigs, parseSparsities, type EvalConfig } from './eval-configs.ts';
 import { appVideoPreparer, chatSessionRunner, resultsTableV2, runEvalV2, v2Configs } from './eval-v2.ts';
 import { progressWriter } from './progress.ts';
 
 export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--world v1|v2] [--write-set DIR] [--frames 16]
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
-  [--describe] [--turns N] [--backend cpu|cuda|auto] [--threads N] [--out results.json]
+  [--describe] [--turns N] [--backend cpu|cuda|auto] [--threads N] [--vision-bits 16|8] [--out results.json]
   [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (--world v2: each sparsevila config once per retrieval)
 --set A:B renders held-out seeds A..B-1 of the synthetic world to mp4 (into --write-set DIR, else a temp folder);
 --set DIR reads a set written before. Each video: N single-turn questions (dense) and a 3-turn conversation whose
@@ -35,7 +35,7 @@ answer length, with the baselines trivial answer, prefill-only at each sparsevil
 and query-prune.`;
 
 export const EVAL_OPTIONS: CommandOptions = {
-  strings: ['model', 'set', 'world', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'turns', 'backend', 'threads', 'out', 'retrieval'],
+  strings: ['model', 'set', 'world', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'turns', 'backend', 'threads', 'vision-bits', 'out', 'retrieval'],
   booleans: ['describe'],
 };
 
@@ -172,7 +172,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   } else {
     set = readEvalSet(setDir);
   }
-  const model = await loadModel(modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads') });
+  const model = await loadModel(modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads'), visionPrecision: visionPrecision(a) });
   try {
     const t0 = Date.now();
     const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, describe: a.flags.has('describe'), progress: stderr.progress });
@@ -202,7 +202,7 @@ async function evalV2Command(a: ParsedArgs, o: { modelDir: string; setSpec: stri
   } else {
     set = readEvalSetV2(setDir);
   }
-  const model = await loadModel(o.modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads') });
+  const model = await loadModel(o.modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads'), visionPrecision: visionPrecision(a) });
   try {
     const t0 = Date.now();
     const r = await runEvalV2({ name: model.name, device: model.backend.device }, set, setDir, chatSessionRunner(model),
