@@ -49,15 +49,16 @@ function pixelsOf(g: Geometry, m: LoadedModel, seed: number, frames: number): Fl
   return syntheticVideo(seed, frames, pre).pixelValues;
 }
 
-/** Video tokens (without the newline row) and the visual tokens prefill pruning keeps at the default settings. */
-function encode(m: LoadedModel, pixels: Float32Array, frames: number): { tokens: Float32Array; kept: Int32Array } {
+/** Video tokens (without the newline row), their saliency and the visual tokens prefill pruning keeps at the default
+ *  settings. */
+function encode(m: LoadedModel, pixels: Float32Array, frames: number): { tokens: Float32Array; kept: Int32Array; saliency: Float32Array } {
   const policy = new SparsePolicy(m.model, DEFAULT_SPARSE);
   const enc = m.model.encodeVideo(pixels, frames, { onFrameQK: policy.frameQK() });
   const all = m.backend.toHost(enc.tokens);
   const tokens = all.slice(0, frames * enc.tokensPerFrame * m.config.text.hiddenSize);
   m.backend.dispose(enc.tokens);
   const kept = policy.selectVisualTokens(frames, enc.tokensPerFrame) ?? Int32Array.from({ length: frames * enc.tokensPerFrame }, (_, i) => i);
-  return { tokens, kept };
+  return { tokens, kept, saliency: policy.tokenSaliency! };
 }
 
 /** Per-row ||a - b|| / ||b||. */
@@ -69,6 +70,12 @@ function rowErrors(a: Float32Array, b: Float32Array, width: number): number[] {
     out.push(Math.sqrt(num / Math.max(den, 1e-30)));
   }
   return out;
+}
+
+/** Share of the tokens whose saliency is within 1 % of the lowest kept one's: how fragile the ranking is. */
+function nearCutoff(saliency: Float32Array, kept: Int32Array): number {
+  const cut = Math.min(...Array.from(kept, (i) => saliency[i]));
+  return saliency.filter((x) => Math.abs(x - cut) <= 0.01 * cut).length / saliency.length;
 }
 
 /** Overlap of two kept sets, per frame |A∩B| / max(|A|, |B|) (1 when both keep nothing there) and over the video. */
@@ -98,10 +105,11 @@ async function features(g: Geometry) {
   for (const v of VARIANTS) {
     const m = await load(g, { visionPrecision: '8bit', visionSmoothAlpha: v.alpha });
     log(`${g}: ${v.label} loaded in ${(m.loadMs / 1000).toFixed(1)} s`);
-    const errs: number[] = [], frameOverlaps: number[] = [], videoOverlaps: number[] = [];
+    const errs: number[] = [], frameOverlaps: number[] = [], videoOverlaps: number[] = [], salErrs: number[] = [];
     inputs.forEach((px, i) => {
       const got = encode(m, px, frames);
       errs.push(...rowErrors(got.tokens, want[i].tokens, D));
+      salErrs.push(...rowErrors(got.saliency, want[i].saliency, want[i].saliency.length));
       const o = overlap(got.kept, want[i].kept, frames, tokensPerFrame);
       videoOverlaps.push(o.video);
       frameOverlaps.push(...o.frames);
@@ -109,6 +117,7 @@ async function features(g: Geometry) {
     variants.push({
       label: v.label, alpha: v.alpha, loadMs: m.loadMs,
       maxRelErr: Math.max(...errs), meanRelErr: errs.reduce((x, y) => x + y, 0) / errs.length,
+      saliencyRelErr: Math.max(...salErrs),
       overlap: {
         meanVideo: videoOverlaps.reduce((x, y) => x + y, 0) / videoOverlaps.length,
         meanFrame: frameOverlaps.reduce((x, y) => x + y, 0) / frameOverlaps.length, worstFrame: Math.min(...frameOverlaps),
@@ -119,7 +128,8 @@ async function features(g: Geometry) {
   return {
     geometry: g, model: name, vision: { layers: c.layers, hidden: c.hiddenSize, intermediate: c.intermediateSize, imageSize: c.imageSize },
     scenes: seeds, framesPerVideo: frames, tokens: seeds.length * frames * tokensPerFrame, width: D,
-    prefillSparsity: DEFAULT_SPARSE.prefillSparsity, variants,
+    prefillSparsity: DEFAULT_SPARSE.prefillSparsity,
+    nearCutoff: Math.max(...want.map((w) => nearCutoff(w.saliency, w.kept))), variants,
   };
 }
 
