@@ -9,7 +9,7 @@ import {
   GraphCache, attentionColSumGraph, attentionGraph, geluGraph, layerNormGraph, linearGraph, ortTensor, siluMulGraph,
 } from './ort-graphs.ts';
 import { CpuQ4Tensor, cpuWeightQ4 } from './cpu-q4.ts';
-import { CpuI8Tensor, DEFAULT_I8_KERNEL, type I8Kernel } from './cpu-i8.ts';
+import { CpuI8Tensor, DEFAULT_I8_KERNEL, I8_OPSET, i8LinearGraph, type I8Kernel } from './cpu-i8.ts';
 
 export class CpuTensor implements Tensor {
   readonly dtype = 'f32' as const;
@@ -91,7 +91,7 @@ export class CpuBackend implements Backend {
   }
   /** onnxruntime int8 GEMMs with the activation quantized per row in the graph (cpu-i8.ts). */
   weightI8(w: I8Weight): Tensor {
-    return new CpuI8Tensor(w, this.graphs.threads, this.i8Kernel);
+    return new CpuI8Tensor(w);
   }
   fromHost(data: Float32Array, shape: readonly number[]): Tensor {
     return new CpuTensor(data, [...shape]);
@@ -142,13 +142,14 @@ export class CpuBackend implements Backend {
   private linearI8(xt: CpuTensor, w: CpuI8Tensor, b?: Tensor): Tensor {
     const [M, K] = as2d(xt), [N, wK] = w.shape;
     if (K !== wK) throw new Error(`linear: x [${M}, ${K}] vs 8-bit weight [${N}, ${wK}]`);
-    const feeds: Record<string, unknown> = { x: ortTensor(xt.data, [M, K]) };
+    const feeds: Record<string, unknown> = { x: ortTensor(xt.data, [M, K]), ...w.feeds };
     if (b) {
       const bt = t(b);
       if (bt.data.length !== N) throw new Error(`linear: bias has ${bt.data.length} values, weight has ${N} outputs`);
       feeds.b = bt.ort();
     }
-    return new CpuTensor(w.graph(Boolean(b)).run(feeds).data, [M, N]);
+    const g = this.graphs.get(`i8_${this.i8Kernel}_${b ? 1 : 0}`, () => i8LinearGraph(Boolean(b), this.i8Kernel), I8_OPSET);
+    return new CpuTensor(g.run(feeds).data, [M, N]);
   }
 
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {

@@ -1,6 +1,10 @@
-// int8 linear weights on the CPU backend (W8A8, Backend.weightI8): each weight has its own onnxruntime graph with the
-// codes as an initializer (transposed to [K, N], prepacked once by onnxruntime), and the activation is quantized per
-// row inside the graph on every call: s = max(ReduceMax(|x|, row), MIN_ABS_MAX) / 127, codes round-half-even(x / s).
+// int8 linear weights on the CPU backend (W8A8, Backend.weightI8): the codes (transposed to [K, N]) and scales stay in
+// JS memory and are fed, without a copy, to one onnxruntime graph shared by every int8 weight, which quantizes the
+// activation per row on every call: s = max(ReduceMax(|x|, row), MIN_ABS_MAX) / 127, codes round-half-even(x / s).
+// One shared graph rather than one per weight with the codes as initializers: onnxruntime would prepack those, but
+// each session kept its own thread pool and its large intermediates (measured: ~1.4 GB more per frame of 729 patches
+// at the so400m tower's 156 linears, and ~11 s of session builds), while repacking B per call is small next to a GEMM
+// of hundreds of rows.
 // onnxruntime's x86 int8 GEMMs (MLAS) are fast for uint8 x int8 and several times slower than f32 for int8 x int8
 // (measured: scripts/vision8-measure.ts, BENCHMARKS.md), so the symmetric int8 codes go in shifted by 128 as uint8 with
 // zero point 128 (the same integers):
@@ -12,47 +16,34 @@
 import type { I8Weight, Tensor } from '../backend.ts';
 import { checkI8Weight, MIN_ABS_MAX } from '../../quantize/int8.ts';
 import type { GraphSpec, NodeSpec } from './onnx-proto.ts';
-import { OrtGraph } from './ort-graphs.ts';
+import { ortTensor } from './ort-graphs.ts';
 
 export type I8Kernel = 'integer-to-float' | 'integer' | 's8' | 'per-tensor';
 export const I8_KERNELS: readonly I8Kernel[] = ['integer-to-float', 'integer', 's8', 'per-tensor'];
 export const DEFAULT_I8_KERNEL: I8Kernel = 'integer-to-float';
 
 /** QuantizeLinear's output_dtype attribute needs opset 21. */
-const OPSET = 21;
+export const I8_OPSET = 21;
 const INT8 = 3, UINT8 = 2;
 
-/** An int8 weight: its graphs (with and without a bias input) are built on first use. */
+/** An int8 weight: codes transposed to [K, N] and per-output scales, as ORT tensors over the same memory. */
 export class CpuI8Tensor implements Tensor {
   readonly dtype = 'i8' as const;
   readonly shape: readonly number[];
-  private graphs: [OrtGraph | null, OrtGraph | null] = [null, null];
-  constructor(private readonly w: I8Weight, private readonly threads: number, readonly kernel: I8Kernel) {
+  readonly feeds: { wq: unknown; ws: unknown };
+  constructor(w: I8Weight) {
     checkI8Weight(w);
-    this.shape = [w.out, w.in];
-  }
-  graph(bias: boolean): OrtGraph {
-    const i = bias ? 1 : 0;
-    return this.graphs[i] ??= new OrtGraph(i8LinearGraph(this.w, bias, this.kernel), this.threads, OPSET);
+    const { out: N, in: K } = w;
+    this.shape = [N, K];
+    const t = new Int8Array(K * N);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) t[k * N + n] = w.q[n * K + k];
+    this.feeds = { wq: ortTensor(t, [K, N]), ws: ortTensor(w.scales.slice(), [N]) };
   }
 }
 
-function transposed(w: I8Weight): Uint8Array {
-  const { out: N, in: K } = w;
-  const t = new Uint8Array(K * N);
-  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) t[k * N + n] = w.q[n * K + k] & 255;
-  return t;
-}
-
-/** The graph of one int8 weight: inputs x [M, K] and (with `bias`) b [N], output y [M, N]. */
-export function i8LinearGraph(w: I8Weight, bias: boolean, kernel: I8Kernel = DEFAULT_I8_KERNEL): GraphSpec {
-  checkI8Weight(w);
-  const { out: N, in: K } = w;
-  const f32 = (a: Float32Array) => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
-  const inits: GraphSpec['initializers'] = [
-    { name: 'wq', type: 'int8', dims: [K, N], values: transposed(w) },
-    { name: 'ws', type: 'float', dims: [N], values: f32(w.scales) },
-  ];
+/** The graph every int8 weight runs through: inputs x [M, K], wq int8 [K, N], ws [N] and (with `bias`) b [N]. */
+export function i8LinearGraph(bias: boolean, kernel: I8Kernel = DEFAULT_I8_KERNEL): GraphSpec {
+  const inits: GraphSpec['initializers'] = [];
   const out = (last: string): NodeSpec[] => (bias ? [{ op: 'Add', inputs: [last, 'b'], outputs: ['y'] }] : [{ op: 'Identity', inputs: [last], outputs: ['y'] }]);
   let nodes: NodeSpec[];
   if (kernel === 'per-tensor') {
@@ -98,8 +89,11 @@ export function i8LinearGraph(w: I8Weight, bias: boolean, kernel: I8Kernel = DEF
   }
   return {
     nodes, initializers: inits,
-    inputs: [{ name: 'x', type: 'float', dims: ['M', K] }, ...(bias ? [{ name: 'b', type: 'float' as const, dims: [N] }] : [])],
-    outputs: [{ name: 'y', type: 'float', dims: ['M', N] }],
+    inputs: [
+      { name: 'x', type: 'float', dims: ['M', 'K'] }, { name: 'wq', type: 'int8', dims: ['K', 'N'] }, { name: 'ws', type: 'float', dims: ['N'] },
+      ...(bias ? [{ name: 'b', type: 'float' as const, dims: ['N'] }] : []),
+    ],
+    outputs: [{ name: 'y', type: 'float', dims: ['M', 'N'] }],
     opsets: [{ domain: 'com.microsoft', version: 1 }],
   };
 }
