@@ -3,7 +3,8 @@
 //   features  per geometry (the trained toy model; the 0.5b preset's synthetic weights): the relative error of every
 //             video token (projector output after pooling) against the 16-bit tower, and the overlap of the tokens
 //             prefill pruning keeps at p = 0.75 (SparsePolicy with the app's default sparsevila settings)
-//   kernels   the onnxruntime int8 GEMM variants of cpu-i8.ts against the f32 GEMM at the 0.5b tower's shapes
+//   kernels   the onnxruntime int8 GEMM variants of cpu-i8.ts against the f32 GEMM at the 0.5b tower's shapes (median
+//             of 5 rounds, variants interleaved)
 //   timing    encodeVideo of 16 frames at the 0.5b geometry, f32 vs 8-bit, runs interleaved, median of 3
 // Usage: npx tsx scripts/vision8-measure.ts --out assets/benchmarks/vision8-cpu.json [--threads N] [--parts features,kernels,timing]
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
@@ -141,15 +142,16 @@ function kernels() {
   const results = [];
   for (const [N, K, what] of shapes) {
     const wf = rand(N * K, 0.03), x = rand(rows * K, 1), b = rand(N, 0.1);
-    const ms: Record<string, number> = {};
-    for (const k of ['f32', ...I8_KERNELS] as const) {
+    const runs = ['f32', ...I8_KERNELS].map((k) => {
       const be = new CpuBackend({ threads, i8Kernel: k === 'f32' ? undefined : k as I8Kernel });
       const w = k === 'f32' ? be.weight({ dtype: 'f32', shape: [N, K], bytes: new Uint8Array(wf.buffer) }) : be.weightI8(quantizeWeightI8(wf, N, K));
       const xt = be.fromHost(x, [rows, K]), bt = be.fromHost(b, [N]);
       be.linear(xt, w, bt);
-      const ts = [0, 1, 2].map(() => { const t0 = performance.now(); be.linear(xt, w, bt); return performance.now() - t0; });
-      ms[k] = median(ts);
-    }
+      return { k, ts: [] as number[], run: () => { const t0 = performance.now(); be.linear(xt, w, bt); return performance.now() - t0; } };
+    });
+    // Variants interleaved within each round, so a load change on the shared machine hits them alike.
+    for (let i = 0; i < 5; i++) for (const r of runs) r.ts.push(r.run());
+    const ms = Object.fromEntries(runs.map((r) => [r.k, median(r.ts)]));
     results.push({ n: N, k: K, linear: what, ms });
     log(`kernels ${rows} x ${K} -> ${N}: ${JSON.stringify(ms)}`);
   }
