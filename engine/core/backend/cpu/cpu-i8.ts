@@ -15,7 +15,7 @@
 // one uint8 scale and zero point for the whole x) is not per-token quantization; it is there to be measured against.
 import type { I8Weight, Tensor } from '../backend.ts';
 import { checkI8Weight, MIN_ABS_MAX } from '../../quantize/int8.ts';
-import type { GraphSpec, NodeSpec } from './onnx-proto.ts';
+import { ElemType, type GraphSpec, type NodeSpec } from './onnx-proto.ts';
 import { ortTensor } from './ort-graphs.ts';
 
 export type I8Kernel = 'integer-to-float' | 'integer' | 's8' | 'per-tensor';
@@ -24,7 +24,6 @@ export const DEFAULT_I8_KERNEL: I8Kernel = 'integer-to-float';
 
 /** QuantizeLinear's output_dtype attribute needs opset 21. */
 export const I8_OPSET = 21;
-const INT8 = 3, UINT8 = 2;
 
 /** An int8 weight: codes transposed to [K, N] and per-output scales, as ORT tensors over the same memory. */
 export class CpuI8Tensor implements Tensor {
@@ -63,11 +62,11 @@ export function i8LinearGraph(bias: boolean, kernel: I8Kernel = DEFAULT_I8_KERNE
       { op: 'Max', inputs: ['am', 'floor'], outputs: ['am1'] },
       { op: 'Div', inputs: ['am1', 'i127'], outputs: ['s'] },
       { op: 'Reshape', inputs: ['s', 'flat'], outputs: ['s1'] },
-      ...(s8 ? [{ op: 'QuantizeLinear', inputs: ['x', 's1'], outputs: ['xq'], attrs: { axis: 0, output_dtype: INT8 } }] : [
+      ...(s8 ? [{ op: 'QuantizeLinear', inputs: ['x', 's1'], outputs: ['xq'], attrs: { axis: 0, output_dtype: ElemType.int8 } }] : [
         // QuantizeLinear's zero point has the scale's shape [M].
         { op: 'Shape', inputs: ['s1'], outputs: ['m'] },
         { op: 'Expand', inputs: ['zp', 'm'], outputs: ['zpm'] },
-        { op: 'QuantizeLinear', inputs: ['x', 's1', 'zpm'], outputs: ['xq'], attrs: { axis: 0, output_dtype: UINT8 } },
+        { op: 'QuantizeLinear', inputs: ['x', 's1', 'zpm'], outputs: ['xq'], attrs: { axis: 0, output_dtype: ElemType.uint8 } },
       ]),
     ];
     if (kernel !== 'integer-to-float') {

@@ -52,7 +52,7 @@ export interface ValueSpec {
 
 export interface InitializerSpec {
   name: string;
-  type: 'float' | 'int64' | 'uint8' | 'int8';
+  type: 'float' | 'int64' | 'uint8';
   dims: number[];
   /** The values, or (large constants, e.g. packed weights) their little-endian bytes. */
   values: number[] | Uint8Array;
@@ -93,7 +93,7 @@ function writeInitializer(w: Writer, init: InitializerSpec): void {
   const v = init.values;
   const raw = v instanceof Uint8Array ? v
     : init.type === 'float' ? new Uint8Array(Float32Array.from(v).buffer)
-    : init.type === 'uint8' || init.type === 'int8' ? Uint8Array.from(v, (x) => x & 255)
+    : init.type === 'uint8' ? Uint8Array.from(v)
     : new Uint8Array(BigInt64Array.from(v.map((x) => BigInt(x))).buffer);
   w.bytes(9, raw);
 }
