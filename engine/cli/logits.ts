@@ -14,7 +14,7 @@ import { readQwenVlInputs } from './qwen-vl-inputs.ts';
 export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto] [--vision-bits 16|8]';
 /** Shared with `saliency`, which reads the same inputs. */
 export const MODEL_INPUT_OPTIONS: CommandOptions = { strings: ['model', 'inputs', 'out', 'backend'] };
-const LOGITS_OPTIONS: CommandOptions = { strings: [...MODEL_INPUT_OPTIONS.strings, 'vision-bits'] };
+export const LOGITS_OPTIONS: CommandOptions = { strings: [...MODEL_INPUT_OPTIONS.strings, 'vision-bits'] };
 
 export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float32Array | null; frames: number } {
   const f = new SafetensorsFile(path);
