@@ -170,8 +170,8 @@ export interface Vision8Json {
     scenes: number[]; framesPerVideo: number; tokens: number; prefillSparsity: number; nearCutoff: number;
     variants: { label: string; loadMs: number; maxRelErr: number; meanRelErr: number; saliencyRelErr: number; overlap: { meanVideo: number; meanFrame: number; worstFrame: number } }[];
   }[];
-  kernels?: { rows: number; threads: string; shapes: { n: number; k: number; linear: string; ms: Record<string, number> }[] };
-  timing?: { model: string; frames: number; f32Ms: number[]; i8Ms: number[]; f32Median: number; i8Median: number; calibrationLoadMs: number; loadMs16: number };
+  kernels?: { rows: number; threads: string; loadavg1?: number; shapes: { n: number; k: number; linear: string; ms: Record<string, number> }[] };
+  timing?: { model: string; frames: number; loadavg1?: number[]; f32Ms: number[]; i8Ms: number[]; f32Median: number; i8Median: number; calibrationLoadMs: number; loadMs16: number };
 }
 
 /** 8-bit vs 16-bit vision on the CPU: features and kept-set overlap per geometry, the toy model's eval side by side,
@@ -202,13 +202,14 @@ export function vision8Block(v: Vision8Json, e16: EvalResults | null, e8: EvalRe
   }
   if (v.kernels) {
     const names = Object.keys(v.kernels.shapes[0].ms);
-    out.push('', `int8 GEMM variants (cpu-i8.ts) vs the f32 GEMM, ${v.kernels.rows} rows (4 frames of 729 patches), median of 5 interleaved rounds, ms (${v.kernels.threads}):`, '',
+    out.push('', `int8 GEMM variants (cpu-i8.ts) vs the f32 GEMM, ${v.kernels.rows} rows (4 frames of 729 patches), median of 5 interleaved rounds, ms (${v.kernels.threads}${v.kernels.loadavg1 === undefined ? '' : `; 1-minute load average ${v.kernels.loadavg1.toFixed(1)} at the end`}):`, '',
       `| linear | K -> N | ${names.join(' | ')} |`, `|---|---|${names.map(() => '---').join('|')}|`);
     for (const sh of v.kernels.shapes) out.push(`| ${sh.linear} | ${sh.k} -> ${sh.n} | ${names.map((n) => sh.ms[n].toFixed(1)).join(' | ')} |`);
   }
   if (v.timing) {
     const t = v.timing;
-    out.push('', `Vision (encodeVideo: tower + projector + pooling) of ${t.frames} frames at the ${t.model} geometry, runs interleaved: `
+    out.push('', `Vision (encodeVideo: tower + projector + pooling) of ${t.frames} frames at the ${t.model} geometry, runs interleaved`
+      + `${t.loadavg1 ? ` (1-minute load average before each pair: ${t.loadavg1.map((x) => x.toFixed(1)).join(' / ')})` : ''}: `
       + `f32 ${t.f32Ms.map((x) => x.toFixed(0)).join(' / ')} ms (median ${t.f32Median.toFixed(0)}), 8-bit ${t.i8Ms.map((x) => x.toFixed(0)).join(' / ')} ms `
       + `(median ${t.i8Median.toFixed(0)}): **${(t.f32Median / t.i8Median).toFixed(2)}x**. Model load: 16-bit ${(t.loadMs16 / 1000).toFixed(1)} s, 8-bit `
       + `${(t.calibrationLoadMs / 1000).toFixed(1)} s (calibration pass and quantization included).`);

@@ -155,7 +155,7 @@ function kernels() {
     results.push({ n: N, k: K, linear: what, ms });
     log(`kernels ${rows} x ${K} -> ${N}: ${JSON.stringify(ms)}`);
   }
-  return { rows, threads: new CpuBackend({ threads }).device, shapes: results };
+  return { rows, threads: new CpuBackend({ threads }).device, shapes: results, loadavg1: loadavg()[0] };
 }
 
 async function timing() {
@@ -170,12 +170,13 @@ async function timing() {
     return dt;
   };
   run(m16, 1); run(m8, 1); // graph builds
-  const f32: number[] = [], i8: number[] = [];
+  const f32: number[] = [], i8: number[] = [], loads: number[] = [];
   for (let i = 0; i < 3; i++) {
+    loads.push(loadavg()[0]);
     f32.push(run(m16, frames)); log(`timing f32 run ${i}: ${f32.at(-1)!.toFixed(0)} ms`);
     i8.push(run(m8, frames)); log(`timing 8-bit run ${i}: ${i8.at(-1)!.toFixed(0)} ms`);
   }
-  return { model: m16.name, frames, f32Ms: f32, i8Ms: i8, f32Median: median(f32), i8Median: median(i8), calibrationLoadMs: m8.loadMs, loadMs16: m16.loadMs };
+  return { model: m16.name, frames, loadavg1: loads, f32Ms: f32, i8Ms: i8, f32Median: median(f32), i8Median: median(i8), calibrationLoadMs: m8.loadMs, loadMs16: m16.loadMs };
 }
 
 const prev = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
