@@ -87,7 +87,7 @@ export function SettingsPanel(props: Props) {
           <p className="hint">
             {rateModel
               ? '8-bit vision is implemented for LLaVA-OneVision models only.'
-              : '8-bit runs the vision tower\'s linear layers on int8 weights and activations (SmoothQuant-smoothed, calibrated on a few synthetic frames at load): the frames encode faster on the CPU and the video tokens differ by well under 1%. CPU backend only for now: the GPU refuses it.'}
+              : '8-bit runs the vision tower\'s linear layers on int8 weights and activations (SmoothQuant-smoothed, calibrated on a few synthetic frames when the model loads, which makes loading slower): frames encode faster on the CPU, and the video features differ a little from 16-bit ones (measured in BENCHMARKS.md). CPU backend only for now: the GPU refuses it.'}
           </p>
         </div>
       </fieldset>
