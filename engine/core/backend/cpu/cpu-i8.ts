@@ -8,19 +8,20 @@
 // onnxruntime's x86 int8 GEMMs (MLAS) are fast for uint8 x int8 and several times slower than f32 for int8 x int8
 // (measured: scripts/vision8-measure.ts, BENCHMARKS.md), so the symmetric int8 codes go in shifted by 128 as uint8 with
 // zero point 128 (the same integers):
-//   'integer-to-float': y = MatMulIntegerToFloat(qx + 128, qwᵀ, 1, s_w, zp 128) · s + b   (com.microsoft, default)
-//   'integer':          y = Cast<float>(MatMulInteger(qx + 128, qwᵀ, 128)) · s · s_w + b
+//   'integer':          y = Cast<float>(MatMulInteger(qx + 128, qwᵀ, 128)) · s · s_w + b   (standard ONNX, default)
+//   'integer-to-float': y = MatMulIntegerToFloat(qx + 128, qwᵀ, 1, s_w, zp 128) · s + b   (com.microsoft)
 //   's8':               'integer' with int8 codes (no shift): the slow int8 x int8 GEMM, kept to be measured
-// All three are int8.ts's linearI8Reference up to float rounding. 'per-tensor' (com.microsoft DynamicQuantizeMatMul:
+// All three are int8.ts's linearI8Reference up to float rounding; 'integer' and 'integer-to-float' ran within a few
+// percent of each other, 'integer' slightly ahead on a quiet machine (BENCHMARKS.md). 'per-tensor' (com.microsoft DynamicQuantizeMatMul:
 // one uint8 scale and zero point for the whole x) is not per-token quantization; it is there to be measured against.
 import type { I8Weight, Tensor } from '../backend.ts';
 import { checkI8Weight, MIN_ABS_MAX } from '../../quantize/int8.ts';
 import { ElemType, type GraphSpec, type NodeSpec } from './onnx-proto.ts';
 import { ortTensor } from './ort-graphs.ts';
 
-export type I8Kernel = 'integer-to-float' | 'integer' | 's8' | 'per-tensor';
-export const I8_KERNELS: readonly I8Kernel[] = ['integer-to-float', 'integer', 's8', 'per-tensor'];
-export const DEFAULT_I8_KERNEL: I8Kernel = 'integer-to-float';
+export type I8Kernel = 'integer' | 'integer-to-float' | 's8' | 'per-tensor';
+export const I8_KERNELS: readonly I8Kernel[] = ['integer', 'integer-to-float', 's8', 'per-tensor'];
+export const DEFAULT_I8_KERNEL: I8Kernel = 'integer';
 
 /** QuantizeLinear's output_dtype attribute needs opset 21. */
 export const I8_OPSET = 21;
