@@ -20,6 +20,9 @@ import { QwenVl } from './qwen-vl.ts';
 import { qwenVlTensorLayout } from './qwen-vl-layout.ts';
 import { DEFAULT_SMOOTH_ALPHA, defaultVisionCalibration, VISION_PRECISIONS, type Vision8Options, type VisionPrecision } from './siglip-w8.ts';
 
+/** Names of models loaded with 8-bit vision say so (bench and eval outputs carry the name). */
+const vision8Suffix = (opts: LoadModelOptions) => (opts.visionPrecision === '8bit' ? '-vision8' : '');
+
 /** LoadModelOptions' 8-bit vision settings for a LLaVA-OneVision model (undefined: 16-bit vision). */
 function vision8Options(opts: LoadModelOptions, dir: string | null, imageSize: number): Vision8Options | undefined {
   const p = opts.visionPrecision ?? '16bit';
@@ -111,7 +114,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     const model = LlavaOnevision.load(backend, src, config, vision8Options(opts, null, config.vision.imageSize));
     return {
       // A byte-level tokenizer with Qwen2's special-token ids, so prompts work at real vocabulary size.
-      name: `synthetic-${opts.synthetic}${bits === 4 ? '-awq4' : ''}`, dir: null, config, backend, model,
+      name: `synthetic-${opts.synthetic}${bits === 4 ? '-awq4' : ''}${vision8Suffix(opts)}`, dir: null, config, backend, model,
       tokenizer: TextTokenizer.fromJson(buildByteBpeTokenizer({
         '<|endoftext|>': 151643, '<|im_start|>': 151644, '<|im_end|>': 151645, '<image>': 151646, '<video>': 151647,
       }).json),
@@ -127,7 +130,7 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     checkFits(ck.config, backend, ck.quant?.groupSize);
     const model = LlavaOnevision.load(backend, ck.weights, ck.config, vision8Options(opts, dir, ck.config.vision.imageSize));
     return {
-      name, dir, config: ck.config, backend, model,
+      name: `${name}${vision8Suffix(opts)}`, dir, config: ck.config, backend, model,
       tokenizer: ck.tokenizer, chatTemplate: ck.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE),
       generation: ck.generation, preprocessor: ck.preprocessor, awqGroupSize: ck.quant?.groupSize ?? 0,
       visionPrecision: opts.visionPrecision ?? '16bit', loadMs: performance.now() - t0, dispose() {},

@@ -37,6 +37,7 @@ describe('8-bit vision tower (toy model, CPU)', () => {
     const m16 = await loadModel(TOY, { backend: 'cpu', threads: 1 });
     const m8 = await loadModel(TOY, { backend: 'cpu', threads: 1, visionPrecision: '8bit' });
     expect(m8.visionPrecision).toBe('8bit');
+    expect([m16.name, m8.name]).toEqual(['sparsevila-toy-shapes', 'sparsevila-toy-shapes-vision8']);
     const L = m8.model.vision.layerWeights[0];
     expect([L.attn.q.w, L.attn.k.w, L.attn.v.w, L.attn.o.w, L.fc1.w, L.fc2.w].map((t) => t.dtype)).toEqual(Array(6).fill('i8'));
     expect(m16.model.vision.layerWeights[0].fc1.w.dtype).toBe('f32');
