@@ -55,6 +55,8 @@ export const Settings = z.object({
   sampleFps: z.number().min(SETTINGS_LIMITS.sampleFps.min).max(SETTINGS_LIMITS.sampleFps.max).nullable().default(null),
   maxFrames: z.number().int().min(SETTINGS_LIMITS.maxFrames.min).max(SETTINGS_LIMITS.maxFrames.max).nullable().default(null),
   maxPixels: z.number().int().min(SETTINGS_LIMITS.maxPixels.min).max(SETTINGS_LIMITS.maxPixels.max).nullable().default(null),
+  /** The vision tower's linears: 16-bit, or 8-bit (W8A8, LLaVA-OneVision on the CPU backend; engine/core/models/siglip-w8.ts). */
+  visionPrecision: z.enum(['16bit', '8bit']).default('16bit'),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -77,6 +79,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sampleFps: null,
   maxFrames: null,
   maxPixels: null,
+  visionPrecision: '16bit',
 };
 
 export const VideoInfo = z.object({

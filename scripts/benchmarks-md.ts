@@ -16,6 +16,8 @@
 //   quantize-eval E16 EAWQ ERTN QAWQ QRTN
 //                       E* = `sparsevila eval --out` on the 16-bit model and its AWQ / RTN copies, Q* = `sparsevila
 //                       quantize --report` of those copies: accuracy side by side, and the output error per linear.
+//   vision8 JSON E16 E8 JSON = scripts/vision8-measure.ts --out, E* = `sparsevila eval --vision-bits 16|8 --out` of the
+//                       toy model: 8-bit vs 16-bit vision features, kept sets, accuracy, int8 GEMMs and tower time.
 //   eval-v2 EVAL        EVAL = `sparsevila eval --world v2 --out`: items named in order / exact per config and turn,
 //                       per question type and per answer length.
 //   retrieval-v1 EVAL [CONFIRM]
@@ -124,16 +126,22 @@ const need = (file: string, v: unknown) => {
   return v;
 };
 
-/** 16-bit vs AWQ vs RTN copies on the same eval: accuracy per config and turn, then each linear's output error. */
-export function quantizeEvalBlock(evals: [string, EvalResults][], reports: QuantizeReport[]): string {
+/** Accuracy of several evals of one set side by side: per config, dense single-turn and each conversation turn. */
+export function evalAccuracyRows(evals: [string, EvalResults][], what: string): string[] {
   const turns = Math.max(...evals.flatMap(([, e]) => e.configs.map((c) => c.turns.length)));
-  const head = ['weights', 'config', 'dense single-turn', ...Array.from({ length: turns }, (_, i) => `turn ${i + 1}`)];
+  const head = [what, 'config', 'dense single-turn', ...Array.from({ length: turns }, (_, i) => `turn ${i + 1}`)];
   const rows = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const [label, e] of evals) {
     for (const c of e.configs) {
       rows.push(`| ${label} | ${c.label} | ${c.policy === 'dense' ? `${pct(e.single)} (${e.single.correct}/${e.single.total})` : ''} | ${Array.from({ length: turns }, (_, i) => pct(c.turns[i])).join(' | ')} |`);
     }
   }
+  return rows;
+}
+
+/** 16-bit vs AWQ vs RTN copies on the same eval: accuracy per config and turn, then each linear's output error. */
+export function quantizeEvalBlock(evals: [string, EvalResults][], reports: QuantizeReport[]): string {
+  const rows = evalAccuracyRows(evals, 'weights');
   const r0 = reports[0];
   const err = [
     '',
@@ -154,6 +162,64 @@ export function quantizeEvalBlock(evals: [string, EvalResults][], reports: Quant
   err.push(`| mean | ${LINEARS.map((n) => reports.map((r) => mean(r, n, 'outputError').toFixed(2)).join(' / ')).join(' | ')} |`);
   err.push(`| weight error | ${LINEARS.map((n) => reports.map((r) => mean(r, n, 'weightError').toFixed(2)).join(' / ')).join(' | ')} |`);
   return [...rows, ...err].join('\n');
+}
+
+/** scripts/vision8-measure.ts's JSON (issue 13 part 4). */
+export interface Vision8Json {
+  date: string;
+  device: string;
+  node: string;
+  calibration: { seeds: number[]; framesPerScene: number };
+  features?: {
+    geometry: string; model: string; vision: { layers: number; hidden: number; intermediate: number; imageSize: number };
+    scenes: number[]; framesPerVideo: number; tokens: number; prefillSparsity: number; nearCutoff: number;
+    variants: { label: string; loadMs: number; maxRelErr: number; meanRelErr: number; saliencyRelErr: number; overlap: { meanVideo: number; meanFrame: number; worstFrame: number } }[];
+  }[];
+  kernels?: { rows: number; threads: string; loadavg1?: number; shapes: { n: number; k: number; linear: string; ms: Record<string, number> }[] };
+  timing?: { model: string; frames: number; loadavg1?: number[]; f32Ms: number[]; i8Ms: number[]; f32Median: number; i8Median: number; calibrationLoadMs: number; loadMs16: number };
+}
+
+/** 8-bit vs 16-bit vision on the CPU: features and kept-set overlap per geometry, the toy model's eval side by side,
+ *  the int8 GEMM variants, and the tower's time. */
+export function vision8Block(v: Vision8Json, e16: EvalResults | null, e8: EvalResults | null): string {
+  const p = (x: number) => `${(100 * x).toFixed(2)} %`;
+  const out = [`CPU backend on ${v.device}, node ${v.node}, ${v.date}. Calibration: ${v.calibration.framesPerScene} frames of each of the synthetic-world scenes ${v.calibration.seeds.join(', ')}.`, ''];
+  if (v.features) {
+    out.push('| geometry | vision tower | tower | tokens compared | max rel. error | mean rel. error | saliency rel. error | kept-set overlap at p=0.75: video / mean frame / worst frame | 16-bit tokens within 1 % of the cut | load s |',
+      '|---|---|---|---|---|---|---|---|---|---|');
+    for (const f of v.features) {
+      for (const x of f.variants) {
+        out.push(`| ${f.geometry} (${f.model}) | ${f.vision.layers} layers, ${f.vision.hidden} / ${f.vision.intermediate}, ${f.vision.imageSize} px | ${x.label} | ${f.tokens} (${f.scenes.length} x ${f.framesPerVideo} frames) | `
+          + `${p(x.maxRelErr)} | ${p(x.meanRelErr)} | ${p(x.saliencyRelErr)} | ${p(x.overlap.meanVideo)} / ${p(x.overlap.meanFrame)} / ${p(x.overlap.worstFrame)} | ${p(f.nearCutoff)} | ${(x.loadMs / 1000).toFixed(1)} |`);
+      }
+    }
+    out.push('', 'Relative error: per video token (projector output after the 2x2 pooling), ||8-bit − 16-bit|| / ||16-bit||; saliency: '
+      + 'the same over each video\'s token saliency vector (worst video). Overlap: |kept(8-bit) ∩ kept(16-bit)| / max of the two sizes, over the video '
+      + 'and per frame. Tokens within 1 % of the cut: the share of the 16-bit tokens whose saliency is that close to the lowest kept one (worst video).');
+  }
+  if (e16 && e8) {
+    out.push('', ...evalAccuracyRows([['16-bit', e16], ['8-bit', e8]], 'vision'));
+    const diffs = e16.configs.flatMap((c, i) => c.turns.map((t, j) => Math.abs(100 * (e8.configs[i].turns[j].correct / e8.configs[i].turns[j].total - t.correct / t.total))));
+    diffs.push(Math.abs(100 * (e8.single.correct / e8.single.total - e16.single.correct / e16.single.total)));
+    const worst = Math.round(Math.max(...diffs) * 1e6) / 1e6;  // 99 % vs 100 % is 1 point, not 1.0000000000000009
+    out.push('', `Largest difference 8-bit vs 16-bit over the cells above: ${worst.toFixed(1)} points (goal: within 1 point: ${worst <= 1 ? 'met' : 'NOT met'}); `
+      + `${e16.videos} videos, seeds ${e16.seeds[0]}-${e16.seeds.at(-1)}.`);
+  }
+  if (v.kernels) {
+    const names = Object.keys(v.kernels.shapes[0].ms);
+    out.push('', `int8 GEMM variants (cpu-i8.ts) vs the f32 GEMM, ${v.kernels.rows} rows (4 frames of 729 patches), median of 5 interleaved rounds, ms (${v.kernels.threads}${v.kernels.loadavg1 === undefined ? '' : `; 1-minute load average ${v.kernels.loadavg1.toFixed(1)} at the end`}):`, '',
+      `| linear | K -> N | ${names.join(' | ')} |`, `|---|---|${names.map(() => '---').join('|')}|`);
+    for (const sh of v.kernels.shapes) out.push(`| ${sh.linear} | ${sh.k} -> ${sh.n} | ${names.map((n) => sh.ms[n].toFixed(1)).join(' | ')} |`);
+  }
+  if (v.timing) {
+    const t = v.timing;
+    out.push('', `Vision (encodeVideo: tower + projector + pooling) of ${t.frames} frames at the ${t.model} geometry, runs interleaved`
+      + `${t.loadavg1 ? ` (1-minute load average before each pair: ${t.loadavg1.map((x) => x.toFixed(1)).join(' / ')})` : ''}: `
+      + `f32 ${t.f32Ms.map((x) => x.toFixed(0)).join(' / ')} ms (median ${t.f32Median.toFixed(0)}), 8-bit ${t.i8Ms.map((x) => x.toFixed(0)).join(' / ')} ms `
+      + `(median ${t.i8Median.toFixed(0)}): **${(t.f32Median / t.i8Median).toFixed(2)}x**. Model load: 16-bit ${(t.loadMs16 / 1000).toFixed(1)} s, 8-bit `
+      + `${(t.calibrationLoadMs / 1000).toFixed(1)} s (calibration pass and quantization included).`);
+  }
+  return out.join('\n');
 }
 
 const GENERATORS: Record<string, (files: string[], read: Read) => string> = {
@@ -180,6 +246,7 @@ const GENERATORS: Record<string, (files: string[], read: Read) => string> = {
   ),
   'eval-v2': ([results], read) => resultsTableV2(need(results, read(results)) as EvalV2Results),
   'retrieval-v1': ([main, confirm], read) => retrievalBlock(need(main, read(main)) as EvalResults, confirm ? need(confirm, read(confirm)) as EvalResults : null),
+  vision8: ([json, e16, e8], read) => vision8Block(need(json, read(json)) as Vision8Json, read(e16) as EvalResults | null, read(e8) as EvalResults | null),
 };
 
 const BLOCK = /<!-- benchmarks-md ([\w-]+)((?: [^\s>]+)*) -->\n[\s\S]*?<!-- \/benchmarks-md -->/g;

@@ -2,6 +2,7 @@
 // so an unknown option (a typo), an option without its value, or a stray argument is refused with the command's usage
 // instead of silently falling back to a default. Typed readers (str/int/float) check the values.
 import { parseArgs as parseNodeArgs } from 'node:util';
+import type { VisionPrecision } from '../core/models/siglip-w8.ts';
 
 export class UsageError extends Error {
   /** The command's usage, printed under the message by `sparsevila` (empty when the message says it all). */
@@ -94,6 +95,11 @@ export function oneOf<T extends string>(a: ParsedArgs, name: string, choices: re
   const v = str(a, name) ?? def;
   if (!(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be ${choices.slice(0, -1).join(', ')} or ${choices.at(-1)} (got ${v})`, a.usage);
   return v as T;
+}
+
+/** --vision-bits 16|8 (chat, eval, bench, logits): the vision tower's precision (LoadModelOptions.visionPrecision). */
+export function visionPrecision(a: ParsedArgs): VisionPrecision {
+  return oneOf(a, 'vision-bits', ['16', '8'] as const, '16') === '8' ? '8bit' : '16bit';
 }
 
 export function int(a: ParsedArgs, name: string, def?: number): number | undefined {

@@ -1,6 +1,6 @@
 // sparsevila bench [--synthetic 0.5b [--weights 16bit|awq4] | --model DIR] [--backend cpu|cuda|auto] [--frames 16[,64,...]] [--turns 3]
 //   [--new-tokens 32] [--configs dense,0.75:0.9] [--head-tokens N] [--instruction-tokens N] [--question-tokens N]
-//   [--json] [--out FILE.json] [--threads N] [--no-warmup]
+//   [--json] [--out FILE.json] [--threads N] [--vision-bits 16|8] [--no-warmup]
 // Times dense vs sparse policies on one synthetic-content video per frame count: vision, LLM prefill, TTFT per turn,
 // decode ms/token against the decode bandwidth floor, end-to-end over the turns. Prints Markdown tables (or JSON with
 // --json) with the machine it ran on.
@@ -14,13 +14,13 @@ import { decodeFloor, decodeWeightBytes, measureCopyGBps, type DecodeFloor } fro
 import { benchTable, benchVideo, runBenchConfig, type BenchResult, type BenchWorkload } from '../core/bench/run.ts';
 import { warmUpPolicies, warmUpShape } from '../core/bench/warm-up.ts';
 import { progressWriter } from './progress.ts';
-import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
+import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, visionPrecision, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 
 const SYNTHETIC = [...PRESETS, ...QWEN_PRESETS];
 
 export const BENCH_HELP = `sparsevila bench [--synthetic ${SYNTHETIC.join('|')} [--weights 16bit|awq4] | --model DIR] [--backend cpu|cuda|auto] [--frames N[,N...]]
   [--turns N] [--new-tokens N] [--configs dense,0.75:0.9,prefill-only@0.75,query-prune@0.75:0.9]
-  [--head-tokens N] [--instruction-tokens N] [--question-tokens N] [--json] [--out FILE.json] [--threads N] [--no-warmup]
+  [--head-tokens N] [--instruction-tokens N] [--question-tokens N] [--json] [--out FILE.json] [--threads N] [--vision-bits 16|8] [--no-warmup]
   [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (each sparsevila config once per retrieval)
 Warm-up (unless --no-warmup): each policy once on a one-frame video, then per frame count one untimed dense prefix.
 Defaults: --synthetic 0.5b --weights 16bit --backend auto --frames 16 --turns 3 --new-tokens 32 --configs dense,0.75:0.9
@@ -31,7 +31,7 @@ Defaults: --synthetic 0.5b --weights 16bit --backend auto --frames 16 --turns 3 
   text around the video: --head-tokens 5, --instruction-tokens 20 + 8 x frames (the time instruction), --question-tokens 24`;
 
 export const BENCH_OPTIONS: CommandOptions = {
-  strings: ['synthetic', 'weights', 'model', 'backend', 'frames', 'turns', 'new-tokens', 'configs', 'head-tokens', 'instruction-tokens', 'question-tokens', 'out', 'threads', 'retrieval'],
+  strings: ['synthetic', 'weights', 'model', 'backend', 'frames', 'turns', 'new-tokens', 'configs', 'head-tokens', 'instruction-tokens', 'question-tokens', 'out', 'threads', 'vision-bits', 'retrieval'],
   booleans: ['json', 'no-warmup'],
 };
 
@@ -102,7 +102,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const stderr = progressWriter();
   const log = (s: string) => stderr.line(s);
 
-  const m = await loadVlm(modelDir ?? '', { backend, synthetic, syntheticBits: weights === 'awq4' ? 4 : 16, threads: int(a, 'threads') });
+  const m = await loadVlm(modelDir ?? '', { backend, synthetic, syntheticBits: weights === 'awq4' ? 4 : 16, threads: int(a, 'threads'), visionPrecision: visionPrecision(a) });
   const machine = {
     backend: m.backend.name, device: m.backend.device, cpu: cpus()[0]?.model?.trim() ?? 'unknown', cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,

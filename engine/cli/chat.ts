@@ -13,12 +13,12 @@ import { RETRIEVAL_FLAGS, RETRIEVAL_USAGE } from '../core/sparse/retrieval-setti
 import { turnStats, type Timings, type TurnMeasure, type TurnStats } from '../core/sparse/stats.ts';
 import { alignDenseTimings, decodeSteps, denseTokenBudget } from '../core/sparse/dense-compare.ts';
 import { DENSE_MEASUREMENT_NOTE, warmUpPolicies } from '../core/bench/warm-up.ts';
-import { BACKENDS, float, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
+import { BACKENDS, float, int, oneOf, parseCommandArgs, str, UsageError, visionPrecision, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 import { progressWriter } from './progress.ts';
 
 export const CHAT_HELP = `sparsevila chat (--model DIR | --synthetic ${PRESETS.join('|')}) --video FILE [--frames N] [--json]
   [--backend cpu|cuda|auto] [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--history none|text]
-  [--no-time-instruction] [--no-cache] [--threads N]
+  [--no-time-instruction] [--no-cache] [--threads N] [--vision-bits 16|8]
   [--policy dense|prefill-only|query-prune|sparsevila] [--prefill-sparsity P] [--decode-sparsity R] [--per-frame-floor N]
   ${RETRIEVAL_USAGE}
   [--measure-dense]   (also run a dense session on the same video to report the speedup per turn; both policies
@@ -30,7 +30,7 @@ Questions are read from stdin, one per line. Default policy: sparsevila at P=0.7
   question_prefill_ms (= timings.prefill_ms), retained_cells [frame, row, col], retrieved_by_layer, mass_share_by_layer.`;
 
 export const CHAT_OPTIONS: CommandOptions = {
-  strings: ['model', 'synthetic', 'video', 'frames', 'backend', 'max-new-tokens', 'temperature', 'top-p', 'seed', 'history', 'threads',
+  strings: ['model', 'synthetic', 'video', 'frames', 'backend', 'max-new-tokens', 'temperature', 'top-p', 'seed', 'history', 'threads', 'vision-bits',
     'policy', 'prefill-sparsity', 'decode-sparsity', 'per-frame-floor', ...Object.values(RETRIEVAL_FLAGS)],
   booleans: ['json', 'no-time-instruction', 'no-cache', 'measure-dense'],
 };
@@ -111,7 +111,7 @@ export async function chatCommand(argv: string[], io: { input?: NodeJS.ReadableS
   const log = (s: string) => stderr.line(s);
   const progress = json ? () => {} : stderr.progress;
 
-  const model = await loadVlm(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads') });
+  const model = await loadVlm(modelDir ?? '', { backend, synthetic, threads: int(a, 'threads'), visionPrecision: visionPrecision(a) });
   log(`model ${model.name} on ${model.backend.device} (${(model.loadMs / 1000).toFixed(1)} s)\n`);
   // A folder's own processor (LLaVA's fixed frames, or a Qwen-VL processor sampling by rate); synthetic: LLaVA's.
   const preprocess = modelDir || model.kind === 'qwen-vl' ? loadVideoPreprocess(modelDir ?? '') : {

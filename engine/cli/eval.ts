@@ -18,14 +18,14 @@ import { MAX_TURNS_V2 } from '../core/synthetic/questions-v2.ts';
 import { resolveFfmpeg } from '../core/video/ffmpeg-path.ts';
 import { prepareVideo, type PreparedVideo } from '../core/video/prepare-video.ts';
 import { loadPreprocessConfig } from '../core/video/preprocess-config.ts';
-import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
+import { BACKENDS, int, oneOf, parseCommandArgs, str, UsageError, visionPrecision, wantsHelp, type CommandOptions, type ParsedArgs } from './args.ts';
 import { budgetNote, configLabel, evalConfigs, evalRetrievals, minRetrievedOf, parseSparsities, withEvalRetrievals, type EvalConfig } from './eval-configs.ts';
 import { appVideoPreparer, chatSessionRunner, resultsTableV2, runEvalV2, v2Configs } from './eval-v2.ts';
 import { progressWriter } from './progress.ts';
 
 export const EVAL_HELP = `sparsevila eval --model DIR --set DIR|A:B [--world v1|v2] [--write-set DIR] [--frames 16]
   [--policies dense,prefill-only,query-prune,sparsevila] [--sparsities 0.5:0.75,0.75:0.9] [--single N]
-  [--describe] [--turns N] [--backend cpu|cuda|auto] [--threads N] [--out results.json]
+  [--describe] [--turns N] [--backend cpu|cuda|auto] [--threads N] [--vision-bits 16|8] [--out results.json]
   [--retrieval per-layer,shared,top-p=0.9,refresh=16,pages=16,fastv=2]   (each sparsevila config once per retrieval)
   [--min-retrieved N] [--retrieval-mass P] [--refresh-every N] [--page-size N] [--fastv-layer L] [--full-layers K]   (the base each
   --retrieval spec varies; a spec's =VALUE wins over its flag)
@@ -40,7 +40,7 @@ and query-prune. Decode budgets are round((1 - r) x retained visual tokens), nev
 stated in the output and the JSON's minRetrieved).`;
 
 export const EVAL_OPTIONS: CommandOptions = {
-  strings: ['model', 'set', 'world', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'turns', 'backend', 'threads', 'out',
+  strings: ['model', 'set', 'world', 'write-set', 'frames', 'policies', 'sparsities', 'single', 'turns', 'backend', 'threads', 'vision-bits', 'out',
     ...Object.values(RETRIEVAL_FLAGS)],
   booleans: ['describe'],
 };
@@ -201,7 +201,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   } else {
     set = readEvalSet(setDir);
   }
-  const model = await loadModel(modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads') });
+  const model = await loadModel(modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads'), visionPrecision: visionPrecision(a) });
   try {
     const t0 = Date.now();
     const r = await runEval(model, set, setDir, { frames, configs, single: int(a, 'single', 4)!, describe: a.flags.has('describe'), progress: stderr.progress });
@@ -229,7 +229,7 @@ async function evalV2Command(a: ParsedArgs, o: { modelDir: string; setSpec: stri
   } else {
     set = readEvalSetV2(setDir);
   }
-  const model = await loadModel(o.modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads') });
+  const model = await loadModel(o.modelDir, { backend: oneOf<BackendChoice>(a, 'backend', BACKENDS, 'auto'), threads: int(a, 'threads'), visionPrecision: visionPrecision(a) });
   try {
     const t0 = Date.now();
     const r = await runEvalV2({ name: model.name, device: model.backend.device }, set, setDir, chatSessionRunner(model),

@@ -6,14 +6,15 @@ import { SafetensorsFile, writeSafetensors } from '../core/checkpoint/safetensor
 import { loadModel } from '../core/models/load-model.ts';
 import { hostToF32 } from '../core/backend/dtype.ts';
 import { checkIdsInVocab, tokenIdsFromBytes } from '../core/checkpoint/token-ids.ts';
-import { BACKENDS, oneOf, parseCommandArgs, str, UsageError, wantsHelp, type CommandOptions } from './args.ts';
+import { BACKENDS, oneOf, parseCommandArgs, str, UsageError, visionPrecision, wantsHelp, type CommandOptions } from './args.ts';
 import { createBackend } from '../core/backend/create-backend.ts';
 import { isQwenVlFolder, loadQwenVl } from '../core/models/load-qwen-vl.ts';
 import { readQwenVlInputs } from './qwen-vl-inputs.ts';
 
-export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto]';
+export const LOGITS_HELP = 'sparsevila logits --model DIR --inputs IN.safetensors --out OUT.safetensors [--backend cpu|cuda|auto] [--vision-bits 16|8]';
 /** Shared with `saliency`, which reads the same inputs. */
 export const MODEL_INPUT_OPTIONS: CommandOptions = { strings: ['model', 'inputs', 'out', 'backend'] };
+export const LOGITS_OPTIONS: CommandOptions = { strings: [...MODEL_INPUT_OPTIONS.strings, 'vision-bits'] };
 
 export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float32Array | null; frames: number } {
   const f = new SafetensorsFile(path);
@@ -37,14 +38,18 @@ export function readLogitsInputs(path: string): { ids: Int32Array; pixels: Float
 
 export async function logitsCommand(argv: string[]): Promise<number> {
   if (wantsHelp(argv)) { console.log(LOGITS_HELP); return 0; }
-  const a = parseCommandArgs(argv, MODEL_INPUT_OPTIONS, LOGITS_HELP);
+  const a = parseCommandArgs(argv, LOGITS_OPTIONS, LOGITS_HELP);
   const modelDir = str(a, 'model', true)!;
   const inputs = str(a, 'inputs', true)!;
   const out = str(a, 'out', true)!;
   const backend = oneOf(a, 'backend', BACKENDS, 'auto');
-  if (isQwenVlFolder(modelDir)) return qwenVlLogits(modelDir, inputs, out, backend);
+  const vision = visionPrecision(a);
+  if (isQwenVlFolder(modelDir)) {
+    if (vision !== '16bit') throw new UsageError('--vision-bits 8 is implemented for LLaVA-OneVision models only', LOGITS_HELP);
+    return qwenVlLogits(modelDir, inputs, out, backend);
+  }
   const { ids, pixels, frames } = readLogitsInputs(inputs);
-  const m = await loadModel(modelDir, { backend });
+  const m = await loadModel(modelDir, { backend, visionPrecision: vision });
   checkIdsInVocab(ids, m.config.text.vocabSize, `${inputs}: input_ids`);
   const logits = m.model.logits(ids, pixels, frames);
   const V = m.config.text.vocabSize;

@@ -7,13 +7,27 @@
 // - Weights follow the Hugging Face layout: a linear weight is [out, in]; `linear` computes x · Wᵀ + b.
 // - A 4-bit weight (AutoAWQ checkpoints) is a Tensor of dtype 'q4' with the same logical shape [out, in], made by
 //   `weightQ4`; it is only ever a linear's weight (Linear.w), and `linear` and every LayerOps composite accept it.
+// - An 8-bit weight (the W8A8 vision tower) is a Tensor of dtype 'i8' made by `weightI8`, likewise only a Linear's w:
+//   `linear` then quantizes its input per row on each call and multiplies in integers (engine/core/quantize/int8.ts).
 // - Ops return new tensors; nothing is modified in place unless the name says so (kv*).
 // - `dispose` frees device memory (a no-op on CPU); callers dispose activations they no longer need.
 
 export type DType = 'f32' | 'f16' | 'bf16';
 
-/** A tensor's element type: a value dtype, or 'q4' for a packed 4-bit linear weight (see Backend.weightQ4). */
-export type TensorDType = DType | 'q4';
+/** A tensor's element type: a value dtype, 'q4' for a packed 4-bit linear weight (see Backend.weightQ4) or 'i8' for
+ *  an int8 one (Backend.weightI8). */
+export type TensorDType = DType | 'q4' | 'i8';
+
+/** A linear weight W [out, in] quantized to int8 per output channel, symmetric: W[o][i] ≈ q[o·in + i] · scales[o]
+ *  (engine/core/quantize/int8.ts makes it). */
+export interface I8Weight {
+  out: number;
+  in: number;
+  /** [out, in] codes in [-127, 127]. */
+  q: Int8Array;
+  /** [out] float32. */
+  scales: Float32Array;
+}
 
 export interface Tensor {
   readonly shape: readonly number[];
@@ -201,6 +215,11 @@ export interface Backend {
    *  kernels for this shape may dequantize it at load (then it is a plain weight of the compute dtype). Either way
    *  the result equals x · dequantize(p)ᵀ up to the backend's rounding, dequantize(p) being awq-layout.ts's. */
   weightQ4(p: AwqPacked): Tensor;
+  /** Upload an int8 linear weight once (W8A8): a Tensor of dtype 'i8' and logical shape [out, in] that `linear` (and
+   *  the LayerOps composites linearGelu / linearAdd) accept as a Linear's w. `linear` quantizes x per row on each call
+   *  (scale max|row| / 127) and returns (q_x · q_wᵀ) · s_x · s_w + b, int8.ts's linearI8Reference up to float rounding.
+   *  A backend without int8 kernels throws (CUDA: not implemented yet). */
+  weightI8(w: I8Weight): Tensor;
   fromHost(data: Float32Array, shape: readonly number[]): Tensor;
   toHost(t: Tensor): Float32Array;
   dispose(t: Tensor): void;
@@ -210,7 +229,7 @@ export interface Backend {
   // --- dense ops -------------------------------------------------------------------------------------------
   /** ids -> rows of table [V, D] */
   embed(table: Tensor, ids: Int32Array): Tensor;
-  /** x [M, K] · w[N, K]ᵀ (+ b[N]) -> [M, N]; w may be a 4-bit weight (weightQ4). */
+  /** x [M, K] · w[N, K]ᵀ (+ b[N]) -> [M, N]; w may be a 4-bit weight (weightQ4) or an int8 one (weightI8). */
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor;
   /** RMSNorm of each row of x [M, N]; with w [n], N a multiple of n, of each run of n columns (per-head norms:
    *  Qwen3's q_norm / k_norm over [T, H·d]). */

@@ -5,6 +5,7 @@ import type { Backend, Tensor } from '../backend/backend.ts';
 import { videoGeometry, visionLayersNeeded, type LlavaOnevisionConfig } from './llava-onevision-config.ts';
 import type { WeightSource } from '../checkpoint/weights.ts';
 import { SiglipVisionTower, siglipTensors } from './siglip.ts';
+import { quantizeSiglipTower, type Vision8Options } from './siglip-w8.ts';
 import { Projector, poolVideoFeatures, projectorTensors } from './projector.ts';
 import { Qwen2, qwen2Tensors } from './qwen2.ts';
 import { loadTensors, specList, tensor, type TensorSpec } from './tensor-spec.ts';
@@ -55,8 +56,10 @@ export class LlavaOnevision {
   private constructor(readonly be: Backend, readonly config: LlavaOnevisionConfig, readonly vision: SiglipVisionTower,
     readonly projector: Projector, readonly newline: Tensor, readonly llm: Qwen2) {}
 
-  static load(be: Backend, src: WeightSource, config: LlavaOnevisionConfig): LlavaOnevision {
-    const vision = SiglipVisionTower.load(be, src, config.vision, visionLayersNeeded(config));
+  /** vision8: make the vision tower 8-bit (siglip-w8.ts) with these calibration frames and smoothing. */
+  static load(be: Backend, src: WeightSource, config: LlavaOnevisionConfig, vision8?: Vision8Options): LlavaOnevision {
+    const tower = SiglipVisionTower.load(be, src, config.vision, visionLayersNeeded(config));
+    const vision = vision8 ? quantizeSiglipTower(be, tower, vision8) : tower;
     const projector = Projector.load(be, src, config);
     const newline = loadTensors(be, src, llavaOnevisionTensors(config).newline);
     const llm = Qwen2.load(be, src, config.text);

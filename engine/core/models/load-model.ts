@@ -18,6 +18,19 @@ import { isQwenPreset, qwenPresetConfig, QWEN_PRESETS, QWEN_VL_SPECIAL_TOKENS, t
 import { parseQwenVlConfig } from './qwen-vl-config.ts';
 import { QwenVl } from './qwen-vl.ts';
 import { qwenVlTensorLayout } from './qwen-vl-layout.ts';
+import { DEFAULT_SMOOTH_ALPHA, defaultVisionCalibration, VISION_PRECISIONS, type Vision8Options, type VisionPrecision } from './siglip-w8.ts';
+
+/** Names of models loaded with 8-bit vision say so (bench and eval outputs carry the name). */
+const vision8Suffix = (opts: LoadModelOptions) => (opts.visionPrecision === '8bit' ? '-vision8' : '');
+
+/** LoadModelOptions' 8-bit vision settings for a LLaVA-OneVision model (undefined: 16-bit vision). */
+function vision8Options(opts: LoadModelOptions, dir: string | null, imageSize: number): Vision8Options | undefined {
+  const p = opts.visionPrecision ?? '16bit';
+  if (!VISION_PRECISIONS.includes(p)) throw new Error(`vision precision must be ${VISION_PRECISIONS.join(' or ')}, got ${String(p)}`);
+  if (p === '16bit') return undefined;
+  const calib = opts.visionCalibration ?? defaultVisionCalibration(dir, imageSize);
+  return { ...calib, alpha: opts.visionSmoothAlpha === undefined ? DEFAULT_SMOOTH_ALPHA : opts.visionSmoothAlpha };
+}
 
 export interface LoadModelOptions {
   backend?: BackendChoice;
@@ -29,6 +42,13 @@ export interface LoadModelOptions {
   threads?: number;
   /** CUDA kernel choices (engine/core/backend/cuda/kernel-config.ts). */
   kernels?: Partial<KernelConfig>;
+  /** The vision tower's linears: '16bit' (default: the checkpoint's dtype, f32 on the CPU) or '8bit' (W8A8 with
+   *  SmoothQuant, siglip-w8.ts; LLaVA-OneVision's SigLIP tower, CPU backend). */
+  visionPrecision?: VisionPrecision;
+  /** 8-bit vision: preprocessed calibration frames (e.g. from the user's video); default: synthetic-world frames. */
+  visionCalibration?: { pixels: Float32Array; frames: number };
+  /** 8-bit vision: SmoothQuant α, or null for no smoothing (default DEFAULT_SMOOTH_ALPHA). */
+  visionSmoothAlpha?: number | null;
 }
 
 interface LoadedCommon {
@@ -41,6 +61,8 @@ interface LoadedCommon {
   preprocessor: Record<string, unknown> | null;
   /** The group size of the language model's 4-bit (AWQ) decoder linears; 0 when they are 16-bit. */
   awqGroupSize: number;
+  /** The vision tower's precision (absent: 16bit). */
+  visionPrecision?: VisionPrecision;
   loadMs: number;
   dispose(): void;
 }
@@ -89,16 +111,16 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
     // On the GPU the weights are drawn on the device (7B in < 1 s instead of minutes of JS fills and uploads).
     const bits = opts.syntheticBits ?? 16;
     const src = backend.name === 'cuda' ? new DeviceSyntheticWeights(config, opts.seed ?? 0, bits) : new SyntheticWeights(config, opts.seed ?? 0, 'f32', bits);
-    const model = LlavaOnevision.load(backend, src, config);
+    const model = LlavaOnevision.load(backend, src, config, vision8Options(opts, null, config.vision.imageSize));
     return {
       // A byte-level tokenizer with Qwen2's special-token ids, so prompts work at real vocabulary size.
-      name: `synthetic-${opts.synthetic}${bits === 4 ? '-awq4' : ''}`, dir: null, config, backend, model,
+      name: `synthetic-${opts.synthetic}${bits === 4 ? '-awq4' : ''}${vision8Suffix(opts)}`, dir: null, config, backend, model,
       tokenizer: TextTokenizer.fromJson(buildByteBpeTokenizer({
         '<|endoftext|>': 151643, '<|im_start|>': 151644, '<|im_end|>': 151645, '<image>': 151646, '<video>': 151647,
       }).json),
       chatTemplate: new ChatTemplate(QWEN2_CHATML_TEMPLATE),
       generation: { eosTokenIds: [151645, 151643] }, preprocessor: null, awqGroupSize: bits === 4 ? awqGroupSize(config) : 0,
-      loadMs: performance.now() - t0, dispose() {},
+      visionPrecision: opts.visionPrecision ?? '16bit', loadMs: performance.now() - t0, dispose() {},
     };
   }
   const name = folderName(dir);
@@ -106,11 +128,12 @@ export async function loadModel(dir: string, opts: LoadModelOptions = {}): Promi
   const ck = loadCheckpoint(dir);
   try {
     checkFits(ck.config, backend, ck.quant?.groupSize);
-    const model = LlavaOnevision.load(backend, ck.weights, ck.config);
+    const model = LlavaOnevision.load(backend, ck.weights, ck.config, vision8Options(opts, dir, ck.config.vision.imageSize));
     return {
-      name, dir, config: ck.config, backend, model,
+      name: `${name}${vision8Suffix(opts)}`, dir, config: ck.config, backend, model,
       tokenizer: ck.tokenizer, chatTemplate: ck.chatTemplate ?? new ChatTemplate(QWEN2_CHATML_TEMPLATE),
-      generation: ck.generation, preprocessor: ck.preprocessor, awqGroupSize: ck.quant?.groupSize ?? 0, loadMs: performance.now() - t0, dispose() {},
+      generation: ck.generation, preprocessor: ck.preprocessor, awqGroupSize: ck.quant?.groupSize ?? 0,
+      visionPrecision: opts.visionPrecision ?? '16bit', loadMs: performance.now() - t0, dispose() {},
     };
   } finally {
     ck.weights.close();
@@ -121,6 +144,10 @@ const folderName = (dir: string) => dir.replace(/\/+$/, '').split(/[\\/]/).pop()
 
 /** A model folder of any family the chat loop runs: Qwen2.5-VL / Qwen3-VL folders, else as loadModel. */
 export async function loadVlm(dir: string, opts: LoadModelOptions = {}): Promise<LoadedVlm> {
+  const qwen = opts.synthetic ? isQwenPreset(opts.synthetic) : isQwenVlFolder(dir);
+  if (qwen && (opts.visionPrecision ?? '16bit') !== '16bit') {
+    throw new Error('8-bit vision is implemented for LLaVA-OneVision\'s SigLIP tower only; Qwen-VL models run 16-bit vision');
+  }
   if (opts.synthetic && isQwenPreset(opts.synthetic)) return loadSyntheticQwenVl(opts.synthetic, opts);
   if (opts.synthetic || !isQwenVlFolder(dir)) return loadModel(dir, opts);
   const t0 = performance.now();

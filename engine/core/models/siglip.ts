@@ -43,13 +43,16 @@ export function siglipTensors(c: VisionConfig, layers: number, postNorm = false)
   };
 }
 
-type SiglipLayer = Loaded<ReturnType<typeof siglipLayerTensors>>;
+export type SiglipLayer = Loaded<ReturnType<typeof siglipLayerTensors>>;
 
 export interface SiglipForwardOptions {
   /** Called with q and k ([n*T, H*d] for the n frames of the call, after projection, before attention) of encoder
    *  layer `layer` (0-based), for every layer listed in `qkLayers`. */
   onLayerQK?: (layer: number, q: Tensor, k: Tensor) => void;
   qkLayers?: readonly number[];
+  /** Called with the outputs of layer `layer`'s layer_norm1 (the q/k/v input) and layer_norm2 (fc1's input), for
+   *  calibration (siglip-w8.ts). */
+  onNormed?: (layer: number, norm: 'ln1' | 'ln2', x: Tensor) => void;
 }
 
 export class SiglipVisionTower {
@@ -61,6 +64,17 @@ export class SiglipVisionTower {
     private pos: Tensor,
     private layers: SiglipLayer[],
   ) {}
+
+  /** The encoder layers' weights as loaded. */
+  get layerWeights(): readonly SiglipLayer[] {
+    return this.layers;
+  }
+
+  /** The same tower (embeddings shared) with other encoder layers, e.g. their 8-bit versions (siglip-w8.ts). */
+  withLayers(layers: SiglipLayer[]): SiglipVisionTower {
+    if (layers.length !== this.layers.length) throw new Error(`SigLIP: ${layers.length} layers given for ${this.layers.length}`);
+    return new SiglipVisionTower(this.be, this.cfg, this.patchW, this.patchB, this.pos, layers);
+  }
 
   get grid(): number {
     return Math.floor(this.cfg.imageSize / this.cfg.patchSize);
@@ -112,6 +126,7 @@ export class SiglipVisionTower {
       const L = this.layers[i];
       // SiglipEncoderLayer: h + out_proj(attention(layer_norm1(h))), then h + fc2(gelu(fc1(layer_norm2(h)))).
       const x = be.layerNorm(h, L.ln1.w, L.ln1.b, eps);
+      opts.onNormed?.(i, 'ln1', x);
       const q = be.linear(x, L.attn.q.w, L.attn.q.b), k = be.linear(x, L.attn.k.w, L.attn.k.b), v = be.linear(x, L.attn.v.w, L.attn.v.b);
       be.dispose(x);
       if (opts.onLayerQK && (opts.qkLayers ?? []).includes(i)) opts.onLayerQK(i, q, k);
@@ -121,6 +136,7 @@ export class SiglipVisionTower {
       be.dispose(a);
       if (!picked.has(i) || picked.get(i) !== h) be.dispose(h);
       const x2 = be.layerNorm(h1, L.ln2.w, L.ln2.b, eps);
+      opts.onNormed?.(i, 'ln2', x2);
       const f1a = ops.linearGelu(x2, L.fc1, this.cfg.act);
       be.dispose(x2);
       h = ops.linearAdd(f1a, L.fc2, h1);

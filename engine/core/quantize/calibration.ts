@@ -8,13 +8,12 @@ import type { LoadedModel } from '../models/load-model.ts';
 import { ChatSession, type SessionVideo } from '../session/chat-session.ts';
 import { ChatTemplate, QWEN2_CHATML_TEMPLATE } from '../tokenizer/tokenizer.ts';
 import { DENSE_SETTINGS } from '../sparse/policy.ts';
-import { DURATION_S, FPS, makeScene, NUM_FRAMES, renderFrame, SIZE } from '../synthetic/world.ts';
-import { loadPreprocessConfig, type PreprocessConfig } from '../video/preprocess-config.ts';
-import { preprocessFrames } from '../video/preprocess.ts';
+import { loadPreprocessConfig } from '../video/preprocess-config.ts';
 import { prepareVideo } from '../video/prepare-video.ts';
 import { RowSampler, recordLinearInputs } from './activation-recorder.ts';
 import type { Activations } from './matmul.ts';
 import { groupWatchList } from './qwen2-groups.ts';
+import { syntheticVideo } from './synthetic-frames.ts';
 
 /** Prompts asked about every calibration video (one turn each, the video's KV kept between them). */
 export const CALIBRATION_PROMPTS = [
@@ -44,16 +43,6 @@ export interface Calibration {
   rowsSeen: number;
   rowsKept: number;
   videos: string[];
-}
-
-/** `frames` frames spread over a synthetic-world scene, preprocessed for the model. */
-export function syntheticVideo(seed: number, frames: number, pre: PreprocessConfig): SessionVideo {
-  const scene = makeScene(seed);
-  const idx = Array.from({ length: frames }, (_, i) => Math.min(NUM_FRAMES - 1, Math.floor(((i + 0.5) * NUM_FRAMES) / frames)));
-  return {
-    pixelValues: preprocessFrames(idx.map((n) => renderFrame(scene, n)), SIZE, SIZE, pre),
-    frames, frameTimes: idx.map((n) => n / FPS), durationSec: DURATION_S,
-  };
 }
 
 export async function gatherActivations(dir: string, inner: Backend, opts: CalibrationOptions): Promise<Calibration> {

@@ -45,7 +45,7 @@ export class ChatSessions {
 
   async prepare(args: PrepareArgs, progress: (p: ProgressEvent) => void): Promise<PrepareResult> {
     const { sessionId, settings } = args;
-    const modelKey = JSON.stringify([args.modelPath, settings.backend]);
+    const modelKey = JSON.stringify([args.modelPath, settings.backend, settings.visionPrecision]);
     const key = JSON.stringify([modelKey, args.videoPath, settings.frames, settings.policy, settings.prefillSparsity, settings.perFrameFloor, settings.retrieval, settings.history, settings.ffmpegPath, settings.measureDense && settings.policy !== 'dense', settings.sampleFps, settings.maxFrames, settings.maxPixels]);
     const existing = this.sessions.get(sessionId);
     if (existing?.key === key) {
@@ -243,7 +243,7 @@ export class ChatSessions {
     this.vision.clear();
     this.model?.loaded.dispose();
     this.model = null;
-    const loaded = await loadVlm(dir, { backend: settings.backend });
+    const loaded = await loadVlm(dir, { backend: settings.backend, visionPrecision: settings.visionPrecision });
     this.model = { key: modelKey, loaded, warmed: new Set() };
     return loaded;
   }

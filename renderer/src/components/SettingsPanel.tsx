@@ -79,6 +79,18 @@ export function SettingsPanel(props: Props) {
               : 'Engine status unknown.'}
           </p>
         </div>
+        <div className="field">
+          <label htmlFor="set-vision">Vision tower precision</label>
+          <select id="set-vision" className="input" value={s.visionPrecision} onChange={(e) => onChange({ visionPrecision: e.target.value as Settings['visionPrecision'] })}>
+            <option value="16bit">16-bit (exact)</option>
+            <option value="8bit" disabled={Boolean(rateModel)}>8-bit (W8A8, faster on the CPU)</option>
+          </select>
+          <p className="hint">
+            {rateModel
+              ? '8-bit vision is implemented for LLaVA-OneVision models only.'
+              : '8-bit runs the vision tower\'s linear layers on int8 weights and activations (SmoothQuant-smoothed, calibrated on a few synthetic frames when the model loads, which makes loading slower): frames encode faster on the CPU, and the video features differ a little from 16-bit ones (measured in BENCHMARKS.md). CPU backend only for now: the GPU refuses it.'}
+          </p>
+        </div>
       </fieldset>
 
       {rateModel ? (

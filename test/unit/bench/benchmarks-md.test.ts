@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parseBenchConfigs } from '../../../engine/core/bench/config.ts';
 import { decodeFloor } from '../../../engine/core/bench/floor.ts';
 import { benchVideo, runBenchConfig } from '../../../engine/core/bench/run.ts';
-import { jsonReader, regenerate, type BenchJson } from '../../../scripts/benchmarks-md.ts';
+import { jsonReader, regenerate, vision8Block, type BenchJson, type Vision8Json } from '../../../scripts/benchmarks-md.ts';
+import type { EvalResults } from '../../../engine/cli/eval.ts';
 import { asLoaded, smallModel } from '../sparse/tinyModel.ts';
 
 const root = path.resolve(__dirname, '../../..');
@@ -70,5 +71,25 @@ describe('BENCHMARKS.md', () => {
   it('names an unknown generator and a missing input', () => {
     expect(() => regenerate('<!-- benchmarks-md nope a.json -->\n<!-- /benchmarks-md -->', () => null)).toThrow(/unknown generator "nope"/);
     expect(() => regenerate('<!-- benchmarks-md eval a.json -->\n<!-- /benchmarks-md -->', () => null)).toThrow(/a.json is missing/);
+  });
+
+  it('renders the 8-bit vision block: features per geometry, eval side by side with the 1-point goal, GEMMs and time', () => {
+    const variant = { label: '8-bit', loadMs: 1500, maxRelErr: 0.0123, meanRelErr: 0.004, saliencyRelErr: 0.01, overlap: { meanVideo: 0.95, meanFrame: 0.9, worstFrame: 0.5 } };
+    const v: Vision8Json = {
+      date: '2026-12-05', device: 'CPU', node: 'v0', calibration: { seeds: [7], framesPerScene: 2 },
+      features: [{ geometry: 'toy', model: 't', vision: { layers: 4, hidden: 8, intermediate: 16, imageSize: 64 }, scenes: [1], framesPerVideo: 2, tokens: 32, prefillSparsity: 0.75, nearCutoff: 0.02, variants: [variant] }],
+      kernels: { rows: 10, threads: '2 threads', shapes: [{ n: 4, k: 8, linear: 'fc1', ms: { f32: 2, 'integer-to-float': 1 } }] },
+      timing: { model: 'm', frames: 16, f32Ms: [300, 200, 100], i8Ms: [100, 150, 50], f32Median: 200, i8Median: 100, calibrationLoadMs: 5000, loadMs16: 1000 },
+    };
+    const evalOf = (single: number, turn1: number) => ({ model: 't', backend: 'cpu', frames: 16, videos: 30, seeds: [1000, 1029],
+      single: { correct: single, total: 100, byType: {} },
+      configs: [{ label: 'dense', policy: 'dense', prefillSparsity: 0, decodeSparsity: 0, turns: [{ correct: turn1, total: 100 }], meanMs: { vision: 0, prefill: 0, retrieval: 0, decode: 0, ttft: 0, total: 0 }, visualTokensRetained: 0 }] }) as unknown as EvalResults;
+    const out = vision8Block(v, evalOf(98, 100), evalOf(98, 99));
+    expect(out).toContain('| toy (t) | 4 layers, 8 / 16, 64 px | 8-bit | 32 (1 x 2 frames) | 1.23 % | 0.40 % | 1.00 % | 95.00 % / 90.00 % / 50.00 % | 2.00 % | 1.5 |');
+    expect(out).toContain('| 8-bit | dense | 98.0% (98/100) | 99.0% |');
+    expect(out).toContain('1.0 points (goal: within 1 point: met)');
+    expect(vision8Block(v, evalOf(98, 100), evalOf(96, 100))).toContain('2.0 points (goal: within 1 point: NOT met)');
+    expect(out).toContain('| fc1 | 8 -> 4 | 2.0 | 1.0 |');
+    expect(out).toContain('(median 200), 8-bit 100 / 150 / 50 ms (median 100): **2.00x**');
   });
 });

@@ -7,7 +7,7 @@ import { VIDEO_HELP, VIDEO_OPTIONS } from '../../../engine/cli/video.ts';
 import { CHAT_HELP, CHAT_OPTIONS, chatCommand } from '../../../engine/cli/chat.ts';
 import { BENCH_HELP, BENCH_OPTIONS, benchCommand } from '../../../engine/cli/bench.ts';
 import { EVAL_HELP, EVAL_OPTIONS, evalCommand } from '../../../engine/cli/eval.ts';
-import { LOGITS_HELP, logitsCommand, MODEL_INPUT_OPTIONS } from '../../../engine/cli/logits.ts';
+import { LOGITS_HELP, LOGITS_OPTIONS, logitsCommand, MODEL_INPUT_OPTIONS } from '../../../engine/cli/logits.ts';
 import { MAKE_CHECKPOINT_HELP, MAKE_CHECKPOINT_OPTIONS, makeCheckpointCommand } from '../../../engine/cli/make-checkpoint.ts';
 import { SALIENCY_HELP, saliencyCommand } from '../../../engine/cli/saliency.ts';
 import { QUANTIZE_HELP, QUANTIZE_OPTIONS, quantizeCommand } from '../../../engine/cli/quantize.ts';
@@ -16,7 +16,7 @@ describe('CLI options', () => {
   it("every command declares exactly the options its usage lists", () => {
     const usages: [string, string, CommandOptions][] = [
       ['bench', BENCH_HELP, BENCH_OPTIONS], ['chat', CHAT_HELP, CHAT_OPTIONS], ['eval', EVAL_HELP, EVAL_OPTIONS],
-      ['logits', LOGITS_HELP, MODEL_INPUT_OPTIONS], ['saliency', SALIENCY_HELP, MODEL_INPUT_OPTIONS],
+      ['logits', LOGITS_HELP, LOGITS_OPTIONS], ['saliency', SALIENCY_HELP, MODEL_INPUT_OPTIONS],
       ['make-checkpoint', MAKE_CHECKPOINT_HELP, MAKE_CHECKPOINT_OPTIONS], ['serve', SERVE_USAGE, SERVE_OPTIONS],
       ['video', VIDEO_HELP, VIDEO_OPTIONS], ['bench-video', BENCH_VIDEO_HELP, BENCH_VIDEO_OPTIONS], ['quantize', QUANTIZE_HELP, QUANTIZE_OPTIONS],
     ];

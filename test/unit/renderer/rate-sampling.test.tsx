@@ -58,4 +58,9 @@ describe('rate sampling settings', () => {
     expect(checkMaxPixels('200704', qwen3)).toEqual({ ok: true, value: 200704 });
     expect(impliedRateTokens({ ...estimate, sampling: undefined })).toBeNull();
   });
+  it('8-bit vision is not offered for a Qwen-VL model (LLaVA-OneVision only)', () => {
+    const html = panel({ modelId: 'downloaded-q3' }, [model(qwen3)]);
+    expect(html).toMatch(/<option value="8bit" disabled="">/);
+    expect(html).toContain('8-bit vision is implemented for LLaVA-OneVision models only.');
+  });
 });

@@ -72,3 +72,13 @@ describe('decode retrieval', () => {
     expect(checkRetrievalParam('fastv', '99999')).toMatchObject({ ok: false, error: expect.stringMatching(/above 4096/) });
   });
 });
+
+describe('vision tower precision', () => {
+  it('16-bit by default; 8-bit is offered with what it does (not for Qwen-VL: rate-sampling.test.tsx)', () => {
+    const html = panel({});
+    expect(html).toMatch(/<select id="set-vision"[^>]*><option value="16bit" selected="">/);
+    expect(html).toMatch(/<option value="8bit">8-bit \(W8A8/);
+    expect(html).toContain('CPU backend only for now');
+    expect(panel({ visionPrecision: '8bit' })).toMatch(/<option value="8bit" selected="">/);
+  });
+});

@@ -1,7 +1,7 @@
 // The CPU backend: GEMMs, attention, GELU, SiLU·mul and LayerNorm run in onnxruntime-node graphs (multi-threaded,
 // vectorized); cheap row-wise ops (RMSNorm, RoPE, add, gathers, pooling) are plain loops over Float32Arrays.
 import { availableParallelism, cpus } from 'node:os';
-import type { AttentionOptions, AwqPacked, Backend, HostTensorData, KvCache, KvTopK, LayerOps, PageSlots, PageTable, PageTableSpec, Tensor } from '../backend.ts';
+import type { AttentionOptions, AwqPacked, Backend, I8Weight, HostTensorData, KvCache, KvTopK, LayerOps, PageSlots, PageTable, PageTableSpec, Tensor } from '../backend.ts';
 import { fullPages, pageBoundsHost, pageScoresHost, pageSlotsHost, selectPagesHost } from '../../sparse/pages-ref.ts';
 import { PrimitiveLayerOps } from '../layer-ops.ts';
 import { hostToF32 } from '../dtype.ts';
@@ -9,6 +9,7 @@ import {
   GraphCache, attentionColSumGraph, attentionGraph, geluGraph, layerNormGraph, linearGraph, ortTensor, siluMulGraph,
 } from './ort-graphs.ts';
 import { CpuQ4Tensor, cpuWeightQ4 } from './cpu-q4.ts';
+import { CpuI8Tensor, DEFAULT_I8_KERNEL, I8_OPSET, i8LinearGraph, type I8Kernel } from './cpu-i8.ts';
 
 export class CpuTensor implements Tensor {
   readonly dtype = 'f32' as const;
@@ -50,7 +51,7 @@ class CpuKvCache implements KvCache {
 }
 
 function t(x: Tensor): CpuTensor {
-  if (x instanceof CpuQ4Tensor) throw new Error('CPU backend: a 4-bit weight can only be a linear layer\'s weight');
+  if (x instanceof CpuQ4Tensor || x instanceof CpuI8Tensor) throw new Error(`CPU backend: a ${x.dtype === 'q4' ? '4' : '8'}-bit weight can only be a linear layer's weight`);
   if (!(x instanceof CpuTensor)) throw new Error('CPU backend got a tensor from another backend');
   return x;
 }
@@ -70,9 +71,12 @@ export class CpuBackend implements Backend {
   /** Logits are sampled on the host. */
   readonly deviceSampler = null;
   private graphs: GraphCache;
+  private i8Kernel: I8Kernel;
 
-  constructor(opts: { threads?: number } = {}) {
+  /** i8Kernel: the onnxruntime operators of the int8 linears (cpu-i8.ts; the choice is for measuring them). */
+  constructor(opts: { threads?: number; i8Kernel?: I8Kernel } = {}) {
     this.graphs = new GraphCache(opts.threads);
+    this.i8Kernel = opts.i8Kernel ?? DEFAULT_I8_KERNEL;
     const model = cpus()[0]?.model?.trim() ?? 'CPU';
     this.device = `${model} (${this.graphs.threads} of ${availableParallelism()} threads, onnxruntime-node)`;
   }
@@ -84,6 +88,10 @@ export class CpuBackend implements Backend {
   weightQ4(p: AwqPacked): Tensor {
     const w = cpuWeightQ4(p, this.graphs.threads);
     return w instanceof CpuQ4Tensor ? w : new CpuTensor(w, [p.out, p.in]);
+  }
+  /** onnxruntime int8 GEMMs with the activation quantized per row in the graph (cpu-i8.ts). */
+  weightI8(w: I8Weight): Tensor {
+    return new CpuI8Tensor(w);
   }
   fromHost(data: Float32Array, shape: readonly number[]): Tensor {
     return new CpuTensor(data, [...shape]);
@@ -108,6 +116,7 @@ export class CpuBackend implements Backend {
 
   linear(x: Tensor, w: Tensor, b?: Tensor): Tensor {
     if (w instanceof CpuQ4Tensor) return this.linearQ4(t(x), w, b);
+    if (w instanceof CpuI8Tensor) return this.linearI8(t(x), w, b);
     const xt = t(x), wt = t(w);
     const [M, K] = as2d(xt);
     if (wt.shape.length !== 2 || wt.shape[1] !== K) throw new Error(`linear: x [${M}, ${K}] vs weight ${JSON.stringify(wt.shape)}`);
@@ -128,6 +137,19 @@ export class CpuBackend implements Backend {
       for (let r = 0; r < M; r++) for (let n = 0; n < N; n++) y[r * N + n] += bd[n];
     }
     return new CpuTensor(y, [M, N]);
+  }
+
+  private linearI8(xt: CpuTensor, w: CpuI8Tensor, b?: Tensor): Tensor {
+    const [M, K] = as2d(xt), [N, wK] = w.shape;
+    if (K !== wK) throw new Error(`linear: x [${M}, ${K}] vs 8-bit weight [${N}, ${wK}]`);
+    const feeds: Record<string, unknown> = { x: ortTensor(xt.data, [M, K]), ...w.feeds };
+    if (b) {
+      const bt = t(b);
+      if (bt.data.length !== N) throw new Error(`linear: bias has ${bt.data.length} values, weight has ${N} outputs`);
+      feeds.b = bt.ort();
+    }
+    const g = this.graphs.get(`i8_${this.i8Kernel}_${b ? 1 : 0}`, () => i8LinearGraph(Boolean(b), this.i8Kernel), I8_OPSET);
+    return new CpuTensor(g.run(feeds).data, [M, N]);
   }
 
   rmsNorm(x: Tensor, w: Tensor, eps: number): Tensor {

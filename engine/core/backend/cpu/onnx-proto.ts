@@ -29,7 +29,7 @@ class Writer {
   }
 }
 
-export const ElemType = { float: 1, uint8: 2, int32: 6, int64: 7 } as const;
+export const ElemType = { float: 1, uint8: 2, int8: 3, int32: 6, int64: 7 } as const;
 export type ElemTypeName = keyof typeof ElemType;
 
 export type AttrValue = number | number[] | string | { floats: number[] } | { float: number };

@@ -13,7 +13,7 @@ interface NativeSession {
 }
 
 interface OrtTensorCtor {
-  new (type: 'float32' | 'int64', data: Float32Array | BigInt64Array, dims: readonly number[]): unknown;
+  new (type: 'float32' | 'int64' | 'int8', data: Float32Array | BigInt64Array | Int8Array, dims: readonly number[]): unknown;
 }
 
 let native: { binding: { InferenceSession: new () => NativeSession }; Tensor: OrtTensorCtor } | null = null;
@@ -28,8 +28,8 @@ function ort(): NonNullable<typeof native> {
   return native;
 }
 
-export function ortTensor(data: Float32Array, dims: readonly number[]): unknown {
-  return new (ort().Tensor)('float32', data, dims);
+export function ortTensor(data: Float32Array | Int8Array, dims: readonly number[]): unknown {
+  return data instanceof Int8Array ? new (ort().Tensor)('int8', data, dims) : new (ort().Tensor)('float32', data, dims);
 }
 
 export class OrtGraph {

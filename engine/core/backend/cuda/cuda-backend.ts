@@ -2,7 +2,7 @@
 // f16, or f32 for parity runs); activations are f32; GEMMs run on cuBLAS (tensor cores for bf16/f16 weights); the KV
 // cache is one allocation per session in the weight dtype.
 import type {
-  AttentionOptions, AwqPacked, Backend, DeviceSampler, DType, HostTensorData, KvCache, KvTopK, LayerOps, PageSlots, PageTable, PageTableSpec,
+  AttentionOptions, AwqPacked, Backend, DeviceSampler, DType, HostTensorData, I8Weight, KvCache, KvTopK, LayerOps, PageSlots, PageTable, PageTableSpec,
   RopePositions, Tensor,
 } from '../backend.ts';
 import { FusedLayerOps, type FusedKernels, type FusedQkv, type PrefillKernels, type VisionKernels } from '../fused-layer-ops.ts';
@@ -207,6 +207,10 @@ export class CudaBackend implements Backend {
     const q = uploadQ4(this.a, p);
     for (const ptr of [q.w, q.sz]) leaks.register(q, { addon: this.a, ptr }, q);
     return q;
+  }
+  /** No int8 (FP8 / INT8) GEMMs on the GPU yet: 8-bit vision is refused with a clear error. */
+  weightI8(w: I8Weight): Tensor {
+    throw new Error(`8-bit vision is not implemented on the CUDA backend yet (int8 weight [${w.out}, ${w.in}]): use 16-bit vision, or the CPU backend`);
   }
   /** Runs f on the weights with every 4-bit one dequantized into a temporary matrix of the compute dtype (freed after
    *  the queued work; the pool is stream-ordered): the prefill GEMMs' path for 4-bit weights. */
