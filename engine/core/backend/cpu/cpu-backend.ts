@@ -50,6 +50,13 @@ class CpuKvCache implements KvCache {
   }
 }
 
+/** A quantized linear's bias, checked against its N outputs. */
+function biasOf(b: Tensor, N: number): CpuTensor {
+  const bt = t(b);
+  if (bt.data.length !== N) throw new Error(`linear: bias has ${bt.data.length} values, weight has ${N} outputs`);
+  return bt;
+}
+
 function t(x: Tensor): CpuTensor {
   if (x instanceof CpuQ4Tensor || x instanceof CpuI8Tensor) throw new Error(`CPU backend: a ${x.dtype === 'q4' ? '4' : '8'}-bit weight can only be a linear layer's weight`);
   if (!(x instanceof CpuTensor)) throw new Error('CPU backend got a tensor from another backend');
@@ -132,8 +139,7 @@ export class CpuBackend implements Backend {
     if (K !== wK) throw new Error(`linear: x [${M}, ${K}] vs 4-bit weight [${N}, ${wK}]`);
     const y = w.graph.run({ x: ortTensor(xt.data, [M, K]) }).data;
     if (b) {
-      const bd = t(b).data;
-      if (bd.length !== N) throw new Error(`linear: bias has ${bd.length} values, weight has ${N} outputs`);
+      const bd = biasOf(b, N).data;
       for (let r = 0; r < M; r++) for (let n = 0; n < N; n++) y[r * N + n] += bd[n];
     }
     return new CpuTensor(y, [M, N]);
@@ -143,11 +149,7 @@ export class CpuBackend implements Backend {
     const [M, K] = as2d(xt), [N, wK] = w.shape;
     if (K !== wK) throw new Error(`linear: x [${M}, ${K}] vs 8-bit weight [${N}, ${wK}]`);
     const feeds: Record<string, unknown> = { x: ortTensor(xt.data, [M, K]), ...w.feeds };
-    if (b) {
-      const bt = t(b);
-      if (bt.data.length !== N) throw new Error(`linear: bias has ${bt.data.length} values, weight has ${N} outputs`);
-      feeds.b = bt.ort();
-    }
+    if (b) feeds.b = biasOf(b, N).ort();
     const g = this.graphs.get(`i8_${this.i8Kernel}_${b ? 1 : 0}`, () => i8LinearGraph(Boolean(b), this.i8Kernel), I8_OPSET);
     return new CpuTensor(g.run(feeds).data, [M, N]);
   }
